@@ -1,0 +1,30 @@
+"""Which role may do what. Views declare the permission they need; this table answers.
+
+Coordinators of a funder never write: they get the read permissions only, on the schools of
+their area. Platform admins (superusers) may do everything.
+"""
+
+from tremplin.core.models import Role
+
+SCHOOL_VIEW = "school.view"
+SCHOOL_CHANGE = "school.change"
+TEAM_VIEW = "team.view"
+TEAM_MANAGE = "team.manage"
+AUDIT_VIEW = "audit.view"
+LEARNER_SPACE = "learner.space"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DIRECTOR: frozenset({SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW}),
+    Role.ADMISSIONS: frozenset({SCHOOL_VIEW, TEAM_VIEW}),
+    Role.JUROR: frozenset({SCHOOL_VIEW}),
+    Role.TRAINER: frozenset({SCHOOL_VIEW, TEAM_VIEW}),
+    Role.LEARNER: frozenset({LEARNER_SPACE}),
+}
+
+COORDINATOR_PERMISSIONS = frozenset({SCHOOL_VIEW})
+
+ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
+
+
+def permissions_for_roles(roles: set[str]) -> frozenset[str]:
+    return frozenset().union(*(ROLE_PERMISSIONS.get(role, frozenset()) for role in roles))

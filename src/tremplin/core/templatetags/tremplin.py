@@ -1,0 +1,27 @@
+from django import template
+
+from tremplin.core import formatting
+from tremplin.core.i18n import localized
+
+register = template.Library()
+
+
+@register.filter
+def money(amount):
+    return formatting.format_money(amount)
+
+
+@register.filter
+def ldate(value, fmt="long"):
+    return formatting.format_date(value, fmt)
+
+
+@register.filter
+def ldatetime(value, fmt="medium"):
+    return formatting.format_datetime(value, fmt)
+
+
+@register.filter
+def tr(obj, field):
+    """``{{ school|tr:"name" }}``: the Arabic value on Arabic pages, else the French one."""
+    return localized(obj, field)

@@ -1,0 +1,227 @@
+"""Public school pages, the staff dashboard, the team, the audit log and the coordinator view."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_scopes import scope, scopes_disabled
+
+from tremplin.core.access import access_membership, coordinated_schools
+from tremplin.core.decorators import login_verified, school_view
+from tremplin.core.forms import RevokeForm, TeamMemberForm
+from tremplin.core.models import AuditEvent, Membership
+from tremplin.core.permissions import (
+    AUDIT_VIEW,
+    LEARNER_SPACE,
+    SCHOOL_CHANGE,
+    SCHOOL_VIEW,
+    TEAM_MANAGE,
+    TEAM_VIEW,
+)
+from tremplin.schools import services
+from tremplin.schools.forms import SchoolProfileForm
+from tremplin.schools.models import BudgetLine, Grant, School, SchoolPartner, Track
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    schools = list(School.objects.filter(is_active=True).select_related("commune__province"))
+    if len(schools) == 1:
+        return redirect(schools[0])
+    return render(request, "schools/index.html", {"schools": schools})
+
+
+@require_GET
+def school_public(request: HttpRequest, school_slug: str) -> HttpResponse:
+    school = get_object_or_404(
+        School.objects.select_related("commune__province__region"), slug=school_slug, is_active=True
+    )
+    with scope(school=school):
+        tracks = list(Track.objects.filter(school=school, is_active=True))
+        partners = list(SchoolPartner.objects.filter(school=school).select_related("partner"))
+    return render(
+        request,
+        "schools/public.html",
+        {
+            "school": school,
+            "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
+            "programmes": [t for t in tracks if t.kind == Track.Kind.PROGRAMME],
+            "partners": partners,
+            # Calls for applications arrive with the admissions app.
+            "open_intakes": [],
+        },
+    )
+
+
+def _team(school: School) -> list[Membership]:
+    return list(
+        Membership.objects.filter(school=school, is_active=True)
+        .select_related("user")
+        .order_by("role", "user__last_name", "user__first_name")
+    )
+
+
+@school_view(SCHOOL_VIEW)
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    access = request.access
+    school = access.school
+    grants = list(
+        Grant.objects.filter(school=school)
+        .select_related("funder")
+        .prefetch_related(Prefetch("lines", queryset=BudgetLine.objects.order_by("kind")))
+    )
+    budget_total = sum((g.total for g in grants), start=0)
+    tracks = list(Track.objects.filter(school=school))
+    return render(
+        request,
+        "schools/dashboard.html",
+        {
+            "school": school,
+            "partners": list(
+                SchoolPartner.objects.filter(school=school).select_related("partner")
+            ),
+            "grants": grants,
+            "budget_total": budget_total,
+            "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
+            "programmes": [t for t in tracks if t.kind == Track.Kind.PROGRAMME],
+            "team": _team(school) if access.can(TEAM_VIEW) else None,
+        },
+    )
+
+
+@school_view(SCHOOL_CHANGE)
+@require_http_methods(["GET", "POST"])
+def school_profile(request: HttpRequest) -> HttpResponse:
+    school = request.access.school
+    form = SchoolProfileForm(request.POST or None, instance=school)
+    if request.method == "POST" and form.is_valid():
+        services.school_update_profile(
+            school=School.objects.get(pk=school.pk), actor=request.user, data=form.cleaned_data
+        )
+        messages.success(request, _("The school's public page is updated."))
+        return redirect("schools:dashboard", school_slug=school.slug)
+    return render(request, "schools/profile_form.html", {"school": school, "form": form})
+
+
+@school_view(TEAM_VIEW)
+@require_GET
+def team(request: HttpRequest) -> HttpResponse:
+    school = request.access.school
+    return render(
+        request,
+        "schools/team.html",
+        {
+            "school": school,
+            "team": _team(school),
+            "form": TeamMemberForm() if request.access.can(TEAM_MANAGE) else None,
+            "revoke_form": RevokeForm(),
+        },
+    )
+
+
+@school_view(TEAM_MANAGE)
+@require_POST
+def team_add(request: HttpRequest) -> HttpResponse:
+    school = request.access.school
+    form = TeamMemberForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "schools/team.html",
+            {"school": school, "team": _team(school), "form": form, "revoke_form": RevokeForm()},
+            status=400,
+        )
+    membership = services.membership_grant(
+        school=school,
+        actor=request.user,
+        site_url=request.build_absolute_uri("/"),
+        **form.cleaned_data,
+    )
+    messages.success(
+        request,
+        _("%(person)s is now %(role)s.")
+        % {"person": membership.user, "role": membership.get_role_display()},
+    )
+    return redirect("schools:team", school_slug=school.slug)
+
+
+@school_view(TEAM_MANAGE)
+@require_POST
+def team_revoke(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = access_membership(request.access, membership_id)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for withdrawing this role."))
+    elif membership.user_id == request.user.pk and membership.role == "director":
+        messages.error(request, _("You cannot withdraw your own director role."))
+    else:
+        services.membership_revoke(
+            membership=membership, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("The role is withdrawn."))
+    return redirect("schools:team", school_slug=request.access.school.slug)
+
+
+@school_view(AUDIT_VIEW)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    school = request.access.school
+    events = AuditEvent.objects.filter(school=school).select_related("actor")
+    action = request.GET.get("action", "").strip()
+    if action:
+        events = events.filter(action__startswith=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "schools/audit_log.html", {"school": school, "page": page, "action": action}
+    )
+
+
+@school_view(LEARNER_SPACE)
+@require_GET
+def learner_space(request: HttpRequest) -> HttpResponse:
+    school = request.access.school
+    tracks = list(Track.objects.filter(school=school, is_active=True))
+    contacts = [
+        m
+        for m in _team(school)
+        if m.role in ("director", "trainer")
+    ]
+    return render(
+        request,
+        "schools/learner_space.html",
+        {
+            "school": school,
+            "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
+            "programmes": [t for t in tracks if t.kind == Track.Kind.PROGRAMME],
+            "contacts": contacts,
+        },
+    )
+
+
+@login_verified
+@require_GET
+def coordinator(request: HttpRequest) -> HttpResponse:
+    """The schools of the coordinator's area, read-only, with their headline figures."""
+    schools = (
+        coordinated_schools(request.user)
+        .select_related("commune__province__region")
+        .order_by("commune__province__region__code", "name")
+    )
+    with scopes_disabled():
+        schools = list(
+            schools.annotate(
+                track_count=Count(
+                    "tracks", filter=Q(tracks__kind=Track.Kind.TRACK), distinct=True
+                ),
+                budget_total=Sum("grants__lines__amount"),
+            )
+        )
+    if not schools and not request.user.coordinator_scopes.exists():
+        from django.http import Http404
+
+        raise Http404
+    return render(request, "schools/coordinator.html", {"schools": schools})
