@@ -77,7 +77,7 @@ TEMPLATES = [
 ]
 
 # Database: SQLite in DATA_DIR by default; PostgreSQL through DATABASE_URL in production.
-_database_url = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tremplin.sqlite3'}")
+_database_url = env_str("DATABASE_URL", "") or f"sqlite:///{DATA_DIR / 'tremplin.sqlite3'}"
 try:
     _db = dj_database_url.parse(
         _database_url,

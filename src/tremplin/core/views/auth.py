@@ -1,7 +1,5 @@
 """Staff sign-in: password (throttled by django-axes), then the second factor."""
 
-import io
-
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_otp import devices_for_user
+from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
 from tremplin.core import services
@@ -46,7 +44,7 @@ def _safe_next(request: HttpRequest) -> str:
 def otp_verify(request: HttpRequest) -> HttpResponse:
     from tremplin.core.forms import OTPTokenForm
 
-    if request.user.is_verified():
+    if request.user.is_verified() or not user_has_device(request.user, confirmed=True):
         return redirect(_safe_next(request))
     form = OTPTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -79,16 +77,13 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return render(request, "core/otp_recovery_codes.html", {"codes": codes})
         form.add_error("token", _("This code is not valid. Check your phone's clock and retry."))
-    buffer = io.StringIO()
-    segno.make(device.config_url, error="m").save(
-        buffer, kind="svg", scale=5, xmldecl=False, svgns=True, border=2
-    )
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, border=2)
     return render(
         request,
         "core/otp_setup.html",
         {
             "form": form,
-            "qr_svg": buffer.getvalue(),
+            "qr_svg": qr_svg,
             "secret": services.otp_secret_b32(device),
             "required": needs_enrolment(request.user),
         },

@@ -1,0 +1,102 @@
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_scopes import scopes_disabled
+
+from tests.factories import make_coordinator, make_member, make_school
+
+
+def verified_client(user) -> Client:
+    """A client logged in and past the second factor (as after the OTP step)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@dataclass
+class World:
+    smara: object
+    other: object
+    users: dict
+
+    def client(self, persona: str) -> Client:
+        if persona == "anonymous":
+            return Client()
+        return verified_client(self.users[persona])
+
+
+PERSONAS = (
+    "director",
+    "admissions",
+    "other_director",
+    "other_admissions",
+    "coordinator",
+    "learner",
+    "outsider",
+    "anonymous",
+)
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Smara and a second school (in another province), with the personas of the suite."""
+    smara = make_school("smara", "SMA")
+    other = make_school("laayoune", "LAA", commune_code="321.01.03")
+    users = {
+        "director": make_member("director", smara, "director"),
+        "admissions": make_member("admissions", smara, "admissions"),
+        "other_director": make_member("other_director", other, "director"),
+        "other_admissions": make_member("other_admissions", other, "admissions"),
+        "coordinator": make_coordinator("coordinator", province_code="221"),
+        "learner": make_member("learner", smara, "learner"),
+        "outsider": make_member("outsider", smara, "learner"),
+    }
+    with scopes_disabled():
+        from tremplin.core.models import Membership
+
+        # The outsider holds no role anywhere.
+        Membership.objects.filter(user=users["outsider"]).delete()
+        TOTPDevice.objects.create(user=users["coordinator"], name="phone", confirmed=True)
+    return World(smara=smara, other=other, users=users)
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but Debian's Chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+    # test itself (not by the live server) are then flagged as unsafe although they are not.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=path,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)

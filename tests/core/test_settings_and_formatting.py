@@ -1,0 +1,83 @@
+import datetime
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from tremplin.core.formatting import format_date, format_money
+from tremplin.env import env_bool, env_int, env_str
+
+
+def test_money_follows_each_languages_moroccan_convention():
+    assert format_money(Decimal("500000"), "fr") == "500\u202f000,00\xa0MAD"
+    assert format_money(Decimal("500000"), "ar") == "\u200f500.000,00\xa0د.م.\u200f"
+
+
+def test_arabic_dates_use_moroccan_month_names_and_latin_digits():
+    assert format_date(datetime.date(2025, 9, 15), language="ar") == "15 شتنبر 2025"
+    assert format_date(datetime.date(2025, 9, 15), language="fr") == "15 septembre 2025"
+
+
+def test_a_bad_boolean_stops_with_the_variables_name(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env_bool("DEBUG", False)
+
+
+def test_a_bad_integer_and_a_too_small_one_are_refused(monkeypatch):
+    monkeypatch.setenv("EMAIL_PORT", "twenty")
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_PORT"):
+        env_int("EMAIL_PORT", 587)
+    monkeypatch.setenv("EMAIL_PORT", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        env_int("EMAIL_PORT", 587, minimum=1)
+
+
+def test_a_secret_can_come_from_a_file_but_not_from_both(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("SECRET_KEY_FILE", str(secret))
+    assert env_str("SECRET_KEY") == "s3cret"
+    monkeypatch.setenv("SECRET_KEY", "other")
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        env_str("SECRET_KEY")
+
+
+def _start(env_overrides: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "tremplin.settings"
+    return subprocess.run(
+        [sys.executable, "-m", "tremplin", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _start({})
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_production_refuses_an_unknown_database_url():
+    result = _start({"SECRET_KEY": "x" * 60, "DATABASE_URL": "mysql://db/x"})
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_the_deploy_check_refuses_the_demo_relaxations(settings):
+    settings.DEMO_MODE = True
+    settings.TWO_FACTOR_REQUIRED = False
+    with pytest.raises(SystemCheckError) as error:
+        call_command("check", "--deploy", "--fail-level", "ERROR", tags=["security"])
+    assert "tremplin.E001" in str(error.value)
+    assert "tremplin.E002" in str(error.value)
