@@ -51,6 +51,16 @@ PERSONAS = (
 @pytest.fixture
 def world(db) -> World:
     """Smara and a second school (in another province), with the personas of the suite."""
+    return build_world()
+
+
+@pytest.fixture
+def live_world(transactional_db, live_server) -> World:
+    """The same world, committed, for a live server and a real browser."""
+    return build_world()
+
+
+def build_world() -> World:
     smara = make_school("smara", "SMA")
     other = make_school("laayoune", "LAA", commune_code="321.01.03")
     users = {

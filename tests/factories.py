@@ -84,7 +84,9 @@ def make_school(slug: str, code: str, commune_code: str = "221.01.01") -> School
             defaults={"label": "Formation", "amount": Decimal("600000")},
         )
         Track.objects.get_or_create(
-            school=school, code="dev-web", defaults={"name": "Développement web", "name_ar": "تطوير الويب"}
+            school=school,
+            code="dev-web",
+            defaults={"name": "Développement web", "name_ar": "تطوير الويب"},
         )
     return school
 

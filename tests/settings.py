@@ -9,7 +9,7 @@ os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.Immediat
 os.environ.setdefault("EMAIL_BACKEND", "locmem")
 os.environ.setdefault("TREMPLIN_DATA_DIR", tempfile.mkdtemp(prefix="tremplin-test-"))
 
-from tremplin.settings import *  # noqa: E402, F403
+from tremplin.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -94,16 +94,14 @@ def _kwargs(case: Case, world: World) -> dict:
         return {"uidb64": "MQ", "token": "bad-token"}
     if case.kwargs == "membership":
         with scopes_disabled():
-            membership = Membership.objects.get(
-                user=world.users["admissions"], school=world.smara
-            )
+            membership = Membership.objects.get(user=world.users["admissions"], school=world.smara)
         return {"school_slug": world.smara.slug, "membership_id": membership.pk}
     return {"school_slug": world.smara.slug}
 
 
 def _needs_school(name: str) -> bool:
-    return name in {"public:school"} or name.startswith("schools:") and name != (
-        "schools:coordinator"
+    return name == "public:school" or (
+        name.startswith("schools:") and name != "schools:coordinator"
     )
 
 
@@ -120,7 +118,9 @@ def test_each_persona_gets_the_expected_answer(world, name, persona):
         assert response["Location"].startswith(reverse("core:login"))
 
 
-SCHOOL_WRITES = sorted(n for n, c in CASES.items() if c.method == "post" and n.startswith("schools:"))
+SCHOOL_WRITES = sorted(
+    n for n, c in CASES.items() if c.method == "post" and n.startswith("schools:")
+)
 
 
 @pytest.mark.parametrize("name", SCHOOL_WRITES)

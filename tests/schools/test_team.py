@@ -18,8 +18,12 @@ def test_a_director_adds_a_new_person_who_gets_an_invitation_to_choose_a_passwor
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             team_url("team_add"),
-            {"first_name": "Aïcha", "last_name": "Bouzid", "email": "Aicha@Example.org",
-             "role": "juror"},
+            {
+                "first_name": "Aïcha",
+                "last_name": "Bouzid",
+                "email": "Aicha@Example.org",
+                "role": "juror",
+            },
             REMOTE_ADDR="196.200.1.7",
         )
     assert response.status_code == 302
@@ -95,8 +99,13 @@ def test_the_profile_change_is_public_and_audited_with_old_and_new_values(world)
     client = world.client("director")
     client.post(
         team_url("profile"),
-        {"description": "Nouvelle description", "description_ar": "وصف جديد",
-         "address": "", "email": "", "phone": ""},
+        {
+            "description": "Nouvelle description",
+            "description_ar": "وصف جديد",
+            "address": "",
+            "email": "",
+            "phone": "",
+        },
     )
     page = client.get(reverse("public:school", kwargs={"school_slug": "smara"}))
     assert "Nouvelle description" in page.content.decode()

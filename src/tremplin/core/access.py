@@ -83,9 +83,7 @@ def access_school(user, school_slug: str, permission: str) -> SchoolAccess:
 def access_membership(access: SchoolAccess, membership_id: int) -> Membership:
     """A membership of the current school (call inside the school's scope)."""
     try:
-        return Membership.objects.select_related("user").get(
-            pk=membership_id, school=access.school
-        )
+        return Membership.objects.select_related("user").get(pk=membership_id, school=access.school)
     except Membership.DoesNotExist:
         raise Http404 from None
 

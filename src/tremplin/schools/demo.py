@@ -137,7 +137,9 @@ def _partners_and_grant(school: School) -> None:
         (BudgetLine.Kind.TRAINING, "Formation", "التكوين", Decimal("600000.00")),
     ):
         BudgetLine.objects.update_or_create(
-            grant=grant, kind=kind, defaults={"label": label, "label_ar": label_ar, "amount": amount}
+            grant=grant,
+            kind=kind,
+            defaults={"label": label, "label_ar": label_ar, "amount": amount},
         )
 
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -260,9 +259,7 @@ class Track(models.Model):
         ordering = ["kind", "name"]
         verbose_name = _("track")
         verbose_name_plural = _("tracks")
-        constraints = [
-            models.UniqueConstraint(fields=["school", "code"], name="track_unique_code")
-        ]
+        constraints = [models.UniqueConstraint(fields=["school", "code"], name="track_unique_code")]
 
     def __str__(self) -> str:
         return localized(self, "name")

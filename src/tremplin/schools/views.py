@@ -81,9 +81,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "schools/dashboard.html",
         {
             "school": school,
-            "partners": list(
-                SchoolPartner.objects.filter(school=school).select_related("partner")
-            ),
+            "partners": list(SchoolPartner.objects.filter(school=school).select_related("partner")),
             "grants": grants,
             "budget_total": budget_total,
             "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
@@ -185,11 +183,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def learner_space(request: HttpRequest) -> HttpResponse:
     school = request.access.school
     tracks = list(Track.objects.filter(school=school, is_active=True))
-    contacts = [
-        m
-        for m in _team(school)
-        if m.role in ("director", "trainer")
-    ]
+    contacts = [m for m in _team(school) if m.role in ("director", "trainer")]
     return render(
         request,
         "schools/learner_space.html",
@@ -214,9 +208,7 @@ def coordinator(request: HttpRequest) -> HttpResponse:
     with scopes_disabled():
         schools = list(
             schools.annotate(
-                track_count=Count(
-                    "tracks", filter=Q(tracks__kind=Track.Kind.TRACK), distinct=True
-                ),
+                track_count=Count("tracks", filter=Q(tracks__kind=Track.Kind.TRACK), distinct=True),
                 budget_total=Sum("grants__lines__amount"),
             )
         )

@@ -109,5 +109,3 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("Two-factor authentication is turned off."))
     return redirect("core:account")
-
-

@@ -1,0 +1,94 @@
+"""Real-browser tests in Debian's Chromium: login, language switch, dashboard on a phone."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SHOTS = Path(os.environ.get("TREMPLIN_SCREENSHOTS", "var/screenshots"))
+
+
+@pytest.fixture
+def page(browser, live_world):
+    context = browser.new_context(viewport=DESKTOP, locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, base: str, username: str = "director") -> None:
+    page.goto(f"{base}/account/login/")
+    page.get_by_label("Nom d’utilisateur").fill(username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_director_logs_in_and_lands_on_the_school_dashboard(page, live_server):
+    log_in(page, live_server.url)
+    page.wait_for_url(f"{live_server.url}/staff/smara/")
+    assert page.get_by_role("heading", name="École smara").is_visible()
+    assert page.get_by_text("1 100 000,00 MAD").first.is_visible()
+
+
+def test_a_wrong_password_says_so_in_french(page, live_server):
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label("Nom d’utilisateur").fill("director")
+    page.get_by_label("Mot de passe").fill("wrong")
+    page.get_by_role("button", name="Se connecter").click()
+    assert page.get_by_role("alert").is_visible()
+    assert page.url.endswith("/account/login/")
+
+
+def test_the_language_switch_goes_to_arabic_right_to_left_and_back(page, live_server):
+    page.goto(f"{live_server.url}/schools/smara/")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    page.locator("button[name=language][value=ar]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator('link[href*="bootstrap.rtl.min.css"]').count() == 1
+    # Right-to-left for real: the brand sits at the right edge.
+    brand = page.get_by_role("link", name="Tremplin").bounding_box()
+    assert brand["x"] > DESKTOP["width"] / 2
+    page.locator("button[name=language][value=fr]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    assert page.get_by_role("heading", name="Calls for applications").count() == 0
+
+
+@pytest.mark.parametrize(("width", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_dashboard_fits_phone_and_desktop_in_both_languages(
+    browser, live_world, live_server, width, viewport, language
+):
+    context = browser.new_context(viewport=viewport)
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    log_in_lang = {
+        "fr": ("Nom d’utilisateur", "Mot de passe", "Se connecter"),
+        "ar": ("اسم المستخدم", "كلمة المرور", "تسجيل الدخول"),
+    }[language]
+    page.goto(f"{live_server.url}/account/login/")
+    page.get_by_label(log_in_lang[0]).fill("director")
+    page.get_by_label(log_in_lang[1]).fill(PASSWORD)
+    page.get_by_role("button", name=log_in_lang[2], exact=True).click()
+    page.wait_for_url(f"{live_server.url}/staff/smara/")
+    assert no_horizontal_scroll(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"dashboard-{language}-{width}.png", full_page=True)
+    context.close()
+
+
+def test_the_skip_link_is_the_first_stop_for_keyboard_users(page, live_server):
+    page.goto(f"{live_server.url}/schools/smara/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
