@@ -8,27 +8,18 @@ from tremplin.schools.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tremplin.schools.models import BudgetLine, Partner, School, Track
 
 
+def _counts() -> tuple[int, ...]:
+    models = (School, Partner, Track, BudgetLine, User, Membership)
+    return tuple(model.objects.count() for model in models)
+
+
 @pytest.mark.django_db
 def test_the_demo_loads_smara_and_running_it_again_changes_nothing(capsys):
     call_command("demo")
     with scopes_disabled():
-        counts = (
-            School.objects.count(),
-            Partner.objects.count(),
-            Track.objects.count(),
-            BudgetLine.objects.count(),
-            User.objects.count(),
-            Membership.objects.count(),
-        )
+        counts = _counts()
         call_command("demo")
-        assert counts == (
-            School.objects.count(),
-            Partner.objects.count(),
-            Track.objects.count(),
-            BudgetLine.objects.count(),
-            User.objects.count(),
-            Membership.objects.count(),
-        )
+        assert _counts() == counts
         school = School.objects.get(slug="smara")
         amounts = sorted(
             BudgetLine.objects.filter(grant__school=school).values_list("amount", flat=True)

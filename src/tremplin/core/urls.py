@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from tremplin.core.decorators import login_verified
 from tremplin.core.forms import QueuedPasswordResetForm
@@ -21,7 +22,8 @@ urlpatterns = [
         "password/",
         login_verified(
             auth_views.PasswordChangeView.as_view(
-                template_name="core/password_change.html",
+                template_name="core/password_form.html",
+                extra_context={"heading": _("Change my password")},
                 success_url=reverse_lazy("core:account"),
             )
         ),
@@ -30,7 +32,14 @@ urlpatterns = [
     path(
         "password/reset/",
         auth_views.PasswordResetView.as_view(
-            template_name="core/password_reset.html",
+            template_name="core/password_form.html",
+            extra_context={
+                "heading": _("Reset my password"),
+                "intro": _(
+                    "Enter the email address of your account: we will send you a link to "
+                    "choose a new password."
+                ),
+            },
             email_template_name="core/email/password_reset.txt",
             subject_template_name="core/email/password_reset_subject.txt",
             success_url=reverse_lazy("core:password_reset_done"),
@@ -46,7 +55,8 @@ urlpatterns = [
     path(
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="core/password_reset_confirm.html",
+            template_name="core/password_form.html",
+            extra_context={"heading": _("Choose a new password")},
             success_url=reverse_lazy("core:login"),
             post_reset_login=False,
         ),

@@ -47,13 +47,19 @@ def school_public(request: HttpRequest, school_slug: str) -> HttpResponse:
         "schools/public.html",
         {
             "school": school,
-            "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
-            "programmes": [t for t in tracks if t.kind == Track.Kind.PROGRAMME],
+            **_split(tracks),
             "partners": partners,
             # Calls for applications arrive with the admissions app.
             "open_intakes": [],
         },
     )
+
+
+def _split(tracks: list[Track]) -> dict[str, list[Track]]:
+    return {
+        "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
+        "programmes": [t for t in tracks if t.kind == Track.Kind.PROGRAMME],
+    }
 
 
 def _team(school: School) -> list[Membership]:
@@ -84,8 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "partners": list(SchoolPartner.objects.filter(school=school).select_related("partner")),
             "grants": grants,
             "budget_total": budget_total,
-            "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
-            "programmes": [t for t in tracks if t.kind == Track.Kind.PROGRAMME],
+            **_split(tracks),
             "team": _team(school) if access.can(TEAM_VIEW) else None,
         },
     )
@@ -189,8 +194,7 @@ def learner_space(request: HttpRequest) -> HttpResponse:
         "schools/learner_space.html",
         {
             "school": school,
-            "tracks": [t for t in tracks if t.kind == Track.Kind.TRACK],
-            "programmes": [t for t in tracks if t.kind == Track.Kind.PROGRAMME],
+            **_split(tracks),
             "contacts": contacts,
         },
     )
