@@ -57,7 +57,8 @@ test: install-test browser lint
 	fi
 
 bench: install-test
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@$(if $(wildcard bench/bench_*.py),,echo "no benchmark yet in bench/")
+	@for b in $(wildcard bench/bench_*.py); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 messages: install
 	cd src/tremplin && DEBUG=true ../../$(BIN)/tremplin makemessages -l fr -l ar --no-obsolete -i "static/*"
