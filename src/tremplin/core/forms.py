@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
@@ -44,10 +45,8 @@ class RevokeForm(forms.Form):
 
 
 class LanguageForm(forms.Form):
-    from django.conf import settings as _settings
-
     preferred_language = forms.ChoiceField(
-        label=_("Language of emails and messages"), choices=_settings.LANGUAGES
+        label=_("Language of emails and messages"), choices=lambda: settings.LANGUAGES
     )
 
 

@@ -1,5 +1,6 @@
 """The signed-in person's own pages: where they land, and the profile/role switcher."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -66,8 +67,6 @@ def account_language(request: HttpRequest) -> HttpResponse:
         translation.activate(language)
         messages.success(request, _("Your language is saved."))
         response = redirect("core:account")
-        from django.conf import settings
-
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,
