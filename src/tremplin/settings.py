@@ -1,6 +1,7 @@
 """Tremplin settings. Every value that differs between machines comes from the environment
 (see README, "Configuration"); a bad value stops start-up with a message naming it."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +18,11 @@ DEBUG = env_bool("DEBUG", False)
 # `check --deploy` refuses it: see tremplin.core.checks.
 DEMO_MODE = env_bool("TREMPLIN_DEMO", False)
 
+# SECRET_KEY or SECRET_KEY_FILE; else the key `make run` keeps in the data directory, so the
+# `tremplin` command works in a checkout without exporting anything.
+_local_key = DATA_DIR / "secret_key"
+if "SECRET_KEY" not in os.environ and "SECRET_KEY_FILE" not in os.environ and _local_key.exists():
+    os.environ["SECRET_KEY_FILE"] = str(_local_key)
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-dev-only" if DEBUG else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -24,6 +30,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "tremplin.core",
     "tremplin.schools",
+    "tremplin.selection",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
