@@ -1,0 +1,56 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from tremplin.notify.models import Message
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "school",
+        "channel",
+        "masked_recipient",
+        "template",
+        "status",
+        "attempts",
+        "sent_at",
+    )
+    list_filter = ("status", "channel", "template", "school")
+    search_fields = ("recipient", "dedupe_key", "object_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("school",)
+    # No body: it may hold an applicant's one-time code.
+    fields = (
+        "school",
+        "channel",
+        "recipient",
+        "language",
+        "template",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "sent_at",
+        "last_error",
+        "created_at",
+        "content_type",
+        "object_id",
+        "dedupe_key",
+    )
+    readonly_fields = fields
+
+    # The outbox is written by services only; the admin is for looking.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("recipient"))
+    def masked_recipient(self, obj: Message) -> str:
+        return obj.recipient_masked

@@ -1,0 +1,117 @@
+"""The outbox: every email and SMS, written in the transaction of the change that causes it."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, validate_email
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+validate_e164 = RegexValidator(
+    r"^\+[1-9][0-9]{7,14}$", _("Enter a phone number in international form (+212…).")
+)
+
+
+def mask_recipient(recipient: str) -> str:
+    """``+2126****4567`` or ``a***@example.org``: enough for staff to recognise, not to copy."""
+    if "@" in recipient:
+        local, _at, domain = recipient.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    if len(recipient) < 10:
+        return "*" * max(len(recipient) - 2, 0) + recipient[-2:]
+    return recipient[:5] + "*" * (len(recipient) - 9) + recipient[-4:]
+
+
+class Message(models.Model):
+    """One email or SMS to one person.
+
+    Written in the same transaction as the change that causes it, so a message exists if and
+    only if its cause committed; then sent by a task, with retries (see ``services``). The
+    body is rendered once, at enqueue time, in the recipient's language: a retry sends the
+    same text, whatever changed since.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("email")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    school = models.ForeignKey(
+        "schools.School",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox_messages",
+        verbose_name=_("school"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
+    template = models.CharField(_("template"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("body"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("object type"),
+    )
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            # A repeated request (double click, retried POST) finds the first message instead
+            # of sending a second one.
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notify_message_unique_dedupe_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "-created_at"], name="notify_school_time"),
+            # The sweep's query. Partial, so the sent history (nearly every row) stays out.
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="notify_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.template} → {self.recipient_masked}"
+
+    def clean(self) -> None:
+        validator = validate_email if self.channel == self.Channel.EMAIL else validate_e164
+        try:
+            validator(self.recipient)
+        except ValidationError as exc:
+            raise ValidationError({"recipient": exc.messages}) from None
+
+    @property
+    def recipient_masked(self) -> str:
+        return mask_recipient(self.recipient)

@@ -1,0 +1,279 @@
+"""The outbox's workflows: enqueue a message with the change that causes it, then send it.
+
+What is guaranteed:
+
+- A message exists if and only if the change that caused it committed: ``message_enqueue``
+  writes the row in the caller's transaction and schedules the send on commit.
+- A failed send is never lost and never undoes the change: it is recorded on the message and
+  retried with exponential backoff, until ``NOTIFY_MAX_ATTEMPTS`` gives up (status failed).
+- A message recorded as sent is never sent again: a sender first claims the message with a
+  conditional UPDATE that only matches pending messages (or abandoned claims, below).
+- A message whose sender died after claiming it (worker killed, machine lost) is claimed
+  again once the claim is older than ``NOTIFY_CLAIM_TIMEOUT``. If the dead sender had already
+  handed it to the gateway, the person receives it twice: that in-flight message is the only
+  possible duplicate, the price of never losing one (exactly-once needs an idempotency key
+  from the gateway, which generic SMS gateways do not offer). The claim timeout must exceed
+  the longest send (the SMTP and gateway timeouts), or a slow send would be claimed twice.
+
+Tasks carry the send; ``outbox_flush`` (the ``send_outbox`` command, from cron or a sidecar)
+sends whatever is due, in case a task was lost with its worker or never deferred.
+"""
+
+import logging
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.core.mail.utils import DNS_NAME
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django_scopes import scopes_disabled
+
+from tremplin.notify.models import Message
+from tremplin.notify.sms import get_sms_backend
+
+if TYPE_CHECKING:
+    from tremplin.schools.models import School
+
+logger = logging.getLogger(__name__)
+
+# Defaults, overridable in settings (read at call time).
+CLAIM_TIMEOUT_SECONDS = 300
+MAX_ATTEMPTS = 10
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+def _setting(name: str, default: int | float) -> Any:
+    return getattr(settings, name, default)
+
+
+def message_enqueue(
+    *,
+    channel: str,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str,
+    school: "School | None" = None,
+    related: models.Model | None = None,
+    dedupe_key: str = "",
+) -> Message:
+    """Write a message to ``to`` and send it once the current transaction commits.
+
+    Call it inside the transaction of the change that causes the message, so that the
+    message exists if and only if the change commits. ``template`` names a directory of
+    ``templates/notify/``: ``subject.txt`` and ``body.txt`` for an email, ``sms.txt`` for an
+    SMS, rendered now in ``language`` with ``context``. With a ``dedupe_key``, enqueuing the
+    same key again returns the first message instead of sending another one.
+    """
+    language = _supported_language(language)
+    subject, body = _render(channel, template, context, language)
+    message = Message(
+        school=school,
+        channel=channel,
+        recipient=to.strip(),
+        language=language,
+        template=template,
+        subject=subject,
+        body=body,
+        dedupe_key=dedupe_key,
+    )
+    if related is not None:
+        message.content_type = ContentType.objects.get_for_model(related)
+        message.object_id = str(related.pk)
+    # Foreign keys and the constraint are left to the database: validating them here would
+    # cost a query each on the application's hottest path.
+    message.full_clean(
+        exclude=["school", "content_type"], validate_unique=False, validate_constraints=False
+    )
+    if dedupe_key:
+        # Insert first and look only on conflict: the unique constraint, not a prior check,
+        # decides between two concurrent requests. The savepoint keeps the caller's
+        # transaction usable after the conflict.
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            with scopes_disabled():
+                existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+            if existing is None:
+                raise
+            return existing
+    else:
+        message.save()
+    message_id = message.pk
+    # robust: failing to enqueue the task must not fail a request whose change has committed;
+    # the message waits for the sweep instead.
+    transaction.on_commit(lambda: _schedule(message_id), robust=True)
+    return message
+
+
+def message_send(message_id: int) -> str | None:
+    """Send one message if it is still to be sent, and record the outcome.
+
+    Returns the message's new status (sent, pending for a retry, failed), or None when there
+    was nothing to do: already sent or failed, or claimed by a sender still within its claim
+    timeout. A delivery failure never raises: it is recorded and the retry is scheduled.
+    Run it outside any transaction (a task, a command), so that the claim is visible to other
+    senders before the send starts.
+    """
+    claimed_at = timezone.now()
+    with scopes_disabled():
+        claimed = Message.objects.filter(_claimable(claimed_at), pk=message_id).update(
+            status=Message.Status.SENDING, claimed_at=claimed_at
+        )
+        if not claimed:
+            return None
+        message = Message.objects.get(pk=message_id)
+    try:
+        _deliver(message)
+    except Exception as exc:
+        return _record_failure(message, claimed_at=claimed_at, error=exc)
+    with scopes_disabled():
+        recorded = Message.objects.filter(
+            pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at
+        ).update(
+            status=Message.Status.SENT,
+            sent_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            last_error="",
+        )
+    if not recorded:
+        logger.warning(
+            "Message %s was sent after its claim had expired and been taken over: "
+            "it may arrive twice. Raise NOTIFY_CLAIM_TIMEOUT above the slowest send.",
+            message_id,
+        )
+    return Message.Status.SENT
+
+
+def outbox_flush(*, limit: int = 500) -> Counter[str]:
+    """Send every message that is due: pending and past its next attempt, or abandoned by a
+    sender that died. Returns how many ended in each status ("skipped": a concurrent sender
+    took it first). Used by ``tremplin send_outbox``, the safety net for lost tasks."""
+    now = timezone.now()
+    with scopes_disabled():
+        due = list(
+            Message.objects.filter(_due(now))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    outcomes: Counter[str] = Counter()
+    for message_id in due:
+        outcomes[message_send(message_id) or "skipped"] += 1
+    return outcomes
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: 30 s, 1 min, 2 min… capped at an hour.
+
+    Jittered down by up to a quarter, so that messages that failed together during a gateway
+    outage do not all come back at the same second when it recovers.
+    """
+    base = _setting("NOTIFY_BACKOFF_BASE", BACKOFF_BASE_SECONDS)
+    cap = _setting("NOTIFY_BACKOFF_MAX", BACKOFF_MAX_SECONDS)
+    seconds = min(base * 2 ** (attempts - 1), cap)
+    return timedelta(seconds=seconds * random.uniform(0.75, 1.0))
+
+
+def _supported_language(language: str) -> str:
+    try:
+        return translation.get_supported_language_variant(language)
+    except LookupError:
+        # A message in the default language beats no message.
+        return settings.LANGUAGE_CODE
+
+
+def _render(channel: str, template: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+    with translation.override(language):
+        if channel == Message.Channel.SMS:
+            # One line: line breaks in the template are layout, and an SMS pays per character.
+            return "", " ".join(render_to_string(f"notify/{template}/sms.txt", context).split())
+        subject = render_to_string(f"notify/{template}/subject.txt", context)
+        body = render_to_string(f"notify/{template}/body.txt", context)
+    # A line break in a subject is a header injection: Django refuses it.
+    return " ".join(subject.split()), body.strip() + "\n"
+
+
+def _claim_timeout() -> timedelta:
+    return timedelta(seconds=_setting("NOTIFY_CLAIM_TIMEOUT", CLAIM_TIMEOUT_SECONDS))
+
+
+def _abandoned(now: datetime) -> Q:
+    return Q(status=Message.Status.SENDING, claimed_at__lt=now - _claim_timeout())
+
+
+def _claimable(now: datetime) -> Q:
+    # A task is the message's schedule (it runs at next_attempt_at), so it does not compare
+    # clocks again: a worker whose clock runs slightly behind must not skip its message.
+    return Q(status=Message.Status.PENDING) | _abandoned(now)
+
+
+def _due(now: datetime) -> Q:
+    return Q(status=Message.Status.PENDING, next_attempt_at__lte=now) | _abandoned(now)
+
+
+def _deliver(message: Message) -> None:
+    if message.channel == Message.Channel.EMAIL:
+        # Stable across retries, so a mail client can fold the duplicate of an in-flight
+        # message resent after a crash.
+        message_id = f"<outbox.{message.pk}.{message.created_at:%Y%m%d%H%M%S}@{DNS_NAME}>"
+        EmailMessage(
+            message.subject,
+            message.body,
+            to=[message.recipient],
+            headers={"Content-Language": message.language, "Message-ID": message_id},
+        ).send()
+    else:
+        get_sms_backend().send(message.recipient, message.body)
+
+
+def _record_failure(message: Message, *, claimed_at: datetime, error: Exception) -> str | None:
+    attempts = message.attempts + 1
+    if attempts >= _setting("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS):
+        status, next_attempt_at = Message.Status.FAILED, message.next_attempt_at
+    else:
+        status, next_attempt_at = Message.Status.PENDING, timezone.now() + retry_delay(attempts)
+    with scopes_disabled():
+        recorded = Message.objects.filter(
+            pk=message.pk, status=Message.Status.SENDING, claimed_at=claimed_at
+        ).update(
+            status=status,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            last_error=_describe(error, message)[:2000],
+        )
+    if not recorded:
+        return None  # taken over after the claim expired: the new sender records its outcome
+    if status == Message.Status.FAILED:
+        logger.error("Message %s failed %s times, giving up: %s", message.pk, attempts, error)
+    else:
+        logger.warning("Message %s failed (attempt %s), retrying: %s", message.pk, attempts, error)
+        message_id = message.pk
+        transaction.on_commit(lambda: _schedule(message_id, next_attempt_at), robust=True)
+    return status
+
+
+def _describe(error: Exception, message: Message) -> str:
+    # SMTP refusals quote the address: the outbox page shows recipients masked, so does this.
+    text = f"{type(error).__name__}: {error}"
+    return text.replace(message.recipient, message.recipient_masked)
+
+
+def _schedule(message_id: int, run_after: datetime | None = None) -> None:
+    # Imported here: the task module imports this one.
+    from tremplin.notify.tasks import send_message
+
+    task = send_message
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return  # e.g. the immediate backend: the sweep sends it when it is due
+        task = task.using(run_after=run_after)
+    task.enqueue(message_id=message_id)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from tremplin.notify import views
+
+app_name = "notify"
+
+urlpatterns = [
+    path("staff/<slug:school_slug>/outbox/", views.outbox, name="outbox"),
+]

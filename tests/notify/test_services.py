@@ -1,0 +1,403 @@
+import datetime
+import io
+import threading
+import time
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import transaction
+from django.test.signals import template_rendered
+from django.utils import timezone, translation
+from django_scopes import scopes_disabled
+
+from tremplin.core.audit import log_action
+from tremplin.core.models import AuditEvent
+from tremplin.notify.models import Message
+from tremplin.notify.services import message_enqueue, message_send, outbox_flush, retry_delay
+
+PHONE = "+212661234567"
+CODE = {"code": "482913", "minutes": 10, "reference": "SMA-25-0042"}
+SUBMITTED = {
+    "first_name": "Fatima Zahra",
+    "reference": "SMA-25-0042",
+    "intake_title": "Promotion 2026",
+    "school_name": "École Numérique de Smara",
+    "space_url": "https://smara.tremplin.ma/espace/",
+}
+
+pytestmark = pytest.mark.django_db
+
+
+class Boom(Exception):
+    pass
+
+
+def enqueue_sms(**kwargs) -> Message:
+    return message_enqueue(
+        **{
+            "channel": "sms",
+            "to": PHONE,
+            "template": "applicant_code",
+            "context": CODE,
+            "language": "fr",
+            **kwargs,
+        }
+    )
+
+
+def reload(message: Message) -> Message:
+    with scopes_disabled():
+        return Message.objects.get(pk=message.pk)
+
+
+def all_messages() -> list[Message]:
+    with scopes_disabled():
+        return list(Message.objects.all())
+
+
+def test_a_message_enqueued_in_a_transaction_that_rolls_back_is_neither_kept_nor_sent(
+    django_capture_on_commit_callbacks, sms_outbox
+):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(Boom),
+        transaction.atomic(),
+    ):
+        enqueue_sms()
+        raise Boom
+    assert callbacks == []
+    assert all_messages() == []
+    assert sms_outbox == []
+
+
+def test_a_message_enqueued_in_a_transaction_that_commits_is_sent_once(
+    django_capture_on_commit_callbacks, sms_outbox
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        message = enqueue_sms()
+    message = reload(message)
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 1
+    assert message.sent_at is not None
+    assert [sms.to for sms in sms_outbox] == [PHONE]
+    assert "482913" in sms_outbox[0].text
+
+    # A late duplicate task, or the sweep, finds nothing to do.
+    assert message_send(message.pk) is None
+    assert sum(outbox_flush().values()) == 0
+    assert len(sms_outbox) == 1
+
+
+def test_the_send_is_a_task_that_takes_the_message_id_and_is_enqueued_on_commit(
+    django_capture_on_commit_callbacks, dummy_tasks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message = enqueue_sms()
+    assert dummy_tasks.results == []
+    callbacks[0]()
+    [task] = dummy_tasks.results
+    assert task.task.name == "send_message"
+    assert task.kwargs == {"message_id": message.pk}
+    assert task.task.run_after is None
+
+
+def test_a_failed_send_keeps_the_message_for_a_retry_and_never_undoes_the_change(
+    settings, django_capture_on_commit_callbacks, dummy_tasks
+):
+    settings.SMS_BACKEND = "tests.notify.backends.FailingSmsBackend"
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        log_action("tremplin.applications.submitted", data={"reference": "SMA-25-0042"})
+        message = enqueue_sms()
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert message_send(message.pk) == Message.Status.PENDING
+
+    with scopes_disabled():
+        assert AuditEvent.objects.filter(action="tremplin.applications.submitted").exists()
+    message = reload(message)
+    assert message.status == Message.Status.PENDING
+    assert message.attempts == 1
+    assert message.last_error == "ConnectionRefusedError: gateway unreachable"
+    wait = message.next_attempt_at - before
+    assert datetime.timedelta(seconds=22) <= wait <= datetime.timedelta(seconds=31)
+    # The first task, then the retry, deferred to the next attempt.
+    _first, retry = dummy_tasks.results
+    assert retry.kwargs == {"message_id": message.pk}
+    assert retry.task.run_after == message.next_attempt_at
+
+
+def test_a_failed_send_waits_for_the_sweep_when_the_task_backend_cannot_defer(
+    settings, django_capture_on_commit_callbacks, sms_outbox
+):
+    settings.SMS_BACKEND = "tests.notify.backends.FailingSmsBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        message = enqueue_sms()  # the immediate backend of the tests sends, and fails, now
+    assert reload(message).status == Message.Status.PENDING
+
+    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
+    assert sum(outbox_flush().values()) == 0  # not due yet
+    with scopes_disabled():
+        Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    assert outbox_flush() == {"sent": 1}
+    assert reload(message).attempts == 2
+    assert len(sms_outbox) == 1
+
+
+def test_after_the_last_attempt_the_message_is_marked_failed_and_no_longer_retried(
+    settings, django_capture_on_commit_callbacks, dummy_tasks
+):
+    settings.SMS_BACKEND = "tests.notify.backends.FailingSmsBackend"
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    message = enqueue_sms()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcomes = [message_send(message.pk) for _ in range(4)]
+    assert outcomes == ["pending", "pending", "failed", None]
+    assert len(callbacks) == 2  # a retry after each failure but the last
+    message = reload(message)
+    assert message.status == Message.Status.FAILED
+    assert message.attempts == 3
+    assert sum(outbox_flush().values()) == 0
+
+
+def test_the_retry_delay_doubles_from_30_seconds_up_to_an_hour():
+    for attempts, full in [(1, 30), (2, 60), (3, 120), (7, 1920), (8, 3600), (30, 3600)]:
+        delay = retry_delay(attempts).total_seconds()
+        assert full * 0.75 <= delay <= full
+
+
+def test_the_same_dedupe_key_twice_gives_one_message_sent_once(
+    django_capture_on_commit_callbacks, sms_outbox
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        first = enqueue_sms(dedupe_key="applicant_code:SMA-25-0042:1")
+        second = enqueue_sms(dedupe_key="applicant_code:SMA-25-0042:1")
+        other = enqueue_sms(dedupe_key="applicant_code:SMA-25-0042:2")
+    assert second.pk == first.pk
+    assert other.pk != first.pk
+    assert len(all_messages()) == 2
+    assert len(sms_outbox) == 2
+
+
+def test_a_repeated_request_after_the_first_committed_sends_nothing_more(
+    django_capture_on_commit_callbacks, sms_outbox
+):
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            enqueue_sms(dedupe_key="application_submitted:SMA-25-0042:sms")
+    assert len(all_messages()) == 1
+    assert len(sms_outbox) == 1
+
+
+def test_messages_without_a_dedupe_key_are_never_merged():
+    enqueue_sms()
+    enqueue_sms()
+    assert len(all_messages()) == 2
+
+
+def test_a_message_is_rendered_in_the_recipients_language():
+    rendered = []
+
+    def record(sender, template, context, **kwargs):
+        rendered.append((template.name, translation.get_language()))
+
+    template_rendered.connect(record)
+    try:
+        with translation.override("fr"):  # the staff member's language is not the applicant's
+            message = message_enqueue(
+                channel="email",
+                to="fatima@example.org",
+                template="application_submitted",
+                context=SUBMITTED,
+                language="ar",
+            )
+    finally:
+        template_rendered.disconnect(record)
+    assert rendered == [
+        ("notify/application_submitted/subject.txt", "ar"),
+        ("notify/application_submitted/body.txt", "ar"),
+    ]
+    assert message.language == "ar"
+    assert "SMA-25-0042" in message.subject
+    assert "Fatima Zahra" in message.body
+    assert "https://smara.tremplin.ma/espace/" in message.body
+    with translation.override("ar"):
+        translated = translation.gettext("Your reference: %(reference)s") != (
+            "Your reference: %(reference)s"
+        )
+    if translated:  # once the Arabic catalogue has the notification strings
+        assert any("\u0600" <= char <= "\u06ff" for char in message.body)
+
+
+def test_an_unknown_language_falls_back_to_a_supported_one():
+    assert enqueue_sms(language="fr-ma").language == "fr"
+    assert enqueue_sms(language="de").language == "fr"
+
+
+def test_an_email_goes_through_djangos_email_backend_in_the_recipients_language(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = message_enqueue(
+            channel="email",
+            to="fatima@example.org",
+            template="applicant_code",
+            context=CODE,
+            language="en",
+        )
+    [email] = mail.outbox
+    assert email.to == ["fatima@example.org"]
+    assert email.subject == "482913 is your code for application SMA-25-0042"
+    assert "valid for 10 minutes" in email.body
+    assert email.extra_headers["Content-Language"] == "en"
+    assert email.extra_headers["Message-ID"].startswith(f"<outbox.{message.pk}.")
+
+
+def test_a_message_may_point_to_the_object_that_caused_it(world):
+    message = enqueue_sms(school=world.smara, related=world.users["director"])
+    message = reload(message)
+    assert message.school == world.smara
+    assert message.content_type.model == "user"
+    assert message.object_id == str(world.users["director"].pk)
+
+
+@pytest.mark.parametrize(
+    ("channel", "to"),
+    [("sms", "0661234567"), ("sms", "+212 661234567"), ("email", "fatima@"), ("email", "")],
+)
+def test_a_malformed_recipient_is_refused(channel, to):
+    with pytest.raises(ValidationError):
+        message_enqueue(
+            channel=channel, to=to, template="applicant_code", context=CODE, language="fr"
+        )
+    assert all_messages() == []
+
+
+def test_a_message_whose_sender_died_is_sent_again_once_its_claim_has_expired(sms_outbox):
+    now = timezone.now()
+    abandoned = enqueue_sms(to="+212661000001")
+    live = enqueue_sms(to="+212661000002")
+    with scopes_disabled():
+        Message.objects.filter(pk=abandoned.pk).update(
+            status="sending", claimed_at=now - datetime.timedelta(minutes=6)
+        )
+        Message.objects.filter(pk=live.pk).update(
+            status="sending", claimed_at=now - datetime.timedelta(seconds=10)
+        )
+    assert message_send(live.pk) is None  # its sender may still be working on it
+    assert outbox_flush() == {"sent": 1}
+    assert [sms.to for sms in sms_outbox] == ["+212661000001"]
+    assert reload(abandoned).status == Message.Status.SENT
+    assert reload(live).status == Message.Status.SENDING
+
+
+def test_the_sweep_sends_what_is_due_and_leaves_the_rest(sms_outbox):
+    now = timezone.now()
+    due, later, sent, failed = (enqueue_sms(to=f"+21266100000{i}") for i in range(4))
+    with scopes_disabled():
+        Message.objects.filter(pk=later.pk).update(
+            next_attempt_at=now + datetime.timedelta(minutes=5)
+        )
+        Message.objects.filter(pk=sent.pk).update(status="sent")
+        Message.objects.filter(pk=failed.pk).update(status="failed")
+    assert outbox_flush() == {"sent": 1}
+    assert [sms.to for sms in sms_outbox] == [due.recipient]
+
+
+def test_the_send_outbox_command_sends_what_is_due(sms_outbox):
+    enqueue_sms()
+    enqueue_sms(to="+212661000009")
+    out = io.StringIO()
+    call_command("send_outbox", "--limit", "1", stdout=out)
+    assert out.getvalue().splitlines() == ["Outbox: 1 sent.", "Outbox: 1 sent."]
+    assert len(sms_outbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_backend_failure_at_commit_does_not_fail_the_caller(monkeypatch, sms_outbox):
+    from tremplin.notify import tasks
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("task queue unavailable")
+
+    monkeypatch.setattr(type(tasks.send_message.get_backend()), "enqueue", broken)
+    with transaction.atomic():
+        message = enqueue_sms()
+    assert reload(message).status == Message.Status.PENDING
+    monkeypatch.undo()
+    assert outbox_flush() == {"sent": 1}
+
+
+def test_the_send_outbox_command_can_keep_running_as_a_sidecar(monkeypatch, sms_outbox):
+    from tremplin.notify.management.commands import send_outbox
+
+    naps = []
+
+    def sleep(seconds):
+        naps.append(seconds)
+        if len(naps) == 1:
+            enqueue_sms(to="+212661000010")  # arrives while the sidecar sleeps
+        else:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(send_outbox.time, "sleep", sleep)
+    monkeypatch.setattr(send_outbox, "close_old_connections", lambda: None)
+    enqueue_sms()
+    out = io.StringIO()
+    call_command("send_outbox", "--loop", "--interval", "5", stdout=out)
+    assert naps == [5, 5]
+    assert [sms.to for sms in sms_outbox] == [PHONE, "+212661000010"]
+
+
+def test_an_smtp_refusal_is_recorded_without_the_full_address(settings, monkeypatch):
+    import smtplib
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"fatima@example.org": (550, b"No such user")})
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    message = message_enqueue(
+        channel="email",
+        to="fatima@example.org",
+        template="applicant_code",
+        context=CODE,
+        language="fr",
+    )
+    assert message_send(message.pk) == Message.Status.PENDING
+    error = reload(message).last_error
+    assert error.startswith("SMTPRecipientsRefused: ")
+    assert "f***@example.org" in error
+    assert "fatima@example.org" not in error
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_requests_with_the_same_dedupe_key_send_one_message(sms_outbox):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL) for truly concurrent transactions")
+    first_inserted = threading.Event()
+    results = {}
+
+    def request(name: str) -> None:
+        try:
+            if name == "second":
+                first_inserted.wait(5)
+            with transaction.atomic():
+                results[name] = enqueue_sms(dedupe_key="application_submitted:SMA-25-0042")
+                if name == "first":
+                    first_inserted.set()
+                    time.sleep(0.3)  # the second request's insert waits on this transaction
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results["first"].pk == results["second"].pk
+    assert len(all_messages()) == 1
+    assert len(sms_outbox) == 1
