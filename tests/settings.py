@@ -7,6 +7,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-" + "x" * 50)
 os.environ.setdefault("TREMPLIN_HTTPS", "false")
 os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
 os.environ.setdefault("EMAIL_BACKEND", "locmem")
+os.environ.setdefault("SMS_BACKEND", "locmem")
 os.environ.setdefault("TREMPLIN_DATA_DIR", tempfile.mkdtemp(prefix="tremplin-test-"))
 
 from tremplin.settings import *  # noqa: F403

@@ -4,11 +4,12 @@ The list of URLs comes from the URL configuration: a new URL without an expected
 fails ``test_every_url_has_an_expected_outcome``.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from tests.conftest import PERSONAS, World
 from tremplin.core.models import Membership
@@ -24,13 +25,20 @@ class Case:
     expect: dict = field(default_factory=dict)
     default: int = NOT_FOUND
     anonymous: int = 302
-    kwargs: str = "smara"  # which kwargs to build (see _kwargs)
     data: dict = field(default_factory=dict)
 
     def status_for(self, persona: str) -> int:
         if persona == "anonymous":
             return self.anonymous
         return self.expect.get(persona, self.default)
+
+
+def staff(status: int) -> dict:
+    """Directors and admissions officers of Smara get `status`; everyone else 404."""
+    return {"director": status, "admissions": status}
+
+
+ADMISSIONS_STAFF = staff(200)
 
 
 def everyone(status: int, anonymous: int | None = None, **kw) -> Case:
@@ -52,65 +60,128 @@ CASES: dict[str, Case] = {
     "core:password_change": everyone(200, anonymous=302),
     "core:password_reset": everyone(200),
     "core:password_reset_done": everyone(200),
-    "core:password_reset_confirm": everyone(200, kwargs="reset"),
-    "schools:coordinator": Case(expect={"coordinator": 200}, kwargs="none"),
+    "core:password_reset_confirm": everyone(200),
+    "schools:coordinator": Case(expect={"coordinator": 200}),
     "schools:dashboard": Case(expect={"director": 200, "admissions": 200, "coordinator": 200}),
     "schools:profile": Case(expect={"director": 200}),
     "schools:team": Case(expect={"director": 200, "admissions": 200}),
     "schools:team_add": Case(method="post", expect={"director": 400}, data={"email": "x"}),
-    "schools:team_revoke": Case(
-        method="post", expect={"director": 302}, kwargs="membership", data={"reason": "Left"}
-    ),
+    "schools:team_revoke": Case(method="post", expect={"director": 302}, data={"reason": "Left"}),
     "schools:audit_log": Case(expect={"director": 200}),
     "schools:learner_space": Case(expect={"learner": 200}),
+    # The applicant portal: public, and the applicant space needs an applicant's session.
+    "portal:intake": everyone(200),
+    "portal:apply": everyone(200),
+    "portal:submitted": everyone(302),
+    "portal:communes": everyone(200),
+    "portal:access": everyone(200),
+    "portal:code": everyone(302),
+    "portal:space": everyone(302),
+    "portal:edit": everyone(302),
+    "portal:data": everyone(302),
+    "portal:withdraw": everyone(302, method="post"),
+    "portal:delete": everyone(302, method="post"),
+    "portal:leave": everyone(302, method="post"),
+    # Admissions staff pages.
+    "admissions:intake_list": Case(expect=ADMISSIONS_STAFF),
+    "admissions:intake_create": Case(expect=ADMISSIONS_STAFF),
+    "admissions:notice_create": Case(expect=ADMISSIONS_STAFF),
+    "admissions:intake_detail": Case(expect=ADMISSIONS_STAFF),
+    "admissions:intake_edit": Case(expect=ADMISSIONS_STAFF),
+    "admissions:intake_status": Case(method="post", expect=staff(302), data={"status": "closed"}),
+    "admissions:intake_recheck": Case(method="post", expect=staff(302)),
+    "admissions:application_list": Case(expect=ADMISSIONS_STAFF),
+    "admissions:application_detail": Case(expect=ADMISSIONS_STAFF),
+    "admissions:application_identity": Case(method="post", expect=ADMISSIONS_STAFF),
+    "admissions:application_eligibility": Case(
+        method="post", expect=staff(302), data={"decision": "ineligible", "reason": "test"}
+    ),
+    "admissions:application_document": Case(expect=ADMISSIONS_STAFF),
+    "notify:outbox": Case(expect=ADMISSIONS_STAFF),
 }
 
 EXCLUDED_NAMESPACES = {"admin"}  # the Django admin has its own suite (tests/core/test_admin.py)
 EXCLUDED_NAMES = {"set_language"}  # Django's own view, tested in the browser suite
 
 
-def _url_names(patterns, namespace: str | None = None) -> set[str]:
-    names = set()
+def _url_params(patterns, namespace: str | None = None) -> dict[str, set[str]]:
+    """Every named URL with the names of its parameters."""
+    found = {}
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             if pattern.namespace in EXCLUDED_NAMESPACES:
                 continue
-            names |= _url_names(pattern.url_patterns, pattern.namespace or namespace)
+            found |= _url_params(pattern.url_patterns, pattern.namespace or namespace)
         elif isinstance(pattern, URLPattern) and pattern.name:
             full = f"{namespace}:{pattern.name}" if namespace else pattern.name
             if full not in EXCLUDED_NAMES:
-                names.add(full)
-    return names
+                found[full] = set(pattern.pattern.converters)
+    return found
+
+
+def _url_names(patterns) -> set[str]:
+    return set(_url_params(patterns))
 
 
 def test_every_url_has_an_expected_outcome():
     assert _url_names(get_resolver().url_patterns) == set(CASES)
 
 
-def _kwargs(case: Case, world: World) -> dict:
-    if case.kwargs == "none":
-        return {}
-    if case.kwargs == "reset":
-        return {"uidb64": "MQ", "token": "bad-token"}
-    if case.kwargs == "membership":
+@pytest.fixture
+def smara_objects(world):
+    """An open call of Smara with one application and its document, for the URLs that
+    name them."""
+    from django.core.files.base import ContentFile
+
+    from tests.admissions.open_intake import make_open_intake
+    from tremplin.admissions.models import Application, Document
+    from tremplin.admissions.services import application_submit
+    from tremplin.schools.models import Commune
+
+    intake = make_open_intake(world.smara)
+    with scope(school=world.smara):
+        data = {
+            "cin": "AB123456", "first_name": "Fatima", "last_name": "El Idrissi",
+            "first_name_ar": "", "last_name_ar": "", "birth_date": datetime.date(2003, 3, 21),
+            "sex": "F", "phone": "+212661234567", "email": "",
+            "commune": Commune.objects.get(code="221.01.01"), "education_level": "bac",
+            "diploma": "", "employment": "neet", "motivation": "",
+            "needs_accommodation": False, "accommodation_consent": False,
+            "follow_up_consent": False,
+        }  # fmt: skip
+        application = application_submit(
+            intake=intake, data=data, wishes=[], documents=[], language="fr", space_url="/"
+        ).application
+        document = Document(
+            application=application, kind="cin", content_type="application/pdf", size=9
+        )
+        document.file.save("x", ContentFile(b"%PDF-1.4\n"), save=True)
+    return {"intake": intake, "application": application, "document": document}
+
+
+def _kwargs(name: str, world: World, objects: dict) -> dict:
+    params = _url_params(get_resolver().url_patterns)[name]
+    values = {
+        "school_slug": world.smara.slug,
+        "intake_slug": objects["intake"].slug,
+        "reference": objects["application"].reference,
+        "document_id": objects["document"].pk,
+        "uidb64": "MQ",
+        "token": "bad-token",
+    }
+    if "membership_id" in params:
         with scopes_disabled():
-            membership = Membership.objects.get(user=world.users["admissions"], school=world.smara)
-        return {"school_slug": world.smara.slug, "membership_id": membership.pk}
-    return {"school_slug": world.smara.slug}
-
-
-def _needs_school(name: str) -> bool:
-    return name == "public:school" or (
-        name.startswith("schools:") and name != "schools:coordinator"
-    )
+            values["membership_id"] = Membership.objects.get(
+                user=world.users["admissions"], school=world.smara
+            ).pk
+    return {param: values[param] for param in params}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_each_persona_gets_the_expected_answer(world, name, persona):
+def test_each_persona_gets_the_expected_answer(world, smara_objects, name, persona):
     case = CASES[name]
-    kwargs = _kwargs(case, world) if (_needs_school(name) or case.kwargs == "reset") else {}
-    url = reverse(name, kwargs=kwargs)
+    url = reverse(name, kwargs=_kwargs(name, world, smara_objects))
     client = world.client(persona)
     response = getattr(client, case.method)(url, case.data)
     assert response.status_code == case.status_for(persona), (name, persona, response)
@@ -124,9 +195,10 @@ SCHOOL_WRITES = sorted(
 
 
 @pytest.mark.parametrize("name", SCHOOL_WRITES)
-def test_coordinators_cannot_write(world, name):
+def test_coordinators_cannot_write(world, smara_objects, name):
     case = CASES[name]
-    response = world.client("coordinator").post(reverse(name, kwargs=_kwargs(case, world)), {})
+    url = reverse(name, kwargs=_kwargs(name, world, smara_objects))
+    response = world.client("coordinator").post(url, case.data)
     assert response.status_code == NOT_FOUND
 
 

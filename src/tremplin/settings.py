@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "tremplin.core",
     "tremplin.schools",
     "tremplin.selection",
+    "tremplin.admissions",
+    "tremplin.notify",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -207,6 +209,20 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tremplin <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# SMS: printed in development; a generic HTTP gateway in production (POST JSON {"to", "text"},
+# bearer token). See tremplin.notify.sms.
+SMS_BACKEND = {
+    "console": "tremplin.notify.sms.ConsoleSmsBackend",
+    "file": "tremplin.notify.sms.FileSmsBackend",
+    "locmem": "tremplin.notify.sms.LocmemSmsBackend",
+    "http": "tremplin.notify.sms.HttpSmsBackend",
+}[env_choice("SMS_BACKEND", "console", ("console", "file", "locmem", "http"))]
+SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(DATA_DIR / "sms" / "outbox.jsonl")))
+_sms_http = SMS_BACKEND.endswith("HttpSmsBackend")
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", None if _sms_http else "")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", None if _sms_http else "")
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
 
 # HTTPS: on by default; `make run` turns it off to serve http://127.0.0.1:8000.
 HTTPS = env_bool("TREMPLIN_HTTPS", not DEBUG)

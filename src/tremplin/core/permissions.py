@@ -12,10 +12,28 @@ TEAM_VIEW = "team.view"
 TEAM_MANAGE = "team.manage"
 AUDIT_VIEW = "audit.view"
 LEARNER_SPACE = "learner.space"
+INTAKES_MANAGE = "intakes.manage"
+APPLICATIONS_VIEW = "applications.view"
+APPLICATIONS_MANAGE = "applications.manage"  # screening overrides, imports
+APPLICATIONS_EXPORT = "applications.export"
+IDENTITY_VIEW = "applications.identity"  # see CIN and accommodation needs unmasked
+OUTBOX_VIEW = "outbox.view"
+
+_ADMISSIONS = frozenset(
+    {
+        INTAKES_MANAGE,
+        APPLICATIONS_VIEW,
+        APPLICATIONS_MANAGE,
+        APPLICATIONS_EXPORT,
+        IDENTITY_VIEW,
+        OUTBOX_VIEW,
+    }
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.DIRECTOR: frozenset({SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW}),
-    Role.ADMISSIONS: frozenset({SCHOOL_VIEW, TEAM_VIEW}),
+    Role.DIRECTOR: frozenset({SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW})
+    | _ADMISSIONS,
+    Role.ADMISSIONS: frozenset({SCHOOL_VIEW, TEAM_VIEW}) | _ADMISSIONS,
     Role.JUROR: frozenset({SCHOOL_VIEW}),
     Role.TRAINER: frozenset({SCHOOL_VIEW, TEAM_VIEW}),
     Role.LEARNER: frozenset({LEARNER_SPACE}),

@@ -79,6 +79,9 @@ def demo_load() -> School:
         _partners_and_grant(school)
         _tracks(school)
         _accounts(school)
+        from tremplin.admissions.demo import demo_admissions_load
+
+        demo_admissions_load(school)
     return school
 
 

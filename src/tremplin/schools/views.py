@@ -5,10 +5,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
+from tremplin.admissions.models import Intake
 from tremplin.core.access import access_membership, coordinated_schools
 from tremplin.core.decorators import login_verified, school_view
 from tremplin.core.forms import RevokeForm, TeamMemberForm
@@ -42,6 +44,11 @@ def school_public(request: HttpRequest, school_slug: str) -> HttpResponse:
     with scope(school=school):
         tracks = list(Track.objects.filter(school=school, is_active=True))
         partners = list(SchoolPartner.objects.filter(school=school).select_related("partner"))
+        open_intakes = list(
+            Intake.objects.filter(
+                school=school, status=Intake.Status.OPEN, closes_at__gt=timezone.now()
+            ).select_related("school")
+        )
     return render(
         request,
         "schools/public.html",
@@ -49,8 +56,7 @@ def school_public(request: HttpRequest, school_slug: str) -> HttpResponse:
             "school": school,
             **_split(tracks),
             "partners": partners,
-            # Calls for applications arrive with the admissions app.
-            "open_intakes": [],
+            "open_intakes": open_intakes,
         },
     )
 

@@ -25,3 +25,15 @@ def ldatetime(value, fmt="medium"):
 def tr(obj, field):
     """``{{ school|tr:"name" }}``: the Arabic value on Arabic pages, else the French one."""
     return localized(obj, field)
+
+
+@register.filter
+def mask_cin(value):
+    from tremplin.core.identifiers import mask_cin as mask
+
+    return mask(value or "")
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -1,0 +1,116 @@
+"""Eligibility rules of an intake, evaluated on plain values so that the portal, the
+importer and a re-check share one definition.
+
+A failed rule is stored as ``{"rule": code, "params": {...}}`` and rendered in the reader's
+language by ``describe``, so an applicant reading in Arabic and an officer reading in French
+see the same reason each in their own language.
+"""
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class Rules:
+    reference_date: datetime.date
+    min_age: int
+    max_age: int
+    province_ids: frozenset[int] = field(default_factory=frozenset)
+    commune_ids: frozenset[int] = field(default_factory=frozenset)
+    education_levels: frozenset[str] = field(default_factory=frozenset)
+    employment_situations: frozenset[str] = field(default_factory=frozenset)
+    required_documents: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, intake) -> "Rules":
+        return cls(
+            reference_date=intake.reference_date,
+            min_age=intake.min_age,
+            max_age=intake.max_age,
+            province_ids=frozenset(intake.provinces.values_list("pk", flat=True)),
+            commune_ids=frozenset(intake.communes.values_list("pk", flat=True)),
+            education_levels=frozenset(intake.education_levels),
+            employment_situations=frozenset(intake.employment_situations),
+            required_documents=tuple(intake.required_documents),
+        )
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    years = day.year - birth_date.year
+    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def evaluate(
+    rules: Rules,
+    *,
+    birth_date: datetime.date,
+    commune_id: int,
+    province_id: int,
+    education_level: str,
+    employment: str,
+    documents: Iterable[str] = (),
+) -> list[dict]:
+    """The rules the applicant fails (empty when eligible)."""
+    failed = []
+    age = age_on(birth_date, rules.reference_date)
+    if not rules.min_age <= age <= rules.max_age:
+        failed.append(
+            {
+                "rule": "age",
+                "params": {
+                    "age": age,
+                    "min": rules.min_age,
+                    "max": rules.max_age,
+                    "date": rules.reference_date.isoformat(),
+                },
+            }
+        )
+    residence_rules = rules.province_ids or rules.commune_ids
+    if residence_rules and not (
+        province_id in rules.province_ids or commune_id in rules.commune_ids
+    ):
+        failed.append({"rule": "residence", "params": {}})
+    if rules.education_levels and education_level not in rules.education_levels:
+        failed.append({"rule": "education", "params": {"level": education_level}})
+    if rules.employment_situations and employment not in rules.employment_situations:
+        failed.append({"rule": "employment", "params": {"situation": employment}})
+    missing = [kind for kind in rules.required_documents if kind not in set(documents)]
+    if missing:
+        failed.append({"rule": "documents", "params": {"missing": missing}})
+    return failed
+
+
+def describe(reason: Mapping) -> str:
+    """One failed rule, in the active language, for the applicant and the staff."""
+    from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
+    from tremplin.core.formatting import format_date
+
+    params = reason.get("params", {})
+    rule = reason.get("rule")
+    if rule == "age":
+        return _(
+            "Applicants must be %(min)s to %(max)s years old on %(date)s; "
+            "you are %(age)s on that date."
+        ) % {
+            "min": params["min"],
+            "max": params["max"],
+            "age": params["age"],
+            "date": format_date(datetime.date.fromisoformat(params["date"])),
+        }
+    if rule == "residence":
+        return _("This call is for residents of the communes or provinces it lists.")
+    if rule == "education":
+        return _("Your education level (%(level)s) is not among those this call accepts.") % {
+            "level": EducationLevel(params["level"]).label
+        }
+    if rule == "employment":
+        return _("This call is for young people in another situation than yours (%(s)s).") % {
+            "s": Employment(params["situation"]).label
+        }
+    if rule == "documents":
+        labels = ", ".join(str(DocumentKind(kind).label) for kind in params["missing"])
+        return _("Missing documents: %(documents)s.") % {"documents": labels}
+    return _("Another eligibility rule is not met.")

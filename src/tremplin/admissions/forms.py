@@ -1,0 +1,260 @@
+"""Forms of the applicant portal. They clean values; the rules live in services and
+eligibility."""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
+from tremplin.admissions.uploads import validate_document
+from tremplin.core.i18n import localized
+from tremplin.core.identifiers import normalize_cin, normalize_phone
+from tremplin.core.text import refuse_control_characters
+from tremplin.schools.models import Commune, Province
+
+MAX_WISHES = 3
+
+
+class CleanTextMixin:
+    """Refuse control characters in every text field (NUL would break PostgreSQL)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, str):
+                try:
+                    refuse_control_characters(value)
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+class CommuneChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return localized(obj, "name")
+
+
+class ProvinceChoiceField(CommuneChoiceField):
+    pass
+
+
+class CommuneWithProvinceField(CommuneChoiceField):
+    # Without JavaScript every commune is listed: the province in the label tells the
+    # homonyms apart. With htmx the list is narrowed to the chosen province.
+    def label_from_instance(self, obj):
+        return f"{localized(obj, 'name')} — {localized(obj.province, 'name')}"
+
+
+class ApplicationForm(CleanTextMixin, forms.Form):
+    cin = forms.CharField(
+        label=_("National identity card number (CIN)"),
+        max_length=20,
+        help_text=_("For example AB123456."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "dir": "ltr", "spellcheck": "false"}),
+    )
+    first_name = forms.CharField(
+        label=_("First name (Latin letters)"),
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name", "dir": "ltr"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name (Latin letters)"),
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name", "dir": "ltr"}),
+    )
+    first_name_ar = forms.CharField(
+        label=_("First name (Arabic letters)"),
+        max_length=80,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+    )
+    last_name_ar = forms.CharField(
+        label=_("Last name (Arabic letters)"),
+        max_length=80,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"],
+        help_text=_("Day/month/year, for example 21/03/2003."),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=25,
+        help_text=_("We send your confirmation and your codes to this number."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "dir": "ltr"}),
+    )
+    email = forms.EmailField(
+        label=_("Email (optional)"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
+    )
+    province = ProvinceChoiceField(
+        label=_("Province of residence"), queryset=Province.objects.none()
+    )
+    commune = CommuneWithProvinceField(
+        label=_("Commune of residence"), queryset=Commune.objects.none()
+    )
+    education_level = forms.ChoiceField(
+        label=_("Education level"), choices=[("", "—"), *EducationLevel.choices]
+    )
+    diploma = forms.CharField(label=_("Last diploma (optional)"), max_length=200, required=False)
+    employment = forms.ChoiceField(
+        label=_("Current situation"), choices=[("", "—"), *Employment.choices]
+    )
+    motivation = forms.CharField(
+        label=_("Why do you want to join? (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    needs_accommodation = forms.BooleanField(
+        label=_("I need an accommodation (disability, health) for the tests or the training"),
+        required=False,
+    )
+    accommodation_consent = forms.BooleanField(
+        label=_(
+            "I agree that the school records this need, only to arrange the tests and the "
+            "training for me"
+        ),
+        required=False,
+    )
+    privacy_consent = forms.BooleanField(
+        label=_("I have read the privacy notice and I agree that my data is used for this call"),
+    )
+    follow_up_consent = forms.BooleanField(
+        label=_("I agree to be contacted after the training about my job or studies (optional)"),
+        required=False,
+    )
+
+    def __init__(self, *args, intake, tracks=(), with_identity: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.intake = intake
+        self.tracks = list(tracks)
+        provinces = Province.objects.filter(communes__isnull=False).distinct().order_by("name")
+        self.fields["province"].queryset = provinces
+        self.fields["commune"].queryset = Commune.objects.select_related("province").order_by(
+            "province__name", "name"
+        )
+        self.fields["province"].widget.attrs.update(
+            {
+                "hx-get": reverse("portal:communes"),
+                "hx-target": "#id_commune",
+                "hx-swap": "innerHTML",
+            }
+        )
+        if len(self.tracks) > 1:
+            choices = [("", "—")] + [(str(t.pk), localized(t, "name")) for t in self.tracks]
+            for rank in range(1, min(MAX_WISHES, len(self.tracks)) + 1):
+                self.fields[f"wish_{rank}"] = forms.ChoiceField(
+                    label=_("Choice %(rank)s") % {"rank": rank},
+                    choices=choices,
+                    required=rank == 1,
+                )
+        for kind in intake.required_documents:
+            self.fields[f"document_{kind}"] = forms.FileField(
+                label=DocumentKind(kind).label,
+                help_text=_("PDF, JPEG or PNG, at most 5 MB."),
+                widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+            )
+        if not with_identity:
+            for name in ("cin", "privacy_consent"):
+                del self.fields[name]
+
+    def clean_cin(self):
+        cin = normalize_cin(self.cleaned_data["cin"])
+        if cin is None:
+            raise ValidationError(
+                _("This is not a CIN number: one or two letters then digits, like AB123456."),
+                code="cin",
+            )
+        return cin
+
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        if phone is None:
+            raise ValidationError(
+                _("Give a Moroccan mobile number, like 06 61 23 45 67."), code="phone"
+            )
+        return phone
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        today = timezone.localdate()
+        if not datetime.date(1900, 1, 1) <= value <= today:
+            raise ValidationError(_("Check the date of birth."), code="birth_date")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        province, commune = cleaned.get("province"), cleaned.get("commune")
+        if province and commune and commune.province_id != province.pk:
+            self.add_error("commune", _("This commune is not in the chosen province."))
+        if cleaned.get("needs_accommodation") and not cleaned.get("accommodation_consent"):
+            self.add_error(
+                "accommodation_consent",
+                _("To record your need, we need your consent. Otherwise untick the need."),
+            )
+        for kind in self.intake.required_documents:
+            upload = cleaned.get(f"document_{kind}")
+            if upload:
+                try:
+                    cleaned[f"content_type_{kind}"] = validate_document(upload)
+                except ValidationError as error:
+                    self.add_error(f"document_{kind}", error)
+        wishes = [cleaned.get(f"wish_{rank}") for rank in range(1, MAX_WISHES + 1)]
+        chosen = [w for w in wishes if w]
+        if len(chosen) != len(set(chosen)):
+            self.add_error("wish_2", _("Choose each track only once."))
+        by_pk = {str(t.pk): t for t in self.tracks}
+        cleaned["wishes"] = [by_pk[w] for w in chosen] if len(self.tracks) > 1 else self.tracks
+        return cleaned
+
+    def documents(self) -> list[tuple[str, object, str]]:
+        """(kind, upload, content type) of every document given."""
+        return [
+            (kind, self.cleaned_data[f"document_{kind}"], self.cleaned_data[f"content_type_{kind}"])
+            for kind in self.intake.required_documents
+            if self.cleaned_data.get(f"document_{kind}")
+            and f"content_type_{kind}" in self.cleaned_data
+        ]
+
+
+class AccessForm(CleanTextMixin, forms.Form):
+    reference = forms.CharField(
+        label=_("Application reference"),
+        max_length=20,
+        help_text=_("It looks like SMA-25-0042."),
+        widget=forms.TextInput(attrs={"dir": "ltr", "autocapitalize": "characters"}),
+    )
+    cin = forms.CharField(
+        label=_("National identity card number (CIN)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"dir": "ltr", "autocapitalize": "characters"}),
+    )
+
+    def clean_reference(self):
+        return self.cleaned_data["reference"].strip().upper()
+
+    def clean_cin(self):
+        return normalize_cin(self.cleaned_data["cin"]) or ""
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code received"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "dir": "ltr"}
+        ),
+    )
+
+    def clean_code(self):
+        return "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())

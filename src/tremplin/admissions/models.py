@@ -1,0 +1,411 @@
+"""Calls for applications (intakes), their privacy notices, and the applications."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
+from tremplin.core.i18n import localized
+
+
+class PrivacyNotice(models.Model):
+    """A version of the notice an applicant consents to (law 09-08). Never edited once
+    published: a change is a new version, and each application keeps the one it accepted."""
+
+    school = models.ForeignKey(
+        "schools.School",
+        on_delete=models.CASCADE,
+        related_name="privacy_notices",
+        verbose_name=_("school"),
+    )
+    version = models.PositiveIntegerField(_("version"))
+    cndp_authorisation = models.CharField(
+        _("CNDP authorisation number"),
+        max_length=60,
+        help_text=_("The number of the authorisation or declaration receipt from the CNDP."),
+    )
+    text = models.TextField(_("text (French)"))
+    text_ar = models.TextField(_("text (Arabic)"))
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["school", "-version"]
+        verbose_name = _("privacy notice")
+        verbose_name_plural = _("privacy notices")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "version"], name="privacynotice_version")
+        ]
+
+    def __str__(self) -> str:
+        return _("Privacy notice v%(version)s") % {"version": self.version}
+
+
+class Intake(models.Model):
+    """A call for applications of one school, for one or several tracks."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    school = models.ForeignKey(
+        "schools.School",
+        on_delete=models.CASCADE,
+        related_name="intakes",
+        verbose_name=_("school"),
+    )
+    slug = models.SlugField(_("slug"), max_length=60)
+    title = models.CharField(_("title (French)"), max_length=200)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=200)
+    description = models.TextField(_("description (French)"), blank=True)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    seats = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1)])
+    waitlist = models.PositiveIntegerField(_("waitlist size"), default=0)
+    # Eligibility rules. Empty lists mean "no restriction".
+    reference_date = models.DateField(
+        _("age reference date"), help_text=_("Ages are computed on this date.")
+    )
+    min_age = models.PositiveSmallIntegerField(
+        _("minimum age"), default=18, validators=[MaxValueValidator(99)]
+    )
+    max_age = models.PositiveSmallIntegerField(
+        _("maximum age"), default=35, validators=[MaxValueValidator(99)]
+    )
+    provinces = models.ManyToManyField(
+        "schools.Province", blank=True, related_name="+", verbose_name=_("provinces of residence")
+    )
+    communes = models.ManyToManyField(
+        "schools.Commune", blank=True, related_name="+", verbose_name=_("communes of residence")
+    )
+    education_levels = models.JSONField(_("accepted education levels"), default=list, blank=True)
+    employment_situations = models.JSONField(
+        _("accepted employment situations"), default=list, blank=True
+    )
+    required_documents = models.JSONField(_("required documents"), default=list, blank=True)
+    privacy_notice = models.ForeignKey(
+        PrivacyNotice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="intakes",
+        verbose_name=_("privacy notice"),
+    )
+    # The last application number given; incremented by a conditional UPDATE so two
+    # simultaneous submissions never get the same reference.
+    last_number = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("intake")
+        verbose_name_plural = _("intakes")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "slug"], name="intake_unique_slug"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="intake_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__lte=models.F("max_age")), name="intake_age_band"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="open") | Q(privacy_notice__isnull=False),
+                name="intake_open_needs_notice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return localized(self, "title")
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "portal:intake", kwargs={"school_slug": self.school.slug, "intake_slug": self.slug}
+        )
+
+    def accepts_applications(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
+
+
+class IntakeTrack(models.Model):
+    intake = models.ForeignKey(
+        Intake, on_delete=models.CASCADE, related_name="intake_tracks", verbose_name=_("intake")
+    )
+    track = models.ForeignKey(
+        "schools.Track", on_delete=models.PROTECT, related_name="+", verbose_name=_("track")
+    )
+    seats = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1)])
+
+    objects = ScopedManager(school="intake__school")
+
+    class Meta:
+        ordering = ["intake", "track__name"]
+        verbose_name = _("track of an intake")
+        verbose_name_plural = _("tracks of an intake")
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "track"], name="intaketrack_unique")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.track)
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("submitted")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    class Eligibility(models.TextChoices):
+        PENDING = "pending", _("to be checked")
+        ELIGIBLE = "eligible", _("eligible")
+        INELIGIBLE = "ineligible", _("not eligible")
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("online form")
+        IMPORT = "import", _("import")
+
+    intake = models.ForeignKey(
+        Intake, on_delete=models.PROTECT, related_name="applications", verbose_name=_("intake")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    cin = models.CharField(_("CIN"), max_length=10)
+    first_name = models.CharField(_("first name (Latin script)"), max_length=80)
+    last_name = models.CharField(_("last name (Latin script)"), max_length=80)
+    first_name_ar = models.CharField(_("first name (Arabic script)"), max_length=80, blank=True)
+    last_name_ar = models.CharField(_("last name (Arabic script)"), max_length=80, blank=True)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    phone = models.CharField(_("mobile phone"), max_length=16)
+    email = models.EmailField(_("email"), blank=True)
+    commune = models.ForeignKey(
+        "schools.Commune", on_delete=models.PROTECT, related_name="+", verbose_name=_("commune")
+    )
+    education_level = models.CharField(
+        _("education level"), max_length=20, choices=EducationLevel.choices
+    )
+    diploma = models.CharField(_("diploma"), max_length=200, blank=True)
+    employment = models.CharField(
+        _("employment situation"), max_length=20, choices=Employment.choices
+    )
+    motivation = models.TextField(_("motivation"), max_length=2000, blank=True)
+    needs_accommodation = models.BooleanField(_("needs an accommodation"), default=False)
+    accommodation_consent = models.BooleanField(
+        _("consents to the use of the accommodation need"), default=False
+    )
+    follow_up_consent = models.BooleanField(
+        _("consents to the job-placement follow-up"), default=False
+    )
+    privacy_notice = models.ForeignKey(
+        PrivacyNotice,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("privacy notice accepted"),
+    )
+    privacy_consent_at = models.DateTimeField(_("privacy notice accepted at"))
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.PORTAL
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    eligibility = models.CharField(
+        _("eligibility"), max_length=12, choices=Eligibility.choices, default=Eligibility.PENDING
+    )
+    # [{"rule": "age", "params": {...}}, ...]: the rules that failed, rendered in the
+    # reader's language by `eligibility.describe`.
+    eligibility_reasons = models.JSONField(_("eligibility reasons"), default=list, blank=True)
+    eligibility_checked_at = models.DateTimeField(_("eligibility checked at"), null=True)
+    eligibility_overridden = models.BooleanField(_("decided by staff"), default=False)
+    override_reason = models.TextField(_("reason of the staff decision"), blank=True)
+    deletion_requested_at = models.DateTimeField(_("deletion requested at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedManager(school="intake__school")
+
+    class Meta:
+        ordering = ["intake", "number"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            # One application per person per call, whatever the timing of the requests.
+            models.UniqueConstraint(fields=["intake", "cin"], name="application_one_per_cin"),
+            models.UniqueConstraint(fields=["intake", "number"], name="application_number"),
+        ]
+        indexes = [
+            models.Index(fields=["intake", "status", "eligibility"], name="application_screen"),
+            models.Index(fields=["intake", "last_name"], name="application_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name_ar(self) -> str:
+        return f"{self.first_name_ar} {self.last_name_ar}".strip()
+
+    def age_on(self, day) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class Wish(models.Model):
+    """A track the applicant asks for, in their order of preference (1 = first choice)."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="wishes",
+        verbose_name=_("application"),
+    )
+    track = models.ForeignKey(
+        "schools.Track", on_delete=models.PROTECT, related_name="+", verbose_name=_("track")
+    )
+    rank = models.PositiveSmallIntegerField(_("preference"), validators=[MinValueValidator(1)])
+
+    objects = ScopedManager(school="application__intake__school")
+
+    class Meta:
+        ordering = ["application", "rank"]
+        verbose_name = _("track wish")
+        verbose_name_plural = _("track wishes")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "rank"], name="wish_unique_rank"),
+            models.UniqueConstraint(fields=["application", "track"], name="wish_unique_track"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.track}"
+
+
+def _document_path(instance: "Document", filename: str) -> str:
+    # A random name: the applicant's file name is kept only as metadata, never as a path.
+    import uuid
+
+    return f"private/applications/{instance.application.intake_id}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("application"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=200)
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    original_name = models.CharField(_("original file name"), max_length=120, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = ScopedManager(school="application__intake__school")
+
+    class Meta:
+        ordering = ["application", "kind"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class ApplicantCode(models.Model):
+    """A one-time code that lets an applicant back into their space (no password)."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="codes",
+        verbose_name=_("application"),
+    )
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = ScopedManager(school="application__intake__school")
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ImportJob(models.Model):
+    """One upload of a spreadsheet of applications: its dry run or its import, its progress
+    and its report (bad rows with line, column and a reason code rendered per reader)."""
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all", _("all or nothing")
+        VALID_ONLY = "valid", _("import the valid rows")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    intake = models.ForeignKey(
+        Intake, on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("intake")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="private/imports/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=120)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    dry_run = models.BooleanField(_("dry run"), default=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("applications created"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("already there"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    # [{"line": 12, "column": "cin", "code": "cin_invalid", "params": {...}}, ...]
+    report = models.JSONField(_("report"), default=list, blank=True)
+
+    objects = ScopedManager(school="intake__school")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

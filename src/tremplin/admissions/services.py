@@ -1,0 +1,542 @@
+"""Admissions workflows: submitting, editing and withdrawing an application, the
+applicant's one-time codes, eligibility and its overrides, and the intake's life cycle.
+
+Every change that decides something about a person writes an audit event in the same
+transaction, and every message to the applicant goes through the outbox in that
+transaction too.
+"""
+
+import datetime
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from tremplin.admissions import eligibility
+from tremplin.admissions.models import (
+    ApplicantCode,
+    Application,
+    Document,
+    Intake,
+    Wish,
+)
+from tremplin.admissions.references import make_reference
+from tremplin.core.audit import log_action
+
+CODE_TTL = datetime.timedelta(minutes=15)
+CODE_MAX_ATTEMPTS = 5
+CODES_PER_HOUR = 3
+
+APPLICANT_FIELDS = (
+    "first_name",
+    "last_name",
+    "first_name_ar",
+    "last_name_ar",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "commune",
+    "education_level",
+    "diploma",
+    "employment",
+    "motivation",
+    "needs_accommodation",
+    "accommodation_consent",
+    "follow_up_consent",
+)
+
+
+class ApplicationClosed(Exception):
+    """The intake does not take applications (or changes) any more."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    application: Application
+    created: bool
+
+
+def _notify(application: Application, template: str, context: dict) -> None:
+    from tremplin.notify.services import message_enqueue
+
+    school = application.intake.school
+    channels = [("sms", application.phone)]
+    if application.email:
+        channels.append(("email", application.email))
+    for channel, recipient in channels:
+        message_enqueue(
+            channel=channel,
+            to=recipient,
+            template=template,
+            context=context,
+            language=application.language,
+            school=school,
+            related=application,
+            dedupe_key=context.get("dedupe", "") and f"{context['dedupe']}:{channel}",
+        )
+
+
+def _check_eligibility(application: Application, rules: eligibility.Rules) -> None:
+    """Evaluate the rules unless staff decided; sets the fields, does not save."""
+    if application.eligibility_overridden:
+        return
+    failed = eligibility.evaluate(
+        rules,
+        birth_date=application.birth_date,
+        commune_id=application.commune_id,
+        province_id=application.commune.province_id,
+        education_level=application.education_level,
+        employment=application.employment,
+        documents=[d.kind for d in application.documents.all()] if application.pk else [],
+    )
+    application.eligibility = (
+        Application.Eligibility.INELIGIBLE if failed else Application.Eligibility.ELIGIBLE
+    )
+    application.eligibility_reasons = failed
+    application.eligibility_checked_at = timezone.now()
+
+
+def application_submit(
+    *,
+    intake: Intake,
+    data: dict,
+    wishes: list,
+    documents: list[tuple[str, object, str]],
+    language: str,
+    space_url: str,
+    now: datetime.datetime | None = None,
+) -> Submission:
+    """Record an application, or return the one this CIN already has in this intake.
+
+    Safe to repeat: a double click, a retry or two tabs give back the first application
+    (the database's unique constraint decides between simultaneous requests).
+    """
+    now = now or timezone.now()
+    if not intake.accepts_applications(now):
+        raise ApplicationClosed
+    existing = Application.objects.filter(intake=intake, cin=data["cin"]).first()
+    if existing is not None:
+        return Submission(existing, created=False)
+    try:
+        with transaction.atomic():
+            application = _create(intake, data, wishes, documents, language, now)
+            _notify(
+                application,
+                "application_submitted",
+                {
+                    "first_name": application.first_name,
+                    "reference": application.reference,
+                    "intake_title": intake.title if language != "ar" else intake.title_ar,
+                    "school_name": str(intake.school),
+                    "space_url": space_url,
+                    "dedupe": f"submitted:{application.pk}",
+                },
+            )
+    except IntegrityError:
+        # Another request for the same CIN committed first: answer with its application.
+        existing = Application.objects.filter(intake=intake, cin=data["cin"]).first()
+        if existing is None:
+            raise
+        return Submission(existing, created=False)
+    return Submission(application, created=True)
+
+
+def _next_number(intake: Intake) -> int:
+    # A conditional UPDATE takes the row lock, so two submissions never share a number.
+    Intake.objects.filter(pk=intake.pk).update(last_number=F("last_number") + 1)
+    return Intake.objects.filter(pk=intake.pk).values_list("last_number", flat=True).get()
+
+
+def _create(intake, data, wishes, documents, language, now) -> Application:
+    number = _next_number(intake)
+    application = Application(
+        intake=intake,
+        number=number,
+        reference=make_reference(intake.school.code, intake.opens_at.year, number),
+        cin=data["cin"],
+        privacy_notice=intake.privacy_notice,
+        privacy_consent_at=now,
+        language=language,
+        created_at=now,
+        **{field: data[field] for field in APPLICANT_FIELDS},
+    )
+    if not application.needs_accommodation:
+        application.accommodation_consent = False
+    application.save()
+    Wish.objects.bulk_create(
+        Wish(application=application, track=track, rank=rank)
+        for rank, track in enumerate(wishes, start=1)
+    )
+    for kind, upload, content_type in documents:
+        _store_document(application, kind, upload, content_type)
+    _check_eligibility(application, eligibility.Rules.of(intake))
+    application.save(update_fields=["eligibility", "eligibility_reasons", "eligibility_checked_at"])
+    log_action(
+        "tremplin.applications.submitted",
+        school=intake.school,
+        obj=application,
+        data={"source": application.source, "eligibility": application.eligibility},
+    )
+    return application
+
+
+def _store_document(application, kind, upload, content_type) -> Document:
+    from tremplin.admissions.uploads import safe_original_name
+
+    document = Document(
+        application=application,
+        kind=kind,
+        content_type=content_type,
+        size=upload.size,
+        original_name=safe_original_name(upload.name),
+    )
+    document.file.save("upload", upload, save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic
+def application_update(*, application: Application, data: dict, wishes: list) -> Application:
+    """The applicant corrects their application, until the closing date."""
+    locked = (
+        Application.objects.select_for_update()
+        .select_related("intake__school")
+        .get(pk=application.pk)
+    )
+    if locked.status != Application.Status.SUBMITTED or not locked.intake.accepts_applications():
+        raise ApplicationClosed
+    changed = {}
+    for field in APPLICANT_FIELDS:
+        new = data[field]
+        old = getattr(locked, field)
+        if old != new:
+            changed[field] = True
+            setattr(locked, field, new)
+    if not locked.needs_accommodation:
+        locked.accommodation_consent = False
+    current = [w.track_id for w in locked.wishes.order_by("rank")]
+    if [t.pk for t in wishes] != current:
+        locked.wishes.all().delete()
+        Wish.objects.bulk_create(
+            Wish(application=locked, track=track, rank=rank)
+            for rank, track in enumerate(wishes, start=1)
+        )
+        changed["wishes"] = True
+    _check_eligibility(locked, eligibility.Rules.of(locked.intake))
+    locked.save()
+    # Field names only: the audit log must not become a second copy of personal data.
+    log_action(
+        "tremplin.applications.updated_by_applicant",
+        school=locked.intake.school,
+        obj=locked,
+        data={"fields": sorted(changed)},
+    )
+    return locked
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application) -> Application:
+    updated = Application.objects.filter(
+        pk=application.pk, status=Application.Status.SUBMITTED
+    ).update(status=Application.Status.WITHDRAWN, withdrawn_at=timezone.now())
+    application.refresh_from_db()
+    if updated:
+        log_action(
+            "tremplin.applications.withdrawn", school=application.intake.school, obj=application
+        )
+    return application
+
+
+@transaction.atomic
+def application_request_deletion(*, application: Application) -> Application:
+    """The applicant asks for their data to be deleted (law 09-08); staff carry it out."""
+    if application.deletion_requested_at is None:
+        application.deletion_requested_at = timezone.now()
+        application.save(update_fields=["deletion_requested_at"])
+        log_action(
+            "tremplin.applications.deletion_requested",
+            school=application.intake.school,
+            obj=application,
+        )
+    return application
+
+
+def application_data(application: Application) -> dict:
+    """Everything the platform holds about the applicant, for their download."""
+    return {
+        "reference": application.reference,
+        "intake": application.intake.title,
+        "school": application.intake.school.name,
+        "cin": application.cin,
+        "first_name": application.first_name,
+        "last_name": application.last_name,
+        "first_name_ar": application.first_name_ar,
+        "last_name_ar": application.last_name_ar,
+        "birth_date": application.birth_date.isoformat(),
+        "sex": application.sex,
+        "phone": application.phone,
+        "email": application.email,
+        "commune": application.commune.name,
+        "province": application.commune.province.name,
+        "education_level": application.education_level,
+        "diploma": application.diploma,
+        "employment": application.employment,
+        "motivation": application.motivation,
+        "needs_accommodation": application.needs_accommodation,
+        "accommodation_consent": application.accommodation_consent,
+        "follow_up_consent": application.follow_up_consent,
+        "privacy_notice_version": application.privacy_notice.version,
+        "privacy_consent_at": application.privacy_consent_at.isoformat(),
+        "language": application.language,
+        "status": application.status,
+        "eligibility": application.eligibility,
+        "eligibility_reasons": [eligibility.describe(r) for r in application.eligibility_reasons],
+        "wishes": [str(w.track) for w in application.wishes.order_by("rank")],
+        "documents": [
+            {"kind": d.kind, "file_name": d.original_name, "size": d.size}
+            for d in application.documents.all()
+        ],
+        "submitted_at": application.created_at.isoformat(),
+        "deletion_requested_at": application.deletion_requested_at.isoformat()
+        if application.deletion_requested_at
+        else None,
+    }
+
+
+# --- One-time codes -----------------------------------------------------------------
+
+
+def _hash_code(application_id: int, code: str) -> str:
+    return salted_hmac("tremplin.applicant-code", f"{application_id}:{code}").hexdigest()
+
+
+@transaction.atomic
+def applicant_code_send(*, application: Application) -> bool:
+    """Send a fresh 6-digit code by SMS (and email); False when too many were sent lately."""
+    recent = ApplicantCode.objects.filter(
+        application=application, created_at__gte=timezone.now() - datetime.timedelta(hours=1)
+    ).count()
+    if recent >= CODES_PER_HOUR:
+        return False
+    code = f"{secrets.randbelow(10**6):06d}"
+    # A new code replaces the previous ones.
+    ApplicantCode.objects.filter(application=application, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    created = ApplicantCode.objects.create(
+        application=application,
+        code_hash=_hash_code(application.pk, code),
+        expires_at=timezone.now() + CODE_TTL,
+    )
+    _notify(
+        application,
+        "applicant_code",
+        {
+            "code": code,
+            "minutes": int(CODE_TTL.total_seconds() // 60),
+            "reference": application.reference,
+            "dedupe": f"code:{created.pk}",
+        },
+    )
+    return True
+
+
+def applicant_code_verify(*, application: Application, code: str) -> bool:
+    """True once for the right, unexpired code; each wrong try counts against it."""
+    with transaction.atomic():
+        current = (
+            ApplicantCode.objects.select_for_update()
+            .filter(application=application, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-created_at")
+            .first()
+        )
+        if current is None or current.attempts >= CODE_MAX_ATTEMPTS:
+            return False
+        if not hmac.compare_digest(current.code_hash, _hash_code(application.pk, code)):
+            ApplicantCode.objects.filter(pk=current.pk).update(attempts=F("attempts") + 1)
+            return False
+        ApplicantCode.objects.filter(pk=current.pk).update(used_at=timezone.now())
+        return True
+
+
+def application_for_access(*, reference: str, cin: str) -> Application | None:
+    """The application matching both the reference and the CIN (None otherwise)."""
+    if not reference or not cin:
+        return None
+    return (
+        Application.objects.select_related("intake__school")
+        .filter(reference=reference, cin=cin)
+        .first()
+    )
+
+
+# --- Screening ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def eligibility_recheck(*, intake: Intake) -> int:
+    """Evaluate the rules again for every application not decided by staff."""
+    rules = eligibility.Rules.of(intake)
+    applications = list(
+        Application.objects.filter(intake=intake, eligibility_overridden=False)
+        .select_related("commune")
+        .prefetch_related("documents")
+    )
+    for application in applications:
+        _check_eligibility(application, rules)
+    Application.objects.bulk_update(
+        applications, ["eligibility", "eligibility_reasons", "eligibility_checked_at"], 500
+    )
+    log_action(
+        "tremplin.applications.eligibility_rechecked",
+        school=intake.school,
+        obj=intake,
+        data={"count": len(applications)},
+    )
+    return len(applications)
+
+
+@transaction.atomic
+def eligibility_override(
+    *, application: Application, actor, eligible: bool, reason: str
+) -> Application:
+    """Staff decide eligibility against the rules; always with a reason, always audited."""
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for this decision."))
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    before = locked.eligibility
+    locked.eligibility = (
+        Application.Eligibility.ELIGIBLE if eligible else Application.Eligibility.INELIGIBLE
+    )
+    locked.eligibility_overridden = True
+    locked.override_reason = reason.strip()
+    locked.save(update_fields=["eligibility", "eligibility_overridden", "override_reason"])
+    log_action(
+        "tremplin.applications.eligibility_overridden",
+        actor=actor,
+        school=application.intake.school,
+        obj=locked,
+        data={"from": before, "to": locked.eligibility},
+        reason=locked.override_reason,
+    )
+    return locked
+
+
+@transaction.atomic
+def eligibility_restore_rules(*, application: Application, actor, reason: str) -> Application:
+    """Undo a staff decision: the rules decide again."""
+    locked = (
+        Application.objects.select_for_update()
+        .select_related("commune", "intake")
+        .get(pk=application.pk)
+    )
+    locked.eligibility_overridden = False
+    locked.override_reason = ""
+    _check_eligibility(locked, eligibility.Rules.of(locked.intake))
+    locked.save()
+    log_action(
+        "tremplin.applications.eligibility_rules_restored",
+        actor=actor,
+        school=locked.intake.school,
+        obj=locked,
+        reason=reason,
+    )
+    return locked
+
+
+def identity_reveal(*, application: Application, actor) -> str:
+    """The unmasked CIN, for a role that may see it; every reveal is audited."""
+    log_action(
+        "tremplin.applications.identity_viewed",
+        actor=actor,
+        school=application.intake.school,
+        obj=application,
+    )
+    return application.cin
+
+
+# --- Intakes -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def intake_set_status(*, intake: Intake, actor, status: str) -> Intake:
+    """Open, close or reopen a call. Opening needs a privacy notice with its CNDP number."""
+    locked = Intake.objects.select_for_update().get(pk=intake.pk)
+    if status == Intake.Status.OPEN:
+        notice = locked.privacy_notice
+        if notice is None or not notice.cndp_authorisation.strip():
+            raise ValidationError(
+                _("A call cannot open without a privacy notice carrying the CNDP number.")
+            )
+        if not locked.intake_tracks.exists():
+            raise ValidationError(_("Add at least one track to the call before opening it."))
+    before = locked.status
+    locked.status = status
+    locked.save(update_fields=["status"])
+    log_action(
+        "tremplin.intakes.status_changed",
+        actor=actor,
+        school=locked.school,
+        obj=locked,
+        data={"from": before, "to": status},
+    )
+    return locked
+
+
+@transaction.atomic
+def intake_save(*, school, actor, intake: Intake, provinces, communes, track_seats: dict) -> Intake:
+    """Create or update a call and the seats of each of its tracks (the call's seats are
+    their sum). Tracks already holding wishes keep existing, with their new seats."""
+    from tremplin.admissions.models import IntakeTrack
+
+    created = intake.pk is None
+    intake.school = school
+    intake.seats = sum(track_seats.values())
+    intake.full_clean(exclude=["last_number"])
+    intake.save()
+    intake.provinces.set(provinces)
+    intake.communes.set(communes)
+    for track, seats in track_seats.items():
+        if seats:
+            IntakeTrack.objects.update_or_create(
+                intake=intake, track=track, defaults={"seats": seats}
+            )
+        else:
+            IntakeTrack.objects.filter(intake=intake, track=track).delete()
+    log_action(
+        "tremplin.intakes.created" if created else "tremplin.intakes.changed",
+        actor=actor,
+        school=school,
+        obj=intake,
+        data={"seats": intake.seats, "tracks": {t.code: s for t, s in track_seats.items() if s}},
+    )
+    return intake
+
+
+@transaction.atomic
+def privacy_notice_publish(*, school, actor, notice) -> object:
+    """Publish a new version of the school's privacy notice (earlier ones stay as they were)."""
+    from django.db.models import Max
+
+    from tremplin.admissions.models import PrivacyNotice
+
+    latest = PrivacyNotice.objects.select_for_update().filter(school=school)
+    notice.school = school
+    notice.version = (latest.aggregate(v=Max("version"))["v"] or 0) + 1
+    notice.full_clean()
+    notice.save()
+    log_action(
+        "tremplin.privacy.notice_published",
+        actor=actor,
+        school=school,
+        obj=notice,
+        data={"version": notice.version, "cndp": notice.cndp_authorisation},
+    )
+    return notice

@@ -1,0 +1,132 @@
+"""Forms of the staff pages of admissions."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
+from tremplin.admissions.models import Intake, PrivacyNotice
+from tremplin.schools.models import Commune, Province, Track
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# ModelForm builds its choice fields at class creation: without a scope then (the real
+# querysets are set per school in __init__).
+with scopes_disabled():
+
+    class IntakeForm(forms.ModelForm):
+        education_levels = forms.MultipleChoiceField(
+            label=_("Accepted education levels (none ticked: all)"),
+            choices=EducationLevel.choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+        employment_situations = forms.MultipleChoiceField(
+            label=_("Accepted situations (none ticked: all)"),
+            choices=Employment.choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+        required_documents = forms.MultipleChoiceField(
+            label=_("Required documents"),
+            choices=DocumentKind.choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
+
+        class Meta:
+            model = Intake
+            fields = [
+                "title", "title_ar", "slug", "description", "description_ar",
+                "opens_at", "closes_at", "waitlist",
+                "reference_date", "min_age", "max_age", "provinces", "communes",
+                "education_levels", "employment_situations", "required_documents",
+                "privacy_notice",
+            ]  # fmt: skip
+            widgets = {
+                "opens_at": DATETIME,
+                "closes_at": DATETIME,
+                "reference_date": DATE,
+                "title_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+                "description": forms.Textarea(attrs={"rows": 3}),
+                "description_ar": forms.Textarea(attrs={"rows": 3, "dir": "rtl", "lang": "ar"}),
+                "provinces": forms.SelectMultiple(attrs={"size": 6}),
+                "communes": forms.SelectMultiple(attrs={"size": 6}),
+            }
+
+        def __init__(self, *args, school, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.school = school
+            self.fields["privacy_notice"].queryset = PrivacyNotice.objects.filter(school=school)
+            self.fields["provinces"].queryset = Province.objects.order_by("name")
+            self.fields["communes"].queryset = Commune.objects.select_related("province").order_by(
+                "province__name", "name"
+            )
+            self.fields["opens_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.fields["closes_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.tracks = list(
+                Track.objects.filter(school=school, kind=Track.Kind.TRACK, is_active=True)
+            )
+            current = {}
+            if self.instance.pk:
+                current = {it.track_id: it.seats for it in self.instance.intake_tracks.all()}
+            for track in self.tracks:
+                self.fields[f"track_{track.pk}"] = forms.IntegerField(
+                    label=_("Seats in %(track)s (0: not in this call)") % {"track": track},
+                    min_value=0,
+                    initial=current.get(track.pk, 0),
+                    required=False,
+                )
+
+        def clean_slug(self):
+            slug = self.cleaned_data["slug"]
+            clash = Intake.objects.filter(school=self.school, slug=slug).exclude(
+                pk=self.instance.pk
+            )
+            if clash.exists():
+                raise ValidationError(_("Another call of the school already uses this slug."))
+            return slug
+
+        def clean(self):
+            cleaned = super().clean()
+            opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+            if opens and closes and closes <= opens:
+                self.add_error("closes_at", _("The closing date must come after the opening."))
+            low, high = cleaned.get("min_age"), cleaned.get("max_age")
+            if low is not None and high is not None and low > high:
+                self.add_error("max_age", _("The maximum age must be at least the minimum age."))
+            seats = self.track_seats()
+            if not any(seats.values()):
+                self.add_error(None, _("Give seats to at least one track."))
+            return cleaned
+
+        def track_seats(self) -> dict:
+            return {track: self.cleaned_data.get(f"track_{track.pk}") or 0 for track in self.tracks}
+
+
+class PrivacyNoticeForm(forms.ModelForm):
+    class Meta:
+        model = PrivacyNotice
+        fields = ["cndp_authorisation", "text", "text_ar"]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 10}),
+            "text_ar": forms.Textarea(attrs={"rows": 10, "dir": "rtl", "lang": "ar"}),
+        }
+
+
+class EligibilityDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("eligible", _("eligible")),
+            ("ineligible", _("not eligible")),
+            ("rules", _("let the rules decide again")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )

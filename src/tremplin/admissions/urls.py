@@ -1,0 +1,28 @@
+from django.urls import path
+
+from tremplin.admissions import views_staff as views
+
+app_name = "admissions"
+
+S = "staff/<slug:school_slug>/"
+I = S + "intakes/<slug:intake_slug>/"  # noqa: E741
+A = I + "applications/<str:reference>/"
+
+urlpatterns = [
+    path(S + "intakes/", views.intake_list, name="intake_list"),
+    path(S + "intakes/new/", views.intake_create, name="intake_create"),
+    path(S + "privacy-notices/new/", views.notice_create, name="notice_create"),
+    path(I, views.intake_detail, name="intake_detail"),
+    path(I + "edit/", views.intake_edit, name="intake_edit"),
+    path(I + "status/", views.intake_status, name="intake_status"),
+    path(I + "recheck/", views.intake_recheck, name="intake_recheck"),
+    path(I + "applications/", views.application_list, name="application_list"),
+    path(A, views.application_detail, name="application_detail"),
+    path(A + "identity/", views.application_identity, name="application_identity"),
+    path(A + "eligibility/", views.application_eligibility, name="application_eligibility"),
+    path(
+        A + "documents/<int:document_id>/",
+        views.application_document,
+        name="application_document",
+    ),
+]

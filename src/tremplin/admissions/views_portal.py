@@ -1,0 +1,300 @@
+"""The applicant portal: public, no account, works without JavaScript."""
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_scopes import scope, scopes_disabled
+
+from tremplin.admissions import services
+from tremplin.admissions.eligibility import describe
+from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
+from tremplin.admissions.models import Application, Intake, IntakeTrack
+from tremplin.schools.models import Commune, School
+
+SESSION_APPLICANT = "applicant_application_id"
+SESSION_PENDING = "applicant_pending_id"
+SESSION_SUBMITTED = "applicant_submitted_id"
+
+
+def _intake(school_slug: str, intake_slug: str) -> Intake:
+    school = get_object_or_404(School, slug=school_slug, is_active=True)
+    with scope(school=school):
+        intake = (
+            Intake.objects.select_related("school", "privacy_notice")
+            .filter(school=school, slug=intake_slug)
+            .exclude(status=Intake.Status.DRAFT)
+            .first()
+        )
+    if intake is None:
+        raise Http404
+    return intake
+
+
+def _tracks(intake: Intake) -> list:
+    return [it.track for it in IntakeTrack.objects.filter(intake=intake).select_related("track")]
+
+
+def _space_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("portal:access"))
+
+
+@require_GET
+def intake_page(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpResponse:
+    intake = _intake(school_slug, intake_slug)
+    with scope(school=intake.school):
+        tracks = _tracks(intake)
+        provinces = list(intake.provinces.all())
+        communes = list(intake.communes.all())
+    return render(
+        request,
+        "admissions/portal/intake.html",
+        {
+            "intake": intake,
+            "school": intake.school,
+            "tracks": tracks,
+            "provinces": provinces,
+            "communes": communes,
+            "open": intake.accepts_applications(),
+            "not_yet": intake.status == Intake.Status.OPEN and timezone.now() < intake.opens_at,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpResponse:
+    intake = _intake(school_slug, intake_slug)
+    if not intake.accepts_applications():
+        return render(
+            request,
+            "admissions/portal/closed.html",
+            {"intake": intake, "school": intake.school},
+            status=410 if timezone.now() >= intake.closes_at else 403,
+        )
+    with scope(school=intake.school):
+        tracks = _tracks(intake)
+        form = ApplicationForm(
+            request.POST or None, request.FILES or None, intake=intake, tracks=tracks
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                submission = services.application_submit(
+                    intake=intake,
+                    data=form.cleaned_data,
+                    wishes=form.cleaned_data["wishes"],
+                    documents=form.documents(),
+                    language=translation.get_language() or "fr",
+                    space_url=_space_url(request),
+                )
+            except services.ApplicationClosed:
+                return redirect(intake.get_absolute_url())
+            request.session[SESSION_SUBMITTED] = submission.application.pk
+            request.session["applicant_submitted_new"] = submission.created
+            return redirect("portal:submitted")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "admissions/portal/apply.html",
+        {"intake": intake, "school": intake.school, "form": form},
+        status=status,
+    )
+
+
+@require_GET
+def submitted(request: HttpRequest) -> HttpResponse:
+    application_id = request.session.get(SESSION_SUBMITTED)
+    if application_id is None:
+        return redirect("portal:access")
+    with scopes_disabled():
+        application = get_object_or_404(
+            Application.objects.select_related("intake__school"), pk=application_id
+        )
+    return render(
+        request,
+        "admissions/portal/submitted.html",
+        {
+            "application": application,
+            "intake": application.intake,
+            "school": application.intake.school,
+            "created": request.session.get("applicant_submitted_new", True),
+        },
+    )
+
+
+@require_GET
+def communes(request: HttpRequest) -> HttpResponse:
+    """The commune options of a province (htmx improves the form with it)."""
+    province = request.GET.get("province", "")
+    options = Commune.objects.none()
+    if province.isdigit():
+        options = Commune.objects.filter(province_id=int(province)).order_by("name")
+    return render(request, "admissions/portal/_commune_options.html", {"communes": options})
+
+
+# --- The applicant space -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def access(request: HttpRequest) -> HttpResponse:
+    """Step 1: reference and CIN. The answer is the same whether they match or not."""
+    form = AccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with scopes_disabled():
+            application = services.application_for_access(
+                reference=form.cleaned_data["reference"], cin=form.cleaned_data["cin"]
+            )
+            sent = services.applicant_code_send(application=application) if application else True
+        request.session[SESSION_PENDING] = application.pk if application else None
+        if not sent:
+            messages.error(
+                request, _("Too many codes were asked for. Wait an hour, then try again.")
+            )
+            return redirect("portal:access")
+        return redirect("portal:code")
+    return render(request, "admissions/portal/access.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def code(request: HttpRequest) -> HttpResponse:
+    """Step 2: the one-time code sent by SMS (and email)."""
+    if SESSION_PENDING not in request.session:
+        return redirect("portal:access")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        pending = request.session.get(SESSION_PENDING)
+        with scopes_disabled():
+            application = Application.objects.filter(pk=pending).first() if pending else None
+            ok = application is not None and services.applicant_code_verify(
+                application=application, code=form.cleaned_data["code"]
+            )
+        if ok:
+            request.session.cycle_key()
+            request.session.pop(SESSION_PENDING, None)
+            request.session[SESSION_APPLICANT] = application.pk
+            return redirect("portal:space")
+        form.add_error(
+            "code", _("This code is not valid or has expired. Check it or ask a new one.")
+        )
+    return render(request, "admissions/portal/code.html", {"form": form}, status=200)
+
+
+def applicant_required(view):
+    """Runs the view for the applicant of this session, inside their school's scope."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        application_id = request.session.get(SESSION_APPLICANT)
+        if application_id is None:
+            return redirect("portal:access")
+        with scopes_disabled():
+            application = (
+                Application.objects.select_related(
+                    "intake__school", "commune__province", "privacy_notice"
+                )
+                .filter(pk=application_id)
+                .first()
+            )
+        if application is None:
+            request.session.pop(SESSION_APPLICANT, None)
+            return redirect("portal:access")
+        with scope(school=application.intake.school):
+            return view(request, application, *args, **kwargs)
+
+    return wrapper
+
+
+@applicant_required
+@require_GET
+def space(request: HttpRequest, application: Application) -> HttpResponse:
+    return render(
+        request,
+        "admissions/portal/space.html",
+        {
+            "application": application,
+            "intake": application.intake,
+            "school": application.intake.school,
+            "reasons": [describe(r) for r in application.eligibility_reasons],
+            "wishes": list(application.wishes.select_related("track")),
+            "documents": list(application.documents.all()),
+            "can_edit": application.status == Application.Status.SUBMITTED
+            and application.intake.accepts_applications(),
+        },
+    )
+
+
+@applicant_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, application: Application) -> HttpResponse:
+    intake = application.intake
+    tracks = _tracks(intake)
+    initial = {f: getattr(application, f) for f in services.APPLICANT_FIELDS}
+    initial["province"] = application.commune.province
+    for wish in application.wishes.all():
+        initial[f"wish_{wish.rank}"] = str(wish.track_id)
+    form = ApplicationForm(
+        request.POST or None, intake=intake, tracks=tracks, initial=initial, with_identity=False
+    )
+    # Documents are given once, with the application; corrections concern the answers.
+    for name in [n for n in form.fields if n.startswith("document_")]:
+        del form.fields[name]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_update(
+                application=application, data=form.cleaned_data, wishes=form.cleaned_data["wishes"]
+            )
+        except services.ApplicationClosed:
+            messages.error(request, _("The call is closed: your application can no longer change."))
+            return redirect("portal:space")
+        messages.success(request, _("Your application is updated."))
+        return redirect("portal:space")
+    return render(
+        request,
+        "admissions/portal/edit.html",
+        {"form": form, "application": application, "intake": intake, "school": intake.school},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@applicant_required
+@require_POST
+def withdraw(request: HttpRequest, application: Application) -> HttpResponse:
+    if request.POST.get("confirm") == "yes":
+        services.application_withdraw(application=application)
+        messages.success(request, _("Your application is withdrawn."))
+    return redirect("portal:space")
+
+
+@applicant_required
+@require_GET
+def data_download(request: HttpRequest, application: Application) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(services.application_data(application), ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{application.reference}.json"'
+    return response
+
+
+@applicant_required
+@require_POST
+def request_deletion(request: HttpRequest, application: Application) -> HttpResponse:
+    if request.POST.get("confirm") == "yes":
+        services.application_request_deletion(application=application)
+        messages.success(
+            request,
+            _("Your request is recorded. The school will delete your data and tell you."),
+        )
+    return redirect("portal:space")
+
+
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    for key in (SESSION_APPLICANT, SESSION_PENDING, SESSION_SUBMITTED):
+        request.session.pop(key, None)
+    return redirect("public:index")

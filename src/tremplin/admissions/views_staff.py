@@ -1,0 +1,304 @@
+"""Staff pages of admissions: calls, privacy notices, the list of applications, screening."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tremplin.admissions import selectors, services
+from tremplin.admissions.eligibility import describe
+from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
+from tremplin.admissions.staff_forms import EligibilityDecisionForm, IntakeForm, PrivacyNoticeForm
+from tremplin.core.decorators import school_view
+from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
+from tremplin.core.models import AuditEvent
+from tremplin.core.permissions import (
+    APPLICATIONS_MANAGE,
+    APPLICATIONS_VIEW,
+    IDENTITY_VIEW,
+    INTAKES_MANAGE,
+)
+
+
+def access_intake(request: HttpRequest, intake_slug: str) -> Intake:
+    """The intake of the current school (call inside a `school_view`); 404 otherwise."""
+    try:
+        return Intake.objects.select_related("school", "privacy_notice").get(
+            school=request.access.school, slug=intake_slug
+        )
+    except Intake.DoesNotExist:
+        raise Http404 from None
+
+
+def access_application(request: HttpRequest, intake: Intake, reference: str) -> Application:
+    try:
+        return Application.objects.select_related(
+            "intake__school", "commune__province", "privacy_notice"
+        ).get(intake=intake, reference=reference)
+    except Application.DoesNotExist:
+        raise Http404 from None
+
+
+@school_view(APPLICATIONS_VIEW)
+@require_GET
+def intake_list(request: HttpRequest) -> HttpResponse:
+    intakes = (
+        Intake.objects.filter(school=request.access.school)
+        .annotate(
+            applied=Count("applications", distinct=True),
+            eligible=Count(
+                "applications",
+                filter=Q(applications__eligibility="eligible", applications__status="submitted"),
+                distinct=True,
+            ),
+        )
+        .order_by("-opens_at")
+    )
+    notices = PrivacyNotice.objects.filter(school=request.access.school)
+    return render(
+        request,
+        "admissions/staff/intake_list.html",
+        {"intakes": intakes, "notices": notices, "school": request.access.school},
+    )
+
+
+@school_view(APPLICATIONS_VIEW)
+@require_GET
+def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    return render(
+        request,
+        "admissions/staff/intake_detail.html",
+        {
+            "intake": intake,
+            "school": intake.school,
+            "funnel": selectors.funnel(intake),
+            "tracks": list(intake.intake_tracks.select_related("track")),
+            "review_count": selectors.applications_filtered(intake, {"queue": "review"}).count(),
+            "statuses": Intake.Status,
+        },
+    )
+
+
+def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
+    school = request.access.school
+    form = IntakeForm(request.POST or None, instance=intake, school=school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.intake_save(
+                school=school,
+                actor=request.user,
+                intake=form.save(commit=False),
+                provinces=form.cleaned_data["provinces"],
+                communes=form.cleaned_data["communes"],
+                track_seats=form.track_seats(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The call is saved."))
+            return redirect("admissions:intake_detail", school.slug, saved.slug)
+    return render(
+        request,
+        "admissions/staff/intake_form.html",
+        {"form": form, "intake": intake, "school": school},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@school_view(INTAKES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def intake_create(request: HttpRequest) -> HttpResponse:
+    return _intake_form_page(request, Intake(school=request.access.school))
+
+
+@school_view(INTAKES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def intake_edit(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    return _intake_form_page(request, access_intake(request, intake_slug))
+
+
+@school_view(INTAKES_MANAGE)
+@require_POST
+def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    status = request.POST.get("status")
+    if status not in Intake.Status.values:
+        raise Http404
+    try:
+        services.intake_set_status(intake=intake, actor=request.user, status=status)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("The call is now %(status)s.") % {"status": Intake.Status(status).label}
+        )
+    return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
+
+
+@school_view(APPLICATIONS_MANAGE)
+@require_POST
+def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    count = services.eligibility_recheck(intake=intake)
+    messages.success(request, _("Eligibility checked again for %(n)s applications.") % {"n": count})
+    return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
+
+
+@school_view(INTAKES_MANAGE)
+@require_http_methods(["GET", "POST"])
+def notice_create(request: HttpRequest) -> HttpResponse:
+    school = request.access.school
+    latest = PrivacyNotice.objects.filter(school=school).first()
+    initial = {}
+    if latest:
+        initial = {
+            "cndp_authorisation": latest.cndp_authorisation,
+            "text": latest.text,
+            "text_ar": latest.text_ar,
+        }
+    form = PrivacyNoticeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        notice = services.privacy_notice_publish(
+            school=school, actor=request.user, notice=form.save(commit=False)
+        )
+        messages.success(
+            request, _("Version %(v)s of the privacy notice is published.") % {"v": notice.version}
+        )
+        return redirect("admissions:intake_list", school.slug)
+    return render(
+        request,
+        "admissions/staff/notice_form.html",
+        {"form": form, "school": school},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@school_view(APPLICATIONS_VIEW)
+@require_GET
+def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    qs = selectors.applications_filtered(intake, request.GET).select_related("commune")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    return render(
+        request,
+        "admissions/staff/application_list.html",
+        {
+            "intake": intake,
+            "school": intake.school,
+            "page": page,
+            "facets": selectors.facets(intake, qs),
+            "params": params,
+            "query": urlencode(params),
+            "sort": request.GET.get("sort", "number"),
+            "show_identity": request.access.can(IDENTITY_VIEW),
+        },
+    )
+
+
+@school_view(APPLICATIONS_VIEW)
+@require_GET
+def application_detail(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    application = access_application(request, intake, reference)
+    return _detail(request, application, EligibilityDecisionForm(), reveal=False)
+
+
+def _detail(request, application, form, *, reveal: bool, status: int = 200) -> HttpResponse:
+    from django.contrib.contenttypes.models import ContentType
+
+    history = AuditEvent.objects.filter(
+        school=application.intake.school,
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=str(application.pk),
+    ).select_related("actor")
+    return render(
+        request,
+        "admissions/staff/application_detail.html",
+        {
+            "intake": application.intake,
+            "school": application.intake.school,
+            "application": application,
+            "cin": application.cin if reveal else mask_cin(application.cin),
+            "revealed": reveal,
+            "phone": format_phone(application.phone)
+            if request.access.can(IDENTITY_VIEW)
+            else mask_phone(application.phone),
+            "can_identity": request.access.can(IDENTITY_VIEW),
+            "can_manage": request.access.can(APPLICATIONS_MANAGE),
+            "reasons": [describe(r) for r in application.eligibility_reasons],
+            "wishes": list(application.wishes.select_related("track")),
+            "documents": list(application.documents.all()),
+            "history": history,
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@school_view(IDENTITY_VIEW)
+@require_POST
+def application_identity(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    application = access_application(request, intake, reference)
+    services.identity_reveal(application=application, actor=request.user)
+    return _detail(request, application, EligibilityDecisionForm(), reveal=True)
+
+
+@school_view(APPLICATIONS_MANAGE)
+@require_POST
+def application_eligibility(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    application = access_application(request, intake, reference)
+    form = EligibilityDecisionForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, application, form, reveal=False, status=400)
+    decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+    if decision == "rules":
+        services.eligibility_restore_rules(
+            application=application, actor=request.user, reason=reason
+        )
+    else:
+        services.eligibility_override(
+            application=application,
+            actor=request.user,
+            eligible=decision == "eligible",
+            reason=reason,
+        )
+    messages.success(request, _("The decision is recorded."))
+    return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+
+
+@school_view(IDENTITY_VIEW)
+@require_GET
+def application_document(
+    request: HttpRequest, intake_slug: str, reference: str, document_id: int
+) -> HttpResponse:
+    """A private file, served only through this permission-checked view."""
+    intake = access_intake(request, intake_slug)
+    application = access_application(request, intake, reference)
+    try:
+        document = Document.objects.get(pk=document_id, application=application)
+    except Document.DoesNotExist:
+        raise Http404 from None
+    from tremplin.core.audit import log_action
+
+    log_action(
+        "tremplin.applications.document_viewed",
+        actor=request.user,
+        school=intake.school,
+        obj=application,
+        data={"kind": document.kind},
+    )
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
+    response["Content-Disposition"] = f'inline; filename="{application.reference}-{document.kind}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

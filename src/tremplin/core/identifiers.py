@@ -1,0 +1,64 @@
+"""Moroccan identifiers: the national identity card number (CIN) and mobile phone numbers.
+
+Pure functions, no Django import: the portal form, the importer and the API share them.
+"""
+
+import re
+
+_CIN = re.compile(r"^[A-Z]{1,2}[0-9]{1,6}$")
+_SEPARATORS = re.compile(r"[\s\-./_]+")
+
+
+def normalize_cin(raw: str) -> str | None:
+    """``ab 123456`` -> ``AB123456``; None when it cannot be a CIN.
+
+    Lenient on spacing, case and separators, strict on the shape: one or two letters, then
+    up to six digits (old cards have fewer).
+    """
+    value = _SEPARATORS.sub("", raw or "").upper()
+    return value if _CIN.match(value) else None
+
+
+def mask_cin(cin: str) -> str:
+    """``AB123456`` -> ``AB****56``: enough to recognise, not enough to reuse."""
+    if len(cin) <= 4:
+        return "*" * len(cin)
+    letters = len(cin) - len(cin.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    return cin[:letters] + "*" * (len(cin) - letters - 2) + cin[-2:]
+
+
+def normalize_phone(raw: str) -> str | None:
+    """A Moroccan mobile number as E.164 (``+212661234567``), or None.
+
+    Accepts the ways people type it: ``06 61 23 45 67``, ``0661234567``,
+    ``+212 661-234567``, ``00212661234567``, ``212661234567``, with or without the
+    ``(0)`` some add after the country code. Mobile numbers start with 6 or 7.
+    """
+    value = _SEPARATORS.sub("", raw or "").replace("(0)", "").replace("(", "").replace(")", "")
+    if value.startswith("+"):
+        value = "00" + value[1:]
+    if value.startswith("00212"):
+        national = value[5:]
+    elif value.startswith("212") and len(value) == 12:
+        national = value[3:]
+    elif value.startswith("0") and len(value) == 10:
+        national = value[1:]
+    else:
+        return None
+    if len(national) != 9 or not national.isdigit() or national[0] not in "67":
+        return None
+    return "+212" + national
+
+
+def format_phone(e164: str) -> str:
+    """``+212661234567`` -> ``06 61 23 45 67``, the way Moroccans write it."""
+    if not e164.startswith("+212") or len(e164) != 13:
+        return e164
+    national = "0" + e164[4:]
+    return " ".join(national[i : i + 2] for i in range(0, 10, 2))
+
+
+def mask_phone(e164: str) -> str:
+    """``+212661234567`` -> ``06 ** ** ** 67``."""
+    shown = format_phone(e164)
+    return shown[:2] + " ** ** ** " + shown[-2:] if len(shown) == 14 else "****"

@@ -1,0 +1,15 @@
+"""Checks on free text typed by people: stored exactly as typed, except what a database
+cannot hold."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def refuse_control_characters(value: str) -> None:
+    """NUL and other C0 control characters (but tab and newlines) are refused: PostgreSQL
+    cannot store NUL, and the others are never typed on purpose."""
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValidationError(
+            _("This text contains invisible control characters; please retype it."),
+            code="control_characters",
+        )

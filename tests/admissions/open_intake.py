@@ -1,0 +1,73 @@
+"""An open call of a school, with its notice and tracks, for portal and screening tests."""
+
+import datetime
+
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tremplin.admissions.models import Intake, IntakeTrack, PrivacyNotice
+from tremplin.schools.models import Province, Track
+
+VALID = {
+    "cin": "ab 123456",
+    "first_name": "Fatima",
+    "last_name": "El Idrissi",
+    "first_name_ar": "فاطمة",
+    "last_name_ar": "الإدريسي",
+    "birth_date": "2003-03-21",
+    "sex": "F",
+    "phone": "06 61 23 45 67",
+    "email": "",
+    "education_level": "bac",
+    "diploma": "",
+    "employment": "neet",
+    "motivation": "",
+    "privacy_consent": "on",
+}
+
+
+def make_open_intake(school, *, slug="promo-2026", tracks=("dev-web",), **overrides) -> Intake:
+    with scopes_disabled():
+        notice, _ = PrivacyNotice.objects.get_or_create(
+            school=school,
+            version=1,
+            defaults={
+                "cndp_authorisation": "D-W-123/2025",
+                "text": "Vos données servent à la sélection.",
+                "text_ar": "تستعمل معطياتكم لأغراض الانتقاء.",
+            },
+        )
+        now = timezone.now()
+        fields = {
+            "title": "Promotion 2026",
+            "title_ar": "فوج 2026",
+            "opens_at": now - datetime.timedelta(days=1),
+            "closes_at": now + datetime.timedelta(days=30),
+            "seats": 70,
+            "waitlist": 30,
+            "reference_date": datetime.date(2026, 9, 1),
+            "min_age": 18,
+            "max_age": 35,
+            "privacy_notice": notice,
+            "status": Intake.Status.OPEN,
+            **overrides,
+        }
+        intake, _ = Intake.objects.update_or_create(school=school, slug=slug, defaults=fields)
+        for code in tracks:
+            track, _ = Track.objects.get_or_create(
+                school=school, code=code, defaults={"name": code.title(), "name_ar": code}
+            )
+            IntakeTrack.objects.get_or_create(intake=intake, track=track, defaults={"seats": 35})
+        intake.provinces.set([Province.objects.get(code="221")])
+    return intake
+
+
+def form_data(**changes) -> dict:
+    from tremplin.schools.models import Commune
+
+    data = dict(VALID)
+    commune = Commune.objects.get(code="221.01.01")
+    data["province"] = str(commune.province_id)
+    data["commune"] = str(commune.pk)
+    data.update(changes)
+    return data

@@ -1,0 +1,287 @@
+import io
+import json
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.open_intake import form_data, make_open_intake
+from tremplin.admissions.models import Application, Document
+from tremplin.notify.models import Message
+
+APPLY = "/schools/smara/calls/promo-2026/apply/"
+
+
+@pytest.fixture
+def intake(world):
+    return make_open_intake(world.smara)
+
+
+def apply(client: Client, **changes):
+    return client.post(APPLY, form_data(**changes))
+
+
+def applications():
+    with scopes_disabled():
+        return list(Application.objects.all())
+
+
+def messages_for(template: str):
+    with scopes_disabled():
+        return list(Message.objects.filter(template=template).order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_an_applicant_applies_and_gets_a_reference_and_a_confirmation(intake):
+    client = Client()
+    response = apply(client)
+    assert response.status_code == 302
+    (application,) = applications()
+    assert application.reference == "SMA-25-0001" or application.reference.startswith("SMA-")
+    assert application.cin == "AB123456"
+    assert application.phone == "+212661234567"
+    assert application.eligibility == Application.Eligibility.ELIGIBLE
+    assert application.privacy_notice.version == 1
+    page = client.get(response["Location"]).content.decode()
+    assert application.reference in page
+    (sms,) = messages_for("application_submitted")
+    assert sms.channel == "sms"
+    assert sms.recipient == "+212661234567"
+    assert application.reference in sms.body
+
+
+@pytest.mark.django_db
+def test_the_reference_counts_per_intake_with_the_school_code_and_year(intake):
+    apply(Client())
+    apply(Client(), cin="CD654321", phone="0661234568")
+    numbers = sorted(a.reference for a in applications())
+    year = intake.opens_at.year % 100
+    assert numbers == [f"SMA-{year:02d}-0001", f"SMA-{year:02d}-0002"]
+
+
+@pytest.mark.django_db
+def test_submitting_twice_shows_the_existing_reference_instead_of_a_duplicate(intake):
+    first = Client()
+    apply(first)
+    second = Client()
+    response = apply(second, cin="AB-123456", first_name="Autre")
+    assert response.status_code == 302
+    assert len(applications()) == 1
+    page = second.get(response["Location"]).content.decode()
+    assert applications()[0].reference in page
+    assert "déjà" in page or "already" in page
+    assert len(messages_for("application_submitted")) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("06 61 23 45 67", "+212661234567"),
+        ("0661234567", "+212661234567"),
+        ("+212 661-234567", "+212661234567"),
+        ("00212661234567", "+212661234567"),
+        ("07.12.34.56.78", "+212712345678"),
+    ],
+)
+def test_phones_are_accepted_the_ways_people_type_them(intake, raw, stored):
+    apply(Client(), phone=raw)
+    assert applications()[0].phone == stored
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_bad_cin_is_explained_in_the_applicants_language_and_nothing_is_saved(intake, language):
+    from django.utils import translation
+    from django.utils.html import escape
+
+    english = "This is not a CIN number: one or two letters then digits, like AB123456."
+    with translation.override(language):
+        expected = translation.gettext(english)
+    assert expected != english
+    client = Client()
+    client.cookies["django_language"] = language
+    response = apply(client, cin="12345")
+    assert response.status_code == 400
+    assert escape(expected) in response.content.decode()
+    assert applications() == []
+
+
+@pytest.mark.django_db
+def test_an_applicant_too_old_on_the_reference_date_is_ineligible_with_the_reason(intake):
+    apply(Client(), birth_date="1980-01-01")
+    (application,) = applications()
+    assert application.eligibility == Application.Eligibility.INELIGIBLE
+    assert application.eligibility_reasons[0]["rule"] == "age"
+
+
+@pytest.mark.django_db
+def test_the_form_refuses_applications_once_the_call_is_closed(world):
+    import datetime
+
+    from django.utils import timezone
+
+    make_open_intake(
+        world.smara,
+        opens_at=timezone.now() - datetime.timedelta(days=10),
+        closes_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    response = apply(Client())
+    assert response.status_code == 410
+    assert applications() == []
+
+
+def _pdf_upload(content: bytes, name: str = "cin.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<html><script>alert(1)</script></html>",
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script/></svg>',
+        b"MZ\x90\x00 an executable",
+    ],
+    ids=["html", "svg", "exe"],
+)
+def test_a_file_that_is_not_really_a_pdf_or_image_is_refused_whatever_its_name(world, content):
+    make_open_intake(world.smara, required_documents=["cin"])
+    response = Client().post(APPLY, {**form_data(), "document_cin": _pdf_upload(content)})
+    assert response.status_code == 400
+    assert applications() == []
+
+
+@pytest.mark.django_db
+def test_a_file_over_five_megabytes_is_refused(world):
+    make_open_intake(world.smara, required_documents=["cin"])
+    big = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024)
+    response = Client().post(APPLY, {**form_data(), "document_cin": _pdf_upload(big)})
+    assert response.status_code == 400
+    assert applications() == []
+
+
+@pytest.mark.django_db
+def test_a_real_pdf_is_stored_privately_under_a_random_name(world):
+    make_open_intake(world.smara, required_documents=["cin"])
+    upload = _pdf_upload(b"%PDF-1.4\n%fake but well-formed header\n", "../../etc/passwd.pdf")
+    response = Client().post(APPLY, {**form_data(), "document_cin": upload})
+    assert response.status_code == 302
+    with scopes_disabled():
+        (document,) = Document.objects.all()
+    assert document.original_name == "passwd.pdf"
+    assert ".." not in document.file.name
+    assert "passwd" not in document.file.name
+    assert document.file.name.startswith("private/")
+
+
+def _code_from_outbox() -> str:
+    body = messages_for("applicant_code")[-1].body
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+@pytest.mark.django_db
+def test_the_applicant_comes_back_with_reference_cin_and_a_one_time_code(intake):
+    apply(Client())
+    (application,) = applications()
+    client = Client()
+    response = client.post(
+        reverse("portal:access"), {"reference": application.reference.lower(), "cin": "ab123456"}
+    )
+    assert response["Location"] == reverse("portal:code")
+    assert client.post(reverse("portal:code"), {"code": "000000"}).status_code == 200
+    code = _code_from_outbox()
+    response = client.post(reverse("portal:code"), {"code": code})
+    assert response["Location"] == reverse("portal:space")
+    page = client.get(reverse("portal:space")).content.decode()
+    assert application.reference in page
+    # The code works once.
+    other = Client()
+    other.post(reverse("portal:access"), {"reference": application.reference, "cin": "AB123456"})
+    assert other.post(reverse("portal:code"), {"code": code}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_cin_gets_the_same_answer_and_no_code(intake):
+    apply(Client())
+    (application,) = applications()
+    response = Client().post(
+        reverse("portal:access"), {"reference": application.reference, "cin": "ZZ999999"}
+    )
+    assert response["Location"] == reverse("portal:code")
+    assert messages_for("applicant_code") == []
+
+
+@pytest.mark.django_db
+def test_codes_are_rate_limited(intake):
+    apply(Client())
+    (application,) = applications()
+    for _ in range(5):
+        Client().post(
+            reverse("portal:access"), {"reference": application.reference, "cin": "AB123456"}
+        )
+    assert len({m.dedupe_key.split(":")[1] for m in messages_for("applicant_code")}) == 3
+
+
+def _space_client(application) -> Client:
+    client = Client()
+    client.post(
+        reverse("portal:access"), {"reference": application.reference, "cin": application.cin}
+    )
+    client.post(reverse("portal:code"), {"code": _code_from_outbox()})
+    return client
+
+
+@pytest.mark.django_db
+def test_the_applicant_corrects_withdraws_downloads_and_asks_for_deletion(intake):
+    apply(Client())
+    (application,) = applications()
+    client = _space_client(application)
+    data = form_data(first_name="Fatiha")
+    del data["cin"], data["privacy_consent"]
+    assert client.post(reverse("portal:edit"), data).status_code == 302
+    assert applications()[0].first_name == "Fatiha"
+
+    download = client.get(reverse("portal:data"))
+    payload = json.loads(
+        b"".join(download.streaming_content) if download.streaming else download.content
+    )
+    assert payload["cin"] == "AB123456"
+    assert payload["first_name"] == "Fatiha"
+
+    client.post(reverse("portal:withdraw"), {"confirm": "yes"})
+    assert applications()[0].status == Application.Status.WITHDRAWN
+    client.post(reverse("portal:delete"), {"confirm": "yes"})
+    assert applications()[0].deletion_requested_at is not None
+    # Once withdrawn, nothing can be changed any more.
+    assert client.post(reverse("portal:edit"), data).status_code == 302
+    assert applications()[0].first_name == "Fatiha"
+
+
+@pytest.mark.django_db
+def test_the_space_shows_the_ineligibility_reason_in_arabic(intake):
+    apply(Client(), birth_date="1980-01-01")
+    (application,) = applications()
+    client = _space_client(application)
+    client.cookies["django_language"] = "ar"
+    page = client.get(reverse("portal:space")).content.decode()
+    assert 'dir="rtl"' in page
+    assert "2026" in page
+
+
+@pytest.mark.django_db
+def test_the_public_school_page_lists_the_open_call(intake):
+    page = Client().get(reverse("public:school", kwargs={"school_slug": "smara"})).content.decode()
+    assert "Promotion 2026" in page
+    assert APPLY in page
+
+
+@pytest.mark.django_db
+def test_the_first_visit_of_the_form_is_light(intake):
+    response = Client().get(APPLY)
+    assert response.status_code == 200
+    assert len(response.content) < 60_000
+    assert io.BytesIO(response.content)

@@ -1,0 +1,140 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.open_intake import form_data, make_open_intake
+from tremplin.admissions.models import Application, Intake
+from tremplin.core.models import AuditEvent
+
+APPLY = "/schools/smara/calls/promo-2026/apply/"
+
+
+@pytest.fixture
+def intake(world):
+    intake = make_open_intake(world.smara)
+    Client().post(APPLY, form_data())
+    Client().post(APPLY, form_data(cin="CD111111", birth_date="1980-05-05", first_name="Omar",
+                                   last_name="Alami", sex="M", phone="0612345678"))  # fmt: skip
+    Client().post(APPLY, form_data(cin="EF222222", first_name="Salma", last_name="Ben Ali",
+                                   first_name_ar="سلمى", phone="0612345679"))  # fmt: skip
+    return intake
+
+
+def url(name, intake, **kwargs):
+    return reverse(
+        f"admissions:{name}", kwargs={"school_slug": "smara", "intake_slug": intake.slug, **kwargs}
+    )
+
+
+def application(cin):
+    with scopes_disabled():
+        return Application.objects.get(cin=cin)
+
+
+def events(action):
+    with scopes_disabled():
+        return list(AuditEvent.objects.filter(action=action))
+
+
+@pytest.mark.django_db
+def test_the_list_filters_searches_in_both_scripts_and_counts(world, intake):
+    client = world.client("admissions")
+    page = client.get(url("application_list", intake))
+    assert page.context["page"].paginator.count == 3
+    women = client.get(url("application_list", intake), {"sex": "F"})
+    assert women.context["page"].paginator.count == 2
+    arabic = client.get(url("application_list", intake), {"q": "سلمى"})
+    assert [a.first_name for a in arabic.context["page"]] == ["Salma"]
+    by_cin = client.get(url("application_list", intake), {"q": "cd 111111"})
+    assert [a.first_name for a in by_cin.context["page"]] == ["Omar"]
+    review = client.get(url("application_list", intake), {"queue": "review"})
+    assert [a.first_name for a in review.context["page"]] == ["Omar"]
+    sex_facet = next(f for f in women.context["facets"] if f.name == "sex")
+    assert ("F", "woman", 2) in [(v, str(label), n) for v, label, n in sex_facet.options]
+
+
+@pytest.mark.django_db
+def test_the_cin_is_masked_until_revealed_and_each_reveal_is_audited(world, intake):
+    client = world.client("admissions")
+    omar = application("CD111111")
+    detail = client.get(url("application_detail", intake, reference=omar.reference))
+    html = detail.content.decode()
+    assert "CD****11" in html
+    assert "CD111111" not in html
+    revealed = client.post(url("application_identity", intake, reference=omar.reference))
+    assert "CD111111" in revealed.content.decode()
+    (event,) = events("tremplin.applications.identity_viewed")
+    assert event.actor == world.users["admissions"]
+
+
+@pytest.mark.django_db
+def test_an_override_needs_a_reason_and_is_audited_and_shown_to_the_applicant(world, intake):
+    client = world.client("admissions")
+    omar = application("CD111111")
+    target = url("application_eligibility", intake, reference=omar.reference)
+    refused = client.post(target, {"decision": "eligible", "reason": ""})
+    assert refused.status_code == 400
+    assert application("CD111111").eligibility == Application.Eligibility.INELIGIBLE
+    client.post(target, {"decision": "eligible", "reason": "Date de naissance erronée"})
+    omar = application("CD111111")
+    assert omar.eligibility == Application.Eligibility.ELIGIBLE
+    assert omar.eligibility_overridden
+    (event,) = events("tremplin.applications.eligibility_overridden")
+    assert event.reason == "Date de naissance erronée"
+    assert event.data == {"from": "ineligible", "to": "eligible"}
+    # A re-check of the rules does not undo a staff decision...
+    client.post(url("intake_recheck", intake))
+    assert application("CD111111").eligibility == Application.Eligibility.ELIGIBLE
+    # ...until staff give the decision back to the rules.
+    client.post(target, {"decision": "rules", "reason": "Erreur de ma part"})
+    assert application("CD111111").eligibility == Application.Eligibility.INELIGIBLE
+
+
+@pytest.mark.django_db
+def test_the_funnel_counts_by_sex_and_age_band(world, intake):
+    response = world.client("director").get(url("intake_detail", intake))
+    funnel = response.context["funnel"]
+    assert funnel["total"] == {"applied": 3, "eligible": 2, "ineligible": 1, "withdrawn": 0}
+    by_sex = {str(label): row for label, row in funnel["by_sex"]}
+    assert by_sex["man"]["ineligible"] == 1
+    assert by_sex["woman"]["eligible"] == 2
+
+
+@pytest.mark.django_db
+def test_a_call_cannot_open_without_a_privacy_notice(world):
+    client = world.client("director")
+    intake = make_open_intake(world.smara, slug="draft-call", status=Intake.Status.DRAFT)
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(privacy_notice=None)
+    response = client.post(url("intake_status", intake), {"status": "open"}, follow=True)
+    with scopes_disabled():
+        intake.refresh_from_db()
+    assert intake.status == Intake.Status.DRAFT
+    assert "CNDP" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_create_a_call_whose_seats_are_the_sum_of_its_tracks(world):
+    client = world.client("director")
+    make_open_intake(world.smara, slug="other")  # publishes notice v1 and a dev-web track
+    with scopes_disabled():
+        from tremplin.schools.models import Track
+
+        track = Track.objects.get(school=world.smara, code="dev-web")
+        notice = world.smara.privacy_notices.get()
+    response = client.post(
+        reverse("admissions:intake_create", kwargs={"school_slug": "smara"}),
+        {
+            "title": "Promotion 2027", "title_ar": "فوج 2027", "slug": "promo-2027",
+            "opens_at": "2027-05-01T09:00", "closes_at": "2027-06-01T18:00", "waitlist": "30",
+            "reference_date": "2027-09-01", "min_age": "18", "max_age": "35",
+            "privacy_notice": str(notice.pk), f"track_{track.pk}": "70",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+    with scopes_disabled():
+        created = Intake.objects.get(slug="promo-2027")
+        assert created.seats == 70
+        assert created.status == Intake.Status.DRAFT
+    assert events("tremplin.intakes.created")

@@ -1,0 +1,101 @@
+"""The applicant's journey in Chromium, on a phone, in French and in Arabic, with and
+without JavaScript."""
+
+import re
+
+import pytest
+from django_scopes import scopes_disabled
+
+from tests.admissions.open_intake import make_open_intake
+from tremplin.admissions.models import Application
+from tremplin.notify.models import Message
+
+PHONE = {"width": 360, "height": 740}
+
+
+def label(language: str, english: str) -> str:
+    from django.utils import translation
+
+    with translation.override(language):
+        return translation.gettext(english)
+
+
+@pytest.fixture
+def open_intake(live_world):
+    return make_open_intake(live_world.smara)
+
+
+def fill_application(page, cin: str) -> None:
+    page.fill("#id_cin", cin)
+    page.fill("#id_first_name", "Salka")
+    page.fill("#id_last_name", "Ma El Ainine")
+    page.fill("#id_first_name_ar", "السالكة")
+    page.fill("#id_last_name_ar", "ماء العينين")
+    page.fill("#id_birth_date", "2002-05-14")
+    page.check("#id_sex_0")
+    page.fill("#id_phone", "06 61 23 45 67")
+    from tremplin.schools.models import Commune
+
+    commune = Commune.objects.get(code="221.01.01")
+    page.select_option("#id_province", str(commune.province_id))
+    if page.locator(f'#id_commune option[value="{commune.pk}"]').count() == 0:
+        page.wait_for_selector(f'#id_commune option[value="{commune.pk}"]', state="attached")
+    page.select_option("#id_commune", str(commune.pk))
+    page.select_option("#id_education_level", "bac")
+    page.select_option("#id_employment", "neet")
+    page.check("#id_privacy_consent")
+
+
+def last_code() -> str:
+    with scopes_disabled():
+        body = Message.objects.filter(template="applicant_code").latest("pk").body
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_an_applicant_applies_on_a_phone_and_follows_the_application(
+    browser, live_server, open_intake, language, javascript
+):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/schools/smara/")
+    page.get_by_role("link", name=label(language, "Apply")).first.click()
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+    fill_application(page, cin="sh 123456")
+    page.get_by_role("button", name=label(language, "Send my application")).click()
+    reference = page.get_by_test_id("reference").inner_text().strip()
+    assert re.fullmatch(r"SMA-\d{2}-\d{4}", reference)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=f"var/screenshots/portal-submitted-{language}-{javascript}.png")
+
+    page.get_by_role("link", name=label(language, "Follow my application")).click()
+    page.fill("#id_reference", reference)
+    page.fill("#id_cin", "SH123456")
+    page.get_by_role("button", name=label(language, "Receive a code")).click()
+    page.fill("#id_code", last_code())
+    page.get_by_role("button", name=label(language, "Open my space")).click()
+    assert page.get_by_test_id("status").inner_text().strip() == label(language, "Received")
+    assert page.get_by_test_id("eligibility").inner_text().strip() == label(
+        language, "You meet the conditions of this call."
+    )
+    page.screenshot(
+        path=f"var/screenshots/portal-space-{language}-{javascript}.png", full_page=True
+    )
+    with scopes_disabled():
+        assert Application.objects.get(reference=reference).language == language
+    context.close()
+
+
+def test_htmx_narrows_the_communes_to_the_chosen_province(browser, live_server, open_intake):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/schools/smara/calls/promo-2026/apply/")
+    all_communes = page.locator("#id_commune option").count()
+    page.select_option("#id_province", label="Es-Semara")
+    page.wait_for_function(
+        "document.querySelectorAll('#id_commune option').length < %d" % all_communes
+    )
+    assert page.locator("#id_commune option").count() == 7  # the blank and six communes
+    context.close()
