@@ -57,6 +57,7 @@ test: install-test browser lint
 	fi
 
 bench: install-test
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	@$(if $(wildcard bench/bench_*.py),,echo "no benchmark yet in bench/")
 	@for b in $(wildcard bench/bench_*.py); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

@@ -97,6 +97,10 @@ CASES: dict[str, Case] = {
         method="post", expect=staff(302), data={"decision": "ineligible", "reason": "test"}
     ),
     "admissions:application_document": Case(expect=ADMISSIONS_STAFF),
+    "admissions:application_export": Case(expect=ADMISSIONS_STAFF),
+    "admissions:import_form": Case(expect=ADMISSIONS_STAFF),
+    "admissions:import_detail": Case(expect=ADMISSIONS_STAFF),
+    "admissions:import_template": Case(expect=ADMISSIONS_STAFF),
     "notify:outbox": Case(expect=ADMISSIONS_STAFF),
 }
 
@@ -134,7 +138,7 @@ def smara_objects(world):
     from django.core.files.base import ContentFile
 
     from tests.admissions.open_intake import make_open_intake
-    from tremplin.admissions.models import Application, Document
+    from tremplin.admissions.models import Document, ImportJob
     from tremplin.admissions.services import application_submit
     from tremplin.schools.models import Commune
 
@@ -156,7 +160,11 @@ def smara_objects(world):
             application=application, kind="cin", content_type="application/pdf", size=9
         )
         document.file.save("x", ContentFile(b"%PDF-1.4\n"), save=True)
-    return {"intake": intake, "application": application, "document": document}
+        job = ImportJob.objects.create(
+            intake=intake, file=ContentFile(b"cin\n", name="x.csv"), original_name="x.csv",
+            mode=ImportJob.Mode.ALL_OR_NOTHING, status=ImportJob.Status.DONE,
+        )  # fmt: skip
+    return {"intake": intake, "application": application, "document": document, "job": job}
 
 
 def _kwargs(name: str, world: World, objects: dict) -> dict:
@@ -166,6 +174,8 @@ def _kwargs(name: str, world: World, objects: dict) -> dict:
         "intake_slug": objects["intake"].slug,
         "reference": objects["application"].reference,
         "document_id": objects["document"].pk,
+        "job_id": objects["job"].pk,
+        "fmt": "xlsx",
         "uidb64": "MQ",
         "token": "bad-token",
     }

@@ -73,5 +73,8 @@ def test_twenty_identical_submissions_make_exactly_one_application(
         with scopes_disabled():
             assert Application.objects.filter(intake=intake, cin=cin).count() == 1
     with scopes_disabled():
-        numbers = sorted(Application.objects.filter(intake=intake).values_list("number", flat=True))
-    assert numbers == list(range(1, ROUNDS + 1))
+        references = list(
+            Application.objects.filter(intake=intake).values_list("reference", flat=True)
+        )
+    # Losing duplicates may leave gaps in the numbering, never a reference given twice.
+    assert len(references) == len(set(references)) == ROUNDS

@@ -95,7 +95,7 @@ def test_htmx_narrows_the_communes_to_the_chosen_province(browser, live_server, 
     all_communes = page.locator("#id_commune option").count()
     page.select_option("#id_province", label="Es-Semara")
     page.wait_for_function(
-        "document.querySelectorAll('#id_commune option').length < %d" % all_communes
+        f"document.querySelectorAll('#id_commune option').length < {all_communes}"
     )
     assert page.locator("#id_commune option").count() == 7  # the blank and six communes
     context.close()

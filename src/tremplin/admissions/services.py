@@ -64,6 +64,9 @@ class Submission:
 
 
 def _notify(application: Application, template: str, context: dict) -> None:
+    """Queue the message on every channel the applicant gave. Called inside the transaction
+    that creates what the message is about, so it cannot be queued twice: no dedupe key (and
+    no savepoint) is needed."""
     from tremplin.notify.services import message_enqueue
 
     school = application.intake.school
@@ -79,14 +82,17 @@ def _notify(application: Application, template: str, context: dict) -> None:
             language=application.language,
             school=school,
             related=application,
-            dedupe_key=context.get("dedupe", "") and f"{context['dedupe']}:{channel}",
         )
 
 
-def _check_eligibility(application: Application, rules: eligibility.Rules) -> None:
+def _check_eligibility(
+    application: Application, rules: eligibility.Rules, documents: list[str] | None = None
+) -> None:
     """Evaluate the rules unless staff decided; sets the fields, does not save."""
     if application.eligibility_overridden:
         return
+    if documents is None:
+        documents = [d.kind for d in application.documents.all()] if application.pk else []
     failed = eligibility.evaluate(
         rules,
         birth_date=application.birth_date,
@@ -94,7 +100,7 @@ def _check_eligibility(application: Application, rules: eligibility.Rules) -> No
         province_id=application.commune.province_id,
         education_level=application.education_level,
         employment=application.employment,
-        documents=[d.kind for d in application.documents.all()] if application.pk else [],
+        documents=documents,
     )
     application.eligibility = (
         Application.Eligibility.INELIGIBLE if failed else Application.Eligibility.ELIGIBLE
@@ -124,9 +130,15 @@ def application_submit(
     existing = Application.objects.filter(intake=intake, cin=data["cin"]).first()
     if existing is not None:
         return Submission(existing, created=False)
+    # The number is taken in its own short transaction: the intake row stays locked for one
+    # UPDATE instead of the whole submission, so deadline-day submissions do not queue
+    # behind each other. A submission that then fails leaves a gap in the numbering, which
+    # is harmless (references identify, they do not count).
+    with transaction.atomic():
+        number = _next_number(intake)
     try:
         with transaction.atomic():
-            application = _create(intake, data, wishes, documents, language, now)
+            application = _create(intake, data, wishes, documents, language, now, number)
             _notify(
                 application,
                 "application_submitted",
@@ -136,7 +148,6 @@ def application_submit(
                     "intake_title": intake.title if language != "ar" else intake.title_ar,
                     "school_name": str(intake.school),
                     "space_url": space_url,
-                    "dedupe": f"submitted:{application.pk}",
                 },
             )
     except IntegrityError:
@@ -154,8 +165,7 @@ def _next_number(intake: Intake) -> int:
     return Intake.objects.filter(pk=intake.pk).values_list("last_number", flat=True).get()
 
 
-def _create(intake, data, wishes, documents, language, now) -> Application:
-    number = _next_number(intake)
+def _create(intake, data, wishes, documents, language, now, number) -> Application:
     application = Application(
         intake=intake,
         number=number,
@@ -330,7 +340,7 @@ def applicant_code_send(*, application: Application) -> bool:
     ApplicantCode.objects.filter(application=application, used_at__isnull=True).update(
         used_at=timezone.now()
     )
-    created = ApplicantCode.objects.create(
+    ApplicantCode.objects.create(
         application=application,
         code_hash=_hash_code(application.pk, code),
         expires_at=timezone.now() + CODE_TTL,
@@ -342,7 +352,6 @@ def applicant_code_send(*, application: Application) -> bool:
             "code": code,
             "minutes": int(CODE_TTL.total_seconds() // 60),
             "reference": application.reference,
-            "dedupe": f"code:{created.pk}",
         },
     )
     return True

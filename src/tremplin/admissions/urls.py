@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tremplin.admissions import views_import
 from tremplin.admissions import views_staff as views
 
 app_name = "admissions"
@@ -17,6 +18,14 @@ urlpatterns = [
     path(I + "status/", views.intake_status, name="intake_status"),
     path(I + "recheck/", views.intake_recheck, name="intake_recheck"),
     path(I + "applications/", views.application_list, name="application_list"),
+    path(
+        I + "applications/export.<str:fmt>",
+        views.application_export,
+        name="application_export",
+    ),
+    path(I + "import/", views_import.import_form, name="import_form"),
+    path(I + "import/<int:job_id>/", views_import.import_detail, name="import_detail"),
+    path(I + "import/template.xlsx", views_import.import_template, name="import_template"),
     path(A, views.application_detail, name="application_detail"),
     path(A + "identity/", views.application_identity, name="application_identity"),
     path(A + "eligibility/", views.application_eligibility, name="application_eligibility"),

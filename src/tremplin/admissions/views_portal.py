@@ -4,6 +4,7 @@ import json
 from functools import wraps
 
 from django.contrib import messages
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,19 +17,20 @@ from tremplin.admissions import services
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
 from tremplin.admissions.models import Application, Intake, IntakeTrack
-from tremplin.schools.models import Commune, School
+from tremplin.schools.models import Commune
 
 SESSION_APPLICANT = "applicant_application_id"
 SESSION_PENDING = "applicant_pending_id"
-SESSION_SUBMITTED = "applicant_submitted_id"
+SUBMITTED_SALT = "tremplin.portal.submitted"
+SUBMITTED_MAX_AGE = 24 * 3600
 
 
 def _intake(school_slug: str, intake_slug: str) -> Intake:
-    school = get_object_or_404(School, slug=school_slug, is_active=True)
-    with scope(school=school):
+    """A published call of an active school, in one query; 404 otherwise."""
+    with scopes_disabled():
         intake = (
             Intake.objects.select_related("school", "privacy_notice")
-            .filter(school=school, slug=intake_slug)
+            .filter(school__slug=school_slug, school__is_active=True, slug=intake_slug)
             .exclude(status=Intake.Status.DRAFT)
             .first()
         )
@@ -94,9 +96,12 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 )
             except services.ApplicationClosed:
                 return redirect(intake.get_absolute_url())
-            request.session[SESSION_SUBMITTED] = submission.application.pk
-            request.session["applicant_submitted_new"] = submission.created
-            return redirect("portal:submitted")
+            # A signed token in the URL rather than a session: no session row to write on the
+            # busiest request of the year.
+            token = signing.dumps(
+                [submission.application.pk, submission.created], salt=SUBMITTED_SALT
+            )
+            return redirect(f"{reverse('portal:submitted')}?t={token}")
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -108,8 +113,11 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
 
 @require_GET
 def submitted(request: HttpRequest) -> HttpResponse:
-    application_id = request.session.get(SESSION_SUBMITTED)
-    if application_id is None:
+    try:
+        application_id, created = signing.loads(
+            request.GET.get("t", ""), salt=SUBMITTED_SALT, max_age=SUBMITTED_MAX_AGE
+        )
+    except (signing.BadSignature, ValueError, TypeError):
         return redirect("portal:access")
     with scopes_disabled():
         application = get_object_or_404(
@@ -122,7 +130,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "application": application,
             "intake": application.intake,
             "school": application.intake.school,
-            "created": request.session.get("applicant_submitted_new", True),
+            "created": created,
         },
     )
 
@@ -295,6 +303,6 @@ def request_deletion(request: HttpRequest, application: Application) -> HttpResp
 
 @require_POST
 def leave(request: HttpRequest) -> HttpResponse:
-    for key in (SESSION_APPLICANT, SESSION_PENDING, SESSION_SUBMITTED):
+    for key in (SESSION_APPLICANT, SESSION_PENDING):
         request.session.pop(key, None)
     return redirect("public:index")

@@ -19,6 +19,7 @@ from tremplin.core.decorators import school_view
 from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
 from tremplin.core.models import AuditEvent
 from tremplin.core.permissions import (
+    APPLICATIONS_EXPORT,
     APPLICATIONS_MANAGE,
     APPLICATIONS_VIEW,
     IDENTITY_VIEW,
@@ -202,6 +203,30 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "show_identity": request.access.can(IDENTITY_VIEW),
         },
     )
+
+
+@school_view(APPLICATIONS_EXPORT)
+@require_GET
+def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> HttpResponse:
+    """The list as it is filtered on screen, as CSV or XLSX; identity columns only for the
+    roles that may see them. The export is audited."""
+    from tremplin.admissions import exporting
+
+    intake = access_intake(request, intake_slug)
+    if fmt not in exporting.FORMATS:
+        raise Http404
+    response = HttpResponse(content_type=exporting.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{intake.slug}.{fmt}"'
+    exporting.applications_export(
+        intake=intake,
+        queryset=selectors.applications_filtered(intake, request.GET),
+        fmt=fmt,
+        include_identity=request.access.can(IDENTITY_VIEW),
+        actor=request.user,
+        out=response,
+        filters={k: v for k, v in request.GET.items() if v},
+    )
+    return response
 
 
 @school_view(APPLICATIONS_VIEW)

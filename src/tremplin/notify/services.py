@@ -109,10 +109,24 @@ def message_enqueue(
     else:
         message.save()
     message_id = message.pk
-    # robust: failing to enqueue the task must not fail a request whose change has committed;
-    # the message waits for the sweep instead.
-    transaction.on_commit(lambda: _schedule(message_id), robust=True)
+    if _backend_is_transactional():
+        # The database backend stores the task in this same transaction: it exists if and
+        # only if the message does, and no extra commit is paid per message.
+        _schedule(message_id)
+    else:
+        # robust: failing to enqueue the task must not fail a request whose change has
+        # committed; the message waits for the sweep instead.
+        transaction.on_commit(lambda: _schedule(message_id), robust=True)
     return message
+
+
+def _backend_is_transactional() -> bool:
+    """True when tasks are rows of this database (django-tasks-db), written in the caller's
+    transaction; other backends (a broker, the immediate backend) are enqueued on commit."""
+    from tremplin.notify.tasks import send_message
+
+    backend = send_message.get_backend()
+    return type(backend).__module__.startswith("django_tasks_db")
 
 
 def message_send(message_id: int) -> str | None:

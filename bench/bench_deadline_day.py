@@ -1,0 +1,258 @@
+"""Deadline day: the application-submit endpoint against the write limit of the stack.
+
+    .venv/bin/python bench/bench_deadline_day.py
+
+Both run in one gunicorn (the same workers, persistent PostgreSQL connections) and are
+loaded from 127.0.0.1 by wrk with 32 connections:
+
+- submit: the real form POST (CSRF, full validation, duplicate check, numbering, insert,
+  wishes, eligibility, audit event, two outbox messages and their tasks), each request with
+  a new CIN;
+- floor: a minimal view doing one INSERT and one SELECT on the same database, the most a
+  write endpoint of this stack can do.
+
+Goals: submit reaches at least 50 % of the floor's requests per second, its p99 latency is
+within 2x of the floor's, and no request fails. Needs PostgreSQL (DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/postgres) and wrk (apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PORT = 8765
+DB = "tremplin_bench_deadline"
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
+
+SUBMIT_LUA = r"""
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  thread_id = tonumber(tid)
+end
+request = function()
+  counter = counter + 1
+  local first = string.char(65 + thread_id % 26)
+  local letters = first .. string.char(65 + math.floor(thread_id / 26) % 26)
+  local cin = letters .. string.format("%06d", counter % 1000000)
+  local body = string.gsub(BODY, "CIN_HERE", cin)
+  return wrk.format("POST", PATH, HEADERS, body)
+end
+"""
+
+
+def admin_url() -> str:
+    return os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def database_url() -> str:
+    return admin_url().rsplit("/", 1)[0] + "/" + DB
+
+
+_ENV: dict = {}
+
+
+def env() -> dict:
+    # One environment for every process of the run (same secret key, same data directory).
+    if _ENV:
+        return _ENV
+    _ENV.update(
+        {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "TREMPLIN_HTTPS": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DEBUG": "false",
+            "SMS_BACKEND": "locmem",
+            "EMAIL_BACKEND": "locmem",
+            "TREMPLIN_DATA_DIR": tempfile.mkdtemp(prefix="tremplin-bench-"),
+            "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT / 'src'}",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return _ENV
+
+
+def tremplin(*args: str, settings: str = "tremplin.settings") -> None:
+    subprocess.run(
+        [str(BIN / "tremplin"), *args, f"--settings={settings}"],
+        env=env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def prepare_database() -> None:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    tremplin("migrate", "--noinput", "-v0")
+    tremplin("collectstatic", "--noinput", "-v0")
+    tremplin("demo")  # Smara with "Promotion 2026" open
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, payload text)")
+
+
+def drop_database() -> None:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+def start_server() -> subprocess.Popen:
+    workers = str(2 * os.cpu_count() + 1)
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "tremplin.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", workers, "--worker-class", "sync", "--log-level", "warning"],
+        env={**env(), "DJANGO_SETTINGS_MODULE": "deadline_settings"},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise SystemExit("gunicorn did not start")
+
+
+def csrf_and_ids() -> tuple[str, str, dict]:
+    """A CSRF cookie/token pair and the ids the form needs (province, commune, track)."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = f"http://127.0.0.1:{PORT}/schools/smara/calls/promotion-2026/apply/"
+    html = opener.open(url, timeout=10).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    cookie = next(c.value for c in jar if c.name == "csrftoken")
+    with psycopg.connect(database_url()) as conn:
+        commune, province = conn.execute(
+            "SELECT id, province_id FROM schools_commune WHERE code = '221.01.01'"
+        ).fetchone()
+        (track,) = conn.execute("SELECT id FROM schools_track WHERE code = 'dev-web'").fetchone()
+    return token, cookie, {"commune": commune, "province": province, "track": track}
+
+
+def wrk(path: str, body: str, headers: dict, lua_body_template: bool) -> dict:
+    script = SUBMIT_LUA.replace("BODY", repr_lua(body)).replace("PATH", repr_lua(path))
+    script = script.replace("HEADERS", lua_table(headers))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    out = subprocess.run(
+        ["wrk", f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency",
+         "--timeout", "10s", "-s", handle.name, f"http://127.0.0.1:{PORT}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(handle.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    failures = (int(bad.group(1)) if bad else 0) + (
+        sum(int(g) for g in errors.groups()) if errors else 0
+    )
+    return {"rps": rps, "p99": p99, "failures": failures, "requests": total}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def repr_lua(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def lua_table(headers: dict) -> str:
+    return "{" + ", ".join(f'["{k}"] = {repr_lua(v)}' for k, v in headers.items()) + "}"
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    prepare_database()
+    server = start_server()
+    try:
+        token, cookie, ids = csrf_and_ids()
+        from urllib.parse import urlencode
+
+        form = urlencode(
+            {
+                "csrfmiddlewaretoken": token, "cin": "CIN_HERE", "first_name": "Fatima",
+                "last_name": "El Idrissi", "first_name_ar": "فاطمة", "last_name_ar": "الإدريسي",
+                "birth_date": "2003-03-21", "sex": "F", "phone": "0661234567",
+                "email": "fatima@example.ma", "province": ids["province"],
+                "commune": ids["commune"], "education_level": "bac", "employment": "neet",
+                "wish_1": ids["track"], "privacy_consent": "on",
+            }
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{PORT}"
+        submit_headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+            "Referer": f"{base}/schools/smara/calls/promotion-2026/apply/",
+        }
+        floor_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        # Warm both up (connections, caches), then measure.
+        wrk("/bench/floor/", "payload=warm", floor_headers, False)
+        floor = wrk("/bench/floor/", "payload=CIN_HERE", floor_headers, False)
+        submit = wrk("/schools/smara/calls/promotion-2026/apply/", form, submit_headers, True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
+    with psycopg.connect(database_url()) as conn:
+        (saved,) = conn.execute(
+            "SELECT count(*) FROM admissions_application a JOIN admissions_intake i "
+            "ON a.intake_id = i.id WHERE i.slug = 'promotion-2026' AND a.source = 'portal'"
+        ).fetchone()
+        (outbox,) = conn.execute("SELECT count(*) FROM notify_message").fetchone()
+    drop_database()
+
+    rate = submit["rps"] / floor["rps"]
+    latency = submit["p99"] / floor["p99"]
+    print(f"Deadline day, gunicorn on PostgreSQL, wrk {CONNECTIONS} connections, {DURATION} s each")
+    print(
+        f"floor  (1 INSERT + 1 SELECT):  {floor['rps']:8.0f} req/s   p99 {floor['p99']:7.1f} ms"
+        f"   failures {floor['failures']}"
+    )
+    print(
+        f"submit (full application):     {submit['rps']:8.0f} req/s   p99 {submit['p99']:7.1f} ms"
+        f"   failures {submit['failures']}"
+    )
+    print(
+        f"submit / floor: {rate:.0%} of the requests per second (goal at least 50%: "
+        f"{'met' if rate >= 0.5 else 'NOT met'}); p99 {latency:.2f}x the floor's "
+        f"(goal at most 2x: {'met' if latency <= 2 else 'NOT met'}); "
+        f"failures {submit['failures']} (goal 0: {'met' if submit['failures'] == 0 else 'NOT met'})"
+    )
+    print(
+        f"applications saved: {saved} for {submit['requests']} requests; outbox messages: {outbox}"
+    )
+
+
+if __name__ == "__main__":
+    main()

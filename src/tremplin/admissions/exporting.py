@@ -1,0 +1,307 @@
+"""Export applications to CSV or XLSX, and the template of the import, with the same column
+names as the importer reads (``importing_headers.CANONICAL_COLUMNS``), so an export can be
+corrected in a spreadsheet and imported into another call.
+
+Data minimisation: the CIN is masked and the accommodation columns are left out unless the
+caller passes ``include_identity=True`` (a role holding ``applications.identity``, or a
+command). ``applications_export`` records every export in the audit log.
+"""
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Iterator
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scope
+
+from tremplin.admissions import importing_headers as cols
+from tremplin.admissions.eligibility import describe
+from tremplin.admissions.models import Application, Intake, IntakeTrack, Wish
+from tremplin.core.audit import log_action
+from tremplin.core.i18n import localized
+from tremplin.core.identifiers import format_phone, mask_cin
+
+FORMATS = ("csv", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# Columns only exports have (the importer ignores them).
+EXPORT_ONLY_COLUMNS = ("reference", "submitted_at", "status", "eligibility", "eligibility_reasons")
+CHUNK = 2000
+# A cell starting with one of these is a formula for Excel and LibreOffice: exported text is
+# prefixed with an apostrophe so that a name such as "=HYPERLINK(...)" stays text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def track_columns(intake: Intake) -> int:
+    """How many wish columns the intake's files have: none when it has a single track (every
+    applicant then asks for it)."""
+    with scope(school=intake.school):
+        count = IntakeTrack.objects.filter(intake=intake).count()
+    return count if count > 1 else 0
+
+
+def export_columns(*, include_identity: bool, wishes: int) -> list[str]:
+    hidden = () if include_identity else cols.ACCOMMODATION_COLUMNS
+    return [
+        *EXPORT_ONLY_COLUMNS,
+        *(name for name in cols.CANONICAL_COLUMNS if name not in hidden),
+        *(cols.wish_column(rank) for rank in range(1, wishes + 1)),
+    ]
+
+
+def _text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def application_rows(
+    applications: Iterable[Application], *, include_identity: bool, wishes: int, dates=str
+) -> Iterator[list]:
+    """One list of cells per application, in ``export_columns`` order. ``dates`` turns a date
+    into a cell (text for CSV, the date itself for XLSX)."""
+    for a in applications:
+        tracks = [localized(w.track, "name") for w in a.wishes.all()][:wishes]
+        row = [
+            a.reference,
+            timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+            str(a.get_status_display()),
+            str(a.get_eligibility_display()),
+            _text(" ".join(describe(reason) for reason in a.eligibility_reasons)),
+            a.cin if include_identity else mask_cin(a.cin),
+            _text(a.last_name),
+            _text(a.first_name),
+            _text(a.last_name_ar),
+            _text(a.first_name_ar),
+            dates(a.birth_date),
+            str(a.get_sex_display()),
+            format_phone(a.phone),
+            _text(a.email),
+            localized(a.commune, "name"),
+            str(a.get_education_level_display()),
+            _text(a.diploma),
+            str(a.get_employment_display()),
+            _text(a.motivation),
+        ]
+        if include_identity:
+            row += [_yes_no(a.needs_accommodation), _yes_no(a.accommodation_consent)]
+        row += [_yes_no(a.follow_up_consent), a.language]
+        row += tracks + [""] * (wishes - len(tracks))
+        yield row
+
+
+def _for_export(queryset: QuerySet[Application]) -> Iterator[Application]:
+    wishes = Wish.objects.select_related("track").order_by("rank")
+    return (
+        queryset.select_related("commune")
+        .prefetch_related(Prefetch("wishes", queryset=wishes))
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _day_month_year(day: datetime.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def write_csv(rows: Iterable[list], header: list[str], out) -> int:
+    """UTF-8 with a BOM (so Excel shows Arabic) and ``;`` (Excel's separator in French);
+    ``out`` takes bytes. Returns the number of rows written."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    out.write(b"\xef\xbb\xbf")
+    writer.writerow(header)
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % CHUNK == 0:
+            out.write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue().encode("utf-8"))
+    return count
+
+
+def write_xlsx(rows: Iterable[list], header: list[str], out, *, title: str = "") -> int:
+    """A workbook written in openpyxl's write-only mode (rows streamed, not kept)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=(title or _("applications"))[:31])
+    bold = Font(bold=True)
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    count = 0
+    for count, row in enumerate(rows, start=1):  # noqa: B007
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+    workbook.save(out)
+    return count
+
+
+def applications_export(
+    *,
+    intake: Intake,
+    queryset: QuerySet[Application],
+    fmt: str,
+    include_identity: bool,
+    actor,
+    out,
+    filters: dict | None = None,
+) -> int:
+    """Write the applications of ``queryset`` (of ``intake``) to ``out`` (binary) as ``fmt``,
+    and record the export in the audit log. Returns the number of applications written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    wishes = track_columns(intake)
+    header = export_columns(include_identity=include_identity, wishes=wishes)
+    with scope(school=intake.school):
+        applications = _for_export(queryset.filter(intake=intake))
+        if fmt == "csv":
+            rows = application_rows(
+                applications, include_identity=include_identity, wishes=wishes,
+                dates=_day_month_year,
+            )  # fmt: skip
+            count = write_csv(rows, header, out)
+        else:
+            rows = application_rows(
+                applications, include_identity=include_identity, wishes=wishes,
+                dates=lambda day: day,
+            )  # fmt: skip
+            count = write_xlsx(rows, header, out)
+        log_action(
+            "tremplin.applications.exported",
+            actor=actor,
+            school=intake.school,
+            obj=intake,
+            data={
+                "format": fmt,
+                "count": count,
+                "identity": include_identity,
+                "filters": filters or {},
+            },
+        )
+    return count
+
+
+def export_filename(intake: Intake, fmt: str) -> str:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return f"{intake.school.slug}-{intake.slug}-{stamp}.{fmt}"
+
+
+# --- The import template ------------------------------------------------------------------
+
+
+def _template_header(intake: Intake | None) -> tuple[list[str], list[str]]:
+    wishes = track_columns(intake) if intake is not None else 0
+    header = [*cols.CANONICAL_COLUMNS, *(cols.wish_column(r) for r in range(1, wishes + 1))]
+    commune = intake.school.commune.name if intake is not None else "Es-Semara"
+    codes: list[str] = []
+    if wishes:
+        with scope(school=intake.school):
+            codes = list(
+                IntakeTrack.objects.filter(intake=intake).values_list("track__code", flat=True)
+            )
+    example = {
+        "cin": "AB123456",
+        "last_name": "El Idrissi",
+        "first_name": "Fatima",
+        "last_name_ar": "الإدريسي",
+        "first_name_ar": "فاطمة",
+        "birth_date": "21/03/2003",
+        "sex": "F",
+        "phone": "06 61 23 45 67",
+        "email": "fatima@example.ma",
+        "commune": commune,
+        "education_level": "bac",
+        "diploma": "",
+        "employment": "neet",
+        "motivation": "",
+        "needs_accommodation": "0",
+        "accommodation_consent": "0",
+        "follow_up_consent": "1",
+        "language": "fr",
+        **{cols.wish_column(rank): code for rank, code in enumerate(codes, start=1)},
+    }
+    return header, [example[name] for name in header]
+
+
+def _column_help() -> list[tuple[str, str]]:
+    """What each column holds, in the active language (the template's second sheet)."""
+    from tremplin.admissions.choices import EducationLevel, Employment
+
+    return [
+        ("cin", _("National identity card number, e.g. AB123456. Required.")),
+        ("last_name", _("Last name in Latin script. Required.")),
+        ("first_name", _("First name in Latin script. Required.")),
+        ("last_name_ar", _("Last name in Arabic script.")),
+        ("first_name_ar", _("First name in Arabic script.")),
+        ("birth_date", _("Date of birth, dd/mm/yyyy. Required.")),
+        ("sex", _("F (woman) or M (man). Required.")),
+        ("phone", _("Moroccan mobile number, e.g. 06 61 23 45 67. Required.")),
+        ("email", _("Email address.")),
+        ("commune", _("Commune of residence: its name in French or Arabic, or its code.")),
+        (
+            "education_level",
+            _("Required. One of: %(values)s.")
+            % {"values": ", ".join(f"{c.value} ({c.label})" for c in EducationLevel)},
+        ),
+        ("diploma", _("Last diploma obtained.")),
+        (
+            "employment",
+            _("Required. One of: %(values)s.")
+            % {"values": ", ".join(f"{c.value} ({c.label})" for c in Employment)},
+        ),
+        ("motivation", _("Why the applicant wants to join (2,000 characters at most).")),
+        ("needs_accommodation", _("1 if the applicant needs an accommodation, else 0.")),
+        ("accommodation_consent", _("1 if the applicant consents to the use of that need.")),
+        ("follow_up_consent", _("1 if the applicant consents to the job-placement follow-up.")),
+        ("language", _("fr or ar: the language of the messages sent to the applicant.")),
+        ("wish_1, wish_2…", _("Tracks in order of preference (code or name).")),
+    ]
+
+
+def template_workbook(intake: Intake | None = None) -> bytes:
+    """The XLSX to fill in: the canonical columns and one example row, then a sheet that
+    explains each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    header, example = _template_header(intake)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("applications")[:31]
+    sheet.append(header)
+    sheet.append(example)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in ("A", "H"):  # CIN and phone stay text: Excel would drop a leading 0
+        for cell in sheet[column]:
+            cell.number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet(_("instructions")[:31])
+    notes.append([_("column"), _("what to write")])
+    for name, text in _column_help():
+        notes.append([name, text])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def template_csv(intake: Intake | None = None) -> bytes:
+    header, example = _template_header(intake)
+    out = io.BytesIO()
+    write_csv([example], header, out)
+    return out.getvalue()

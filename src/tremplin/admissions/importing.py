@@ -1,0 +1,731 @@
+"""Import applications from the spreadsheets people really have: Google Forms and Excel
+exports, CSV or XLSX, headers in French, English or Arabic.
+
+``read_table`` turns a file into a header and rows of text; ``import_applications`` checks
+every row (identifiers, dates, closed lists, communes, track wishes, duplicates), evaluates
+eligibility and inserts the valid ones in batches. Each problem is reported as
+``{"line", "column", "code", "params"}`` and rendered in the reader's language by
+``describe_error``.
+
+Speed matters (a national call is a million rows): a row is checked with plain Python and
+dictionaries built once per import, never with a form, and rows are written a batch at a time
+with a fixed number of queries per batch (see ``_Writer``).
+"""
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scope
+
+from tremplin.admissions import importing_headers as cols
+from tremplin.admissions.choices import EducationLevel, Employment, Sex
+from tremplin.admissions.eligibility import Rules, evaluate
+from tremplin.admissions.importing_headers import (
+    DIGITS,
+    Lookup,
+    Table,
+    TableError,
+    boolean,
+    choice_lookup,
+    fold,
+    folded,
+    parse_date,
+    read_table,
+)
+from tremplin.admissions.models import Application, ImportJob, Intake, IntakeTrack, Wish
+from tremplin.admissions.references import make_reference
+from tremplin.core.audit import log_action
+from tremplin.core.identifiers import normalize_cin, normalize_phone
+from tremplin.schools.models import Commune
+
+__all__ = ["ImportResult", "Table", "describe_error", "import_applications", "read_table"]
+
+BATCH_SIZE = 2000
+MODES = (ImportJob.Mode.ALL_OR_NOTHING, ImportJob.Mode.VALID_ONLY)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, for a dry run, would do)."""
+
+    mode: str
+    dry_run: bool
+    rows: int = 0
+    valid: int = 0
+    created: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    # Bad rows and duplicates, in file order: {"line", "column", "code", "params"}.
+    report: list[dict] = field(default_factory=list)
+    # Canonical field -> the header it was read from; headers we do not use.
+    columns: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> bool:
+        return self.created > 0
+
+    @property
+    def file_problems(self) -> list[dict]:
+        """What kept the whole file from being read (missing columns, unreadable file...)."""
+        return [e for e in self.report if e["code"] in FILE_PROBLEMS]
+
+
+# --- Reasons ------------------------------------------------------------------------------
+
+_CHOICES = {
+    "sex": Sex,
+    "education_level": EducationLevel,
+    "employment": Employment,
+}
+
+
+def describe_error(error: dict) -> str:
+    """One reported problem, in the active language."""
+    params = error.get("params") or {}
+    code = error.get("code")
+    message = _MESSAGES.get(code)
+    if code == "choice_invalid":
+        choices = _CHOICES.get(params.get("field"))
+        accepted = (
+            ", ".join(f"{c.value} ({c.label})" for c in choices)
+            if choices
+            else ", ".join(language for language, _label in settings.LANGUAGES)
+        )
+        return _("Unknown value “%(value)s”. Accepted values: %(accepted)s.") % {
+            "value": params.get("value", ""),
+            "accepted": accepted,
+        }
+    if message is None:
+        return _("This value cannot be imported.")
+    return message() % params if params else message()
+
+
+# Callables so that each message is translated when rendered, in the reader's language.
+_MESSAGES: dict[str, Callable[[], str]] = {
+    "required": lambda: _("This value is required."),
+    "too_long": lambda: _("Too long: at most %(max)s characters."),
+    "control_characters": lambda: _(
+        "Contains invisible control characters (such as NUL), which cannot be stored."
+    ),
+    "cin_invalid": lambda: _(
+        "Not a CIN number (one or two letters then up to six digits, e.g. AB123456)."
+    ),
+    "date_invalid": lambda: _("Not a date: write it as dd/mm/yyyy (e.g. 15/03/2001)."),
+    "date_out_of_range": lambda: _("This date of birth is not plausible."),
+    "phone_invalid": lambda: _("Not a Moroccan mobile number (e.g. 06 61 23 45 67)."),
+    "email_invalid": lambda: _("Not an email address."),
+    "boolean_invalid": lambda: _("Expected yes or no."),
+    "commune_unknown": lambda: _("Unknown commune “%(value)s”: use its name or its code."),
+    "commune_ambiguous": lambda: _("Several communes are called “%(value)s”: use its code."),
+    "track_unknown": lambda: _("“%(value)s” is not a track of this call."),
+    "track_repeated": lambda: _("The same track is chosen twice."),
+    "wish_required": lambda: _("Choose at least one track."),
+    "accommodation_consent_missing": lambda: _(
+        "An accommodation need can only be recorded with the applicant's consent to its use."
+    ),
+    "duplicate_existing": lambda: _(
+        "Already applied to this call (%(reference)s): not imported again."
+    ),
+    "duplicate_in_file": lambda: _("Same CIN as line %(first_line)s: not imported twice."),
+    "column_missing": lambda: _("The required column “%(column)s” is missing."),
+    "file_unreadable": lambda: _("The file cannot be read: save it as CSV or XLSX and retry."),
+    "file_empty": lambda: _("The file has no rows to import."),
+    "no_privacy_notice": lambda: _(
+        "This call has no privacy notice yet: add one before importing applications."
+    ),
+    "too_many_rows": lambda: _("The file has more than %(max)s rows: split it."),
+}
+
+DUPLICATE_CODES = frozenset({"duplicate_existing", "duplicate_in_file"})
+FILE_PROBLEMS = frozenset(
+    {"column_missing", "file_unreadable", "file_empty", "too_many_rows", "no_privacy_notice"}
+)
+
+
+def problem(line: int, column: str, code: str, /, **params) -> dict:
+    """A report entry: ``line`` as the spreadsheet numbers it (0 for the whole file),
+    ``column`` as its header reads in the file."""
+    return {"line": line, "column": column, "code": code, "params": params}
+
+
+# --- Checking rows ------------------------------------------------------------------------
+
+_SPLIT_WISHES = re.compile(r"\s*[,;|\n]\s*")
+# Addresses that Django's EmailValidator accepts for sure, checked without it (it is the
+# slowest check of a row); anything else goes through it.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
+)
+# What a database or a spreadsheet cannot hold, and nobody types on purpose (tab and newlines
+# are fine): PostgreSQL refuses NUL, XLSX files refuse the others. As the portal does.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+ELIGIBLE = str(Application.Eligibility.ELIGIBLE)
+INELIGIBLE = str(Application.Eligibility.INELIGIBLE)
+TEXT_LIMITS = {
+    "first_name": 80,
+    "last_name": 80,
+    "first_name_ar": 80,
+    "last_name_ar": 80,
+    "diploma": 200,
+    "motivation": 2000,
+    "email": 254,
+}
+# The fields of a row in the order the validator reads them, then the wish columns.
+ROW_FIELDS = cols.CANONICAL_COLUMNS
+
+
+class _Validator:
+    """Checks rows of one table for one intake. Built once per import: every lookup the rows
+    need (communes, tracks, closed lists, the CINs already there) is loaded here."""
+
+    def __init__(self, intake: Intake, columns: dict[str, int], width: int):
+        self.intake = intake
+        self.today = timezone.localdate()
+        self.rules = Rules.of(intake)
+        # Missing optional columns read the empty cell appended to every row (index -1).
+        self.positions = [columns.get(name, -1) for name in ROW_FIELDS]
+        self.wish_positions = [
+            columns[cols.wish_column(rank)]
+            for rank in range(1, cols.MAX_WISHES + 1)
+            if cols.wish_column(rank) in columns
+        ]
+        self.headers = {name: name for name in (*ROW_FIELDS, "wish_1")}
+        self.width = width
+        self.sex = choice_lookup("sex", Sex.choices)
+        self.education = choice_lookup("education_level", EducationLevel.choices)
+        self.employment = choice_lookup("employment", Employment.choices)
+        self.language = choice_lookup("language", settings.LANGUAGES)
+        self.booleans = Lookup(lambda raw: boolean(raw) if raw else False)
+        self.dates = Lookup(lambda raw: parse_date(raw, self.today))
+        self.communes = self._commune_lookup()
+        self.tracks, self.default_track = self._track_lookup()
+        self.single_wish = (self.default_track,)
+        self.existing = dict(
+            Application.objects.filter(intake=intake).values_list("cin", "reference")
+        )
+        self.seen: dict[str, int] = {}
+
+    def _commune_lookup(self) -> Lookup:
+        by_key: dict[str, list[tuple[int, int]]] = {}
+        rows = Commune.objects.values_list("pk", "province_id", "code", "name", "name_ar")
+        for pk, province_id, code, name, name_ar in rows:
+            for key in {fold(code), fold(name), fold(name_ar)}:
+                by_key.setdefault(key, []).append((pk, province_id))
+        home_province = self.intake.school.commune.province_id
+        resolved: dict[str, object] = {}
+        for key, candidates in by_key.items():
+            if len(candidates) > 1:
+                # The same name in several provinces: the call's area, then the school's.
+                preferred = [
+                    c
+                    for c in candidates
+                    if c[0] in self.rules.commune_ids or c[1] in self.rules.province_ids
+                ] or [c for c in candidates if c[1] == home_province]
+                candidates = preferred if len(preferred) == 1 else candidates
+            resolved[key] = candidates[0] if len(candidates) == 1 else "ambiguous"
+        return folded(resolved)
+
+    def _track_lookup(self) -> tuple[Lookup, int | None]:
+        tracks = [
+            it.track
+            for it in IntakeTrack.objects.filter(intake=self.intake).select_related("track")
+        ]
+        mapping: dict[str, int] = {}
+        for track in tracks:
+            for key in (track.code, track.name, track.name_ar):
+                if key:
+                    mapping.setdefault(fold(key), track.pk)
+        return folded(mapping), (tracks[0].pk if len(tracks) == 1 else None)
+
+    def check(self, line: int, cells: list[str]) -> tuple[tuple | None, list[dict]]:
+        """The row as a record for ``_Writer`` (None if it has errors or is a duplicate) and
+        what to report about it."""
+        if len(cells) < self.width:
+            cells.extend([""] * (self.width - len(cells)))
+        cells.append("")
+        values = [cells[i].strip() for i in self.positions]
+        (cin, last_name, first_name, last_name_ar, first_name_ar, birth, sex, phone, email,
+         commune, education, diploma, employment, motivation, needs, needs_consent,
+         follow_up, language) = values  # fmt: skip
+        errors: list[dict] = []
+
+        def error(column: str, code: str, **params) -> None:
+            errors.append(problem(line, self.headers[column], code, **params))
+
+        normalized_cin = normalize_cin(cin)
+        if normalized_cin is not None:
+            if normalized_cin in self.existing:
+                reference = self.existing[normalized_cin]
+                error("cin", "duplicate_existing", reference=reference)
+                return None, errors
+            if normalized_cin in self.seen:
+                error("cin", "duplicate_in_file", first_line=self.seen[normalized_cin])
+                return None, errors
+        elif cin:
+            error("cin", "cin_invalid")
+        else:
+            error("cin", "required")
+
+        if _CONTROL.search("".join(values)) or any(
+            _CONTROL.search(cells[i]) for i in self.wish_positions
+        ):
+            for name, value in zip(ROW_FIELDS, values, strict=True):
+                if _CONTROL.search(value):
+                    error(name, "control_characters")
+            if any(_CONTROL.search(cells[i]) for i in self.wish_positions):
+                error("wish_1", "control_characters")
+            return None, errors
+
+        if not last_name or not first_name or len(last_name) > 80 or len(first_name) > 80:
+            for name, value in (("last_name", last_name), ("first_name", first_name)):
+                if not value:
+                    error(name, "required")
+                elif len(value) > 80:
+                    error(name, "too_long", max=80)
+        if len(last_name_ar) > 80 or len(first_name_ar) > 80 or len(diploma) > 200:
+            for name, value in (
+                ("last_name_ar", last_name_ar),
+                ("first_name_ar", first_name_ar),
+                ("diploma", diploma),
+            ):
+                if len(value) > TEXT_LIMITS[name]:
+                    error(name, "too_long", max=TEXT_LIMITS[name])
+        if len(motivation) > 2000:
+            error("motivation", "too_long", max=2000)
+
+        birth_date = self.dates[birth] if birth else "required"
+        if birth_date.__class__ is str:
+            error("birth_date", birth_date)
+        sex_code = self.sex[sex] if sex else None
+        if sex_code is None:
+            self._choice_error(error, "sex", sex)
+
+        if phone.isdigit() and len(phone) == 9 and phone[0] in "67":
+            phone = "0" + phone  # a spreadsheet that took the number for a number dropped the 0
+        normalized_phone = normalize_phone(phone if phone.isascii() else phone.translate(DIGITS))
+        if normalized_phone is None:
+            error("phone", "phone_invalid" if phone else "required")
+        if email:
+            if len(email) > 254:
+                error("email", "too_long", max=254)
+            elif not _PLAIN_EMAIL.match(email):
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    error("email", "email_invalid")
+
+        place = self.communes[commune] if commune else None
+        if place is None or place == "ambiguous":
+            if not commune:
+                error("commune", "required")
+            else:
+                code = "commune_ambiguous" if place else "commune_unknown"
+                error("commune", code, value=commune[:60])
+        education_code = self.education[education] if education else None
+        if education_code is None:
+            self._choice_error(error, "education_level", education)
+        employment_code = self.employment[employment] if employment else None
+        if employment_code is None:
+            self._choice_error(error, "employment", employment)
+
+        booleans = self.booleans
+        flags = (booleans[needs], booleans[needs_consent], booleans[follow_up])
+        if None in flags:
+            for name, flag in zip(
+                (*cols.ACCOMMODATION_COLUMNS, "follow_up_consent"), flags, strict=False
+            ):
+                if flag is None:
+                    error(name, "boolean_invalid")
+        elif flags[0] and not flags[1]:
+            error("needs_accommodation", "accommodation_consent_missing")
+        language_code = self.language[language] if language else "fr"
+        if language_code is None:
+            error("language", "choice_invalid", value=language[:60], field="language")
+
+        wishes = self._wishes(cells, error)
+
+        if errors:
+            return None, errors
+        self.seen[normalized_cin] = line
+        reasons = evaluate(
+            self.rules,
+            birth_date=birth_date,
+            commune_id=place[0],
+            province_id=place[1],
+            education_level=education_code,
+            employment=employment_code,
+        )
+        record = (
+            normalized_cin,
+            first_name,
+            last_name,
+            first_name_ar,
+            last_name_ar,
+            birth_date,
+            sex_code,
+            normalized_phone,
+            email,
+            place[0],
+            education_code,
+            diploma,
+            employment_code,
+            motivation,
+            flags[0],
+            flags[1],
+            flags[2],
+            language_code,
+            INELIGIBLE if reasons else ELIGIBLE,
+            json.dumps(reasons, ensure_ascii=False) if reasons else "[]",
+            wishes,
+        )
+        return record, errors
+
+    def _choice_error(self, error, name: str, value: str) -> None:
+        if value:
+            error(name, "choice_invalid", value=value[:60], field=name)
+        else:
+            error(name, "required")
+
+    def _wishes(self, cells: list[str], error) -> tuple[int, ...]:
+        if not self.wish_positions and self.default_track is not None:
+            return self.single_wish
+        raw = [v for v in (cells[i].strip() for i in self.wish_positions) if v]
+        if len(raw) == 1 and self.tracks[raw[0]] is None and _SPLIT_WISHES.search(raw[0]):
+            raw = [v for v in _SPLIT_WISHES.split(raw[0]) if v]  # a checkbox answer: "A, B"
+        tracks = []
+        for value in raw:
+            track = self.tracks[value]
+            if track is None:
+                error("wish_1", "track_unknown", value=value[:60])
+            elif track in tracks:
+                error("wish_1", "track_repeated")
+            else:
+                tracks.append(track)
+        if not raw:
+            if self.default_track is not None:
+                return self.single_wish
+            error("wish_1", "wish_required")
+        return tuple(tracks)
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+# The columns a record fills, in record order (the wishes, last, go to their own table).
+_RECORD_COLUMNS = (
+    "cin",
+    "first_name",
+    "last_name",
+    "first_name_ar",
+    "last_name_ar",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "commune_id",
+    "education_level",
+    "diploma",
+    "employment",
+    "motivation",
+    "needs_accommodation",
+    "accommodation_consent",
+    "follow_up_consent",
+    "language",
+    "eligibility",
+    "eligibility_reasons",
+)
+
+
+class _Writer:
+    """Inserts validated records a batch at a time, with a fixed number of queries per batch:
+    one conditional UPDATE takes the batch's numbers, one read gets them back, one statement
+    inserts the applications (COPY on PostgreSQL, a prepared multi-row insert elsewhere), one
+    read gets their ids, one statement inserts their wishes.
+
+    Why not ``bulk_create``: on 100,000 rows it spent more time turning model instances into
+    SQL parameters than the database spent storing them (see bench/bench_import.py). The rows
+    are already checked and converted here, so they go to the database as they are; every
+    column that the import does not fill takes the model field's default.
+    """
+
+    def __init__(self, intake: Intake):
+        self.intake = intake
+        self.school_code = intake.school.code
+        self.year = intake.opens_at.year  # as the portal does (services.application_submit)
+        now = timezone.now()
+        fixed = {
+            "intake": intake.pk,
+            "privacy_notice": intake.privacy_notice_id,
+            "privacy_consent_at": now,
+            "source": Application.Source.IMPORT,
+            "status": Application.Status.SUBMITTED,
+            "eligibility_checked_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        by_column = {f.column: f for f in Application._meta.concrete_fields if not f.primary_key}
+        variable = (*_RECORD_COLUMNS, "number", "reference")
+        constant_columns, constants = [], []
+        for column, model_field in by_column.items():
+            if column in variable:
+                continue
+            value = fixed.get(model_field.name, model_field.get_default())
+            constant_columns.append(column)
+            value = model_field.get_db_prep_save(value, connection)
+            constants.append(str(value) if isinstance(value, str) else value)  # not the enum
+        self.columns = [*variable, *constant_columns]
+        self.constants = tuple(constants)
+        self.adapt_date = connection.ops.adapt_datefield_value
+        self.is_postgres = connection.vendor == "postgresql"
+
+    def write(self, records: list[tuple]) -> list[tuple]:
+        """Insert ``records`` in one savepoint; returns those not inserted because the same
+        CIN arrived meanwhile (from the portal), as (record, reference) pairs."""
+        try:
+            with transaction.atomic():
+                self._insert(records)
+            return []
+        except IntegrityError:
+            # Someone applied with one of these CINs since the import started: drop those
+            # rows (they are duplicates, not errors) and insert the others.
+            taken = dict(
+                Application.objects.filter(
+                    intake=self.intake, cin__in=[r[0] for r in records]
+                ).values_list("cin", "reference")
+            )
+            kept = [r for r in records if r[0] not in taken]
+            with transaction.atomic():
+                self._insert(kept)
+            return [(r, taken[r[0]]) for r in records if r[0] in taken]
+
+    def _insert(self, records: list[tuple]) -> None:
+        if not records:
+            return
+        count = len(records)
+        intakes = Intake.objects.filter(pk=self.intake.pk)
+        intakes.update(last_number=F("last_number") + count)
+        last = intakes.values_list("last_number", flat=True).get()
+        first = last - count + 1
+        constants, code, year = self.constants, self.school_code, self.year
+        if self.is_postgres:  # psycopg takes dates as they are
+            rows = [
+                (*record[:20], number, make_reference(code, year, number), *constants)
+                for number, record in enumerate(records, start=first)
+            ]
+        else:
+            adapt_date = self.adapt_date
+            rows = [
+                (*record[:5], adapt_date(record[5]), *record[6:20], number,
+                 make_reference(code, year, number), *constants)
+                for number, record in enumerate(records, start=first)
+            ]  # fmt: skip
+        self._copy(Application._meta.db_table, self.columns, rows)
+        ids = dict(
+            Application.objects.filter(
+                intake=self.intake, number__gte=first, number__lte=last
+            ).values_list("number", "pk")
+        )
+        wishes = [
+            (ids[number], track, rank)
+            for number, record in enumerate(records, start=first)
+            for rank, track in enumerate(record[20], start=1)
+        ]
+        wish_columns = [Wish._meta.get_field(n).column for n in ("application", "track", "rank")]
+        self._copy(Wish._meta.db_table, wish_columns, wishes)
+
+    def _copy(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(c) for c in columns)
+        with connection.cursor() as cursor:
+            if self.is_postgres:
+                statement = f"COPY {quote(table)} ({names}) FROM STDIN"
+                with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+# --- The import ---------------------------------------------------------------------------
+
+
+def _map_columns(table: Table) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, header in enumerate(table.headers):
+        name = cols.header_field(header)
+        if name is None or name in positions:
+            if header.strip():
+                ignored.append(header.strip())
+            continue
+        positions[name] = index
+        headers[name] = header.strip()[:100]
+    return positions, headers, ignored
+
+
+def _missing_columns(positions: dict[str, int], tracks: int) -> list[str]:
+    missing = [name for name in cols.REQUIRED_COLUMNS if name not in positions]
+    if tracks > 1 and not any(cols.wish_column(r) in positions for r in range(1, 10)):
+        missing.append(cols.wish_column(1))
+    return missing
+
+
+def _chunks(rows: list, size: int) -> Iterator[list]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def import_applications(
+    *,
+    intake: Intake,
+    fileobj,
+    filename: str,
+    mode: str = ImportJob.Mode.ALL_OR_NOTHING,
+    dry_run: bool = True,
+    actor=None,
+    progress: Progress | None = None,
+    batch_size: int | None = None,
+) -> ImportResult:
+    """Check every row of the file and, unless ``dry_run``, create the valid applications.
+
+    ``mode`` "all" (all or nothing) writes nothing if any row has an error, in one
+    transaction; "valid" writes the valid rows, one transaction per batch. Duplicates (a CIN
+    already in the intake, or earlier in the file) are reported and skipped, never errors:
+    importing the same file twice creates nothing the second time. ``progress(done, total)``
+    is called outside any transaction after each batch.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown import mode {mode!r}")
+    batch_size = batch_size or BATCH_SIZE
+    result = ImportResult(mode=mode, dry_run=dry_run)
+    try:
+        table = read_table(fileobj, filename)
+    except TableError as exc:
+        result.report.append(problem(0, "", exc.code, **exc.params))
+        return result
+    result.rows = len(table.rows)
+    with scope(school=intake.school):
+        intake = Intake.objects.select_related("school__commune").get(pk=intake.pk)
+        positions, result.columns, result.ignored_columns = _map_columns(table)
+        track_count = IntakeTrack.objects.filter(intake=intake).count()
+        if intake.privacy_notice_id is None:
+            result.report.append(problem(0, "", "no_privacy_notice"))
+            return result
+        missing = _missing_columns(positions, track_count)
+        if missing:
+            result.report.extend(
+                problem(table.header_line, name, "column_missing", column=name) for name in missing
+            )
+            return result
+        if not table.rows:
+            result.report.append(problem(table.header_line, "", "file_empty"))
+            return result
+        validator = _Validator(intake, positions, len(table.headers))
+        validator.headers.update(result.columns)
+        writer = None if dry_run else _Writer(intake)
+        audit = None if dry_run else _auditor(intake, actor, filename, result)
+        if mode == ImportJob.Mode.VALID_ONLY or dry_run:
+            _import_streaming(validator, writer, table, result, progress, batch_size)
+            if audit is not None and result.created:
+                with transaction.atomic():
+                    audit()
+        else:
+            _import_all_or_nothing(validator, writer, table, result, progress, batch_size, audit)
+    return result
+
+
+def _auditor(intake: Intake, actor, filename: str, result: ImportResult) -> Callable[[], None]:
+    """The import's one audit event, written once the counts are known."""
+
+    def audit() -> None:
+        log_action(
+            "tremplin.applications.imported",
+            actor=actor,
+            school=intake.school,
+            obj=intake,
+            data={
+                "file": filename[:120],
+                "mode": str(result.mode),
+                "rows": result.rows,
+                "created": result.created,
+                "duplicates": result.duplicates,
+                "invalid": result.invalid,
+            },
+        )
+
+    return audit
+
+
+def _check_chunk(validator: _Validator, chunk: list, result: ImportResult) -> list[tuple]:
+    records = []
+    for line, cells in chunk:
+        record, problems = validator.check(line, cells)
+        if problems:
+            result.report.extend(problems)
+            if problems[0]["code"] in DUPLICATE_CODES:
+                result.duplicates += 1
+            else:
+                result.invalid += 1
+        if record is not None:
+            records.append(record)
+    result.valid += len(records)
+    return records
+
+
+def _late_duplicates(skipped: list[tuple], result: ImportResult, validator: _Validator) -> None:
+    for record, reference in skipped:
+        result.valid -= 1
+        result.duplicates += 1
+        line, column = validator.seen[record[0]], validator.headers["cin"]
+        result.report.append(problem(line, column, "duplicate_existing", reference=reference))
+
+
+def _import_streaming(validator, writer, table, result, progress, batch_size) -> None:
+    done = 0
+    for chunk in _chunks(table.rows, batch_size):
+        records = _check_chunk(validator, chunk, result)
+        if writer is not None and records:
+            skipped = writer.write(records)
+            result.created += len(records) - len(skipped)
+            _late_duplicates(skipped, result, validator)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, result.rows)
+
+
+def _import_all_or_nothing(validator, writer, table, result, progress, batch_size, audit):
+    records: list[tuple] = []
+    done = 0
+    for chunk in _chunks(table.rows, batch_size):
+        records.extend(_check_chunk(validator, chunk, result))
+        done += len(chunk)
+        if progress is not None:
+            progress(done, result.rows)
+    if result.invalid:
+        return
+    with transaction.atomic():
+        for batch in _chunks(records, batch_size):
+            skipped = writer.write(batch)
+            result.created += len(batch) - len(skipped)
+            _late_duplicates(skipped, result, validator)
+        if result.created:
+            audit()

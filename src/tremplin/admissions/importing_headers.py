@@ -1,0 +1,519 @@
+"""Reading an applications spreadsheet: the file (CSV or XLSX, as exported by Google Forms,
+Excel or LibreOffice), its header row, and the words people use for columns and values.
+
+``read_table`` is usable on its own: it returns the header and the rows as text, whatever the
+encoding, delimiter or cell types of the file.
+
+Headers and values are compared after ``fold``: lower case, no accents, Arabic letters
+unified (hamza forms of alef, alef maqsura, ta marbuta, diacritics), punctuation as spaces.
+A Google Forms question such as « Votre date de naissance (jj/mm/aaaa) » folds to
+``date naissance``, the same as « Date de naissance » and « تاريخ الازدياد » maps to the same
+field through the synonyms below.
+"""
+
+import codecs
+import csv
+import datetime
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from django.utils import translation
+
+# The canonical columns, in the order of the template and of the exports.
+IDENTITY_COLUMNS = ("cin",)
+ACCOMMODATION_COLUMNS = ("needs_accommodation", "accommodation_consent")
+CANONICAL_COLUMNS = (
+    "cin",
+    "last_name",
+    "first_name",
+    "last_name_ar",
+    "first_name_ar",
+    "birth_date",
+    "sex",
+    "phone",
+    "email",
+    "commune",
+    "education_level",
+    "diploma",
+    "employment",
+    "motivation",
+    "needs_accommodation",
+    "accommodation_consent",
+    "follow_up_consent",
+    "language",
+)
+REQUIRED_COLUMNS = (
+    "cin",
+    "last_name",
+    "first_name",
+    "birth_date",
+    "sex",
+    "phone",
+    "commune",
+    "education_level",
+    "employment",
+)
+MAX_WISHES = 9
+
+
+def wish_column(rank: int) -> str:
+    return f"wish_{rank}"
+
+
+_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_LETTERS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+    | {"œ": "oe", "æ": "ae"}
+)
+# Eastern Arabic and Persian digits, which phones and dates typed on an Arabic keyboard use.
+DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NOT_WORD = re.compile(r"[\W_]+")
+_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+
+
+def fold(text: str) -> str:
+    """A comparison key: ``Date de Naissance`` -> ``date de naissance``, Arabic unified."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _ARABIC_DIACRITICS.sub("", text).translate(_LETTERS).translate(DIGITS)
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+# Words that Google Forms questions and paper-form headers add around the field's name.
+_FILLER = frozenset(
+    "votre vos ton ta your the le la les l de du des d of n no num numero number nr "  # noqa: SIM905
+    "please svp veuillez indiquer saisir entrer enter write ecrire ici here السيد رقم ال".split()
+)
+
+
+def fold_header(text: str) -> str:
+    """A header's key: folded, without what is in brackets and without filler words."""
+    words = fold(_PARENTHESES.sub(" ", text)).split()
+    kept = [w for w in words if w not in _FILLER]
+    return " ".join(kept or words)
+
+
+# fmt: off
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "cin": ("cin", "cnie", "carte nationale", "carte identite nationale",
+        "carte nationale identite", "carte nationale d identite", "cin cnie", "identity card",
+        "national id", "national identity card", "id card", "البطاقه الوطنيه",
+        "رقم البطاقه الوطنيه", "بطاقه التعريف الوطنيه", "البطاقه الوطنيه للتعريف", "ب ت و"),
+    "last_name": ("last name", "nom", "nom famille", "family name", "surname", "nom latin",
+        "nom en francais", "nom francais", "last name latin", "الاسم العائلي بالفرنسيه",
+        "النسب بالفرنسيه", "الاسم العائلي بالحروف اللاتينيه"),
+    "first_name": ("first name", "prenom", "given name", "prenom latin", "prenom en francais",
+        "prenom francais", "first name latin", "الاسم الشخصي بالفرنسيه", "الاسم بالفرنسيه",
+        "الاسم الشخصي بالحروف اللاتينيه"),
+    "last_name_ar": ("last name ar", "last name arabic", "nom ar", "nom arabe", "nom en arabe",
+        "الاسم العائلي", "النسب", "الاسم العائلي بالعربيه", "النسب بالعربيه"),
+    "first_name_ar": ("first name ar", "first name arabic", "prenom ar", "prenom arabe",
+        "prenom en arabe", "الاسم الشخصي", "الاسم", "الاسم الشخصي بالعربيه", "الاسم بالعربيه"),
+    "birth_date": ("birth date", "date of birth", "birthdate", "dob", "date naissance", "ne le",
+        "nee le", "ne e le", "تاريخ الازدياد", "تاريخ الميلاد", "تاريخ الولاده"),
+    "sex": ("sex", "gender", "sexe", "genre", "الجنس", "النوع"),
+    "phone": ("phone", "mobile", "mobile phone", "phone number", "telephone", "tel", "gsm",
+        "portable", "telephone portable", "telephone mobile", "whatsapp", "الهاتف",
+        "الهاتف المحمول", "رقم الهاتف", "هاتف"),
+    "email": ("email", "e mail", "mail", "email address", "adresse email", "adresse e mail",
+        "adresse mail", "courriel", "البريد الالكتروني", "البريد الإلكتروني"),
+    "commune": ("commune", "commune residence", "commune of residence", "municipality",
+        "lieu residence", "residence", "ville", "city", "الجماعه", "جماعه الاقامه",
+        "الجماعه الترابيه", "مكان الاقامه"),
+    "education_level": ("education level", "education", "level of education", "niveau",
+        "niveau etudes", "niveau d etudes", "niveau scolaire", "niveau instruction",
+        "المستوى الدراسي", "المستوى التعليمي"),
+    "diploma": ("diploma", "degree", "last diploma", "diplome", "dernier diplome",
+        "diplome obtenu", "الشهاده", "اخر شهاده", "الدبلوم"),
+    "employment": ("employment", "employment situation", "employment status", "situation",
+        "situation professionnelle", "situation actuelle", "activite", "الوضعيه المهنيه",
+        "الوضعيه الحاليه", "الوضعيه"),
+    "motivation": ("motivation", "motivations", "why", "pourquoi", "lettre motivation", "الحافز",
+        "الدوافع", "التحفيز"),
+    "needs_accommodation": ("needs accommodation", "needs an accommodation", "accommodation",
+        "handicap", "situation handicap", "besoin amenagement", "besoin d amenagement",
+        "amenagement", "besoins specifiques", "احتياجات خاصه", "وضعيه اعاقه", "الاعاقه"),
+    "accommodation_consent": ("accommodation consent", "consentement amenagement",
+        "consentement handicap", "الموافقه على استعمال الاحتياجات الخاصه"),
+    "follow_up_consent": ("follow up consent", "job placement consent", "consentement suivi",
+        "suivi insertion", "consentement suivi insertion", "الموافقه على التتبع", "التتبع"),
+    "language": ("language", "langue", "langue preferee", "preferred language", "اللغه",
+        "لغه التواصل"),
+}
+# fmt: on
+
+_WISH_WORDS = (
+    "wish|choice|track|preference|voeu|voeux|choix|filiere|formation|parcours|option|"
+    "رغبه|الرغبه|اختيار|الاختيار|شعبه|الشعبه|مسلك|المسلك|التكوين"
+)
+_ORDINAL = r"(\d)(?:\s*(?:er|ere|e|eme|st|nd|rd|th))?"
+_WISH_AFTER = re.compile(rf"^(?:{_WISH_WORDS})\s*{_ORDINAL}$")
+_WISH_BEFORE = re.compile(rf"^{_ORDINAL}\s*(?:{_WISH_WORDS})$")
+_WISH_ALONE = re.compile(rf"^(?:{_WISH_WORDS})$")
+_WISH_WORDS_FIRST = re.compile(r"^(?:premier|first|الاول|الاولى)\s+(?:choix|choice|voeu|wish)$")
+
+# Long questions of a form, recognised by how they start.
+_HEADER_PREFIXES = (
+    ("pourquoi ", "motivation"),
+    ("why ", "motivation"),
+    ("lettre motivation", "motivation"),
+    ("لماذا ", "motivation"),
+    ("date naissance ", "birth_date"),
+)
+
+_HEADER_INDEX: dict[str, str] = {}
+
+
+def _header_index() -> dict[str, str]:
+    if not _HEADER_INDEX:
+        for field, synonyms in HEADER_SYNONYMS.items():
+            _HEADER_INDEX[fold_header(field.replace("_", " "))] = field
+            _HEADER_INDEX[field] = field
+            for synonym in synonyms:
+                _HEADER_INDEX.setdefault(fold_header(synonym), field)
+    return _HEADER_INDEX
+
+
+def header_field(header: str) -> str | None:
+    """The canonical field of a header as written in a file, or None when it is not ours."""
+    raw = (header or "").strip()
+    if not raw:
+        return None
+    index = _header_index()
+    if raw in index:
+        return index[raw]
+    key = fold_header(raw)
+    if key in index:
+        return index[key]
+    folded = fold(raw)
+    for candidate in (folded, key):
+        if match := _WISH_AFTER.match(candidate) or _WISH_BEFORE.match(candidate):
+            rank = int(match.group(1))
+            return wish_column(rank) if 1 <= rank <= MAX_WISHES else None
+        if _WISH_ALONE.match(candidate) or _WISH_WORDS_FIRST.match(candidate):
+            return wish_column(1)
+    for prefix, name in _HEADER_PREFIXES:
+        if key.startswith(prefix):
+            return name
+    return None
+
+
+# Values of the closed lists, beyond their codes and their labels in each language.
+VALUE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sex": {
+        "F": ("f", "femme", "feminin", "female", "woman", "fille", "أنثى", "انثى", "امراه"),
+        "M": ("m", "h", "homme", "masculin", "male", "man", "garcon", "ذكر", "رجل"),
+    },
+    "education_level": {
+        "none": ("aucun", "sans", "non scolarise", "no schooling", "none", "بدون", "غير متمدرس"),
+        "primary": ("primaire", "ecole primaire", "primary", "ابتدائي", "الابتدائي"),
+        "middle": ("college", "collegial", "middle school", "اعدادي", "الاعدادي", "إعدادي"),
+        "secondary": (
+            "lycee",
+            "secondaire",
+            "niveau bac",
+            "lycee sans bac",
+            "secondary",
+            "high school",
+            "ثانوي",
+            "الثانوي",
+            "مستوى الباكالوريا",
+        ),
+        "bac": ("bac", "baccalaureat", "baccalaureate", "باكالوريا", "الباكالوريا", "بكالوريا"),
+        "bac2": (
+            "bac 2",
+            "bac2",
+            "dts",
+            "dut",
+            "bts",
+            "deug",
+            "technicien specialise",
+            "باكالوريا 2",
+        ),
+        "licence": ("licence", "bac 3", "bachelor", "licence professionnelle", "اجازه", "الاجازه"),
+        "master": ("master", "bac 5", "ingenieur", "doctorat", "ماستر", "الماستر", "دكتوراه"),
+        "vocational": (
+            "formation professionnelle",
+            "diplome formation professionnelle",
+            "ofppt",
+            "qualification",
+            "technicien",
+            "vocational",
+            "تكوين مهني",
+            "التكوين المهني",
+        ),
+    },
+    "employment": {
+        "neet": (
+            "neet",
+            "sans emploi",
+            "chomeur",
+            "chomage",
+            "ni emploi ni etudes",
+            "unemployed",
+            "sans activite",
+            "بدون عمل",
+            "عاطل",
+            "عاطل عن العمل",
+        ),
+        "training": ("en formation", "formation", "stagiaire", "in training", "في التكوين"),
+        "student": ("etudiant", "etudiante", "eleve", "student", "طالب", "طالبه", "تلميذ"),
+        "employed": ("salarie", "employe", "en emploi", "employed", "موظف", "اجير", "يعمل"),
+        "self_employed": (
+            "independant",
+            "auto entrepreneur",
+            "autoentrepreneur",
+            "self employed",
+            "مقاول ذاتي",
+            "عمل حر",
+        ),
+        "informal": (
+            "informel",
+            "travail informel",
+            "occasionnel",
+            "petits boulots",
+            "informal",
+            "عمل غير مهيكل",
+            "عمل موسمي",
+        ),
+    },
+    "language": {
+        "fr": ("fr", "francais", "french", "الفرنسيه"),
+        "ar": ("ar", "arabe", "arabic", "العربيه", "عربيه"),
+        "en": ("en", "anglais", "english", "الانجليزيه"),
+    },
+}
+
+BOOLEAN_WORDS: dict[str, bool] = {
+    **dict.fromkeys(
+        ("1", "x", "oui", "o", "yes", "y", "true", "vrai", "نعم", "اوافق", "j accepte", "accepte"),
+        True,
+    ),
+    **dict.fromkeys(("0", "non", "n", "no", "false", "faux", "لا", "-"), False),
+}
+
+
+# --- Values ---------------------------------------------------------------------------------
+
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T]|$)")
+_YMD = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T]|$)")
+_SERIAL = re.compile(r"\d{3,5}(?:\.\d*)?$")
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+_OLDEST = datetime.date(1900, 1, 1)
+
+
+def parse_date(value: str, today: datetime.date) -> datetime.date | str:
+    """A date from ``dd/mm/yyyy`` (and ``-``, ``.``), ISO, or an Excel serial number;
+    otherwise the error code."""
+    if not value.isascii():
+        value = value.translate(DIGITS)
+    try:
+        if match := _DMY.match(value):
+            day, month, year = (int(g) for g in match.groups())
+            if len(match.group(3)) == 2:
+                year += 2000 if 2000 + year <= today.year else 1900
+            result = datetime.date(year, month, day)
+        elif match := _YMD.match(value):
+            year, month, day = (int(g) for g in match.groups())
+            result = datetime.date(year, month, day)
+        elif _SERIAL.match(value):
+            result = _EXCEL_EPOCH + datetime.timedelta(days=int(float(value)))
+        else:
+            return "date_invalid"
+    except (ValueError, OverflowError):
+        return "date_invalid"
+    if not _OLDEST <= result <= today:
+        return "date_out_of_range"
+    return result
+
+
+class Lookup(dict):
+    """Values of a closed list by their code, their labels in every language and usual
+    synonyms. A column repeats the same few values, so each distinct cell is folded once and
+    later rows are answered by a plain dictionary hit (None: unknown)."""
+
+    def __init__(self, resolve: Callable[[str], object]):
+        super().__init__()
+        self.resolve = resolve
+
+    def __missing__(self, raw: str):
+        self[raw] = result = self.resolve(raw)
+        return result
+
+
+def folded(mapping: dict[str, object]) -> Lookup:
+    return Lookup(lambda raw: mapping.get(fold(raw)))
+
+
+def choice_lookup(name: str, choices) -> Lookup:
+    mapping: dict[str, str] = {}
+    for language in ("en", "fr", "ar"):
+        with translation.override(language):
+            for value, label in choices:
+                mapping.setdefault(fold(str(label)), value)
+    for value, synonyms in VALUE_SYNONYMS.get(name, {}).items():
+        for synonym in synonyms:
+            mapping[fold(synonym)] = value
+    for value, _label in choices:
+        mapping[fold(value)] = value
+    return folded(mapping)
+
+
+def boolean(raw: str) -> bool | None:
+    key = fold(raw)
+    if key in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[key]
+    # Google Forms writes the text of the ticked box, such as « J'accepte que ... ».
+    if key.startswith(("j accepte", "oui", "yes", "i agree", "i accept", "نعم", "اوافق")):
+        return True
+    return None
+
+
+# --- Files --------------------------------------------------------------------------------
+
+MAX_ROWS = 500_000
+MAX_COLUMNS = 200
+_FIELD_LIMIT = 32 * 1024 * 1024
+_HEADER_SEARCH = 10
+
+
+@dataclass
+class Table:
+    """A sheet as text: ``rows`` are (line as the spreadsheet numbers it, cells)."""
+
+    headers: list[str]
+    header_line: int
+    rows: list[tuple[int, list[str]]]
+
+
+class TableError(Exception):
+    """The file cannot be read as a table; ``code`` and ``params`` as in an import report."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def read_table(fileobj, filename: str) -> Table:
+    """The header row and the data rows of a CSV or XLSX file (blank rows skipped)."""
+    data = fileobj.read()
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        rows = _xlsx_rows(data)
+    else:
+        rows = _csv_rows(decode(data))
+    return _table(rows)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252
+    (Excel's CSV on a French Windows), else Latin-1, which accepts any byte."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    if csv.field_size_limit() < _FIELD_LIMIT:
+        csv.field_size_limit(_FIELD_LIMIT)
+    delimiter = _sniff_delimiter(text[:65536])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        raise TableError("file_unreadable") from exc
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The delimiter under which the first rows show the most of our headers (then the most
+    columns): `;` from Excel in French, `,` from Google Forms, tab from "Unicode text"."""
+    best, best_score = ",", (-1, -1)
+    for delimiter in (",", ";", "\t", "|"):
+        try:
+            rows = list(
+                islice(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), 10)
+            )
+        except csv.Error:
+            continue
+        score = max(
+            ((sum(header_field(c) is not None for c in row), len(row)) for row in rows),
+            default=(0, 0),
+        )
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    # A damaged or foreign workbook fails inside openpyxl in many ways (zip, XML, types):
+    # every one of them means the same to the person who sent it.
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise TableError("file_unreadable") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some generators write a wrong size; read what is there
+        for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield line, [_cell_text(value) for value in row[:MAX_COLUMNS]]
+    except Exception as exc:
+        raise TableError("file_unreadable") from exc
+    finally:
+        workbook.close()
+
+
+def _cell_text(value) -> str:
+    """A cell as the text someone would have typed: numbers without a trailing ``.0`` (a phone
+    or a CIN stored as a number), dates as ISO (the date parser reads ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _table(rows: Iterator[tuple[int, list[str]]]) -> Table:
+    """Find the header among the first non-blank rows (a title may sit above it): the row
+    that names the most of our fields, the first one if none does."""
+    head: list[tuple[int, list[str]]] = []
+    for line, cells in rows:
+        if "".join(cells).strip():
+            head.append((line, cells))
+            if len(head) == _HEADER_SEARCH:
+                break
+    if not head:
+        raise TableError("file_empty")
+    scores = [sum(header_field(c) is not None for c in cells) for _line, cells in head]
+    at = scores.index(max(scores))
+    header_line, headers = head[at]
+    width = len(headers)
+    body = [(line, cells[:width]) for line, cells in head[at + 1 :]]
+    for line, cells in rows:
+        if "".join(cells).strip():
+            if len(body) >= MAX_ROWS:
+                raise TableError("too_many_rows", max=MAX_ROWS)
+            body.append((line, cells[:width]))
+    return Table(headers=[h.strip() for h in headers], header_line=header_line, rows=body)

@@ -1,0 +1,195 @@
+"""Exports (data minimisation, audit, a round trip back into an import) and the commands."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django_scopes import scopes_disabled
+
+from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tremplin.admissions.exporting import applications_export, template_csv
+from tremplin.admissions.importing import import_applications
+from tremplin.admissions.models import Application
+from tremplin.core.models import AuditEvent
+
+
+def load(intake, rows):
+    result = import_applications(
+        intake=intake, fileobj=io.BytesIO(canonical_csv(rows)), filename="a.csv", mode="all",
+        dry_run=False,
+    )  # fmt: skip
+    assert result.created == len(rows), result.report
+
+
+def export(intake, fmt="csv", *, include_identity, actor=None) -> bytes:
+    out = io.BytesIO()
+    with scopes_disabled():
+        queryset = Application.objects.filter(intake=intake).order_by("number")
+    applications_export(
+        intake=intake, queryset=queryset, fmt=fmt, include_identity=include_identity,
+        actor=actor, out=out, filters={"eligibility": "eligible"},
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def csv_rows(data: bytes) -> list[dict]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+@pytest.fixture
+def intake(world):
+    intake = make_import_intake(world.smara)
+    load(
+        intake,
+        [
+            applicant(0, needs_accommodation="1", accommodation_consent="1"),
+            applicant(1, first_name="=cmd|' /C calc'!A0", last_name_ar="العروسي"),
+        ],
+    )
+    return intake
+
+
+@pytest.mark.django_db
+def test_an_export_without_identity_masks_the_cin_and_leaves_out_accommodation(world, intake):
+    with translation.override("fr"):
+        rows = csv_rows(export(intake, include_identity=False, actor=world.users["admissions"]))
+    assert [r["cin"] for r in rows] == ["JA****00", "JA****01"]
+    assert "needs_accommodation" not in rows[0] and "accommodation_consent" not in rows[0]
+    assert rows[0]["reference"].startswith("SMA-")
+    assert rows[0]["phone"] == "06 61 00 00 00"
+    assert rows[0]["birth_date"] == "21/03/2003"
+    assert rows[1]["last_name_ar"] == "العروسي"
+    # A name that Excel would run as a formula stays text.
+    assert rows[1]["first_name"] == "'=cmd|' /C calc'!A0"
+    with scopes_disabled():
+        event = AuditEvent.objects.select_related("actor", "school").get(
+            action="tremplin.applications.exported"
+        )
+    assert event.actor == world.users["admissions"] and event.school == world.smara
+    assert event.data == {
+        "format": "csv", "count": 2, "identity": False, "filters": {"eligibility": "eligible"}
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_an_export_with_identity_shows_the_cin_and_accommodation(world, intake):
+    with translation.override("en"):
+        rows = csv_rows(export(intake, include_identity=True))
+    assert [r["cin"] for r in rows] == ["JA100000", "JA100001"]
+    assert (rows[0]["needs_accommodation"], rows[1]["needs_accommodation"]) == ("yes", "no")
+
+
+@pytest.mark.django_db
+def test_the_xlsx_export_has_dates_and_arabic_and_no_identity(world, intake):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(export(intake, "xlsx", include_identity=False))).active
+    header, _first, second = list(sheet.iter_rows(values_only=True))
+    row = dict(zip(header, second, strict=True))
+    assert row["cin"] == "JA****01" and "needs_accommodation" not in header
+    assert row["birth_date"].date().isoformat() == "2003-03-21"
+    assert row["last_name_ar"] == "العروسي"
+    assert row["first_name"].startswith("'=")
+
+
+@pytest.mark.django_db
+def test_an_export_with_identity_imports_back_into_another_call(world, intake):
+    again = make_import_intake(world.smara, slug="promo-2027")
+    for language in ("fr", "ar"):
+        with translation.override(language):
+            data = export(intake, include_identity=True)
+        result = import_applications(
+            intake=again, fileobj=io.BytesIO(data), filename="export.csv", mode="all",
+            dry_run=True,
+        )  # fmt: skip
+        assert (result.valid, result.invalid) == (2, 0), result.report
+        assert set(result.ignored_columns) >= {"reference", "status", "eligibility"}
+
+
+@pytest.mark.django_db
+def test_export_queries_do_not_grow_with_the_applications(world, intake):
+    with CaptureQueriesContext(connection) as small:
+        export(intake, include_identity=True)
+    load(intake, [applicant(n) for n in range(10, 40)])
+    with CaptureQueriesContext(connection) as large:
+        export(intake, include_identity=True)
+    assert len(large) == len(small)
+
+
+def test_the_csv_template_has_the_canonical_columns_and_an_example():
+    rows = csv_rows(template_csv())
+    assert rows[0]["cin"] == "AB123456" and rows[0]["birth_date"] == "21/03/2003"
+
+
+# --- Commands -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_import_command_dry_run_prints_counts_and_writes_the_report(world, tmp_path):
+    make_import_intake(world.smara)
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(canonical_csv([applicant(0), applicant(1, phone="1")]))
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("import_applications", str(path), "--intake", "promo-2026", "--dry-run",
+                     stdout=out)  # fmt: skip
+    assert "2 rows: 1 applications would be created, 0 duplicates skipped, 1 rows with errors" in (
+        out.getvalue()
+    )
+    with (tmp_path / "candidats.report.csv").open(encoding="utf-8-sig") as report:
+        lines = list(csv.reader(report, delimiter=";"))
+    assert lines == [
+        ["line", "column", "code", "reason"],
+        ["3", "phone", "phone_invalid", "Not a Moroccan mobile number (e.g. 06 61 23 45 67)."],
+    ]
+    with scopes_disabled():
+        assert not Application.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_import_command_all_or_nothing_refuses_a_file_with_errors(world, tmp_path):
+    make_import_intake(world.smara)
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(canonical_csv([applicant(0), applicant(1, phone="1")]))
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_applications", str(path), "--intake", "promo-2026",
+                     "--report", str(tmp_path / "r.csv"), stdout=io.StringIO())  # fmt: skip
+    assert (tmp_path / "r.csv").exists()
+    with scopes_disabled():
+        assert not Application.objects.exists()
+    call_command("import_applications", str(path), "--intake", "promo-2026", "--valid-only",
+                 "--school", "smara", stdout=io.StringIO())  # fmt: skip
+    with scopes_disabled():
+        assert list(Application.objects.values_list("cin", flat=True)) == ["JA100000"]
+
+
+@pytest.mark.django_db
+def test_the_import_command_names_an_unknown_intake(world, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(canonical_csv([applicant(0)]))
+    with pytest.raises(CommandError, match="No intake 'nope'"):
+        call_command("import_applications", str(path), "--intake", "nope")
+
+
+@pytest.mark.django_db
+def test_the_export_command_includes_identity_and_is_audited(world, intake, tmp_path):
+    path = tmp_path / "export.xlsx"
+    out = io.StringIO()
+    call_command("export_applications", "--intake", "promo-2026", "--format", "xlsx",
+                 "-o", str(path), stdout=out)  # fmt: skip
+    assert f"2 applications written to {path}" in out.getvalue()
+    from openpyxl import load_workbook
+
+    header, first, _second = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert dict(zip(header, first, strict=True))["cin"] == "JA100000"
+    with scopes_disabled():
+        event = AuditEvent.objects.select_related("actor", "school").get(
+            action="tremplin.applications.exported"
+        )
+    assert event.actor is None
+    assert event.data["identity"] is True and event.data["format"] == "xlsx"

@@ -1,0 +1,244 @@
+"""The staff pages of the import, and the background task behind them."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tremplin.admissions import import_tasks, importing
+from tremplin.admissions.models import Application, ImportJob
+
+
+@pytest.fixture
+def intake(world):
+    return make_import_intake(world.smara)
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"admissions:{name}", args=["smara", "promo-2026", *args])
+
+
+def upload(rows, name="candidats.csv", **fields) -> dict:
+    return {
+        "file": SimpleUploadedFile(name, canonical_csv(rows), content_type="text/csv"),
+        "mode": "all",
+        **fields,
+    }
+
+
+def count() -> int:
+    with scopes_disabled():
+        return Application.objects.count()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("director", 200),
+        ("admissions", 200),
+        ("other_admissions", 404),
+        ("coordinator", 404),
+        ("learner", 404),
+        ("anonymous", 302),
+    ],
+)
+def test_only_the_schools_admissions_staff_reach_the_import(world, intake, persona, status):
+    assert world.client(persona).get(url("import_form")).status_code == status
+
+
+@pytest.mark.django_db
+def test_an_unknown_intake_or_another_intakes_job_is_not_found(world, intake):
+    other = make_import_intake(world.smara, slug="promo-2027")
+    with scopes_disabled():
+        job = ImportJob.objects.create(intake=other, original_name="x.csv", mode="all")
+    client = world.client("admissions")
+    assert client.get(reverse("admissions:import_form", args=["smara", "nope"])).status_code == 404
+    assert client.get(url("import_detail", job.pk)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_dry_run_then_the_real_import_of_the_same_file(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    rows = [applicant(0), applicant(1), applicant(2, phone="123")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), upload(rows, mode="valid", dry_run="on"))
+    with scopes_disabled():
+        dry = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == url("import_detail", dry.pk)
+    assert (dry.status, dry.dry_run, dry.created_count, dry.error_count) == ("done", True, 2, 1)
+    assert dry.created_by == world.users["admissions"]
+    assert dry.original_name == "candidats.csv" and "candidats" not in dry.file.name
+    assert count() == 0
+
+    client.cookies["django_language"] = "en"
+    page = client.get(response["Location"]).content.decode()
+    assert "Not a Moroccan mobile number" in page
+    assert "Import for real" in page and "hx-trigger" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_detail", dry.pk))
+    with scopes_disabled():
+        real = ImportJob.objects.exclude(pk=dry.pk).get()
+    assert response["Location"] == url("import_detail", real.pk)
+    assert (real.dry_run, real.mode, real.file.name) == (False, "valid", dry.file.name)
+    assert (real.status, real.created_count, real.error_count) == ("done", 2, 1)
+    assert count() == 2
+    # A finished real import cannot be run again from its page.
+    assert client.post(url("import_detail", real.pk)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_dry_run_all_or_nothing_with_errors_offers_no_real_import(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("import_form"), upload([applicant(0), applicant(1, sex="?")], dry_run="on")
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "this file would import nothing" in page and "Import for real" not in page
+    with scopes_disabled():
+        job = ImportJob.objects.get()
+    assert client.post(url("import_detail", job.pk)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_running_job_is_polled_by_htmx_and_has_a_refresh_link(world, intake):
+    with scopes_disabled():
+        job = ImportJob.objects.create(
+            intake=intake, original_name="x.csv", mode="all", status="running",
+            total_rows=200, processed_rows=50,
+        )  # fmt: skip
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    page = client.get(url("import_detail", job.pk)).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    assert 'value="25"' in page and "50 of 200 rows checked" in page
+    assert f'href="{url("import_detail", job.pk)}">Refresh</a>' in page
+    fragment = client.get(url("import_detail", job.pk), HTTP_HX_REQUEST="true")
+    assert fragment.content.decode().startswith('<div id="import-status"')
+    assert "<html" not in fragment.content.decode()
+    assert "HX-Request" in fragment["Vary"]
+
+
+@pytest.mark.django_db
+def test_the_report_is_shown_in_the_readers_language_and_escaped(world, intake):
+    with scopes_disabled():
+        job = ImportJob.objects.create(
+            intake=intake, original_name="<b>x</b>.csv", mode="valid", status="done",
+            report=[{"line": 7, "column": "<script>c</script>", "code": "commune_unknown",
+                     "params": {"value": "<script>alert(1)</script>"}}],
+        )  # fmt: skip
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    page = client.get(url("import_detail", job.pk)).content.decode()
+    assert "<script>alert(1)" not in page and "<script>c" not in page
+    assert "Unknown commune “&lt;script&gt;alert(1)&lt;/script&gt;”" in page
+    assert "&lt;b&gt;x&lt;/b&gt;.csv" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("candidats.txt", b"cin\n", "Only .xlsx and .csv files are accepted."),
+        ("candidats.xlsx", b"<html>not a workbook</html>", "This file is not an Excel workbook."),
+        ("../../etc/passwd", b"cin\n", "Only .xlsx and .csv files are accepted."),
+    ],
+)
+def test_other_files_are_refused(world, intake, name, content, message):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    file = SimpleUploadedFile(name, content)
+    response = client.post(url("import_form"), {"file": file, "mode": "all"})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    with scopes_disabled():
+        assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_over_20_mb_is_refused(world, intake):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    big = SimpleUploadedFile("big.csv", b"x" * (20 * 1024 * 1024 + 1))
+    response = client.post(url("import_form"), {"file": big, "mode": "all"})
+    assert response.status_code == 400
+    assert "at most 20 MB" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_template_downloads_and_imports_as_it_is(world, intake):
+    from openpyxl import load_workbook
+
+    response = world.client("admissions").get(url("import_template"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="promo-2026-template.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    header, example = list(sheet.iter_rows(values_only=True))[:2]
+    assert header[:3] == ("cin", "last_name", "first_name")
+    result = importing.import_applications(
+        intake=intake, fileobj=io.BytesIO(response.content), filename="t.xlsx", mode="all",
+        dry_run=False,
+    )  # fmt: skip
+    assert result.created == 1, result.report
+    with scopes_disabled():
+        assert Application.objects.get().cin == example[0]
+
+
+@pytest.mark.django_db
+def test_the_task_reports_progress_every_batch(world, intake, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    with scopes_disabled():
+        job = ImportJob.objects.create(intake=intake, original_name="x.csv", mode="valid",
+                                       dry_run=False)  # fmt: skip
+        job.file.save("progress.csv", io.BytesIO(canonical_csv([applicant(n) for n in range(5)])))
+    seen = []
+    real_import = import_tasks.import_applications
+
+    def watching(**kwargs):
+        progress = kwargs.pop("progress")
+
+        def spy(done, total):
+            progress(done, total)
+            with scopes_disabled():
+                job.refresh_from_db()
+            seen.append((job.status, job.processed_rows, job.total_rows))
+
+        return real_import(progress=spy, **kwargs)
+
+    monkeypatch.setattr(import_tasks, "import_applications", watching)
+    import_tasks.run_import.call(job_id=job.pk)
+    assert seen == [("running", 2, 5), ("running", 4, 5), ("running", 5, 5)]
+    with scopes_disabled():
+        job.refresh_from_db()
+    assert (job.status, job.created_count, job.processed_rows) == ("done", 5, 5)
+    assert job.finished_at is not None
+    # Delivered twice, the task does not import twice.
+    import_tasks.run_import.call(job_id=job.pk)
+    assert count() == 5
+
+
+@pytest.mark.django_db
+def test_a_task_that_fails_marks_its_job_failed(world, intake, monkeypatch):
+    with scopes_disabled():
+        job = ImportJob.objects.create(intake=intake, original_name="x.csv", mode="all")
+        job.file.save("boom.csv", io.BytesIO(b"cin\n"))
+
+    def boom(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(import_tasks, "import_applications", boom)
+    with pytest.raises(RuntimeError):
+        import_tasks.run_import.call(job_id=job.pk)
+    with scopes_disabled():
+        job.refresh_from_db()
+    assert job.status == "failed" and job.report[0]["code"] == "internal_error"
