@@ -285,3 +285,15 @@ def test_the_first_visit_of_the_form_is_light(intake):
     assert response.status_code == 200
     assert len(response.content) < 60_000
     assert io.BytesIO(response.content)
+
+
+@pytest.mark.django_db
+def test_two_calls_of_one_school_in_one_year_never_share_a_reference(world):
+    first = make_open_intake(world.smara, slug="promo-2026")
+    make_open_intake(world.smara, slug="promo-2026-bis", opens_at=first.opens_at)
+    apply(Client())
+    response = Client().post("/schools/smara/calls/promo-2026-bis/apply/", form_data())
+    assert response.status_code == 302
+    references = [a.reference for a in applications()]
+    assert len(references) == 2
+    assert len(set(references)) == 2

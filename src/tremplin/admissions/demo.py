@@ -4,12 +4,11 @@
 import datetime
 import random
 
-from django.db.models import F
 from django.utils import timezone
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Application, Intake, IntakeTrack, PrivacyNotice, Wish
-from tremplin.admissions.references import make_reference
+from tremplin.admissions.references import make_reference, numbers_take, reference_year
 from tremplin.schools.models import Commune, Province, Track
 
 WOMEN = (
@@ -148,9 +147,9 @@ def _applications(intake: Intake, *, count: int, seed: int) -> None:
         if intake.closes_at < timezone.now()
         else (timezone.now() - intake.opens_at)
     )
-    Intake.objects.filter(pk=intake.pk).update(last_number=F("last_number") + count)
+    first_number = numbers_take(intake, count)
     applications, wish_rows = [], []
-    for number in range(1, count + 1):
+    for number in range(first_number, first_number + count):
         woman = rng.random() < 0.47
         first, first_ar = rng.choice(WOMEN if woman else MEN)
         last, last_ar = rng.choice(FAMILY)
@@ -165,7 +164,7 @@ def _applications(intake: Intake, *, count: int, seed: int) -> None:
         application = Application(
             intake=intake,
             number=number,
-            reference=make_reference(intake.school.code, intake.opens_at.year, number),
+            reference=make_reference(intake.school.code, reference_year(intake), number),
             cin=f"{rng.choice(['SH', 'SJ', 'JH', 'J'])}{rng.randint(10000, 999999)}",
             first_name=first,
             last_name=last,
@@ -213,6 +212,6 @@ def _applications(intake: Intake, *, count: int, seed: int) -> None:
     saved = {a.number: a for a in Application.objects.filter(intake=intake)}
     Wish.objects.bulk_create(
         Wish(application=saved[number], track=track, rank=rank)
-        for number, wishes in enumerate(wish_rows, start=1)
+        for number, wishes in enumerate(wish_rows, start=first_number)
         for rank, track in enumerate(wishes, start=1)
     )

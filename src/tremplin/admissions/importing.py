@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope
@@ -43,7 +42,7 @@ from tremplin.admissions.importing_headers import (
     read_table,
 )
 from tremplin.admissions.models import Application, ImportJob, Intake, IntakeTrack, Wish
-from tremplin.admissions.references import make_reference
+from tremplin.admissions.references import make_reference, numbers_take, reference_year
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import normalize_cin, normalize_phone
 from tremplin.schools.models import Commune
@@ -465,7 +464,7 @@ class _Writer:
     def __init__(self, intake: Intake):
         self.intake = intake
         self.school_code = intake.school.code
-        self.year = intake.opens_at.year  # as the portal does (services.application_submit)
+        self.year = reference_year(intake)  # as the portal does
         now = timezone.now()
         fixed = {
             "intake": intake.pk,
@@ -516,10 +515,8 @@ class _Writer:
         if not records:
             return
         count = len(records)
-        intakes = Intake.objects.filter(pk=self.intake.pk)
-        intakes.update(last_number=F("last_number") + count)
-        last = intakes.values_list("last_number", flat=True).get()
-        first = last - count + 1
+        first = numbers_take(self.intake, count)
+        last = first + count - 1
         constants, code, year = self.constants, self.school_code, self.year
         if self.is_postgres:  # psycopg takes dates as they are
             rows = [

@@ -102,9 +102,6 @@ class Intake(models.Model):
         related_name="intakes",
         verbose_name=_("privacy notice"),
     )
-    # The last application number given; incremented by a conditional UPDATE so two
-    # simultaneous submissions never get the same reference.
-    last_number = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedManager(school="school")
@@ -409,3 +406,25 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class ReferenceCounter(models.Model):
+    """The last application number given by a school in a year (see ``references``).
+
+    Internal bookkeeping, not school data anyone reads: it keeps the default manager."""
+
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.CASCADE, related_name="+", verbose_name=_("school")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "year"], name="referencecounter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}-{self.year}: {self.last_number}"

@@ -26,7 +26,7 @@ from tremplin.admissions.models import (
     Intake,
     Wish,
 )
-from tremplin.admissions.references import make_reference
+from tremplin.admissions.references import make_reference, numbers_take, reference_year
 from tremplin.core.audit import log_action
 
 CODE_TTL = datetime.timedelta(minutes=15)
@@ -160,16 +160,14 @@ def application_submit(
 
 
 def _next_number(intake: Intake) -> int:
-    # A conditional UPDATE takes the row lock, so two submissions never share a number.
-    Intake.objects.filter(pk=intake.pk).update(last_number=F("last_number") + 1)
-    return Intake.objects.filter(pk=intake.pk).values_list("last_number", flat=True).get()
+    return numbers_take(intake, 1)
 
 
 def _create(intake, data, wishes, documents, language, now, number) -> Application:
     application = Application(
         intake=intake,
         number=number,
-        reference=make_reference(intake.school.code, intake.opens_at.year, number),
+        reference=make_reference(intake.school.code, reference_year(intake), number),
         cin=data["cin"],
         privacy_notice=intake.privacy_notice,
         privacy_consent_at=now,
@@ -508,7 +506,7 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, track_sea
     created = intake.pk is None
     intake.school = school
     intake.seats = sum(track_seats.values())
-    intake.full_clean(exclude=["last_number"])
+    intake.full_clean()
     intake.save()
     intake.provinces.set(provinces)
     intake.communes.set(communes)
