@@ -97,6 +97,7 @@ CASES: dict[str, Case] = {
         method="post", expect=staff(302), data={"decision": "ineligible", "reason": "test"}
     ),
     "admissions:application_document": Case(expect=ADMISSIONS_STAFF),
+    "admissions:application_erase": Case(method="post", expect=staff(302), data={"reason": "x"}),
     "admissions:application_export": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_form": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_detail": Case(expect=ADMISSIONS_STAFF),

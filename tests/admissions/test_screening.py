@@ -139,3 +139,30 @@ def test_staff_create_a_call_whose_seats_are_the_sum_of_its_tracks(world):
         assert created.seats == 70
         assert created.status == Intake.Status.DRAFT
     assert events("tremplin.intakes.created")
+
+
+@pytest.mark.django_db
+def test_erasing_keeps_only_anonymous_statistics_and_needs_a_reason(world, intake):
+    from tremplin.notify.models import Message
+
+    client = world.client("admissions")
+    salma = application("EF222222")
+    target = url("application_erase", intake, reference=salma.reference)
+    client.post(target, {"reason": ""})
+    assert application("EF222222").erased_at is None
+    client.post(target, {"reason": "Demande de la candidate du 3 mars"})
+    with scopes_disabled():
+        erased = Application.objects.get(pk=salma.pk)
+        messages = list(Message.objects.filter(object_id=str(salma.pk)))
+    assert erased.erased_at is not None
+    assert (erased.first_name, erased.first_name_ar, erased.phone, erased.email) == ("", "", "", "")
+    assert erased.cin != "EF222222"
+    assert erased.birth_date.month == erased.birth_date.day == 1
+    assert erased.status == Application.Status.WITHDRAWN
+    assert (erased.sex, erased.commune_id) == (salma.sex, salma.commune_id)
+    assert messages and all(m.body == "" and m.recipient == "" for m in messages)
+    (event,) = events("tremplin.applications.erased")
+    assert event.reason == "Demande de la candidate du 3 mars"
+    # The funnel still counts her, anonymously.
+    funnel = world.client("director").get(url("intake_detail", intake)).context["funnel"]
+    assert funnel["total"]["applied"] == 3

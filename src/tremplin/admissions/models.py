@@ -231,6 +231,7 @@ class Application(models.Model):
     eligibility_overridden = models.BooleanField(_("decided by staff"), default=False)
     override_reason = models.TextField(_("reason of the staff decision"), blank=True)
     deletion_requested_at = models.DateTimeField(_("deletion requested at"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -276,6 +276,49 @@ def application_request_deletion(*, application: Application) -> Application:
     return application
 
 
+@transaction.atomic
+def application_erase(*, application: Application, actor, reason: str) -> Application:
+    """Carry out a deletion (law 09-08): erase everything that identifies the person and
+    keep only what the funder's statistics need (sex, year of birth, commune, education,
+    situation, eligibility). The application is withdrawn; its documents and the texts of
+    its messages are deleted. Irreversible, so it needs a reason, and it is audited."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.notify.models import Message
+
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for this deletion."))
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.erased_at is not None:
+        return locked
+    for document in locked.documents.all():
+        document.file.delete(save=False)
+        document.delete()
+    Message.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application), object_id=str(locked.pk)
+    ).update(recipient="", subject="", body="")
+    locked.codes.all().delete()
+    now = timezone.now()
+    locked.cin = f"X{locked.pk}"[:10]
+    locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
+    locked.birth_date = locked.birth_date.replace(month=1, day=1)
+    locked.phone = locked.email = locked.diploma = locked.motivation = ""
+    locked.needs_accommodation = locked.accommodation_consent = False
+    locked.status = Application.Status.WITHDRAWN
+    locked.withdrawn_at = locked.withdrawn_at or now
+    locked.erased_at = now
+    locked.save()
+    log_action(
+        "tremplin.applications.erased",
+        actor=actor,
+        school=locked.intake.school,
+        obj=locked,
+        reason=reason.strip(),
+        data={"requested_at": locked.deletion_requested_at},
+    )
+    return locked
+
+
 def application_data(application: Application) -> dict:
     """Everything the platform holds about the applicant, for their download."""
     return {

@@ -28,6 +28,7 @@ urlpatterns = [
     path(I + "import/template.xlsx", views_import.import_template, name="import_template"),
     path(A, views.application_detail, name="application_detail"),
     path(A + "identity/", views.application_identity, name="application_identity"),
+    path(A + "erase/", views.application_erase, name="application_erase"),
     path(A + "eligibility/", views.application_eligibility, name="application_eligibility"),
     path(
         A + "documents/<int:document_id>/",

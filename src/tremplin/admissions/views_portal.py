@@ -208,7 +208,7 @@ def applicant_required(view):
                 .filter(pk=application_id)
                 .first()
             )
-        if application is None:
+        if application is None or application.erased_at is not None:
             request.session.pop(SESSION_APPLICANT, None)
             return redirect("portal:access")
         with scope(school=application.intake.school):

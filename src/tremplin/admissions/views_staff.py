@@ -302,6 +302,23 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
     return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
 
 
+@school_view(APPLICATIONS_MANAGE)
+@require_POST
+def application_erase(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
+    intake = access_intake(request, intake_slug)
+    application = access_application(request, intake, reference)
+    try:
+        services.application_erase(
+            application=application, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The personal data of this application is erased."))
+    return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+
+
 @school_view(IDENTITY_VIEW)
 @require_GET
 def application_document(
