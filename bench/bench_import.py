@@ -128,12 +128,12 @@ def build_intake():
 def clear(intake) -> None:
     from django.db import connection
 
-    from tremplin.admissions.models import Application, Intake, Wish
+    from tremplin.admissions.models import Application, ReferenceCounter, Wish
 
     with connection.cursor() as cursor:
         for model in (Wish, Application):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
-    Intake.objects.filter(pk=intake.pk).update(last_number=0)
+    ReferenceCounter.objects.filter(school=intake.school).delete()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
