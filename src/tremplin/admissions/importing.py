@@ -9,7 +9,7 @@ eligibility and inserts the valid ones in batches. Each problem is reported as
 
 Speed matters (a national call is a million rows): a row is checked with plain Python and
 dictionaries built once per import, never with a form, and rows are written a batch at a time
-with a fixed number of queries per batch (see ``_Writer``).
+with a fixed number of queries per batch (see ``importing_writer.Writer``).
 """
 
 import json
@@ -21,7 +21,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope
@@ -41,13 +41,14 @@ from tremplin.admissions.importing_headers import (
     parse_date,
     read_table,
 )
-from tremplin.admissions.models import Application, ImportJob, Intake, IntakeTrack, Wish
-from tremplin.admissions.references import make_reference, numbers_take, reference_year
+from tremplin.admissions.importing_writer import Writer
+from tremplin.admissions.models import Application, ImportJob, Intake, IntakeTrack
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import normalize_cin, normalize_phone
 from tremplin.schools.models import Commune
 
 __all__ = ["ImportResult", "Table", "describe_error", "import_applications", "read_table"]
+
 
 BATCH_SIZE = 2000
 MODES = (ImportJob.Mode.ALL_OR_NOTHING, ImportJob.Mode.VALID_ONLY)
@@ -252,7 +253,7 @@ class _Validator:
         return folded(mapping), (tracks[0].pk if len(tracks) == 1 else None)
 
     def check(self, line: int, cells: list[str]) -> tuple[tuple | None, list[dict]]:
-        """The row as a record for ``_Writer`` (None if it has errors or is a duplicate) and
+        """The row as a record for ``Writer`` (None if it has errors or is a duplicate) and
         what to report about it."""
         if len(cells) < self.width:
             cells.extend([""] * (self.width - len(cells)))
@@ -422,147 +423,6 @@ class _Validator:
         return tuple(tracks)
 
 
-# --- Writing ------------------------------------------------------------------------------
-
-# The columns a record fills, in record order (the wishes, last, go to their own table).
-_RECORD_COLUMNS = (
-    "cin",
-    "first_name",
-    "last_name",
-    "first_name_ar",
-    "last_name_ar",
-    "birth_date",
-    "sex",
-    "phone",
-    "email",
-    "commune_id",
-    "education_level",
-    "diploma",
-    "employment",
-    "motivation",
-    "needs_accommodation",
-    "accommodation_consent",
-    "follow_up_consent",
-    "language",
-    "eligibility",
-    "eligibility_reasons",
-)
-
-
-class _Writer:
-    """Inserts validated records a batch at a time, with a fixed number of queries per batch:
-    one conditional UPDATE takes the batch's numbers, one read gets them back, one statement
-    inserts the applications (COPY on PostgreSQL, a prepared multi-row insert elsewhere), one
-    read gets their ids, one statement inserts their wishes.
-
-    Why not ``bulk_create``: on 100,000 rows it spent more time turning model instances into
-    SQL parameters than the database spent storing them (see bench/bench_import.py). The rows
-    are already checked and converted here, so they go to the database as they are; every
-    column that the import does not fill takes the model field's default.
-    """
-
-    def __init__(self, intake: Intake):
-        self.intake = intake
-        self.school_code = intake.school.code
-        self.year = reference_year(intake)  # as the portal does
-        now = timezone.now()
-        fixed = {
-            "intake": intake.pk,
-            "privacy_notice": intake.privacy_notice_id,
-            "privacy_consent_at": now,
-            "source": Application.Source.IMPORT,
-            "status": Application.Status.SUBMITTED,
-            "eligibility_checked_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        by_column = {f.column: f for f in Application._meta.concrete_fields if not f.primary_key}
-        variable = (*_RECORD_COLUMNS, "number", "reference")
-        constant_columns, constants = [], []
-        for column, model_field in by_column.items():
-            if column in variable:
-                continue
-            value = fixed.get(model_field.name, model_field.get_default())
-            constant_columns.append(column)
-            value = model_field.get_db_prep_save(value, connection)
-            constants.append(str(value) if isinstance(value, str) else value)  # not the enum
-        self.columns = [*variable, *constant_columns]
-        self.constants = tuple(constants)
-        self.adapt_date = connection.ops.adapt_datefield_value
-        self.is_postgres = connection.vendor == "postgresql"
-
-    def write(self, records: list[tuple]) -> list[tuple]:
-        """Insert ``records`` in one savepoint; returns those not inserted because the same
-        CIN arrived meanwhile (from the portal), as (record, reference) pairs."""
-        try:
-            with transaction.atomic():
-                self._insert(records)
-            return []
-        except IntegrityError:
-            # Someone applied with one of these CINs since the import started: drop those
-            # rows (they are duplicates, not errors) and insert the others.
-            taken = dict(
-                Application.objects.filter(
-                    intake=self.intake, cin__in=[r[0] for r in records]
-                ).values_list("cin", "reference")
-            )
-            kept = [r for r in records if r[0] not in taken]
-            with transaction.atomic():
-                self._insert(kept)
-            return [(r, taken[r[0]]) for r in records if r[0] in taken]
-
-    def _insert(self, records: list[tuple]) -> None:
-        if not records:
-            return
-        count = len(records)
-        first = numbers_take(self.intake, count)
-        last = first + count - 1
-        constants, code, year = self.constants, self.school_code, self.year
-        if self.is_postgres:  # psycopg takes dates as they are
-            rows = [
-                (*record[:20], number, make_reference(code, year, number), *constants)
-                for number, record in enumerate(records, start=first)
-            ]
-        else:
-            adapt_date = self.adapt_date
-            rows = [
-                (*record[:5], adapt_date(record[5]), *record[6:20], number,
-                 make_reference(code, year, number), *constants)
-                for number, record in enumerate(records, start=first)
-            ]  # fmt: skip
-        self._copy(Application._meta.db_table, self.columns, rows)
-        ids = dict(
-            Application.objects.filter(
-                intake=self.intake, number__gte=first, number__lte=last
-            ).values_list("number", "pk")
-        )
-        wishes = [
-            (ids[number], track, rank)
-            for number, record in enumerate(records, start=first)
-            for rank, track in enumerate(record[20], start=1)
-        ]
-        wish_columns = [Wish._meta.get_field(n).column for n in ("application", "track", "rank")]
-        self._copy(Wish._meta.db_table, wish_columns, wishes)
-
-    def _copy(self, table: str, columns: list[str], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        quote = connection.ops.quote_name
-        names = ", ".join(quote(c) for c in columns)
-        with connection.cursor() as cursor:
-            if self.is_postgres:
-                statement = f"COPY {quote(table)} ({names}) FROM STDIN"
-                with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
-
-
-# --- The import ---------------------------------------------------------------------------
-
-
 def _map_columns(table: Table) -> tuple[dict[str, int], dict[str, str], list[str]]:
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
@@ -638,7 +498,7 @@ def import_applications(
             return result
         validator = _Validator(intake, positions, len(table.headers))
         validator.headers.update(result.columns)
-        writer = None if dry_run else _Writer(intake)
+        writer = None if dry_run else Writer(intake)
         audit = None if dry_run else _auditor(intake, actor, filename, result)
         if mode == ImportJob.Mode.VALID_ONLY or dry_run:
             _import_streaming(validator, writer, table, result, progress, batch_size)

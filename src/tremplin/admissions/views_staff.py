@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tremplin.admissions import selectors, services
+from tremplin.admissions import intakes, selectors, services
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
 from tremplin.admissions.staff_forms import EligibilityDecisionForm, IntakeForm, PrivacyNoticeForm
@@ -92,7 +92,7 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
     form = IntakeForm(request.POST or None, instance=intake, school=school)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.intake_save(
+            saved = intakes.intake_save(
                 school=school,
                 actor=request.user,
                 intake=form.save(commit=False),
@@ -133,7 +133,7 @@ def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
     if status not in Intake.Status.values:
         raise Http404
     try:
-        services.intake_set_status(intake=intake, actor=request.user, status=status)
+        intakes.intake_set_status(intake=intake, actor=request.user, status=status)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -167,7 +167,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
         }
     form = PrivacyNoticeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        notice = services.privacy_notice_publish(
+        notice = intakes.privacy_notice_publish(
             school=school, actor=request.user, notice=form.save(commit=False)
         )
         messages.success(
