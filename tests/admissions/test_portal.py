@@ -176,6 +176,8 @@ def test_a_real_pdf_is_stored_privately_under_a_random_name(world):
     assert ".." not in document.file.name
     assert "passwd" not in document.file.name
     assert document.file.name.startswith("private/")
+    # The required document counts for eligibility, evaluated before the row is written.
+    assert applications()[0].eligibility == Application.Eligibility.ELIGIBLE
 
 
 def _code_from_outbox() -> str:

@@ -130,10 +130,10 @@ def application_submit(
     existing = Application.objects.filter(intake=intake, cin=data["cin"]).first()
     if existing is not None:
         return Submission(existing, created=False)
-    # The number is taken in its own short transaction: the intake row stays locked for one
-    # UPDATE instead of the whole submission, so deadline-day submissions do not queue
-    # behind each other. A submission that then fails leaves a gap in the numbering, which
-    # is harmless (references identify, they do not count).
+    # The number is taken in its own short transaction: the school's counter row stays
+    # locked for one UPDATE instead of the whole submission, so deadline-day submissions do
+    # not queue behind each other. A submission that then fails leaves a gap in the
+    # numbering, which is harmless (references identify, they do not count).
     with transaction.atomic():
         number = _next_number(intake)
     try:
@@ -177,6 +177,10 @@ def _create(intake, data, wishes, documents, language, now, number) -> Applicati
     )
     if not application.needs_accommodation:
         application.accommodation_consent = False
+    # Evaluated before the INSERT, from the documents given, so the row is written once.
+    _check_eligibility(
+        application, eligibility.Rules.of(intake), documents=[kind for kind, *_ in documents]
+    )
     application.save()
     Wish.objects.bulk_create(
         Wish(application=application, track=track, rank=rank)
@@ -184,8 +188,6 @@ def _create(intake, data, wishes, documents, language, now, number) -> Applicati
     )
     for kind, upload, content_type in documents:
         _store_document(application, kind, upload, content_type)
-    _check_eligibility(application, eligibility.Rules.of(intake))
-    application.save(update_fields=["eligibility", "eligibility_reasons", "eligibility_checked_at"])
     log_action(
         "tremplin.applications.submitted",
         school=intake.school,
