@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tremplin.admissions.access import access_intake
 from tremplin.admissions.exporting import CONTENT_TYPES, template_workbook
 from tremplin.admissions.import_tasks import import_job_enqueue
 from tremplin.admissions.importing import describe_error
@@ -59,16 +60,6 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _intake(request: HttpRequest, intake_slug: str) -> Intake:
-    """The intake of the current school (inside the school's scope); 404 otherwise."""
-    try:
-        return Intake.objects.select_related("school").get(
-            school=request.access.school, slug=intake_slug
-        )
-    except Intake.DoesNotExist:
-        raise Http404 from None
-
-
 def _job(intake: Intake, job_id: int) -> ImportJob:
     try:
         return ImportJob.objects.select_related("created_by").get(pk=job_id, intake=intake)
@@ -79,7 +70,7 @@ def _job(intake: Intake, job_id: int) -> ImportJob:
 @school_view(APPLICATIONS_MANAGE)
 @require_http_methods(["GET", "POST"])
 def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
-    intake = _intake(request, intake_slug)
+    intake = access_intake(request, intake_slug)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -117,7 +108,7 @@ def _can_run_for_real(job: ImportJob) -> bool:
 def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpResponse:
     """The job's progress (polled by htmx while it runs) then its report. A POST after a
     finished dry run imports the same file, in the same mode, for real."""
-    intake = _intake(request, intake_slug)
+    intake = access_intake(request, intake_slug)
     job = _job(intake, job_id)
     if request.method == "POST":
         if not _can_run_for_real(job):
@@ -155,7 +146,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
 @school_view(APPLICATIONS_MANAGE)
 @require_GET
 def import_template(request: HttpRequest, intake_slug: str) -> HttpResponse:
-    intake = _intake(request, intake_slug)
+    intake = access_intake(request, intake_slug)
     response = HttpResponse(template_workbook(intake), content_type=CONTENT_TYPES["xlsx"])
     filename = f"{intake.slug}-template.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

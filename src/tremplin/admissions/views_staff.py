@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tremplin.admissions import intakes, selectors, services
+from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
 from tremplin.admissions.staff_forms import EligibilityDecisionForm, IntakeForm, PrivacyNoticeForm
@@ -25,25 +26,6 @@ from tremplin.core.permissions import (
     IDENTITY_VIEW,
     INTAKES_MANAGE,
 )
-
-
-def access_intake(request: HttpRequest, intake_slug: str) -> Intake:
-    """The intake of the current school (call inside a `school_view`); 404 otherwise."""
-    try:
-        return Intake.objects.select_related("school", "privacy_notice").get(
-            school=request.access.school, slug=intake_slug
-        )
-    except Intake.DoesNotExist:
-        raise Http404 from None
-
-
-def access_application(request: HttpRequest, intake: Intake, reference: str) -> Application:
-    try:
-        return Application.objects.select_related(
-            "intake__school", "commune__province", "privacy_notice"
-        ).get(intake=intake, reference=reference)
-    except Application.DoesNotExist:
-        raise Http404 from None
 
 
 @school_view(APPLICATIONS_VIEW)
