@@ -40,26 +40,11 @@ DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "tremplin_bench"
 REPEATS = 2
 
-HEADERS = [
-    "cin",
-    "last_name",
-    "first_name",
-    "last_name_ar",
-    "first_name_ar",
-    "birth_date",
-    "sex",
-    "phone",
-    "email",
-    "commune",
-    "education_level",
-    "diploma",
-    "employment",
-    "motivation",
-    "needs_accommodation",
-    "accommodation_consent",
-    "follow_up_consent",
-    "language",
-]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+from tremplin.admissions.importing_headers import CANONICAL_COLUMNS  # noqa: E402
+
+# The file the bench imports has the template's columns, in the template's order.
+HEADERS = list(CANONICAL_COLUMNS)
 FIRST = [("Fatima", "فاطمة", "F"), ("Khadija", "خديجة", "F"), ("Salma", "سلمى", "F"),
          ("Aicha", "عائشة", "F"), ("Mariam", "مريم", "F"), ("Mohamed", "محمد", "M"),
          ("Youssef", "يوسف", "M"), ("Brahim", "إبراهيم", "M"), ("Ahmed", "أحمد", "M"),

@@ -262,9 +262,10 @@ class Application(models.Model):
     def full_name_ar(self) -> str:
         return f"{self.first_name_ar} {self.last_name_ar}".strip()
 
-    def age_on(self, day) -> int:
-        years = day.year - self.birth_date.year
-        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+    @property
+    def accepts_changes(self) -> bool:
+        """The applicant may still correct it: submitted, and the call still open."""
+        return self.status == self.Status.SUBMITTED and self.intake.accepts_applications()
 
 
 class Wish(models.Model):

@@ -220,7 +220,7 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         .select_related("intake__school")
         .get(pk=application.pk)
     )
-    if locked.status != Application.Status.SUBMITTED or not locked.intake.accepts_applications():
+    if not locked.accepts_changes:
         raise ApplicationClosed
     changed = {}
     for field in APPLICANT_FIELDS:

@@ -230,8 +230,7 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
             "reasons": [describe(r) for r in application.eligibility_reasons],
             "wishes": list(application.wishes.select_related("track")),
             "documents": list(application.documents.all()),
-            "can_edit": application.status == Application.Status.SUBMITTED
-            and application.intake.accepts_applications(),
+            "can_edit": application.accepts_changes,
         },
     )
 

@@ -34,14 +34,9 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "school"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "action", "actor", "school", "object_repr", "ip_address")
-    list_filter = ("school", "action")
-    search_fields = ("action", "object_repr", "reason")
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records written by services only (the audit log, the outbox): the admin looks."""
 
-    # The log is evidence: nobody edits or deletes it, not even a platform admin.
     def has_add_permission(self, request):
         return False
 
@@ -50,3 +45,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor", "school", "object_repr", "ip_address")
+    list_filter = ("school", "action")
+    search_fields = ("action", "object_repr", "reason")
+    date_hierarchy = "created_at"
+    # The log is evidence: nobody edits or deletes it, not even a platform admin.

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from tremplin.core.admin import ReadOnlyAdmin
 from tremplin.notify.models import Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "school",
@@ -42,14 +43,6 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     # The outbox is written by services only; the admin is for looking.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("recipient"))
     def masked_recipient(self, obj: Message) -> str:

@@ -1,6 +1,7 @@
 """School workflows: the public profile and the team. Every change is audited."""
 
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from tremplin.core.audit import log_action
-from tremplin.core.models import Membership, User
+from tremplin.core.models import Membership, Role, User
 from tremplin.core.tasks import enqueue_email
 from tremplin.schools.models import School
 
@@ -101,6 +102,9 @@ def _invite(*, user: User, school: School, site_url: str) -> None:
 def membership_revoke(*, membership: Membership, actor: User, reason: str) -> Membership:
     """Withdraw a role (kept for history, marked inactive)."""
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.user_id == getattr(actor, "pk", None) and locked.role == Role.DIRECTOR:
+        # Otherwise a school could be left without anyone able to manage its team.
+        raise ValidationError(_("You cannot withdraw your own director role."))
     if locked.is_active:
         locked.is_active = False
         locked.save(update_fields=["is_active"])

@@ -1,6 +1,7 @@
 """Public school pages, the staff dashboard, the team, the audit log and the coordinator view."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse
@@ -165,13 +166,15 @@ def team_revoke(request: HttpRequest, membership_id: int) -> HttpResponse:
     form = RevokeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the reason for withdrawing this role."))
-    elif membership.user_id == request.user.pk and membership.role == "director":
-        messages.error(request, _("You cannot withdraw your own director role."))
     else:
-        services.membership_revoke(
-            membership=membership, actor=request.user, reason=form.cleaned_data["reason"]
-        )
-        messages.success(request, _("The role is withdrawn."))
+        try:
+            services.membership_revoke(
+                membership=membership, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, _("The role is withdrawn."))
     return redirect("schools:team", school_slug=request.access.school.slug)
 
 
