@@ -39,6 +39,7 @@ class World:
 PERSONAS = (
     "director",
     "admissions",
+    "juror",
     "other_director",
     "other_admissions",
     "coordinator",
@@ -66,6 +67,7 @@ def build_world() -> World:
     users = {
         "director": make_member("director", smara, "director"),
         "admissions": make_member("admissions", smara, "admissions"),
+        "juror": make_member("juror", smara, "juror"),
         "other_director": make_member("other_director", other, "director"),
         "other_admissions": make_member("other_admissions", other, "admissions"),
         "coordinator": make_coordinator("coordinator", province_code="221"),

@@ -5,45 +5,18 @@ fails ``test_every_url_has_an_expected_outcome``.
 """
 
 import datetime
-from dataclasses import dataclass, field
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scope, scopes_disabled
 
 from tests.conftest import PERSONAS, World
+from tests.permission_case import ADMISSIONS_STAFF, NOT_FOUND, Case, everyone, staff
+from tests.selection import perm_assessment, perm_letters, perm_offers, perm_ranking
 from tremplin.core.models import Membership
 
-LOGGED_IN = tuple(p for p in PERSONAS if p != "anonymous")
-NOT_FOUND = 404
-
-
-@dataclass(frozen=True)
-class Case:
-    method: str = "get"
-    # persona -> expected status; anyone not listed gets `default`
-    expect: dict = field(default_factory=dict)
-    default: int = NOT_FOUND
-    anonymous: int = 302
-    data: dict = field(default_factory=dict)
-
-    def status_for(self, persona: str) -> int:
-        if persona == "anonymous":
-            return self.anonymous
-        return self.expect.get(persona, self.default)
-
-
-def staff(status: int) -> dict:
-    """Directors and admissions officers of Smara get `status`; everyone else 404."""
-    return {"director": status, "admissions": status}
-
-
-ADMISSIONS_STAFF = staff(200)
-
-
-def everyone(status: int, anonymous: int | None = None, **kw) -> Case:
-    return Case(default=status, anonymous=status if anonymous is None else anonymous, **kw)
-
+# Each part of selection keeps its own cases and the values of its URLs' parameters.
+SELECTION_PARTS = (perm_assessment, perm_letters, perm_offers, perm_ranking)
 
 CASES: dict[str, Case] = {
     "public:index": everyone(200),
@@ -62,7 +35,9 @@ CASES: dict[str, Case] = {
     "core:password_reset_done": everyone(200),
     "core:password_reset_confirm": everyone(200),
     "schools:coordinator": Case(expect={"coordinator": 200}),
-    "schools:dashboard": Case(expect={"director": 200, "admissions": 200, "coordinator": 200}),
+    "schools:dashboard": Case(
+        expect={"director": 200, "admissions": 200, "juror": 200, "coordinator": 200}
+    ),
     "schools:profile": Case(expect={"director": 200}),
     "schools:team": Case(expect={"director": 200, "admissions": 200}),
     "schools:team_add": Case(method="post", expect={"director": 400}, data={"email": "x"}),
@@ -104,6 +79,9 @@ CASES: dict[str, Case] = {
     "admissions:import_template": Case(expect=ADMISSIONS_STAFF),
     "notify:outbox": Case(expect=ADMISSIONS_STAFF),
 }
+for _part in SELECTION_PARTS:
+    assert not set(_part.CASES) & set(CASES), _part
+    CASES.update(_part.CASES)
 
 EXCLUDED_NAMESPACES = {"admin"}  # the Django admin has its own suite (tests/core/test_admin.py)
 EXCLUDED_NAMES = {"set_language"}  # Django's own view, tested in the browser suite
@@ -180,6 +158,8 @@ def _kwargs(name: str, world: World, objects: dict) -> dict:
         "uidb64": "MQ",
         "token": "bad-token",
     }
+    for part in SELECTION_PARTS:
+        values.update(part.url_values(world, objects))
     if "membership_id" in params:
         with scopes_disabled():
             values["membership_id"] = Membership.objects.get(

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "tremplin.selection",
     "tremplin.admissions",
     "tremplin.notify",
+    "tremplin.training",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

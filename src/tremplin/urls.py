@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("tremplin.admissions.portal_urls")),
     path("", include("tremplin.admissions.urls")),
     path("", include("tremplin.notify.urls")),
+    path("", include("tremplin.selection.urls")),
     path("account/", include("tremplin.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

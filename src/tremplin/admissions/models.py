@@ -145,6 +145,7 @@ class IntakeTrack(models.Model):
         "schools.Track", on_delete=models.PROTECT, related_name="+", verbose_name=_("track")
     )
     seats = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1)])
+    waitlist = models.PositiveIntegerField(_("waitlist size"), default=0)
 
     objects = ScopedManager(school="intake__school")
 

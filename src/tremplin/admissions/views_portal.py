@@ -18,6 +18,7 @@ from tremplin.admissions.eligibility import describe
 from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
 from tremplin.admissions.models import Application, Intake, IntakeTrack
 from tremplin.schools.models import Commune
+from tremplin.selection.decisions import decision_for
 
 SESSION_APPLICANT = "applicant_application_id"
 SESSION_PENDING = "applicant_pending_id"
@@ -231,6 +232,7 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
             "wishes": list(application.wishes.select_related("track")),
             "documents": list(application.documents.all()),
             "can_edit": application.accepts_changes,
+            "decision": decision_for(application),
         },
     )
 

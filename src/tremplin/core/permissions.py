@@ -18,6 +18,12 @@ APPLICATIONS_MANAGE = "applications.manage"  # screening overrides, imports
 APPLICATIONS_EXPORT = "applications.export"
 IDENTITY_VIEW = "applications.identity"  # see CIN and accommodation needs unmasked
 OUTBOX_VIEW = "outbox.view"
+# Selection: the scheme, test sessions, interview panels and slots, marks, convocations.
+SELECTION_MANAGE = "selection.manage"
+# Run, compare and publish rankings; record offers' answers and promote from the waitlist.
+RANKING_MANAGE = "ranking.manage"
+# Score the interviews of the panels one sits on (and only those).
+JURY_SCORE = "jury.score"
 
 _ADMISSIONS = frozenset(
     {
@@ -27,14 +33,18 @@ _ADMISSIONS = frozenset(
         APPLICATIONS_EXPORT,
         IDENTITY_VIEW,
         OUTBOX_VIEW,
+        SELECTION_MANAGE,
+        RANKING_MANAGE,
     }
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.DIRECTOR: frozenset({SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW})
+    Role.DIRECTOR: frozenset(
+        {SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW, JURY_SCORE}
+    )
     | _ADMISSIONS,
     Role.ADMISSIONS: frozenset({SCHOOL_VIEW, TEAM_VIEW}) | _ADMISSIONS,
-    Role.JUROR: frozenset({SCHOOL_VIEW}),
+    Role.JUROR: frozenset({SCHOOL_VIEW, JURY_SCORE}),
     Role.TRAINER: frozenset({SCHOOL_VIEW, TEAM_VIEW}),
     Role.LEARNER: frozenset({LEARNER_SPACE}),
 }

@@ -1,0 +1,180 @@
+"""What an applicant is told about their selection: the decision and its explanation.
+
+One read model, used by the applicant space, the decision letters and the staff pages, so
+that all three say the same thing. It reads the published ranking run and the offers;
+nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from tremplin.admissions.models import Application
+from tremplin.core.i18n import localized
+from tremplin.selection.models import Component, Offer, RankingResult, RankingRun
+
+# The engine's reasons (RankingResult.reason), as an applicant reads them.
+REASON_TEXTS = {
+    "ineligible": _("Your application does not meet the conditions of the call."),
+    "absent": _("You were absent from a compulsory part of the selection."),
+    "below_threshold": _("A mark is below the eliminatory threshold of its part."),
+    "beyond_waitlist": _(
+        "Your rank comes after the admitted applicants and the waiting list, which are full."
+    ),
+    "below_cutoffs": _("Your composite is below the cut-off of each track you asked for."),
+    "no_wishes": _("You did not ask for any track."),
+    "declined": _("You declined the offer or did not answer it in time."),
+    "withdrawn": _("You withdrew your application."),
+}
+
+
+class Status:
+    """Where the applicant stands now (the published outcome, moved on by the offers)."""
+
+    OFFER = "offer"  # an offer awaits their answer
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WAITLISTED = "waitlisted"
+    NOT_RETAINED = "not_retained"
+    INELIGIBLE = "ineligible"
+
+
+_OFFER_STATUS = {
+    Offer.Status.LIVE: Status.OFFER,
+    Offer.Status.ACCEPTED: Status.ACCEPTED,
+    Offer.Status.DECLINED: Status.DECLINED,
+    Offer.Status.EXPIRED: Status.EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class MarkLine:
+    component: Component
+    value: Decimal | None
+    absent: bool
+
+    @property
+    def name(self) -> str:
+        return localized(self.component, "name")
+
+    @property
+    def below_threshold(self) -> bool:
+        threshold = self.component.threshold
+        return threshold is not None and self.value is not None and self.value < threshold
+
+
+@dataclass(frozen=True)
+class Decision:
+    application: Application
+    run: RankingRun
+    result: RankingResult
+    status: str  # a Status value
+    offer: Offer | None  # the latest offer that counts (not cancelled)
+    marks: tuple[MarkLine, ...]
+    composite: Decimal | None
+    rank: int | None  # merit rank among those ranked (1 = best)
+    ranked: int  # how many applicants were ranked
+    cutoff: Decimal | None  # composite of the last admitted at publication
+    seats: int
+    waitlist_position: int | None  # at publication
+    ahead: int | None  # still waiting before them on the waitlist, now
+
+    @property
+    def reason_text(self) -> str:
+        return str(REASON_TEXTS.get(self.result.reason, "")) if self.result.reason else ""
+
+    @property
+    def current_position(self) -> int | None:
+        return None if self.ahead is None else self.ahead + 1
+
+
+def published_run(intake) -> RankingRun | None:
+    return intake.ranking_runs.filter(published_at__isnull=False).first()
+
+
+def decision_for(application: Application) -> Decision | None:
+    """The decision about `application`, or None before a run of its intake is published."""
+    run = published_run(application.intake)
+    if run is None:
+        return None
+    result = (
+        RankingResult.objects.filter(run=run, application=application)
+        .select_related("track__track")
+        .first()
+    )
+    if result is None:
+        return None
+    offer = (
+        Offer.objects.filter(application=application)
+        .exclude(status=Offer.Status.CANCELLED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    status = _OFFER_STATUS[offer.status] if offer else _status_of(result, application)
+    components = list(Component.objects.filter(scheme__intake=application.intake))
+    marks = tuple(_mark_line(c, result.marks.get(c.code)) for c in components)
+    track_results = RankingResult.objects.filter(run=run, track=result.track)
+    return Decision(
+        application=application,
+        run=run,
+        result=result,
+        status=status,
+        offer=offer,
+        marks=marks,
+        composite=result.composite,
+        rank=result.merit_rank,
+        ranked=track_results.filter(merit_rank__isnull=False).count(),
+        cutoff=_cutoff(run, result),
+        seats=run.summary.get("seats", {}).get(str(result.track_id or ""), 0),
+        waitlist_position=result.waitlist_position,
+        ahead=_ahead(run, result) if status == Status.WAITLISTED else None,
+    )
+
+
+def _status_of(result: RankingResult, application: Application) -> str:
+    if result.outcome == RankingResult.Outcome.WAITLISTED:
+        if application.status == Application.Status.WITHDRAWN:
+            return Status.NOT_RETAINED
+        return Status.WAITLISTED
+    if result.outcome == RankingResult.Outcome.INELIGIBLE:
+        return Status.INELIGIBLE
+    if result.outcome == RankingResult.Outcome.ADMITTED:
+        # Admitted without an offer: the offer was cancelled by staff.
+        return Status.NOT_RETAINED
+    return Status.NOT_RETAINED
+
+
+def _mark_line(component: Component, stored) -> MarkLine:
+    if stored == "absent":
+        return MarkLine(component=component, value=None, absent=True)
+    return MarkLine(
+        component=component, value=None if stored is None else Decimal(stored), absent=False
+    )
+
+
+def _cutoff(run: RankingRun, result: RankingResult) -> Decimal | None:
+    cutoff = run.summary.get("cutoffs", {}).get(str(result.track_id or ""))
+    return None if cutoff is None else Decimal(cutoff)
+
+
+def _ahead(run: RankingRun, result: RankingResult) -> int:
+    """Waitlisted before `result` in the call order, still waiting (no offer, not withdrawn)."""
+    return (
+        RankingResult.objects.filter(
+            run=run,
+            track=result.track,
+            outcome=RankingResult.Outcome.WAITLISTED,
+            call_rank__lt=result.call_rank,
+            application__status=Application.Status.SUBMITTED,
+        )
+        .exclude(
+            application__in=Offer.objects.exclude(status=Offer.Status.CANCELLED).values(
+                "application"
+            )
+        )
+        .count()
+    )
