@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -26,12 +27,25 @@ class LetterBatch(models.Model):
         related_name="letter_batches",
         verbose_name=_("intake"),
     )
-    kind = models.CharField(_("kind"), max_length=20)
+    # A Letter.Kind value ("interview_convocation" needs 21 characters).
+    kind = models.CharField(_("kind"), max_length=24)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     total = models.PositiveIntegerField(_("letters"), default=0)
     done = models.PositiveIntegerField(_("letters rendered"), default=0)
+    # What the batch renders: kept on the row so that the task takes only the batch's id
+    # and a re-run renders (and notifies) exactly the same applications.
+    application_ids = models.JSONField(_("applications"), default=list, blank=True)
+    notify = models.BooleanField(_("send by SMS and email"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
@@ -45,6 +59,10 @@ class LetterBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
 
 
 class Letter(models.Model):
