@@ -76,6 +76,10 @@ class Message(models.Model):
     )
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
+    # Files sent with an email: [{"path": storage name, "filename": ..., "mimetype": ...}].
+    # The message owns its copies (private/outbox/), so a later change of the source (a
+    # letter rendered again) never changes what a retry sends.
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
 
     objects = ScopedManager(school="school")
 

@@ -21,12 +21,18 @@ sends whatever is due, in case a task was lost with its worker or never deferred
 
 import logging
 import random
+import uuid
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, models, transaction
@@ -54,6 +60,15 @@ def _setting(name: str, default: int | float) -> Any:
     return getattr(settings, name, default)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email (a letter as PDF, a calendar event)."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
 def message_enqueue(
     *,
     channel: str,
@@ -64,6 +79,7 @@ def message_enqueue(
     school: "School | None" = None,
     related: models.Model | None = None,
     dedupe_key: str = "",
+    attachments: Sequence[Attachment] = (),
 ) -> Message:
     """Write a message to ``to`` and send it once the current transaction commits.
 
@@ -72,7 +88,10 @@ def message_enqueue(
     ``templates/notify/``: ``subject.txt`` and ``body.txt`` for an email, ``sms.txt`` for an
     SMS, rendered now in ``language`` with ``context``. With a ``dedupe_key``, enqueuing the
     same key again returns the first message instead of sending another one.
+    ``attachments`` (emails only) are copied to private storage with the message.
     """
+    if attachments and channel != Message.Channel.EMAIL:
+        raise ValueError("Only an email carries attachments.")
     language = _supported_language(language)
     subject, body = _render(channel, template, context, language)
     message = Message(
@@ -84,6 +103,15 @@ def message_enqueue(
         subject=subject,
         body=body,
         dedupe_key=dedupe_key,
+        # Random storage names, chosen now; the files are written once the row is in.
+        attachments=[
+            {
+                "path": f"private/outbox/{uuid.uuid4().hex}{PurePath(a.filename).suffix.lower()}",
+                "filename": a.filename,
+                "mimetype": a.mimetype,
+            }
+            for a in attachments
+        ],
     )
     if related is not None:
         message.content_type = ContentType.objects.get_for_model(related)
@@ -108,6 +136,8 @@ def message_enqueue(
             return existing
     else:
         message.save()
+    if attachments:
+        _store_attachments(message, attachments)
     message_id = message.pk
     if _backend_is_transactional():
         # The database backend stores the task in this same transaction: it exists if and
@@ -118,6 +148,24 @@ def message_enqueue(
         # committed; the message waits for the sweep instead.
         transaction.on_commit(lambda: _schedule(message_id), robust=True)
     return message
+
+
+def _store_attachments(message: Message, attachments: Sequence[Attachment]) -> None:
+    stored = []
+    for entry, attachment in zip(message.attachments, attachments, strict=True):
+        name = default_storage.save(entry["path"], ContentFile(attachment.content))
+        stored.append({**entry, "path": name})
+    if stored != message.attachments:  # the storage chose another name
+        message.attachments = stored
+        message.save(update_fields=["attachments"])
+
+
+def message_attachments_delete(messages: models.QuerySet) -> None:
+    """Delete the attached files of ``messages`` (an erasure) and forget them."""
+    for attachments in messages.exclude(attachments=[]).values_list("attachments", flat=True):
+        for entry in attachments:
+            default_storage.delete(entry["path"])
+    messages.update(attachments=[])
 
 
 def _backend_is_transactional() -> bool:
@@ -239,12 +287,16 @@ def _deliver(message: Message) -> None:
         # Stable across retries, so a mail client can fold the duplicate of an in-flight
         # message resent after a crash.
         message_id = f"<outbox.{message.pk}.{message.created_at:%Y%m%d%H%M%S}@{DNS_NAME}>"
-        EmailMessage(
+        email = EmailMessage(
             message.subject,
             message.body,
             to=[message.recipient],
             headers={"Content-Language": message.language, "Message-ID": message_id},
-        ).send()
+        )
+        for entry in message.attachments:
+            with default_storage.open(entry["path"], "rb") as stored:
+                email.attach(entry["filename"], stored.read(), entry["mimetype"])
+        email.send()
     else:
         get_sms_backend().send(message.recipient, message.body)
 
