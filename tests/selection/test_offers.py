@@ -185,3 +185,18 @@ def test_the_database_refuses_a_second_live_offer_and_an_overbooked_pool(intake)
 
     with scopes_disabled(), pytest.raises(IntegrityError), transaction.atomic():
         SeatPool.objects.filter(pk=offer.pool_id).update(live=F("live") + 1)
+
+
+def test_the_expire_offers_command_and_task_sweep_late_offers(intake):
+    from django.core.management import call_command
+
+    from tremplin.selection.offer_tasks import expire_offers, fill_waitlist
+
+    with scopes_disabled():
+        Offer.objects.filter(pool__intake=intake, application__number=4).update(
+            deadline=timezone.now()
+        )
+    call_command("expire_offers", verbosity=0)
+    assert offer_of(app(intake, 4)) is None and offer_of(app(intake, 3)) is not None
+    assert expire_offers.enqueue().return_value == 0
+    assert fill_waitlist.enqueue(intake.pk).return_value == 0

@@ -53,8 +53,9 @@ from tremplin.selection.outcomes import Outcome
 logger = logging.getLogger(__name__)
 
 LISTED = (RankingResult.Outcome.ADMITTED, RankingResult.Outcome.WAITLISTED)
-# A mark that is missing or absent ranks below any mark when breaking ties.
-NO_MARK = Decimal(-1)
+# A missing or absent mark counts as 0 when breaking ties, as in the run itself
+# (ranking_compute.score).
+NO_MARK = Decimal(0)
 
 
 @transaction.atomic
