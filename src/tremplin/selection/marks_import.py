@@ -1,0 +1,197 @@
+"""Import the marks of a written test from a spreadsheet (CSV or XLSX).
+
+Each line names an applicant by application reference, CIN or candidate number, and gives
+a mark (``12,5``, ``12.5``, ``abs`` for a no-show; an empty mark is skipped). The file is
+read with the admissions import's reader (encodings, delimiters, a title above the header).
+The import is all or nothing: one bad line and nothing is recorded; a dry run reports the
+bad lines and the changes it would make, and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tremplin.admissions.importing import describe_error
+from tremplin.admissions.importing_headers import TableError, fold_header, read_table
+from tremplin.admissions.models import Application
+from tremplin.core.audit import log_action
+from tremplin.core.identifiers import normalize_cin
+from tremplin.selection.assessment_marks import ABSENT, mark_label, marks_record, parse_mark
+from tremplin.selection.models import Component, Mark, TestSitting
+
+# Header keys (folded like the admissions import's headers) of the columns we read.
+KEY_HEADERS = {
+    "reference": {"reference", "ref", "reference dossier", "reference candidature",
+                  "application reference", "dossier", "المرجع", "مرجع", "رقم الملف"},
+    "cin": {"cin", "cnie", "carte nationale", "identity card", "national id",
+            "البطاقه الوطنيه", "ب ت و"},
+    "number": {"candidate number", "candidat", "numero candidat", "candidate", "numero",
+               "number", "n", "رقم المترشح", "المترشح", "رقم الامتحان", "numero examen"},
+}  # fmt: skip
+MARK_HEADERS = {"mark", "marks", "note", "notes", "score", "note 20", "mark 20", "resultat",
+                "result", "النقطه", "العلامه", "النتيجه"}  # fmt: skip
+KEYS = ("reference", "cin", "number")
+
+
+@dataclass
+class MarksImport:
+    """What an import did, or for a dry run would do."""
+
+    dry_run: bool
+    rows: int = 0
+    key: str = ""  # which identifier the file uses
+    changes: list[dict] = field(default_factory=list)  # {"line", "label", "old", "new"}
+    unchanged: int = 0
+    blank: int = 0
+    problems: list[dict] = field(default_factory=list)  # {"line", "column", "reason"}
+    written: bool = False
+
+
+def _columns(headers: list[str]) -> tuple[str | None, int | None, int | None]:
+    keys = [fold_header(h) for h in headers]
+    key = position = mark = None
+    for name in KEYS:
+        if key is None:
+            for i, k in enumerate(keys):
+                if k in KEY_HEADERS[name]:
+                    key, position = name, i
+                    break
+    for i, k in enumerate(keys):
+        if k in MARK_HEADERS or k.startswith(("note ", "mark ")):
+            mark = i
+            break
+    return key, position, mark
+
+
+def _lookup(component: Component, key: str) -> dict[str, Application]:
+    applications = Application.objects.filter(intake_id=component.scheme.intake_id).only(
+        "id", "reference", "cin", "status", "eligibility", "first_name", "last_name"
+    )
+    if key == "reference":
+        return {a.reference.upper(): a for a in applications}
+    if key == "cin":
+        return {a.cin: a for a in applications}
+    by_id = {a.pk: a for a in applications}
+    return {
+        str(number): by_id[application_id]
+        for number, application_id in TestSitting.objects.filter(component=component).values_list(
+            "candidate_number", "application_id"
+        )
+    }
+
+
+def _normalise(key: str, raw: str) -> str:
+    raw = raw.strip()
+    if key == "cin":
+        return normalize_cin(raw) or raw.upper()
+    if key == "number":
+        return raw.removesuffix(".0").lstrip("0") or raw
+    return raw.upper()
+
+
+def marks_import(
+    *, component: Component, fileobj, filename: str, actor, dry_run: bool = True
+) -> MarksImport:
+    """Check a file of marks; unless `dry_run`, record them all, or nothing on any problem."""
+    result = MarksImport(dry_run=dry_run)
+    try:
+        table = read_table(fileobj, filename)
+    except TableError as error:
+        result.problems.append(
+            {
+                "line": 0,
+                "column": "",
+                "reason": describe_error({"code": error.code, "params": error.params}),
+            }
+        )
+        return result
+    key, key_at, mark_at = _columns(table.headers)
+    if key is None or mark_at is None:
+        result.problems.append(
+            {
+                "line": table.header_line,
+                "column": "",
+                "reason": _(
+                    "The file needs a column naming the applicant (reference, CIN or candidate "
+                    "number) and a column “mark”."
+                ),
+            }
+        )
+        return result
+    result.key = key
+    applicants = _lookup(component, key)
+    marks = {m.application_id: m for m in Mark.objects.filter(component=component)}
+    absent = set(
+        TestSitting.objects.filter(component=component, present=False).values_list(
+            "application_id", flat=True
+        )
+    )
+    key_header, mark_header = table.headers[key_at], table.headers[mark_at]
+    values, seen = {}, {}
+    for line, cells in table.rows:
+        result.rows += 1
+        cells = cells + [""] * (len(table.headers) - len(cells))
+        raw_key, raw_mark = cells[key_at].strip(), cells[mark_at]
+
+        def problem(column: str, reason: str, line=line) -> None:
+            result.problems.append({"line": line, "column": column, "reason": reason})
+
+        application = applicants.get(_normalise(key, raw_key)) if raw_key else None
+        if application is None:
+            problem(
+                key_header,
+                _("Nobody of this call has “%(value)s”.") % {"value": raw_key[:30]}
+                if raw_key
+                else _("This value is required."),
+            )
+            continue
+        if application.pk in seen:
+            problem(key_header, _("Already on line %(line)s.") % {"line": seen[application.pk]})
+            continue
+        seen[application.pk] = line
+        if (
+            application.status != Application.Status.SUBMITTED
+            or application.eligibility != Application.Eligibility.ELIGIBLE
+        ):
+            problem(key_header, _("This application is withdrawn or not eligible."))
+            continue
+        try:
+            value = parse_mark(raw_mark, allow_absent=True)
+        except ValidationError as error:
+            problem(mark_header, error.messages[0])
+            continue
+        if value is None:
+            result.blank += 1
+            continue
+        if value != ABSENT and application.pk in absent:
+            problem(mark_header, _("Recorded absent at the test: correct the attendance first."))
+            continue
+        old = mark_label(marks.get(application.pk))
+        new = ABSENT if value == ABSENT else str(value)
+        if old == new:
+            result.unchanged += 1
+            continue
+        values[application.pk] = value
+        label = raw_key if key != "cin" else application.reference
+        result.changes.append({"line": line, "label": label, "old": old, "new": new})
+    if result.problems or dry_run or not values:
+        return result
+    try:
+        with transaction.atomic():
+            marks_record(component=component, values=values, actor=actor, source=Mark.Source.IMPORT)
+            log_action(
+                "selection.marks.imported",
+                actor=actor,
+                school=component.scheme.intake.school,
+                obj=component,
+                data={"component": component.code, "file": filename[:120], "changed": len(values)},
+            )
+    except ValidationError as error:
+        result.problems.append({"line": 0, "column": "", "reason": " ".join(error.messages)})
+        return result
+    result.written = True
+    return result
