@@ -240,28 +240,32 @@ def _check_quotas(intake: Intake, rows: list[QuotaChange], tracks: list[IntakeTr
     track_ids = {t.pk for t in tracks}
     for r in kept:
         if not 0 <= r.share <= 100:
-            errors.append(_("A minimum share must lie between 0 and 100 %."))
+            errors.append(_("A share lies between 0 and 100 (per cent)."))
         if r.track_id is not None and r.track_id not in track_ids:
             errors.append(_("A quota names a track that is not part of this call."))
+    duplicate = _("A group has two quotas for the same track: keep one.")
     seen = [(r.group, r.track_id) for r in kept]
     if len(seen) != len(set(seen)):
-        errors.append(_("A group has two quotas on the same track: keep one."))
-    single = len(tracks) <= 1
-    limit = MAX_QUOTAS_SINGLE_TRACK if single else MAX_QUOTAS_PER_TRACK_SEVERAL
-    for track in tracks or [None]:
-        track_id = getattr(track, "pk", None)
-        applying = {r.group for r in kept if r.track_id in (None, track_id)}
-        if len(applying) > limit:
-            if single:
-                errors.append(_("A call with one track can have at most two quotas."))
-            else:
-                errors.append(
-                    _(
-                        "With several tracks, each track can have one quota group only; "
-                        "%(track)s has %(n)s."
-                    )
-                    % {"track": track, "n": len(applying)}
+        errors.append(duplicate)
+    if len(tracks) <= 1:
+        # One track: every quota applies to it, in the call order.
+        groups = [r.group for r in kept]
+        if len(groups) != len(set(groups)) and duplicate not in errors:
+            errors.append(duplicate)
+        if len(kept) > MAX_QUOTAS_SINGLE_TRACK:
+            errors.append(_("A call with one track can have at most two quotas."))
+        return errors
+    for track in tracks:
+        # A track's own quota of a group replaces the call-wide quota of that group.
+        groups = {r.group for r in kept if r.track_id in (None, track.pk)}
+        if len(groups) > MAX_QUOTAS_PER_TRACK_SEVERAL:
+            errors.append(
+                _(
+                    "With several tracks, each track can have one quota group only; "
+                    "%(track)s has %(n)s."
                 )
+                % {"track": track, "n": len(groups)}
+            )
     return errors
 
 
