@@ -28,7 +28,11 @@ REASON_TEXTS = {
     "no_wishes": _("You did not ask for any track."),
     "declined": _("You declined the offer or did not answer it in time."),
     "withdrawn": _("You withdrew your application."),
+    "missing_marks": _("A mark is missing from your file."),
 }
+
+# Quota groups, as an applicant reads them.
+QUOTA_TEXTS = {"women": _("women"), "neet": _("young people neither working nor studying")}
 
 
 class Status:
@@ -68,6 +72,16 @@ class MarkLine:
 
 
 @dataclass(frozen=True)
+class WishLine:
+    """One wish of a several-track call, as the run saw it."""
+
+    track: object  # schools.Track
+    preference: int
+    rank: int | None  # in that track's ranking
+    outcome: str  # assigned / waiting / not_needed / accepted_earlier
+
+
+@dataclass(frozen=True)
 class Decision:
     application: Application
     run: RankingRun
@@ -82,10 +96,27 @@ class Decision:
     seats: int
     waitlist_position: int | None  # at publication
     ahead: int | None  # still waiting before them on the waitlist, now
+    wishes: tuple[WishLine, ...] = ()  # several tracks: each wish and where it stood
 
     @property
     def reason_text(self) -> str:
         return str(REASON_TEXTS.get(self.result.reason, "")) if self.result.reason else ""
+
+    @property
+    def track(self):
+        """The track the decision is about (None for a single-track call)."""
+        return self.result.track.track if self.result.track_id else None
+
+    @property
+    def seed(self) -> int | None:
+        """The published lottery seed that broke the remaining ties."""
+        return self.run.parameters.get("seed")
+
+    @property
+    def quota_text(self) -> str:
+        """The group whose minimum share called the applicant before their merit turn."""
+        group = self.result.called_by_quota
+        return str(QUOTA_TEXTS.get(group, group)) if group else ""
 
     @property
     def current_position(self) -> int | None:
@@ -117,7 +148,6 @@ def decision_for(application: Application) -> Decision | None:
     status = _OFFER_STATUS[offer.status] if offer else _status_of(result, application)
     components = list(Component.objects.filter(scheme__intake=application.intake))
     marks = tuple(_mark_line(c, result.marks.get(c.code)) for c in components)
-    track_results = RankingResult.objects.filter(run=run, track=result.track)
     return Decision(
         application=application,
         run=run,
@@ -127,11 +157,45 @@ def decision_for(application: Application) -> Decision | None:
         marks=marks,
         composite=result.composite,
         rank=result.merit_rank,
-        ranked=track_results.filter(merit_rank__isnull=False).count(),
+        ranked=_ranked(run, result),
         cutoff=_cutoff(run, result),
         seats=run.summary.get("seats", {}).get(str(result.track_id or ""), 0),
         waitlist_position=result.waitlist_position,
         ahead=_ahead(run, result) if status == Status.WAITLISTED else None,
+        wishes=_wishes(result),
+    )
+
+
+def _ranked(run: RankingRun, result: RankingResult) -> int:
+    """How many took part in the ranking of the result's track (the run counts them)."""
+    ranked = run.summary.get("ranked", {}).get(str(result.track_id or ""))
+    if ranked is not None:
+        return int(ranked)
+    return RankingResult.objects.filter(
+        run=run, track=result.track, merit_rank__isnull=False
+    ).count()
+
+
+def _wishes(result: RankingResult) -> tuple[WishLine, ...]:
+    wishes = result.explanation.get("wishes") or []
+    if not wishes:
+        return ()
+    from tremplin.admissions.models import IntakeTrack
+
+    tracks = {
+        t.pk: t.track
+        for t in IntakeTrack.objects.filter(pk__in=[w["track"] for w in wishes]).select_related(
+            "track"
+        )
+    }
+    return tuple(
+        WishLine(
+            track=tracks.get(w["track"]),
+            preference=w["preference"],
+            rank=w.get("rank_in_track"),
+            outcome=w.get("outcome", ""),
+        )
+        for w in wishes
     )
 
 
