@@ -6,3 +6,6 @@ class SelectionConfig(AppConfig):
     name = "tremplin.selection"
     label = "selection"
     verbose_name = _("Selection")
+
+    def ready(self):
+        from tremplin.selection import system_checks  # noqa: F401  (registers the checks)

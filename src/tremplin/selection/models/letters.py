@@ -12,6 +12,12 @@ def _letter_path(letter: "Letter", filename: str) -> str:
     return f"private/letters/{uuid.uuid4().hex}.pdf"
 
 
+class LetterKind(models.TextChoices):
+    TEST_CONVOCATION = "test_convocation", _("convocation to the written test")
+    INTERVIEW_CONVOCATION = "interview_convocation", _("convocation to the interview")
+    DECISION = "decision", _("decision")
+
+
 class LetterBatch(models.Model):
     """A batch of letters of one kind for an intake, with its progress."""
 
@@ -27,8 +33,7 @@ class LetterBatch(models.Model):
         related_name="letter_batches",
         verbose_name=_("intake"),
     )
-    # A Letter.Kind value ("interview_convocation" needs 21 characters).
-    kind = models.CharField(_("kind"), max_length=24)
+    kind = models.CharField(_("kind"), max_length=24, choices=LetterKind.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -66,10 +71,7 @@ class LetterBatch(models.Model):
 
 
 class Letter(models.Model):
-    class Kind(models.TextChoices):
-        TEST_CONVOCATION = "test_convocation", _("convocation to the written test")
-        INTERVIEW_CONVOCATION = "interview_convocation", _("convocation to the interview")
-        DECISION = "decision", _("decision")
+    Kind = LetterKind
 
     application = models.ForeignKey(
         "admissions.Application",

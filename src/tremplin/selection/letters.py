@@ -1,0 +1,302 @@
+"""Letters to applicants: convocations (written test, interview) and decisions, as PDFs.
+
+The other parts of selection start a batch with ``letter_batch_start`` inside their own
+transaction (scheduling a session, publishing a run...). Once it commits, a task renders the
+letters in each applicant's language, on every core, stores them privately (one letter per
+application and kind: a new rendering replaces the previous file), and, when asked, sends
+each applicant an SMS and an email with the PDF (and the .ics of a convocation) attached.
+
+A batch runs once: the task claims it with a conditional update, and each message carries a
+key made of the batch and the application, so running the same batch again (a task
+delivered twice, a retry after a failure) renders again but never sends twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404, HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
+
+from tremplin.admissions.models import Application, Intake
+from tremplin.core.audit import log_action
+from tremplin.notify.models import Message
+from tremplin.notify.services import Attachment, message_enqueue
+from tremplin.selection import ics
+from tremplin.selection.letter_contexts import contexts_for
+from tremplin.selection.letter_pdf import RenderedLetter, render_chunks, worker_count
+from tremplin.selection.models import Letter, LetterBatch
+
+logger = logging.getLogger(__name__)
+
+Kind = Letter.Kind
+
+# Letters rendered per round trip to a worker process: large enough to make the trip
+# cheap, small enough to keep both cores busy to the end and the progress bar moving.
+CHUNK = 8
+
+# The file names the applicant downloads, by kind (ASCII: every mail client keeps them).
+FILENAMES = {
+    Kind.TEST_CONVOCATION: "convocation-test",
+    Kind.INTERVIEW_CONVOCATION: "convocation-interview",
+    Kind.DECISION: "decision",
+}
+
+
+@transaction.atomic
+def letter_batch_start(
+    *,
+    intake: Intake,
+    kind: str,
+    application_ids: list[int],
+    notify: bool,
+    actor=None,
+) -> LetterBatch:
+    """Create a batch of letters of ``kind`` for ``application_ids`` of ``intake`` and
+    render it in a task once the caller's transaction commits.
+
+    With ``notify``, each applicant also gets an SMS and, when they gave one, an email with
+    the letter attached. Applications of another intake are refused; those with nothing to
+    announce (no sitting, no slot, no published decision) or withdrawn get no letter.
+    """
+    if kind not in Kind.values:
+        raise ValidationError(_("Unknown kind of letter."))
+    ids = sorted(set(application_ids))
+    with scopes_disabled():
+        found = Application.objects.filter(intake=intake, pk__in=ids).count()
+    if found != len(ids):
+        raise ValidationError(_("Some applications are not in this call."))
+    batch = LetterBatch.objects.create(
+        intake=intake,
+        kind=kind,
+        total=len(ids),
+        application_ids=ids,
+        notify=notify,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    log_action(
+        "tremplin.letters.batch_started",
+        actor=actor,
+        school=intake.school,
+        obj=batch,
+        data={"kind": kind, "letters": len(ids), "notify": notify},
+    )
+    batch_id = batch.pk
+    transaction.on_commit(lambda: _enqueue(batch_id))
+    return batch
+
+
+def _enqueue(batch_id: int) -> None:
+    from tremplin.selection.letter_tasks import render_letter_batch
+
+    render_letter_batch.enqueue(batch_id=batch_id)
+
+
+@transaction.atomic
+def letter_batch_retry(*, batch: LetterBatch) -> bool:
+    """Run a failed batch again (its letters are rendered again; nobody is sent a message
+    twice). False when the batch had not failed."""
+    retried = LetterBatch.objects.filter(pk=batch.pk, status=LetterBatch.Status.FAILED).update(
+        status=LetterBatch.Status.PENDING, error="", finished_at=None
+    )
+    if retried:
+        transaction.on_commit(lambda: _enqueue(batch.pk))
+    return bool(retried)
+
+
+def letter_batch_run(*, batch_id: int) -> None:
+    """Render a waiting batch (the task's body). Run it outside any transaction."""
+    with scopes_disabled():
+        batches = LetterBatch.objects.filter(pk=batch_id)
+        # Only a waiting batch starts: a task delivered twice does not run it twice at once.
+        if not batches.filter(status=LetterBatch.Status.PENDING).update(
+            status=LetterBatch.Status.RUNNING, done=0
+        ):
+            return
+        batch = batches.select_related("intake__school").get()
+    with scope(school=batch.intake.school):
+        try:
+            workers = min(worker_count(), -(-batch.total // CHUNK))
+            # What the workers are rendering, by application id, until it is stored.
+            waiting: dict[int, tuple[Application, dict]] = {}
+            for letters in render_chunks(_chunks(batch, waiting), workers=workers):
+                _store(batch, letters, [waiting.pop(r.application_id) for r in letters])
+        except Exception as exc:
+            logger.exception("letter batch %s failed", batch_id)
+            batches.update(
+                status=LetterBatch.Status.FAILED,
+                finished_at=timezone.now(),
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
+            raise
+        batches.update(status=LetterBatch.Status.DONE, done=batch.total, finished_at=timezone.now())
+
+
+def _chunks(batch: LetterBatch, waiting: dict) -> Iterator[list[dict]]:
+    """The contexts of the batch's letters, chunk by chunk (also kept in ``waiting``);
+    applications with nothing to announce count as done straight away."""
+    ids = batch.application_ids
+    for start in range(0, len(ids), CHUNK):
+        applications = list(
+            Application.objects.filter(
+                pk__in=ids[start : start + CHUNK],
+                status=Application.Status.SUBMITTED,
+                erased_at__isnull=True,
+            ).select_related("intake__school__commune__province")
+        )
+        contexts = []
+        for application, context in zip(
+            applications, contexts_for(batch, applications), strict=True
+        ):
+            if context is not None:
+                waiting[application.pk] = (application, context)
+                contexts.append(context)
+        skipped = len(ids[start : start + CHUNK]) - len(contexts)
+        if skipped:
+            LetterBatch.objects.filter(pk=batch.pk).update(done=F("done") + skipped)
+        if contexts:
+            yield contexts
+
+
+def _store(
+    batch: LetterBatch, rendered: list[RenderedLetter], sources: list[tuple[Application, dict]]
+) -> None:
+    """Save a chunk's PDFs, then record them (and their messages) in one transaction."""
+    names = [_save_file(r.pdf) for r in rendered]
+    try:
+        with transaction.atomic():
+            replaced = _record(batch, list(zip(rendered, names, sources, strict=True)))
+            LetterBatch.objects.filter(pk=batch.pk).update(done=F("done") + len(rendered))
+    except BaseException:
+        for name in names:
+            Letter.file.field.storage.delete(name)
+        raise
+    storage = Letter.file.field.storage
+    for name in replaced:
+        storage.delete(name)
+
+
+def _save_file(pdf: bytes) -> str:
+    field = Letter.file.field
+    return field.storage.save(field.generate_filename(None, "letter.pdf"), ContentFile(pdf))
+
+
+def _record(batch: LetterBatch, items: list) -> list[str]:
+    """Insert or replace each letter (and enqueue its messages); returns the storage names
+    of the files replaced, to delete once this commits."""
+    existing = {
+        letter.application_id: letter
+        for letter in Letter.objects.select_for_update().filter(
+            application__in=[application for _r, _n, (application, _c) in items],
+            kind=batch.kind,
+        )
+    }
+    replaced = []
+    for rendered, name, (application, context) in items:
+        letter = existing.get(application.pk)
+        if letter is None:
+            letter = Letter(application=application, kind=batch.kind)
+        elif letter.file:
+            replaced.append(letter.file.name)
+        letter.batch = batch
+        letter.language = context["language"]
+        letter.file.name = name
+        letter.pages = rendered.pages
+        letter.save()
+        if batch.notify:
+            _notify(batch, application, context, rendered.pdf)
+    return replaced
+
+
+def _notify(batch: LetterBatch, application: Application, context: dict, pdf: bytes) -> None:
+    """An SMS, and an email with the letter (and the convocation's calendar) attached."""
+    common = {
+        "school": batch.intake.school,
+        "related": application,
+        "language": context["language"],
+        "template": batch.kind,
+        "context": context,
+    }
+    key = f"letter:{batch.pk}:{application.pk}"
+    message_enqueue(
+        channel=Message.Channel.SMS, to=application.phone, dedupe_key=f"{key}:sms", **common
+    )
+    if not application.email:
+        return
+    attachments = [Attachment(_filename(batch.kind, application), pdf, "application/pdf")]
+    events = calendar_events(context, sequence=batch.pk)
+    if events:
+        attachments.append(Attachment("convocation.ics", ics.calendar(events), ics.MIMETYPE))
+    message_enqueue(
+        channel=Message.Channel.EMAIL,
+        to=application.email,
+        dedupe_key=f"{key}:email",
+        attachments=attachments,
+        **common,
+    )
+
+
+def calendar_events(context: dict, *, sequence: int = 0) -> list[ics.Event]:
+    """The calendar events of a convocation's context (none for a decision)."""
+    rows = context.get("sittings") or context.get("slots") or []
+    school = context["school"]["local_name"]
+    with translation.override(context["language"]):
+        if context["kind"] == Kind.TEST_CONVOCATION:
+            title = _("Written test")
+        else:
+            title = _("Selection interview")
+        return [
+            ics.Event(
+                uid=f"{row['uid']}.{context['applicant']['reference']}@tremplin",
+                start=datetime.datetime.fromisoformat(row["starts_at"]),
+                end=datetime.datetime.fromisoformat(row["ends_at"]),
+                summary=f"{title} — {school}",
+                location=row["place"],
+                description=_("Bring your national identity card (CIN) and your letter."),
+                sequence=sequence,
+            )
+            for row in rows
+        ]
+
+
+def _filename(kind: str, application: Application) -> str:
+    return f"{FILENAMES[kind]}-{application.reference}.pdf"
+
+
+def letter_filename(letter: Letter) -> str:
+    return _filename(letter.kind, letter.application)
+
+
+def letters_of(application: Application) -> list[Letter]:
+    """The applicant's letters that exist, by kind (for the applicant space)."""
+    order = {kind: i for i, kind in enumerate(Kind.values)}
+    letters = list(application.letters.exclude(file="").select_related("application"))
+    return sorted(letters, key=lambda letter: order.get(letter.kind, 99))
+
+
+def access_letter(request: HttpRequest, letter_id: int) -> Letter:
+    """A letter of the current school (inside a ``school_view``); 404 otherwise."""
+    letter = (
+        Letter.objects.filter(pk=letter_id, application__intake__school=request.access.school)
+        .exclude(file="")
+        .select_related("application")
+        .first()
+    )
+    if letter is None:
+        raise Http404
+    return letter
+
+
+def access_letter_batch(request: HttpRequest, intake: Intake, batch_id: int) -> LetterBatch:
+    try:
+        return LetterBatch.objects.select_related("created_by").get(pk=batch_id, intake=intake)
+    except LetterBatch.DoesNotExist:
+        raise Http404 from None
