@@ -11,7 +11,7 @@ export TREMPLIN_DATA_DIR ?= $(CURDIR)/var
 RUN_ENV := SECRET_KEY_FILE=$(TREMPLIN_DATA_DIR)/secret_key TREMPLIN_DEMO=true \
 	TREMPLIN_RELAX_2FA=true TREMPLIN_HTTPS=false EMAIL_BACKEND=file
 
-.PHONY: run test bench lint install install-test browser messages lock vendor clean
+.PHONY: run test bench lint install install-test browser pdf messages lock vendor clean
 
 $(BIN)/.installed: pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ $(TREMPLIN_DATA_DIR)/secret_key:
 	mkdir -p $(TREMPLIN_DATA_DIR)
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-run: install $(TREMPLIN_DATA_DIR)/secret_key
+run: install pdf $(TREMPLIN_DATA_DIR)/secret_key
 	$(RUN_ENV) $(BIN)/tremplin migrate --noinput -v0
 	$(RUN_ENV) $(BIN)/tremplin collectstatic --noinput -v0
 	$(RUN_ENV) $(BIN)/tremplin demo
@@ -42,11 +42,21 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed: browser tests will be skipped"; fi; fi
 
+# Debian's libraries for the PDF letters (WeasyPrint): Pango, and HarfBuzz's subsetter, without
+# which every letter takes 6-9x longer (`tremplin check` warns, tremplin.W003); poppler-utils
+# for the letters' tests (pdftotext) and for looking at PDFs (pdftoppm).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
+pdf:
+	@missing=$$(for p in $(PDF_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing for PDF letters: $$missing (apt-get install them as root)"; fi; fi
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install-test browser lint
+test: install-test browser pdf lint
 	DEBUG=true $(BIN)/tremplin makemigrations --check --dry-run
 	SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
 	  ALLOWED_HOSTS=tremplin.example.org $(BIN)/tremplin check --deploy --fail-level WARNING
@@ -56,7 +66,7 @@ test: install-test browser lint
 	  $(BIN)/pytest --ignore=tests/engine -m "not browser"; \
 	fi
 
-bench: install-test
+bench: install-test pdf
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	@$(if $(wildcard bench/bench_*.py),,echo "no benchmark yet in bench/")
 	@for b in $(wildcard bench/bench_*.py); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
