@@ -115,7 +115,11 @@ class PhoneAnswerForm(forms.Form):
 
 
 class PromoteForm(forms.Form):
-    reference = forms.ChoiceField(label=gettext_lazy("Applicant on the waiting list"))
+    # A select of who waits now, but any reference is let through to the service, which
+    # says clearly why someone cannot be promoted (e.g. an offer made a moment ago).
+    reference = forms.CharField(
+        label=gettext_lazy("Applicant on the waiting list"), widget=forms.Select
+    )
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         help_text=gettext_lazy("Why this applicant, before the call order does it."),
@@ -125,7 +129,7 @@ class PromoteForm(forms.Form):
 
     def __init__(self, *args, waiting: list[RankingResult], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reference"].choices = [("", "—")] + [
+        self.fields["reference"].widget.choices = [("", "—")] + [
             (r.application.reference, f"{r.application.reference} · {r.application.full_name}")
             for r in waiting
         ]
