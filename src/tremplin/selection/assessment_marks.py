@@ -21,7 +21,7 @@ from tremplin.selection.models import Component, Mark, TestSitting
 ABSENT = "absent"
 # What markers write for a no-show, in French, English and Arabic.
 ABSENT_WORDS = frozenset({"abs", "absent", "absente", "غايب", "غايبه", "غ"})
-_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 CENT = Decimal("0.01")
 
 Value = Decimal | None | str  # a mark, nothing (cleared), or ABSENT

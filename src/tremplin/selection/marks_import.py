@@ -9,6 +9,8 @@ bad lines and the changes it would make, and writes nothing.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -16,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tremplin.admissions.importing import describe_error
-from tremplin.admissions.importing_headers import TableError, fold_header, read_table
+from tremplin.admissions.importing_headers import TableError, decode, fold_header
 from tremplin.admissions.models import Application
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import normalize_cin
@@ -35,6 +37,9 @@ KEY_HEADERS = {
 MARK_HEADERS = {"mark", "marks", "note", "notes", "score", "note 20", "mark 20", "resultat",
                 "result", "النقطه", "العلامه", "النتيجه"}  # fmt: skip
 KEYS = ("reference", "cin", "number")
+MAX_ROWS = 100_000
+MAX_COLUMNS = 50
+HEADER_SEARCH = 10
 
 
 @dataclass
@@ -65,6 +70,64 @@ def _columns(headers: list[str]) -> tuple[str | None, int | None, int | None]:
             mark = i
             break
     return key, position, mark
+
+
+def read_marks_table(fileobj, filename: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """The header line, headers and non-blank data rows of a CSV or XLSX file of marks. The
+    header is the first of the first rows that names an applicant column and a mark column
+    (a title may sit above it); a CSV's delimiter is the one under which such a row appears."""
+    data = fileobj.read()
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+        candidates = [_xlsx_rows(data)]
+    else:
+        text = decode(data)
+        candidates = [
+            list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=d), start=1))
+            for d in (";", ",", "\t", "|")
+        ]
+    for rows in candidates:
+        rows = [
+            (line, [c.strip() for c in cells]) for line, cells in rows if "".join(cells).strip()
+        ]
+        if not rows:
+            raise TableError("file_empty")
+        if len(rows) > MAX_ROWS:
+            raise TableError("too_many_rows", max=MAX_ROWS)
+        for at, (line, cells) in enumerate(rows[:HEADER_SEARCH]):
+            key, _key_at, mark = _columns(cells)
+            if key is not None and mark is not None:
+                return line, cells, rows[at + 1 :]
+    line, cells = rows[0]
+    return line, cells, rows[1:]
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    # A damaged workbook fails inside openpyxl in many ways; all mean the same to its sender.
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()
+            return [
+                (line, [_cell_text(v) for v in row[:MAX_COLUMNS]])
+                for line, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+            ]
+        finally:
+            workbook.close()
+    except Exception as exc:
+        raise TableError("file_unreadable") from exc
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
 
 
 def _lookup(component: Component, key: str) -> dict[str, Application]:
@@ -99,7 +162,7 @@ def marks_import(
     """Check a file of marks; unless `dry_run`, record them all, or nothing on any problem."""
     result = MarksImport(dry_run=dry_run)
     try:
-        table = read_table(fileobj, filename)
+        header_line, headers, rows = read_marks_table(fileobj, filename)
     except TableError as error:
         result.problems.append(
             {
@@ -109,11 +172,11 @@ def marks_import(
             }
         )
         return result
-    key, key_at, mark_at = _columns(table.headers)
+    key, key_at, mark_at = _columns(headers)
     if key is None or mark_at is None:
         result.problems.append(
             {
-                "line": table.header_line,
+                "line": header_line,
                 "column": "",
                 "reason": _(
                     "The file needs a column naming the applicant (reference, CIN or candidate "
@@ -130,11 +193,11 @@ def marks_import(
             "application_id", flat=True
         )
     )
-    key_header, mark_header = table.headers[key_at], table.headers[mark_at]
+    key_header, mark_header = headers[key_at], headers[mark_at]
     values, seen = {}, {}
-    for line, cells in table.rows:
+    for line, cells in rows:
         result.rows += 1
-        cells = cells + [""] * (len(table.headers) - len(cells))
+        cells = cells + [""] * (len(headers) - len(cells))
         raw_key, raw_mark = cells[key_at].strip(), cells[mark_at]
 
         def problem(column: str, reason: str, line=line) -> None:
