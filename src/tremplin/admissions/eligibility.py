@@ -25,13 +25,25 @@ class Rules:
     required_documents: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, intake) -> "Rules":
+    def of(
+        cls,
+        intake,
+        *,
+        province_ids: Iterable[int] | None = None,
+        commune_ids: Iterable[int] | None = None,
+    ) -> "Rules":
+        """The rules of ``intake``; a caller that already read its provinces and communes of
+        residence passes their ids, else they are read here."""
+        if province_ids is None:
+            province_ids = intake.provinces.values_list("pk", flat=True)
+        if commune_ids is None:
+            commune_ids = intake.communes.values_list("pk", flat=True)
         return cls(
             reference_date=intake.reference_date,
             min_age=intake.min_age,
             max_age=intake.max_age,
-            province_ids=frozenset(intake.provinces.values_list("pk", flat=True)),
-            commune_ids=frozenset(intake.communes.values_list("pk", flat=True)),
+            province_ids=frozenset(province_ids),
+            commune_ids=frozenset(commune_ids),
             education_levels=frozenset(intake.education_levels),
             employment_situations=frozenset(intake.employment_situations),
             required_documents=tuple(intake.required_documents),

@@ -2,9 +2,11 @@
 eligibility."""
 
 import datetime
+from functools import partial
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models.signals import post_migrate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,20 +35,99 @@ class CleanTextMixin:
         return cleaned
 
 
-class CommuneChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return localized(obj, "name")
+class Geography:
+    """The provinces and communes of the reference geography, read once per process.
+
+    The geography is reference data loaded with the database and never changed while the
+    application runs, so the portal checks the chosen province and commune against this copy
+    instead of asking the database on every submission. An id that is not in the copy reloads
+    it once (a commune added since start-up is not refused); ``forget`` drops it (after a
+    flush, in tests). The objects are shared between requests: read them, never change them.
+    """
+
+    _places: tuple[dict[int, Province], dict[int, Commune]] | None = None
+
+    @classmethod
+    def provinces(cls) -> dict[int, Province]:
+        """The provinces that have communes, by id, ordered by name."""
+        return cls._load()[0]
+
+    @classmethod
+    def communes(cls) -> dict[int, Commune]:
+        """Every commune with its province, by id, ordered by province then name."""
+        return cls._load()[1]
+
+    @classmethod
+    def find(cls, kind: str, pk: int) -> Province | Commune | None:
+        places = cls.provinces if kind == "province" else cls.communes
+        found = places().get(pk)
+        if found is None:
+            cls.forget()
+            found = places().get(pk)
+        return found
+
+    @classmethod
+    def forget(cls, **kwargs) -> None:
+        cls._places = None
+
+    @classmethod
+    def _load(cls) -> tuple[dict[int, Province], dict[int, Commune]]:
+        places = cls._places
+        if places is None:
+            communes = Commune.objects.select_related("province").order_by("province__name", "name")
+            by_id = {commune.pk: commune for commune in communes}
+            provinces = {c.province_id: c.province for c in by_id.values()}
+            places = cls._places = (provinces, by_id)
+        return places
 
 
-class ProvinceChoiceField(CommuneChoiceField):
-    pass
+post_migrate.connect(Geography.forget, dispatch_uid="tremplin.admissions.forget_geography")
 
 
-class CommuneWithProvinceField(CommuneChoiceField):
+def _place_options(kind: str) -> list[tuple[str, str]]:
+    if kind == "province":
+        places = Geography.provinces().values()
+        return [("", "—"), *((str(p.pk), localized(p, "name")) for p in places)]
     # Without JavaScript every commune is listed: the province in the label tells the
     # homonyms apart. With htmx the list is narrowed to the chosen province.
-    def label_from_instance(self, obj):
-        return f"{localized(obj, 'name')} — {localized(obj.province, 'name')}"
+    return [
+        ("", "—"),
+        *(
+            (str(c.pk), f"{localized(c, 'name')} — {localized(c.province, 'name')}")
+            for c in Geography.communes().values()
+        ),
+    ]
+
+
+class PlaceChoiceField(forms.ChoiceField):
+    """A province or a commune of the reference geography, checked against ``Geography``."""
+
+    def __init__(self, *, kind: str, **kwargs):
+        self.kind = kind
+        super().__init__(choices=partial(_place_options, kind), **kwargs)
+
+    def prepare_value(self, value):
+        return getattr(value, "pk", value)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value)
+        is_id = value.isascii() and value.isdigit() and len(value) < 19  # a bigint at most
+        place = Geography.find(self.kind, int(value)) if is_id else None
+        if place is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return place
+
+    def validate(self, value):
+        forms.Field.validate(self, value)  # to_python already refused what is not a choice
+
+    def has_changed(self, initial, data) -> bool:
+        return str(self.prepare_value(initial) or "") != str(data or "")
 
 
 class ApplicationForm(CleanTextMixin, forms.Form):
@@ -96,12 +177,8 @@ class ApplicationForm(CleanTextMixin, forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
     )
-    province = ProvinceChoiceField(
-        label=_("Province of residence"), queryset=Province.objects.none()
-    )
-    commune = CommuneWithProvinceField(
-        label=_("Commune of residence"), queryset=Commune.objects.none()
-    )
+    province = PlaceChoiceField(kind="province", label=_("Province of residence"))
+    commune = PlaceChoiceField(kind="commune", label=_("Commune of residence"))
     education_level = forms.ChoiceField(
         label=_("Education level"), choices=[("", "—"), *EducationLevel.choices]
     )
@@ -138,11 +215,6 @@ class ApplicationForm(CleanTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.intake = intake
         self.tracks = list(tracks)
-        provinces = Province.objects.filter(communes__isnull=False).distinct().order_by("name")
-        self.fields["province"].queryset = provinces
-        self.fields["commune"].queryset = Commune.objects.select_related("province").order_by(
-            "province__name", "name"
-        )
         self.fields["province"].widget.attrs.update(
             {
                 "hx-get": reverse("portal:communes"),

@@ -26,7 +26,7 @@ from tremplin.admissions.models import (
     Intake,
     Wish,
 )
-from tremplin.admissions.references import make_reference, numbers_take, reference_year
+from tremplin.admissions.references import make_reference, number_for_application, reference_year
 from tremplin.core.audit import log_action
 
 CODE_TTL = datetime.timedelta(minutes=15)
@@ -117,28 +117,32 @@ def application_submit(
     documents: list[tuple[str, object, str]],
     language: str,
     space_url: str,
+    rules: eligibility.Rules | None = None,
     now: datetime.datetime | None = None,
 ) -> Submission:
     """Record an application, or return the one this CIN already has in this intake.
 
     Safe to repeat: a double click, a retry or two tabs give back the first application
-    (the database's unique constraint decides between simultaneous requests).
+    (the database's unique constraint decides between simultaneous requests). ``rules`` are
+    the intake's eligibility rules, when the caller has already read them.
+
+    Written for deadline day: the number is taken in one statement of its own (see
+    ``number_for_application``), then one transaction inserts the application, its wishes,
+    its documents, the audit event and the confirmations in the outbox.
     """
     now = now or timezone.now()
     if not intake.accepts_applications(now):
         raise ApplicationClosed
-    existing = Application.objects.filter(intake=intake, cin=data["cin"]).first()
-    if existing is not None:
-        return Submission(existing, created=False)
-    # The number is taken in its own short transaction: the school's counter row stays
-    # locked for one UPDATE instead of the whole submission, so deadline-day submissions do
-    # not queue behind each other. A submission that then fails leaves a gap in the
-    # numbering, which is harmless (references identify, they do not count).
-    with transaction.atomic():
-        number = _next_number(intake)
+    rules = rules or eligibility.Rules.of(intake)
+    number = number_for_application(intake, data["cin"])
+    if number is None:
+        return Submission(_existing(intake, data["cin"]), created=False)
+    application = _new_application(intake, data, number=number, language=language, now=now)
+    # Evaluated before the INSERT, from the documents given, so the row is written once.
+    _check_eligibility(application, rules, documents=[kind for kind, *_ in documents])
     try:
         with transaction.atomic():
-            application = _create(intake, data, wishes, documents, language, now, number)
+            _insert(application, wishes, documents)
             _notify(
                 application,
                 "application_submitted",
@@ -152,18 +156,20 @@ def application_submit(
             )
     except IntegrityError:
         # Another request for the same CIN committed first: answer with its application.
-        existing = Application.objects.filter(intake=intake, cin=data["cin"]).first()
+        existing = _existing(intake, data["cin"])
         if existing is None:
             raise
         return Submission(existing, created=False)
     return Submission(application, created=True)
 
 
-def _next_number(intake: Intake) -> int:
-    return numbers_take(intake, 1)
+def _existing(intake: Intake, cin: str) -> Application | None:
+    return Application.objects.filter(intake=intake, cin=cin).first()
 
 
-def _create(intake, data, wishes, documents, language, now, number) -> Application:
+def _new_application(
+    intake: Intake, data: dict, *, number: int, language: str, now: datetime.datetime
+) -> Application:
     application = Application(
         intake=intake,
         number=number,
@@ -177,10 +183,10 @@ def _create(intake, data, wishes, documents, language, now, number) -> Applicati
     )
     if not application.needs_accommodation:
         application.accommodation_consent = False
-    # Evaluated before the INSERT, from the documents given, so the row is written once.
-    _check_eligibility(
-        application, eligibility.Rules.of(intake), documents=[kind for kind, *_ in documents]
-    )
+    return application
+
+
+def _insert(application: Application, wishes: list, documents: list) -> None:
     application.save()
     Wish.objects.bulk_create(
         Wish(application=application, track=track, rank=rank)
@@ -190,11 +196,10 @@ def _create(intake, data, wishes, documents, language, now, number) -> Applicati
         _store_document(application, kind, upload, content_type)
     log_action(
         "tremplin.applications.submitted",
-        school=intake.school,
+        school=application.intake.school,
         obj=application,
         data={"source": application.source, "eligibility": application.eligibility},
     )
-    return application
 
 
 def _store_document(application, kind, upload, content_type) -> Document:

@@ -5,6 +5,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core import signing
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,11 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
-from tremplin.admissions import services
+from tremplin.admissions import eligibility, services
 from tremplin.admissions.eligibility import describe
-from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
+from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm, Geography
 from tremplin.admissions.models import Application, Intake, IntakeTrack
-from tremplin.schools.models import Commune
+from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
 SESSION_APPLICANT = "applicant_application_id"
@@ -40,8 +41,51 @@ def _intake(school_slug: str, intake_slug: str) -> Intake:
     return intake
 
 
-def _tracks(intake: Intake) -> list:
-    return [it.track for it in IntakeTrack.objects.filter(intake=intake).select_related("track")]
+# The call's tracks and the ids its residence rules name, in one round trip: this is read on
+# every submission, the busiest request of the year. Fresh each time (no cache to go stale
+# when staff edit the call).
+_CALL_DETAILS_SQL = """
+    SELECT 'track', t.id, t.name, t.name_ar FROM {intake_track} it
+      JOIN {track} t ON t.id = it.track_id WHERE it.intake_id = %(intake)s
+    UNION ALL
+    SELECT 'province', p.province_id, NULL, NULL FROM {provinces} p WHERE p.intake_id = %(intake)s
+    UNION ALL
+    SELECT 'commune', c.commune_id, NULL, NULL FROM {communes} c WHERE c.intake_id = %(intake)s
+"""
+
+
+def _call_details(intake: Intake) -> tuple[list[Track], eligibility.Rules]:
+    """The tracks of the call (by name) and its eligibility rules."""
+    table = connection.ops.quote_name
+    sql = _CALL_DETAILS_SQL.format(
+        intake_track=table(IntakeTrack._meta.db_table),
+        track=table(Track._meta.db_table),
+        provinces=table(Intake.provinces.through._meta.db_table),
+        communes=table(Intake.communes.through._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"intake": intake.pk})
+        rows = cursor.fetchall()
+    # Tracks with only what the form shows: any other field loads if something reads it.
+    fields = ["id", "school_id", "name", "name_ar"]
+    tracks = sorted(
+        (
+            Track.from_db(None, fields, (pk, intake.school_id, name, name_ar))
+            for kind, pk, name, name_ar in rows
+            if kind == "track"
+        ),
+        key=lambda track: track.name,
+    )
+    rules = eligibility.Rules.of(
+        intake,
+        province_ids={pk for kind, pk, *_ in rows if kind == "province"},
+        commune_ids={pk for kind, pk, *_ in rows if kind == "commune"},
+    )
+    return tracks, rules
+
+
+def _tracks(intake: Intake) -> list[Track]:
+    return _call_details(intake)[0]
 
 
 def _space_url(request: HttpRequest) -> str:
@@ -81,7 +125,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
             status=410 if timezone.now() >= intake.closes_at else 403,
         )
     with scope(school=intake.school):
-        tracks = _tracks(intake)
+        tracks, rules = _call_details(intake)
         form = ApplicationForm(
             request.POST or None, request.FILES or None, intake=intake, tracks=tracks
         )
@@ -89,6 +133,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
             try:
                 submission = services.application_submit(
                     intake=intake,
+                    rules=rules,
                     data=form.cleaned_data,
                     wishes=form.cleaned_data["wishes"],
                     documents=form.documents(),
@@ -140,9 +185,13 @@ def submitted(request: HttpRequest) -> HttpResponse:
 def communes(request: HttpRequest) -> HttpResponse:
     """The commune options of a province (htmx improves the form with it)."""
     province = request.GET.get("province", "")
-    options = Commune.objects.none()
-    if province.isdigit():
-        options = Commune.objects.filter(province_id=int(province)).order_by("name")
+    options = []
+    if province.isascii() and province.isdigit():
+        chosen = int(province)
+        options = sorted(
+            (c for c in Geography.communes().values() if c.province_id == chosen),
+            key=lambda commune: commune.name,
+        )
     return render(request, "admissions/portal/_commune_options.html", {"communes": options})
 
 

@@ -1,0 +1,121 @@
+"""The submit path on deadline day: what one submission costs the database, and what the
+shortcuts it takes (geography held in memory, numbering before the transaction) keep."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.open_intake import form_data, make_open_intake
+from tremplin.admissions.forms import Geography
+from tremplin.admissions.models import Application
+from tremplin.notify.models import Message
+from tremplin.schools.models import Commune
+
+APPLY = "/schools/smara/calls/promo-2026/apply/"
+
+# Intake, its tracks and rules, the number; then the transaction: application, wish, audit
+# event, and for each channel (SMS, email) the outbox message and the task that sends it;
+# plus the transaction's own two statements (BEGIN/COMMIT or SAVEPOINT/RELEASE in a test).
+SUBMISSION_QUERIES = 3 + 3 + 2 * 2 + 2
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks as in production: rows written in the submission's transaction."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def intake(world):
+    return make_open_intake(world.smara)
+
+
+def applications():
+    with scopes_disabled():
+        return list(Application.objects.order_by("number"))
+
+
+@pytest.mark.django_db
+def test_a_submission_costs_a_fixed_number_of_queries(
+    intake, database_tasks, django_assert_max_num_queries
+):
+    Client().post(APPLY, form_data(cin="XY100001"))  # the process reads the geography once
+    data = form_data(cin="XY100002", email="f@example.ma")
+    with django_assert_max_num_queries(SUBMISSION_QUERIES) as captured:
+        response = Client().post(APPLY, data)
+    assert response.status_code == 302
+    statements = [q["sql"].split()[0].upper() for q in captured.captured_queries]
+    # Reads come before the writes; nothing is read back inside the transaction.
+    assert statements.count("SELECT") <= 2
+    assert statements.count("INSERT") == 7
+    with scopes_disabled():
+        assert Message.objects.filter(template="application_submitted").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_repeated_submission_gets_the_first_reference_without_using_a_number(intake):
+    first = Client().post(APPLY, form_data())
+    again = Client().post(APPLY, form_data(cin="AB 123456", first_name="Autre"))
+    assert first.status_code == again.status_code == 302
+    Client().post(APPLY, form_data(cin="CD654321"))
+    year = intake.opens_at.year % 100
+    assert [a.reference for a in applications()] == [f"SMA-{year:02d}-0001", f"SMA-{year:02d}-0002"]
+    assert applications()[0].first_name == "Fatima"
+
+
+@pytest.mark.django_db
+def test_a_repeated_submission_writes_nothing(intake):
+    Client().post(APPLY, form_data())
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().post(APPLY, form_data())
+    assert response.status_code == 302
+    assert not [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+
+
+@pytest.mark.django_db
+def test_a_commune_outside_the_chosen_province_is_refused(intake):
+    with scopes_disabled():
+        elsewhere = Commune.objects.exclude(province__code="221").first()
+    response = Client().post(APPLY, form_data(commune=str(elsewhere.pk)))
+    assert response.status_code == 400
+    assert applications() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["999999999", "12abc", "²", "9" * 5000, "-1"])
+def test_an_unknown_commune_is_refused_without_a_server_error(intake, value):
+    response = Client().post(APPLY, form_data(commune=value))
+    assert response.status_code == 400
+    assert applications() == []
+
+
+@pytest.fixture
+def forget_geography():
+    yield
+    Geography.forget()  # the commune this test adds is rolled back with it
+
+
+@pytest.mark.django_db
+def test_a_commune_added_after_the_geography_was_read_is_accepted(intake, forget_geography):
+    Geography.communes()  # read now, before the new commune exists
+    with scopes_disabled():
+        semara = Commune.objects.get(code="221.01.01")
+        added = Commune.objects.create(
+            province=semara.province, code="221.99.99", kind="rural", name="Nouvelle", name_ar="ن"
+        )
+    response = Client().post(APPLY, form_data(commune=str(added.pk)))
+    assert response.status_code == 302
+    assert applications()[0].commune_id == added.pk
+
+
+@pytest.mark.django_db
+def test_the_htmx_commune_list_comes_from_the_same_geography(intake):
+    with scopes_disabled():
+        semara = Commune.objects.get(code="221.01.01")
+    response = Client().get(reverse("portal:communes"), {"province": semara.province_id})
+    options = response.content.decode().count("<option")
+    with scopes_disabled():
+        assert options == 1 + Commune.objects.filter(province_id=semara.province_id).count()
