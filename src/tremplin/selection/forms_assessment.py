@@ -264,7 +264,7 @@ class SheetForm(forms.Form):
                 result[criterion.pk] = Decimal(value) if isinstance(value, str) else value
         return result
 
-    def overall(self) -> Decimal | None:
+    def overall_mark(self) -> Decimal | None:
         return self.cleaned_data.get("overall")
 
     @staticmethod

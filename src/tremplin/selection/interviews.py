@@ -166,7 +166,7 @@ def slots_delete_empty(*, panel: Panel, actor, slot: InterviewSlot | None = None
     """Delete one empty slot, or every empty slot of the panel."""
     empty = InterviewSlot.objects.filter(panel=panel, application__isnull=True)
     if slot is not None:
-        if slot.application_id is not None:
+        if InterviewSlot.objects.select_for_update().get(pk=slot.pk).application_id is not None:
             raise ValidationError(_("An applicant has this slot: move them first."))
         empty = empty.filter(pk=slot.pk)
     count, _details = empty.delete()

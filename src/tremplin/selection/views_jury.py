@@ -132,7 +132,7 @@ def jury_sheet(request: HttpRequest, slot_id: int) -> HttpResponse:
                     slot=slot,
                     juror=request.user,
                     scores=form.scores(),
-                    overall=form.overall(),
+                    overall=form.overall_mark(),
                     comment=form.cleaned_data["comment"],
                     submit=submit,
                 )
@@ -174,7 +174,7 @@ def jury_sheet_amend(request: HttpRequest, slot_id: int) -> HttpResponse:
             sheet_amend(
                 sheet=sheet,
                 scores=form.scores(),
-                overall=form.overall(),
+                overall=form.overall_mark(),
                 comment=form.cleaned_data["comment"],
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
