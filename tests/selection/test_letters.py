@@ -42,7 +42,9 @@ def pdf_text(pdf: bytes) -> str:
 
 
 # pdftotext marks the direction of each run (RLE … PDF): not part of the letter's text.
-_DIRECTION_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
+_DIRECTION_MARKS = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 
 
 def normalized(text: str) -> str:

@@ -18,6 +18,7 @@ from babel.numbers import format_decimal
 from django.conf import settings
 from django.utils import timezone, translation
 
+from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application
 from tremplin.core.formatting import babel_locale, format_date
 from tremplin.core.i18n import localized
@@ -220,6 +221,10 @@ def _decision_context(batch, application) -> dict | None:
             "waitlist_position": decision.waitlist_position,
             "ahead": decision.ahead,
             "reason": decision.reason_text,
+            # The conditions of the call that the application does not meet.
+            "conditions": [clean(describe(reason)) for reason in application.eligibility_reasons]
+            if decision.status == "ineligible"
+            else [],
         }
     return context
 

@@ -14,6 +14,7 @@ import atexit
 import logging
 import multiprocessing
 import os
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,10 +41,23 @@ class RenderedLetter:
     pages: int
 
 
+# WeasyPrint ignores `unicode-bidi: isolate`, so a <bdi> does not isolate its content: a phone
+# number in an Arabic sentence comes out backwards ("67 45 23 61 06"). The isolate characters
+# FSI … PDI do the same job inside the text, and Pango's bidi algorithm honours them. Values
+# are escaped, so only the templates' own <bdi> tags match.
+_BDI_OPEN = re.compile(r"<bdi(?:\s[^>]*)?>")
+
+
+def isolate_bdi(html: str) -> str:
+    html = _BDI_OPEN.sub(lambda match: match.group(0) + "\u2068", html)
+    return html.replace("</bdi>", "\u2069</bdi>")
+
+
 def letter_html(context: dict) -> str:
     """The letter's HTML, in its language (``context["language"]``)."""
     with translation.override(context["language"]):
-        return render_to_string(f"selection/letters/{context['kind']}.html", context)
+        html = render_to_string(f"selection/letters/{context['kind']}.html", context)
+    return isolate_bdi(html)
 
 
 def render_letter(context: dict) -> RenderedLetter:
