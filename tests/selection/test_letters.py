@@ -325,3 +325,26 @@ def test_a_batch_renders_in_a_pool_of_processes_the_same_letters(
     second = applications(intake)[1]
     text = normalized(pdf_text(read(letter_of(second, Kind.TEST_CONVOCATION))))
     assert "شتنبر" in text and "يوسف" in text
+
+
+def test_an_erasure_deletes_the_letters_and_the_attachments_sent(
+    world, intake, django_capture_on_commit_callbacks
+):
+    from tremplin.admissions.services import application_erase
+
+    convene_to_test(intake)
+    second = applications(intake)[1]  # has an email
+    run_batch(django_capture_on_commit_callbacks, intake, Kind.TEST_CONVOCATION, [second], True)
+    letter = letter_of(second, Kind.TEST_CONVOCATION)
+    with scopes_disabled():
+        email = Message.objects.get(channel="email", recipient=second.email)
+    paths = [letter.file.name] + [entry["path"] for entry in email.attachments]
+    storage = letter.file.storage
+    assert len(paths) == 3 and all(storage.exists(path) for path in paths)
+    with scope(school=world.smara), django_capture_on_commit_callbacks(execute=True):
+        application_erase(application=second, actor=world.users["director"], reason="Asked")
+    with scopes_disabled():
+        assert not Letter.objects.filter(application=second).exists()
+        email.refresh_from_db()
+    assert email.attachments == [] and email.body == ""
+    assert not any(storage.exists(path) for path in paths)

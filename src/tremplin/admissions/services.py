@@ -287,11 +287,14 @@ def application_request_deletion(*, application: Application) -> Application:
 def application_erase(*, application: Application, actor, reason: str) -> Application:
     """Carry out a deletion (law 09-08): erase everything that identifies the person and
     keep only what the funder's statistics need (sex, year of birth, commune, education,
-    situation, eligibility). The application is withdrawn; its documents and the texts of
-    its messages are deleted. Irreversible, so it needs a reason, and it is audited."""
+    situation, eligibility). The application is withdrawn; its documents, its letters and the
+    texts and attachments of its messages are deleted. Irreversible, so it needs a reason,
+    and it is audited."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.notify.models import Message
+    from tremplin.notify.services import message_attachments_delete
+    from tremplin.selection.letters import letters_erase
 
     if not reason.strip():
         raise ValidationError(_("Give the reason for this deletion."))
@@ -301,9 +304,12 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
     for document in locked.documents.all():
         document.file.delete(save=False)
         document.delete()
-    Message.objects.filter(
+    messages = Message.objects.filter(
         content_type=ContentType.objects.get_for_model(Application), object_id=str(locked.pk)
-    ).update(recipient="", subject="", body="")
+    )
+    message_attachments_delete(messages)  # the letters sent by email
+    messages.update(recipient="", subject="", body="")
+    letters_erase(application=locked)
     locked.codes.all().delete()
     now = timezone.now()
     locked.cin = f"X{locked.pk}"[:10]

@@ -161,11 +161,14 @@ def _store_attachments(message: Message, attachments: Sequence[Attachment]) -> N
 
 
 def message_attachments_delete(messages: models.QuerySet) -> None:
-    """Delete the attached files of ``messages`` (an erasure) and forget them."""
-    for attachments in messages.exclude(attachments=[]).values_list("attachments", flat=True):
-        for entry in attachments:
-            default_storage.delete(entry["path"])
+    """Forget the attached files of ``messages`` (an erasure); the files go once this commits."""
+    paths = [
+        entry["path"]
+        for attachments in messages.values_list("attachments", flat=True)
+        for entry in attachments or []
+    ]
     messages.update(attachments=[])
+    transaction.on_commit(lambda: [default_storage.delete(path) for path in paths])
 
 
 def _backend_is_transactional() -> bool:

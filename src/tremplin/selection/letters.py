@@ -282,6 +282,16 @@ def letters_of(application: Application) -> list[Letter]:
     return sorted(letters, key=lambda letter: order.get(letter.kind, 99))
 
 
+def letters_erase(*, application: Application) -> None:
+    """Delete the application's letters (an erasure, law 09-08); the files go once the
+    caller's transaction commits."""
+    letters = Letter.objects.filter(application=application)
+    names = [name for name in letters.values_list("file", flat=True) if name]
+    letters.delete()
+    storage = Letter.file.field.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
 def access_letter(request: HttpRequest, letter_id: int) -> Letter:
     """A letter of the current school (inside a ``school_view``); 404 otherwise."""
     letter = (
