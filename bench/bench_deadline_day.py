@@ -38,6 +38,7 @@ PORT = 8765
 DB = "tremplin_bench_deadline"
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
+WARM_UP = 3
 
 SUBMIT_LUA = r"""
 local counter = 0
@@ -52,8 +53,9 @@ function init(args)
 end
 request = function()
   counter = counter + 1
-  local first = string.char(65 + thread_id % 26)
-  local letters = first .. string.char(65 + math.floor(thread_id / 26) % 26)
+  -- Each run of wrk has its own letters (OFFSET), so no two runs send the same CIN.
+  local first = string.char(65 + (thread_id + OFFSET) % 26)
+  local letters = first .. string.char(65 + math.floor((thread_id + OFFSET) / 26) % 26)
   local cin = letters .. string.format("%06d", counter % 1000000)
   local body = string.gsub(BODY, "CIN_HERE", cin)
   return wrk.format("POST", PATH, HEADERS, body)
@@ -114,6 +116,15 @@ def prepare_database() -> None:
         conn.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, payload text)")
 
 
+def portal_applications() -> int:
+    with psycopg.connect(database_url()) as conn:
+        (count,) = conn.execute(
+            "SELECT count(*) FROM admissions_application a JOIN admissions_intake i "
+            "ON a.intake_id = i.id WHERE i.slug = 'promotion-2026' AND a.source = 'portal'"
+        ).fetchone()
+    return count
+
+
 def drop_database() -> None:
     with psycopg.connect(admin_url(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
@@ -156,13 +167,16 @@ def csrf_and_ids() -> tuple[str, str, dict]:
     return token, cookie, {"commune": commune, "province": province, "track": track}
 
 
-def wrk(path: str, body: str, headers: dict, lua_body_template: bool) -> dict:
+_RUNS = iter(range(0, 26 * 26, 2))  # the CIN letters of each run of wrk (2 threads)
+
+
+def wrk(path: str, body: str, headers: dict, seconds: int = DURATION) -> dict:
     script = SUBMIT_LUA.replace("BODY", repr_lua(body)).replace("PATH", repr_lua(path))
-    script = script.replace("HEADERS", lua_table(headers))
+    script = script.replace("HEADERS", lua_table(headers)).replace("OFFSET", str(next(_RUNS)))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     out = subprocess.run(
-        ["wrk", f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency",
+        ["wrk", f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
          "--timeout", "10s", "-s", handle.name, f"http://127.0.0.1:{PORT}"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
@@ -195,6 +209,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     prepare_database()
+    before = portal_applications()
     server = start_server()
     try:
         token, cookie, ids = csrf_and_ids()
@@ -217,18 +232,17 @@ def main() -> None:
             "Referer": f"{base}/schools/smara/calls/promotion-2026/apply/",
         }
         floor_headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        # Warm both up (connections, caches), then measure.
-        wrk("/bench/floor/", "payload=warm", floor_headers, False)
-        floor = wrk("/bench/floor/", "payload=CIN_HERE", floor_headers, False)
-        submit = wrk("/schools/smara/calls/promotion-2026/apply/", form, submit_headers, True)
+        apply_path = "/schools/smara/calls/promotion-2026/apply/"
+        # Warm both up (connections, caches, templates in every worker), then measure.
+        wrk("/bench/floor/", "payload=CIN_HERE", floor_headers, seconds=WARM_UP)
+        warm = wrk(apply_path, form, submit_headers, seconds=WARM_UP)
+        floor = wrk("/bench/floor/", "payload=CIN_HERE", floor_headers)
+        submit = wrk(apply_path, form, submit_headers)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
+    saved = portal_applications() - before
     with psycopg.connect(database_url()) as conn:
-        (saved,) = conn.execute(
-            "SELECT count(*) FROM admissions_application a JOIN admissions_intake i "
-            "ON a.intake_id = i.id WHERE i.slug = 'promotion-2026' AND a.source = 'portal'"
-        ).fetchone()
         (outbox,) = conn.execute("SELECT count(*) FROM notify_message").fetchone()
     drop_database()
 
@@ -249,8 +263,11 @@ def main() -> None:
         f"(goal at most 2x: {'met' if latency <= 2 else 'NOT met'}); "
         f"failures {submit['failures']} (goal 0: {'met' if submit['failures'] == 0 else 'NOT met'})"
     )
+    sent = warm["requests"] + submit["requests"]
     print(
-        f"applications saved: {saved} for {submit['requests']} requests; outbox messages: {outbox}"
+        f"applications saved: {saved} for {sent} submissions sent (warm-up included; wrk "
+        f"does not count those in flight at the end); outbox messages: {outbox}; "
+        f"failures during the warm-up: {warm['failures']}"
     )
 
 
