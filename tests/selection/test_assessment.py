@@ -280,3 +280,11 @@ def test_a_session_that_ends_before_it_starts_is_refused(world, selection):
     assert response.status_code == 400
     with scopes_disabled():
         assert not sm.TestSession.objects.exists()
+
+
+def test_the_call_page_leads_staff_to_its_tests_and_interviews(world, selection):
+    url = reverse("admissions:intake_detail", args=[world.smara.slug, selection.intake.slug])
+    content = world.client("admissions").get(url).content.decode()
+    assert (
+        reverse("selection:assessment", args=[world.smara.slug, selection.intake.slug]) in content
+    )

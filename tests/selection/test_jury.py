@@ -355,3 +355,10 @@ def test_my_interviews_run_the_same_few_queries_for_2_or_8_interviews(
     jury.submit(world.users["juror"], jury.slots[0], scores={}, overall=Decimal(10))
     with django_assert_num_queries(JURY_HOME_QUERIES):
         assert client.get(url).content.decode().count("/jury/interviews/") == 8
+
+
+def test_the_school_menu_leads_a_juror_to_their_interviews(world):
+    dashboard = world.client("juror").get(reverse("schools:dashboard", args=["smara"]))
+    assert reverse("selection:jury_home", args=["smara"]) in dashboard.content.decode()
+    officer = world.client("admissions").get(reverse("schools:dashboard", args=["smara"]))
+    assert reverse("selection:jury_home", args=["smara"]) not in officer.content.decode()

@@ -446,6 +446,8 @@ def test_grid(
                 changed = {c.application_id for c in changes}
                 for row in rows:
                     row.saved = row.sitting.application_id in changed
+                    if row.sitting.application_id in values:
+                        row.text = format_mark(values[row.sitting.application_id])
                 if not _htmx(request):
                     messages.success(
                         request,
