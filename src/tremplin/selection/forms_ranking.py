@@ -39,10 +39,12 @@ class SettingsForm(forms.Form):
     anonymous_marking = forms.BooleanField(
         label=_("Anonymous marking of the written test (candidate numbers, not names)"),
         required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     severity_correction = forms.BooleanField(
         label=_("Correct juror severity (put each juror's marks on the common scale)"),
         required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     disagreement_threshold = _decimal(
         _("Flag jurors' disagreement above (points)"),
@@ -84,12 +86,20 @@ class ComponentForm(forms.Form):
     code = forms.SlugField(
         label=_("Code"),
         max_length=20,
-        help_text=_("Short, without spaces: test, interview…"),
+        widget=forms.TextInput(attrs={"dir": "ltr"}),
         error_messages={"invalid": _("Letters, digits, - and _ only.")},
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=Component.Kind.choices)
-    name = forms.CharField(label=_("Name (French)"), max_length=100)
-    name_ar = forms.CharField(label=_("Name (Arabic)"), max_length=100)
+    name = forms.CharField(
+        label=_("Name (French)"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"dir": "ltr", "lang": "fr"}),
+    )
+    name_ar = forms.CharField(
+        label=_("Name (Arabic)"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+    )
     weight = _decimal(
         _("Weight"),
         low="0.01",
@@ -163,8 +173,28 @@ class QuotaForm(forms.Form):
         )
 
 
-ComponentFormSet = forms.formset_factory(ComponentForm, extra=1, can_delete=True, max_num=10)
-QuotaFormSet = forms.formset_factory(QuotaForm, extra=1, can_delete=True, max_num=6)
+class _RowsFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove")
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+
+
+def _formsets(extra: int):
+    return (
+        forms.formset_factory(
+            ComponentForm, formset=_RowsFormSet, extra=extra, can_delete=True, max_num=10
+        ),
+        forms.formset_factory(
+            QuotaForm, formset=_RowsFormSet, extra=extra, can_delete=True, max_num=6
+        ),
+    )
+
+
+# One empty row to add a component or a quota; none when the scheme is read-only.
+ComponentFormSet, QuotaFormSet = _formsets(1)
+LockedComponentFormSet, LockedQuotaFormSet = _formsets(0)
 
 
 class SeatsForm(forms.Form):
@@ -215,7 +245,12 @@ class SchemeForms:
         self.settings = SettingsForm(
             data, codes=codes, initial=SettingsForm.initial_of(scheme), prefix="s"
         )
-        self.components = ComponentFormSet(
+        component_formset, quota_formset = (
+            (LockedComponentFormSet, LockedQuotaFormSet)
+            if disabled
+            else (ComponentFormSet, QuotaFormSet)
+        )
+        self.components = component_formset(
             data,
             prefix="c",
             initial=[
@@ -233,7 +268,7 @@ class SchemeForms:
                 for c in components
             ],
         )
-        self.quotas = QuotaFormSet(
+        self.quotas = quota_formset(
             data,
             prefix="q",
             initial=[
@@ -297,5 +332,6 @@ class PublishForm(forms.Form):
     )
     confirm = forms.BooleanField(
         label=_("I have checked the results and I publish them in my name."),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
         error_messages={"required": _("Tick the box to confirm.")},
     )

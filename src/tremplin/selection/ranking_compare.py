@@ -9,11 +9,14 @@ because of the parameters, or because of other applicants.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from tremplin.admissions.models import Application
 from tremplin.selection.models import RankingResult, RankingRun
+from tremplin.selection.ranking_results import reason_label
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,14 @@ class Movement:
         return self.rank_before - self.rank_after
 
     @property
+    def reason_before(self) -> str:
+        return reason_label(self.before.reason) if self.before else ""
+
+    @property
+    def reason_after(self) -> str:
+        return reason_label(self.after.reason) if self.after else ""
+
+    @property
     def changed(self) -> bool:
         return (
             self.outcome_changed
@@ -65,6 +76,15 @@ def _outcome(result: RankingResult | None) -> str | None:
 
 def _track(result: RankingResult | None) -> int | None:
     return result.track_id if result else None
+
+
+def _mark_text(value) -> str:
+    """A stored mark ("12.50", "absent" or None) in the reader's language."""
+    if value == "absent":
+        return _("absent")
+    if value is None or value == "—":
+        return "—"
+    return formats.number_format(Decimal(value), 2)
 
 
 def _text(value) -> str:
@@ -125,7 +145,7 @@ def _mark_reasons(before: RankingResult, after: RankingResult) -> list[str]:
         if old != new:
             reasons.append(
                 _("%(code)s mark: %(old)s → %(new)s")
-                % {"code": code, "old": _text(old), "new": _text(new)}
+                % {"code": code, "old": _mark_text(old), "new": _mark_text(new)}
             )
     return reasons
 

@@ -291,11 +291,12 @@ def _single_track(inputs: RankingInputs, scored: list[Scored], lottery: np.ndarr
     index = {a.id: i for i, a in enumerate(inputs.applicants)}
     quota_cutoffs = {}
     for q in quotas:
-        # The line for a group member, when the quota called someone before their turn.
-        if any(r.called_by_quota == q.name for r in admitted):
-            members = [r for r in admitted if q.members[index[r.application_id]]]
+        # The line for a group member, when the quota admitted one below the open line.
+        members = [r for r in admitted if q.members[index[r.application_id]]]
+        if members and last is not None:
             lowest = max(members, key=lambda r: r.call_rank)
-            quota_cutoffs[q.name] = str(lowest.composite)
+            if lowest.composite < last.composite:
+                quota_cutoffs[q.name] = str(lowest.composite)
     summary["cutoffs"] = {track.key: None if last is None else str(last.composite)}
     summary["quota_cutoffs"] = {track.key: quota_cutoffs}
     summary["ranked"] = {track.key: sum(1 for r in rows if r.merit_rank)}
