@@ -206,3 +206,35 @@ def test_the_page_works_in_arabic_right_to_left(world, intake):
     response = client.get(url(intake))
     assert response.status_code == 200
     assert 'dir="rtl"' in response.content.decode()
+
+
+def test_with_several_tracks_seats_are_per_track_and_one_quota_group_per_track(world):
+    from tremplin.admissions.models import IntakeTrack
+
+    intake = make_closed_intake(world.smara, n=2, tracks=("dev-web", "data"))
+    scheme = scheme_of(intake)
+    with scopes_disabled():
+        web, data = IntakeTrack.objects.filter(intake=intake).order_by("track__code")[::-1]
+    form = form_data(scheme)
+    del form["t-seats"], form["t-waitlist"]
+    form.update({f"t-seats_{web.pk}": 40, f"t-waitlist_{web.pk}": 20,
+                 f"t-seats_{data.pk}": 30, f"t-waitlist_{data.pk}": 10})  # fmt: skip
+    client = english(world.client("director"))
+    assert client.post(url(intake), form).status_code == 302
+    with scopes_disabled():
+        assert IntakeTrack.objects.get(pk=web.pk).waitlist == 20
+        intake.refresh_from_db()
+        assert (intake.seats, intake.waitlist) == (70, 30)  # the tracks' sums
+    # Women on every track and NEET on data: data would have two groups.
+    quotas = [{"group": "women", "share": "50"}, {"group": "neet", "share": "30",
+                                                   "track": data.pk}]  # fmt: skip
+    form = form_data(scheme, quotas=quotas)
+    del form["t-seats"], form["t-waitlist"]
+    form.update({f"t-seats_{web.pk}": 40, f"t-waitlist_{web.pk}": 20,
+                 f"t-seats_{data.pk}": 30, f"t-waitlist_{data.pk}": 10})  # fmt: skip
+    response = client.post(url(intake), form)
+    assert response.status_code == 400
+    assert "each track can have one quota group only" in response.content.decode()
+    # A track's own quota of the same group replaces the call-wide one: accepted.
+    form["q-1-group"] = "women"
+    assert client.post(url(intake), form).status_code == 302
