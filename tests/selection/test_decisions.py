@@ -151,3 +151,18 @@ def test_the_read_model_counts_the_ranked_and_the_quota(world, published):
     assert decision.ranked == 8  # 10 minus no. 3 (threshold) and no. 8 (ineligible)
     assert decision.cutoff == Decimal("13.33") and decision.seed == 2025
     assert decision.track is None and decision.wishes == ()
+
+
+def test_the_decision_letter_is_linked_once_rendered(world, published):
+    from tremplin.selection.models import Letter
+
+    with scopes_disabled():
+        application = Application.objects.get(intake=published, number=5)
+    assert "tp-letters" not in space(published, 5, "fr")
+    with scopes_disabled():
+        letter = Letter.objects.create(
+            application=application, kind=Letter.Kind.DECISION, language="fr",
+            file="private/letters/x.pdf", pages=1,
+        )  # fmt: skip
+    body = space(published, 5, "fr")
+    assert reverse("selection:applicant_letter", args=[letter.pk]) in body

@@ -113,6 +113,13 @@ class Decision:
         return self.run.parameters.get("seed")
 
     @property
+    def letters(self) -> list:
+        """The applicant's letters (the decision letter among them, once rendered)."""
+        from tremplin.selection.letters import letters_of
+
+        return letters_of(self.application)
+
+    @property
     def quota_text(self) -> str:
         """The group whose minimum share called the applicant before their merit turn."""
         group = self.result.called_by_quota
