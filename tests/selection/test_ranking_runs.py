@@ -254,3 +254,25 @@ def test_two_quota_groups_on_one_of_several_tracks_fail_the_run_with_the_reason(
     run = run_now(intake, world.users["director"])
     assert run.status == RankingRun.Status.FAILED
     assert "one quota group" in run.error
+
+
+def test_no_code_but_the_ranking_service_writes_runs_or_results():
+    """A run is immutable once done: outside selection/ranking.py nothing updates or
+    deletes runs or results (the run page, compare, export and decisions only read)."""
+    import re
+    from pathlib import Path
+
+    import tremplin
+
+    write = re.compile(
+        r"(RankingResult|RankingRun)\.objects(?:(?!\n\n).){0,300}?"
+        r"\.(update|delete|bulk_update|bulk_create|create|get_or_create|update_or_create)\(",
+        re.DOTALL,
+    )
+    root = Path(tremplin.__file__).parent
+    writers = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "migrations" not in path.parts and write.search(path.read_text(encoding="utf-8"))
+    )
+    assert writers == ["selection/ranking.py"]
