@@ -12,11 +12,17 @@ from django_scopes import scope, scopes_disabled
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
-from tests.selection.assessment_builders import make_panel, make_selection, make_session
+from tests.selection.assessment_builders import (
+    make_juror,
+    make_panel,
+    make_selection,
+    make_session,
+)
 from tests.selection.builders import give_marks
 from tremplin.selection import assessment, interviews
 from tremplin.selection import models as sm
 from tremplin.selection.assessment_marks import marks_record
+from tremplin.selection.interviews_scoring import sheet_save
 from tremplin.selection.models import Criterion, Mark, ScoreSheet
 
 PHONE = {"width": 360, "height": 740}
@@ -109,6 +115,8 @@ def test_a_juror_scores_an_interview_on_a_phone_in_arabic_and_sees_it_locked(
     level.click()
     page.get_by_text("متردد").click()
     page.locator("textarea[name=comment]").fill("مرشح متحمس")
+    page.wait_for_timeout(300)  # Bootstrap's transition to the checked colours
+    page.screenshot(path=SHOTS / "jury-sheet-filled-ar-phone.png", full_page=True)
     page.locator("button[name=submit]").click()
     page.wait_for_load_state()
 
@@ -187,7 +195,8 @@ def test_an_officer_types_marks_down_the_grid_with_the_keyboard(
 @pytest.mark.parametrize("language", ["fr", "ar"])
 def test_the_grid_and_the_slots_fit_a_phone(browser, live_server, live_world, seated, language):
     selection, session = seated
-    make_panel(selection.interview, [live_world.users["juror"]], name="Jury A", slots=8)
+    amina = make_juror("amina", live_world.smara)
+    make_panel(selection.interview, [live_world.users["juror"], amina], name="Jury A", slots=8)
     with scope(school=live_world.smara):
         absent = set(Mark.objects.filter(absent=True).values_list("application_id", flat=True))
         marks_record(
@@ -198,6 +207,17 @@ def test_the_grid_and_the_slots_fit_a_phone(browser, live_server, live_world, se
         interviews.interviews_assign(
             component=selection.interview, actor=live_world.users["admissions"]
         )
+        slots = list(sm.InterviewSlot.objects.filter(application__isnull=False)[:2])
+        for slot, marks in zip(slots, [(12, 18), (14, 15)], strict=True):
+            for juror, value in zip([live_world.users["juror"], amina], marks, strict=True):
+                sheet_save(
+                    slot=slot,
+                    juror=juror,
+                    scores={},
+                    overall=Decimal(value),
+                    comment="",
+                    submit=True,
+                )
     context = _context(browser, live_server, PHONE, language)
     page = context.new_page()
     _log_in(page, live_server, "admissions", language)
@@ -220,6 +240,17 @@ def test_the_grid_and_the_slots_fit_a_phone(browser, live_server, live_world, se
     context = _context(browser, live_server, DESKTOP, language)
     page = context.new_page()
     _log_in(page, live_server, "admissions", language)
-    page.goto(f"{base}/interviews/{selection.interview.code}/panels/{panel.pk}/")
-    page.screenshot(path=SHOTS / f"slots-{language}-desktop.png", full_page=True)
+    interview = f"{base}/interviews/{selection.interview.code}"
+    for name, url in [
+        ("slots", f"{interview}/panels/{panel.pk}/"),
+        ("panels", f"{interview}/"),
+        ("rubric", f"{interview}/rubric/"),
+        ("review", f"{interview}/review/"),
+        ("conflicts", f"{interview}/conflicts/"),
+        ("assessment", f"{base}/assessment/"),
+        ("import", f"{base}/tests/{code}/import/"),
+    ]:
+        page.goto(url)
+        assert _fits(page), name
+        page.screenshot(path=SHOTS / f"{name}-{language}-desktop.png", full_page=True)
     context.close()

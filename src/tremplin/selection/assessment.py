@@ -61,7 +61,7 @@ def test_session_save(*, session: TestSession, actor) -> TestSession:
     """Create or change a session. Its capacity never drops below the applicants seated."""
     session.full_clean(exclude=["component"])
     if session.pk:
-        TestSession.objects.select_for_update().filter(pk=session.pk).get()
+        TestSession.objects.select_for_update(of=("self",)).filter(pk=session.pk).get()
         seated = TestSitting.objects.filter(session_id=session.pk).count()
         if session.capacity < seated:
             raise ValidationError(
@@ -93,7 +93,7 @@ def test_session_save(*, session: TestSession, actor) -> TestSession:
 @transaction.atomic
 def test_session_delete(*, session: TestSession, actor) -> None:
     """Delete a session nobody is seated in."""
-    TestSession.objects.select_for_update().filter(pk=session.pk).get()
+    TestSession.objects.select_for_update(of=("self",)).filter(pk=session.pk).get()
     if TestSitting.objects.filter(session_id=session.pk).exists():
         raise ValidationError(_("Applicants are seated in this session: move them first."))
     log_action(
@@ -130,7 +130,9 @@ def sittings_assign(*, component: Component, actor) -> Assignment:
     """Seat every candidate not yet seated, in name order, filling the sessions in time order
     within their capacity. All or nothing: refused when the free seats are too few."""
     sessions = list(
-        TestSession.objects.select_for_update().filter(component=component).order_by("starts_at")
+        TestSession.objects.select_for_update(of=("self",))
+        .filter(component=component)
+        .order_by("starts_at")
     )
     if not sessions:
         raise ValidationError(_("Create at least one session first."))
@@ -187,7 +189,7 @@ def sitting_move(*, sitting: TestSitting, session: TestSession, actor) -> TestSi
     candidate number stays; the applicant must be convened again."""
     if session.component_id != sitting.component_id:
         raise ValidationError(_("This session belongs to another test."))
-    target = TestSession.objects.select_for_update().get(pk=session.pk)
+    target = TestSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if sitting.session_id == target.pk:
         return sitting
     if TestSitting.objects.filter(session=target).count() >= target.capacity:
@@ -215,7 +217,7 @@ def test_convocations_send(*, component: Component, actor, again: bool = False) 
     in their language and a message, made by the letters' batch task."""
     from tremplin.selection.letters import letter_batch_start
 
-    sittings = TestSitting.objects.select_for_update().filter(
+    sittings = TestSitting.objects.select_for_update(of=("self",)).filter(
         component=component, application__status=Application.Status.SUBMITTED
     )
     if not again:
@@ -272,13 +274,13 @@ def sittings_attendance_set(
     component = session.component
     sittings = {
         s.pk: s
-        for s in TestSitting.objects.select_for_update()
+        for s in TestSitting.objects.select_for_update(of=("self",))
         .filter(session=session, pk__in=list(presence))
         .select_related("application")
     }
     marks = {
         m.application_id: m
-        for m in Mark.objects.select_for_update().filter(
+        for m in Mark.objects.select_for_update(of=("self",)).filter(
             component=component, application_id__in=[s.application_id for s in sittings.values()]
         )
     }

@@ -100,13 +100,13 @@ def marks_record(
     ids = list(values)
     marks = {
         m.application_id: m
-        for m in Mark.objects.select_for_update()
+        for m in Mark.objects.select_for_update(of=("self",))
         .filter(component=component, application_id__in=ids)
         .select_related("application")
     }
     sittings = {
         s.application_id: s
-        for s in TestSitting.objects.select_for_update().filter(
+        for s in TestSitting.objects.select_for_update(of=("self",)).filter(
             component=component, application_id__in=ids
         )
     }

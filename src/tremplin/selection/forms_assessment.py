@@ -168,7 +168,9 @@ class CriterionForm(forms.Form):
     levels = forms.CharField(
         label=gettext_lazy("Levels"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(
+            attrs={"rows": 4, "dir": "ltr", "placeholder": "16 | Très clair | واضح جدا\n10 | …"}
+        ),
         help_text=gettext_lazy(
             "One per line: mark out of 20 | text in French | text in Arabic. "
             "Empty: the juror gives a mark out of 20."

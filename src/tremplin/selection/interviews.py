@@ -131,7 +131,7 @@ def slots_generate(
         raise ValidationError({"break_end": _("Give both ends of the break, or neither.")})
     if break_start is not None and not start <= break_start < break_end <= end:
         raise ValidationError({"break_end": _("The break lies inside the window.")})
-    Panel.objects.select_for_update().filter(pk=panel.pk).get()
+    Panel.objects.select_for_update(of=("self",)).filter(pk=panel.pk).get()
     taken = list(InterviewSlot.objects.filter(panel=panel).values_list("starts_at", "ends_at"))
     pause = (_aware(day, break_start), _aware(day, break_end)) if break_start is not None else None
     step = datetime.timedelta(minutes=minutes)
@@ -166,7 +166,10 @@ def slots_delete_empty(*, panel: Panel, actor, slot: InterviewSlot | None = None
     """Delete one empty slot, or every empty slot of the panel."""
     empty = InterviewSlot.objects.filter(panel=panel, application__isnull=True)
     if slot is not None:
-        if InterviewSlot.objects.select_for_update().get(pk=slot.pk).application_id is not None:
+        if (
+            InterviewSlot.objects.select_for_update(of=("self",)).get(pk=slot.pk).application_id
+            is not None
+        ):
             raise ValidationError(_("An applicant has this slot: move them first."))
         empty = empty.filter(pk=slot.pk)
     count, _details = empty.delete()
@@ -322,7 +325,7 @@ def interviews_assign(*, component: Component, actor) -> InterviewAssignment:
     panel where a juror declared a conflict with them. Panels without jurors are skipped.
     Places as many as possible and reports who could not be placed, and why."""
     slots = list(
-        InterviewSlot.objects.select_for_update()
+        InterviewSlot.objects.select_for_update(of=("self",))
         .filter(component=component)
         .order_by("starts_at", "panel__name", "id")
     )
@@ -369,7 +372,11 @@ def slot_assign(*, slot: InterviewSlot, application: Application | None, actor) 
     """Put an applicant in a slot (moving them from their previous slot), or empty the slot.
     Refused when a juror of the panel declared a conflict with them, or when the jurors have
     started scoring their interview."""
-    slot = InterviewSlot.objects.select_for_update().select_related("panel").get(pk=slot.pk)
+    slot = (
+        InterviewSlot.objects.select_for_update(of=("self",))
+        .select_related("panel")
+        .get(pk=slot.pk)
+    )
     component = slot.component
     if application is not None and slot.application_id == application.pk:
         return slot
@@ -404,7 +411,7 @@ def slot_assign(*, slot: InterviewSlot, application: Application | None, actor) 
             _("Conflict of interest: %(jurors)s declared one with this applicant.")
             % {"jurors": ", ".join(str(c.juror) for c in conflicted)}
         )
-    previous = InterviewSlot.objects.select_for_update().filter(
+    previous = InterviewSlot.objects.select_for_update(of=("self",)).filter(
         component=component, application=application
     )
     before = [str(s) for s in previous]
@@ -426,7 +433,7 @@ def interview_convocations_send(*, component: Component, actor, again: bool = Fa
     """Convene the applicants with a slot not convened yet (everyone with `again`)."""
     from tremplin.selection.letters import letter_batch_start
 
-    slots = InterviewSlot.objects.select_for_update().filter(
+    slots = InterviewSlot.objects.select_for_update(of=("self",)).filter(
         component=component,
         application__isnull=False,
         application__status=Application.Status.SUBMITTED,
@@ -461,7 +468,11 @@ def interview_convocations_send(*, component: Component, actor, again: bool = Fa
 def slot_attendance_set(*, slot: InterviewSlot, present: bool | None, actor) -> InterviewSlot:
     """Record whether the applicant came. Absence becomes their mark in the interview (what it
     means is the component's absence rule); refused once a juror submitted a sheet."""
-    slot = InterviewSlot.objects.select_for_update().select_related("application").get(pk=slot.pk)
+    slot = (
+        InterviewSlot.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .get(pk=slot.pk)
+    )
     if slot.application_id is None:
         raise ValidationError(_("Nobody has this slot."))
     if slot.present == present:
@@ -474,7 +485,7 @@ def slot_attendance_set(*, slot: InterviewSlot, present: bool | None, actor) -> 
     slot.present = present
     slot.save(update_fields=["present"])
     mark = (
-        Mark.objects.select_for_update()
+        Mark.objects.select_for_update(of=("self",))
         .filter(component=component, application_id=slot.application_id)
         .first()
     )

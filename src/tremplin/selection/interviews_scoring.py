@@ -83,7 +83,7 @@ def sheet_save(
     sheet, _created = ScoreSheet.objects.get_or_create(
         component=component, application_id=slot.application_id, juror=juror
     )
-    sheet = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+    sheet = ScoreSheet.objects.select_for_update(of=("self",)).get(pk=sheet.pk)
     if sheet.locked:
         raise ValidationError(_("This sheet is submitted: amending it needs a reason."))
     criteria = list(component.criteria.all())
@@ -129,7 +129,11 @@ def sheet_amend(
     new values; the interview marks are recomputed."""
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for this change.")})
-    sheet = ScoreSheet.objects.select_for_update().select_related("component").get(pk=sheet.pk)
+    sheet = (
+        ScoreSheet.objects.select_for_update(of=("self",))
+        .select_related("component")
+        .get(pk=sheet.pk)
+    )
     if not sheet.locked:
         raise ValidationError(_("This sheet is a draft: save it instead."))
     component = sheet.component
@@ -184,7 +188,7 @@ def interview_marks_recompute(*, component: Component, actor=None) -> int:
         raw.setdefault(application_id, {})[str(juror_id)] = str(mark)
     marks = {
         m.application_id: m
-        for m in Mark.objects.select_for_update().filter(
+        for m in Mark.objects.select_for_update(of=("self",)).filter(
             component=component, application_id__in=list(results)
         )
     }
