@@ -58,7 +58,7 @@ def publish_single(
             number=number,
             status=RankingRun.Status.DONE,
             created_by=actor,
-            parameters={"tie_break": ["interview"]},
+            parameters={"tie_break": ["interview"], "seed": 2025},
             summary={"seats": {"": seats}, "cutoffs": {"": None}, "counts": {}},
         )
         RankingResult.objects.bulk_create(

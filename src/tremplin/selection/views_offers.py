@@ -104,7 +104,7 @@ class PhoneAnswerForm(forms.Form):
     answer = forms.ChoiceField(
         label=gettext_lazy("Answer"),
         choices=[("accept", gettext_lazy("accepts")), ("decline", gettext_lazy("declines"))],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
