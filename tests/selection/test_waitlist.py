@@ -181,3 +181,41 @@ def test_several_tracks_a_decline_calls_the_next_who_wished_for_that_track(world
     assert pools == {"web": (2, 0), "data": (2, 0)}
     offer_decline(offer=offer_of(app(intake, 3)), channel="applicant")
     assert offer_of(app(intake, 5)).pool.track.track.code == "data"
+
+
+def test_after_the_real_ranking_and_publication_a_decline_calls_the_next_with_a_letter(world):
+    """End to end with the ranking part's run and publication and the letters part's batch."""
+    from django_scopes import scope
+
+    from tests.selection.builders import give_marks, make_scheme
+    from tremplin.selection.models import LetterBatch, RankingResult
+    from tremplin.selection.ranking import ranking_publish, ranking_run_execute, ranking_run_start
+
+    director = world.users["director"]
+    intake = closed_intake(world, n=10, seats=3, waitlist=3, slug="real-2025")
+    make_scheme(intake, women_share=50, test_threshold=None)
+    marks = [18, 20, 16, 19, 14, 17, 12, 15, 10, 13]
+    give_marks(intake, {"test": marks, "interview": marks})
+    with scope(school=intake.school):
+        run = ranking_run_start(intake=intake, actor=director, enqueue=False)
+    run = ranking_run_execute(run.pk)
+    with scope(school=intake.school):
+        ranking_publish(run=run, actor=director, comment="Jury of 3 October")
+    with scopes_disabled():
+        by_call = list(
+            RankingResult.objects.filter(run=run, call_rank__isnull=False)
+            .order_by("call_rank")
+            .values_list("application__number", flat=True)
+        )
+    assert holders(intake) == sorted(by_call[:3])
+    assert (pool_of(intake).seats, pool_of(intake).live) == (3, 3)
+
+    # 2, a man, declines: the women keep their share (1 and 3), so merit calls 4.
+    assert by_call[:4] == [1, 2, 3, 4]
+    offer_decline(offer=offer_of(app(intake, 2)), channel="applicant")
+
+    called = offer_of(app(intake, 4))
+    assert called is not None and called.origin == "waitlist"
+    with scopes_disabled():
+        batch = LetterBatch.objects.filter(intake=intake, kind="decision").latest("pk")
+    assert batch.application_ids == [called.application_id] and batch.notify
