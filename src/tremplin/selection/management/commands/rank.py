@@ -53,8 +53,12 @@ class Command(BaseCommand):
             "  admitted {admitted}, waitlisted {waitlisted}, not retained {not_retained}, "
             "ineligible {ineligible}".format(**{k: counts.get(k, 0) for k in counts})
         )
+        codes = {t["key"]: t["code"] for t in run.parameters.get("tracks", [])}
         for key, cutoff in run.summary.get("cutoffs", {}).items():
-            self.stdout.write(f"  cut-off {key or 'intake'}: {cutoff or 'none'}")
+            seats = run.summary.get("seats", {}).get(key)
+            self.stdout.write(
+                f"  {codes.get(key) or key or 'intake'}: {seats} seats, cut-off {cutoff or 'none'}"
+            )
         self.stdout.write(f"  seed {run.parameters.get('seed')}")
         for check in run.checks:
             mark = "ok  " if check["ok"] else "FAIL"
