@@ -200,3 +200,27 @@ def test_the_expire_offers_command_and_task_sweep_late_offers(intake):
     assert offer_of(app(intake, 4)) is None and offer_of(app(intake, 3)) is not None
     assert expire_offers.enqueue().return_value == 0
     assert fill_waitlist.enqueue(intake.pk).return_value == 0
+
+
+def test_the_sweep_fills_a_seat_a_lost_fill_left_free_and_skips_exhausted_lists(intake, letters):
+    from unittest import mock
+
+    from tremplin.selection.offers import _unfilled_intakes
+
+    with mock.patch("tremplin.selection.offers._refill"):
+        offer_decline(offer=offer_of(app(intake, 2)), channel="applicant")
+    with scopes_disabled():
+        assert pool_of(intake).free == 1 and _unfilled_intakes() == {intake.pk}
+    assert offers_expire() == 0
+    assert offer_of(app(intake, 3)).origin == "waitlist"
+    assert letters.application_ids == [app(intake, 3).pk]
+    # Everyone listed declines: seats stay free, and the sweep no longer solves this call.
+    while True:
+        with scopes_disabled():
+            live = Offer.objects.filter(pool__intake=intake, status="live").first()
+        if live is None:
+            break
+        offer_decline(offer=live, channel="applicant")
+    assert pool_of(intake).free == 4
+    with scopes_disabled():
+        assert _unfilled_intakes() == set()

@@ -336,12 +336,25 @@ def offers_expire(*, now: datetime | None = None) -> int:
             Q(deadline__lte=now) | Q(application__status=Application.Status.WITHDRAWN)
         )
         intake_ids = set(due.values_list("pool__intake_id", flat=True))
-        with_free_seats = SeatPool.objects.filter(live__lt=F("seats") - F("accepted"))
-        intake_ids |= set(with_free_seats.values_list("intake_id", flat=True))
+        intake_ids |= _unfilled_intakes()
     expired = 0
     for intake_id in sorted(intake_ids):
         expired += _expire_intake(intake_id, now)
     return expired
+
+
+def _unfilled_intakes() -> set[int]:
+    """Intakes with a free seat and someone the published run listed who was never offered
+    one: a fill failed or never ran. (Checked in one query, so that intakes whose waiting
+    list is exhausted are not solved again every minute.)"""
+    free = SeatPool.objects.filter(live__lt=F("seats") - F("accepted")).values("intake_id")
+    never_offered = RankingResult.objects.filter(
+        run__published_at__isnull=False,
+        run__intake_id__in=free,
+        outcome__in=[RankingResult.Outcome.ADMITTED, RankingResult.Outcome.WAITLISTED],
+        application__status=Application.Status.SUBMITTED,
+    ).exclude(application__offers__isnull=False)
+    return set(never_offered.values_list("run__intake_id", flat=True).distinct())
 
 
 @transaction.atomic
