@@ -82,6 +82,9 @@ def demo_load() -> School:
         from tremplin.admissions.demo import demo_admissions_load
 
         demo_admissions_load(school)
+        from tremplin.selection.demo import demo_selection_load
+
+        demo_selection_load(school)
     return school
 
 

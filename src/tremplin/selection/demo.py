@@ -1,0 +1,254 @@
+"""The selection part of the Smara demo: "Promotion 2025" taken through the whole selection.
+
+Written test, interviews scored by two panels, two ranking runs (the second after a juror
+corrected a sheet), the second published, then the offers' answers: most accepted, a few
+declined, whose seats went to the waiting list. Everything goes through the services, so
+the audit log, the letters and the outbox tell the same story as for a real call.
+"""
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.utils import timezone
+
+from tremplin.admissions.models import Application, Intake
+from tremplin.core.models import User
+from tremplin.selection.assessment import sittings_assign, test_session_save
+from tremplin.selection.assessment_marks import ABSENT, marks_record
+from tremplin.selection.interviews import (
+    criteria_save,
+    interviews_assign,
+    panel_save,
+    slot_attendance_set,
+    slots_generate,
+)
+from tremplin.selection.interviews_scoring import sheet_amend, sheet_save
+from tremplin.selection.models import (
+    Component,
+    Criterion,
+    InterviewSlot,
+    Offer,
+    Panel,
+    Quota,
+    RankingRun,
+    TestSession,
+    TestSitting,
+)
+from tremplin.selection.offers import offer_accept, offer_decline
+from tremplin.selection.ranking import ranking_publish, ranking_run_execute, ranking_run_start
+from tremplin.selection.schemes import scheme_get_or_create
+
+# Waiting list per track (30 in all), beside the seats set by the admissions demo.
+WAITLIST_2025 = {"dev-web": 12, "data": 9, "cyber": 9}
+# Every 17th admitted applicant (by application number) declined; their seats went on.
+DECLINE_EVERY = 17
+
+RUBRIC = (
+    ("Motivation et projet", "الحافز والمشروع", "2",
+     ("Vague, sans projet", "Réel mais imprécis", "Clair et argumenté", "Clair, réaliste, mûri"),
+     ("غامض، بلا مشروع", "حقيقي لكنه غير دقيق", "واضح ومعلل", "واضح وواقعي وناضج")),
+    ("Raisonnement logique", "التفكير المنطقي", "1",
+     ("Ne résout pas le problème", "Résout avec aide", "Résout seul", "Résout et explique"),
+     ("لا يحل المسألة", "يحل بمساعدة", "يحل بمفرده", "يحل ويشرح")),
+    ("Communication", "التواصل", "1",
+     ("Difficile à suivre", "Compréhensible", "Claire", "Claire et convaincante"),
+     ("صعب المتابعة", "مفهوم", "واضح", "واضح ومقنع")),
+    ("Travail en équipe", "العمل الجماعي", "1",
+     ("Aucun exemple", "Un exemple vague", "Exemples concrets", "Exemples et recul"),
+     ("لا مثال", "مثال غامض", "أمثلة ملموسة", "أمثلة مع تأمل")),
+)  # fmt: skip
+LEVEL_MARKS = ("5", "10", "15", "20")
+
+
+def demo_selection_load(school) -> None:
+    """Take Promotion 2025 through its selection, once (a published run means it is done)."""
+    intake = Intake.objects.get(school=school, slug="promotion-2025")
+    if RankingRun.objects.filter(intake=intake, published_at__isnull=False).exists():
+        return
+    director = User.objects.get(username="directrice")
+    officer = User.objects.get(username="admissions")
+    juror = User.objects.get(username="jure")
+    rng = random.Random(2025)
+    _scheme(intake)
+    ability = {
+        a.pk: rng.gauss(11.5, 2.8)
+        for a in intake.applications.filter(eligibility=Application.Eligibility.ELIGIBLE)
+    }
+    test = Component.objects.get(scheme__intake=intake, code="test")
+    interview = Component.objects.get(scheme__intake=intake, code="interview")
+    _written_test(test, officer, ability, rng)
+    _interviews(interview, officer, (juror, director), ability, rng)
+    first = _run(intake, officer)
+    _correction(interview, juror)
+    second = _run(intake, officer)
+    ranking_publish(
+        run=second,
+        actor=director,
+        comment=(
+            f"Classement n° {second.number} validé par le comité de sélection du 26 septembre "
+            f"2025 (le n° {first.number} précédait la correction d'une fiche d'entretien)."
+        ),
+    )
+    _answers(intake, officer)
+
+
+def _scheme(intake: Intake) -> None:
+    scheme = scheme_get_or_create(intake)
+    scheme.lottery_seed = 20250926
+    scheme.severity_correction = True
+    scheme.save(update_fields=["lottery_seed", "severity_correction"])
+    Component.objects.filter(scheme=scheme, code="test").update(threshold=Decimal(6))
+    Component.objects.filter(scheme=scheme, code="interview").update(threshold=Decimal(8))
+    Quota.objects.get_or_create(scheme=scheme, group=Quota.Group.WOMEN, track=None,
+                                defaults={"share": Decimal(40)})  # fmt: skip
+    for intake_track in intake.intake_tracks.select_related("track"):
+        intake_track.waitlist = WAITLIST_2025[intake_track.track.code]
+        intake_track.save(update_fields=["waitlist"])
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
+    tz = timezone.get_default_timezone()
+    return datetime.datetime(2025, 9, day, hour, minute, tzinfo=tz)
+
+
+def _mark(value: float) -> Decimal:
+    """Rounded to the quarter point, within 0..20, as markers write them."""
+    return Decimal(round(min(max(value, 0), 20) * 4) / 4).quantize(Decimal("0.01"))
+
+
+def _written_test(test: Component, officer, ability: dict, rng: random.Random) -> None:
+    place, place_ar = "Salle polyvalente, Maison des jeunes", "القاعة متعددة الاختصاصات، دار الشباب"
+    for starts in (_at(2, 9), _at(2, 14)):
+        test_session_save(
+            session=TestSession(
+                component=test,
+                starts_at=starts,
+                ends_at=starts + datetime.timedelta(hours=2),
+                place=place,
+                place_ar=place_ar,
+                capacity=100,
+                instructions="Votre CIN, un stylo bleu ou noir.",
+                instructions_ar="بطاقتك الوطنية وقلم أزرق أو أسود.",
+            ),
+            actor=officer,
+        )
+    sittings_assign(component=test, actor=officer)
+    TestSitting.objects.filter(component=test).update(convened_at=_at(1, 10))
+    values = {}
+    for application_id in TestSitting.objects.filter(component=test).values_list(
+        "application_id", flat=True
+    ):
+        if rng.random() < 0.04:
+            values[application_id] = None  # absent: recorded below
+            continue
+        values[application_id] = _mark(ability[application_id] + rng.gauss(0, 1.8))
+    marks_record(
+        component=test,
+        values={a: (ABSENT if v is None else v) for a, v in values.items()},
+        actor=officer,
+    )
+
+
+def _interviews(interview: Component, officer, jurors, ability: dict, rng) -> None:
+    criteria_save(
+        component=interview,
+        criteria=[
+            Criterion(
+                label=label,
+                label_ar=label_ar,
+                weight=Decimal(weight),
+                levels=[
+                    {"mark": mark, "text": text, "text_ar": text_ar}
+                    for mark, text, text_ar in zip(LEVEL_MARKS, texts, texts_ar, strict=True)
+                ],
+            )
+            for label, label_ar, weight, texts, texts_ar in RUBRIC
+        ],
+        actor=officer,
+    )
+    panels = []
+    for name, place, place_ar in (
+        ("Jury A", "Bureau 1", "المكتب 1"),
+        ("Jury B", "Bureau 2", "المكتب 2"),
+    ):
+        panel = Panel(component=interview, name=name, place=place, place_ar=place_ar)
+        panels.append(panel_save(panel=panel, jurors=list(jurors), actor=officer))
+    for panel in panels:
+        for day in (15, 16, 17, 18, 19, 22, 23, 24):
+            slots_generate(
+                panel=panel,
+                day=datetime.date(2025, 9, day),
+                start=datetime.time(9, 0),
+                end=datetime.time(17, 0),
+                minutes=30,
+                break_start=datetime.time(12, 30),
+                break_end=datetime.time(14, 0),
+                actor=officer,
+            )
+    interviews_assign(component=interview, actor=officer)
+    slots = list(
+        InterviewSlot.objects.filter(component=interview, application__isnull=False)
+        .select_related("panel")
+        .order_by("starts_at", "panel__name")
+    )
+    InterviewSlot.objects.filter(pk__in=[s.pk for s in slots]).update(convened_at=_at(10, 10))
+    criteria = list(Criterion.objects.filter(component=interview))
+    for slot in slots:
+        present = rng.random() >= 0.03
+        slot = slot_attendance_set(slot=slot, present=present, actor=officer)
+        if not present:
+            continue
+        for juror, severity in zip(jurors, (-0.6, 0.4), strict=True):
+            scores = {
+                c.pk: Decimal(LEVEL_MARKS[_level(ability[slot.application_id] + severity, rng)])
+                for c in criteria
+            }
+            sheet_save(slot=slot, juror=juror, scores=scores, comment="", submit=True)
+
+
+def _level(value: float, rng: random.Random) -> int:
+    noisy = value + rng.gauss(0, 2.2)
+    return min(3, max(0, int((noisy - 2.5) // 5)))
+
+
+def _correction(interview: Component, juror) -> None:
+    """A juror reread a sheet and raised one criterion: the reason of the second run."""
+    sheet = interview.sheets.filter(juror=juror, status="submitted").order_by("pk")[10]
+    scores = {s.criterion_id: s.value for s in sheet.scores.all()}
+    first = min(scores)
+    scores[first] = Decimal(20)
+    sheet_amend(
+        sheet=sheet,
+        actor=juror,
+        scores=scores,
+        comment=sheet.comment,
+        reason="Erreur de saisie sur le premier critère, corrigée après relecture des notes.",
+    )
+
+
+def _run(intake: Intake, officer) -> RankingRun:
+    run = ranking_run_start(intake=intake, actor=officer, enqueue=False)
+    return ranking_run_execute(run.pk)
+
+
+def _answers(intake: Intake, officer) -> None:
+    """Most accept in the applicant space, a few decline (one by phone); the waiting list
+    fills their seats, and the first promoted accept too."""
+    offers = Offer.objects.filter(application__intake=intake).order_by("application__number")
+    declined = {o.application_id for o in offers[DECLINE_EVERY - 1 :: DECLINE_EVERY]}
+    by_phone = min(declined)
+    for round_ in range(2):
+        for offer in Offer.objects.filter(
+            application__intake=intake, status=Offer.Status.LIVE
+        ).select_related("application"):
+            if offer.application_id in declined:
+                phone = offer.application_id == by_phone
+                offer_decline(
+                    offer=offer,
+                    channel=Offer.Channel.PHONE if phone else Offer.Channel.APPLICANT,
+                    actor=officer if phone else None,
+                    reason="A trouvé un emploi à Laâyoune." if phone else "",
+                )
+            elif round_ == 0 or offer.application.number % 2:
+                offer_accept(offer=offer, channel=Offer.Channel.APPLICANT)
