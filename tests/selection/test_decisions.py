@@ -166,3 +166,35 @@ def test_the_decision_letter_is_linked_once_rendered(world, published):
         )  # fmt: skip
     body = space(published, 5, "fr")
     assert reverse("selection:applicant_letter", args=[letter.pk]) in body
+
+
+def test_with_several_tracks_the_applicant_sees_the_track_and_each_wish(world):
+    from tremplin.admissions.models import IntakeTrack, Wish
+
+    intake = make_closed_intake(world.smara, n=8, tracks=("dev-web", "data"))
+    make_scheme(intake, test_threshold=None)
+    with scopes_disabled():
+        web, data = IntakeTrack.objects.filter(intake=intake).order_by("track__code")[::-1]
+        IntakeTrack.objects.filter(intake=intake).update(seats=2, waitlist=2)
+        for a in intake.applications.order_by("number"):
+            Wish.objects.create(application=a, track=web.track, rank=1)
+            Wish.objects.create(application=a, track=data.track, rank=2)
+    marks = [20, 19, 18, 17, 16, 15, 14, 13]
+    give_marks(intake, {"test": marks, "interview": marks})
+    run = run_now(intake, world.users["director"])
+    with scope(school=intake.school):
+        ranking_publish(run=run, actor=world.users["director"], comment="Jury")
+    # 1, 2 get web; 3, 4 data; 5 and 6 wait for web (their first wish), 7 and 8 for data.
+    body = space(intake, 6, "en")
+    assert "position 2" in part(body, "decision-status")
+    wishes = body.split("Your wishes", 1)[1].split("</ol>", 1)[0]
+    first, second = wishes.split("</li>")[:2]
+    assert web.track.name in first and "on the waiting list of this track" in first
+    assert data.track.name in second and "below the cut-off of this track" in second
+    with scopes_disabled():
+        application = Application.objects.get(intake=intake, number=6)
+    with scope(school=intake.school):
+        decision = decision_for(application)
+    assert [(w.track, w.preference) for w in decision.wishes] == [(web.track, 1), (data.track, 2)]
+    assert decision.track == web.track and decision.seats == 2
+    assert decision.ranked == run.summary["ranked"][str(web.pk)] == 8

@@ -472,12 +472,16 @@ def _several_tracks(inputs: RankingInputs, scored: list[Scored], lottery: np.nda
         else None
         for k, t in enumerate(tracks)
     }
-    summary["quota_cutoffs"] = {
-        t.key: {market.groups[k]: str(composite_of[int(cut.quota_applicant[k])])}
-        if market.groups[k] and cut.quota_rank[k] > 0 and cut.quota_applicant[k] >= 0
-        else {}
-        for k, t in enumerate(tracks)
-    }
+    quota_cutoffs = {}
+    for k, t in enumerate(tracks):
+        quota_cutoffs[t.key] = {}
+        # The line for a group member, when the reserve took one below the open line.
+        if market.groups[k] and cut.quota_rank[k] > 0 and cut.quota_applicant[k] >= 0:
+            line = composite_of[int(cut.quota_applicant[k])]
+            open_line = summary["cutoffs"][t.key]
+            if open_line is None or line < Decimal(open_line):
+                quota_cutoffs[t.key] = {market.groups[k]: str(line)}
+    summary["quota_cutoffs"] = quota_cutoffs
     took_part = al.rank_in_track > 0
     ranked = np.bincount(al.wishes.track[took_part], minlength=len(tracks))
     summary["ranked"] = {t.key: int(ranked[k]) for k, t in enumerate(tracks)}
