@@ -244,7 +244,8 @@ def ranking_compare(request: HttpRequest, intake_slug: str, run_number: int) -> 
         "intake": intake,
         "run": run,
         "choices": done,
-        "changed_only": request.GET.get("changed") == "1",
+        # Changed only, unless asked for everyone (the box sends 1 over a hidden 0).
+        "changed_only": request.GET.get("changed", "1") != "0",
     }
     if other_number is not None and run.status == RankingRun.Status.DONE:
         other = access_run(intake, other_number)
