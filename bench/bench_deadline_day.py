@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +40,9 @@ PORT = 8765
 DB = "tremplin_bench_deadline"
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
+# On a machine shared with other work, several short rounds (floor then submit, each
+# BENCH_SECONDS) and their medians say more than one long run.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1"))
 WARM_UP = 3
 
 SUBMIT_LUA = r"""
@@ -134,11 +139,14 @@ def start_server() -> subprocess.Popen:
     workers = str(2 * os.cpu_count() + 1)
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "tremplin.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", workers, "--worker-class", "sync", "--log-level", "warning"],
+         "--workers", workers, "--worker-class", "sync", "--log-level", "warning",
+         # Trying another configuration: BENCH_GUNICORN_ARGS="--workers 3 --threads 2".
+         *os.environ.get("BENCH_GUNICORN_ARGS", "").split()],
         env={**env(), "DJANGO_SETTINGS_MODULE": "deadline_settings"},
         start_new_session=True,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    _SERVER[:] = [server.pid]
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=1)
@@ -168,6 +176,38 @@ def csrf_and_ids() -> tuple[str, str, dict]:
 
 
 _RUNS = iter(range(0, 26 * 26, 2))  # the CIN letters of each run of wrk (2 threads)
+_SERVER: list[int] = []  # the process group of gunicorn
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by gunicorn (master and workers), the PostgreSQL backends of the
+    bench database, and the finished child processes (wrk). Where the time of a request goes
+    whatever else the machine runs; zeros where /proc is missing."""
+    ticks = {"gunicorn": 0, "postgres": 0}
+    with psycopg.connect(database_url()) as conn:
+        backends = {
+            pid
+            for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB]
+            ).fetchall()
+        }
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid = int(stat.parent.name)
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
+            continue
+        used = int(fields[11]) + int(fields[12])  # utime + stime
+        if _SERVER and int(fields[2]) == _SERVER[0]:
+            ticks["gunicorn"] += used
+        elif pid in backends:
+            ticks["postgres"] += used
+    hertz = os.sysconf("SC_CLK_TCK")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        **{name: value / hertz for name, value in ticks.items()},
+        "wrk": children.ru_utime + children.ru_stime,
+    }
 
 
 def wrk(path: str, body: str, headers: dict, seconds: int = DURATION) -> dict:
@@ -175,11 +215,13 @@ def wrk(path: str, body: str, headers: dict, seconds: int = DURATION) -> dict:
     script = script.replace("HEADERS", lua_table(headers)).replace("OFFSET", str(next(_RUNS)))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
+    before = cpu_seconds()
     out = subprocess.run(
         ["wrk", f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
          "--timeout", "10s", "-s", handle.name, f"http://127.0.0.1:{PORT}"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+    after = cpu_seconds()
     os.unlink(handle.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
@@ -189,7 +231,8 @@ def wrk(path: str, body: str, headers: dict, seconds: int = DURATION) -> dict:
     failures = (int(bad.group(1)) if bad else 0) + (
         sum(int(g) for g in errors.groups()) if errors else 0
     )
-    return {"rps": rps, "p99": p99, "failures": failures, "requests": total}
+    cpu = {name: (after[name] - before[name]) * 1000 / max(total, 1) for name in after}
+    return {"rps": rps, "p99": p99, "failures": failures, "requests": total, "cpu": cpu}
 
 
 def _ms(value: str) -> float:
@@ -236,8 +279,14 @@ def main() -> None:
         # Warm both up (connections, caches, templates in every worker), then measure.
         wrk("/bench/floor/", "payload=CIN_HERE", floor_headers, seconds=WARM_UP)
         warm = wrk(apply_path, form, submit_headers, seconds=WARM_UP)
-        floor = wrk("/bench/floor/", "payload=CIN_HERE", floor_headers)
-        submit = wrk(apply_path, form, submit_headers)
+        rounds = []
+        for _ in range(ROUNDS):
+            rounds.append(
+                (
+                    wrk("/bench/floor/", "payload=CIN_HERE", floor_headers),
+                    wrk(apply_path, form, submit_headers),
+                )
+            )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
@@ -246,9 +295,28 @@ def main() -> None:
         (outbox,) = conn.execute("SELECT count(*) FROM notify_message").fetchone()
     drop_database()
 
+    print(f"Deadline day, gunicorn on PostgreSQL, wrk {CONNECTIONS} connections, {DURATION} s each")
+    if ROUNDS > 1:
+        for number, (floor, submit) in enumerate(rounds, start=1):
+            print(
+                f"  round {number}: floor {floor['rps']:6.0f} req/s p99 {floor['p99']:6.1f} ms; "
+                f"submit {submit['rps']:6.0f} req/s p99 {submit['p99']:6.1f} ms; "
+                f"{submit['rps'] / floor['rps']:.0%}, p99 {submit['p99'] / floor['p99']:.2f}x"
+            )
+        print(f"medians of {ROUNDS} rounds:")
+    floor, submit = (
+        {
+            "rps": statistics.median(run["rps"] for run in runs),
+            "p99": statistics.median(run["p99"] for run in runs),
+            "failures": sum(run["failures"] for run in runs),
+            "cpu": {
+                name: statistics.median(run["cpu"][name] for run in runs) for name in runs[0]["cpu"]
+            },
+        }
+        for runs in zip(*rounds, strict=True)
+    )
     rate = submit["rps"] / floor["rps"]
     latency = submit["p99"] / floor["p99"]
-    print(f"Deadline day, gunicorn on PostgreSQL, wrk {CONNECTIONS} connections, {DURATION} s each")
     print(
         f"floor  (1 INSERT + 1 SELECT):  {floor['rps']:8.0f} req/s   p99 {floor['p99']:7.1f} ms"
         f"   failures {floor['failures']}"
@@ -263,7 +331,13 @@ def main() -> None:
         f"(goal at most 2x: {'met' if latency <= 2 else 'NOT met'}); "
         f"failures {submit['failures']} (goal 0: {'met' if submit['failures'] == 0 else 'NOT met'})"
     )
-    sent = warm["requests"] + submit["requests"]
+    for name, run in (("floor", floor), ("submit", submit)):
+        cpu = run["cpu"]
+        print(
+            f"CPU per request, {name:6s}: {sum(cpu.values()):5.2f} ms = gunicorn "
+            f"{cpu['gunicorn']:5.2f} + PostgreSQL {cpu['postgres']:5.2f} + wrk {cpu['wrk']:5.2f}"
+        )
+    sent = warm["requests"] + sum(s["requests"] for _, s in rounds)
     print(
         f"applications saved: {saved} for {sent} submissions sent (warm-up included; wrk "
         f"does not count those in flight at the end); outbox messages: {outbox}; "
