@@ -112,7 +112,9 @@ def waitlist_promote(*, application: Application, actor, reason: str) -> Offer:
         )
         if result is None or result.outcome != RankingResult.Outcome.WAITLISTED:
             raise OfferError(_("Only an applicant on the waiting list can be promoted."))
-        if Application.objects.filter(pk=application.pk, status="withdrawn").exists():
+        if Application.objects.filter(
+            pk=application.pk, status=Application.Status.WITHDRAWN
+        ).exists():
             raise OfferError(_("This application was withdrawn."))
         if Offer.objects.filter(application=application, status__in=HOLDING).exists():
             raise OfferError(_("This applicant already holds an offer."))
