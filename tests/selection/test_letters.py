@@ -348,3 +348,23 @@ def test_an_erasure_deletes_the_letters_and_the_attachments_sent(
         email.refresh_from_db()
     assert email.attachments == [] and email.body == ""
     assert not any(storage.exists(path) for path in paths)
+
+
+def test_an_older_batch_never_replaces_the_letter_of_a_newer_one(
+    world, intake, django_capture_on_commit_callbacks
+):
+    from tremplin.selection.letters import letter_batch_run
+
+    convene_to_test(intake)
+    first = applications(intake)[0]
+    older = run_batch(django_capture_on_commit_callbacks, intake, Kind.TEST_CONVOCATION, [first])
+    newer = run_batch(django_capture_on_commit_callbacks, intake, Kind.TEST_CONVOCATION, [first])
+    kept = letter_of(first, Kind.TEST_CONVOCATION)
+    assert kept.batch_id == newer.pk
+    with scopes_disabled():
+        LetterBatch.objects.filter(pk=older.pk).update(status=LetterBatch.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        letter_batch_run(batch_id=older.pk)
+    after = letter_of(first, Kind.TEST_CONVOCATION)
+    assert (after.batch_id, after.file.name) == (newer.pk, kept.file.name)
+    assert after.file.storage.exists(after.file.name)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
@@ -171,17 +171,16 @@ def _store(
 ) -> None:
     """Save a chunk's PDFs, then record them (and their messages) in one transaction."""
     names = [_save_file(r.pdf) for r in rendered]
+    storage = Letter.file.field.storage
     try:
         with transaction.atomic():
-            replaced = _record(batch, list(zip(rendered, names, sources, strict=True)))
+            unused = _record(batch, list(zip(rendered, names, sources, strict=True)))
             LetterBatch.objects.filter(pk=batch.pk).update(done=F("done") + len(rendered))
+            transaction.on_commit(lambda: [storage.delete(name) for name in unused])
     except BaseException:
         for name in names:
-            Letter.file.field.storage.delete(name)
+            storage.delete(name)
         raise
-    storage = Letter.file.field.storage
-    for name in replaced:
-        storage.delete(name)
 
 
 def _save_file(pdf: bytes) -> str:
@@ -190,22 +189,23 @@ def _save_file(pdf: bytes) -> str:
 
 
 def _record(batch: LetterBatch, items: list) -> list[str]:
-    """Insert or replace each letter (and enqueue its messages); returns the storage names
-    of the files replaced, to delete once this commits."""
-    existing = {
-        letter.application_id: letter
-        for letter in Letter.objects.select_for_update().filter(
-            application__in=[application for _r, _n, (application, _c) in items],
-            kind=batch.kind,
-        )
-    }
-    replaced = []
+    """Insert or replace each letter and enqueue its messages; returns the storage names of
+    the files no letter uses any more (to delete once this commits).
+
+    A letter written by a newer batch (a decision after a promotion, say) is never replaced
+    by an older batch that rendered it earlier: that letter and its messages are dropped.
+    """
+    existing = _letters_locked(batch, [application for _r, _n, (application, _c) in items])
+    unused = []
     for rendered, name, (application, context) in items:
         letter = existing.get(application.pk)
         if letter is None:
-            letter = Letter(application=application, kind=batch.kind)
-        elif letter.file:
-            replaced.append(letter.file.name)
+            letter = _letter_created(batch, application)
+        if letter.batch_id is not None and letter.batch_id > batch.pk:
+            unused.append(name)
+            continue
+        if letter.file:
+            unused.append(letter.file.name)
         letter.batch = batch
         letter.language = context["language"]
         letter.file.name = name
@@ -213,7 +213,24 @@ def _record(batch: LetterBatch, items: list) -> list[str]:
         letter.save()
         if batch.notify:
             _notify(batch, application, context, rendered.pdf)
-    return replaced
+    return unused
+
+
+def _letters_locked(batch: LetterBatch, applications: list[Application]) -> dict[int, Letter]:
+    letters = Letter.objects.select_for_update().filter(
+        application__in=applications, kind=batch.kind
+    )
+    return {letter.application_id: letter for letter in letters}
+
+
+def _letter_created(batch: LetterBatch, application: Application) -> Letter:
+    """A new letter row (empty until saved with its file), or the one that another batch
+    inserted at the same moment, locked."""
+    try:
+        with transaction.atomic():
+            return Letter.objects.create(application=application, kind=batch.kind)
+    except IntegrityError:
+        return Letter.objects.select_for_update().get(application=application, kind=batch.kind)
 
 
 def _notify(batch: LetterBatch, application: Application, context: dict, pdf: bytes) -> None:
