@@ -23,7 +23,11 @@ from tremplin.selection.interviews import (
     slot_attendance_set,
     slots_generate,
 )
-from tremplin.selection.interviews_scoring import sheet_amend, sheet_save
+from tremplin.selection.interviews_scoring import (
+    interview_marks_recompute,
+    sheet_amend,
+    sheet_save,
+)
 from tremplin.selection.models import (
     Component,
     Criterion,
@@ -96,8 +100,7 @@ def demo_selection_load(school) -> None:
 def _scheme(intake: Intake) -> None:
     scheme = scheme_get_or_create(intake)
     scheme.lottery_seed = 20250926
-    scheme.severity_correction = True
-    scheme.save(update_fields=["lottery_seed", "severity_correction"])
+    scheme.save(update_fields=["lottery_seed"])
     Component.objects.filter(scheme=scheme, code="test").update(threshold=Decimal(6))
     Component.objects.filter(scheme=scheme, code="interview").update(threshold=Decimal(8))
     Quota.objects.get_or_create(scheme=scheme, group=Quota.Group.WOMEN, track=None,
@@ -205,6 +208,12 @@ def _interviews(interview: Component, officer, jurors, ability: dict, rng) -> No
                 for c in criteria
             }
             sheet_save(slot=slot, juror=juror, scores=scores, comment="", submit=True)
+    # The juror marks harder than the director: once every sheet is in, the committee puts
+    # both on the common scale.
+    scheme = interview.scheme
+    scheme.severity_correction = True
+    scheme.save(update_fields=["severity_correction"])
+    interview_marks_recompute(component=interview, actor=officer)
 
 
 def _level(value: float, rng: random.Random) -> int:
