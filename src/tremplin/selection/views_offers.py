@@ -37,13 +37,7 @@ def _applicant_offer(application: Application, offer_id: int) -> Offer:
 def _tell_applicant(request: HttpRequest, answer: OfferAnswer) -> None:
     status = answer.offer.status
     if answer.changed and status == Offer.Status.ACCEPTED:
-        messages.success(
-            request,
-            _(
-                "Your place is confirmed. The school will contact you about the start of "
-                "the training."
-            ),
-        )
+        messages.success(request, _("Your place is confirmed. Welcome!"))
     elif answer.changed:
         messages.success(
             request,
