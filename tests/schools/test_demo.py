@@ -1,5 +1,8 @@
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django_scopes import scopes_disabled
 
@@ -8,14 +11,25 @@ from tremplin.schools.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tremplin.schools.models import BudgetLine, Partner, School, Track
 
 
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, loaded once for this module and rolled back after it (it takes seconds)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("demo")
+        yield
+        transaction.set_rollback(True)
+
+
 def _counts() -> tuple[int, ...]:
+    from tremplin.selection.models import Mark, Offer, RankingRun, ScoreSheet
+
     models = (School, Partner, Track, BudgetLine, User, Membership)
+    models += (Mark, ScoreSheet, RankingRun, Offer)
     return tuple(model.objects.count() for model in models)
 
 
 @pytest.mark.django_db
-def test_the_demo_loads_smara_and_running_it_again_changes_nothing(capsys):
-    call_command("demo")
+def test_the_demo_loads_smara_and_running_it_again_changes_nothing(demo, capsys):
     with scopes_disabled():
         counts = _counts()
         call_command("demo")
@@ -30,10 +44,37 @@ def test_the_demo_loads_smara_and_running_it_again_changes_nothing(capsys):
 
 
 @pytest.mark.django_db
+def test_promotion_2025_is_ranked_70_admitted_30_waitlisted_101_not_retained(demo):
+    from tremplin.selection.models import Offer, RankingRun
+    from tremplin.training.models import Enrolment
+
+    with scopes_disabled():
+        runs = RankingRun.objects.filter(intake__slug="promotion-2025").order_by("number")
+        assert [r.published for r in runs] == [False, True]
+        published = runs[1]
+        assert published.published_by.username == "directrice"
+        outcomes = Counter(published.results.values_list("outcome", flat=True))
+        assert outcomes["admitted"] == 70
+        assert outcomes["waitlisted"] == 30
+        assert outcomes["not_retained"] + outcomes["ineligible"] == 101
+        assert all(check["ok"] for check in published.checks)
+        offers = Counter(Offer.objects.filter(run=published).values_list("status", "origin"))
+        # Most accepted; a few declined, and their seats went to the waiting list.
+        assert offers["accepted", "ranking"] > 60
+        assert offers["declined", "ranking"] >= 3
+        promoted = offers["accepted", "waitlist"] + offers["live", "waitlist"]
+        assert promoted == offers["declined", "ranking"]
+        assert Enrolment.objects.filter(cohort__intake=published.intake).count() == (
+            offers["accepted", "ranking"] + offers["accepted", "waitlist"]
+        )
+        # Promotion 2026 stays open for a visitor to take through a selection.
+        assert not RankingRun.objects.filter(intake__slug="promotion-2026").exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=lambda a: a.username)
-def test_every_demo_account_logs_in_and_lands_on_its_dashboard(account, settings):
+def test_every_demo_account_logs_in_and_lands_on_its_dashboard(demo, account, settings):
     settings.TWO_FACTOR_REQUIRED = False  # as `make run` does, explicitly
-    call_command("demo")
     client = Client()
     response = client.post(
         "/account/login/", {"username": account.username, "password": DEMO_PASSWORD}, follow=True
