@@ -19,7 +19,7 @@ from tests.selection.assessment_builders import (
 )
 from tests.selection.builders import give_marks
 from tremplin.core.models import AuditEvent
-from tremplin.selection import interviews
+from tremplin.selection import interviews, interviews_rubric
 from tremplin.selection.models import (
     ConflictOfInterest,
     Criterion,
@@ -371,7 +371,7 @@ def test_staff_record_and_remove_a_conflict_with_a_reason(world, selection):
 
 
 def test_levels_are_read_one_per_line_and_sorted_from_the_best():
-    levels = interviews.parse_levels(
+    levels = interviews_rubric.parse_levels(
         "8 | Peu clair | غير واضح\n\n16 | Très clair | واضح جدا\n20|Excellent"
     )
     assert levels == [
@@ -384,7 +384,7 @@ def test_levels_are_read_one_per_line_and_sorted_from_the_best():
 @pytest.mark.parametrize("text", ["25 | Trop", "x | Rien", "12", "12 | A\n12 | B"])
 def test_bad_levels_are_refused(text):
     with pytest.raises(ValidationError):
-        interviews.parse_levels(text)
+        interviews_rubric.parse_levels(text)
 
 
 def test_the_rubric_page_saves_criteria_with_levels(world, selection):
@@ -418,7 +418,7 @@ def test_the_rubric_cannot_change_once_a_juror_has_started(world, selection):
             juror=world.users["juror"],
         )
     with scope(school=world.smara), pytest.raises(ValidationError):
-        interviews.criteria_save(
+        interviews_rubric.criteria_save(
             component=selection.interview,
             criteria=[Criterion(label="B", label_ar="ب")],
             actor=world.users["admissions"],

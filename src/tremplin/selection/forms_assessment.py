@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy
 
 from tremplin.core.i18n import localized
 from tremplin.selection.assessment_marks import parse_mark
-from tremplin.selection.interviews import juror_choices, levels_text, parse_levels, plain
+from tremplin.selection.interviews import juror_choices
+from tremplin.selection.interviews_rubric import levels_text, parse_levels, plain
 from tremplin.selection.models import Criterion, Panel, TestSession
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

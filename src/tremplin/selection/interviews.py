@@ -1,14 +1,14 @@
 """Interviews: panels of jurors, slots, declared conflicts of interest, who is interviewed
-when and by whom, convocations, attendance and the rubric.
+when and by whom, convocations and attendance.
 
-The jurors' score sheets and the interview mark are in ``interviews_scoring``.
+The rubric is in ``interviews_rubric``; the jurors' score sheets and the interview mark are in
+``interviews_scoring``.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,7 +25,6 @@ from tremplin.selection.assessment_marks import audit_mark_change, mark_label
 from tremplin.selection.models import (
     Component,
     ConflictOfInterest,
-    Criterion,
     InterviewSlot,
     Letter,
     Mark,
@@ -515,76 +514,3 @@ def slot_attendance_set(*, slot: InterviewSlot, present: bool | None, actor) -> 
         data={"component": component.code, "present": present},
     )
     return slot
-
-
-# --- Rubric ---------------------------------------------------------------------------------
-
-
-def plain(value: Decimal) -> str:
-    """``15.00`` -> ``"15"``, ``12.50`` -> ``"12.5"``: how a level's mark is written."""
-    return format(value.quantize(Decimal("0.01")).normalize(), "f")
-
-
-def parse_levels(text: str) -> list[dict]:
-    """Level descriptors written one per line as ``mark | French | Arabic``, e.g.
-    ``16 | Très clair | واضح جدا``. Raises ValidationError naming the bad line."""
-    levels = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) < 2 or not parts[1]:
-            raise ValidationError(
-                _("Line %(n)s: write “mark | text in French | text in Arabic”.") % {"n": number}
-            )
-        try:
-            mark = Decimal(parts[0].replace(",", "."))
-        except InvalidOperation:
-            mark = None
-        if mark is None or not mark.is_finite() or not 0 <= mark <= 20:
-            raise ValidationError(
-                _("Line %(n)s: the mark is a number between 0 and 20.") % {"n": number}
-            )
-        levels.append(
-            {
-                "mark": plain(mark),
-                "text": parts[1][:300],
-                "text_ar": (parts[2] if len(parts) > 2 else "")[:300],
-            }
-        )
-    marks = [level["mark"] for level in levels]
-    if len(set(marks)) != len(marks):
-        raise ValidationError(_("Two levels have the same mark."))
-    return sorted(levels, key=lambda level: Decimal(level["mark"]), reverse=True)
-
-
-def levels_text(levels: list[dict]) -> str:
-    return "\n".join(
-        " | ".join(filter(None, [lv["mark"], lv.get("text", ""), lv.get("text_ar", "")]))
-        for lv in levels
-    )
-
-
-@transaction.atomic
-def criteria_save(*, component: Component, criteria: list[Criterion], actor) -> list[Criterion]:
-    """Replace the rubric of an interview. Refused once a juror has started a sheet: the
-    sheets must all be read against the same rubric."""
-    if ScoreSheet.objects.filter(component=component).exists():
-        raise ValidationError(_("Jurors have started scoring: the rubric can no longer change."))
-    for position, criterion in enumerate(criteria, start=1):
-        criterion.component = component
-        criterion.position = position
-        criterion.full_clean()
-    Criterion.objects.filter(component=component).delete()
-    Criterion.objects.bulk_create(criteria)
-    log_action(
-        "selection.rubric.changed",
-        actor=actor,
-        school=_school(component),
-        obj=component,
-        data={
-            "component": component.code,
-            "criteria": [{"label": c.label, "weight": str(c.weight)} for c in criteria],
-        },
-    )
-    return criteria

@@ -34,6 +34,7 @@ from tremplin.selection.forms_assessment import (
     SlotsGenerateForm,
     StaffConflictForm,
 )
+from tremplin.selection.interviews_rubric import criteria_save
 from tremplin.selection.models import (
     ConflictOfInterest,
     Criterion,
@@ -425,7 +426,7 @@ def interview_rubric(request: HttpRequest, intake_slug: str, interview_code: str
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         try:
-            interviews.criteria_save(component=component, criteria=new, actor=request.user)
+            criteria_save(component=component, criteria=new, actor=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
