@@ -170,3 +170,20 @@ def test_the_import_page_refuses_a_tampered_confirmation(world, seated):
     response = world.client("admissions").post(url, {"token": "forged"})
     assert response.status_code == 302
     assert _marks(selection) == {}
+
+
+def test_the_command_checks_then_records_a_file(world, seated, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    selection, _ = seated
+    apps = selection.applications
+    path = tmp_path / "notes.csv"
+    path.write_text(f"reference;note\n{apps[0].reference};11\n{apps[1].reference};22\n")
+    with pytest.raises(CommandError):
+        call_command("import_marks", str(path), intake=selection.intake.slug)
+    assert _marks(selection) == {}
+    path.write_text(f"reference;note\n{apps[0].reference};11\n")
+    call_command("import_marks", str(path), intake=selection.intake.slug, dry_run=True)
+    assert _marks(selection) == {}
+    call_command("import_marks", str(path), intake=selection.intake.slug)
+    assert _marks(selection)[apps[0].reference].value == Decimal(11)
