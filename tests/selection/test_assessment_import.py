@@ -2,6 +2,7 @@
 number, a dry run that changes nothing, bad lines reported, all or nothing."""
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -187,3 +188,12 @@ def test_the_command_checks_then_records_a_file(world, seated, tmp_path):
     assert _marks(selection) == {}
     call_command("import_marks", str(path), intake=selection.intake.slug)
     assert _marks(selection)[apps[0].reference].value == Decimal(11)
+
+
+def test_the_import_page_opens_with_a_dry_run_ticked_and_no_error(world, seated):
+    selection, _ = seated
+    url = reverse("selection:test_import", args=selection.urls["test"])
+    response = world.client("admissions").get(url)
+    assert response.status_code == 200
+    assert not response.context["form"].is_bound
+    assert re.search(r'<input[^>]*name="dry_run"[^>]*checked', response.content.decode())

@@ -513,8 +513,9 @@ def test_import(request: HttpRequest, intake_slug: str, test_code: str) -> HttpR
     """Import marks from a spreadsheet: a dry run shows the changes and the bad lines; the
     marks are recorded only from a file without problems, all at once."""
     intake, component = _test(request, intake_slug, test_code)
+    uploading = request.method == "POST" and "token" not in request.POST
     form = MarksImportForm(
-        request.POST if "token" not in request.POST else None, request.FILES or None
+        request.POST if uploading else None, request.FILES if uploading else None
     )
     result, token, status = None, None, 200
     if request.method == "POST" and "token" in request.POST:
