@@ -111,7 +111,9 @@ def sheet_save(
                 "mark": str(mark),
             },
         )
-        interview_marks_recompute(component=component, actor=juror)
+        interview_marks_recompute(
+            component=component, actor=juror, application_id=sheet.application_id
+        )
     return sheet
 
 
@@ -160,24 +162,27 @@ def sheet_amend(
         },
         reason=reason.strip(),
     )
-    interview_marks_recompute(component=component, actor=actor)
+    interview_marks_recompute(component=component, actor=actor, application_id=sheet.application_id)
     return sheet
 
 
 @transaction.atomic
-def interview_marks_recompute(*, component: Component, actor=None) -> int:
-    """Recompute every applicant's interview mark (source "jury") from all submitted sheets.
+def interview_marks_recompute(
+    *, component: Component, actor=None, application_id: int | None = None
+) -> int:
+    """Recompute the applicants' interview marks (source "jury") from the submitted sheets.
 
     Severity correction, when the scheme asks for it, puts each juror's marks on the common
     scale using all the sheets of the component, so one submission may move others' marks:
-    all are recomputed, and the changes are audited in one event (old -> new).
+    all are then recomputed. Without it, an applicant's mark depends on their own sheets
+    only, and `application_id` limits the work to that applicant. The changes are audited
+    in one event (old -> new).
     """
     scheme = component.scheme
-    sheets = list(
-        ScoreSheet.objects.filter(
-            component=component, status=ScoreSheet.Status.SUBMITTED
-        ).values_list("juror_id", "application_id", "mark")
-    )
+    submitted = ScoreSheet.objects.filter(component=component, status=ScoreSheet.Status.SUBMITTED)
+    if application_id is not None and not scheme.severity_correction:
+        submitted = submitted.filter(application_id=application_id)
+    sheets = list(submitted.values_list("juror_id", "application_id", "mark"))
     results = scoring.jury_marks(
         sheets,
         correct_severity=scheme.severity_correction,
