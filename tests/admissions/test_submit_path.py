@@ -10,9 +10,9 @@ from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
 from tremplin.admissions.forms import Geography
-from tremplin.admissions.models import Application
+from tremplin.admissions.models import Application, Intake
 from tremplin.notify.models import Message
-from tremplin.schools.models import Commune
+from tremplin.schools.models import Commune, School
 
 APPLY = "/schools/smara/calls/promo-2026/apply/"
 
@@ -119,3 +119,23 @@ def test_the_htmx_commune_list_comes_from_the_same_geography(intake):
     options = response.content.decode().count("<option")
     with scopes_disabled():
         assert options == 1 + Commune.objects.filter(province_id=semara.province_id).count()
+
+
+@pytest.mark.django_db
+def test_a_change_to_the_call_is_seen_by_the_very_next_request(intake):
+    assert Client().get(APPLY).status_code == 200  # the call's objects are built once
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(title="Promotion 2026 bis")
+    assert "Promotion 2026 bis" in Client().get(APPLY).content.decode()
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(status=Intake.Status.CLOSED)
+    assert Client().post(APPLY, form_data()).status_code == 403
+    assert applications() == []
+
+
+@pytest.mark.django_db
+def test_the_call_of_a_school_made_inactive_is_gone_at_once(intake, world):
+    assert Client().get(APPLY).status_code == 200
+    with scopes_disabled():
+        School.objects.filter(pk=world.smara.pk).update(is_active=False)
+    assert Client().get(APPLY).status_code == 404
