@@ -17,12 +17,12 @@ from tremplin.core.models import User
 from tremplin.selection.assessment import sittings_assign, test_session_save
 from tremplin.selection.assessment_marks import ABSENT, marks_record
 from tremplin.selection.interviews import (
-    criteria_save,
     interviews_assign,
     panel_save,
     slot_attendance_set,
     slots_generate,
 )
+from tremplin.selection.interviews_rubric import criteria_save
 from tremplin.selection.interviews_scoring import (
     interview_marks_recompute,
     sheet_amend,
