@@ -9,8 +9,8 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
-from tremplin.admissions.forms import Geography
 from tremplin.admissions.models import Application, Intake
+from tremplin.admissions.portal_reads import Geography
 from tremplin.notify.models import Message
 from tremplin.schools.models import Commune, School
 

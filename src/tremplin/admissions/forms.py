@@ -6,17 +6,16 @@ from functools import partial
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models.signals import post_migrate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
+from tremplin.admissions.portal_reads import Geography
 from tremplin.admissions.uploads import validate_document
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import normalize_cin, normalize_phone
 from tremplin.core.text import refuse_control_characters
-from tremplin.schools.models import Commune, Province
 
 MAX_WISHES = 3
 
@@ -33,55 +32,6 @@ class CleanTextMixin:
                 except ValidationError as error:
                     self.add_error(name, error)
         return cleaned
-
-
-class Geography:
-    """The provinces and communes of the reference geography, read once per process.
-
-    The geography is reference data loaded with the database and never changed while the
-    application runs, so the portal checks the chosen province and commune against this copy
-    instead of asking the database on every submission. An id that is not in the copy reloads
-    it once (a commune added since start-up is not refused); ``forget`` drops it (after a
-    flush, in tests). The objects are shared between requests: read them, never change them.
-    """
-
-    _places: tuple[dict[int, Province], dict[int, Commune]] | None = None
-
-    @classmethod
-    def provinces(cls) -> dict[int, Province]:
-        """The provinces that have communes, by id, ordered by name."""
-        return cls._load()[0]
-
-    @classmethod
-    def communes(cls) -> dict[int, Commune]:
-        """Every commune with its province, by id, ordered by province then name."""
-        return cls._load()[1]
-
-    @classmethod
-    def find(cls, kind: str, pk: int) -> Province | Commune | None:
-        places = cls.provinces if kind == "province" else cls.communes
-        found = places().get(pk)
-        if found is None:
-            cls.forget()
-            found = places().get(pk)
-        return found
-
-    @classmethod
-    def forget(cls, **kwargs) -> None:
-        cls._places = None
-
-    @classmethod
-    def _load(cls) -> tuple[dict[int, Province], dict[int, Commune]]:
-        places = cls._places
-        if places is None:
-            communes = Commune.objects.select_related("province").order_by("province__name", "name")
-            by_id = {commune.pk: commune for commune in communes}
-            provinces = {c.province_id: c.province for c in by_id.values()}
-            places = cls._places = (provinces, by_id)
-        return places
-
-
-post_migrate.connect(Geography.forget, dispatch_uid="tremplin.admissions.forget_geography")
 
 
 def _place_options(kind: str) -> list[tuple[str, str]]:

@@ -5,7 +5,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core import signing
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
-from tremplin.admissions import eligibility, services
+from tremplin.admissions import services
 from tremplin.admissions.eligibility import describe
-from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm, Geography
-from tremplin.admissions.models import Application, Intake, IntakeTrack, PrivacyNotice
-from tremplin.schools.models import School, Track
+from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
+from tremplin.admissions.models import Application, Intake
+from tremplin.admissions.portal_reads import Geography, call_details, published_call
+from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
 SESSION_APPLICANT = "applicant_application_id"
@@ -27,99 +27,15 @@ SUBMITTED_SALT = "tremplin.portal.submitted"
 SUBMITTED_MAX_AGE = 24 * 3600
 
 
-# The call's row with its school's and notice's, as plain values.
-_CALL_ROW_SQL = """
-    SELECT i.id, i.*, s.*, n.* FROM {intake} i
-      JOIN {school} s ON s.id = i.school_id
-      LEFT JOIN {notice} n ON n.id = i.privacy_notice_id
-    WHERE s.slug = %(school)s AND s.is_active = %(active)s AND i.slug = %(intake)s
-      AND i.status <> %(draft)s
-"""
-
-# (school slug, call slug) -> (the rows, the objects built from them)
-_built_calls: dict[tuple[str, str], tuple[tuple, Intake]] = {}
-
-
 def _intake(school_slug: str, intake_slug: str) -> Intake:
-    """A published call of an active school, with its school and privacy notice; 404
-    otherwise.
-
-    The rows are read on every request, so nothing here goes stale; only building the
-    objects is skipped when the rows are those they were last built from. Building them
-    through the ORM costs ten times the CPU of reading the rows, and this runs on every
-    request of the busiest day. The objects are shared: read them, never change them.
-    """
-    table = connection.ops.quote_name
-    sql = _CALL_ROW_SQL.format(
-        intake=table(Intake._meta.db_table),
-        school=table(School._meta.db_table),
-        notice=table(PrivacyNotice._meta.db_table),
-    )
-    params = {
-        "school": school_slug,
-        "active": True,
-        "intake": intake_slug,
-        "draft": Intake.Status.DRAFT,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    intake = published_call(school_slug, intake_slug)
+    if intake is None:
         raise Http404
-    key = (school_slug, intake_slug)
-    built = _built_calls.get(key)
-    if built is None or built[0] != row:
-        with scopes_disabled():
-            intake = Intake.objects.select_related("school", "privacy_notice").get(pk=row[0])
-        built = _built_calls[key] = (row, intake)
-    return built[1]
-
-
-# The call's tracks and the ids its residence rules name, in one round trip: this is read on
-# every submission, the busiest request of the year. Fresh each time (no cache to go stale
-# when staff edit the call).
-_CALL_DETAILS_SQL = """
-    SELECT 'track', t.id, t.name, t.name_ar FROM {intake_track} it
-      JOIN {track} t ON t.id = it.track_id WHERE it.intake_id = %(intake)s
-    UNION ALL
-    SELECT 'province', p.province_id, NULL, NULL FROM {provinces} p WHERE p.intake_id = %(intake)s
-    UNION ALL
-    SELECT 'commune', c.commune_id, NULL, NULL FROM {communes} c WHERE c.intake_id = %(intake)s
-"""
-
-
-def _call_details(intake: Intake) -> tuple[list[Track], eligibility.Rules]:
-    """The tracks of the call (by name) and its eligibility rules."""
-    table = connection.ops.quote_name
-    sql = _CALL_DETAILS_SQL.format(
-        intake_track=table(IntakeTrack._meta.db_table),
-        track=table(Track._meta.db_table),
-        provinces=table(Intake.provinces.through._meta.db_table),
-        communes=table(Intake.communes.through._meta.db_table),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"intake": intake.pk})
-        rows = cursor.fetchall()
-    # Tracks with only what the form shows: any other field loads if something reads it.
-    fields = ["id", "school_id", "name", "name_ar"]
-    tracks = sorted(
-        (
-            Track.from_db(None, fields, (pk, intake.school_id, name, name_ar))
-            for kind, pk, name, name_ar in rows
-            if kind == "track"
-        ),
-        key=lambda track: track.name,
-    )
-    rules = eligibility.Rules.of(
-        intake,
-        province_ids={pk for kind, pk, *_ in rows if kind == "province"},
-        commune_ids={pk for kind, pk, *_ in rows if kind == "commune"},
-    )
-    return tracks, rules
+    return intake
 
 
 def _tracks(intake: Intake) -> list[Track]:
-    return _call_details(intake)[0]
+    return call_details(intake)[0]
 
 
 def _space_url(request: HttpRequest) -> str:
@@ -159,7 +75,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
             status=410 if timezone.now() >= intake.closes_at else 403,
         )
     with scope(school=intake.school):
-        tracks, rules = _call_details(intake)
+        tracks, rules = call_details(intake)
         form = ApplicationForm(
             request.POST or None, request.FILES or None, intake=intake, tracks=tracks
         )
