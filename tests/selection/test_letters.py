@@ -368,3 +368,43 @@ def test_an_older_batch_never_replaces_the_letter_of_a_newer_one(
     after = letter_of(first, Kind.TEST_CONVOCATION)
     assert (after.batch_id, after.file.name) == (newer.pk, kept.file.name)
     assert after.file.storage.exists(after.file.name)
+
+
+def test_a_batch_whose_worker_died_is_resumed_and_nobody_gets_a_message_twice(
+    world, intake, django_capture_on_commit_callbacks, monkeypatch
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from tremplin.selection import letters
+
+    convene_to_test(intake)
+    monkeypatch.setattr(letters, "CHUNK", 2)
+    stored = letters._store
+
+    def dies_after_the_first_chunk(batch, rendered, sources):
+        stored(batch, rendered, sources)
+        if LetterBatch.objects.get(pk=batch.pk).done >= 2:
+            raise SystemExit("SIGKILL")  # not an Exception: nothing marks the batch failed
+
+    monkeypatch.setattr(letters, "_store", dies_after_the_first_chunk)
+    # The task backend records the task as failed; the batch itself is left running.
+    run_batch(django_capture_on_commit_callbacks, intake, Kind.TEST_CONVOCATION, notify=True)
+    monkeypatch.setattr(letters, "_store", stored)
+    with scopes_disabled():
+        batch = LetterBatch.objects.get()
+        assert (batch.status, batch.done) == (LetterBatch.Status.RUNNING, 2)
+        sent_before = set(Message.objects.values_list("dedupe_key", flat=True))
+        # A live batch is left alone...
+        assert letters.letter_batches_resume() == 0
+        # ...one that stopped moving ten minutes ago is started again.
+        LetterBatch.objects.update(heartbeat_at=timezone.now() - datetime.timedelta(minutes=11))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert letters.letter_batches_resume() == 1
+        batch.refresh_from_db()
+        assert (batch.status, batch.done) == (LetterBatch.Status.DONE, 6)
+        assert Letter.objects.count() == 6
+        keys = list(Message.objects.values_list("dedupe_key", flat=True))
+        assert len(keys) == len(set(keys)) == 6 + 4
+        assert sent_before < set(keys)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterator
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -42,6 +43,8 @@ Kind = Letter.Kind
 # Letters rendered per round trip to a worker process: large enough to make the trip
 # cheap, small enough to keep both cores busy to the end and the progress bar moving.
 CHUNK = 8
+# A running batch without progress for this long lost its worker (a chunk takes seconds).
+STALE_AFTER = datetime.timedelta(minutes=10)
 
 # The file names the applicant downloads, by kind (ASCII: every mail client keeps them).
 FILENAMES = {
@@ -112,13 +115,37 @@ def letter_batch_retry(*, batch: LetterBatch) -> bool:
     return bool(retried)
 
 
+def letter_batches_resume(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
+    """Start again the batches whose worker died (running, and no progress for
+    `stale_after`). Safe to repeat: a letter rendered again replaces the previous one, and
+    its messages carry the same keys, so nobody is sent one twice."""
+    cutoff = timezone.now() - stale_after
+    with scopes_disabled():
+        stale = list(
+            LetterBatch.objects.filter(
+                status=LetterBatch.Status.RUNNING, heartbeat_at__lt=cutoff
+            ).values_list("pk", flat=True)
+        )
+        resumed = []
+        for batch_id in stale:
+            with transaction.atomic():
+                if LetterBatch.objects.filter(
+                    pk=batch_id, status=LetterBatch.Status.RUNNING, heartbeat_at__lt=cutoff
+                ).update(status=LetterBatch.Status.PENDING):
+                    resumed.append(batch_id)
+                    transaction.on_commit(partial(_enqueue, batch_id))
+    if resumed:
+        logger.warning("letter batches resumed after their worker stopped: %s", resumed)
+    return len(resumed)
+
+
 def letter_batch_run(*, batch_id: int) -> None:
     """Render a waiting batch (the task's body). Run it outside any transaction."""
     with scopes_disabled():
         batches = LetterBatch.objects.filter(pk=batch_id)
         # Only a waiting batch starts: a task delivered twice does not run it twice at once.
         if not batches.filter(status=LetterBatch.Status.PENDING).update(
-            status=LetterBatch.Status.RUNNING, done=0
+            status=LetterBatch.Status.RUNNING, done=0, heartbeat_at=timezone.now()
         ):
             return
         batch = batches.select_related("intake__school").get()
@@ -161,7 +188,9 @@ def _chunks(batch: LetterBatch, waiting: dict) -> Iterator[list[dict]]:
                 contexts.append(context)
         skipped = len(ids[start : start + CHUNK]) - len(contexts)
         if skipped:
-            LetterBatch.objects.filter(pk=batch.pk).update(done=F("done") + skipped)
+            LetterBatch.objects.filter(pk=batch.pk).update(
+                done=F("done") + skipped, heartbeat_at=timezone.now()
+            )
         if contexts:
             yield contexts
 
@@ -175,7 +204,9 @@ def _store(
     try:
         with transaction.atomic():
             unused = _record(batch, list(zip(rendered, names, sources, strict=True)))
-            LetterBatch.objects.filter(pk=batch.pk).update(done=F("done") + len(rendered))
+            LetterBatch.objects.filter(pk=batch.pk).update(
+                done=F("done") + len(rendered), heartbeat_at=timezone.now()
+            )
             transaction.on_commit(lambda: [storage.delete(name) for name in unused])
     except BaseException:
         for name in names:

@@ -53,6 +53,8 @@ class LetterBatch(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Moves with every chunk: a running batch that stops moving lost its worker.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 
     objects = ScopedManager(school="intake__school")
