@@ -225,6 +225,9 @@ SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", None if _sms_http else "")
 SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", None if _sms_http else "")
 SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
 
+# Processes that render a batch of PDF letters; 0 means one per core.
+LETTER_WORKERS = env_int("LETTER_WORKERS", 0, minimum=0)
+
 # HTTPS: on by default; `make run` turns it off to serve http://127.0.0.1:8000.
 HTTPS = env_bool("TREMPLIN_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
