@@ -24,6 +24,7 @@ import resource
 import secrets
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -36,8 +37,18 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PORT = 8765
-DB = "tremplin_bench_deadline"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# A port and a database of this run's own: another server on a fixed port (a demo left
+# running) would answer in gunicorn's place, and two runs would drop each other's database.
+PORT = _free_port()
+DB = f"tremplin_bench_deadline_{os.getpid()}"
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 # On a machine shared with other work, several short rounds (floor then submit, each
@@ -148,6 +159,8 @@ def start_server() -> subprocess.Popen:
     )  # fmt: skip
     _SERVER[:] = [server.pid]
     for _ in range(100):
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn stopped (exit status {server.returncode})")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=1)
             return server
@@ -293,7 +306,6 @@ def main() -> None:
     saved = portal_applications() - before
     with psycopg.connect(database_url()) as conn:
         (outbox,) = conn.execute("SELECT count(*) FROM notify_message").fetchone()
-    drop_database()
 
     print(f"Deadline day, gunicorn on PostgreSQL, wrk {CONNECTIONS} connections, {DURATION} s each")
     if ROUNDS > 1:
@@ -353,4 +365,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        drop_database()
