@@ -49,6 +49,19 @@ PERSONAS = (
 )
 
 
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Each test starts in English, whatever the previous one left: LocaleMiddleware
+    activates the request's language in the test's thread and never deactivates it, so
+    messages of services called after a page would otherwise depend on the test order.
+    Pages still answer in their own language (French by default)."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def world(db) -> World:
     """Smara and a second school (in another province), with the personas of the suite."""

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import formats, translation
+from django.utils.html import escape
 from django_scopes import scope, scopes_disabled
 
 from tests.selection.builders import give_marks, make_closed_intake, make_scheme
@@ -119,7 +120,7 @@ def test_a_not_retained_applicant_reads_the_reason(world, published, language, n
     body = space(published, number, language)
     assert say(language, "Your application is not retained.") in part(body, "decision-status")
     with translation.override(language):
-        assert str(REASON_TEXTS[reason]) in part(body, "decision-reason")
+        assert escape(str(REASON_TEXTS[reason])) in part(body, "decision-reason")
     assert 'data-testid="decision-explanation"' in body
 
 
@@ -129,7 +130,7 @@ def test_an_ineligible_applicant_reads_why_without_marks(world, published, langu
     status = part(body, "decision-status")
     assert say(language, "Your application could not be considered.") in status
     with translation.override(language):
-        assert str(REASON_TEXTS["ineligible"]) in part(body, "decision-reason")
+        assert escape(str(REASON_TEXTS["ineligible"])) in part(body, "decision-reason")
     assert 'data-testid="decision-mark"' not in body
 
 

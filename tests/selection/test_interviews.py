@@ -425,3 +425,27 @@ def test_the_rubric_cannot_change_once_a_juror_has_started(world, selection):
         )
     with scopes_disabled():
         assert list(Criterion.objects.values_list("label", flat=True)) == ["A"]
+
+
+def test_an_absence_from_the_test_counting_as_zero_does_not_keep_anyone_from_the_interview(
+    world,
+):
+    from tests.selection.assessment_builders import make_selection
+    from tests.selection.builders import give_marks
+    from tremplin.selection import interviews as services
+
+    selection = make_selection(world.smara, n=3)
+    give_marks(selection.intake, {"test": [12, "absent", 9]})
+    with scopes_disabled():
+        selection.test.absence = "zero"
+        selection.test.threshold = None
+        selection.test.save()
+    with scope(school=world.smara):
+        kept, left_out = services.interview_candidates(selection.interview)
+    assert len(kept) == 3 and not left_out
+    with scopes_disabled():
+        selection.test.absence = "eliminates"
+        selection.test.save()
+    with scope(school=world.smara):
+        kept, left_out = services.interview_candidates(selection.interview)
+    assert len(kept) == 2 and list(left_out.values()) == ["test_absent"]

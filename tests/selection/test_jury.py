@@ -360,5 +360,50 @@ def test_my_interviews_run_the_same_few_queries_for_2_or_8_interviews(
 def test_the_school_menu_leads_a_juror_to_their_interviews(world):
     dashboard = world.client("juror").get(reverse("schools:dashboard", args=["smara"]))
     assert reverse("selection:jury_home", args=["smara"]) in dashboard.content.decode()
-    officer = world.client("admissions").get(reverse("schools:dashboard", args=["smara"]))
-    assert reverse("selection:jury_home", args=["smara"]) not in officer.content.decode()
+    # A funder's coordinator never scores: no such link for them.
+    coordinator = world.client("coordinator").get(reverse("schools:dashboard", args=["smara"]))
+    assert coordinator.status_code == 200
+    assert reverse("selection:jury_home", args=["smara"]) not in coordinator.content.decode()
+
+
+def test_staff_on_the_panel_see_no_other_jurors_mark_on_the_review_before_their_own(world):
+    """The director sits on the panel: the staff review page must not show her Amina's mark
+    (nor the aggregated one) before she has submitted her own sheet."""
+    jury = Jury(world, n=1, criteria=True)
+    director = world.users["director"]
+    with scopes_disabled():
+        jury.panel.jurors.add(director)
+    slot = jury.slots[0]
+    jury.submit(
+        jury.amina, slot, scores={jury.levels.pk: Decimal(8), jury.free.pk: Decimal("17.3")}
+    )
+    review = reverse(
+        "selection:interview_review",
+        args=["smara", jury.selection.intake.slug, jury.selection.interview.code],
+    )
+    before = world.client("director").get(review).content.decode()
+    assert "14,2" not in before and jury.amina.last_name not in before
+    # An officer who is not on the panel sees it all.
+    assert "14,2" in world.client("admissions").get(review).content.decode()
+    jury.submit(director, slot, scores={jury.levels.pk: Decimal(12), jury.free.pk: Decimal(12)})
+    after = world.client("director").get(review).content.decode()
+    assert "14,2" in after and jury.amina.last_name in after
+
+
+def test_an_admissions_officer_on_a_panel_scores_like_any_juror(world, jury):
+    officer = world.users["admissions"]
+    with scopes_disabled():
+        jury.panel.jurors.add(officer)
+    response = world.client("admissions").post(
+        jury.url(jury.slots[0]), _sheet_data(jury, submit="1")
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert ScoreSheet.objects.get(juror=officer).locked
+
+
+def test_garbled_ids_in_a_jurors_conflict_declaration_answer_404_not_500(world, jury):
+    url = reverse("selection:jury_conflicts", args=["smara"])
+    for raw in ("²", "9" * 40, "-1", "1e3"):
+        response = world.client("juror").post(url, {"application": raw, "reason": "voisin"})
+        assert response.status_code == 404, raw

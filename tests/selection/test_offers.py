@@ -224,3 +224,31 @@ def test_the_sweep_fills_a_seat_a_lost_fill_left_free_and_skips_exhausted_lists(
     assert pool_of(intake).free == 4
     with scopes_disabled():
         assert _unfilled_intakes() == set()
+
+
+def test_an_applicant_who_withdraws_after_accepting_frees_the_seat_for_the_next(intake):
+    """An early dropout: the enrolment ends, the seat goes to the next in the call order."""
+    from tremplin.admissions.services import application_withdraw
+
+    application = app(intake, 2)
+    offer = offer_of(application)
+    offer_accept(offer=offer, channel="applicant")
+    with scopes_disabled():
+        assert Enrolment.objects.get(offer=offer).status == Enrolment.Status.ACTIVE
+        application_withdraw(application=application)
+    offers_expire()
+    with scopes_disabled():
+        offer.refresh_from_db()
+        enrolment = Enrolment.objects.get(offer=offer)
+        pool = pool_of(intake)
+    assert offer.status == "cancelled"
+    assert enrolment.status == Enrolment.Status.DROPPED_OUT
+    assert (pool.live, pool.accepted) == (4, 0)
+    assert offer_of(app(intake, 3)).status == "live"  # the next in merit order
+    assert [e.reason for e in actions("tremplin.selection.offer_cancelled")] == [
+        "application withdrawn after accepting"
+    ]
+    # A second sweep changes nothing.
+    offers_expire()
+    with scopes_disabled():
+        assert pool_of(intake).live == 4

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.models import Application, Intake
 from tremplin.core.identifiers import normalize_cin
+from tremplin.core.text import parse_id
 
 AGE_BANDS = (
     ("-17", _("under 18"), 0, 17),
@@ -89,10 +90,10 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     ):
         if value(param):
             qs = qs.filter(**{field: value(param)})
-    if value("commune", "").isdigit():
-        qs = qs.filter(commune_id=int(value("commune")))
-    if value("wish", "").isdigit():
-        qs = qs.filter(wishes__track_id=int(value("wish")))
+    if (commune := parse_id(value("commune", ""))) is not None:
+        qs = qs.filter(commune_id=commune)
+    if (wish := parse_id(value("wish", ""))) is not None:
+        qs = qs.filter(wishes__track_id=wish)
     if value("age"):
         qs = qs.filter(age_band_q(intake, value("age")))
     search = (value("q") or "").strip()

@@ -43,7 +43,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW, JURY_SCORE}
     )
     | _ADMISSIONS,
-    Role.ADMISSIONS: frozenset({SCHOOL_VIEW, TEAM_VIEW}) | _ADMISSIONS,
+    # Admissions officers often sit on interview panels too.
+    Role.ADMISSIONS: frozenset({SCHOOL_VIEW, TEAM_VIEW, JURY_SCORE}) | _ADMISSIONS,
     Role.JUROR: frozenset({SCHOOL_VIEW, JURY_SCORE}),
     Role.TRAINER: frozenset({SCHOOL_VIEW, TEAM_VIEW}),
     Role.LEARNER: frozenset({LEARNER_SPACE}),

@@ -1,6 +1,8 @@
 """Checks on free text typed by people: stored exactly as typed, except what a database
 cannot hold."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -13,3 +15,14 @@ def refuse_control_characters(value: str) -> None:
             _("This text contains invisible control characters; please retype it."),
             code="control_characters",
         )
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(value: str | None) -> int | None:
+    """A database id typed or posted by someone, or None. Only ASCII digits, and short enough
+    for a bigint: `"²".isdigit()` is true, and int() of it raises."""
+    if value and _ID.fullmatch(value):
+        return int(value)
+    return None

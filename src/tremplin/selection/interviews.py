@@ -254,7 +254,9 @@ def interview_candidates(component: Component) -> tuple[list[Application], dict[
         for test in tests:
             mark = marks.get((test.pk, application.pk))
             if mark is not None and mark.absent:
-                reason = "test_absent"
+                # "Absence counts as 0": still interviewed unless 0 is below the threshold.
+                if test.absence == Component.Absence.ELIMINATES or test.threshold:
+                    reason = "test_absent"
             elif mark is None or mark.value is None:
                 reason = "test_missing"
             elif test.threshold is not None and mark.value < test.threshold:

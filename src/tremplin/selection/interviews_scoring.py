@@ -78,6 +78,8 @@ def sheet_save(
     """Save a juror's draft, or submit it: the sheet then locks, and the interview marks are
     recomputed. The caller has checked that the juror sits on the slot's panel."""
     component = slot.component
+    # Locked: staff recording the applicant absent at the same moment wait for this sheet.
+    slot = InterviewSlot.objects.select_for_update(of=("self",)).get(pk=slot.pk)
     if slot.present is False:
         raise ValidationError(_("The applicant was recorded absent."))
     sheet, _created = ScoreSheet.objects.get_or_create(
@@ -178,6 +180,9 @@ def interview_marks_recompute(
     only, and `application_id` limits the work to that applicant. The changes are audited
     in one event (old -> new).
     """
+    # One recomputation at a time per component: two jurors submitting at once would each
+    # miss the other's sheet (not committed yet) and the last write would drop one.
+    Component.objects.select_for_update(of=("self",)).filter(pk=component.pk).first()
     scheme = component.scheme
     submitted = ScoreSheet.objects.filter(component=component, status=ScoreSheet.Status.SUBMITTED)
     if application_id is not None and not scheme.severity_correction:

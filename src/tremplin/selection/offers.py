@@ -89,6 +89,12 @@ def _seat_release(pool_id: int) -> None:
         raise RuntimeError(f"Seat pool {pool_id} counts no live offer to release.")
 
 
+def _accepted_release(pool_id: int) -> None:
+    """One accepted offer fewer (the applicant withdrew after accepting)."""
+    if not SeatPool.objects.filter(pk=pool_id, accepted__gt=0).update(accepted=F("accepted") - 1):
+        raise RuntimeError(f"Seat pool {pool_id} counts no accepted offer to release.")
+
+
 def _seat_confirm(pool_id: int) -> None:
     """A live offer becomes an accepted one."""
     moved = SeatPool.objects.filter(pk=pool_id, live__gt=0).update(
@@ -325,7 +331,8 @@ def _refill(intake: Intake, actor) -> None:
 
 def offers_expire(*, now: datetime | None = None) -> int:
     """Expire the live offers whose deadline has passed, free their seats and fill them
-    from the waitlist; cancel the live offers of withdrawn applications; fill any pool left
+    from the waitlist; cancel the live or accepted offers of withdrawn applications (an
+    early dropout: the enrolment ends and the seat goes on); fill any pool left
     with free seats (a fill that failed or was never run). Returns how many offers expired.
 
     Idempotent and safe to run beside the applicants and staff: one transaction per intake,
@@ -335,12 +342,39 @@ def offers_expire(*, now: datetime | None = None) -> int:
         due = Offer.objects.filter(status=Offer.Status.LIVE).filter(
             Q(deadline__lte=now) | Q(application__status=Application.Status.WITHDRAWN)
         )
+        withdrawn = Offer.objects.filter(
+            status=Offer.Status.ACCEPTED, application__status=Application.Status.WITHDRAWN
+        )
         intake_ids = set(due.values_list("pool__intake_id", flat=True))
+        intake_ids |= set(withdrawn.values_list("pool__intake_id", flat=True))
         intake_ids |= _unfilled_intakes()
     expired = 0
     for intake_id in sorted(intake_ids):
         expired += _expire_intake(intake_id, now)
     return expired
+
+
+def _withdrawn_after_accepting(intake: Intake, now: datetime) -> None:
+    """Accepted offers of applicants who withdrew since: the seat is freed for the next in
+    the call order and the enrolment ends as a dropout. The caller holds the pool lock."""
+    from tremplin.training.models import Enrolment
+
+    offers = Offer.objects.filter(
+        pool__intake=intake,
+        status=Offer.Status.ACCEPTED,
+        application__status=Application.Status.WITHDRAWN,
+    ).order_by("pk")
+    for offer in offers.select_related("application__intake__school"):
+        reason = "application withdrawn after accepting"
+        if not Offer.objects.filter(pk=offer.pk, status=Offer.Status.ACCEPTED).update(
+            status=Offer.Status.CANCELLED, reason=reason
+        ):
+            continue
+        _accepted_release(offer.pool_id)
+        Enrolment.objects.filter(offer=offer, status=Enrolment.Status.ACTIVE).update(
+            status=Enrolment.Status.DROPPED_OUT
+        )
+        offer_audit(offer, "cancelled", reason=reason)
 
 
 def _unfilled_intakes() -> set[int]:
@@ -384,5 +418,6 @@ def _expire_intake(intake_id: int, now: datetime) -> int:
             _seat_release(offer.pool_id)
             offer_audit(offer, "cancelled" if withdrawn else "expired", reason=reason)
             expired += not withdrawn
+        _withdrawn_after_accepting(intake, now)
         _refill(intake, actor=None)
     return expired

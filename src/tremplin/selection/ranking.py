@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,7 +78,7 @@ def ranking_run_execute(run_id: int) -> RankingRun:
         parameters: dict = {}
         try:
             step(STEP_SNAPSHOT)
-            inputs = snapshot_inputs(run.intake)
+            inputs = _consistent(snapshot_inputs, run.intake)
             parameters = inputs.parameters
             step(STEP_COMPUTE)
             computed = compute(inputs)
@@ -175,6 +175,19 @@ def already_published_message(published: RankingRun) -> str:
         "Run #%(number)s of this call is already published: a call publishes one ranking, "
         "and its decisions stand."
     ) % {"number": published.number}
+
+
+def _consistent(read, *args):
+    """`read(*args)` in one transaction that sees one state of the database, so that marks
+    entered meanwhile cannot give a mixed snapshot (PostgreSQL: REPEATABLE READ, which must
+    be set before the transaction's first query, so only when this starts it; SQLite's
+    transactions are serialisable already)."""
+    starts_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        if starts_transaction and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return read(*args)
 
 
 @transaction.atomic

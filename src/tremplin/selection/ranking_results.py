@@ -18,6 +18,7 @@ from tremplin.admissions.exporting import write_xlsx
 from tremplin.admissions.selectors import normalize_cin
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import mask_cin
+from tremplin.core.text import parse_id
 from tremplin.selection.models import RankingResult, RankingRun
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,8 +96,8 @@ def results_filtered(run: RankingRun, params) -> QuerySet[RankingResult]:
     outcome = params.get("outcome", "")
     if outcome in RankingResult.Outcome.values:
         qs = qs.filter(outcome=outcome)
-    if params.get("track", "").isdigit():
-        qs = qs.filter(track_id=int(params["track"]))
+    if (track := parse_id(params.get("track", ""))) is not None:
+        qs = qs.filter(track_id=track)
     if params.get("quota") == "yes":
         qs = qs.exclude(called_by_quota="")
     search = (params.get("q") or "").strip()

@@ -23,6 +23,7 @@ from tremplin.admissions.access import access_intake
 from tremplin.admissions.uploads import safe_original_name
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import SELECTION_MANAGE
+from tremplin.core.text import parse_id
 from tremplin.selection import assessment
 from tremplin.selection.access_assessment import (
     access_session,
@@ -339,8 +340,9 @@ def test_attendance(
     if request.method == "POST":
         presence = {}
         for key, value in request.POST.items():
-            if key.startswith("p") and key[1:].isdigit() and value in PRESENCE:
-                presence[int(key[1:])] = PRESENCE[value]
+            sitting_id = parse_id(key[1:]) if key.startswith("p") else None
+            if sitting_id is not None and value in PRESENCE:
+                presence[sitting_id] = PRESENCE[value]
         try:
             count = assessment.sittings_attendance_set(
                 session=session, presence=presence, actor=request.user
@@ -422,8 +424,9 @@ def test_grid(
     posted = {}
     if request.method == "POST":
         for key, value in request.POST.items():
-            if key.startswith("m") and key[1:].isdigit():
-                posted[int(key[1:])] = value
+            sitting_id = parse_id(key[1:]) if key.startswith("m") else None
+            if sitting_id is not None:
+                posted[sitting_id] = value
     rows = _grid_rows(component, session, only=list(posted) if _htmx(request) else None)
     status = 200
     if request.method == "POST":

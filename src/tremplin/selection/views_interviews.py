@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -273,8 +273,10 @@ def interview_slot_assign(
     intake, component = _interview(request, intake_slug, interview_code)
     slot = access_slot(component, slot_id)
     form = ReferenceForm(request.POST)
-    form.is_valid()
-    reference = form.cleaned_data.get("reference", "")
+    if not form.is_valid():
+        messages.error(request, _("No application of this call has this reference."))
+        return _back(intake, component, slot.panel_id)
+    reference = form.cleaned_data["reference"]
     application = access_intake_application(intake, reference) if reference else None
     if reference and application is None:
         messages.error(request, _("No application of this call has this reference."))
@@ -295,7 +297,10 @@ def interview_slot_attendance(
 ) -> HttpResponse:
     intake, component = _interview(request, intake_slug, interview_code)
     slot = access_slot(component, slot_id)
-    present = {"1": True, "0": False}.get(request.POST.get("present", ""))
+    choices = {"1": True, "0": False, "": None}
+    if request.POST.get("present") not in choices:
+        return HttpResponseBadRequest()
+    present = choices[request.POST["present"]]
     try:
         interviews.slot_attendance_set(slot=slot, present=present, actor=request.user)
     except ValidationError as error:
@@ -464,10 +469,21 @@ def interview_review(request: HttpRequest, intake_slug: str, interview_code: str
         .annotate(n=Count("user_id"))
     ):
         jurors[panel_id] = n
+    # A staff member who also sits on a panel sees no other juror's mark before submitting
+    # their own sheet, here as on the jurors' pages.
+    my_panels = set(
+        Panel.jurors.through.objects.filter(
+            panel__component=component, user_id=request.user.pk
+        ).values_list("panel_id", flat=True)
+    )
     rows = []
     for slot in slots:
         mark = marks.get(slot.application_id)
         mine = sheets.get(slot.application_id, [])
+        if slot.panel_id in my_panels and not any(
+            s.juror_id == request.user.pk and s.locked for s in mine
+        ):
+            mark, mine = None, [s for s in mine if s.juror_id == request.user.pk]
         rows.append(
             {
                 "slot": slot,

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tremplin.admissions.models import Application
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import JURY_SCORE
+from tremplin.core.text import parse_id
 from tremplin.selection.access_assessment import access_juror_slot
 from tremplin.selection.forms_assessment import ReasonForm, SheetForm
 from tremplin.selection.interviews import conflict_declare
@@ -214,7 +215,10 @@ def jury_conflicts(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ReasonForm(request.POST)
         raw = request.POST.get("application", "")
-        application = _declarable(request).filter(pk=raw).first() if raw.isdigit() else None
+        application_id = parse_id(raw)
+        application = (
+            _declarable(request).filter(pk=application_id).first() if application_id else None
+        )
         if application is None:
             raise Http404
         if form.is_valid():

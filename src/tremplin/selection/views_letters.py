@@ -11,7 +11,7 @@ from tremplin.admissions.access import access_intake
 from tremplin.admissions.models import Application
 from tremplin.admissions.views_portal import applicant_required
 from tremplin.core.decorators import school_view
-from tremplin.core.permissions import APPLICATIONS_VIEW, SELECTION_MANAGE
+from tremplin.core.permissions import APPLICATIONS_VIEW, IDENTITY_VIEW, SELECTION_MANAGE
 from tremplin.selection.letters import (
     access_letter,
     access_letter_batch,
@@ -48,7 +48,8 @@ def applicant_letter(request: HttpRequest, application: Application, letter_id: 
     return _download(letter)
 
 
-@school_view(APPLICATIONS_VIEW)
+# Letters print the applicant's CIN: the same permission as seeing it on the pages.
+@school_view(IDENTITY_VIEW)
 @require_GET
 def staff_letter(request: HttpRequest, letter_id: int) -> FileResponse:
     return _download(access_letter(request, letter_id))

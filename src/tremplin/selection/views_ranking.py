@@ -23,9 +23,11 @@ from tremplin.core.permissions import (
     RANKING_MANAGE,
     SELECTION_MANAGE,
 )
+from tremplin.core.text import parse_id
 from tremplin.selection import ranking_results
 from tremplin.selection.forms_ranking import PublishForm, SchemeForms
 from tremplin.selection.models import RankingResult, RankingRun
+from tremplin.selection.offers import OfferError
 from tremplin.selection.ranking import publication_blockers, ranking_publish, ranking_run_start
 from tremplin.selection.ranking_compare import compare_runs
 from tremplin.selection.schemes import (
@@ -234,7 +236,7 @@ def ranking_compare(request: HttpRequest, intake_slug: str, run_number: int) -> 
         .values_list("number", flat=True)
     )
     wanted = request.GET.get("with", "")
-    if wanted.isdigit() and int(wanted) in done:
+    if parse_id(wanted) in done:
         other_number = int(wanted)
     else:
         earlier = [n for n in done if n < run.number]
@@ -277,6 +279,8 @@ def ranking_publish_view(request: HttpRequest, intake_slug: str, run_number: int
             ranking_publish(run=run, actor=request.user, comment=form.cleaned_data["comment"])
         except ValidationError as error:
             errors = error.messages
+        except OfferError as error:  # the offers could not open: nothing was published
+            errors = [str(error)]
         else:
             messages.success(
                 request,
