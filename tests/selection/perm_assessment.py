@@ -25,7 +25,7 @@ from tremplin.selection.models import (
     TestSitting,
 )
 
-JURORS = {"director": 200, "juror": 200}
+JURORS = {"director": 200, "admissions": 200, "juror": 200}
 
 _PAGES = [
     "assessment",
@@ -55,7 +55,6 @@ _WRITES = [
     "interview_slots_delete_empty",
     "interview_slot_delete",
     "interview_slot_assign",
-    "interview_slot_attendance",
     "interview_convene",
     "interview_conflict_delete",
 ]
@@ -64,6 +63,9 @@ CASES: dict = {
     **{f"selection:{name}": Case(expect=ADMISSIONS_STAFF) for name in _PAGES},
     **{f"selection:{name}": Case(method="post", expect=staff(302)) for name in _WRITES},
     "selection:interview_assign": Case(method="post", expect=staff(200)),
+    "selection:interview_slot_attendance": Case(
+        method="post", expect=staff(302), data={"present": "1"}
+    ),
     "selection:jury_home": Case(expect=JURORS),
     "selection:jury_conflicts": Case(expect=JURORS),
     "selection:jury_sheet": Case(expect={"juror": 200}),
