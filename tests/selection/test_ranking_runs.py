@@ -276,3 +276,32 @@ def test_no_code_but_the_ranking_service_writes_runs_or_results():
         if "migrations" not in path.parts and write.search(path.read_text(encoding="utf-8"))
     )
     assert writers == ["selection/ranking.py"]
+
+
+def test_a_run_whose_worker_died_is_queued_again_and_completes(
+    world, intake, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    make_scheme(intake)
+    give_marks(intake, {"test": [12] * 10, "interview": INTERVIEW})
+    with scope(school=intake.school):
+        run = ranking_run_start(intake=intake, actor=world.users["admissions"], enqueue=False)
+    # A worker took it, then was killed: the run stays "running" with no results.
+    with scopes_disabled():
+        RankingRun.objects.filter(pk=run.pk).update(
+            status=RankingRun.Status.RUNNING, claimed_at=timezone.now()
+        )
+    assert ranking.ranking_runs_resume() == 0  # still within the time a run may take
+    with scopes_disabled():
+        RankingRun.objects.filter(pk=run.pk).update(
+            claimed_at=timezone.now() - datetime.timedelta(minutes=31)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ranking.ranking_runs_resume() == 1
+    with scopes_disabled():
+        run.refresh_from_db()
+        assert run.status == RankingRun.Status.DONE
+        assert RankingResult.objects.filter(run=run).count() == 10

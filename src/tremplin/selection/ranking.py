@@ -8,9 +8,11 @@ starts the decision letters, in the same transaction.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -54,6 +56,35 @@ def ranking_run_start(*, intake: Intake, actor, enqueue: bool = True) -> Ranking
     return run
 
 
+# A run takes seconds; one still running after this long lost its worker.
+STALE_AFTER = datetime.timedelta(minutes=30)
+
+
+def ranking_runs_resume(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
+    """Queue again the runs whose worker died mid-way. Safe: a run stores its results in
+    one transaction at the end, so a dead worker left none, and the run starts afresh."""
+    cutoff = timezone.now() - stale_after
+    with scopes_disabled():
+        stale = list(
+            RankingRun.objects.filter(
+                status=RankingRun.Status.RUNNING, claimed_at__lt=cutoff
+            ).values_list("pk", flat=True)
+        )
+    resumed = 0
+    for run_id in stale:
+        with transaction.atomic(), scopes_disabled():
+            if RankingRun.objects.filter(
+                pk=run_id, status=RankingRun.Status.RUNNING, claimed_at__lt=cutoff
+            ).update(status=RankingRun.Status.PENDING, progress=0):
+                from tremplin.selection.ranking_tasks import run_ranking
+
+                transaction.on_commit(partial(run_ranking.enqueue, run_id=run_id))
+                resumed += 1
+    if resumed:
+        logger.warning("ranking runs queued again after their worker stopped: %s", stale)
+    return resumed
+
+
 def ranking_run_execute(run_id: int) -> RankingRun:
     """Snapshot the inputs, rank, and store the results and checks in one transaction.
 
@@ -64,7 +95,7 @@ def ranking_run_execute(run_id: int) -> RankingRun:
     with scopes_disabled():
         runs = RankingRun.objects.filter(pk=run_id)
         claimed = runs.filter(status=RankingRun.Status.PENDING).update(
-            status=RankingRun.Status.RUNNING, progress=1
+            status=RankingRun.Status.RUNNING, progress=1, claimed_at=timezone.now()
         )
         run = runs.select_related("intake__school").get()
     if not claimed:

@@ -37,6 +37,8 @@ class RankingRun(models.Model):
         verbose_name=_("started by"),
     )
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    # When a worker took it: a run still running long after lost its worker.
+    claimed_at = models.DateTimeField(_("taken by a worker at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Components, weights, thresholds, absence rules, tie-break keys, quotas, seats, seed.
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)

@@ -4,12 +4,14 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from tremplin.selection.letters import letter_batches_resume
+from tremplin.selection.ranking import ranking_runs_resume
 
 
 class Command(BaseCommand):
     help = (
-        "Start again the batches of letters whose worker stopped mid-way (no progress for ten "
-        "minutes). Run it from cron every few minutes, or as a sidecar with --loop."
+        "Start again the work whose worker died mid-way: batches of letters without progress "
+        "for ten minutes, ranking runs still running after thirty. Run it from cron every few "
+        "minutes, or as a sidecar with --loop."
     )
 
     def add_arguments(self, parser):
@@ -21,9 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args, loop: bool, interval: float, verbosity: int, **options):
         try:
             while True:
-                resumed = letter_batches_resume()
-                if resumed or verbosity > 1:
-                    self.stdout.write(f"Letter batches resumed: {resumed}.")
+                letters, runs = letter_batches_resume(), ranking_runs_resume()
+                if letters or runs or verbosity > 1:
+                    self.stdout.write(f"Resumed: {letters} letter batches, {runs} ranking runs.")
                 if not loop:
                     return
                 time.sleep(interval)
