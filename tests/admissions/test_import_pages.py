@@ -242,3 +242,45 @@ def test_a_task_that_fails_marks_its_job_failed(world, intake, monkeypatch):
     with scopes_disabled():
         job.refresh_from_db()
     assert job.status == "failed" and job.report[0]["code"] == "internal_error"
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_died_mid_way_is_queued_again_and_nothing_is_doubled(
+    world, intake, monkeypatch, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    with scopes_disabled():
+        job = ImportJob.objects.create(intake=intake, original_name="x.csv", mode="valid",
+                                       dry_run=False)  # fmt: skip
+        job.file.save("killed.csv", io.BytesIO(canonical_csv([applicant(n) for n in range(5)])))
+    real_import = import_tasks.import_applications
+
+    def killed_after_the_first_batch(**kwargs):
+        progress = kwargs.pop("progress")
+
+        def dies(done, total):
+            progress(done, total)
+            raise SystemExit("SIGKILL")  # not an Exception: nothing marks the job failed
+
+        return real_import(progress=dies, **kwargs)
+
+    monkeypatch.setattr(import_tasks, "import_applications", killed_after_the_first_batch)
+    with pytest.raises(SystemExit):
+        import_tasks.run_import.call(job_id=job.pk)
+    monkeypatch.setattr(import_tasks, "import_applications", real_import)
+    with scopes_disabled():
+        job.refresh_from_db()
+        assert job.status == "running" and count() == 2
+        assert import_tasks.import_jobs_resume() == 0  # still moving recently
+        ImportJob.objects.filter(pk=job.pk).update(
+            heartbeat_at=timezone.now() - datetime.timedelta(minutes=11)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert import_tasks.import_jobs_resume() == 1
+        job.refresh_from_db()
+    assert (job.status, job.created_count, job.duplicate_count) == ("done", 3, 2)
+    assert count() == 5

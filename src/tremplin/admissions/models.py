@@ -390,6 +390,8 @@ class ImportJob(models.Model):
     )
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    # Moves with the progress: a running job that stops moving lost its worker.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     created_count = models.PositiveIntegerField(_("applications created"), default=0)
     duplicate_count = models.PositiveIntegerField(_("already there"), default=0)
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)

@@ -3,15 +3,16 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from tremplin.admissions.import_tasks import import_jobs_resume
 from tremplin.selection.letters import letter_batches_resume
 from tremplin.selection.ranking import ranking_runs_resume
 
 
 class Command(BaseCommand):
     help = (
-        "Start again the work whose worker died mid-way: batches of letters without progress "
-        "for ten minutes, ranking runs still running after thirty. Run it from cron every few "
-        "minutes, or as a sidecar with --loop."
+        "Start again the work whose worker died mid-way: imports and batches of letters "
+        "without progress for ten minutes, ranking runs still running after thirty. Run it "
+        "from cron every few minutes, or as a sidecar with --loop."
     )
 
     def add_arguments(self, parser):
@@ -23,9 +24,13 @@ class Command(BaseCommand):
     def handle(self, *args, loop: bool, interval: float, verbosity: int, **options):
         try:
             while True:
-                letters, runs = letter_batches_resume(), ranking_runs_resume()
-                if letters or runs or verbosity > 1:
-                    self.stdout.write(f"Resumed: {letters} letter batches, {runs} ranking runs.")
+                imports, letters = import_jobs_resume(), letter_batches_resume()
+                runs = ranking_runs_resume()
+                if imports or letters or runs or verbosity > 1:
+                    self.stdout.write(
+                        f"Resumed: {imports} imports, {letters} letter batches, "
+                        f"{runs} ranking runs."
+                    )
                 if not loop:
                     return
                 time.sleep(interval)
