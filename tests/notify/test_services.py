@@ -330,7 +330,7 @@ def test_a_task_backend_failure_at_commit_does_not_fail_the_caller(monkeypatch, 
 
 
 def test_the_send_outbox_command_can_keep_running_as_a_sidecar(monkeypatch, sms_outbox):
-    from tremplin.notify.management.commands import send_outbox
+    from tremplin.core.management import sweep  # the loop the sweep commands share
 
     naps = []
 
@@ -341,8 +341,8 @@ def test_the_send_outbox_command_can_keep_running_as_a_sidecar(monkeypatch, sms_
         else:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(send_outbox.time, "sleep", sleep)
-    monkeypatch.setattr(send_outbox, "close_old_connections", lambda: None)
+    monkeypatch.setattr(sweep.time, "sleep", sleep)
+    monkeypatch.setattr(sweep, "close_old_connections", lambda: None)
     enqueue_sms()
     out = io.StringIO()
     call_command("send_outbox", "--loop", "--interval", "5", stdout=out)

@@ -211,39 +211,50 @@ def sitting_move(*, sitting: TestSitting, session: TestSession, actor) -> TestSi
 # --- Convocations ---------------------------------------------------------------------------
 
 
-@transaction.atomic
-def test_convocations_send(*, component: Component, actor, again: bool = False) -> int:
-    """Convene the seated applicants not convened yet (all of them with `again`): a PDF letter
-    in their language and a message, made by the letters' batch task."""
+def convene(
+    *, component: Component, places: QuerySet, order: str, kind: str, action: str, actor, again
+) -> int:
+    """Convene the applicants of `places` (test sittings or interview slots of `component`)
+    not convened yet, or all of them with `again`: mark them convened and start a batch of
+    convocation letters, each sent with a message. Call inside a transaction."""
     from tremplin.selection.letters import letter_batch_start
 
-    sittings = TestSitting.objects.select_for_update(of=("self",)).filter(
+    places = places.select_for_update(of=("self",)).filter(
         component=component, application__status=Application.Status.SUBMITTED
     )
     if not again:
-        sittings = sittings.filter(convened_at__isnull=True)
-    ids = list(sittings.order_by("candidate_number").values_list("application_id", flat=True))
+        places = places.filter(convened_at__isnull=True)
+    ids = list(places.order_by(order).values_list("application_id", flat=True))
     if not ids:
         raise ValidationError(_("Nobody is waiting for a convocation."))
-    TestSitting.objects.filter(component=component, application_id__in=ids).update(
+    places.model.objects.filter(component=component, application_id__in=ids).update(
         convened_at=timezone.now()
     )
     intake = intake_of(component)
-    letter_batch_start(
-        intake=intake,
-        kind=Letter.Kind.TEST_CONVOCATION,
-        application_ids=ids,
-        notify=True,
-        actor=actor,
-    )
+    letter_batch_start(intake=intake, kind=kind, application_ids=ids, notify=True, actor=actor)
     log_action(
-        "selection.test.convened",
+        action,
         actor=actor,
         school=intake.school,
         obj=component,
         data={"component": component.code, "applications": len(ids)},
     )
     return len(ids)
+
+
+@transaction.atomic
+def test_convocations_send(*, component: Component, actor, again: bool = False) -> int:
+    """Convene the seated applicants not convened yet (all of them with `again`): a PDF letter
+    in their language and a message, made by the letters' batch task."""
+    return convene(
+        component=component,
+        places=TestSitting.objects.all(),
+        order="candidate_number",
+        kind=Letter.Kind.TEST_CONVOCATION,
+        action="selection.test.convened",
+        actor=actor,
+        again=again,
+    )
 
 
 # --- Attendance -----------------------------------------------------------------------------

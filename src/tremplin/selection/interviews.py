@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from tremplin.admissions.models import Application
 from tremplin.core.audit import log_action
 from tremplin.core.models import Role, User
-from tremplin.selection.assessment import NAME_ORDER
+from tremplin.selection.assessment import NAME_ORDER, convene
 from tremplin.selection.assessment_marks import audit_mark_change, mark_label
 from tremplin.selection.models import (
     Component,
@@ -432,37 +432,15 @@ def slot_assign(*, slot: InterviewSlot, application: Application | None, actor) 
 @transaction.atomic
 def interview_convocations_send(*, component: Component, actor, again: bool = False) -> int:
     """Convene the applicants with a slot not convened yet (everyone with `again`)."""
-    from tremplin.selection.letters import letter_batch_start
-
-    slots = InterviewSlot.objects.select_for_update(of=("self",)).filter(
+    return convene(
         component=component,
-        application__isnull=False,
-        application__status=Application.Status.SUBMITTED,
-    )
-    if not again:
-        slots = slots.filter(convened_at__isnull=True)
-    ids = list(slots.order_by("starts_at").values_list("application_id", flat=True))
-    if not ids:
-        raise ValidationError(_("Nobody is waiting for a convocation."))
-    InterviewSlot.objects.filter(component=component, application_id__in=ids).update(
-        convened_at=timezone.now()
-    )
-    intake = component.scheme.intake
-    letter_batch_start(
-        intake=intake,
+        places=InterviewSlot.objects.filter(application__isnull=False),
+        order="starts_at",
         kind=Letter.Kind.INTERVIEW_CONVOCATION,
-        application_ids=ids,
-        notify=True,
+        action="selection.interview.convened",
         actor=actor,
+        again=again,
     )
-    log_action(
-        "selection.interview.convened",
-        actor=actor,
-        school=intake.school,
-        obj=component,
-        data={"component": component.code, "applications": len(ids)},
-    )
-    return len(ids)
 
 
 @transaction.atomic
