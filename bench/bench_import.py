@@ -27,11 +27,12 @@ import io
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _workers import run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 N_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
@@ -352,21 +353,6 @@ def recreate_database(admin_url: str, drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
-def run_worker(backend: str, csv_path: str, env: dict) -> dict:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--worker", backend, csv_path],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stdout + completed.stderr)
-        raise SystemExit(f"the {backend} run failed")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def rate(seconds: float) -> str:
     return (
         f"{seconds:6.2f} s  {N_ROWS / seconds:9,.0f} rows/s  {seconds / N_ROWS * 1e6:6.1f} µs/row"
@@ -383,7 +369,7 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         failures = 0
 
-        sqlite = run_worker("sqlite", csv_path, env)
+        sqlite = run_worker(__file__, ["sqlite", csv_path], timeout=600, env=env)
         print("\nSQLite")
         print(f"  ours (full validation + wishes) {rate(sqlite['ours'])}")
         print(f"  bulk_create of prebuilt rows    {rate(sqlite['bulk_create'])}")
@@ -400,7 +386,12 @@ def main() -> int:
             admin_url, bench_url = urls
             recreate_database(admin_url)
             try:
-                pg = run_worker("postgres", csv_path, {**env, "BENCH_PG_URL": bench_url})
+                pg = run_worker(
+                    __file__,
+                    ["postgres", csv_path],
+                    timeout=600,
+                    env={**env, "BENCH_PG_URL": bench_url},
+                )
             finally:
                 recreate_database(admin_url, drop_only=True)
             print("\nPostgreSQL")

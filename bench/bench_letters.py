@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _workers import run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 N_LETTERS = int(os.environ.get("BENCH_LETTERS", "1000"))
@@ -195,17 +196,7 @@ def worker(mode: str) -> dict:
 
 
 def run(mode: str) -> dict:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--worker", mode],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stdout + completed.stderr)
-        raise SystemExit(f"the {mode} run failed")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return run_worker(__file__, [mode], timeout=1800)
 
 
 def rate(figures: dict) -> str:
