@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from tremplin.admissions.models import Application
 from tremplin.core.i18n import localized
 from tremplin.selection.models import Component, Offer, RankingResult, RankingRun
+from tremplin.selection.schemes import published_run
 
 # The engine's reasons (RankingResult.reason), as an applicant reads them.
 REASON_TEXTS = {
@@ -130,10 +131,6 @@ class Decision:
         return None if self.ahead is None else self.ahead + 1
 
 
-def published_run(intake) -> RankingRun | None:
-    return intake.ranking_runs.filter(published_at__isnull=False).first()
-
-
 def decision_for(application: Application) -> Decision | None:
     """The decision about `application`, or None before a run of its intake is published."""
     run = published_run(application.intake)
@@ -213,9 +210,8 @@ def _status_of(result: RankingResult, application: Application) -> str:
         return Status.WAITLISTED
     if result.outcome == RankingResult.Outcome.INELIGIBLE:
         return Status.INELIGIBLE
-    if result.outcome == RankingResult.Outcome.ADMITTED:
-        # Admitted without an offer: the offer was cancelled by staff.
-        return Status.NOT_RETAINED
+    # Not retained; or admitted without an offer that counts (cancelled by staff, or
+    # withdrawn after accepting).
     return Status.NOT_RETAINED
 
 

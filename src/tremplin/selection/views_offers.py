@@ -15,9 +15,9 @@ from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.views_portal import applicant_required
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import RANKING_MANAGE
-from tremplin.selection.decisions import published_run
 from tremplin.selection.models import Offer, RankingResult, SeatPool
 from tremplin.selection.offers import OfferAnswer, OfferError, offer_accept, offer_decline
+from tremplin.selection.schemes import published_run
 from tremplin.selection.waitlist import waitlist_fill, waitlist_promote
 
 STATUS_ORDER = [s.value for s in Offer.Status]

@@ -29,7 +29,6 @@ from django_scopes import scope
 from tremplin.admissions.models import Application, Intake, IntakeTrack, Wish
 from tremplin.selection.call_order import Candidates, rank_single_track
 from tremplin.selection.call_order import Quota as QuotaRule
-from tremplin.selection.decisions import published_run
 from tremplin.selection.engine import Tracks, Wishes, allocate, reserved_seats
 from tremplin.selection.models import (
     Offer,
@@ -49,6 +48,7 @@ from tremplin.selection.offers import (
     pools_lock,
 )
 from tremplin.selection.outcomes import Outcome
+from tremplin.selection.schemes import published_run
 
 logger = logging.getLogger(__name__)
 
