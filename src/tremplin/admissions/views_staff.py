@@ -17,6 +17,7 @@ from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
 from tremplin.admissions.staff_forms import EligibilityDecisionForm, IntakeForm, PrivacyNoticeForm
 from tremplin.core.decorators import school_view
+from tremplin.core.feedback import refused
 from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
 from tremplin.core.models import AuditEvent
 from tremplin.core.permissions import (
@@ -117,8 +118,7 @@ def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
     try:
         intakes.intake_set_status(intake=intake, actor=request.user, status=status)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        refused(request, error)
     else:
         messages.success(
             request, _("The call is now %(status)s.") % {"status": Intake.Status(status).label}
@@ -294,8 +294,7 @@ def application_erase(request: HttpRequest, intake_slug: str, reference: str) ->
             application=application, actor=request.user, reason=request.POST.get("reason", "")
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        refused(request, error)
     else:
         messages.success(request, _("The personal data of this application is erased."))
     return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tremplin.admissions.access import access_intake
 from tremplin.admissions.uploads import safe_original_name
 from tremplin.core.decorators import school_view
+from tremplin.core.feedback import refused
 from tremplin.core.permissions import SELECTION_MANAGE
 from tremplin.core.text import parse_id
 from tremplin.selection import assessment
@@ -66,11 +67,6 @@ def _context(intake, component: Component | None = None, **extra) -> dict:
 
 def _htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _errors(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 # --- Overview -------------------------------------------------------------------------------
@@ -210,7 +206,7 @@ def test_session_delete(
     try:
         assessment.test_session_delete(session=session, actor=request.user)
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     else:
         messages.success(request, _("The session is deleted."))
     return redirect("selection:test_sessions", intake.school.slug, intake.slug, component.code)
@@ -223,7 +219,7 @@ def test_assign(request: HttpRequest, intake_slug: str, test_code: str) -> HttpR
     try:
         result = assessment.sittings_assign(component=component, actor=request.user)
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     else:
         messages.success(
             request,
@@ -242,7 +238,7 @@ def test_convene(request: HttpRequest, intake_slug: str, test_code: str) -> Http
             component=component, actor=request.user, again=request.POST.get("again") == "1"
         )
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     else:
         messages.success(
             request,
@@ -298,7 +294,7 @@ def test_sitting_move(
                 sitting=sitting, session=form.cleaned_data["session"], actor=request.user
             )
         except ValidationError as error:
-            _errors(request, error)
+            refused(request, error)
         else:
             messages.success(
                 request,

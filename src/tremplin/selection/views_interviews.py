@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tremplin.admissions.access import access_intake
 from tremplin.core.decorators import school_view
+from tremplin.core.feedback import refused
 from tremplin.core.models import User
 from tremplin.core.permissions import SELECTION_MANAGE
 from tremplin.selection import interviews
@@ -52,11 +53,6 @@ def _interview(request: HttpRequest, intake_slug: str, interview_code: str):
 
 def _context(intake, component, **extra) -> dict:
     return {"intake": intake, "school": intake.school, "component": component, **extra}
-
-
-def _errors(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def _back(intake, component, panel_id: int | None = None):
@@ -157,7 +153,7 @@ def interview_panel_delete(
     try:
         interviews.panel_delete(panel=access_panel(component, panel_id), actor=request.user)
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
         return _back(intake, component, panel_id)
     messages.success(request, _("The panel is deleted."))
     return _back(intake, component)
@@ -223,7 +219,7 @@ def interview_slots_generate(
         try:
             count = interviews.slots_generate(panel=panel, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors(request, error)
+            refused(request, error)
         else:
             messages.success(
                 request,
@@ -246,7 +242,7 @@ def interview_slot_delete(
     try:
         interviews.slots_delete_empty(panel=slot.panel, slot=slot, actor=request.user)
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     return _back(intake, component, slot.panel_id)
 
 
@@ -284,7 +280,7 @@ def interview_slot_assign(
     try:
         interviews.slot_assign(slot=slot, application=application, actor=request.user)
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     else:
         messages.success(request, _("The slot is saved: convene the applicant."))
     return _back(intake, component, slot.panel_id)
@@ -304,7 +300,7 @@ def interview_slot_attendance(
     try:
         interviews.slot_attendance_set(slot=slot, present=present, actor=request.user)
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     return _back(intake, component, slot.panel_id)
 
 
@@ -335,7 +331,7 @@ def interview_convene(request: HttpRequest, intake_slug: str, interview_code: st
             component=component, actor=request.user, again=request.POST.get("again") == "1"
         )
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     else:
         messages.success(
             request,
@@ -401,7 +397,7 @@ def interview_conflict_delete(
             conflict=conflict, actor=request.user, reason=request.POST.get("reason", "")
         )
     except ValidationError as error:
-        _errors(request, error)
+        refused(request, error)
     else:
         messages.success(request, _("The conflict of interest is removed."))
     return redirect(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tremplin.admissions.access import access_intake
 from tremplin.admissions.models import Intake, IntakeTrack
 from tremplin.core.decorators import school_view
+from tremplin.core.feedback import refused
 from tremplin.core.permissions import (
     APPLICATIONS_EXPORT,
     IDENTITY_VIEW,
@@ -104,8 +105,7 @@ def scheme_seed(request: HttpRequest, intake_slug: str) -> HttpResponse:
     try:
         scheme_draw_seed(scheme=scheme_get_or_create(intake), actor=request.user)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        refused(request, error)
     else:
         messages.success(request, _("A new lottery seed is drawn."))
     return redirect("selection:scheme", intake.school.slug, intake.slug)
