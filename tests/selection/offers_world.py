@@ -205,3 +205,7 @@ def record_letters(monkeypatch, *, on_commit: bool = False) -> LetterRecorder:
         monkeypatch.setattr(package, "letters", letters, raising=False)
     monkeypatch.setattr(letters, "letter_batch_start", recorder, raising=False)
     return recorder
+
+
+# Application numbers 1..10, odd numbers are women. Merit: 2, 4, 1, 6, 3, 8, 5, 10, 7, 9.
+COMPOSITES = [18, 20, 16, 19, 14, 17, 12, 15, 10, 13]

@@ -9,33 +9,13 @@ from django_scopes import scopes_disabled
 
 from tests.selection.offers_world import (
     app,
-    closed_intake,
     offer_of,
     pool_of,
-    publish_single,
-    record_letters,
 )
 from tremplin.core.models import AuditEvent
 from tremplin.selection.models import Offer
 from tremplin.selection.offers import OfferError, offer_accept, offer_decline, offers_expire
 from tremplin.training.models import Cohort, Enrolment
-
-# Application numbers 1..10, odd numbers are women. Merit: 2, 4, 1, 6, 3, 8, 5, 10, 7, 9.
-COMPOSITES = [18, 20, 16, 19, 14, 17, 12, 15, 10, 13]
-
-
-@pytest.fixture
-def letters(monkeypatch):
-    return record_letters(monkeypatch)
-
-
-@pytest.fixture
-def intake(world, letters):
-    intake = closed_intake(world, n=10, seats=4, waitlist=4)
-    publish_single(
-        intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
-    )
-    return intake
 
 
 def actions(code: str) -> list[AuditEvent]:

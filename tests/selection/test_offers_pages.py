@@ -2,7 +2,6 @@
 
 import datetime
 
-import pytest
 from django.db.models import F
 from django.test import Client
 from django.urls import reverse
@@ -11,30 +10,11 @@ from django_scopes import scopes_disabled
 
 from tests.selection.offers_world import (
     app,
-    closed_intake,
     offer_of,
     pool_of,
-    publish_single,
-    record_letters,
 )
 from tremplin.admissions.views_portal import SESSION_APPLICANT
 from tremplin.selection.models import Offer, SeatPool
-
-COMPOSITES = [18, 20, 16, 19, 14, 17, 12, 15, 10, 13]  # merit: 2, 4, 1, 6, 3, 8, 5, 10, 7, 9
-
-
-@pytest.fixture
-def letters(monkeypatch):
-    return record_letters(monkeypatch)
-
-
-@pytest.fixture
-def intake(world, letters):
-    intake = closed_intake(world, n=10, seats=4, waitlist=4)
-    publish_single(
-        intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
-    )
-    return intake
 
 
 def applicant_client(application, language="fr") -> Client:

@@ -6,13 +6,13 @@ from django.db.models import F
 from django_scopes import scopes_disabled
 
 from tests.selection.offers_world import (
+    COMPOSITES,
     app,
     closed_intake,
     offer_of,
     pool_of,
     publish_single,
     publish_tracks,
-    record_letters,
 )
 from tremplin.core.models import AuditEvent
 from tremplin.selection.models import Offer, SeatPool
@@ -21,12 +21,6 @@ from tremplin.selection.waitlist import waitlist_fill, waitlist_promote
 
 # Application numbers 1..10, odd numbers are women. Merit: 2, 4, 1, 6, 3, 8, 5, 10, 7, 9.
 # With at least 50 % women the call order is 1, 2, 3, 4 | 5, 6, 7, 8 | 9, 10.
-COMPOSITES = [18, 20, 16, 19, 14, 17, 12, 15, 10, 13]
-
-
-@pytest.fixture
-def letters(monkeypatch):
-    return record_letters(monkeypatch)
 
 
 @pytest.fixture
