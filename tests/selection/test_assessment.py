@@ -198,7 +198,7 @@ def test_recording_an_absence_makes_it_the_applicants_mark(world, selection):
         mark.refresh_from_db()
         assert mark.absent is False
     with scopes_disabled():
-        assert AuditEvent.objects.filter(action="selection.test.attendance").count() == 2
+        assert AuditEvent.objects.filter(action="tremplin.selection.test.attendance").count() == 2
 
 
 def test_an_applicant_with_a_mark_cannot_be_recorded_absent(world, selection):

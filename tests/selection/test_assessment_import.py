@@ -75,8 +75,8 @@ def test_the_real_import_records_the_marks_with_their_source_and_audit(world, se
     assert marks[apps[2].reference].value == Decimal(12)
     assert {m.source for m in marks.values()} == {Mark.Source.IMPORT}
     with scopes_disabled():
-        assert AuditEvent.objects.filter(action="selection.mark.changed").count() == 5
-        assert AuditEvent.objects.filter(action="selection.marks.imported").count() == 1
+        assert AuditEvent.objects.filter(action="tremplin.selection.mark.changed").count() == 5
+        assert AuditEvent.objects.filter(action="tremplin.selection.marks.imported").count() == 1
 
 
 def test_bad_lines_are_reported_by_line_and_column_and_nothing_is_recorded(world, seated):

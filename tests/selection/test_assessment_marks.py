@@ -182,7 +182,9 @@ def test_every_mark_change_is_audited_with_who_and_old_and_new(world):
     client.post(_grid_url(selection, session), {field: "13.50"})  # unchanged: no event
     client.post(_grid_url(selection, session), {field: ""})
     with scopes_disabled():
-        events = list(AuditEvent.objects.filter(action="selection.mark.changed").order_by("id"))
+        events = list(
+            AuditEvent.objects.filter(action="tremplin.selection.mark.changed").order_by("id")
+        )
     assert [(e.data["old"], e.data["new"]) for e in events] == [
         (None, "12.00"),
         ("12.00", "13.50"),
@@ -190,6 +192,15 @@ def test_every_mark_change_is_audited_with_who_and_old_and_new(world):
     ]
     assert {e.actor_id for e in events} == {world.users["admissions"].pk}
     assert {e.object_id for e in events} == {str(sittings[0].application_id)}
+
+
+def test_the_audit_log_filter_on_the_selection_finds_the_mark_changes(world):
+    selection = make_selection(world.smara, n=1)
+    session, sittings = _seat(world, selection)
+    world.client("admissions").post(_grid_url(selection, session), {f"m{sittings[0].pk}": "12"})
+    log = reverse("schools:audit_log", kwargs={"school_slug": "smara"})
+    page = world.client("director").get(log, {"action": "tremplin.selection"}).content.decode()
+    assert "tremplin.selection.mark.changed" in page
 
 
 def test_the_grid_runs_the_same_few_queries_for_3_or_12_applicants(

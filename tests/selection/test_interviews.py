@@ -363,7 +363,7 @@ def test_staff_record_and_remove_a_conflict_with_a_reason(world, selection):
     client.post(delete, {"reason": "Erreur de saisie"})
     with scopes_disabled():
         assert not ConflictOfInterest.objects.filter(pk=conflict.pk).exists()
-        removed = AuditEvent.objects.get(action="selection.conflict.removed")
+        removed = AuditEvent.objects.get(action="tremplin.selection.conflict.removed")
     assert removed.reason == "Erreur de saisie"
 
 

@@ -236,7 +236,7 @@ def test_amending_a_submitted_sheet_needs_a_reason_and_is_audited(world, jury):
     assert done.status_code == 302
     assert jury.mark(slot).value == Decimal("12.67")
     with scopes_disabled():
-        event = AuditEvent.objects.get(action="selection.sheet.amended")
+        event = AuditEvent.objects.get(action="tremplin.selection.sheet.amended")
     assert event.reason == "Erreur de ligne" and event.actor == world.users["juror"]
     assert event.data["old"]["mark"] == "14.00" and event.data["new"]["mark"] == "12.67"
     assert event.data["old"]["scores"][str(jury.levels.pk)] == "16.00"

@@ -77,7 +77,9 @@ def test_session_save(*, session: TestSession, actor) -> TestSession:
     created = session.pk is None
     session.save()
     log_action(
-        "selection.test_session.created" if created else "selection.test_session.changed",
+        "tremplin.selection.test_session.created"
+        if created
+        else "tremplin.selection.test_session.changed",
         actor=actor,
         school=intake_of(session.component).school,
         obj=session,
@@ -97,7 +99,7 @@ def test_session_delete(*, session: TestSession, actor) -> None:
     if TestSitting.objects.filter(session_id=session.pk).exists():
         raise ValidationError(_("Applicants are seated in this session: move them first."))
     log_action(
-        "selection.test_session.deleted",
+        "tremplin.selection.test_session.deleted",
         actor=actor,
         school=intake_of(session.component).school,
         data={"component": session.component.code, "session": str(session)},
@@ -174,7 +176,7 @@ def sittings_assign(*, component: Component, actor) -> Assignment:
     TestSitting.objects.bulk_create(rows)
     if rows:
         log_action(
-            "selection.test.assigned",
+            "tremplin.selection.test.assigned",
             actor=actor,
             school=intake_of(component).school,
             obj=component,
@@ -199,7 +201,7 @@ def sitting_move(*, sitting: TestSitting, session: TestSession, actor) -> TestSi
     sitting.convened_at = None
     sitting.save(update_fields=["session", "convened_at"])
     log_action(
-        "selection.test.moved",
+        "tremplin.selection.test.moved",
         actor=actor,
         school=target.component.scheme.intake.school,
         obj=sitting.application,
@@ -251,7 +253,7 @@ def test_convocations_send(*, component: Component, actor, again: bool = False) 
         places=TestSitting.objects.all(),
         order="candidate_number",
         kind=Letter.Kind.TEST_CONVOCATION,
-        action="selection.test.convened",
+        action="tremplin.selection.test.convened",
         actor=actor,
         again=again,
     )
@@ -340,7 +342,7 @@ def sittings_attendance_set(
         )
     if changed:
         log_action(
-            "selection.test.attendance",
+            "tremplin.selection.test.attendance",
             actor=actor,
             school=intake_of(component).school,
             obj=session,

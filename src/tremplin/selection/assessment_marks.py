@@ -71,7 +71,7 @@ def mark_label(mark: Mark | None) -> str | None:
 def audit_mark_change(*, component, application, before, after, source, actor, reason=""):
     """One change of one applicant's mark, on the applicant's history."""
     log_action(
-        "selection.mark.changed",
+        "tremplin.selection.mark.changed",
         actor=actor,
         school=component.scheme.intake.school,
         obj=application,

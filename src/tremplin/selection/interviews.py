@@ -82,7 +82,7 @@ def panel_save(*, panel: Panel, jurors: list[User], actor) -> Panel:
     panel.save()
     panel.jurors.set(jurors)
     log_action(
-        "selection.panel.created" if created else "selection.panel.changed",
+        "tremplin.selection.panel.created" if created else "tremplin.selection.panel.changed",
         actor=actor,
         school=_school(panel.component),
         obj=panel,
@@ -96,7 +96,7 @@ def panel_delete(*, panel: Panel, actor) -> None:
     if InterviewSlot.objects.filter(panel=panel, application__isnull=False).exists():
         raise ValidationError(_("Applicants have interviews with this panel: move them first."))
     log_action(
-        "selection.panel.deleted",
+        "tremplin.selection.panel.deleted",
         actor=actor,
         school=_school(panel.component),
         data={"component": panel.component.code, "panel": panel.name},
@@ -151,7 +151,7 @@ def slots_generate(
     InterviewSlot.objects.bulk_create(new)
     if new:
         log_action(
-            "selection.slots.generated",
+            "tremplin.selection.slots.generated",
             actor=actor,
             school=_school(panel.component),
             obj=panel,
@@ -174,7 +174,7 @@ def slots_delete_empty(*, panel: Panel, actor, slot: InterviewSlot | None = None
     count, _details = empty.delete()
     if count:
         log_action(
-            "selection.slots.deleted",
+            "tremplin.selection.slots.deleted",
             actor=actor,
             school=_school(panel.component),
             obj=panel,
@@ -200,7 +200,7 @@ def conflict_declare(
     )
     if created:
         log_action(
-            "selection.conflict.declared",
+            "tremplin.selection.conflict.declared",
             actor=actor,
             school=application.intake.school,
             obj=application,
@@ -215,7 +215,7 @@ def conflict_remove(*, conflict: ConflictOfInterest, actor, reason: str) -> None
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for removing this conflict.")})
     log_action(
-        "selection.conflict.removed",
+        "tremplin.selection.conflict.removed",
         actor=actor,
         school=conflict.application.intake.school,
         obj=conflict.application,
@@ -355,7 +355,7 @@ def interviews_assign(*, component: Component, actor) -> InterviewAssignment:
     InterviewSlot.objects.bulk_update(changed, ["application", "convened_at", "present"])
     result.placed = len(changed)
     log_action(
-        "selection.interview.assigned",
+        "tremplin.selection.interview.assigned",
         actor=actor,
         school=_school(component),
         obj=component,
@@ -391,7 +391,7 @@ def slot_assign(*, slot: InterviewSlot, application: Application | None, actor) 
         slot.application, slot.convened_at, slot.present = None, None, None
         slot.save(update_fields=["application", "convened_at", "present"])
         log_action(
-            "selection.interview.unassigned",
+            "tremplin.selection.interview.unassigned",
             actor=actor,
             school=_school(component),
             obj=before,
@@ -420,7 +420,7 @@ def slot_assign(*, slot: InterviewSlot, application: Application | None, actor) 
     slot.application, slot.convened_at, slot.present = application, None, None
     slot.save(update_fields=["application", "convened_at", "present"])
     log_action(
-        "selection.interview.assigned",
+        "tremplin.selection.interview.assigned",
         actor=actor,
         school=_school(component),
         obj=application,
@@ -437,7 +437,7 @@ def interview_convocations_send(*, component: Component, actor, again: bool = Fa
         places=InterviewSlot.objects.filter(application__isnull=False),
         order="starts_at",
         kind=Letter.Kind.INTERVIEW_CONVOCATION,
-        action="selection.interview.convened",
+        action="tremplin.selection.interview.convened",
         actor=actor,
         again=again,
     )
@@ -487,7 +487,7 @@ def slot_attendance_set(*, slot: InterviewSlot, present: bool | None, actor) -> 
             actor=actor,
         )
     log_action(
-        "selection.interview.attendance",
+        "tremplin.selection.interview.attendance",
         actor=actor,
         school=_school(component),
         obj=slot.application,

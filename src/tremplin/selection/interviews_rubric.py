@@ -71,7 +71,7 @@ def criteria_save(*, component: Component, criteria: list[Criterion], actor) -> 
     Criterion.objects.filter(component=component).delete()
     Criterion.objects.bulk_create(criteria)
     log_action(
-        "selection.rubric.changed",
+        "tremplin.selection.rubric.changed",
         actor=actor,
         school=component.scheme.intake.school,
         obj=component,

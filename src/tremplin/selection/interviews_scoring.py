@@ -103,7 +103,7 @@ def sheet_save(
         if slot.present is None:
             InterviewSlot.objects.filter(pk=slot.pk).update(present=True)
         log_action(
-            "selection.sheet.submitted",
+            "tremplin.selection.sheet.submitted",
             actor=juror,
             school=component.scheme.intake.school,
             obj=sheet,
@@ -151,7 +151,7 @@ def sheet_amend(
     sheet.save()
     after = {str(c.pk): str(scores[c.pk]) for c in criteria}
     log_action(
-        "selection.sheet.amended",
+        "tremplin.selection.sheet.amended",
         actor=actor,
         school=component.scheme.intake.school,
         obj=sheet,
@@ -237,7 +237,7 @@ def interview_marks_recompute(
     )
     if changes:
         log_action(
-            "selection.interview.marks_recomputed",
+            "tremplin.selection.interview.marks_recomputed",
             actor=actor,
             school=scheme.intake.school,
             obj=component,

@@ -247,7 +247,7 @@ def marks_import(
         with transaction.atomic():
             marks_record(component=component, values=values, actor=actor, source=Mark.Source.IMPORT)
             log_action(
-                "selection.marks.imported",
+                "tremplin.selection.marks.imported",
                 actor=actor,
                 school=component.scheme.intake.school,
                 obj=component,
