@@ -6,8 +6,9 @@ Both run in one gunicorn (the same workers, persistent PostgreSQL connections) a
 loaded from 127.0.0.1 by wrk with 32 connections:
 
 - submit: the real form POST (CSRF, full validation, duplicate check, numbering, insert,
-  wishes, eligibility, audit event, two outbox messages and their tasks), each request with
-  a new CIN;
+  wishes, eligibility, audit event, two outbox messages, sent later by the outbox sweep),
+  each request with a new CIN: on PostgreSQL four statements, two reads of the call, the
+  number, and one statement writing the application with its rows (core.inserts);
 - floor: a minimal view doing one INSERT and one SELECT on the same database, the most a
   write endpoint of this stack can do.
 

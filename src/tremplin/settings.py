@@ -105,7 +105,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else _db["CONN_MAX_AGE"]
-elif _db["ENGINE"] not in ("django.db.backends.postgresql",):
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # Statements run through a server-binding cursor (the portal's submit, see
+    # tremplin.core.inserts) are prepared once per connection after this many runs; queries
+    # through Django's cursors bind on the client and are never prepared. 0 turns it off,
+    # for a pooler in transaction mode that cannot keep prepared statements.
+    _prepare = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = _prepare or None
+else:
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL.")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -27,7 +27,8 @@ from tremplin.admissions.models import (
     Wish,
 )
 from tremplin.admissions.references import make_reference, number_for_application, reference_year
-from tremplin.core.audit import log_action
+from tremplin.core.audit import audit_event, log_action
+from tremplin.core.inserts import Dependent, insert_family
 
 CODE_TTL = datetime.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
@@ -69,20 +70,23 @@ def _notify(application: Application, template: str, context: dict) -> None:
     no savepoint) is needed."""
     from tremplin.notify.services import message_enqueue
 
-    school = application.intake.school
-    channels = [("sms", application.phone)]
-    if application.email:
-        channels.append(("email", application.email))
-    for channel, recipient in channels:
+    for channel, recipient in _channels(application):
         message_enqueue(
             channel=channel,
             to=recipient,
             template=template,
             context=context,
             language=application.language,
-            school=school,
+            school=application.intake.school,
             related=application,
         )
+
+
+def _channels(application: Application) -> list[tuple[str, str]]:
+    channels = [("sms", application.phone)]
+    if application.email:
+        channels.append(("email", application.email))
+    return channels
 
 
 def _check_eligibility(
@@ -127,8 +131,10 @@ def application_submit(
     the intake's eligibility rules, when the caller has already read them.
 
     Written for deadline day: the number is taken in one statement of its own (see
-    ``number_for_application``), then one transaction inserts the application, its wishes,
-    its documents, the audit event and the confirmations in the outbox.
+    ``number_for_application``), then one more writes the application with its wishes,
+    documents, audit event and confirmations (``core.inserts.insert_family``): together or
+    not at all. The confirmations have no task each: the outbox sweep sends them
+    (``notify.services.outbox_flush``), within seconds.
     """
     now = now or timezone.now()
     if not intake.accepts_applications(now):
@@ -140,27 +146,62 @@ def application_submit(
     application = _new_application(intake, data, number=number, language=language, now=now)
     # Evaluated before the INSERT, from the documents given, so the row is written once.
     _check_eligibility(application, rules, documents=[kind for kind, *_ in documents])
+    stored = [_document(application, *document) for document in documents]
     try:
-        with transaction.atomic():
-            _insert(application, wishes, documents)
-            _notify(
-                application,
-                "application_submitted",
-                {
-                    "first_name": application.first_name,
-                    "reference": application.reference,
-                    "intake_title": intake.title if language != "ar" else intake.title_ar,
-                    "school_name": str(intake.school),
-                    "space_url": space_url,
-                },
-            )
-    except IntegrityError:
+        created = insert_family(
+            application,
+            _submission_rows(application, wishes, stored, space_url),
+            unless=("intake", "cin"),
+        )
+    except BaseException:
+        _forget_files(stored)
+        raise
+    if not created:
         # Another request for the same CIN committed first: answer with its application.
-        existing = _existing(intake, data["cin"])
-        if existing is None:
-            raise
-        return Submission(existing, created=False)
+        _forget_files(stored)
+        return Submission(_existing(intake, data["cin"]), created=False)
     return Submission(application, created=True)
+
+
+def _submission_rows(
+    application: Application, wishes: list, documents: list[Document], space_url: str
+) -> list[Dependent]:
+    """What is written with a new application, each row pointing to it."""
+    from tremplin.notify.services import message_build
+
+    intake = application.intake
+    link = ("application_id",)
+    rows = [
+        Dependent(Wish(application=application, track=track, rank=rank), link)
+        for rank, track in enumerate(wishes, start=1)
+    ]
+    rows += [Dependent(document, link) for document in documents]
+    event = audit_event(
+        "tremplin.applications.submitted",
+        school=intake.school,
+        obj=application,
+        data={"source": application.source, "eligibility": application.eligibility},
+    )
+    rows.append(Dependent(event, ("object_id",)))
+    context = {
+        "first_name": application.first_name,
+        "reference": application.reference,
+        "intake_title": intake.title if application.language != "ar" else intake.title_ar,
+        "school_name": str(intake.school),
+        "space_url": space_url,
+    }
+    for channel, recipient in _channels(application):
+        message = message_build(
+            channel=channel,
+            to=recipient,
+            template="application_submitted",
+            context=context,
+            language=application.language,
+            school=intake.school,
+            related=application,
+        )
+        rows.append(Dependent(message, ("object_id",)))
+    return rows
 
 
 def _existing(intake: Intake, cin: str) -> Application | None:
@@ -186,23 +227,8 @@ def _new_application(
     return application
 
 
-def _insert(application: Application, wishes: list, documents: list) -> None:
-    application.save()
-    Wish.objects.bulk_create(
-        Wish(application=application, track=track, rank=rank)
-        for rank, track in enumerate(wishes, start=1)
-    )
-    for kind, upload, content_type in documents:
-        _store_document(application, kind, upload, content_type)
-    log_action(
-        "tremplin.applications.submitted",
-        school=application.intake.school,
-        obj=application,
-        data={"source": application.source, "eligibility": application.eligibility},
-    )
-
-
-def _store_document(application, kind, upload, content_type) -> Document:
+def _document(application: Application, kind: str, upload, content_type: str) -> Document:
+    """The document's row, its file already stored (under a random name)."""
     from tremplin.admissions.uploads import safe_original_name
 
     document = Document(
@@ -213,8 +239,12 @@ def _store_document(application, kind, upload, content_type) -> Document:
         original_name=safe_original_name(upload.name),
     )
     document.file.save("upload", upload, save=False)
-    document.save()
     return document
+
+
+def _forget_files(documents: list[Document]) -> None:
+    for document in documents:
+        document.file.delete(save=False)
 
 
 @transaction.atomic

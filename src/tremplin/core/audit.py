@@ -28,6 +28,32 @@ def log_action(
     Call it inside the transaction that makes the change. ``actor`` None means the system
     (a task, a command); anonymous users are recorded as None too.
     """
+    event = audit_event(
+        action,
+        actor=actor,
+        school=school,
+        obj=obj,
+        data=data,
+        reason=reason,
+        ip_address=ip_address,
+    )
+    event.save()
+    return event
+
+
+def audit_event(
+    action: str,
+    *,
+    actor: Any = None,
+    school: Any = None,
+    obj: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+    reason: str = "",
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """The event ``log_action`` records, not yet saved: for a caller that writes it with the
+    change in one statement (``core.inserts.insert_family``). ``obj`` may be unsaved then:
+    the statement fills ``object_id``."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     event = AuditEvent(
@@ -40,7 +66,6 @@ def log_action(
     )
     if obj is not None:
         event.content_type = ContentType.objects.get_for_model(obj)
-        event.object_id = str(obj.pk)
+        event.object_id = "" if obj.pk is None else str(obj.pk)
         event.object_repr = str(obj)[:200]
-    event.save()
     return event

@@ -15,8 +15,10 @@ What is guaranteed:
   from the gateway, which generic SMS gateways do not offer). The claim timeout must exceed
   the longest send (the SMTP and gateway timeouts), or a slow send would be claimed twice.
 
-Tasks carry the send; ``outbox_flush`` (the ``send_outbox`` command, from cron or a sidecar)
-sends whatever is due, in case a task was lost with its worker or never deferred.
+Tasks carry the send; ``outbox_flush`` (the ``send_outbox`` command, a sidecar running every
+few seconds) sends whatever is due, in case a task was lost with its worker or never deferred.
+Messages written without a task (``message_build``: the portal's confirmations, one statement
+per submission on deadline day) are sent by that sweep alone.
 """
 
 import logging
@@ -90,36 +92,16 @@ def message_enqueue(
     same key again returns the first message instead of sending another one.
     ``attachments`` (emails only) are copied to private storage with the message.
     """
-    if attachments and channel != Message.Channel.EMAIL:
-        raise ValueError("Only an email carries attachments.")
-    language = _supported_language(language)
-    subject, body = _render(channel, template, context, language)
-    message = Message(
-        school=school,
+    message = message_build(
         channel=channel,
-        recipient=to.strip(),
-        language=language,
+        to=to,
         template=template,
-        subject=subject,
-        body=body,
+        context=context,
+        language=language,
+        school=school,
+        related=related,
         dedupe_key=dedupe_key,
-        # Random storage names, chosen now; the files are written once the row is in.
-        attachments=[
-            {
-                "path": f"private/outbox/{uuid.uuid4().hex}{PurePath(a.filename).suffix.lower()}",
-                "filename": a.filename,
-                "mimetype": a.mimetype,
-            }
-            for a in attachments
-        ],
-    )
-    if related is not None:
-        message.content_type = ContentType.objects.get_for_model(related)
-        message.object_id = str(related.pk)
-    # Foreign keys and the constraint are left to the database: validating them here would
-    # cost a query each on the application's hottest path.
-    message.full_clean(
-        exclude=["school", "content_type"], validate_unique=False, validate_constraints=False
+        attachments=attachments,
     )
     if dedupe_key:
         # Insert first and look only on conflict: the unique constraint, not a prior check,
@@ -147,6 +129,60 @@ def message_enqueue(
         # robust: failing to enqueue the task must not fail a request whose change has
         # committed; the message waits for the sweep instead.
         transaction.on_commit(lambda: _schedule(message_id), robust=True)
+    return message
+
+
+def message_build(
+    *,
+    channel: str,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str,
+    school: "School | None" = None,
+    related: models.Model | None = None,
+    dedupe_key: str = "",
+    attachments: Sequence[Attachment] = (),
+) -> Message:
+    """The message ``message_enqueue`` writes, rendered and checked but not saved.
+
+    ``related`` may be unsaved: whoever writes it with the message fills ``object_id``
+    (``core.inserts.insert_family``). A message written this way has no task of its own:
+    the outbox sweep sends it (``outbox_flush``).
+    """
+    if attachments and channel != Message.Channel.EMAIL:
+        raise ValueError("Only an email carries attachments.")
+    language = _supported_language(language)
+    subject, body = _render(channel, template, context, language)
+    message = Message(
+        school=school,
+        channel=channel,
+        recipient=to.strip(),
+        language=language,
+        template=template,
+        subject=subject,
+        body=body,
+        dedupe_key=dedupe_key,
+        # Random storage names, chosen now; the files are written once the row is in.
+        attachments=[
+            {
+                "path": f"private/outbox/{uuid.uuid4().hex}{PurePath(a.filename).suffix.lower()}",
+                "filename": a.filename,
+                "mimetype": a.mimetype,
+            }
+            for a in attachments
+        ],
+    )
+    if related is not None:
+        message.content_type = ContentType.objects.get_for_model(related)
+        message.object_id = "" if related.pk is None else str(related.pk)
+    # Foreign keys and the constraint are left to the database: validating them here would
+    # cost a query each on the application's hottest path.
+    message.full_clean(
+        exclude=["school", "content_type", "object_id"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     return message
 
 

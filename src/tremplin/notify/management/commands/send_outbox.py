@@ -5,9 +5,10 @@ from tremplin.notify.services import outbox_flush
 class Command(SweepCommand):
     help = (
         "Send every outbox message that is due (pending, or abandoned by a dead worker). "
-        "Run it from cron, or as a sidecar with --loop: it catches messages whose task was lost."
+        "Run it as a sidecar with --loop: it sends the portal's confirmations, which have no "
+        "task each, and the messages whose task was lost."
     )
-    interval = 30.0
+    interval = 5.0
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
