@@ -124,11 +124,11 @@ def test_a_row_with_the_same_key_wins_and_nothing_is_written(intake):
 
 def test_any_other_conflict_raises_and_writes_nothing(intake):
     application = new_application(intake, "AB100001", 1)
+    rows = family(application, intake, ranks=(1, 1))
     with pytest.raises(IntegrityError):
         # Two wishes with the same rank: the wishes' own constraint refuses them.
-        insert_family(
-            application, family(application, intake, ranks=(1, 1)), unless=("intake", "cin")
-        )
+        insert_family(application, rows, unless=("intake", "cin"))
+    assert application.pk is None and rows[0].obj.pk is None  # not saved, as it says
     with scopes_disabled():
         assert not Application.objects.exists()
         assert not Wish.objects.exists()

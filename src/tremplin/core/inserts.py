@@ -55,7 +55,8 @@ def insert_family(
                 _link(dependent, parent)
                 dependent.obj.save(force_insert=True)
     except IntegrityError:
-        parent.pk = None
+        for obj in (parent, *(d.obj for d in dependents)):  # rolled back: unsaved again
+            obj.pk, obj._state.adding = None, True
         lookup = {name: getattr(parent, _attname(parent, name)) for name in unless}
         if type(parent)._base_manager.filter(**lookup).exists():
             return False
@@ -107,7 +108,11 @@ def _server_binding_cursor():
     then skips planning it. Django's own cursors bind on the client and never prepare.
     Wrapped as Django wraps its cursors (errors, the queries tests and debug capture)."""
     connection.ensure_connection()
-    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+    cursor = psycopg.Cursor(connection.connection)
+    # Once prepared, psycopg keeps no text for the statement: Django logs it as None.
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
 
 
 def _insert_in_one_statement(
