@@ -26,6 +26,12 @@ if "SECRET_KEY" not in os.environ and "SECRET_KEY_FILE" not in os.environ and _l
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-dev-only" if DEBUG else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The platform's public address, for the links in messages sent outside a request (letters,
+# offers from the waiting list): tasks and sweeps have no request to take it from. Empty:
+# those messages name the applicant space without a link.
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must start with https:// (or http://).")
 
 INSTALLED_APPS = [
     "tremplin.core",

@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
@@ -280,6 +281,24 @@ def test_decisions_are_emailed_without_a_calendar(
     outbox_flush()
     (email,) = mail.outbox
     assert [a[0] for a in email.attachments] == [f"decision-{apps[1].reference}.pdf"]
+
+
+@pytest.mark.parametrize("site", ["https://tremplin.example.org", ""])
+def test_the_decision_email_links_to_the_applicant_space_when_the_site_is_known(
+    world, intake, django_capture_on_commit_callbacks, settings, site
+):
+    settings.SITE_URL = site
+    publish_run(intake, world.users["admissions"])
+    apps = applications(intake)
+    mail.outbox.clear()
+    run_batch(django_capture_on_commit_callbacks, intake, Kind.DECISION, [apps[1]], notify=True)
+    (email,) = mail.outbox
+    link = "https://tremplin.example.org" + reverse("portal:access")
+    assert (link in email.body) is bool(site)
+    assert "http" not in email.body.replace(link, "")  # no half-made link without the site
+    with scopes_disabled():
+        sms = Message.objects.get(channel="sms", recipient=apps[1].phone)
+    assert "http" not in sms.body  # 160 characters: no room
 
 
 def test_letters_of_lists_the_applicants_own_letters(

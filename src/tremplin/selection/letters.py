@@ -29,6 +29,7 @@ from django_scopes import scope, scopes_disabled
 
 from tremplin.admissions.models import Application, Intake
 from tremplin.core.audit import log_action
+from tremplin.core.links import site_url
 from tremplin.notify.models import Message
 from tremplin.notify.services import Attachment, message_enqueue
 from tremplin.selection import ics
@@ -288,7 +289,8 @@ def _notify(batch: LetterBatch, application: Application, context: dict, pdf: by
         to=application.email,
         dedupe_key=f"{key}:email",
         attachments=attachments,
-        **common,
+        # An SMS has no room for it; an email links to the applicant space.
+        **{**common, "context": {**context, "space_url": site_url("portal:access")}},
     )
 
 
