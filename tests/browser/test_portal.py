@@ -1,6 +1,7 @@
 """The applicant's journey in Chromium, on a phone, in French and in Arabic, with and
 without JavaScript."""
 
+import gzip
 import re
 
 import pytest
@@ -98,3 +99,27 @@ def test_htmx_narrows_the_communes_to_the_chosen_province(browser, live_server, 
     # expect() polls without evaluating strings, which the pages' CSP forbids.
     expect(page.locator("#id_commune option")).to_have_count(7)  # the blank and six communes
     context.close()
+
+
+COMPRESSED_TYPES = ("text/", "application/javascript", "image/svg+xml", "application/json")
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_form_weighs_under_150_kb_on_a_first_visit(browser, live_server, open_intake, language):
+    """Everything a phone downloads the first time it opens the form, as the production
+    server sends it: text compressed (gzip here; whitenoise sends brotli, smaller still)."""
+    context = browser.new_context(viewport=PHONE)
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(f"{live_server.url}/schools/smara/calls/promo-2026/apply/", wait_until="networkidle")
+    sizes = {}
+    for response in responses:
+        body = response.body()
+        kind = response.headers.get("content-type", "")
+        compressed = kind.startswith(COMPRESSED_TYPES)
+        sizes[response.url] = len(gzip.compress(body, 9)) if compressed else len(body)
+    context.close()
+    assert any(url.endswith(".css") for url in sizes)  # the styles were counted
+    assert sum(sizes.values()) < 150_000, sorted(sizes.items(), key=lambda item: -item[1])
