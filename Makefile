@@ -56,14 +56,18 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One test process per core (pytest-xdist), each test file in one process: a file's module
+# fixtures (the demo) load once.
+PARALLEL = -n auto --dist loadfile
+
 test: install-test browser pdf lint
 	DEBUG=true $(BIN)/tremplin makemigrations --check --dry-run
 	SECRET_KEY=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))") \
 	  ALLOWED_HOSTS=tremplin.example.org $(BIN)/tremplin check --deploy --fail-level WARNING
-	DATABASE_URL= $(BIN)/pytest
+	DATABASE_URL= $(BIN)/pytest $(PARALLEL)
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$DATABASE_URL), without the pure engine and browser tests"; \
-	  $(BIN)/pytest --ignore=tests/engine -m "not browser"; \
+	  $(BIN)/pytest $(PARALLEL) --ignore=tests/engine -m "not browser"; \
 	fi
 
 bench: install-test pdf

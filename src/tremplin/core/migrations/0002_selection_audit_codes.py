@@ -11,8 +11,6 @@ def add_prefix(apps, schema_editor):
     events.update(action=Concat(Value("tremplin."), F("action")))
 
 
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_initial")]
 
