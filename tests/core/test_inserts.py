@@ -95,6 +95,18 @@ def test_the_rows_are_those_save_would_write(intake):
     assert event.created_at is not None
 
 
+def test_a_json_field_is_encoded_as_save_encodes_it(intake):
+    data = {"when": NOW, "delay": datetime.timedelta(hours=72), "note": "«تعلم» <b>"}
+    application = new_application(intake, "AB100001", 1)
+    event = audit_event("tremplin.test", school=intake.school, obj=application, data=data)
+    insert_family(application, [Dependent(event, ("object_id",))], unless=("intake", "cin"))
+    twin = audit_event("tremplin.test", school=intake.school, data=data)
+    twin.save()
+    with scopes_disabled():
+        stored = dict(AuditEvent.objects.filter(action="tremplin.test").values_list("pk", "data"))
+    assert stored[event.pk] == stored[twin.pk]
+
+
 def test_every_object_has_its_id_as_after_save(intake):
     application = new_application(intake, "AB100001", 1)
     rows = family(application, intake)

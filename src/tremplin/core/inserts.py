@@ -88,7 +88,9 @@ def _json_row(obj: models.Model, links: tuple[str, ...] = ()) -> str:
         value = field.pre_save(obj, add=True)
         if hasattr(value, "resolve_expression"):
             raise TypeError(f"{field}: a database expression cannot be written this way.")
-        if not isinstance(field, models.JSONField):  # a JSON field's value stays a value
+        if isinstance(field, models.JSONField):  # a value, encoded as save() encodes it
+            value = json.loads(json.dumps(value, cls=field.encoder))
+        else:
             value = field.get_prep_value(value)
         row[field.column] = value
     return json.dumps(row, ensure_ascii=False, default=_json_value)
