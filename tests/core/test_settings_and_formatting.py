@@ -74,6 +74,12 @@ def test_production_refuses_an_unknown_database_url():
     assert "DATABASE_URL" in result.stderr
 
 
+def test_a_site_url_without_its_scheme_is_refused():
+    result = _start({"SECRET_KEY": "x" * 60, "SITE_URL": "tremplin.example.org"})
+    assert result.returncode != 0
+    assert "SITE_URL must start with https://" in result.stderr
+
+
 def test_the_deploy_check_refuses_the_demo_relaxations(settings):
     settings.DEMO_MODE = True
     settings.TWO_FACTOR_REQUIRED = False
