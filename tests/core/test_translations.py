@@ -76,3 +76,22 @@ def test_every_string_of_the_code_is_in_the_catalogues(tmp_path, settings):
             )
         ]
         assert missing == [], language
+
+
+# GSM 03.38's basic alphabet: an SMS written in it takes 160 characters a part; one character
+# outside it (ê, ç, °, ’) sends the whole message in UCS-2, 70 characters a part.
+GSM_ALPHABET = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def test_french_text_messages_keep_to_the_gsm_alphabet():
+    with open(LOCALE / "fr" / "LC_MESSAGES" / "django.po", "rb") as po:
+        catalog = read_po(po, locale="fr")
+    sms = [m for m in catalog if any(path.endswith("sms.txt") for path, _ in m.locations)]
+    assert len(sms) >= 6
+    for message in sms:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        outside = set("".join(strings)) - GSM_ALPHABET
+        assert not outside, (strings, outside)
