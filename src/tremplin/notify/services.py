@@ -148,7 +148,8 @@ def message_build(
 
     ``related`` may be unsaved: whoever writes it with the message fills ``object_id``
     (``core.inserts.insert_family``). A message written this way has no task of its own:
-    the outbox sweep sends it (``outbox_flush``).
+    the outbox sweep sends it (``outbox_flush``). Its attachments' files are not stored:
+    a message with attachments goes through ``message_enqueue``, which stores them.
     """
     if attachments and channel != Message.Channel.EMAIL:
         raise ValueError("Only an email carries attachments.")
