@@ -106,12 +106,14 @@ def test_a_waitlisted_applicant_sees_their_position_and_how_many_are_ahead(
         Application.objects.filter(intake=published, number=7).update(status="withdrawn")
     body = space(published, 10, language)
     with translation.override(language):
-        nobody = translation.ngettext(
+        nobody = translation.gettext("Today, nobody is ahead of you on the list.")
+        zero = translation.ngettext(
             "Today, %(ahead)s person is still ahead of you.",
             "Today, %(ahead)s people are still ahead of you.",
             0,
         ) % {"ahead": 0}
-    assert nobody in body
+    assert nobody in part(body, "decision-ahead")
+    assert zero not in body  # not "0 people are still ahead of you"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
