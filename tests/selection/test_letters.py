@@ -171,6 +171,8 @@ def test_decision_letters_explain_each_outcome_with_marks_rank_and_cut_off(
         position = _("You are on the waiting list, at position %(position)s.") % {"position": 1}
         reason = str(REASON_TEXTS["beyond_waitlist"])
     assert position in waiting
+    with translation.override("fr"):
+        assert _("Today, nobody is ahead of you on the list.") in waiting  # the first in line
     assert reason in not_retained
     ineligible = letter_of(apps[5], Kind.DECISION)
     assert ineligible.language == "ar"
