@@ -13,30 +13,14 @@ from tremplin.core.models import AuditEvent
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
 
 
-def log_action(
-    action: str,
-    *,
-    actor: Any = None,
-    school: Any = None,
-    obj: models.Model | None = None,
-    data: dict[str, Any] | None = None,
-    reason: str = "",
-    ip_address: str | None = None,
-) -> AuditEvent:
-    """Record ``action`` (a dotted code such as ``tremplin.team.member_added``).
+def log_action(action: str, **fields: Any) -> AuditEvent:
+    """Record ``action`` (a dotted code such as ``tremplin.team.member_added``); ``fields``
+    as for ``audit_event`` (actor, school, obj, data, reason, ip_address).
 
     Call it inside the transaction that makes the change. ``actor`` None means the system
     (a task, a command); anonymous users are recorded as None too.
     """
-    event = audit_event(
-        action,
-        actor=actor,
-        school=school,
-        obj=obj,
-        data=data,
-        reason=reason,
-        ip_address=ip_address,
-    )
+    event = audit_event(action, **fields)
     event.save()
     return event
 

@@ -72,18 +72,10 @@ class Attachment:
 
 
 def message_enqueue(
-    *,
-    channel: str,
-    to: str,
-    template: str,
-    context: dict[str, Any],
-    language: str,
-    school: "School | None" = None,
-    related: models.Model | None = None,
-    dedupe_key: str = "",
-    attachments: Sequence[Attachment] = (),
+    *, dedupe_key: str = "", attachments: Sequence[Attachment] = (), **fields: Any
 ) -> Message:
-    """Write a message to ``to`` and send it once the current transaction commits.
+    """Write a message and send it once the current transaction commits; ``fields`` as for
+    ``message_build`` (channel, to, template, context, language, school, related).
 
     Call it inside the transaction of the change that causes the message, so that the
     message exists if and only if the change commits. ``template`` names a directory of
@@ -92,17 +84,7 @@ def message_enqueue(
     same key again returns the first message instead of sending another one.
     ``attachments`` (emails only) are copied to private storage with the message.
     """
-    message = message_build(
-        channel=channel,
-        to=to,
-        template=template,
-        context=context,
-        language=language,
-        school=school,
-        related=related,
-        dedupe_key=dedupe_key,
-        attachments=attachments,
-    )
+    message = message_build(dedupe_key=dedupe_key, attachments=attachments, **fields)
     if dedupe_key:
         # Insert first and look only on conflict: the unique constraint, not a prior check,
         # decides between two concurrent requests. The savepoint keeps the caller's
