@@ -112,8 +112,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else _db["CONN_MAX_AGE"]
 elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # Statements run through a server-binding cursor (the portal's submit, see
-    # tremplin.core.inserts) are prepared once per connection after this many runs; queries
+    # Statements run through tremplin.core.prepared (the reads and writes of the portal's
+    # submit) are prepared once per connection after this many runs; queries
     # through Django's cursors bind on the client and are never prepared. 0 turns it off,
     # for a pooler in transaction mode that cannot keep prepared statements.
     _prepare = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)

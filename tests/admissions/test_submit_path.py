@@ -171,3 +171,23 @@ def test_the_call_of_a_school_made_inactive_is_gone_at_once(intake, world):
     with scopes_disabled():
         School.objects.filter(pk=world.smara.pk).update(is_active=False)
     assert Client().get(APPLY).status_code == 404
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+@pytest.mark.django_db
+def test_every_statement_of_the_submit_is_prepared_once_it_has_run_a_few_times(intake):
+    # Planning costs the server more than running these statements: after
+    # DATABASE_PREPARE_THRESHOLD runs each is prepared, and planned no more.
+    for number in range(1, 8):
+        assert Client().post(APPLY, form_data(cin=f"XY20000{number}")).status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    for marker in (
+        '"admissions_intake" i',  # the call
+        '"admissions_intaketrack" it',  # its tracks and rules
+        '"admissions_referencecounter"',  # the number
+        "jsonb_populate_record",  # the write
+    ):
+        assert len([statement for statement in prepared if marker in statement]) == 1, marker
+    assert [a.cin for a in applications()] == [f"XY20000{n}" for n in range(1, 8)]

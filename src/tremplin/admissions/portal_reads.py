@@ -18,6 +18,7 @@ from django_scopes import scopes_disabled
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Intake, IntakeTrack, PrivacyNotice
+from tremplin.core.prepared import prepared_cursor
 from tremplin.schools.models import Commune, Province, School, Track
 
 # The call's row with its school's and notice's, as plain values.
@@ -52,7 +53,7 @@ def published_call(school_slug: str, intake_slug: str) -> Intake | None:
         "intake": intake_slug,
         "draft": Intake.Status.DRAFT,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -86,7 +87,7 @@ def call_details(intake: Intake) -> tuple[list[Track], eligibility.Rules]:
         provinces=table(Intake.provinces.through._meta.db_table),
         communes=table(Intake.communes.through._meta.db_table),
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, {"intake": intake.pk})
         rows = cursor.fetchall()
     # Tracks with only what the form shows: any other field loads if something reads it.

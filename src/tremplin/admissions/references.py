@@ -5,6 +5,8 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from tremplin.core.prepared import prepared_cursor
+
 
 def make_reference(school_code: str, year: int, number: int) -> str:
     return f"{school_code}-{year % 100:02d}-{number:04d}"
@@ -68,7 +70,7 @@ def number_for_application(intake, cin: str) -> int | None:
         "intake": intake.pk,
         "cin": cin,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         if row is None and not Application.objects.filter(intake=intake, cin=cin).exists():

@@ -19,9 +19,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import psycopg
 from django.db import IntegrityError, connection, models, transaction
 from django.utils.functional import Promise
+
+from tremplin.core.prepared import prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -104,19 +105,6 @@ def _json_value(value):
     raise TypeError(f"Cannot write {type(value).__name__} as a column value.")
 
 
-def _server_binding_cursor():
-    """A cursor that sends the parameters apart from the statement, so that psycopg
-    prepares a statement it runs again (``prepare_threshold``, see settings): the server
-    then skips planning it. Django's own cursors bind on the client and never prepare.
-    Wrapped as Django wraps its cursors (errors, the queries tests and debug capture)."""
-    connection.ensure_connection()
-    cursor = psycopg.Cursor(connection.connection)
-    # Once prepared, psycopg keeps no text for the statement: Django logs it as None.
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
-
-
 def _insert_in_one_statement(
     parent: models.Model, dependents: Sequence[Dependent], unless: Sequence[str]
 ) -> bool:
@@ -156,7 +144,7 @@ def _insert_in_one_statement(
     names = ["parent", *(f"d{n}" for n in range(len(dependents)))]
     ids = ", ".join(f"(SELECT id FROM {name})" for name in names)  # noqa: S608
     sql = ",\n".join(parts) + f"\nSELECT {ids}"
-    with _server_binding_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row[0] is None:
