@@ -175,8 +175,13 @@ class Application(models.Model):
         PORTAL = "portal", _("online form")
         IMPORT = "import", _("import")
 
+    # No index of its own: the composite indexes and constraints below all start with it.
     intake = models.ForeignKey(
-        Intake, on_delete=models.PROTECT, related_name="applications", verbose_name=_("intake")
+        Intake,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("intake"),
+        db_index=False,
     )
     number = models.PositiveIntegerField(_("number"))
     reference = models.CharField(_("reference"), max_length=20, unique=True)
@@ -277,6 +282,7 @@ class Wish(models.Model):
         on_delete=models.CASCADE,
         related_name="wishes",
         verbose_name=_("application"),
+        db_index=False,  # the unique (application, rank) serves
     )
     track = models.ForeignKey(
         "schools.Track", on_delete=models.PROTECT, related_name="+", verbose_name=_("track")

@@ -162,6 +162,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="audit_events",
         verbose_name=_("school"),
+        db_index=False,  # the index (school, -created_at) serves
     )
     action = models.CharField(_("action"), max_length=100, db_index=True)
     content_type = models.ForeignKey(

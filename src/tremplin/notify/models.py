@@ -50,6 +50,7 @@ class Message(models.Model):
         blank=True,
         related_name="outbox_messages",
         verbose_name=_("school"),
+        db_index=False,  # the index (school, -created_at) serves
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
