@@ -2,11 +2,16 @@
 number, a dry run that changes nothing, bad lines reported, all or nothing."""
 
 import io
+import os
 import re
+import time
 from decimal import Decimal
 
 import pytest
+from django.core import signing
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 from openpyxl import Workbook
@@ -15,7 +20,7 @@ from tests.selection.assessment_builders import make_selection, make_session
 from tremplin.core.models import AuditEvent
 from tremplin.selection import assessment
 from tremplin.selection import models as sm
-from tremplin.selection.marks_import import marks_import
+from tremplin.selection.marks_import import STASH_SALT, marks_import
 from tremplin.selection.models import Mark
 
 
@@ -174,7 +179,7 @@ def test_the_import_page_refuses_a_tampered_confirmation(world, seated):
 
 
 def test_the_command_checks_then_records_a_file(world, seated, tmp_path):
-    from django.core.management import CommandError, call_command
+    from django.core.management import CommandError
 
     selection, _ = seated
     apps = selection.applications
@@ -197,3 +202,35 @@ def test_the_import_page_opens_with_a_dry_run_ticked_and_no_error(world, seated)
     assert response.status_code == 200
     assert not response.context["form"].is_bound
     assert re.search(r'<input[^>]*name="dry_run"[^>]*checked', response.content.decode())
+
+
+def test_a_checked_file_never_confirmed_is_deleted_once_its_hour_is_over(world, seated):
+    selection, _ = seated
+    apps = selection.applications
+    url = reverse("selection:test_import", args=selection.urls["test"])
+    client = world.client("admissions")
+    tokens = []
+    for mark in (12, 13):
+        upload = SimpleUploadedFile(
+            "notes.csv", f"reference;note\n{apps[0].reference};{mark}\n".encode(), "text/csv"
+        )
+        tokens.append(client.post(url, {"file": upload, "dry_run": "on"}).context["token"])
+    old, recent = (signing_path(token) for token in tokens)
+    an_hour_ago = time.time() - 3601
+    os.utime(default_storage.path(old), (an_hour_ago, an_hour_ago))
+
+    call_command("resume_stalled")
+
+    # The marks and identifiers of the abandoned check are gone; the recent one waits.
+    assert not default_storage.exists(old)
+    assert default_storage.exists(recent)
+    expired = client.post(url, {"token": tokens[0]})
+    assert expired.status_code == 302 and _marks(selection) == {}
+    done = client.post(url, {"token": tokens[1]})
+    assert done.context["result"].written
+    assert _marks(selection)[apps[0].reference].value == Decimal(13)
+    assert not default_storage.exists(recent)  # used: deleted at once
+
+
+def signing_path(token: str) -> str:
+    return signing.loads(token, salt=STASH_SALT)["path"]

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import PurePath
 
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tremplin.admissions.importing import describe_error
@@ -40,6 +46,11 @@ KEYS = ("reference", "cin", "number")
 MAX_ROWS = 100_000
 MAX_COLUMNS = 50
 HEADER_SEARCH = 10
+
+# A file checked by a dry run waits here for its confirmation, an hour at most.
+STASH_DIR = "private/imports/marks"
+STASH_SALT = "tremplin.selection.marks_import"
+STASH_MAX_AGE = timedelta(hours=1)
 
 
 @dataclass
@@ -258,3 +269,45 @@ def marks_import(
         return result
     result.written = True
     return result
+
+
+def marks_stash(upload, *, component: Component, name: str) -> str:
+    """Keep a checked file for its confirmation, under a random private name, and return the
+    signed token that names it: the confirmation cannot point at another file."""
+    upload.seek(0)
+    path = default_storage.save(
+        f"{STASH_DIR}/{uuid.uuid4().hex}{PurePath(name).suffix.lower()}", upload
+    )
+    return signing.dumps({"path": path, "component": component.pk, "name": name}, salt=STASH_SALT)
+
+
+def marks_unstash(token: str, *, component: Component) -> dict | None:
+    """The stashed file a token names (``path``, ``name``), or None once it has expired, was
+    used, or belongs to another test."""
+    try:
+        stashed = signing.loads(token, salt=STASH_SALT, max_age=STASH_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if stashed["component"] != component.pk or not default_storage.exists(stashed["path"]):
+        return None
+    return stashed
+
+
+def marks_stashes_forget(*, older_than: timedelta = STASH_MAX_AGE) -> int:
+    """Delete the checked files never confirmed (their token has expired): they hold marks
+    and identifiers, and nobody can use them any more. Returns how many went."""
+    try:
+        _dirs, names = default_storage.listdir(STASH_DIR)
+    except FileNotFoundError:
+        return 0
+    cutoff = timezone.now() - older_than
+    forgotten = 0
+    for name in names:
+        path = f"{STASH_DIR}/{name}"
+        try:
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                forgotten += 1
+        except FileNotFoundError:  # confirmed, or forgotten by another sweep, meanwhile
+            continue
+    return forgotten

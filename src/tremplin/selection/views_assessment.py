@@ -3,11 +3,7 @@ convocations, attendance, the keyboard grid of marks and the import of marks."""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q
@@ -33,7 +29,7 @@ from tremplin.selection.access_assessment import (
 )
 from tremplin.selection.assessment_marks import format_mark, marks_record, parse_mark
 from tremplin.selection.forms_assessment import MarksImportForm, SittingMoveForm, TestSessionForm
-from tremplin.selection.marks_import import marks_import
+from tremplin.selection.marks_import import marks_import, marks_stash, marks_unstash
 from tremplin.selection.models import (
     Component,
     InterviewSlot,
@@ -43,9 +39,6 @@ from tremplin.selection.models import (
     TestSession,
     TestSitting,
 )
-
-IMPORT_SALT = "tremplin.selection.marks_import"
-IMPORT_MAX_AGE = 3600
 
 
 def scheme_url(intake) -> str | None:
@@ -494,18 +487,6 @@ def test_grid(
 # --- Import of marks ------------------------------------------------------------------------
 
 
-def _stash(upload, component: Component) -> str:
-    """Keep the checked file for the real import, under a random private name; the signed
-    token names it, so the confirmation cannot point at another file."""
-    extension = Path(upload.name).suffix.lower()
-    upload.seek(0)
-    path = default_storage.save(f"private/imports/marks/{uuid.uuid4().hex}{extension}", upload)
-    return signing.dumps(
-        {"path": path, "component": component.pk, "name": safe_original_name(upload.name)},
-        salt=IMPORT_SALT,
-    )
-
-
 @school_view(SELECTION_MANAGE)
 @require_http_methods(["GET", "POST"])
 def test_import(request: HttpRequest, intake_slug: str, test_code: str) -> HttpResponse:
@@ -518,12 +499,8 @@ def test_import(request: HttpRequest, intake_slug: str, test_code: str) -> HttpR
     )
     result, token, status = None, None, 200
     if request.method == "POST" and "token" in request.POST:
-        try:
-            stashed = signing.loads(request.POST["token"], salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE)
-        except signing.BadSignature:
-            messages.error(request, _("This check has expired: send the file again."))
-            return redirect(request.path)
-        if stashed["component"] != component.pk or not default_storage.exists(stashed["path"]):
+        stashed = marks_unstash(request.POST["token"], component=component)
+        if stashed is None:
             messages.error(request, _("This check has expired: send the file again."))
             return redirect(request.path)
         with default_storage.open(stashed["path"], "rb") as fileobj:
@@ -546,7 +523,7 @@ def test_import(request: HttpRequest, intake_slug: str, test_code: str) -> HttpR
             dry_run=form.cleaned_data["dry_run"],
         )
         if result.dry_run and result.changes and not result.problems:
-            token = _stash(upload, component)
+            token = marks_stash(upload, component=component, name=safe_original_name(upload.name))
     elif request.method == "POST":
         status = 400
     if result is not None:

@@ -1,21 +1,25 @@
 from tremplin.admissions.import_tasks import import_jobs_resume
 from tremplin.core.management.sweep import SweepCommand
 from tremplin.selection.letters import letter_batches_resume
+from tremplin.selection.marks_import import marks_stashes_forget
 from tremplin.selection.ranking import ranking_runs_resume
 
 
 class Command(SweepCommand):
     help = (
         "Start again the work whose worker died mid-way: imports and batches of letters "
-        "without progress for ten minutes, ranking runs still running after thirty. Run it "
-        "from cron every few minutes, or as a sidecar with --loop."
+        "without progress for ten minutes, ranking runs still running after thirty. Also "
+        "deletes the files of marks checked by a dry run and never confirmed, once their "
+        "hour is over. Run it from cron every few minutes, or as a sidecar with --loop."
     )
     interval = 120.0
 
     def sweep(self, *, verbose: bool, **options) -> None:
         imports, letters = import_jobs_resume(), letter_batches_resume()
-        runs = ranking_runs_resume()
+        runs, stashes = ranking_runs_resume(), marks_stashes_forget()
         if imports or letters or runs or verbose:
             self.stdout.write(
                 f"Resumed: {imports} imports, {letters} letter batches, {runs} ranking runs."
             )
+        if stashes or verbose:
+            self.stdout.write(f"Deleted {stashes} unconfirmed files of marks.")
