@@ -10,7 +10,9 @@ loaded from 127.0.0.1 by wrk with 32 connections:
   each request with a new CIN: on PostgreSQL four statements, two reads of the call, the
   number, and one statement writing the application with its rows (core.inserts);
 - floor: a minimal view doing one INSERT and one SELECT on the same database, the most a
-  write endpoint of this stack can do.
+  write endpoint of this stack can do;
+- bare, for scale: a view that returns JSON without touching the database, through the
+  same middleware (what every request of this stack costs before it does anything).
 
 Goals: submit reaches at least 50 % of the floor's requests per second, its p99 latency is
 within 2x of the floor's, and no request fails. Needs PostgreSQL (DATABASE_URL, default
@@ -293,7 +295,7 @@ def main() -> None:
         # Warm both up (connections, caches, templates in every worker), then measure.
         wrk("/bench/floor/", "payload=CIN_HERE", floor_headers, seconds=WARM_UP)
         warm = wrk(apply_path, form, submit_headers, seconds=WARM_UP)
-        rounds = []
+        rounds, bare = [], []
         for _ in range(ROUNDS):
             rounds.append(
                 (
@@ -301,6 +303,7 @@ def main() -> None:
                     wrk(apply_path, form, submit_headers),
                 )
             )
+            bare.append(wrk("/bench/bare/", "", floor_headers))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(20)
@@ -345,6 +348,13 @@ def main() -> None:
         f"{'met' if rate >= 0.5 else 'NOT met'}); p99 {latency:.2f}x the floor's "
         f"(goal at most 2x: {'met' if latency <= 2 else 'NOT met'}); "
         f"failures {submit['failures']} (goal 0: {'met' if submit['failures'] == 0 else 'NOT met'})"
+    )
+    bare_rps = statistics.median(run["rps"] for run in bare)
+    bare_cpu = statistics.median(sum(run["cpu"].values()) for run in bare)
+    print(
+        f"for scale, a bare JSON view (same middleware, no database): {bare_rps:.0f} req/s, "
+        f"{bare_cpu:.2f} ms of CPU per request; the floor reaches {floor['rps'] / bare_rps:.0%} "
+        f"of it, the submit {submit['rps'] / bare_rps:.0%}"
     )
     for name, run in (("floor", floor), ("submit", submit)):
         cpu = run["cpu"]

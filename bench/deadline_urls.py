@@ -1,7 +1,8 @@
-"""The project's URLs plus the floor: a minimal view doing one INSERT and one SELECT."""
+"""The project's URLs plus the floor (a minimal view doing one INSERT and one SELECT) and,
+for scale, a bare JSON view that does not touch the database."""
 
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -21,4 +22,9 @@ def floor(request):
     return HttpResponse(b"ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/floor/", floor), *project_urlpatterns]
+@csrf_exempt
+def bare(request):
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [path("bench/floor/", floor), path("bench/bare/", bare), *project_urlpatterns]
