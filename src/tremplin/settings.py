@@ -241,6 +241,10 @@ SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
 # Processes that render a batch of PDF letters; 0 means one per core.
 LETTER_WORKERS = env_int("LETTER_WORKERS", 0, minimum=0)
 
+# Months after a call closes that the personal data of its applicants who did not join the
+# school is kept; then `tremplin apply_retention` erases it (tremplin.admissions.retention).
+RETENTION_MONTHS = env_int("TREMPLIN_RETENTION_MONTHS", 24, minimum=1)
+
 # HTTPS: on by default; `make run` turns it off to serve http://127.0.0.1:8000.
 HTTPS = env_bool("TREMPLIN_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS

@@ -320,36 +320,14 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
     situation, eligibility). The application is withdrawn; its documents, its letters and the
     texts and attachments of its messages are deleted. Irreversible, so it needs a reason,
     and it is audited."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from tremplin.notify.models import Message
-    from tremplin.notify.services import message_attachments_delete
-    from tremplin.selection.letters import letters_erase
-
     if not reason.strip():
         raise ValidationError(_("Give the reason for this deletion."))
     locked = Application.objects.select_for_update().get(pk=application.pk)
     if locked.erased_at is not None:
         return locked
-    for document in locked.documents.all():
-        document.file.delete(save=False)
-        document.delete()
-    messages = Message.objects.filter(
-        content_type=ContentType.objects.get_for_model(Application), object_id=str(locked.pk)
-    )
-    message_attachments_delete(messages)  # the letters sent by email
-    messages.update(recipient="", subject="", body="")
-    letters_erase(application=locked)
-    locked.codes.all().delete()
-    now = timezone.now()
-    locked.cin = f"X{locked.pk}"[:10]
-    locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
-    locked.birth_date = locked.birth_date.replace(month=1, day=1)
-    locked.phone = locked.email = locked.diploma = locked.motivation = ""
-    locked.needs_accommodation = locked.accommodation_consent = False
+    personal_data_erase(locked)
     locked.status = Application.Status.WITHDRAWN
-    locked.withdrawn_at = locked.withdrawn_at or now
-    locked.erased_at = now
+    locked.withdrawn_at = locked.withdrawn_at or locked.erased_at
     locked.save()
     log_action(
         "tremplin.applications.erased",
@@ -360,6 +338,35 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
         data={"requested_at": locked.deletion_requested_at},
     )
     return locked
+
+
+def personal_data_erase(locked: Application) -> None:
+    """Erase what identifies the person behind ``locked`` (an application locked by the
+    caller's transaction), everywhere: its fields, documents, letters, codes, and the texts
+    and attachments of its messages. Its status and the statistics' fields stay; the caller
+    saves it and records why."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.notify.models import Message
+    from tremplin.notify.services import message_attachments_delete
+    from tremplin.selection.letters import letters_erase
+
+    for document in locked.documents.all():
+        document.file.delete(save=False)
+        document.delete()
+    messages = Message.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application), object_id=str(locked.pk)
+    )
+    message_attachments_delete(messages)  # the letters sent by email
+    messages.update(recipient="", subject="", body="")
+    letters_erase(application=locked)
+    locked.codes.all().delete()
+    locked.cin = f"X{locked.pk}"[:10]
+    locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
+    locked.birth_date = locked.birth_date.replace(month=1, day=1)
+    locked.phone = locked.email = locked.diploma = locked.motivation = ""
+    locked.needs_accommodation = locked.accommodation_consent = False
+    locked.erased_at = timezone.now()
 
 
 def application_data(application: Application) -> dict:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tremplin.admissions import intakes, selectors, services
+from tremplin.admissions import intakes, retention, selectors, services
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
@@ -66,6 +66,8 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "tracks": list(intake.intake_tracks.select_related("track")),
             "review_count": selectors.applications_filtered(intake, {"queue": "review"}).count(),
             "statuses": Intake.Status,
+            "erasure_date": retention.erasure_date(intake),
+            "retention_months": retention.retention_months(),
         },
     )
 

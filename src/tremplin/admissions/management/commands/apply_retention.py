@@ -1,0 +1,26 @@
+from tremplin.admissions.retention import retention_apply, retention_months
+from tremplin.core.management.sweep import SweepCommand
+
+
+class Command(SweepCommand):
+    help = (
+        "Erase the personal data kept past its retention period: applicants who did not join "
+        "the school, TREMPLIN_RETENTION_MONTHS after their call closed (law 09-08). Each "
+        "erasure is audited. Run it daily from cron, or as a sidecar with --loop."
+    )
+    interval = 6 * 3600.0
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count what is due; erase nothing."
+        )
+
+    def sweep(self, *, verbose: bool, dry_run: bool = False, **options) -> None:
+        run = retention_apply(dry_run=dry_run)
+        if run.erased or verbose or dry_run:
+            verb = "Would erase" if dry_run else "Erased"
+            self.stdout.write(
+                f"{verb} the personal data of {run.erased} applications in {run.calls} calls "
+                f"(retention: {retention_months()} months after the call closed)."
+            )

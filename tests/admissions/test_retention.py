@@ -1,0 +1,174 @@
+"""The retention schedule (law 09-08): the personal data of applicants who did not join the
+school is erased RETENTION_MONTHS after their call closed; learners and offer holders keep
+theirs, the statistics stay, and each erasure is audited. On the Smara demo."""
+
+import datetime
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.conftest import verified_client
+from tests.factories import commune
+from tremplin.admissions.models import Application, Intake
+from tremplin.admissions.retention import erasure_date, retention_apply, retention_due
+from tremplin.core.models import AuditEvent, User
+from tremplin.notify.services import message_enqueue
+from tremplin.selection.models import Offer
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, loaded once for this module and rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        commune()
+        call_command("demo")
+        yield
+        transaction.set_rollback(True)
+
+
+def promotion(slug="promotion-2025") -> Intake:
+    with scopes_disabled():
+        return Intake.objects.get(slug=slug)
+
+
+def months_after_close(months: int, days: int = 0) -> datetime.datetime:
+    closes = promotion().closes_at
+    return closes.replace(year=closes.year + months // 12) + datetime.timedelta(
+        days=30 * (months % 12) + days
+    )
+
+
+def applications(**filters) -> list[Application]:
+    with scopes_disabled():
+        return list(Application.objects.filter(intake__slug="promotion-2025", **filters))
+
+
+def kept() -> set[int]:
+    """Those of Promotion 2025 who joined the school or still hold an offer."""
+    with scopes_disabled():
+        learners = set(
+            Application.objects.filter(
+                intake__slug="promotion-2025", enrolment__isnull=False
+            ).values_list("pk", flat=True)
+        )
+        holders = set(
+            Offer.objects.filter(
+                application__intake__slug="promotion-2025", status__in=["live", "accepted"]
+            ).values_list("application_id", flat=True)
+        )
+    return learners | holders
+
+
+@pytest.mark.django_db
+def test_nothing_is_erased_before_the_retention_period_is_over(demo):
+    assert retention_apply(now=months_after_close(23)).erased == 0
+    assert not applications(erased_at__isnull=False)
+
+
+@pytest.mark.django_db
+def test_after_it_those_who_did_not_join_are_erased_and_the_others_kept(demo):
+    before = {a.pk: a for a in applications()}
+    statuses = Counter(a.status for a in before.values())
+    staying = kept()
+    assert 60 < len(staying) < len(before)
+
+    run = retention_apply(now=months_after_close(25))
+
+    assert (run.erased, run.calls) == (len(before) - len(staying), 1)
+    for application in applications():
+        was = before[application.pk]
+        if application.pk in staying:
+            assert application.erased_at is None
+            assert (application.cin, application.first_name) == (was.cin, was.first_name)
+            continue
+        assert application.erased_at is not None
+        assert application.cin != was.cin and application.cin.startswith("X")
+        assert (application.first_name, application.last_name_ar, application.phone) == ("", "", "")
+        assert application.birth_date == was.birth_date.replace(month=1, day=1)
+        # What the funder's statistics need stays, and so does the status: the funnel of
+        # the call still adds up (an erasure on request withdraws; this one does not).
+        assert (application.sex, application.commune_id, application.employment) == (
+            was.sex,
+            was.commune_id,
+            was.employment,
+        )
+    assert Counter(a.status for a in applications()) == statuses
+    # The open call of 2026 is untouched.
+    with scopes_disabled():
+        assert not Application.objects.filter(
+            intake__slug="promotion-2026", erased_at__isnull=False
+        ).exists()
+
+
+@pytest.mark.django_db
+def test_their_messages_lose_their_text_and_each_erasure_is_audited_by_the_system(demo):
+    staying = kept()
+    leaving = next(a for a in applications() if a.pk not in staying)
+    with scopes_disabled():
+        message = message_enqueue(
+            channel="sms",
+            to=leaving.phone,
+            template="application_submitted",
+            context={"school_name": "Smara", "reference": leaving.reference, "space_url": ""},
+            language="fr",
+            school=leaving.intake.school,
+            related=leaving,
+        )
+    assert leaving.reference in message.body
+
+    retention_apply(now=months_after_close(25))
+
+    erased = {a.pk for a in applications(erased_at__isnull=False)}
+    with scopes_disabled():
+        message.refresh_from_db()
+        events = list(AuditEvent.objects.filter(action="tremplin.applications.erased"))
+    assert (message.recipient, message.body) == ("", "")
+    assert {int(e.object_id) for e in events} == erased
+    assert {e.actor for e in events} == {None}  # the system
+    assert events[0].reason == (
+        "Durée de conservation écoulée : l'appel a été clos il y a plus de 24 mois."
+    )
+    assert events[0].data["retention_months"] == 24
+
+
+@pytest.mark.django_db
+def test_a_dry_run_counts_and_changes_nothing_and_a_second_run_erases_nothing_more(demo):
+    with scopes_disabled():  # the sweep runs for every school
+        due = retention_due(now=months_after_close(25)).count()
+    assert retention_apply(now=months_after_close(25), dry_run=True).erased == due > 0
+    assert not applications(erased_at__isnull=False)
+    assert retention_apply(now=months_after_close(25)).erased == due
+    assert retention_apply(now=months_after_close(26)).erased == 0
+
+
+@pytest.mark.django_db
+@override_settings(RETENTION_MONTHS=6)
+def test_the_period_is_a_setting(demo):
+    assert retention_apply(now=months_after_close(5)).erased == 0
+    assert retention_apply(now=months_after_close(7)).erased > 0
+
+
+@pytest.mark.django_db
+def test_the_command_reports_what_it_erases(demo, capsys):
+    call_command("apply_retention", "--dry-run")
+    # The demo's call closed in 2025: nothing is due yet.
+    assert "Would erase the personal data of 0 applications" in capsys.readouterr().out
+    assert not applications(erased_at__isnull=False)
+
+
+@pytest.mark.django_db
+def test_the_staff_see_when_the_personal_data_of_a_call_will_be_erased(demo):
+    intake = promotion()
+    client = verified_client(User.objects.get(username="directrice"))
+    url = reverse("admissions:intake_detail", args=["smara", intake.slug])
+    response = client.get(url, headers={"accept-language": "fr"})
+    assert response.status_code == 200, response.status_code
+    when = erasure_date(intake)
+    assert when > intake.closes_at.date()
+    assert response.context["erasure_date"] == when
+    assert "seront effacées le" in response.content.decode()
