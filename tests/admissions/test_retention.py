@@ -172,3 +172,48 @@ def test_the_staff_see_when_the_personal_data_of_a_call_will_be_erased(demo):
     assert when > intake.closes_at.date()
     assert response.context["erasure_date"] == when
     assert "seront effacées le" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_erasure_that_fails_is_left_for_the_next_sweep_and_the_others_go_on(demo, monkeypatch):
+    from tremplin.admissions import retention
+
+    with scopes_disabled():
+        due = list(retention_due(now=months_after_close(25)).values_list("pk", flat=True))
+    stuck = due[len(due) // 2]
+    erase = retention.personal_data_erase
+
+    def failing(locked):
+        erase(locked)
+        if locked.pk == stuck:
+            raise OSError("the storage is unreachable")
+
+    monkeypatch.setattr(retention, "personal_data_erase", failing)
+    run = retention_apply(now=months_after_close(25))
+    assert (run.erased, run.failed) == (len(due) - 1, 1)
+    with scopes_disabled():
+        assert Application.objects.get(pk=stuck).erased_at is None  # rolled back, whole
+    monkeypatch.setattr(retention, "personal_data_erase", erase)
+    assert retention_apply(now=months_after_close(25)).erased == 1
+
+
+@pytest.mark.django_db
+def test_the_documents_files_go_once_the_erasure_commits(demo, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from tremplin.admissions.models import Document
+
+    leaving = next(a for a in applications() if a.pk not in kept())
+    with scopes_disabled():
+        document = Document(
+            application=leaving, kind="cin", content_type="application/pdf", size=8,
+            original_name="cin.pdf",
+        )  # fmt: skip
+        document.file.save("upload", ContentFile(b"%PDF-1.4"), save=True)
+    storage, name = document.file.storage, document.file.name
+    assert storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        retention_apply(now=months_after_close(25))
+    with scopes_disabled():
+        assert not Document.objects.filter(application=leaving).exists()
+    assert not storage.exists(name)

@@ -12,6 +12,7 @@ hold a live or accepted offer keep theirs: the training and the job follow-up ne
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,11 +28,14 @@ from tremplin.core.audit import log_action
 
 BATCH = 200
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class RetentionRun:
     erased: int  # applications whose personal data was erased (or would be, in a dry run)
     calls: int  # the calls they belong to
+    failed: int = 0  # left for the next sweep (logged)
 
 
 def retention_months() -> int:
@@ -60,22 +64,34 @@ def retention_due(*, now: datetime.datetime | None = None) -> QuerySet[Applicati
 def retention_apply(*, now: datetime.datetime | None = None, dry_run: bool = False) -> RetentionRun:
     """Erase the personal data that is past its retention period, batch by batch (each
     application in a transaction of its own: a sweep stopped half-way loses nothing and
-    the next one carries on). Each erasure is audited, by the system, with the reason."""
+    the next one carries on). Each erasure is audited, by the system, with the reason. One
+    that fails (a file the storage cannot delete, say) is logged and left for the next
+    sweep; the others go on."""
     with scopes_disabled():
         due = retention_due(now=now)
         if dry_run:
             return RetentionRun(erased=due.count(), calls=due.values("intake").distinct().count())
-        erased, calls = 0, set()
-        while batch := list(due.values_list("pk", "intake_id")[:BATCH]):
+        erased, failed, calls, last = 0, 0, set(), 0
+        while batch := list(due.filter(pk__gt=last).values_list("pk", "intake_id")[:BATCH]):
             for pk, intake_id in batch:
-                erased += _erase(pk, now=now)
-                calls.add(intake_id)
-    return RetentionRun(erased=erased, calls=len(calls))
+                last = pk
+                try:
+                    if _erase(pk, now=now):
+                        erased += 1
+                        calls.add(intake_id)
+                except Exception:
+                    logger.exception("The personal data of application %s could not be erased.", pk)
+                    failed += 1
+    return RetentionRun(erased=erased, calls=len(calls), failed=failed)
 
 
 @transaction.atomic
 def _erase(pk: int, *, now: datetime.datetime | None) -> bool:
-    locked = Application.objects.select_for_update().select_related("intake__school").get(pk=pk)
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("intake__school")
+        .get(pk=pk)
+    )
     # Checked again under the lock: an offer made or an erasure done meanwhile.
     if not retention_due(now=now).filter(pk=pk).exists():
         return False

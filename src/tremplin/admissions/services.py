@@ -343,17 +343,20 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
 def personal_data_erase(locked: Application) -> None:
     """Erase what identifies the person behind ``locked`` (an application locked by the
     caller's transaction), everywhere: its fields, documents, letters, codes, and the texts
-    and attachments of its messages. Its status and the statistics' fields stay; the caller
-    saves it and records why."""
+    and attachments of its messages (the files go once the caller's transaction commits).
+    Its status and the statistics' fields stay; the caller saves it and records why."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.notify.models import Message
     from tremplin.notify.services import message_attachments_delete
     from tremplin.selection.letters import letters_erase
 
-    for document in locked.documents.all():
-        document.file.delete(save=False)
-        document.delete()
+    documents = locked.documents.all()
+    names = [name for name in documents.values_list("file", flat=True) if name]
+    documents.delete()
+    storage = Document.file.field.storage
+    # Once this commits: an erasure rolled back keeps the files its rows point to.
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
     messages = Message.objects.filter(
         content_type=ContentType.objects.get_for_model(Application), object_id=str(locked.pk)
     )

@@ -18,6 +18,8 @@ class Command(SweepCommand):
 
     def sweep(self, *, verbose: bool, dry_run: bool = False, **options) -> None:
         run = retention_apply(dry_run=dry_run)
+        if run.failed:
+            self.stderr.write(f"{run.failed} could not be erased (see the log); next sweep.")
         if run.erased or verbose or dry_run:
             verb = "Would erase" if dry_run else "Erased"
             self.stdout.write(
