@@ -111,6 +111,26 @@ def test_a_bad_cin_is_explained_in_the_applicants_language_and_nothing_is_saved(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "Si vous n'intégrez pas l'école, vos données personnelles seront effacées le"),
+        ("ar", "إذا لم تلتحقوا بالمدرسة، ستُمحى معطياتكم الشخصية يوم"),
+    ],
+)
+def test_the_form_says_when_the_data_of_those_who_do_not_join_is_erased(intake, language, expected):
+    from tremplin.admissions.retention import erasure_date
+    from tremplin.core.formatting import format_date
+
+    client = Client()
+    client.cookies["django_language"] = language
+    page = client.get(APPLY).content.decode()
+    assert expected in page
+    assert format_date(erasure_date(intake), "long", language) in page
+    assert erasure_date(intake) > intake.closes_at.date()
+
+
+@pytest.mark.django_db
 def test_an_applicant_too_old_on_the_reference_date_is_ineligible_with_the_reason(intake):
     apply(Client(), birth_date="1980-01-01")
     (application,) = applications()

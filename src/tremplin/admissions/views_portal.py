@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
-from tremplin.admissions import services
+from tremplin.admissions import retention, services
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
 from tremplin.admissions.models import Application, Intake
@@ -102,7 +102,13 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
     return render(
         request,
         "admissions/portal/apply.html",
-        {"intake": intake, "school": intake.school, "form": form},
+        {
+            "intake": intake,
+            "school": intake.school,
+            "form": form,
+            "erasure_date": retention.erasure_date(intake),
+            "retention_months": retention.retention_months(),
+        },
         status=status,
     )
 
