@@ -166,3 +166,29 @@ def test_erasing_keeps_only_anonymous_statistics_and_needs_a_reason(world, intak
     # The funnel still counts her, anonymously.
     funnel = world.client("director").get(url("intake_detail", intake)).context["funnel"]
     assert funnel["total"]["applied"] == 3
+
+
+@pytest.mark.django_db
+def test_a_deletion_request_reaches_the_staff_until_it_is_carried_out(world, intake):
+    from tremplin.admissions.services import application_request_deletion
+
+    client = world.client("admissions")
+    detail = url("intake_detail", intake)
+    assert "queue=deletion" not in client.get(detail).content.decode()
+    omar = application("CD111111")
+    application_request_deletion(application=omar)
+
+    page = client.get(detail).content.decode()
+    assert "Demandes de suppression (1)" in page and "queue=deletion" in page
+    queue = client.get(url("application_list", intake), {"queue": "deletion"})
+    assert [a.cin for a in queue.context["page"]] == ["CD111111"]
+    assert "Demandes de suppression" in queue.content.decode()
+
+    client.post(url("application_erase", intake, reference=omar.reference), {"reason": "Demande"})
+    assert (
+        client.get(url("application_list", intake), {"queue": "deletion"})
+        .context["page"]
+        .paginator.count
+        == 0
+    )
+    assert "queue=deletion" not in client.get(detail).content.decode()

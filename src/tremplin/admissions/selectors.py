@@ -81,6 +81,8 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
             | Q(eligibility=Application.Eligibility.INELIGIBLE, eligibility_overridden=False),
             status=Application.Status.SUBMITTED,
         )
+    elif value("queue") == "deletion":  # asked by the applicant, not carried out yet
+        qs = qs.filter(deletion_requested_at__isnull=False, erased_at__isnull=True)
     for field, param in (
         ("status", "status"),
         ("eligibility", "eligibility"),

@@ -65,6 +65,9 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "funnel": selectors.funnel(intake),
             "tracks": list(intake.intake_tracks.select_related("track")),
             "review_count": selectors.applications_filtered(intake, {"queue": "review"}).count(),
+            "deletion_count": selectors.applications_filtered(
+                intake, {"queue": "deletion"}
+            ).count(),
             "statuses": Intake.Status,
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
