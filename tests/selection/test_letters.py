@@ -429,3 +429,27 @@ def test_a_batch_whose_worker_died_is_resumed_and_nobody_gets_a_message_twice(
         keys = list(Message.objects.values_list("dedupe_key", flat=True))
         assert len(keys) == len(set(keys)) == 6 + 4
         assert sent_before < set(keys)
+
+
+def test_the_decisions_of_a_chunk_of_letters_are_read_with_a_fixed_number_of_queries(world, intake):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tremplin.selection.letter_contexts import contexts_for
+
+    publish_run(intake, world.users["admissions"])
+    apps = applications(intake)
+    with scopes_disabled():
+        batch = LetterBatch.objects.create(
+            intake=intake, kind=Kind.DECISION, total=len(apps), application_ids=[]
+        )
+        contexts_for(batch, apps[:1])  # the batch's intake and school, read once
+        queries = []
+        for chunk in (apps[2:3], apps):  # one on the waiting list; every outcome
+            with CaptureQueriesContext(connection) as captured:
+                contexts = contexts_for(batch, chunk)
+            assert all(contexts)
+            queries.append(len(captured))
+    # One query each: the run, the results, the offers, the components, the waiting list,
+    # and the count of the ranked (this run's summary does not give it).
+    assert queries[0] == queries[1] == 6, queries

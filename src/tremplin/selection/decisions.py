@@ -7,12 +7,14 @@ nothing here writes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from tremplin.admissions.models import Application
+from tremplin.admissions.models import Application, Intake
 from tremplin.core.i18n import localized
 from tremplin.selection.models import Component, Offer, RankingResult, RankingRun
 from tremplin.selection.schemes import published_run
@@ -133,74 +135,105 @@ class Decision:
 
 def decision_for(application: Application) -> Decision | None:
     """The decision about `application`, or None before a run of its intake is published."""
-    run = published_run(application.intake)
-    if run is None:
-        return None
-    result = (
-        RankingResult.objects.filter(run=run, application=application)
-        .select_related("track__track")
-        .first()
-    )
-    if result is None:
-        return None
-    offer = (
-        Offer.objects.filter(application=application)
+    return decisions_for(application.intake, [application])[application.pk]
+
+
+def decisions_for(
+    intake: Intake, applications: Sequence[Application]
+) -> dict[int, Decision | None]:
+    """The decisions about `applications` of `intake`, by application id (None when its
+    published run does not rank them, or before one is published), read with a fixed
+    number of queries whatever their number: a batch of letters reads them a chunk at a
+    time."""
+    decided: dict[int, Decision | None] = {a.pk: None for a in applications}
+    run = published_run(intake)
+    if run is None or not applications:
+        return decided
+    results = {
+        r.application_id: r
+        for r in RankingResult.objects.filter(run=run, application__in=applications).select_related(
+            "track__track"
+        )
+    }
+    offers: dict[int, Offer] = {}
+    for offer in (
+        Offer.objects.filter(application__in=applications)
         .exclude(status=Offer.Status.CANCELLED)
         .order_by("-created_at", "-pk")
-        .first()
+    ):
+        offers.setdefault(offer.application_id, offer)  # the latest that counts
+    components = list(Component.objects.filter(scheme__intake=intake))
+    waiting = (
+        _Waiting(run)
+        if any(r.outcome == RankingResult.Outcome.WAITLISTED for r in results.values())
+        else None
     )
-    status = _OFFER_STATUS[offer.status] if offer else _status_of(result, application)
-    components = list(Component.objects.filter(scheme__intake=application.intake))
-    marks = tuple(_mark_line(c, result.marks.get(c.code)) for c in components)
-    return Decision(
-        application=application,
-        run=run,
-        result=result,
-        status=status,
-        offer=offer,
-        marks=marks,
-        composite=result.composite,
-        rank=result.merit_rank,
-        ranked=_ranked(run, result),
-        cutoff=_cutoff(run, result),
-        seats=run.summary.get("seats", {}).get(str(result.track_id or ""), 0),
-        waitlist_position=result.waitlist_position,
-        ahead=_ahead(run, result) if status == Status.WAITLISTED else None,
-        wishes=_wishes(result),
-    )
+    tracks, counted = _TrackNames(intake), {}
+    for application in applications:
+        result = results.get(application.pk)
+        if result is None:
+            continue
+        offer = offers.get(application.pk)
+        status = _OFFER_STATUS[offer.status] if offer else _status_of(result, application)
+        decided[application.pk] = Decision(
+            application=application,
+            run=run,
+            result=result,
+            status=status,
+            offer=offer,
+            marks=tuple(_mark_line(c, result.marks.get(c.code)) for c in components),
+            composite=result.composite,
+            rank=result.merit_rank,
+            ranked=_ranked(run, result, counted),
+            cutoff=_cutoff(run, result),
+            seats=run.summary.get("seats", {}).get(str(result.track_id or ""), 0),
+            waitlist_position=result.waitlist_position,
+            ahead=waiting.ahead(result) if status == Status.WAITLISTED else None,
+            wishes=tracks.wishes(result),
+        )
+    return decided
 
 
-def _ranked(run: RankingRun, result: RankingResult) -> int:
-    """How many took part in the ranking of the result's track (the run counts them)."""
+def _ranked(run: RankingRun, result: RankingResult, counted: dict) -> int:
+    """How many took part in the ranking of the result's track: the run counts them; for a
+    run that did not, they are counted once per track (``counted`` keeps the counts)."""
     ranked = run.summary.get("ranked", {}).get(str(result.track_id or ""))
     if ranked is not None:
         return int(ranked)
-    return RankingResult.objects.filter(
-        run=run, track=result.track, merit_rank__isnull=False
-    ).count()
+    if result.track_id not in counted:
+        counted[result.track_id] = RankingResult.objects.filter(
+            run=run, track=result.track_id, merit_rank__isnull=False
+        ).count()
+    return counted[result.track_id]
 
 
-def _wishes(result: RankingResult) -> tuple[WishLine, ...]:
-    wishes = result.explanation.get("wishes") or []
-    if not wishes:
-        return ()
-    from tremplin.admissions.models import IntakeTrack
+class _TrackNames:
+    """The tracks of the intake, read once when a decision first names one."""
 
-    tracks = {
-        t.pk: t.track
-        for t in IntakeTrack.objects.filter(pk__in=[w["track"] for w in wishes]).select_related(
-            "track"
+    def __init__(self, intake: Intake):
+        self.intake = intake
+        self.by_id: dict[int, object] | None = None
+
+    def wishes(self, result: RankingResult) -> tuple[WishLine, ...]:
+        wishes = result.explanation.get("wishes") or []
+        if not wishes:
+            return ()
+        if self.by_id is None:
+            from tremplin.admissions.models import IntakeTrack
+
+            self.by_id = {
+                t.pk: t.track
+                for t in IntakeTrack.objects.filter(intake=self.intake).select_related("track")
+            }
+        return tuple(
+            WishLine(
+                track=self.by_id.get(w["track"]),
+                preference=w["preference"],
+                rank=w.get("rank_in_track"),
+                outcome=w.get("outcome", ""),
+            )
+            for w in wishes
         )
-    }
-    return tuple(
-        WishLine(
-            track=tracks.get(w["track"]),
-            preference=w["preference"],
-            rank=w.get("rank_in_track"),
-            outcome=w.get("outcome", ""),
-        )
-        for w in wishes
-    )
 
 
 def _status_of(result: RankingResult, application: Application) -> str:
@@ -228,20 +261,33 @@ def _cutoff(run: RankingRun, result: RankingResult) -> Decimal | None:
     return None if cutoff is None else Decimal(cutoff)
 
 
-def _ahead(run: RankingRun, result: RankingResult) -> int:
-    """Waitlisted before `result` in the call order, still waiting (no offer, not withdrawn)."""
-    return (
-        RankingResult.objects.filter(
-            run=run,
-            track=result.track,
-            outcome=RankingResult.Outcome.WAITLISTED,
-            call_rank__lt=result.call_rank,
-            application__status=Application.Status.SUBMITTED,
-        )
-        .exclude(
-            application__in=Offer.objects.exclude(status=Offer.Status.CANCELLED).values(
-                "application"
+class _Waiting:
+    """Those of the run's waiting list still waiting (no offer, not withdrawn), read once:
+    how many of them come before a given applicant in the call order of their track."""
+
+    def __init__(self, run: RankingRun):
+        still = (
+            RankingResult.objects.filter(
+                run=run,
+                outcome=RankingResult.Outcome.WAITLISTED,
+                application__status=Application.Status.SUBMITTED,
             )
+            .exclude(
+                application__in=Offer.objects.exclude(status=Offer.Status.CANCELLED).values(
+                    "application"
+                )
+            )
+            .values_list("track_id", "call_rank")
         )
-        .count()
-    )
+        self.ranks: dict[int | None, list[int]] = {}
+        for track_id, call_rank in still:
+            if call_rank is not None:
+                self.ranks.setdefault(track_id, []).append(call_rank)
+        for ranks in self.ranks.values():
+            ranks.sort()
+
+    def ahead(self, result: RankingResult) -> int:
+        """Waitlisted before `result` in the call order, still waiting."""
+        if result.call_rank is None:
+            return 0
+        return bisect_left(self.ranks.get(result.track_id, []), result.call_rank)

@@ -23,7 +23,7 @@ from tremplin.admissions.models import Application
 from tremplin.core.formatting import babel_locale, format_date
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import format_phone, mask_cin
-from tremplin.selection.decisions import decision_for
+from tremplin.selection.decisions import Decision, decisions_for
 from tremplin.selection.models import InterviewSlot, Letter, LetterBatch, TestSitting
 
 Kind = Letter.Kind
@@ -62,7 +62,8 @@ def contexts_for(batch: LetterBatch, applications: list[Application]) -> list[di
             .order_by("starts_at", "pk")
         )
         return [_interview_context(batch, a, slots.get(a.pk, [])) for a in applications]
-    return [_decision_context(batch, a) for a in applications]
+    decisions = decisions_for(batch.intake, applications)
+    return [_decision_context(batch, a, decisions[a.pk]) for a in applications]
 
 
 def _grouped(rows) -> dict[int, list]:
@@ -187,8 +188,7 @@ def _interview_context(batch, application, slots: list[InterviewSlot]) -> dict |
     return context
 
 
-def _decision_context(batch, application) -> dict | None:
-    decision = decision_for(application)
+def _decision_context(batch, application, decision: Decision | None) -> dict | None:
     if decision is None:
         return None
     language = letter_language(application.language)
