@@ -95,3 +95,19 @@ def test_french_text_messages_keep_to_the_gsm_alphabet():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         outside = set("".join(strings)) - GSM_ALPHABET
         assert not outside, (strings, outside)
+
+
+def test_the_arabic_code_text_message_fits_in_one_part():
+    """Arabic is sent in UCS-2: 70 characters for a one-part SMS, 67 a part beyond. The code
+    is the message applicants receive most (each return to their space)."""
+    from tremplin.admissions.services import CODE_TTL
+    from tremplin.notify.services import _render
+
+    context = {
+        "code": "482913",
+        "reference": "SMA-26-0042",
+        "minutes": int(CODE_TTL.total_seconds() // 60),
+    }
+    _subject, text = _render("sms", "applicant_code", context, "ar")
+    assert "482913" in text and "SMA-26-0042" in text
+    assert len(text) <= 70, (len(text), text)
