@@ -6,6 +6,7 @@ import datetime
 from collections import Counter
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -134,6 +135,13 @@ def test_their_messages_lose_their_text_and_each_erasure_is_audited_by_the_syste
         "Durée de conservation écoulée : l'appel a été clos il y a plus de 24 mois."
     )
     assert events[0].data["retention_months"] == 24
+    # Events recorded before name the application by its reference only, from now on.
+    with scopes_disabled():
+        about = AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application), object_id=str(leaving.pk)
+        )
+        reprs = set(about.values_list("object_repr", flat=True))
+    assert reprs == {leaving.reference}
 
 
 @pytest.mark.django_db

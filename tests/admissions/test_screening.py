@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -163,6 +164,16 @@ def test_erasing_keeps_only_anonymous_statistics_and_needs_a_reason(world, intak
     assert messages and all(m.body == "" and m.recipient == "" for m in messages)
     (event,) = events("tremplin.applications.erased")
     assert event.reason == "Demande de la candidate du 3 mars"
+    # The audit log keeps her events (her submission among them), without her name.
+    with scopes_disabled():
+        about_her = list(
+            AuditEvent.objects.filter(
+                content_type=ContentType.objects.get_for_model(Application),
+                object_id=str(salma.pk),
+            )
+        )
+    assert {e.action for e in about_her} >= {"tremplin.applications.submitted", event.action}
+    assert {e.object_repr for e in about_her} == {salma.reference}
     # The funnel still counts her, anonymously.
     funnel = world.client("director").get(url("intake_detail", intake)).context["funnel"]
     assert funnel["total"]["applied"] == 3

@@ -258,7 +258,7 @@ class Application(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.first_name} {self.last_name}"
+        return " ".join(part for part in (self.reference, self.first_name, self.last_name) if part)
 
     @property
     def full_name(self) -> str:

@@ -347,6 +347,7 @@ def personal_data_erase(locked: Application) -> None:
     Its status and the statistics' fields stay; the caller saves it and records why."""
     from django.contrib.contenttypes.models import ContentType
 
+    from tremplin.core.models import AuditEvent
     from tremplin.notify.models import Message
     from tremplin.notify.services import message_attachments_delete
     from tremplin.selection.letters import letters_erase
@@ -357,11 +358,16 @@ def personal_data_erase(locked: Application) -> None:
     storage = Document.file.field.storage
     # Once this commits: an erasure rolled back keeps the files its rows point to.
     transaction.on_commit(lambda: [storage.delete(name) for name in names])
-    messages = Message.objects.filter(
-        content_type=ContentType.objects.get_for_model(Application), object_id=str(locked.pk)
-    )
+    about_it = {
+        "content_type": ContentType.objects.get_for_model(Application),
+        "object_id": str(locked.pk),
+    }
+    messages = Message.objects.filter(**about_it)
     message_attachments_delete(messages)  # the letters sent by email
     messages.update(recipient="", subject="", body="")
+    # The audit log keeps who did what and when, but from now on names the application by
+    # its reference only.
+    AuditEvent.objects.filter(**about_it).update(object_repr=locked.reference)
     letters_erase(application=locked)
     locked.codes.all().delete()
     locked.cin = f"X{locked.pk}"[:10]
