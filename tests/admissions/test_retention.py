@@ -148,7 +148,8 @@ def test_their_messages_lose_their_text_and_each_erasure_is_audited_by_the_syste
 def test_a_dry_run_counts_and_changes_nothing_and_a_second_run_erases_nothing_more(demo):
     with scopes_disabled():  # the sweep runs for every school
         due = retention_due(now=months_after_close(25)).count()
-    assert retention_apply(now=months_after_close(25), dry_run=True).erased == due > 0
+    dry = retention_apply(now=months_after_close(25), dry_run=True)
+    assert (dry.erased, dry.calls) == (due, 1) and due > 0
     assert not applications(erased_at__isnull=False)
     assert retention_apply(now=months_after_close(25)).erased == due
     assert retention_apply(now=months_after_close(26)).erased == 0
