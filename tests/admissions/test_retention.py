@@ -192,8 +192,8 @@ def test_an_erasure_that_fails_is_left_for_the_next_sweep_and_the_others_go_on(d
     stuck = due[len(due) // 2]
     erase = retention.personal_data_erase
 
-    def failing(locked):
-        erase(locked)
+    def failing(locked, **audit):
+        erase(locked, **audit)
         if locked.pk == stuck:
             raise OSError("the storage is unreachable")
 

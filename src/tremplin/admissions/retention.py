@@ -24,7 +24,6 @@ from django_scopes import scopes_disabled
 
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.services import personal_data_erase
-from tremplin.core.audit import log_action
 
 BATCH = 200
 
@@ -95,17 +94,14 @@ def _erase(pk: int, *, now: datetime.datetime | None) -> bool:
     # Checked again under the lock: an offer made or an erasure done meanwhile.
     if not retention_due(now=now).filter(pk=pk).exists():
         return False
-    personal_data_erase(locked)
-    locked.save()
     months = retention_months()
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("Retention period over: the call closed more than %(months)s months ago.") % {
             "months": months
         }
-    log_action(
-        "tremplin.applications.erased",
-        school=locked.intake.school,
-        obj=locked,
+    personal_data_erase(
+        locked,
+        actor=None,
         reason=reason,
         data={"retention_months": months, "call_closed_at": locked.intake.closes_at},
     )

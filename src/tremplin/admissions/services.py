@@ -325,26 +325,23 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
     locked = Application.objects.select_for_update().get(pk=application.pk)
     if locked.erased_at is not None:
         return locked
-    personal_data_erase(locked)
     locked.status = Application.Status.WITHDRAWN
-    locked.withdrawn_at = locked.withdrawn_at or locked.erased_at
-    locked.save()
-    log_action(
-        "tremplin.applications.erased",
+    locked.withdrawn_at = locked.withdrawn_at or timezone.now()
+    personal_data_erase(
+        locked,
         actor=actor,
-        school=locked.intake.school,
-        obj=locked,
         reason=reason.strip(),
         data={"requested_at": locked.deletion_requested_at},
     )
     return locked
 
 
-def personal_data_erase(locked: Application) -> None:
+def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) -> None:
     """Erase what identifies the person behind ``locked`` (an application locked by the
     caller's transaction), everywhere: its fields, documents, letters, codes, and the texts
     and attachments of its messages (the files go once the caller's transaction commits).
-    Its status and the statistics' fields stay; the caller saves it and records why."""
+    The statistics' fields stay, and the status the caller gave it. Saves it and records
+    the erasure in the audit log, by ``actor`` (None: the system), with ``reason``."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.core.models import AuditEvent
@@ -376,6 +373,15 @@ def personal_data_erase(locked: Application) -> None:
     locked.phone = locked.email = locked.diploma = locked.motivation = ""
     locked.needs_accommodation = locked.accommodation_consent = False
     locked.erased_at = timezone.now()
+    locked.save()
+    log_action(
+        "tremplin.applications.erased",
+        actor=actor,
+        school=locked.intake.school,
+        obj=locked,
+        reason=reason,
+        data=data,
+    )
 
 
 def application_data(application: Application) -> dict:
