@@ -5,7 +5,7 @@ import os
 import time
 from typing import ClassVar
 
-from tremplin.notify.sms import BaseSmsBackend, FileSmsBackend
+from tremplin.notify.sms import BaseSmsBackend, FileSmsBackend, SmsGatewayError
 
 
 class FailingSmsBackend(BaseSmsBackend):
@@ -13,6 +13,20 @@ class FailingSmsBackend(BaseSmsBackend):
 
     def send(self, to: str, text: str) -> None:
         raise ConnectionRefusedError("gateway unreachable")
+
+
+class RefusingSmsBackend(BaseSmsBackend):
+    """A gateway that refuses the message itself (an unknown number)."""
+
+    def send(self, to: str, text: str) -> None:
+        raise SmsGatewayError("SMS gateway answered HTTP 400: unknown number", permanent=True)
+
+
+class BusySmsBackend(BaseSmsBackend):
+    """A gateway over its quota, asking to come back in 15 minutes."""
+
+    def send(self, to: str, text: str) -> None:
+        raise SmsGatewayError("SMS gateway answered HTTP 429: slow down", retry_after=900)
 
 
 class SlowFileSmsBackend(FileSmsBackend):

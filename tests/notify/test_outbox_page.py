@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -122,3 +123,99 @@ def test_platform_admins_can_read_the_outbox_in_the_django_admin_but_not_change_
     assert detail.status_code == 200
     assert "482913" not in detail.content.decode()
     assert client.get(reverse("admin:notify_message_add")).status_code == 403
+
+
+def retry_url(school_slug: str = "smara") -> str:
+    return reverse("notify:outbox_retry", kwargs={"school_slug": school_slug})
+
+
+def status_of(message: Message) -> tuple[str, int]:
+    with scopes_disabled():
+        message.refresh_from_db()
+    return message.status, message.attempts
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_schools_director_and_admissions_officers_can_send_failed_messages_again(
+    world, persona
+):
+    failed = make_message(world.smara, status="failed", attempts=10, last_error="HTTP 503")
+    response = world.client(persona).post(retry_url())
+    expected = {"director": 302, "admissions": 302, "anonymous": 302}.get(persona, 404)
+    assert response.status_code == expected
+    queued = persona in ("director", "admissions")
+    assert status_of(failed) == (("pending", 0) if queued else ("failed", 10))
+
+
+def test_sending_again_takes_the_failed_messages_of_this_school_only_and_is_audited(world):
+    from tremplin.core.models import AuditEvent
+
+    failed = [make_message(world.smara, status="failed", attempts=10) for _ in range(2)]
+    sent = make_message(world.smara, status="sent", attempts=1, sent_at=timezone.now())
+    elsewhere = make_message(world.other, status="failed", attempts=10)
+
+    response = world.client("admissions").post(retry_url(), follow=True)
+
+    assert "2 messages will be sent again" in response.content.decode()
+    assert [status_of(m) for m in failed] == [("pending", 0), ("pending", 0)]
+    assert status_of(sent) == ("sent", 1)
+    assert status_of(elsewhere) == ("failed", 10)
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.outbox.retried")
+    assert event.actor == world.users["admissions"]
+    assert event.data == {"messages": 2}
+
+
+def test_one_failed_message_can_be_sent_again_on_its_own(world):
+    first, second = (make_message(world.smara, status="failed", attempts=3) for _ in range(2))
+    world.client("director").post(retry_url(), {"message": first.pk})
+    assert status_of(first) == ("pending", 0)
+    assert status_of(second) == ("failed", 3)
+    # Another school's message cannot be named.
+    elsewhere = make_message(world.other, status="failed", attempts=3)
+    world.client("director").post(retry_url(), {"message": elsewhere.pk})
+    assert status_of(elsewhere) == ("failed", 3)
+
+
+def test_a_message_sent_again_goes_out_with_the_next_sweep(world, sms_outbox):
+    from tremplin.notify.services import outbox_flush
+
+    failed = make_message(world.smara, status="failed", attempts=10)
+    world.client("director").post(retry_url())
+    assert outbox_flush() == {"sent": 1}
+    assert status_of(failed) == ("sent", 1)
+    assert [sms.to for sms in sms_outbox] == [failed.recipient]
+
+
+def test_the_retry_button_shows_only_when_messages_failed(world):
+    assert "outbox/retry/" not in world.client("director").get(outbox_url()).content.decode()
+    make_message(world.smara, status="failed", attempts=10)
+    page = world.client("director").get(outbox_url()).content.decode()
+    assert "outbox/retry/" in page
+
+
+def test_the_outbox_names_the_application_of_each_message_and_finds_them_by_reference(world):
+    from django.contrib.contenttypes.models import ContentType
+
+    from tests.admissions.open_intake import form_data, make_open_intake
+    from tremplin.admissions.models import Application
+
+    make_open_intake(world.smara)
+    Client().post("/schools/smara/calls/promo-2026/apply/", form_data())
+    Client().post(
+        "/schools/smara/calls/promo-2026/apply/", form_data(cin="CD111111", phone="0612345678")
+    )
+    with scopes_disabled():
+        first, second = Application.objects.order_by("number")
+    make_message(world.smara, template="unrelated")
+
+    client = world.client("admissions")
+    page = client.get(outbox_url()).content.decode()
+    assert f">{first.reference}</bdi></a>" in page
+    assert f">{second.reference}</bdi></a>" in page
+
+    found = client.get(outbox_url(), {"ref": second.reference.lower()})
+    messages = list(found.context["page"])
+    assert messages and all(m.object_id == str(second.pk) for m in messages)
+    assert all(m.content_type == ContentType.objects.get_for_model(Application) for m in messages)
+    assert client.get(outbox_url(), {"ref": "SMA-99-9999"}).context["page"].paginator.count == 0

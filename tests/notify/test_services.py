@@ -364,7 +364,7 @@ def test_an_smtp_refusal_is_recorded_without_the_full_address(settings, monkeypa
         context=CODE,
         language="fr",
     )
-    assert message_send(message.pk) == Message.Status.PENDING
+    assert message_send(message.pk) == Message.Status.FAILED  # no such user: for good
     error = reload(message).last_error
     assert error.startswith("SMTPRecipientsRefused: ")
     assert "f***@example.org" in error
@@ -401,3 +401,43 @@ def test_two_concurrent_requests_with_the_same_dedupe_key_send_one_message(sms_o
     assert results["first"].pk == results["second"].pk
     assert len(all_messages()) == 1
     assert len(sms_outbox) == 1
+
+
+def test_a_temporary_smtp_refusal_is_retried(monkeypatch):
+    import smtplib
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"fatima@example.org": (451, b"Try again later")})
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    message = message_enqueue(
+        channel="email",
+        to="fatima@example.org",
+        template="applicant_code",
+        context=CODE,
+        language="fr",
+    )
+    assert message_send(message.pk) == Message.Status.PENDING
+
+
+def test_a_message_the_gateway_refuses_fails_at_once_without_retries(
+    settings, django_capture_on_commit_callbacks, dummy_tasks
+):
+    settings.SMS_BACKEND = "tests.notify.backends.RefusingSmsBackend"
+    message = enqueue_sms()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert message_send(message.pk) == Message.Status.FAILED
+    assert callbacks == []  # no retry scheduled
+    message = reload(message)
+    assert (message.status, message.attempts) == (Message.Status.FAILED, 1)
+    assert "HTTP 400" in message.last_error
+    assert sum(outbox_flush().values()) == 0
+
+
+def test_a_gateway_that_asks_to_wait_is_not_tried_again_sooner(settings):
+    settings.SMS_BACKEND = "tests.notify.backends.BusySmsBackend"  # Retry-After: 900 s
+    message = enqueue_sms()
+    before = timezone.now()
+    assert message_send(message.pk) == Message.Status.PENDING
+    wait = reload(message).next_attempt_at - before
+    assert datetime.timedelta(seconds=900) <= wait <= datetime.timedelta(seconds=905)

@@ -25,6 +25,7 @@ class Gateway(BaseHTTPRequestHandler):
 
     status = 202
     location = ""
+    retry_after = ""
     received: list = []
 
     def do_POST(self):
@@ -33,6 +34,8 @@ class Gateway(BaseHTTPRequestHandler):
         self.send_response(self.status)
         if self.location:
             self.send_header("Location", self.location)
+        if self.retry_after:
+            self.send_header("Retry-After", self.retry_after)
         self.end_headers()
         self.wfile.write(b"unknown number")
 
@@ -49,7 +52,7 @@ def gateway():
     yield server
     server.shutdown()
     server.server_close()
-    Gateway.status, Gateway.location = 202, ""
+    Gateway.status, Gateway.location, Gateway.retry_after = 202, "", ""
 
 
 def url(server) -> str:
@@ -102,6 +105,30 @@ def test_the_http_backend_raises_when_the_gateway_refuses(gateway, status):
     Gateway.status = status
     with pytest.raises(SmsGatewayError, match=f"HTTP {status}: unknown number"):
         HttpSmsBackend(url=url(gateway), token="t").send(PHONE, TEXT)
+
+
+@pytest.mark.parametrize(
+    ("status", "permanent"),
+    [(400, True), (422, True), (401, False), (403, False), (429, False), (503, False)],
+)
+def test_only_a_refusal_of_the_message_itself_is_permanent(gateway, status, permanent):
+    # An unknown number stays unknown; a refused token or an outage may be fixed.
+    Gateway.status = status
+    with pytest.raises(SmsGatewayError) as refused:
+        HttpSmsBackend(url=url(gateway), token="t").send(PHONE, TEXT)
+    assert refused.value.permanent is permanent
+
+
+@pytest.mark.parametrize("header", ["120", "Sun, 06 Nov 2101 08:49:37 GMT", "soon"])
+def test_the_gateways_retry_after_is_read_in_seconds_or_as_a_date(gateway, header):
+    Gateway.status, Gateway.retry_after = 429, header
+    with pytest.raises(SmsGatewayError) as refused:
+        HttpSmsBackend(url=url(gateway), token="t").send(PHONE, TEXT)
+    expected = {"120": 120.0, "soon": None}.get(header)
+    if header.startswith("Sun"):
+        assert refused.value.retry_after > 365 * 24 * 3600
+    else:
+        assert refused.value.retry_after == expected
 
 
 def test_the_http_backend_does_not_follow_a_redirect(gateway):

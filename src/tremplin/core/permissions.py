@@ -18,6 +18,7 @@ APPLICATIONS_MANAGE = "applications.manage"  # screening overrides, imports
 APPLICATIONS_EXPORT = "applications.export"
 IDENTITY_VIEW = "applications.identity"  # see CIN and accommodation needs unmasked
 OUTBOX_VIEW = "outbox.view"
+OUTBOX_MANAGE = "outbox.manage"  # send failed messages again
 # Selection: the scheme, test sessions, interview panels and slots, marks, convocations.
 SELECTION_MANAGE = "selection.manage"
 # Run, compare and publish rankings; record offers' answers and promote from the waitlist.
@@ -33,6 +34,7 @@ _ADMISSIONS = frozenset(
         APPLICATIONS_EXPORT,
         IDENTITY_VIEW,
         OUTBOX_VIEW,
+        OUTBOX_MANAGE,
         SELECTION_MANAGE,
         RANKING_MANAGE,
     }

@@ -1,15 +1,27 @@
 """Reads of the outbox for staff pages."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, QuerySet
 
 from tremplin.notify.models import Message
 
 
-def outbox_list(*, school, status: str = "") -> QuerySet[Message]:
-    """The school's messages, newest first, optionally of one status (ignored if unknown)."""
+def outbox_list(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
+    """The school's messages, newest first, optionally of one status (ignored if unknown) and
+    about one application (its reference, in any case): "was this applicant told?"."""
     messages = Message.objects.filter(school=school).order_by("-created_at", "-id")
     if status in Message.Status.values:
         messages = messages.filter(status=status)
+    if reference:
+        from tremplin.admissions.models import Application  # nearly every message is about one
+
+        ids = Application.objects.filter(
+            intake__school=school, reference__iexact=reference.strip()
+        ).values_list("pk", flat=True)
+        messages = messages.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id__in=[str(pk) for pk in ids],
+        )
     return messages
 
 
@@ -19,3 +31,18 @@ def outbox_counts(*, school) -> dict[str, int]:
     counts = dict.fromkeys(Message.Status.values, 0)
     counts.update(dict(rows.order_by()))
     return counts
+
+
+def outbox_applications(messages) -> dict[int, object]:
+    """The application each of ``messages`` is about, by message id, in one query: the page
+    names it by its reference and links to it."""
+    from tremplin.admissions.models import Application
+
+    application_type = ContentType.objects.get_for_model(Application)
+    wanted = {
+        m.pk: int(m.object_id)
+        for m in messages
+        if m.content_type_id == application_type.pk and m.object_id.isdigit()
+    }
+    found = Application.objects.select_related("intake").in_bulk(set(wanted.values()))
+    return {pk: found[app_id] for pk, app_id in wanted.items() if app_id in found}

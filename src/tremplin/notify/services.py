@@ -5,7 +5,9 @@ What is guaranteed:
 - A message exists if and only if the change that caused it committed: ``message_enqueue``
   writes the row in the caller's transaction and schedules the send on commit.
 - A failed send is never lost and never undoes the change: it is recorded on the message and
-  retried with exponential backoff, until ``NOTIFY_MAX_ATTEMPTS`` gives up (status failed).
+  retried with exponential backoff, until ``NOTIFY_MAX_ATTEMPTS`` gives up (status failed),
+  or at once when the gateway refused the message itself (an unknown number). Staff may
+  send failed messages again from the outbox page (``messages_retry``).
 - A message recorded as sent is never sent again: a sender first claims the message with a
   conditional UPDATE that only matches pending messages (or abandoned claims, below).
 - A message whose sender died after claiming it (worker killed, machine lost) is claimed
@@ -23,6 +25,7 @@ per submission on deadline day) are sent by that sweep alone.
 
 import logging
 import random
+import smtplib
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -238,6 +241,37 @@ def message_send(message_id: int) -> str | None:
     return Message.Status.SENT
 
 
+@transaction.atomic
+def messages_retry(*, school: "School", actor, message_id: int | None = None) -> int:
+    """Send the school's failed messages again (one, or all of them): each gets a fresh set
+    of attempts. For after the cause is fixed (the gateway's token renewed, an outage over).
+    Returns how many were queued; a message another sender already took is left alone."""
+    from tremplin.core.audit import log_action
+
+    failed = Message.objects.filter(school=school, status=Message.Status.FAILED)
+    if message_id is not None:
+        failed = failed.filter(pk=message_id)
+    ids = list(failed.select_for_update().values_list("pk", flat=True))
+    if not ids:
+        return 0
+    Message.objects.filter(pk__in=ids, status=Message.Status.FAILED).update(
+        status=Message.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    log_action(
+        "tremplin.outbox.retried",
+        actor=actor,
+        school=school,
+        data={"messages": len(ids), **({"message": message_id} if message_id else {})},
+    )
+    for pk in ids[:_RETRY_TASKS]:
+        transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
+    return len(ids)
+
+
+# Beyond this many, the outbox sweep sends the rest within seconds: no task each.
+_RETRY_TASKS = 200
+
+
 def outbox_flush(*, limit: int = 500) -> Counter[str]:
     """Send every message that is due: pending and past its next attempt, or abandoned by a
     sender that died. Returns how many ended in each status ("skipped": a concurrent sender
@@ -262,9 +296,12 @@ def retry_delay(attempts: int) -> timedelta:
     outage do not all come back at the same second when it recovers.
     """
     base = _setting("NOTIFY_BACKOFF_BASE", BACKOFF_BASE_SECONDS)
-    cap = _setting("NOTIFY_BACKOFF_MAX", BACKOFF_MAX_SECONDS)
-    seconds = min(base * 2 ** (attempts - 1), cap)
+    seconds = min(base * 2 ** (attempts - 1), _backoff_max())
     return timedelta(seconds=seconds * random.uniform(0.75, 1.0))
+
+
+def _backoff_max() -> float:
+    return _setting("NOTIFY_BACKOFF_MAX", BACKOFF_MAX_SECONDS)
 
 
 def _supported_language(language: str) -> str:
@@ -325,10 +362,14 @@ def _deliver(message: Message) -> None:
 
 def _record_failure(message: Message, *, claimed_at: datetime, error: Exception) -> str | None:
     attempts = message.attempts + 1
-    if attempts >= _setting("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS):
+    if _is_permanent(error) or attempts >= _setting("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS):
         status, next_attempt_at = Message.Status.FAILED, message.next_attempt_at
     else:
-        status, next_attempt_at = Message.Status.PENDING, timezone.now() + retry_delay(attempts)
+        delay = retry_delay(attempts)
+        asked = getattr(error, "retry_after", None)
+        if asked is not None:  # the gateway's own figure, within the backoff's ceiling
+            delay = max(delay, timedelta(seconds=min(asked, _backoff_max())))
+        status, next_attempt_at = Message.Status.PENDING, timezone.now() + delay
     with scopes_disabled():
         recorded = Message.objects.filter(
             pk=message.pk, status=Message.Status.SENDING, claimed_at=claimed_at
@@ -347,6 +388,16 @@ def _record_failure(message: Message, *, claimed_at: datetime, error: Exception)
         message_id = message.pk
         transaction.on_commit(lambda: _schedule(message_id, next_attempt_at), robust=True)
     return status
+
+
+def _is_permanent(error: Exception) -> bool:
+    """True when sending the same message again cannot work: the SMS gateway refused it
+    (``SmsGatewayError.permanent``), or the mail server refused every recipient for good
+    (a 5xx reply: no such mailbox, a malformed address). Anything else may pass later."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _reply in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return bool(getattr(error, "permanent", False))
 
 
 def _describe(error: Exception, message: Message) -> str:

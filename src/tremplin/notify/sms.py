@@ -1,12 +1,16 @@
 """SMS backends: one small interface, chosen by ``settings.SMS_BACKEND`` (a dotted path).
 
 A backend either returns (the gateway accepted the message) or raises (it did not, or we
-cannot tell): the outbox retries on any exception.
+cannot tell): the outbox retries, unless the error says that sending the same message again
+cannot work (``SmsGatewayError.permanent``), and not before the gateway asked
+(``SmsGatewayError.retry_after``).
 """
 
+import email.utils
 import json
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -76,7 +80,10 @@ class HttpSmsBackend(BaseSmsBackend):
     """Production: POSTs ``{"to": ..., "text": ...}`` as JSON to a generic HTTP gateway.
 
     ``settings.SMS_GATEWAY_URL`` and ``settings.SMS_GATEWAY_TOKEN`` (sent as a bearer token).
-    Any answer other than 2xx raises, so the message is retried later.
+    Any answer other than 2xx raises. The outbox retries it later, except when the gateway
+    refused this very message (400, 413, 422: a malformed or unknown number, a text it does
+    not take), which no retry can change. A refused token (401, 403) is retried: once the
+    token is fixed, the waiting messages go out. A 429 is retried after its ``Retry-After``.
     """
 
     def __init__(
@@ -107,9 +114,16 @@ class HttpSmsBackend(BaseSmsBackend):
         except urllib.error.HTTPError as exc:
             # The gateway's explanation ("unknown number", "quota exceeded") helps staff.
             detail = exc.read(200).decode("utf-8", "replace").strip()
-            raise SmsGatewayError(f"SMS gateway answered HTTP {exc.code}: {detail}") from None
+            raise SmsGatewayError(
+                f"SMS gateway answered HTTP {exc.code}: {detail}",
+                permanent=exc.code in self.REFUSED,
+                retry_after=_retry_after(exc.headers.get("Retry-After")),
+            ) from None
         if not 200 <= status < 300:
             raise SmsGatewayError(f"SMS gateway answered HTTP {status}")
+
+    # The answers that refuse the message itself rather than the moment or the credentials.
+    REFUSED = frozenset({400, 413, 422})
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -119,7 +133,31 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class SmsGatewayError(Exception):
-    pass
+    """The gateway did not take the message. ``permanent``: it refused this message, and
+    sending it again cannot work. ``retry_after``: the seconds it asked us to wait."""
+
+    def __init__(
+        self, text: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(text)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def get_sms_backend() -> BaseSmsBackend:

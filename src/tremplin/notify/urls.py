@@ -6,4 +6,5 @@ app_name = "notify"
 
 urlpatterns = [
     path("staff/<slug:school_slug>/outbox/", views.outbox, name="outbox"),
+    path("staff/<slug:school_slug>/outbox/retry/", views.outbox_retry, name="outbox_retry"),
 ]
