@@ -166,7 +166,12 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(_("action"), max_length=100, db_index=True)
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the index (content_type, object_id) serves
     )
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
@@ -180,7 +185,12 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["school", "-created_at"], name="audit_school_time")]
+        indexes = [
+            models.Index(fields=["school", "-created_at"], name="audit_school_time"),
+            # The history of one object (an application's page, its erasure, the codes sent
+            # to it in the last hour), in a log that grows by millions of rows a year.
+            models.Index(fields=["content_type", "object_id"], name="audit_object"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
