@@ -76,6 +76,7 @@ CASES: dict[str, Case] = {
     "admissions:application_export": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_form": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_detail": Case(expect=ADMISSIONS_STAFF),
+    "admissions:import_report": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_template": Case(expect=ADMISSIONS_STAFF),
     "notify:outbox": Case(expect=ADMISSIONS_STAFF),
     "notify:outbox_retry": Case(method="post", expect=staff(302)),

@@ -137,14 +137,14 @@ def test_the_import_command_dry_run_prints_counts_and_writes_the_report(world, t
     out = io.StringIO()
     with translation.override("en"):
         call_command("import_applications", str(path), "--intake", "promo-2026", "--dry-run",
-                     stdout=out)  # fmt: skip
+                     "--language", "en", stdout=out)  # fmt: skip
     assert "2 rows: 1 applications would be created, 0 duplicates skipped, 1 rows with errors" in (
         out.getvalue()
     )
     with (tmp_path / "candidats.report.csv").open(encoding="utf-8-sig") as report:
         lines = list(csv.reader(report, delimiter=";"))
     assert lines == [
-        ["line", "column", "code", "reason"],
+        ["Line", "Column", "Code", "Reason"],
         ["3", "phone", "phone_invalid", "Not a Moroccan mobile number (e.g. 06 61 23 45 67)."],
     ]
     with scopes_disabled():

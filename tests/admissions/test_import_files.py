@@ -191,7 +191,7 @@ def test_missing_required_columns_are_reported_on_the_header_line(world):
     intake = make_import_intake(world.smara)
     data = canonical_csv([{k: v for k, v in applicant().items() if k not in ("phone", "sex")}])
     result = run(intake, data)
-    assert [(e["line"], e["code"], e["column"]) for e in result.report] == [
+    assert [(e["line"], e["code"], e["params"]["field"]) for e in result.report] == [
         (1, "column_missing", "sex"),
         (1, "column_missing", "phone"),
     ]

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -75,6 +76,7 @@ def test_a_dry_run_then_the_real_import_of_the_same_file(
     assert dry.created_by == world.users["admissions"]
     assert dry.original_name == "candidats.csv" and "candidats" not in dry.file.name
     assert count() == 0
+    stored = dry.file.name
 
     client.cookies["django_language"] = "en"
     page = client.get(response["Location"]).content.decode()
@@ -86,9 +88,17 @@ def test_a_dry_run_then_the_real_import_of_the_same_file(
     with scopes_disabled():
         real = ImportJob.objects.exclude(pk=dry.pk).get()
     assert response["Location"] == url("import_detail", real.pk)
-    assert (real.dry_run, real.mode, real.file.name) == (False, "valid", dry.file.name)
+    assert (real.dry_run, real.mode) == (False, "valid")
     assert (real.status, real.created_count, real.error_count) == ("done", 2, 1)
     assert count() == 2
+    # Imported, the file (full CINs, phones) is deleted, and the dry run offers it no more.
+    assert not default_storage.exists(stored)
+    with scopes_disabled():
+        dry.refresh_from_db()
+    assert real.file.name == "" and dry.file.name == ""
+    page = client.get(url("import_detail", dry.pk)).content.decode()
+    assert "Import for real" not in page and "no longer kept" in page
+    assert client.post(url("import_detail", dry.pk)).status_code == 404
     # A finished real import cannot be run again from its page.
     assert client.post(url("import_detail", real.pk)).status_code == 404
 

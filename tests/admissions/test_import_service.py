@@ -196,7 +196,8 @@ def test_several_tracks_take_the_wishes_in_order_by_code_or_name(world):
 def test_a_multi_track_intake_needs_a_wish_column(world):
     intake = make_import_intake(world.smara, tracks=("dev-web", "data"))
     result = run(intake, [applicant(0)])
-    assert [e["column"] for e in result.report if e["code"] == "column_missing"] == ["wish_1"]
+    missing = [e["params"]["field"] for e in result.report if e["code"] == "column_missing"]
+    assert missing == ["wish_1"]
 
 
 @pytest.mark.django_db

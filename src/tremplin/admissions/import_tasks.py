@@ -1,8 +1,16 @@
-"""The background import of a spreadsheet of applications (an ``ImportJob``)."""
+"""The background import of a spreadsheet of applications (an ``ImportJob``), its report,
+and the life of the uploaded file: it holds full CINs, phones and accommodation needs, so it
+is deleted once imported, and a dry run's once nobody can import it any more."""
 
 import datetime
+import gzip
+import json
 import logging
+import uuid
+from collections.abc import Iterator
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -13,8 +21,11 @@ from tremplin.admissions.models import ImportJob
 
 logger = logging.getLogger(__name__)
 
-# The report a job keeps (the counts stay exact beyond it; the command writes every line).
+# The report entries a job keeps in the database; beyond, the whole report goes to a file.
 REPORT_LIMIT = 5000
+# How long a dry run's file waits for its real import before it is deleted.
+DRY_RUN_KEPT = datetime.timedelta(hours=24)
+_ACTIVE = (ImportJob.Status.PENDING, ImportJob.Status.RUNNING)
 # A running job without progress for this long lost its worker (progress moves per batch).
 STALE_AFTER = datetime.timedelta(minutes=10)
 
@@ -64,6 +75,14 @@ def run_import(job_id: int) -> None:
                 processed_rows=done, total_rows=total, heartbeat_at=timezone.now()
             )
 
+        if not job.file:  # imported, or swept, meanwhile
+            jobs.update(
+                status=ImportJob.Status.FAILED,
+                finished_at=timezone.now(),
+                report=[{"line": 0, "column": "", "code": "file_gone", "params": {}}],
+                report_total=1,
+            )
+            return
         try:
             with job.file.open("rb") as fileobj:
                 result = import_applications(
@@ -81,8 +100,11 @@ def run_import(job_id: int) -> None:
                 status=ImportJob.Status.FAILED,
                 finished_at=timezone.now(),
                 report=[{"line": 0, "column": "", "code": "internal_error", "params": {}}],
+                report_total=1,
             )
+            _file_forget(job.file.name, finishing=job.pk)
             raise
+        report_file = _report_store(result.report) if len(result.report) > REPORT_LIMIT else ""
         jobs.update(
             status=ImportJob.Status.DONE,
             finished_at=timezone.now(),
@@ -93,4 +115,82 @@ def run_import(job_id: int) -> None:
             duplicate_count=result.duplicates,
             error_count=result.invalid,
             report=result.report[:REPORT_LIMIT],
+            report_total=len(result.report),
+            report_file=report_file,
+            columns=result.column_mapping,
         )
+        if not job.dry_run:
+            _file_forget(job.file.name, finishing=job.pk)
+
+
+def import_job_report(job: ImportJob) -> Iterator[dict]:
+    """Every entry of the job's report, from its file when the job only kept the first ones."""
+    if not job.report_file:
+        yield from job.report
+        return
+    with job.report_file.open("rb") as stored, gzip.open(stored, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)
+
+
+def _report_store(report: list[dict]) -> str:
+    """The whole report as gzipped JSON lines, in private storage; returns its name."""
+    lines = "\n".join(json.dumps(entry, ensure_ascii=False) for entry in report)
+    content = ContentFile(gzip.compress(lines.encode("utf-8")))
+    return default_storage.save(f"private/import-reports/{uuid.uuid4().hex}.jsonl.gz", content)
+
+
+def import_job_runnable(job: ImportJob) -> bool:
+    """A finished dry run whose file is still kept and whose real import would create
+    something."""
+    blocked = job.mode == ImportJob.Mode.ALL_OR_NOTHING and job.error_count
+    done = job.dry_run and job.status == ImportJob.Status.DONE and job.file
+    fresh = job.finished_at is not None and job.finished_at > timezone.now() - DRY_RUN_KEPT
+    return bool(done and fresh and job.created_count and not blocked)
+
+
+def import_files_forget(*, older_than: datetime.timedelta = DRY_RUN_KEPT) -> int:
+    """Delete the uploaded files of the jobs finished more than ``older_than`` ago (dry runs
+    never imported, and any file an earlier version kept): they hold full identifiers, and
+    nobody can import them any more. Returns how many went."""
+    cutoff = timezone.now() - older_than
+    with scopes_disabled():
+        in_use = ImportJob.objects.filter(status__in=_ACTIVE).values("file")
+        names = set(
+            ImportJob.objects.filter(finished_at__lt=cutoff)
+            .exclude(file="")
+            .exclude(file__in=in_use)
+            .values_list("file", flat=True)
+        )
+    for name in names:
+        _file_forget(name)
+    return len(names)
+
+
+def _file_forget(name: str, *, finishing: int | None = None) -> None:
+    """Delete an uploaded file and clear it from the jobs that name it (a dry run and its real
+    import share it), unless a job other than ``finishing`` still waits to read it."""
+    if not name:
+        return
+    with scopes_disabled():
+        jobs = ImportJob.objects.filter(file=name)
+        if jobs.filter(status__in=_ACTIVE).exclude(pk=finishing).exists():
+            return
+        jobs.update(file="")
+    default_storage.delete(name)
+
+
+def import_reports_forget(*, calls_closed_before: datetime.datetime) -> int:
+    """Empty the reports of the imports into calls closed before ``calls_closed_before`` (the
+    retention schedule's cutoff): a report quotes the values of the rows it refuses, personal
+    data kept no longer than the applications themselves. The counts stay. Returns how many
+    reports were emptied."""
+    with scopes_disabled():
+        jobs = ImportJob.objects.filter(intake__closes_at__lt=calls_closed_before).exclude(
+            report=[], report_file=""
+        )
+        names = [name for name in jobs.values_list("report_file", flat=True) if name]
+        emptied = jobs.update(report=[], report_file="")
+    for name in names:
+        default_storage.delete(name)
+    return emptied

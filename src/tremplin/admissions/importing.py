@@ -23,7 +23,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from tremplin.admissions import importing_headers as cols
@@ -41,16 +40,36 @@ from tremplin.admissions.importing_headers import (
     parse_date,
     read_table,
 )
+from tremplin.admissions.importing_report import (
+    DUPLICATE_CODES,
+    FILE_PROBLEMS,
+    describe_error,
+    field_label,
+    problem,
+    report_header,
+    report_rows,
+)
 from tremplin.admissions.importing_writer import Writer
 from tremplin.admissions.models import Application, ImportJob, Intake, IntakeTrack
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import normalize_cin, normalize_phone
 from tremplin.schools.models import Commune
 
-__all__ = ["ImportResult", "Table", "describe_error", "import_applications", "read_table"]
+__all__ = [
+    "ImportResult",
+    "Table",
+    "describe_error",
+    "field_label",
+    "import_applications",
+    "read_table",
+    "report_header",
+    "report_rows",
+]
 
 
 BATCH_SIZE = 2000
+# Unrecognised headers named next to a missing column, so that one can be renamed.
+MISSING_HINTS = 30
 MODES = (ImportJob.Mode.ALL_OR_NOTHING, ImportJob.Mode.VALID_ONLY)
 
 Progress = Callable[[int, int], None]
@@ -82,83 +101,12 @@ class ImportResult:
         """What kept the whole file from being read (missing columns, unreadable file...)."""
         return [e for e in self.report if e["code"] in FILE_PROBLEMS]
 
-
-# --- Reasons ------------------------------------------------------------------------------
-
-_CHOICES = {
-    "sex": Sex,
-    "education_level": EducationLevel,
-    "employment": Employment,
-}
-
-
-def describe_error(error: dict) -> str:
-    """One reported problem, in the active language."""
-    params = error.get("params") or {}
-    code = error.get("code")
-    message = _MESSAGES.get(code)
-    if code == "choice_invalid":
-        choices = _CHOICES.get(params.get("field"))
-        accepted = (
-            ", ".join(f"{c.value} ({c.label})" for c in choices)
-            if choices
-            else ", ".join(language for language, _label in settings.LANGUAGES)
-        )
-        return _("Unknown value “%(value)s”. Accepted values: %(accepted)s.") % {
-            "value": params.get("value", ""),
-            "accepted": accepted,
-        }
-    if message is None:
-        return _("This value cannot be imported.")
-    return message() % params if params else message()
-
-
-# Callables so that each message is translated when rendered, in the reader's language.
-_MESSAGES: dict[str, Callable[[], str]] = {
-    "required": lambda: _("This value is required."),
-    "too_long": lambda: _("Too long: at most %(max)s characters."),
-    "control_characters": lambda: _(
-        "Contains invisible control characters (such as NUL), which cannot be stored."
-    ),
-    "cin_invalid": lambda: _(
-        "Not a CIN number (one or two letters then up to six digits, e.g. AB123456)."
-    ),
-    "date_invalid": lambda: _("Not a date: write it as dd/mm/yyyy (e.g. 15/03/2001)."),
-    "date_out_of_range": lambda: _("This date of birth is not plausible."),
-    "phone_invalid": lambda: _("Not a Moroccan mobile number (e.g. 06 61 23 45 67)."),
-    "email_invalid": lambda: _("Not an email address."),
-    "boolean_invalid": lambda: _("Expected yes or no."),
-    "commune_unknown": lambda: _("Unknown commune “%(value)s”: use its name or its code."),
-    "commune_ambiguous": lambda: _("Several communes are called “%(value)s”: use its code."),
-    "track_unknown": lambda: _("“%(value)s” is not a track of this call."),
-    "track_repeated": lambda: _("The same track is chosen twice."),
-    "wish_required": lambda: _("Choose at least one track."),
-    "accommodation_consent_missing": lambda: _(
-        "An accommodation need can only be recorded with the applicant's consent to its use."
-    ),
-    "duplicate_existing": lambda: _(
-        "Already applied to this call (%(reference)s): not imported again."
-    ),
-    "duplicate_in_file": lambda: _("Same CIN as line %(first_line)s: not imported twice."),
-    "column_missing": lambda: _("The required column “%(column)s” is missing."),
-    "file_unreadable": lambda: _("The file cannot be read: save it as CSV or XLSX and retry."),
-    "file_empty": lambda: _("The file has no rows to import."),
-    "no_privacy_notice": lambda: _(
-        "This call has no privacy notice yet: add one before importing applications."
-    ),
-    "too_many_rows": lambda: _("The file has more than %(max)s rows: split it."),
-}
-
-DUPLICATE_CODES = frozenset({"duplicate_existing", "duplicate_in_file"})
-FILE_PROBLEMS = frozenset(
-    {"column_missing", "file_unreadable", "file_empty", "too_many_rows", "no_privacy_notice"}
-)
-
-
-def problem(line: int, column: str, code: str, /, **params) -> dict:
-    """A report entry: ``line`` as the spreadsheet numbers it (0 for the whole file),
-    ``column`` as its header reads in the file."""
-    return {"line": line, "column": column, "code": code, "params": params}
+    @property
+    def column_mapping(self) -> dict:
+        """How the headers were read, as an ``ImportJob`` keeps it: ``read`` lists
+        ``[header, field]`` in file order, ``ignored`` the headers not imported."""
+        read = [[header, name] for name, header in self.columns.items()]
+        return {"read": read, "ignored": self.ignored_columns}
 
 
 # --- Checking rows ------------------------------------------------------------------------
@@ -489,8 +437,10 @@ def import_applications(
             return result
         missing = _missing_columns(positions, track_count)
         if missing:
+            ignored = [h[:60] for h in result.ignored_columns[:MISSING_HINTS]]
             result.report.extend(
-                problem(table.header_line, name, "column_missing", column=name) for name in missing
+                problem(table.header_line, "", "column_missing", field=name, ignored=ignored)
+                for name in missing
             )
             return result
         if not table.rows:

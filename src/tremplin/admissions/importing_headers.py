@@ -120,18 +120,30 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "portable", "telephone portable", "telephone mobile", "whatsapp", "الهاتف",
         "الهاتف المحمول", "رقم الهاتف", "هاتف"),
     "email": ("email", "e mail", "mail", "email address", "adresse email", "adresse e mail",
-        "adresse mail", "courriel", "البريد الالكتروني", "البريد الإلكتروني"),
+        "adresse mail", "courriel", "البريد الالكتروني", "عنوان البريد الالكتروني",
+        "البريد الالكتروني الشخصي"),
     "commune": ("commune", "commune residence", "commune of residence", "municipality",
-        "lieu residence", "residence", "ville", "city", "الجماعه", "جماعه الاقامه",
-        "الجماعه الترابيه", "مكان الاقامه"),
+        "lieu residence", "residence", "ville", "ville residence", "ville actuelle",
+        "commune actuelle", "city", "city of residence", "town", "الجماعه", "جماعه الاقامه",
+        "الجماعه الترابيه", "مكان الاقامه", "مدينه الاقامه", "المدينه", "مدينه السكن",
+        "مكان السكن"),
     "education_level": ("education level", "education", "level of education", "niveau",
-        "niveau etudes", "niveau d etudes", "niveau scolaire", "niveau instruction",
-        "المستوى الدراسي", "المستوى التعليمي"),
+        "niveau etudes", "niveau d etudes", "niveau etude", "niveau scolaire",
+        "niveau instruction", "dernier niveau etudes", "dernier niveau etude",
+        "dernier niveau scolaire", "niveau etudes atteint", "niveau etude atteint",
+        "dernier niveau etudes atteint", "dernier niveau etude atteint", "niveau scolaire atteint",
+        "niveau academique", "highest education level", "highest level of education",
+        "المستوى الدراسي", "المستوى التعليمي", "اخر مستوى دراسي", "المستوى الدراسي المحصل"),
     "diploma": ("diploma", "degree", "last diploma", "diplome", "dernier diplome",
-        "diplome obtenu", "الشهاده", "اخر شهاده", "الدبلوم"),
+        "diplome obtenu", "dernier diplome obtenu", "diplome le plus eleve", "highest diploma",
+        "highest degree", "last diploma obtained", "الشهاده", "اخر شهاده", "الدبلوم",
+        "اخر شهاده محصل عليها", "الشهاده المحصل عليها", "اخر دبلوم"),
     "employment": ("employment", "employment situation", "employment status", "situation",
-        "situation professionnelle", "situation actuelle", "activite", "الوضعيه المهنيه",
-        "الوضعيه الحاليه", "الوضعيه"),
+        "situation professionnelle", "situation professionnelle actuelle", "situation actuelle",
+        "statut professionnel", "statut professionnel actuel", "statut", "statut actuel",
+        "activite", "activite actuelle", "current situation", "occupation status",
+        "الوضعيه المهنيه", "الوضعيه المهنيه الحاليه", "الوضعيه الحاليه", "الوضعيه",
+        "الحاله المهنيه"),
     "motivation": ("motivation", "motivations", "why", "pourquoi", "lettre motivation", "الحافز",
         "الدوافع", "التحفيز"),
     "needs_accommodation": ("needs accommodation", "needs an accommodation", "accommodation",
@@ -146,15 +158,47 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 # fmt: on
 
-_WISH_WORDS = (
-    "wish|choice|track|preference|voeu|voeux|choix|filiere|formation|parcours|option|"
-    "رغبه|الرغبه|اختيار|الاختيار|شعبه|الشعبه|مسلك|المسلك|التكوين"
+# A wish column: a word for a choice or a track, at most one rank (« 2e choix », « Filière
+# souhaitée (1er choix) », « الاختيار الأول », « Second choice »), and nothing else but filler.
+_WISH_WORDS = frozenset(
+    "wish wishes choice track preference voeu voeux choix filiere formation parcours option "  # noqa: SIM905
+    "رغبه الرغبه اختيار الاختيار شعبه الشعبه مسلك المسلك التكوين".split()
 )
-_ORDINAL = r"(\d)(?:\s*(?:er|ere|e|eme|st|nd|rd|th))?"
-_WISH_AFTER = re.compile(rf"^(?:{_WISH_WORDS})\s*{_ORDINAL}$")
-_WISH_BEFORE = re.compile(rf"^{_ORDINAL}\s*(?:{_WISH_WORDS})$")
-_WISH_ALONE = re.compile(rf"^(?:{_WISH_WORDS})$")
-_WISH_WORDS_FIRST = re.compile(r"^(?:premier|first|الاول|الاولى)\s+(?:choix|choice|voeu|wish)$")
+_RANK_WORDS = {
+    **dict.fromkeys(("premier", "premiere", "first", "اول", "الاول", "الاولي"), 1),
+    **dict.fromkeys(("deuxieme", "second", "seconde", "ثاني", "الثاني", "الثانيه"), 2),
+    **dict.fromkeys(("troisieme", "third", "ثالث", "الثالث", "الثالثه"), 3),
+    **dict.fromkeys(("quatrieme", "fourth", "رابع", "الرابع", "الرابعه"), 4),
+    **dict.fromkeys(("cinquieme", "fifth", "خامس", "الخامس", "الخامسه"), 5),
+}
+_RANK_NUMBER = re.compile(r"(\d)(?:er|ere|e|eme|st|nd|rd|th)?$")
+_WISH_FILLER = _FILLER | frozenset(
+    "er ere e eme st nd rd th souhaite souhaitee desire desiree prefere preferee choisi "  # noqa: SIM905
+    "choisie en a au pour par ordre order by in my mon ma preferred desired chosen "
+    "facultatif optionnel optional "
+    "المرغوب المرغوبه فيه فيها المفضل المفضله المختار المختاره".split()
+)
+
+
+def _wish_rank(folded_header: str) -> int | None:
+    """The rank a wish column gives (1 when it names none), None when it is no wish column."""
+    rank, named = None, False
+    for word in folded_header.split():
+        if word in _WISH_WORDS:
+            named = True
+            continue
+        match = _RANK_NUMBER.match(word)
+        word_rank = int(match.group(1)) if match else _RANK_WORDS.get(word)
+        if word_rank is not None:
+            if rank not in (None, word_rank):
+                return None  # two ranks: not one wish
+            rank = word_rank
+        elif word not in _WISH_FILLER:
+            return None
+    if not named or rank == 0:
+        return None
+    return rank or 1
+
 
 # Long questions of a form, recognised by how they start.
 _HEADER_PREFIXES = (
@@ -189,13 +233,12 @@ def header_field(header: str) -> str | None:
     key = fold_header(raw)
     if key in index:
         return index[key]
-    folded = fold(raw)
-    for candidate in (folded, key):
-        if match := _WISH_AFTER.match(candidate) or _WISH_BEFORE.match(candidate):
-            rank = int(match.group(1))
-            return wish_column(rank) if 1 <= rank <= MAX_WISHES else None
-        if _WISH_ALONE.match(candidate) or _WISH_WORDS_FIRST.match(candidate):
-            return wish_column(1)
+    # With what is in brackets first (« Filière (1er choix) »), then without (« Vos vœux
+    # (cochez les filières qui vous intéressent) »).
+    for candidate in (fold(raw), key):
+        rank = _wish_rank(candidate)
+        if rank is not None:
+            return wish_column(rank) if rank <= MAX_WISHES else None
     for prefix, name in _HEADER_PREFIXES:
         if key.startswith(prefix):
             return name
@@ -203,6 +246,10 @@ def header_field(header: str) -> str | None:
 
 
 # Values of the closed lists, beyond their codes and their labels in each language.
+# A value maps to a choice only when it means the same: « femme au foyer » is NEET (neither
+# working, studying nor in training, whatever the reason), but « sans diplôme » (no diploma,
+# perhaps years of school) and « universitaire » (which degree?) match no level.
+# fmt: off
 VALUE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "sex": {
         "F": ("f", "femme", "feminin", "female", "woman", "fille", "أنثى", "انثى", "امراه"),
@@ -211,75 +258,37 @@ VALUE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "education_level": {
         "none": ("aucun", "sans", "non scolarise", "no schooling", "none", "بدون", "غير متمدرس"),
         "primary": ("primaire", "ecole primaire", "primary", "ابتدائي", "الابتدائي"),
-        "middle": ("college", "collegial", "middle school", "اعدادي", "الاعدادي", "إعدادي"),
-        "secondary": (
-            "lycee",
-            "secondaire",
-            "niveau bac",
-            "lycee sans bac",
-            "secondary",
-            "high school",
-            "ثانوي",
-            "الثانوي",
-            "مستوى الباكالوريا",
-        ),
+        "middle": ("college", "collegial", "secondaire collegial", "middle school", "اعدادي",
+            "الاعدادي", "إعدادي", "الثانوي الاعدادي"),
+        "secondary": ("lycee", "secondaire", "niveau bac", "lycee sans bac", "secondary",
+            "high school", "secondaire qualifiant", "lycee qualifiant", "ثانوي", "الثانوي",
+            "ثانوي تاهيلي", "الثانوي التاهيلي", "التعليم الثانوي التاهيلي", "مستوى الباكالوريا"),
         "bac": ("bac", "baccalaureat", "baccalaureate", "باكالوريا", "الباكالوريا", "بكالوريا"),
-        "bac2": (
-            "bac 2",
-            "bac2",
-            "dts",
-            "dut",
-            "bts",
-            "deug",
-            "technicien specialise",
-            "باكالوريا 2",
-        ),
-        "licence": ("licence", "bac 3", "bachelor", "licence professionnelle", "اجازه", "الاجازه"),
+        "bac2": ("bac 2", "bac2", "dts", "dut", "bts", "deug", "technicien specialise",
+            "باكالوريا 2"),
+        "licence": ("licence", "bac 3", "bachelor", "licence professionnelle", "اجازه",
+            "الاجازه"),
         "master": ("master", "bac 5", "ingenieur", "doctorat", "ماستر", "الماستر", "دكتوراه"),
-        "vocational": (
-            "formation professionnelle",
-            "diplome formation professionnelle",
-            "ofppt",
-            "qualification",
-            "technicien",
-            "vocational",
-            "تكوين مهني",
-            "التكوين المهني",
-        ),
+        "vocational": ("formation professionnelle", "diplome formation professionnelle",
+            "ofppt", "qualification", "technicien", "vocational", "تكوين مهني",
+            "التكوين المهني"),
     },
     "employment": {
-        "neet": (
-            "neet",
-            "sans emploi",
-            "chomeur",
-            "chomage",
-            "ni emploi ni etudes",
-            "unemployed",
-            "sans activite",
-            "بدون عمل",
-            "عاطل",
-            "عاطل عن العمل",
-        ),
+        "neet": ("neet", "sans emploi", "chomeur", "chomeuse", "chomeur chomeuse", "chomage",
+            "au chomage", "en recherche d emploi", "a la recherche d un emploi",
+            "recherche d emploi", "demandeur d emploi", "demandeuse d emploi", "job seeker",
+            "jobseeker", "looking for a job", "femme au foyer", "homemaker", "housewife",
+            "ربه بيت", "ربه منزل", "باحث عن عمل", "باحثه عن عمل", "ni emploi ni etudes",
+            "unemployed", "sans activite", "بدون عمل", "عاطل", "عاطل عن العمل"),
         "training": ("en formation", "formation", "stagiaire", "in training", "في التكوين"),
-        "student": ("etudiant", "etudiante", "eleve", "student", "طالب", "طالبه", "تلميذ"),
-        "employed": ("salarie", "employe", "en emploi", "employed", "موظف", "اجير", "يعمل"),
-        "self_employed": (
-            "independant",
-            "auto entrepreneur",
-            "autoentrepreneur",
-            "self employed",
-            "مقاول ذاتي",
-            "عمل حر",
-        ),
-        "informal": (
-            "informel",
-            "travail informel",
-            "occasionnel",
-            "petits boulots",
-            "informal",
-            "عمل غير مهيكل",
-            "عمل موسمي",
-        ),
+        "student": ("etudiant", "etudiante", "etudiant etudiante", "eleve", "lyceen",
+            "lyceenne", "student", "طالب", "طالبه", "تلميذ", "تلميذه"),
+        "employed": ("salarie", "salariee", "employe", "employee", "fonctionnaire", "en emploi",
+            "employed", "موظف", "موظفه", "اجير", "اجيره", "يعمل"),
+        "self_employed": ("independant", "independante", "auto entrepreneur",
+            "autoentrepreneur", "self employed", "مقاول ذاتي", "عمل حر"),
+        "informal": ("informel", "travail informel", "occasionnel", "petits boulots",
+            "informal", "عمل غير مهيكل", "عمل موسمي"),
     },
     "language": {
         "fr": ("fr", "francais", "french", "الفرنسيه"),
@@ -287,6 +296,7 @@ VALUE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("en", "anglais", "english", "الانجليزيه"),
     },
 }
+# fmt: on
 
 BOOLEAN_WORDS: dict[str, bool] = {
     **dict.fromkeys(
@@ -302,13 +312,17 @@ BOOLEAN_WORDS: dict[str, bool] = {
 _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T]|$)")
 _YMD = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T]|$)")
 _SERIAL = re.compile(r"\d{3,5}(?:\.\d*)?$")
+_YEAR = re.compile(r"(?:19|20)\d\d$")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _OLDEST = datetime.date(1900, 1, 1)
+# A number is taken for an Excel serial only if it gives a plausible date of birth: "2001" or
+# "450" are not dates, whatever Excel would make of them.
+_OLDEST_SERIAL = datetime.date(1930, 1, 1)
 
 
 def parse_date(value: str, today: datetime.date) -> datetime.date | str:
-    """A date from ``dd/mm/yyyy`` (and ``-``, ``.``), ISO, or an Excel serial number;
-    otherwise the error code."""
+    """A date from ``dd/mm/yyyy`` (and ``-``, ``.``), ISO, or an Excel serial number that
+    gives a plausible date of birth; otherwise the error code."""
     if not value.isascii():
         value = value.translate(DIGITS)
     try:
@@ -321,7 +335,11 @@ def parse_date(value: str, today: datetime.date) -> datetime.date | str:
             year, month, day = (int(g) for g in match.groups())
             result = datetime.date(year, month, day)
         elif _SERIAL.match(value):
+            if _YEAR.match(value) and int(value) <= today.year:
+                return "date_year_only"
             result = _EXCEL_EPOCH + datetime.timedelta(days=int(float(value)))
+            if not _OLDEST_SERIAL <= result <= today:
+                return "date_invalid"
         else:
             return "date_invalid"
     except (ValueError, OverflowError):
@@ -345,8 +363,18 @@ class Lookup(dict):
         return result
 
 
+# « Étudiant(e) », « Chômeur(se) », « Technicien(ne) »: the form's gender-inclusive answers.
+_GENDER_SUFFIX = re.compile(r"(?<=[^\W\d_])\s?\((?:e|es|se|ne|le|te|ve|ere|ère|euse|rice)\)", re.I)
+
+
 def folded(mapping: dict[str, object]) -> Lookup:
-    return Lookup(lambda raw: mapping.get(fold(raw)))
+    def resolve(raw: str):
+        found = mapping.get(fold(raw))
+        if found is None and "(" in raw:
+            found = mapping.get(fold(_GENDER_SUFFIX.sub("", raw)))
+        return found
+
+    return Lookup(resolve)
 
 
 def choice_lookup(name: str, choices) -> Lookup:
@@ -411,19 +439,33 @@ def read_table(fileobj, filename: str) -> Table:
     return _table(rows)
 
 
+# Three Arabic letters in a row (tatweel excluded: it is « Ü » in Windows-1252).
+_ARABIC_WORD = re.compile("[\u0621-\u063a\u0641-\u064a]{3}")
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252
-    (Excel's CSV on a French Windows), else Latin-1, which accepts any byte."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else the
+    single-byte encoding of Excel's "CSV" on Windows: Windows-1256 on an Arabic Windows when
+    that reading gives Arabic words, else Windows-1252 (French Windows).
+
+    The two share the bytes of French lower-case accented letters, but Windows-1252's
+    upper-case ones (« É », « Ç ») are Arabic letters in Windows-1256, alone between Latin
+    letters: words of Arabic letters only come from an Arabic file."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace")
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    arabic = data.decode("cp1256")  # every byte has a meaning in Windows-1256
+    if _ARABIC_WORD.search(arabic):
+        return arabic
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise TableError("file_encoding") from None
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -448,10 +490,7 @@ def _sniff_delimiter(sample: str) -> str:
             )
         except csv.Error:
             continue
-        score = max(
-            ((sum(header_field(c) is not None for c in row), len(row)) for row in rows),
-            default=(0, 0),
-        )
+        score = max(((_named_fields(row), len(row)) for row in rows), default=(0, 0))
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -467,14 +506,51 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     except Exception as exc:
         raise TableError("file_unreadable") from exc
     try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some generators write a wrong size; read what is there
+        sheet = _header_sheet(workbook)
         for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield line, [_cell_text(value) for value in row[:MAX_COLUMNS]]
     except Exception as exc:
         raise TableError("file_unreadable") from exc
     finally:
         workbook.close()
+
+
+def _header_sheet(workbook):
+    """The sheet whose header row names the most of our fields (a workbook may hold a cover
+    sheet, or the applicants on its second sheet); on a tie the active sheet, then the first."""
+    sheets = workbook.worksheets
+    active = workbook.active
+    best, best_key = None, None
+    for index, sheet in enumerate(sheets):
+        sheet.reset_dimensions()  # some generators write a wrong size; read what is there
+        if len(sheets) == 1:
+            return sheet
+        rows = (
+            (line, [_cell_text(value) for value in row[:MAX_COLUMNS]])
+            for line, row in enumerate(sheet.iter_rows(values_only=True, max_row=100), start=1)
+        )
+        key = (_header_score(rows)[0], sheet is active, -index)
+        if best_key is None or key > best_key:
+            best, best_key = sheet, key
+    if best is None:
+        raise TableError("file_empty")
+    return best
+
+
+def _header_score(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list]:
+    """How many of our fields the best header among the first non-blank rows names, and those
+    rows (line, cells)."""
+    head: list[tuple[int, list[str]]] = []
+    for line, cells in rows:
+        if "".join(cells).strip():
+            head.append((line, cells))
+            if len(head) == _HEADER_SEARCH:
+                break
+    return max((_named_fields(cells) for _line, cells in head), default=0), head
+
+
+def _named_fields(cells: list[str]) -> int:
+    return sum(header_field(c) is not None for c in cells)
 
 
 def _cell_text(value) -> str:
@@ -498,15 +574,10 @@ def _cell_text(value) -> str:
 def _table(rows: Iterator[tuple[int, list[str]]]) -> Table:
     """Find the header among the first non-blank rows (a title may sit above it): the row
     that names the most of our fields, the first one if none does."""
-    head: list[tuple[int, list[str]]] = []
-    for line, cells in rows:
-        if "".join(cells).strip():
-            head.append((line, cells))
-            if len(head) == _HEADER_SEARCH:
-                break
+    _best, head = _header_score(rows)
     if not head:
         raise TableError("file_empty")
-    scores = [sum(header_field(c) is not None for c in cells) for _line, cells in head]
+    scores = [_named_fields(cells) for _line, cells in head]
     at = scores.index(max(scores))
     header_line, headers = head[at]
     width = len(headers)

@@ -401,8 +401,15 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(_("applications created"), default=0)
     duplicate_count = models.PositiveIntegerField(_("already there"), default=0)
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
-    # [{"line": 12, "column": "cin", "code": "cin_invalid", "params": {...}}, ...]
+    # [{"line": 12, "column": "cin", "code": "cin_invalid", "params": {...}}, ...]: the first
+    # entries; all of them are in ``report_file`` when there are more (see import_tasks).
     report = models.JSONField(_("report"), default=list, blank=True)
+    report_total = models.PositiveIntegerField(_("problems reported"), default=0)
+    report_file = models.FileField(
+        _("full report"), upload_to="private/import-reports/", max_length=200, blank=True
+    )
+    # How the headers were read: {"read": [[header, field], ...], "ignored": [header, ...]}.
+    columns = models.JSONField(_("columns"), default=dict, blank=True)
 
     objects = ScopedManager(school="intake__school")
 

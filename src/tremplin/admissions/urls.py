@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path(I + "import/", views_import.import_form, name="import_form"),
     path(I + "import/<int:job_id>/", views_import.import_detail, name="import_detail"),
+    path(I + "import/<int:job_id>/report.csv", views_import.import_report, name="import_report"),
     path(I + "import/template.xlsx", views_import.import_template, name="import_template"),
     path(A, views.application_detail, name="application_detail"),
     path(A + "identity/", views.application_identity, name="application_identity"),

@@ -1,5 +1,6 @@
 """Staff pages to import applications from a spreadsheet: the upload form, the job's progress
-and report, and the template to download."""
+and report (the first lines on the page, all of them to download), and the template to
+download."""
 
 import uuid
 from pathlib import Path
@@ -14,9 +15,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tremplin.admissions.access import access_intake
-from tremplin.admissions.exporting import CONTENT_TYPES, template_workbook
-from tremplin.admissions.import_tasks import import_job_enqueue
-from tremplin.admissions.importing import describe_error
+from tremplin.admissions.exporting import CONTENT_TYPES, template_workbook, write_csv
+from tremplin.admissions.import_tasks import (
+    import_job_enqueue,
+    import_job_report,
+    import_job_runnable,
+)
+from tremplin.admissions.importing import (
+    describe_error,
+    field_label,
+    report_header,
+    report_rows,
+)
 from tremplin.admissions.models import ImportJob, Intake
 from tremplin.admissions.uploads import safe_original_name
 from tremplin.core.decorators import school_view
@@ -24,7 +34,8 @@ from tremplin.core.permissions import APPLICATIONS_MANAGE
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 EXTENSIONS = (".csv", ".xlsx")
-REPORT_SHOWN = 500
+# The page shows the first problems; the download has them all.
+REPORT_SHOWN = 100
 
 
 class ImportForm(forms.Form):
@@ -96,13 +107,6 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
     )
 
 
-def _can_run_for_real(job: ImportJob) -> bool:
-    """A finished dry run whose real import would create something."""
-    blocked = job.mode == ImportJob.Mode.ALL_OR_NOTHING and job.error_count
-    done = job.dry_run and job.status == ImportJob.Status.DONE
-    return bool(done and job.created_count and not blocked)
-
-
 @school_view(APPLICATIONS_MANAGE)
 @require_http_methods(["GET", "POST"])
 def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpResponse:
@@ -111,7 +115,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
     intake = access_intake(request, intake_slug)
     job = _job(intake, job_id)
     if request.method == "POST":
-        if not _can_run_for_real(job):
+        if not import_job_runnable(job):
             raise Http404
         real = ImportJob.objects.create(
             intake=intake,
@@ -126,20 +130,41 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
             "admissions:import_detail", request.access.school.slug, intake.slug, real.pk
         )
     running = job.status in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING)
+    shown = job.report[:REPORT_SHOWN]
+    total = max(job.report_total, len(job.report))  # jobs from before report_total: the list
+    # A reason people can act on (the file is gone); a crash stays a generic message.
+    failed = job.report[0] if job.status == ImportJob.Status.FAILED and job.report else None
+    failure = describe_error(failed) if failed and failed["code"] != "internal_error" else ""
     context = {
         "school": intake.school,
         "intake": intake,
         "job": job,
         "running": running,
-        "can_run": _can_run_for_real(job),
-        "problems": [
-            {**entry, "reason": describe_error(entry)} for entry in job.report[:REPORT_SHOWN]
+        "can_run": import_job_runnable(job),
+        "problems": [{**entry, "reason": describe_error(entry)} for entry in shown],
+        "more_problems": total - len(shown),
+        "columns_read": [
+            (header, field_label(name)) for header, name in job.columns.get("read", [])
         ],
-        "more_problems": max(0, len(job.report) - REPORT_SHOWN),
+        "columns_ignored": job.columns.get("ignored", []),
+        "failure": failure,
     }
     template = "admissions/import_status.html" if request.headers.get("HX-Request") else None
     response = render(request, template or "admissions/import_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@school_view(APPLICATIONS_MANAGE)
+@require_GET
+def import_report(request: HttpRequest, intake_slug: str, job_id: int) -> HttpResponse:
+    """Every problem of the job's report as CSV (UTF-8 with a BOM, for Excel), in the reader's
+    language."""
+    intake = access_intake(request, intake_slug)
+    job = _job(intake, job_id)
+    response = HttpResponse(content_type=CONTENT_TYPES["csv"])
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
+    write_csv(report_rows(import_job_report(job)), report_header(), response)
     return response
 
 

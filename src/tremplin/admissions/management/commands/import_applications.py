@@ -1,10 +1,18 @@
-import csv
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 from django_scopes import scopes_disabled
 
-from tremplin.admissions.importing import describe_error, import_applications
+from tremplin.admissions.exporting import write_csv
+from tremplin.admissions.importing import (
+    describe_error,
+    field_label,
+    import_applications,
+    report_header,
+    report_rows,
+)
 from tremplin.admissions.management.commands._intake import find_intake
 from tremplin.admissions.models import ImportJob
 
@@ -12,8 +20,10 @@ from tremplin.admissions.models import ImportJob
 class Command(BaseCommand):
     help = (
         "Import applications into an intake from an XLSX or CSV file (Google Forms, Excel). "
-        "All or nothing unless --valid-only; prints the counts and writes the bad rows "
-        "(line, column, reason) to a CSV report next to the file or to --report."
+        "All or nothing unless --valid-only. Prints the counts and how each column of the "
+        "file was read, then always writes the report (line, column, code, reason; only its "
+        "header row when nothing went wrong, so that no report of an earlier run is left "
+        "behind) as CSV next to the file or to --report, in --language."
     )
 
     def add_arguments(self, parser):
@@ -24,9 +34,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--valid-only", action="store_true", help="Import the valid rows, skip the others."
         )
-        parser.add_argument("--report", help="Where to write the report (CSV).")
+        parser.add_argument(
+            "--report", help="Where to write the report (CSV); default: FILE.report.csv."
+        )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=None,
+            help="The language of the report's header and reasons (default: LANGUAGE_CODE).",
+        )
 
-    def handle(self, *args, file, intake, school, dry_run, valid_only, report, **options):
+    def handle(self, *args, file, intake, school, dry_run, valid_only, report, language, **opts):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
@@ -37,26 +55,41 @@ class Command(BaseCommand):
                 result = import_applications(
                     intake=target, fileobj=fileobj, filename=path.name, mode=mode, dry_run=dry_run
                 )
-        report_path = Path(report) if report else path.with_name(f"{path.stem}.report.csv")
-        if result.report:
-            with report_path.open("w", encoding="utf-8-sig", newline="") as out:
-                writer = csv.writer(out, delimiter=";")
-                writer.writerow(["line", "column", "code", "reason"])
-                for error in result.report:
-                    writer.writerow(
-                        [error["line"], error["column"], error["code"], describe_error(error)]
-                    )
         created = result.valid if dry_run else result.created
         verb = "would be created" if dry_run else "created"
         self.stdout.write(
             f"{result.rows} rows: {created} applications {verb}, "
             f"{result.duplicates} duplicates skipped, {result.invalid} rows with errors."
         )
-        if result.report:
-            self.stdout.write(f"Report: {report_path}")
-        if result.file_problems:
-            raise CommandError(" ".join(describe_error(e) for e in result.file_problems))
+        with translation.override(language or settings.LANGUAGE_CODE):
+            self._columns(result)
+            report_path = Path(report) if report else path.with_name(f"{path.stem}.report.csv")
+            self._report(result, report_path)
+            file_problems = " ".join(describe_error(e) for e in result.file_problems)
+        if file_problems:
+            raise CommandError(file_problems)
         if result.invalid and mode == ImportJob.Mode.ALL_OR_NOTHING and not dry_run:
             raise CommandError(
                 "Nothing was imported (all or nothing): fix the rows or use --valid-only."
             )
+
+    def _columns(self, result) -> None:
+        if result.columns:
+            self.stdout.write("Columns read:")
+            for name, header in result.columns.items():
+                self.stdout.write(f"  {header} -> {name} ({field_label(name)})")
+        if result.ignored_columns:
+            self.stdout.write("Columns ignored (rename them if they hold a field):")
+            for header in result.ignored_columns:
+                self.stdout.write(f"  {header}")
+
+    def _report(self, result, report_path: Path) -> None:
+        try:
+            with report_path.open("wb") as out:
+                write_csv(report_rows(result.report), report_header(), out)
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot write the report to {report_path}: {exc.strerror or exc}. "
+                "Choose another place with --report."
+            ) from exc
+        self.stdout.write(f"Report: {report_path} ({len(result.report)} problems)")

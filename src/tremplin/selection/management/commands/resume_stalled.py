@@ -1,4 +1,4 @@
-from tremplin.admissions.import_tasks import import_jobs_resume
+from tremplin.admissions.import_tasks import import_files_forget, import_jobs_resume
 from tremplin.core.management.sweep import SweepCommand
 from tremplin.selection.letters import letter_batches_resume
 from tremplin.selection.marks_import import marks_stashes_forget
@@ -10,16 +10,21 @@ class Command(SweepCommand):
         "Start again the work whose worker died mid-way: imports and batches of letters "
         "without progress for ten minutes, ranking runs still running after thirty. Also "
         "deletes the files of marks checked by a dry run and never confirmed, once their "
-        "hour is over. Run it from cron every few minutes, or as a sidecar with --loop."
+        "hour is over, and the spreadsheets of applications whose dry run was never "
+        "imported, a day after it. Run it from cron every few minutes, or as a sidecar "
+        "with --loop."
     )
     interval = 120.0
 
     def sweep(self, *, verbose: bool, **options) -> None:
         imports, letters = import_jobs_resume(), letter_batches_resume()
         runs, stashes = ranking_runs_resume(), marks_stashes_forget()
+        spreadsheets = import_files_forget()
         if imports or letters or runs or verbose:
             self.stdout.write(
                 f"Resumed: {imports} imports, {letters} letter batches, {runs} ranking runs."
             )
         if stashes or verbose:
             self.stdout.write(f"Deleted {stashes} unconfirmed files of marks.")
+        if spreadsheets or verbose:
+            self.stdout.write(f"Deleted {spreadsheets} import spreadsheets no longer needed.")

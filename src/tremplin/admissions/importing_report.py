@@ -1,0 +1,151 @@
+"""The import's report: each problem as ``{"line", "column", "code", "params"}`` (see
+``problem``), and its reason in the reader's language (``describe_error``), on the page,
+in the downloaded CSV and in the command's report."""
+
+from collections.abc import Callable, Iterable, Iterator
+
+from django.conf import settings
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from tremplin.admissions import importing_headers as cols
+from tremplin.admissions.choices import EducationLevel, Employment, Sex
+from tremplin.admissions.models import Application
+
+_CHOICES = {
+    "sex": Sex,
+    "education_level": EducationLevel,
+    "employment": Employment,
+}
+
+
+def field_label(name: str) -> str:
+    """A field of the import as people call it, in the active language."""
+    if name.startswith("wish_"):
+        return _("Track choice %(rank)s") % {"rank": name.removeprefix("wish_")}
+    return capfirst(Application._meta.get_field(name).verbose_name)
+
+
+def _quoted(text: str) -> str:
+    return pgettext("quoted text", "“%(text)s”") % {"text": text}
+
+
+def _column_missing(params: dict) -> str:
+    # Reports made before "field" named the missing field "column".
+    name = params.get("field") or params.get("column", "")
+    label = (
+        field_label(name) if name in cols.CANONICAL_COLUMNS or name.startswith("wish_") else name
+    )
+    message = _("The required column “%(column)s” is missing.") % {"column": label}
+    ignored = params.get("ignored")
+    if ignored:
+        # The label is the new header when the importer reads it, else the canonical name.
+        header = label if cols.header_field(label) == name else name
+        message += " " + _(
+            "Columns of the file that were not recognised: %(columns)s. If one of them holds "
+            "this field, rename it “%(header)s”."
+        ) % {"columns": ", ".join(_quoted(h) for h in ignored), "header": header}
+    return message
+
+
+def describe_error(error: dict) -> str:
+    """One reported problem, in the active language."""
+    params = error.get("params") or {}
+    code = error.get("code")
+    if code == "column_missing":
+        return _column_missing(params)
+    message = _MESSAGES.get(code)
+    if code == "choice_invalid":
+        choices = _CHOICES.get(params.get("field"))
+        accepted = (
+            ", ".join(f"{c.value} ({c.label})" for c in choices)
+            if choices
+            else ", ".join(language for language, _label in settings.LANGUAGES)
+        )
+        return _("Unknown value “%(value)s”. Accepted values: %(accepted)s.") % {
+            "value": params.get("value", ""),
+            "accepted": accepted,
+        }
+    if message is None:
+        return _("This value cannot be imported.")
+    return message() % params if params else message()
+
+
+# Callables so that each message is translated when rendered, in the reader's language.
+_MESSAGES: dict[str, Callable[[], str]] = {
+    "required": lambda: _("This value is required."),
+    "too_long": lambda: _("Too long: at most %(max)s characters."),
+    "control_characters": lambda: _(
+        "Contains invisible control characters (such as NUL), which cannot be stored."
+    ),
+    "cin_invalid": lambda: _(
+        "Not a CIN number (one or two letters then up to six digits, e.g. AB123456)."
+    ),
+    "date_invalid": lambda: _("Not a date: write it as dd/mm/yyyy (e.g. 15/03/2001)."),
+    "date_year_only": lambda: _("Only the year is given: give the full date, dd/mm/yyyy."),
+    "date_out_of_range": lambda: _("This date of birth is not plausible."),
+    "phone_invalid": lambda: _("Not a Moroccan mobile number (e.g. 06 61 23 45 67)."),
+    "email_invalid": lambda: _("Not an email address."),
+    "boolean_invalid": lambda: _("Expected yes or no."),
+    "commune_unknown": lambda: _("Unknown commune “%(value)s”: use its name or its code."),
+    "commune_ambiguous": lambda: _("Several communes are called “%(value)s”: use its code."),
+    "track_unknown": lambda: _("“%(value)s” is not a track of this call."),
+    "track_repeated": lambda: _("The same track is chosen twice."),
+    "wish_required": lambda: _("Choose at least one track."),
+    "accommodation_consent_missing": lambda: _(
+        "An accommodation need can only be recorded with the applicant's consent to its use."
+    ),
+    "duplicate_existing": lambda: _(
+        "Already applied to this call (%(reference)s): not imported again."
+    ),
+    "duplicate_in_file": lambda: _("Same CIN as line %(first_line)s: not imported twice."),
+    "file_unreadable": lambda: _("The file cannot be read: save it as CSV or XLSX and retry."),
+    "file_encoding": lambda: _(
+        "The characters of this file cannot be read with certainty: in Excel, save it as "
+        "“CSV UTF-8” (or as an .xlsx workbook) and retry."
+    ),
+    "file_empty": lambda: _("The file has no rows to import."),
+    "file_gone": lambda: _(
+        "The file is no longer kept (it is deleted once imported, or a day after its dry "
+        "run): send it again."
+    ),
+    "no_privacy_notice": lambda: _(
+        "This call has no privacy notice yet: add one before importing applications."
+    ),
+    "too_many_rows": lambda: _("The file has more than %(max)s rows: split it."),
+}
+
+DUPLICATE_CODES = frozenset({"duplicate_existing", "duplicate_in_file"})
+FILE_PROBLEMS = frozenset(
+    {
+        "column_missing",
+        "file_unreadable",
+        "file_encoding",
+        "file_empty",
+        "too_many_rows",
+        "no_privacy_notice",
+    }
+)
+# A formula for Excel and LibreOffice: the report's cells from the file stay text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def report_header() -> list[str]:
+    """The report's header row, in the active language."""
+    return [_("Line"), _("Column"), _("Code"), _("Reason")]
+
+
+def report_rows(entries: Iterable[dict]) -> Iterator[list]:
+    """The report as rows of cells (see ``report_header``), reasons in the active language."""
+    for entry in entries:
+        column = entry["column"]
+        if column.startswith(_FORMULA_START):
+            column = "'" + column
+        yield [entry["line"] or "", column, entry["code"], describe_error(entry)]
+
+
+def problem(line: int, column: str, code: str, /, **params) -> dict:
+    """A report entry: ``line`` as the spreadsheet numbers it (0 for the whole file),
+    ``column`` as its header reads in the file."""
+    return {"line": line, "column": column, "code": code, "params": params}
