@@ -273,6 +273,9 @@ def test_the_applicant_corrects_withdraws_downloads_and_asks_for_deletion(intake
     )
     assert payload["cin"] == "AB123456"
     assert payload["first_name"] == "Fatiha"
+    # The messages sent to her: the confirmation, then the code that opened her space.
+    texts = [m["text"] for m in payload["messages"] if m["channel"] == "sms"]
+    assert len(texts) == 2 and all(application.reference in text for text in texts)
 
     client.post(reverse("portal:withdraw"), {"confirm": "yes"})
     assert applications()[0].status == Application.Status.WITHDRAWN
@@ -281,6 +284,43 @@ def test_the_applicant_corrects_withdraws_downloads_and_asks_for_deletion(intake
     # Once withdrawn, nothing can be changed any more.
     assert client.post(reverse("portal:edit"), data).status_code == 302
     assert applications()[0].first_name == "Fatiha"
+
+
+def _followed_messages(client: Client, response) -> list[str]:
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:space")
+    return [str(m) for m in client.get(response["Location"]).context["messages"]]
+
+
+@pytest.mark.django_db
+def test_the_edit_page_of_a_withdrawn_application_sends_back_to_the_space(intake):
+    from django.utils import translation
+
+    apply(Client())
+    (application,) = applications()
+    client = _space_client(application)
+    client.post(reverse("portal:withdraw"), {"confirm": "yes"})
+    list(client.get(reverse("portal:space")).context["messages"])  # read "withdrawn"
+    response = client.get(reverse("portal:edit"))
+    with translation.override("fr"):
+        expected = translation.gettext("Your application is withdrawn: it can no longer change.")
+    assert _followed_messages(client, response) == [expected]
+
+
+@pytest.mark.django_db
+def test_the_edit_page_after_the_call_closed_sends_back_to_the_space(intake):
+    import datetime
+
+    from django.utils import timezone, translation
+
+    apply(Client())
+    (application,) = applications()
+    client = _space_client(application)
+    make_open_intake(intake.school, closes_at=timezone.now() - datetime.timedelta(minutes=1))
+    response = client.get(reverse("portal:edit"))
+    with translation.override("fr"):
+        expected = translation.gettext("The call is closed: your application can no longer change.")
+    assert _followed_messages(client, response) == [expected]
 
 
 @pytest.mark.django_db

@@ -88,7 +88,7 @@ def test_after_it_those_who_did_not_join_are_erased_and_the_others_kept(demo):
             assert (application.cin, application.first_name) == (was.cin, was.first_name)
             continue
         assert application.erased_at is not None
-        assert application.cin != was.cin and application.cin.startswith("X")
+        assert application.cin != was.cin and application.cin.startswith("~")
         assert (application.first_name, application.last_name_ar, application.phone) == ("", "", "")
         assert application.birth_date == was.birth_date.replace(month=1, day=1)
         # What the funder's statistics need stays, and so does the status: the funnel of
@@ -226,3 +226,40 @@ def test_the_documents_files_go_once_the_erasure_commits(demo, django_capture_on
     with scopes_disabled():
         assert not Document.objects.filter(application=leaving).exists()
     assert not storage.exists(name)
+
+
+@pytest.mark.django_db
+def test_the_reports_of_imports_into_the_call_are_emptied_with_it(demo):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tremplin.admissions.models import ImportJob
+
+    refused = [{"line": 7, "column": "cin", "value": "ZZ 12", "code": "cin_invalid"}]
+    stored = default_storage.save("private/import-reports/old.jsonl.gz", ContentFile(b"x"))
+    with scopes_disabled():
+        old, current = (
+            ImportJob.objects.create(
+                intake=promotion(slug),
+                original_name="candidats.csv",
+                mode="valid",
+                status="done",
+                error_count=1,
+                report=refused,
+                report_file=stored if slug == "promotion-2025" else "",
+            )
+            for slug in ("promotion-2025", "promotion-2026")
+        )
+
+    retention_apply(now=months_after_close(23))
+    with scopes_disabled():
+        old.refresh_from_db()
+    assert old.report == refused  # not yet
+
+    retention_apply(now=months_after_close(25))
+    with scopes_disabled():
+        old.refresh_from_db()
+        current.refresh_from_db()
+    assert (old.report, old.report_file.name, old.error_count) == ([], "", 1)
+    assert not default_storage.exists(stored)
+    assert current.report == refused  # its call is open

@@ -129,15 +129,17 @@ def test_staff_create_a_call_whose_seats_are_the_sum_of_its_tracks(world):
         reverse("admissions:intake_create", kwargs={"school_slug": "smara"}),
         {
             "title": "Promotion 2027", "title_ar": "فوج 2027", "slug": "promo-2027",
-            "opens_at": "2027-05-01T09:00", "closes_at": "2027-06-01T18:00", "waitlist": "30",
+            "opens_at": "2027-05-01T09:00", "closes_at": "2027-06-01T18:00",
             "reference_date": "2027-09-01", "min_age": "18", "max_age": "35",
             "privacy_notice": str(notice.pk), f"track_{track.pk}": "70",
+            f"waitlist_{track.pk}": "30",
         },
     )  # fmt: skip
     assert response.status_code == 302, response.context["form"].errors
     with scopes_disabled():
         created = Intake.objects.get(slug="promo-2027")
-        assert created.seats == 70
+        assert (created.seats, created.waitlist) == (70, 30)
+        assert created.intake_tracks.get().waitlist == 30
         assert created.status == Intake.Status.DRAFT
     assert events("tremplin.intakes.created")
 
@@ -181,7 +183,7 @@ def test_erasing_keeps_only_anonymous_statistics_and_needs_a_reason(world, intak
 
 @pytest.mark.django_db
 def test_a_deletion_request_reaches_the_staff_until_it_is_carried_out(world, intake):
-    from tremplin.admissions.services import application_request_deletion
+    from tremplin.admissions.personal_data import application_request_deletion
 
     client = world.client("admissions")
     detail = url("intake_detail", intake)

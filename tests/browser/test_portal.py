@@ -27,7 +27,7 @@ def open_intake(live_world):
     return make_open_intake(live_world.smara)
 
 
-def fill_application(page, cin: str) -> None:
+def fill_application(page, cin: str, phone: str = "06 61 23 45 67") -> None:
     page.fill("#id_cin", cin)
     page.fill("#id_first_name", "Salka")
     page.fill("#id_last_name", "Ma El Ainine")
@@ -35,7 +35,7 @@ def fill_application(page, cin: str) -> None:
     page.fill("#id_last_name_ar", "ماء العينين")
     page.fill("#id_birth_date", "2002-05-14")
     page.check("#id_sex_0")
-    page.fill("#id_phone", "06 61 23 45 67")
+    page.fill("#id_phone", phone)
     from tremplin.schools.models import Commune
 
     commune = Commune.objects.get(code="221.01.01")
@@ -87,6 +87,32 @@ def test_an_applicant_applies_on_a_phone_and_follows_the_application(
     )
     with scopes_disabled():
         assert Application.objects.get(reference=reference).language == language
+    context.close()
+
+
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def test_an_applicant_types_her_numbers_on_an_arabic_keyboard(browser, live_server, open_intake):
+    context = browser.new_context(viewport=PHONE)
+    context.add_cookies([{"name": "django_language", "value": "ar", "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/schools/smara/calls/promo-2026/apply/")
+    arabic = ARABIC_DIGITS
+    fill_application(page, cin="SH 123456".translate(arabic), phone="0661234567".translate(arabic))
+    page.get_by_role("button", name=label("ar", "Send my application")).click()
+    reference = page.get_by_test_id("reference").inner_text().strip()
+    with scopes_disabled():
+        application = Application.objects.get(reference=reference)
+    assert (application.cin, application.phone) == ("SH123456", "+212661234567")
+
+    page.get_by_role("link", name=label("ar", "Follow my application")).click()
+    page.fill("#id_reference", reference.lower().translate(ARABIC_DIGITS))
+    page.fill("#id_cin", "sh١٢٣٤٥٦")
+    page.get_by_role("button", name=label("ar", "Receive a code")).click()
+    page.fill("#id_code", last_code().translate(ARABIC_DIGITS))
+    page.get_by_role("button", name=label("ar", "Open my space")).click()
+    assert page.get_by_test_id("status").inner_text().strip() == label("ar", "Received")
     context.close()
 
 

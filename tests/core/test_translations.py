@@ -100,7 +100,7 @@ def test_french_text_messages_keep_to_the_gsm_alphabet():
 def test_the_arabic_code_text_message_fits_in_one_part():
     """Arabic is sent in UCS-2: 70 characters for a one-part SMS, 67 a part beyond. The code
     is the message applicants receive most (each return to their space)."""
-    from tremplin.admissions.services import CODE_TTL
+    from tremplin.admissions.codes import CODE_TTL
     from tremplin.notify.services import _render
 
     context = {

@@ -154,7 +154,9 @@ def test_sending_again_takes_the_failed_messages_of_this_school_only_and_is_audi
     sent = make_message(world.smara, status="sent", attempts=1, sent_at=timezone.now())
     elsewhere = make_message(world.other, status="failed", attempts=10)
 
-    response = world.client("admissions").post(retry_url(), follow=True)
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    response = client.post(retry_url(), follow=True)
 
     assert "2 messages will be sent again" in response.content.decode()
     assert [status_of(m) for m in failed] == [("pending", 0), ("pending", 0)]

@@ -351,7 +351,7 @@ def test_a_batch_renders_in_a_pool_of_processes_the_same_letters(
 def test_an_erasure_deletes_the_letters_and_the_attachments_sent(
     world, intake, django_capture_on_commit_callbacks
 ):
-    from tremplin.admissions.services import application_erase
+    from tremplin.admissions.personal_data import application_erase
 
     convene_to_test(intake)
     second = applications(intake)[1]  # has an email

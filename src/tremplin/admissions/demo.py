@@ -51,6 +51,8 @@ NOTICE_AR = (
 )
 
 TRACK_SEATS_2025 = {"dev-web": 30, "data": 20, "cyber": 20}
+# The waiting list of each track (30 in all): a call's waiting list is the sum of its tracks'.
+TRACK_WAITLIST_2025 = {"dev-web": 12, "data": 9, "cyber": 9}
 
 
 def demo_admissions_load(school) -> None:
@@ -115,7 +117,7 @@ def _intake(school, notice, province, *, slug, title, opens, closes, reference_d
             "opens_at": opens,
             "closes_at": closes,
             "seats": sum(TRACK_SEATS_2025.values()),
-            "waitlist": 30,
+            "waitlist": sum(TRACK_WAITLIST_2025.values()),
             "reference_date": reference_date,
             "min_age": 18,
             "max_age": 35,
@@ -128,7 +130,7 @@ def _intake(school, notice, province, *, slug, title, opens, closes, reference_d
         IntakeTrack.objects.update_or_create(
             intake=intake,
             track=Track.objects.get(school=school, code=code),
-            defaults={"seats": seats},
+            defaults={"seats": seats, "waitlist": TRACK_WAITLIST_2025[code]},
         )
     return intake
 

@@ -4,6 +4,7 @@ eligibility."""
 import datetime
 
 from django import forms
+from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
 from tremplin.admissions.portal_reads import Geography
 from tremplin.admissions.uploads import validate_document
 from tremplin.core.i18n import localized
-from tremplin.core.identifiers import normalize_cin, normalize_phone
+from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
 from tremplin.core.text import refuse_control_characters
 
 MAX_WISHES = 3
@@ -146,6 +147,7 @@ class ApplicationForm(CleanTextMixin, forms.Form):
     email = forms.EmailField(
         label=_("Email (optional)"),
         required=False,
+        max_length=254,  # the column's length (RFC 5321's limit on a path), not Django's 320
         widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
     )
     province = PlaceChoiceField(kind="province", label=_("Province of residence"))
@@ -228,6 +230,10 @@ class ApplicationForm(CleanTextMixin, forms.Form):
             )
         return phone
 
+    def clean_email(self):
+        # The domain is case-insensitive; the local part may not be, so it is kept as typed.
+        return BaseUserManager.normalize_email(self.cleaned_data["email"])
+
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]
         today = timezone.localdate()
@@ -284,7 +290,8 @@ class AccessForm(CleanTextMixin, forms.Form):
     )
 
     def clean_reference(self):
-        return self.cleaned_data["reference"].strip().upper()
+        # As read from an SMS and typed back: any case, spaces, Arabic digits.
+        return "".join(ascii_digits(self.cleaned_data["reference"]).split()).upper()
 
     def clean_cin(self):
         return normalize_cin(self.cleaned_data["cin"]) or ""
@@ -300,4 +307,5 @@ class CodeForm(forms.Form):
     )
 
     def clean_code(self):
-        return "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
+        # Digits only, whatever the keyboard typed them in: "١٢٣ ٤٥٦" is 123456.
+        return "".join(ch for ch in ascii_digits(self.cleaned_data["code"]) if ch in "0123456789")

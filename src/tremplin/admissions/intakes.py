@@ -1,18 +1,73 @@
 """Workflows of a call for applications: creating and editing it, opening and closing it,
 and publishing the school's privacy notice it refers to. Each change is audited."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from tremplin.admissions.models import Intake
+from tremplin.admissions.models import Intake, IntakeTrack, Wish
 from tremplin.core.audit import log_action
+
+# The moves staff may make between statuses. A call never goes back to draft (applicants
+# may have seen it), and a closed call reopens only while its closing date is ahead.
+TRANSITIONS = {
+    (Intake.Status.DRAFT, Intake.Status.OPEN),
+    (Intake.Status.OPEN, Intake.Status.CLOSED),
+    (Intake.Status.CLOSED, Intake.Status.OPEN),
+}
+
+
+@dataclass(frozen=True)
+class TrackPlaces:
+    """Seats and waiting list of one track in a call; no seats: not in the call."""
+
+    seats: int
+    waitlist: int = 0
+
+
+@dataclass(frozen=True)
+class SavedIntake:
+    intake: Intake
+    rules_changed: bool  # an eligibility rule of an existing call changed
+
+
+def transition_refusal(intake: Intake, status: str, now=None) -> str | None:
+    """Why `intake` cannot move to `status` now, or None when it can (the notice and the
+    tracks an opening needs are checked by `intake_set_status`)."""
+    before = intake.status
+    if before == status:
+        return _("The call is already %(status)s.") % {"status": Intake.Status(status).label}
+    if (before, status) not in TRANSITIONS:
+        return _("A call cannot go from “%(before)s” to “%(after)s”.") % {
+            "before": Intake.Status(before).label,
+            "after": Intake.Status(status).label,
+        }
+    if status == Intake.Status.OPEN and intake.closes_at <= (now or timezone.now()):
+        return _(
+            "The closing date of this call has passed: set a later closing date before opening it."
+        )
+    return None
+
+
+def next_statuses(intake: Intake) -> list[str]:
+    """The statuses staff may move `intake` to now."""
+    now = timezone.now()
+    return [s for s in Intake.Status.values if transition_refusal(intake, s, now) is None]
 
 
 @transaction.atomic
 def intake_set_status(*, intake: Intake, actor, status: str) -> Intake:
-    """Open, close or reopen a call. Opening needs a privacy notice with its CNDP number."""
+    """Open a draft call, close an open one, or reopen a closed one whose closing date is
+    still ahead. Opening needs a privacy notice with its CNDP number and a track."""
     locked = Intake.objects.select_for_update().get(pk=intake.pk)
+    before = locked.status
+    refusal = transition_refusal(locked, status)
+    if refusal:
+        raise ValidationError(refusal)
     if status == Intake.Status.OPEN:
         notice = locked.privacy_notice
         if notice is None or not notice.cndp_authorisation.strip():
@@ -21,7 +76,6 @@ def intake_set_status(*, intake: Intake, actor, status: str) -> Intake:
             )
         if not locked.intake_tracks.exists():
             raise ValidationError(_("Add at least one track to the call before opening it."))
-    before = locked.status
     locked.status = status
     locked.save(update_fields=["status"])
     log_action(
@@ -35,33 +89,176 @@ def intake_set_status(*, intake: Intake, actor, status: str) -> Intake:
 
 
 @transaction.atomic
-def intake_save(*, school, actor, intake: Intake, provinces, communes, track_seats: dict) -> Intake:
-    """Create or update a call and the seats of each of its tracks (the call's seats are
-    their sum). Tracks already holding wishes keep existing, with their new seats."""
-    from tremplin.admissions.models import IntakeTrack
+def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: dict) -> SavedIntake:
+    """Create or update a call, its eligibility rules, and the seats and waiting list of
+    each of its tracks (`tracks`: Track -> TrackPlaces); the call's seats and waiting list
+    are the sums over all its tracks, listed or not.
 
+    Raises ValidationError, and nothing changes, when a track that applications wish or
+    the selection uses would leave the call, or when seats, waiting lists or tracks would
+    change after a ranking run was published. The audit event records the rules that
+    changed, each with its old and new value.
+    """
     created = intake.pk is None
+    # Locked as ranking_publish locks it, so that a publication cannot slip in between.
+    stored = None if created else Intake.objects.select_for_update().get(pk=intake.pk)
+    rules_before = (
+        None if created else _rules(stored, stored.provinces.all(), stored.communes.all())
+    )
+    attached, current = _places(stored)
+    listed = {track.pk for track in tracks}
+    # A track the form did not list (there should be none) stays as it is.
+    wanted = {pk: places for pk, places in current.items() if pk not in listed}
+    wanted |= {track.pk: places for track, places in tracks.items() if places.seats}
+    removed = [it for pk, it in attached.items() if pk not in wanted]
+    published = None if created else _published_run(intake)
+    _refuse_places(intake, wanted, current, removed, published)
+    if intake.status == Intake.Status.OPEN and intake.privacy_notice_id is None:
+        raise ValidationError(
+            {
+                "privacy_notice": _(
+                    "An open call needs its privacy notice: close the call before removing it."
+                )
+            }
+        )
+
+    if published is None:
+        intake.seats = sum(p.seats for p in wanted.values())
+        intake.waitlist = sum(p.waitlist for p in wanted.values())
     intake.school = school
-    intake.seats = sum(track_seats.values())
     intake.full_clean()
     intake.save()
     intake.provinces.set(provinces)
     intake.communes.set(communes)
-    for track, seats in track_seats.items():
-        if seats:
+    IntakeTrack.objects.filter(pk__in=[it.pk for it in removed]).delete()
+    for track_id, places in wanted.items():
+        row = attached.get(track_id)
+        if row is None or (row.seats, row.waitlist) != (places.seats, places.waitlist):
             IntakeTrack.objects.update_or_create(
-                intake=intake, track=track, defaults={"seats": seats}
+                intake=intake,
+                track_id=track_id,
+                defaults={"seats": places.seats, "waitlist": places.waitlist},
             )
-        else:
-            IntakeTrack.objects.filter(intake=intake, track=track).delete()
+
+    data = {
+        "seats": intake.seats,
+        "waitlist": intake.waitlist,
+        "tracks": {t.code: tracks[t].seats for t in tracks if t.pk in wanted},
+        "waitlists": {t.code: tracks[t].waitlist for t in tracks if t.pk in wanted},
+    }
+    if removed:
+        data["removed_tracks"] = [it.track.code for it in removed]
+    rules_changed = {}
+    if rules_before is not None:
+        after = _rules(intake, provinces, communes)
+        rules_changed = {
+            name: {"from": rules_before[name], "to": after[name]}
+            for name in after
+            if after[name] != rules_before[name]
+        }
+        if rules_changed:
+            data["rules"] = rules_changed
     log_action(
         "tremplin.intakes.created" if created else "tremplin.intakes.changed",
         actor=actor,
         school=school,
         obj=intake,
-        data={"seats": intake.seats, "tracks": {t.code: s for t, s in track_seats.items() if s}},
+        data=data,
     )
-    return intake
+    return SavedIntake(intake, rules_changed=bool(rules_changed))
+
+
+def _places(stored: Intake | None) -> tuple[dict[int, IntakeTrack], dict[int, TrackPlaces]]:
+    """The call's IntakeTrack rows by track id, and the places its ranking would use."""
+    if stored is None:
+        return {}, {}
+    attached = {
+        it.track_id: it for it in IntakeTrack.objects.filter(intake=stored).select_related("track")
+    }
+    return attached, current_places(stored, attached)
+
+
+def current_places(intake: Intake, attached: dict[int, IntakeTrack]) -> dict[int, TrackPlaces]:
+    """The seats and waiting list a ranking of `intake` uses for each of its tracks
+    (`attached`: its IntakeTrack rows by track id)."""
+    current = {pk: TrackPlaces(it.seats, it.waitlist) for pk, it in attached.items()}
+    if len(attached) == 1:
+        # A call of one track ranks with the call's own seats and waiting list (see
+        # selection.schemes.scheme_parameters); calls saved before the tracks had a waiting
+        # list hold it there only.
+        (only,) = attached
+        current[only] = TrackPlaces(intake.seats, intake.waitlist)
+    return current
+
+
+def _refuse_places(intake: Intake, wanted: dict, current: dict, removed: list, published) -> None:
+    if not wanted:
+        raise ValidationError(_("Give seats to at least one track."))
+    if published is not None and wanted != current:
+        raise ValidationError(
+            _(
+                "Run #%(number)s is published: the seats, waiting lists and tracks of the "
+                "call can no longer change."
+            )
+            % {"number": published.number}
+        )
+    errors = _removal_errors(intake, removed)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _rules(intake: Intake, provinces, communes) -> dict:
+    """The eligibility rules of `intake` as JSON, to compare and to audit."""
+    return {
+        "reference_date": intake.reference_date.isoformat() if intake.reference_date else None,
+        "min_age": intake.min_age,
+        "max_age": intake.max_age,
+        "provinces": sorted(p.code for p in provinces),
+        "communes": sorted(c.code for c in communes),
+        "education_levels": sorted(intake.education_levels),
+        "employment_situations": sorted(intake.employment_situations),
+        "required_documents": sorted(intake.required_documents),
+    }
+
+
+def _published_run(intake: Intake):
+    from tremplin.selection.schemes import published_run
+
+    return published_run(intake)
+
+
+def _removal_errors(intake: Intake, removed: list[IntakeTrack]) -> list[str]:
+    """Why each of `removed` must stay in the call: wished by applications, or used by the
+    selection (its quotas, ranking results and offers would go with it)."""
+    from tremplin.selection.models import Quota, RankingResult, SeatPool
+
+    errors = []
+    for it in removed:
+        wishes = Wish.objects.filter(application__intake=intake, track_id=it.track_id).count()
+        if wishes:
+            errors.append(
+                ngettext(
+                    "“%(track)s” must stay in the call: %(n)s application lists it among "
+                    "its wishes.",
+                    "“%(track)s” must stay in the call: %(n)s applications list it among "
+                    "their wishes.",
+                    wishes,
+                )
+                % {"track": it.track, "n": wishes}
+            )
+        elif (
+            Quota.objects.filter(track=it).exists()
+            or RankingResult.objects.filter(track=it).exists()
+            or SeatPool.objects.filter(track=it).exists()
+        ):
+            errors.append(
+                _(
+                    "“%(track)s” must stay in the call: the selection already uses it "
+                    "(quotas, ranking runs or offers)."
+                )
+                % {"track": it.track}
+            )
+    return errors
 
 
 @transaction.atomic

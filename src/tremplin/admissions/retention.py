@@ -5,7 +5,8 @@ The personal data of an applicant who did not join the school is kept for
 second call), then erased as a deletion would erase it, by ``tremplin apply_retention``
 (daily). What the funder's statistics need stays (sex, year of birth, commune, education,
 situation, eligibility, the selection's marks and outcome), and the application keeps its
-status: the funnel of that call still adds up. Learners (an enrolment) and applicants who
+status: the funnel of that call still adds up. The reports of the imports into that call,
+which quote the refused rows, are emptied then too. Learners (an enrolment) and applicants who
 hold a live or accepted offer keep theirs: the training and the job follow-up need them.
 """
 
@@ -22,8 +23,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from tremplin.admissions.import_tasks import import_reports_forget
 from tremplin.admissions.models import Application, Intake
-from tremplin.admissions.services import personal_data_erase
+from tremplin.admissions.personal_data import personal_data_erase
 
 BATCH = 200
 
@@ -70,6 +72,9 @@ def retention_apply(*, now: datetime.datetime | None = None, dry_run: bool = Fal
         due = retention_due(now=now)
         if dry_run:
             return RetentionRun(erased=due.count(), calls=due.values("intake").distinct().count())
+        import_reports_forget(
+            calls_closed_before=_months_after(now or timezone.now(), -retention_months())
+        )
         erased, failed, calls, last = 0, 0, set(), 0
         while batch := list(due.filter(pk__gt=last).values_list("pk", "intake_id")[:BATCH]):
             for pk, intake_id in batch:

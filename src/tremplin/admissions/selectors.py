@@ -1,7 +1,9 @@
 """Reads for the staff pages: the filtered list of applications, its counts and the funnel."""
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -11,12 +13,15 @@ from tremplin.admissions.models import Application, Intake
 from tremplin.core.identifiers import normalize_cin
 from tremplin.core.text import parse_id
 
+# Code, label, lowest and highest age. The first and last bands are open-ended, so every
+# birth date falls in one band: one after the reference date (a typing slip, or a
+# reference date moved back) counts as "under 18" rather than breaking the counts.
 AGE_BANDS = (
-    ("-17", _("under 18"), 0, 17),
+    ("-17", _("under 18"), None, 17),
     ("18-24", _("18 to 24"), 18, 24),
     ("25-29", _("25 to 29"), 25, 29),
     ("30-35", _("30 to 35"), 30, 35),
-    ("36-", _("36 and over"), 36, 150),
+    ("36-", _("36 and over"), 36, None),
 )
 
 SORTS = {
@@ -37,30 +42,36 @@ FILTERS = ("status", "eligibility", "sex", "age", "commune", "education", "emplo
 class Facet:
     name: str
     label: str
-    options: list[tuple[str, str, int]]  # value, label, count in the current list
+    options: list[tuple[str, str, int]]  # value, label, count with the other filters
+    selected: str = ""  # the value chosen, if any
+    links: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # value -> query string choosing it
+    clear: str = ""  # the query string without this filter
+
+    @property
+    def selected_label(self) -> str:
+        return next((str(lb) for v, lb, _n in self.options if v == self.selected), self.selected)
 
 
-def _birth_range(
-    reference: datetime.date, low: int, high: int
-) -> tuple[datetime.date, datetime.date]:
-    """Birth dates of people aged low..high on the reference date."""
-
-    def years_before(years: int) -> datetime.date:
-        try:
-            return reference.replace(year=reference.year - years)
-        except ValueError:  # 29 February
-            return reference.replace(year=reference.year - years, day=28)
-
-    latest = years_before(low)
-    earliest = years_before(high + 1) + datetime.timedelta(days=1)
-    return earliest, latest
+def _years_before(reference: datetime.date, years: int) -> datetime.date:
+    try:
+        return reference.replace(year=reference.year - years)
+    except ValueError:  # 29 February
+        return reference.replace(year=reference.year - years, day=28)
 
 
 def age_band_q(intake: Intake, band: str) -> Q:
+    """Birth dates of the people in `band` on the intake's reference date."""
     for code, _label, low, high in AGE_BANDS:
         if code == band:
-            earliest, latest = _birth_range(intake.reference_date, low, high)
-            return Q(birth_date__gte=earliest, birth_date__lte=latest)
+            q = Q()
+            if low is not None:
+                q &= Q(birth_date__lte=_years_before(intake.reference_date, low))
+            if high is not None:
+                earliest = _years_before(intake.reference_date, high + 1)
+                q &= Q(birth_date__gt=earliest)
+            return q
     return Q()
 
 
@@ -68,7 +79,21 @@ def age_band_of(intake: Intake, birth_date: datetime.date) -> str:
     from tremplin.admissions.eligibility import age_on
 
     age = age_on(birth_date, intake.reference_date)
-    return next(code for code, _label, low, high in AGE_BANDS if low <= age <= high)
+    for code, _label, low, high in AGE_BANDS:
+        if (low is None or low <= age) and (high is None or age <= high):
+            return code
+    raise AssertionError("AGE_BANDS leaves a gap")  # the bands are contiguous
+
+
+def applications_to_recheck(intake: Intake) -> QuerySet[Application]:
+    """The applications a re-check of the rules decides again: submitted, not withdrawn
+    nor erased, and not decided by staff."""
+    return Application.objects.filter(
+        intake=intake,
+        status=Application.Status.SUBMITTED,
+        erased_at__isnull=True,
+        eligibility_overridden=False,
+    )
 
 
 def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
@@ -113,84 +138,89 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     return qs.order_by(*SORTS.get(value("sort", ""), ("number",)))
 
 
-def facets(intake: Intake, qs: QuerySet[Application]) -> list[Facet]:
-    """For each filter, its values and how many applications of the current list have each."""
-    base = qs.order_by()
+def facets(intake: Intake, params) -> list[Facet]:
+    """For each filter, its values and how many applications each would show: the list
+    narrowed by all the other filters (so that choosing "women" still shows how many men
+    there are). One query per filter, whatever the number of applications."""
 
-    def counted(field: str) -> dict:
-        return dict(base.values_list(field).annotate(n=Count("pk", distinct=True)))
+    def others(name: str) -> QuerySet[Application]:
+        return applications_filtered(intake, {k: v for k, v in params.items() if k != name})
 
-    result = [
-        Facet(
+    def counted(name: str, column: str) -> dict:
+        rows = others(name).order_by().values_list(column).annotate(n=Count("pk", distinct=True))
+        return dict(rows)
+
+    def facet(name: str, label, options) -> Facet:
+        return _with_links(Facet(name, str(label), list(options)), params)
+
+    status = counted("status", "status")
+    eligible = counted("eligibility", "eligibility")
+    sex = counted("sex", "sex")
+    ages = _age_counts(intake, others("age").order_by())
+    communes = (
+        others("commune")
+        .order_by()
+        .values_list("commune_id", "commune__name")
+        .annotate(n=Count("pk", distinct=True))
+    )
+    education = counted("education", "education_level")
+    employment = counted("employment", "employment")
+    wishes = (
+        others("wish")
+        .order_by()
+        .values_list("wishes__track_id", "wishes__track__name")
+        .annotate(n=Count("pk", distinct=True))
+    )
+    return [
+        facet(
             "status",
-            str(_("Status")),
-            [(v, label, counted("status").get(v, 0)) for v, label in Application.Status.choices],
+            _("Status"),
+            ((v, lb, status.get(v, 0)) for v, lb in Application.Status.choices),
         ),
-        Facet(
+        facet(
             "eligibility",
-            str(_("Eligibility")),
-            [
-                (v, label, counted("eligibility").get(v, 0))
-                for v, label in Application.Eligibility.choices
-            ],
+            _("Eligibility"),
+            ((v, lb, eligible.get(v, 0)) for v, lb in Application.Eligibility.choices),
         ),
-        Facet(
-            "sex", str(_("Sex")), [(v, label, counted("sex").get(v, 0)) for v, label in Sex.choices]
+        facet("sex", _("Sex"), ((v, lb, sex.get(v, 0)) for v, lb in Sex.choices)),
+        facet(
+            "age",
+            _("Age band"),
+            ((code, lb, ages.get(code, 0)) for code, lb, _low, _high in AGE_BANDS),
+        ),
+        facet(
+            "commune",
+            _("Commune"),
+            ((str(pk), name, n) for pk, name, n in sorted(communes, key=lambda c: c[1])),
+        ),
+        facet(
+            "education",
+            _("Education level"),
+            ((v, lb, education[v]) for v, lb in EducationLevel.choices if education.get(v)),
+        ),
+        facet(
+            "employment",
+            _("Situation"),
+            ((v, lb, employment[v]) for v, lb in Employment.choices if employment.get(v)),
+        ),
+        facet(
+            "wish",
+            _("Track wished"),
+            ((str(pk), name, n) for pk, name, n in wishes if pk is not None),
         ),
     ]
-    ages = _age_counts(intake, base)
-    result.append(
-        Facet(
-            "age",
-            str(_("Age band")),
-            [(code, label, ages.get(code, 0)) for code, label, _low, _high in AGE_BANDS],
-        )
+
+
+def _with_links(facet: Facet, params) -> Facet:
+    """`facet` with the query strings that choose each value (in place of the facet's own)
+    and that remove its filter; the other parameters stay, the page goes back to 1."""
+    kept = {k: v for k, v in params.items() if v and k not in ("page", facet.name)}
+    return dataclasses.replace(
+        facet,
+        selected=params.get(facet.name) or "",
+        links={value: urlencode({**kept, facet.name: value}) for value, *_rest in facet.options},
+        clear=urlencode(kept),
     )
-    communes = base.values_list("commune_id", "commune__name").annotate(
-        n=Count("pk", distinct=True)
-    )
-    result.append(
-        Facet(
-            "commune",
-            str(_("Commune")),
-            [(str(pk), name, n) for pk, name, n in sorted(communes, key=lambda c: c[1])],
-        )
-    )
-    education = counted("education_level")
-    result.append(
-        Facet(
-            "education",
-            str(_("Education level")),
-            [
-                (v, label, education.get(v, 0))
-                for v, label in EducationLevel.choices
-                if education.get(v)
-            ],
-        )
-    )
-    employment = counted("employment")
-    result.append(
-        Facet(
-            "employment",
-            str(_("Situation")),
-            [
-                (v, label, employment.get(v, 0))
-                for v, label in Employment.choices
-                if employment.get(v)
-            ],
-        )
-    )
-    wishes = base.values_list("wishes__track_id", "wishes__track__name").annotate(
-        n=Count("pk", distinct=True)
-    )
-    result.append(
-        Facet(
-            "wish",
-            str(_("Track wished")),
-            [(str(pk), name, n) for pk, name, n in wishes if pk is not None],
-        )
-    )
-    return result
 
 
 def _age_counts(intake: Intake, qs: QuerySet[Application]) -> dict[str, int]:

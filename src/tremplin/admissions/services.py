@@ -1,5 +1,6 @@
-"""Admissions workflows: submitting, editing and withdrawing an application, the
-applicant's one-time codes, eligibility and its overrides, and the intake's life cycle.
+"""Admissions workflows: submitting, editing and withdrawing an application, erasing it,
+eligibility and its overrides (the applicant's one-time codes are in ``codes``, the
+erasure of personal data and its download in ``personal_data``).
 
 Every change that decides something about a person writes an audit event in the same
 transaction, and every message to the applicant goes through the outbox in that
@@ -7,20 +8,15 @@ transaction too.
 """
 
 import datetime
-import hmac
-import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import (
-    ApplicantCode,
     Application,
     Document,
     Intake,
@@ -30,9 +26,9 @@ from tremplin.admissions.references import make_reference, number_for_applicatio
 from tremplin.core.audit import audit_event, log_action
 from tremplin.core.inserts import Dependent, insert_family
 
-CODE_TTL = datetime.timedelta(minutes=15)
-CODE_MAX_ATTEMPTS = 5
-CODES_PER_HOUR = 3
+# A submission with a CIN that has already applied sends that application's reference
+# again to its own phone and email, at most this often.
+REMINDER_INTERVAL = datetime.timedelta(hours=1)
 
 APPLICANT_FIELDS = (
     "first_name",
@@ -60,7 +56,11 @@ class ApplicationClosed(Exception):
 
 @dataclass(frozen=True)
 class Submission:
-    application: Application
+    """What a submission gave: a new application, or the one the same person already sent.
+    ``application`` is None when the CIN has already applied with another phone or date of
+    birth: whoever submitted must learn nothing about that application."""
+
+    application: Application | None
     created: bool
 
 
@@ -127,8 +127,11 @@ def application_submit(
     """Record an application, or return the one this CIN already has in this intake.
 
     Safe to repeat: a double click, a retry or two tabs give back the first application
-    (the database's unique constraint decides between simultaneous requests). ``rules`` are
-    the intake's eligibility rules, when the caller has already read them.
+    (the database's unique constraint decides between simultaneous requests), as long as the
+    phone and date of birth are those of the first one. Otherwise the CIN may be someone
+    else's: nothing is given back, and the first application's reference is sent again to
+    its own phone and email (see ``_repeated``). ``rules`` are the intake's eligibility
+    rules, when the caller has already read them.
 
     Written for deadline day: the number is taken in one statement of its own (see
     ``number_for_application``), then one more writes the application with its wishes,
@@ -142,7 +145,7 @@ def application_submit(
     rules = rules or eligibility.Rules.of(intake)
     number = number_for_application(intake, data["cin"])
     if number is None:
-        return Submission(_existing(intake, data["cin"]), created=False)
+        return _repeated(intake, data, space_url=space_url)
     application = _new_application(intake, data, number=number, language=language, now=now)
     # Evaluated before the INSERT, from the documents given, so the row is written once.
     _check_eligibility(application, rules, documents=[kind for kind, *_ in documents])
@@ -157,9 +160,9 @@ def application_submit(
         _forget_files(stored)
         raise
     if not created:
-        # Another request for the same CIN committed first: answer with its application.
+        # Another request for the same CIN committed first: answer as for a repetition.
         _forget_files(stored)
-        return Submission(_existing(intake, data["cin"]), created=False)
+        return _repeated(intake, data, space_url=space_url)
     return Submission(application, created=True)
 
 
@@ -206,6 +209,63 @@ def _submission_rows(
 
 def _existing(intake: Intake, cin: str) -> Application | None:
     return Application.objects.filter(intake=intake, cin=cin).first()
+
+
+def _repeated(intake: Intake, data: dict, *, space_url: str) -> Submission:
+    """A submission with a CIN that has already applied to ``intake``.
+
+    A CIN is printed on many photocopies: it proves nothing. The same phone and date of
+    birth make it the same person retrying (a double click, a retry, two tabs), who gets
+    their application back. Anyone else gets nothing, and the reference goes again to the
+    phone and email of the application, where only its owner reads it.
+    """
+    existing = _existing(intake, data["cin"])
+    if existing is None or existing.erased_at is not None:  # nobody to tell any more
+        return Submission(None, created=False)
+    if existing.phone == data["phone"] and existing.birth_date == data["birth_date"]:
+        return Submission(existing, created=False)
+    _reference_remind(existing, space_url=space_url)
+    return Submission(None, created=False)
+
+
+@transaction.atomic
+def _reference_remind(application: Application, *, space_url: str) -> bool:
+    """Queue the reference of ``application`` again to its phone and email, in its
+    language, unless that was done within ``REMINDER_INTERVAL``: the form must not become a
+    way to flood someone with messages. False when nothing was queued."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.notify.models import Message
+
+    # The row lock makes simultaneous submissions queue one reminder between them. Only
+    # the application's row: locking the call's would hold up everyone else's submission.
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("intake__school")
+        .get(pk=application.pk)
+    )
+    intake = locked.intake
+    recent = Message.objects.filter(
+        school=intake.school,
+        template="application_reminder",
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=str(locked.pk),
+        created_at__gte=timezone.now() - REMINDER_INTERVAL,
+    )
+    if recent.exists():
+        return False
+    _notify(
+        locked,
+        "application_reminder",
+        {
+            "first_name": locked.first_name,
+            "reference": locked.reference,
+            "intake_title": intake.title if locked.language != "ar" else intake.title_ar,
+            "school_name": str(intake.school),
+            "space_url": space_url,
+        },
+    )
+    return True
 
 
 def _new_application(
@@ -299,223 +359,70 @@ def application_withdraw(*, application: Application) -> Application:
     return application
 
 
-@transaction.atomic
-def application_request_deletion(*, application: Application) -> Application:
-    """The applicant asks for their data to be deleted (law 09-08); staff carry it out."""
-    if application.deletion_requested_at is None:
-        application.deletion_requested_at = timezone.now()
-        application.save(update_fields=["deletion_requested_at"])
-        log_action(
-            "tremplin.applications.deletion_requested",
-            school=application.intake.school,
-            obj=application,
-        )
-    return application
-
-
-@transaction.atomic
-def application_erase(*, application: Application, actor, reason: str) -> Application:
-    """Carry out a deletion (law 09-08): erase everything that identifies the person and
-    keep only what the funder's statistics need (sex, year of birth, commune, education,
-    situation, eligibility). The application is withdrawn; its documents, its letters and the
-    texts and attachments of its messages are deleted. Irreversible, so it needs a reason,
-    and it is audited."""
-    if not reason.strip():
-        raise ValidationError(_("Give the reason for this deletion."))
-    locked = Application.objects.select_for_update().get(pk=application.pk)
-    if locked.erased_at is not None:
-        return locked
-    locked.status = Application.Status.WITHDRAWN
-    locked.withdrawn_at = locked.withdrawn_at or timezone.now()
-    personal_data_erase(
-        locked,
-        actor=actor,
-        reason=reason.strip(),
-        data={"requested_at": locked.deletion_requested_at},
-    )
-    return locked
-
-
-def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) -> None:
-    """Erase what identifies the person behind ``locked`` (an application locked by the
-    caller's transaction), everywhere: its fields, documents, letters, codes, and the texts
-    and attachments of its messages (the files go once the caller's transaction commits).
-    The statistics' fields stay, and the status the caller gave it. Saves it and records
-    the erasure in the audit log, by ``actor`` (None: the system), with ``reason``."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from tremplin.core.models import AuditEvent
-    from tremplin.notify.models import Message
-    from tremplin.notify.services import message_attachments_delete
-    from tremplin.selection.letters import letters_erase
-
-    documents = locked.documents.all()
-    names = [name for name in documents.values_list("file", flat=True) if name]
-    documents.delete()
-    storage = Document.file.field.storage
-    # Once this commits: an erasure rolled back keeps the files its rows point to.
-    transaction.on_commit(lambda: [storage.delete(name) for name in names])
-    about_it = {
-        "content_type": ContentType.objects.get_for_model(Application),
-        "object_id": str(locked.pk),
-    }
-    messages = Message.objects.filter(**about_it)
-    message_attachments_delete(messages)  # the letters sent by email
-    messages.update(recipient="", subject="", body="")
-    # The audit log keeps who did what and when, but from now on names the application by
-    # its reference only.
-    AuditEvent.objects.filter(**about_it).update(object_repr=locked.reference)
-    letters_erase(application=locked)
-    locked.codes.all().delete()
-    locked.cin = f"X{locked.pk}"[:10]
-    locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
-    locked.birth_date = locked.birth_date.replace(month=1, day=1)
-    locked.phone = locked.email = locked.diploma = locked.motivation = ""
-    locked.needs_accommodation = locked.accommodation_consent = False
-    locked.erased_at = timezone.now()
-    locked.save()
-    log_action(
-        "tremplin.applications.erased",
-        actor=actor,
-        school=locked.intake.school,
-        obj=locked,
-        reason=reason,
-        data=data,
-    )
-
-
-def application_data(application: Application) -> dict:
-    """Everything the platform holds about the applicant, for their download."""
-    return {
-        "reference": application.reference,
-        "intake": application.intake.title,
-        "school": application.intake.school.name,
-        "cin": application.cin,
-        "first_name": application.first_name,
-        "last_name": application.last_name,
-        "first_name_ar": application.first_name_ar,
-        "last_name_ar": application.last_name_ar,
-        "birth_date": application.birth_date.isoformat(),
-        "sex": application.sex,
-        "phone": application.phone,
-        "email": application.email,
-        "commune": application.commune.name,
-        "province": application.commune.province.name,
-        "education_level": application.education_level,
-        "diploma": application.diploma,
-        "employment": application.employment,
-        "motivation": application.motivation,
-        "needs_accommodation": application.needs_accommodation,
-        "accommodation_consent": application.accommodation_consent,
-        "follow_up_consent": application.follow_up_consent,
-        "privacy_notice_version": application.privacy_notice.version,
-        "privacy_consent_at": application.privacy_consent_at.isoformat(),
-        "language": application.language,
-        "status": application.status,
-        "eligibility": application.eligibility,
-        "eligibility_reasons": [eligibility.describe(r) for r in application.eligibility_reasons],
-        "wishes": [str(w.track) for w in application.wishes.order_by("rank")],
-        "documents": [
-            {"kind": d.kind, "file_name": d.original_name, "size": d.size}
-            for d in application.documents.all()
-        ],
-        "submitted_at": application.created_at.isoformat(),
-        "deletion_requested_at": application.deletion_requested_at.isoformat()
-        if application.deletion_requested_at
-        else None,
-    }
-
-
-# --- One-time codes -----------------------------------------------------------------
-
-
-def _hash_code(application_id: int, code: str) -> str:
-    return salted_hmac("tremplin.applicant-code", f"{application_id}:{code}").hexdigest()
-
-
-@transaction.atomic
-def applicant_code_send(*, application: Application) -> bool:
-    """Send a fresh 6-digit code by SMS (and email); False when too many were sent lately."""
-    recent = ApplicantCode.objects.filter(
-        application=application, created_at__gte=timezone.now() - datetime.timedelta(hours=1)
-    ).count()
-    if recent >= CODES_PER_HOUR:
-        return False
-    code = f"{secrets.randbelow(10**6):06d}"
-    # A new code replaces the previous ones.
-    ApplicantCode.objects.filter(application=application, used_at__isnull=True).update(
-        used_at=timezone.now()
-    )
-    ApplicantCode.objects.create(
-        application=application,
-        code_hash=_hash_code(application.pk, code),
-        expires_at=timezone.now() + CODE_TTL,
-    )
-    _notify(
-        application,
-        "applicant_code",
-        {
-            "code": code,
-            "minutes": int(CODE_TTL.total_seconds() // 60),
-            "reference": application.reference,
-        },
-    )
-    return True
-
-
-def applicant_code_verify(*, application: Application, code: str) -> bool:
-    """True once for the right, unexpired code; each wrong try counts against it."""
-    with transaction.atomic():
-        current = (
-            ApplicantCode.objects.select_for_update()
-            .filter(application=application, used_at__isnull=True, expires_at__gt=timezone.now())
-            .order_by("-created_at")
-            .first()
-        )
-        if current is None or current.attempts >= CODE_MAX_ATTEMPTS:
-            return False
-        if not hmac.compare_digest(current.code_hash, _hash_code(application.pk, code)):
-            ApplicantCode.objects.filter(pk=current.pk).update(attempts=F("attempts") + 1)
-            return False
-        ApplicantCode.objects.filter(pk=current.pk).update(used_at=timezone.now())
-        return True
-
-
-def application_for_access(*, reference: str, cin: str) -> Application | None:
-    """The application matching both the reference and the CIN (None otherwise)."""
-    if not reference or not cin:
-        return None
-    return (
-        Application.objects.select_related("intake__school")
-        .filter(reference=reference, cin=cin)
-        .first()
-    )
-
-
 # --- Screening ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recheck:
+    checked: int
+    changed: int
+
+
 @transaction.atomic
-def eligibility_recheck(*, intake: Intake) -> int:
-    """Evaluate the rules again for every application not decided by staff."""
+def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
+    """Evaluate the current rules again for the submitted applications (not withdrawn nor
+    erased) that staff have not decided; each application whose result changes gets an
+    audit event of its own.
+
+    Each write re-asserts ``eligibility_overridden=False``: a staff decision committed
+    while the rules were being evaluated is kept, not overwritten.
+    """
+    from tremplin.admissions.selectors import applications_to_recheck
+
     rules = eligibility.Rules.of(intake)
     applications = list(
-        Application.objects.filter(intake=intake, eligibility_overridden=False)
-        .select_related("commune")
-        .prefetch_related("documents")
+        applications_to_recheck(intake).select_related("commune").prefetch_related("documents")
     )
+    now = timezone.now()
+    unchanged, changed = [], 0
     for application in applications:
+        before = (application.eligibility, application.eligibility_reasons)
         _check_eligibility(application, rules)
-    Application.objects.bulk_update(
-        applications, ["eligibility", "eligibility_reasons", "eligibility_checked_at"], 500
-    )
+        if (application.eligibility, application.eligibility_reasons) == before:
+            unchanged.append(application.pk)
+            continue
+        written = Application.objects.filter(
+            pk=application.pk, eligibility_overridden=False
+        ).update(
+            eligibility=application.eligibility,
+            eligibility_reasons=application.eligibility_reasons,
+            eligibility_checked_at=now,
+        )
+        if written:
+            changed += 1
+            log_action(
+                "tremplin.applications.eligibility_rechecked",
+                actor=actor,
+                school=intake.school,
+                obj=application,
+                data={
+                    "from": before[0],
+                    "to": application.eligibility,
+                    "reasons": [r["rule"] for r in application.eligibility_reasons],
+                },
+            )
+    for start in range(0, len(unchanged), 500):
+        Application.objects.filter(
+            pk__in=unchanged[start : start + 500], eligibility_overridden=False
+        ).update(eligibility_checked_at=now)
     log_action(
-        "tremplin.applications.eligibility_rechecked",
+        "tremplin.intakes.eligibility_rechecked",
+        actor=actor,
         school=intake.school,
         obj=intake,
-        data={"count": len(applications)},
+        data={"count": len(applications), "changed": changed},
     )
-    return len(applications)
+    return Recheck(checked=len(applications), changed=changed)
 
 
 @transaction.atomic

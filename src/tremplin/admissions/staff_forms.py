@@ -2,10 +2,12 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
+from tremplin.admissions.intakes import TrackPlaces, current_places
 from tremplin.admissions.models import Intake, PrivacyNotice
 from tremplin.schools.models import Commune, Province, Track
 
@@ -41,7 +43,7 @@ with scopes_disabled():
             model = Intake
             fields = [
                 "title", "title_ar", "slug", "description", "description_ar",
-                "opens_at", "closes_at", "waitlist",
+                "opens_at", "closes_at",
                 "reference_date", "min_age", "max_age", "provinces", "communes",
                 "education_levels", "employment_situations", "required_documents",
                 "privacy_notice",
@@ -67,19 +69,43 @@ with scopes_disabled():
             )
             self.fields["opens_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
             self.fields["closes_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-            self.tracks = list(
-                Track.objects.filter(school=school, kind=Track.Kind.TRACK, is_active=True)
-            )
-            current = {}
+            attached = {}
             if self.instance.pk:
-                current = {it.track_id: it.seats for it in self.instance.intake_tracks.all()}
+                attached = {it.track_id: it for it in self.instance.intake_tracks.all()}
+            current = current_places(self.instance, attached)
+            # Every track the call holds, inactive ones too, so that its seats add up to
+            # what staff see; and the school's active tracks, to add one.
+            self.tracks = list(
+                Track.objects.filter(
+                    Q(kind=Track.Kind.TRACK, is_active=True) | Q(pk__in=attached),
+                    school=school,
+                )
+            )
             for track in self.tracks:
+                places = current.get(track.pk, TrackPlaces(seats=0))
                 self.fields[f"track_{track.pk}"] = forms.IntegerField(
-                    label=_("Seats in %(track)s (0: not in this call)") % {"track": track},
+                    label=_("Seats in %(track)s") % {"track": track},
                     min_value=0,
-                    initial=current.get(track.pk, 0),
+                    initial=places.seats,
                     required=False,
                 )
+                self.fields[f"waitlist_{track.pk}"] = forms.IntegerField(
+                    label=_("Waiting list of %(track)s") % {"track": track},
+                    min_value=0,
+                    initial=places.waitlist,
+                    required=False,
+                )
+
+        def general_fields(self) -> list:
+            """The fields of the call itself; the tracks' are laid out as a table."""
+            return [f for f in self if not f.name.startswith(("track_", "waitlist_"))]
+
+        def track_rows(self) -> list:
+            """(track, seats field, waiting-list field) for each track of the form."""
+            return [
+                (track, self[f"track_{track.pk}"], self[f"waitlist_{track.pk}"])
+                for track in self.tracks
+            ]
 
         def clean_slug(self):
             slug = self.cleaned_data["slug"]
@@ -98,13 +124,27 @@ with scopes_disabled():
             low, high = cleaned.get("min_age"), cleaned.get("max_age")
             if low is not None and high is not None and low > high:
                 self.add_error("max_age", _("The maximum age must be at least the minimum age."))
-            seats = self.track_seats()
-            if not any(seats.values()):
+            places = self.track_places()
+            if not any(p.seats for p in places.values()):
                 self.add_error(None, _("Give seats to at least one track."))
+            for track, p in places.items():
+                if p.waitlist and not p.seats:
+                    self.add_error(
+                        f"waitlist_{track.pk}",
+                        _("A track outside the call has no waiting list: give it seats first."),
+                    )
             return cleaned
 
-        def track_seats(self) -> dict:
-            return {track: self.cleaned_data.get(f"track_{track.pk}") or 0 for track in self.tracks}
+        def track_places(self) -> dict:
+            """Seats and waiting list typed for each track (Track -> TrackPlaces)."""
+            value = self.cleaned_data.get
+            return {
+                track: TrackPlaces(
+                    seats=value(f"track_{track.pk}") or 0,
+                    waitlist=value(f"waitlist_{track.pk}") or 0,
+                )
+                for track in self.tracks
+            }
 
 
 class PrivacyNoticeForm(forms.ModelForm):

@@ -3,6 +3,7 @@
 import json
 from functools import wraps
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
-from tremplin.admissions import retention, services
+from tremplin.admissions import codes, personal_data, retention, services
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
 from tremplin.admissions.models import Application, Intake
@@ -94,9 +95,12 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 return redirect(intake.get_absolute_url())
             # A signed token in the URL rather than a session: no session row to write on the
             # busiest request of the year.
-            token = signing.dumps(
-                [submission.application.pk, submission.created], salt=SUBMITTED_SALT
-            )
+            if submission.application is None:
+                # The CIN has an application that may not be this person's: say nothing of it.
+                payload = {"cin_taken": intake.pk}
+            else:
+                payload = [submission.application.pk, submission.created]
+            token = signing.dumps(payload, salt=SUBMITTED_SALT)
             return redirect(f"{reverse('portal:submitted')}?t={token}")
     status = 400 if request.method == "POST" else 200
     return render(
@@ -116,10 +120,13 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
 @require_GET
 def submitted(request: HttpRequest) -> HttpResponse:
     try:
-        application_id, created = signing.loads(
+        payload = signing.loads(
             request.GET.get("t", ""), salt=SUBMITTED_SALT, max_age=SUBMITTED_MAX_AGE
         )
-    except (signing.BadSignature, ValueError, TypeError):
+        if isinstance(payload, dict):
+            return _cin_taken(request, intake_id=int(payload["cin_taken"]))
+        application_id, created = payload
+    except (signing.BadSignature, ValueError, TypeError, KeyError):
         return redirect("portal:access")
     with scopes_disabled():
         application = get_object_or_404(
@@ -134,6 +141,18 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "school": application.intake.school,
             "created": created,
         },
+    )
+
+
+def _cin_taken(request: HttpRequest, *, intake_id: int) -> HttpResponse:
+    """The answer to a submission whose CIN has already applied with other details: the
+    same page whoever sent it, naming nothing of that application."""
+    with scopes_disabled():
+        intake = get_object_or_404(Intake.objects.select_related("school"), pk=intake_id)
+    return render(
+        request,
+        "admissions/portal/cin_taken.html",
+        {"intake": intake, "school": intake.school},
     )
 
 
@@ -156,20 +175,20 @@ def communes(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def access(request: HttpRequest) -> HttpResponse:
-    """Step 1: reference and CIN. The answer is the same whether they match or not."""
+    """Step 1: reference and CIN. The answer is the same whether they match or not, and
+    whether a code was sent or too many were already: anything else would tell a stranger
+    that a reference and a CIN go together."""
     form = AccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with scopes_disabled():
-            application = services.application_for_access(
+            application = codes.application_for_access(
                 reference=form.cleaned_data["reference"], cin=form.cleaned_data["cin"]
             )
-            sent = services.applicant_code_send(application=application) if application else True
+            if application is not None:
+                codes.applicant_code_send(
+                    application=application, requester=get_client_ip_address(request)
+                )
         request.session[SESSION_PENDING] = application.pk if application else None
-        if not sent:
-            messages.error(
-                request, _("Too many codes were asked for. Wait an hour, then try again.")
-            )
-            return redirect("portal:access")
         return redirect("portal:code")
     return render(request, "admissions/portal/access.html", {"form": form})
 
@@ -184,7 +203,7 @@ def code(request: HttpRequest) -> HttpResponse:
         pending = request.session.get(SESSION_PENDING)
         with scopes_disabled():
             application = Application.objects.filter(pk=pending).first() if pending else None
-            ok = application is not None and services.applicant_code_verify(
+            ok = application is not None and codes.applicant_code_verify(
                 application=application, code=form.cleaned_data["code"]
             )
         if ok:
@@ -195,7 +214,12 @@ def code(request: HttpRequest) -> HttpResponse:
         form.add_error(
             "code", _("This code is not valid or has expired. Check it or ask a new one.")
         )
-    return render(request, "admissions/portal/code.html", {"form": form}, status=200)
+    return render(
+        request,
+        "admissions/portal/code.html",
+        {"form": form, "codes_per_hour": codes.CODES_PER_HOUR},
+        status=200,
+    )
 
 
 def applicant_required(view):
@@ -245,6 +269,10 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
 @applicant_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, application: Application) -> HttpResponse:
+    if not application.accepts_changes:
+        # Before the form: answers typed into it would only be thrown away.
+        messages.error(request, _cannot_change(application))
+        return redirect("portal:space")
     intake = application.intake
     tracks = _tracks(intake)
     initial = {f: getattr(application, f) for f in services.APPLICANT_FIELDS}
@@ -263,7 +291,8 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
                 application=application, data=form.cleaned_data, wishes=form.cleaned_data["wishes"]
             )
         except services.ApplicationClosed:
-            messages.error(request, _("The call is closed: your application can no longer change."))
+            application.refresh_from_db(fields=["status"])
+            messages.error(request, _cannot_change(application))
             return redirect("portal:space")
         messages.success(request, _("Your application is updated."))
         return redirect("portal:space")
@@ -273,6 +302,12 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
         {"form": form, "application": application, "intake": intake, "school": intake.school},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _cannot_change(application: Application) -> str:
+    if application.status == Application.Status.WITHDRAWN:
+        return _("Your application is withdrawn: it can no longer change.")
+    return _("The call is closed: your application can no longer change.")
 
 
 @applicant_required
@@ -288,7 +323,7 @@ def withdraw(request: HttpRequest, application: Application) -> HttpResponse:
 @require_GET
 def data_download(request: HttpRequest, application: Application) -> HttpResponse:
     response = HttpResponse(
-        json.dumps(services.application_data(application), ensure_ascii=False, indent=2),
+        json.dumps(personal_data.application_data(application), ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{application.reference}.json"'
@@ -299,7 +334,7 @@ def data_download(request: HttpRequest, application: Application) -> HttpRespons
 @require_POST
 def request_deletion(request: HttpRequest, application: Application) -> HttpResponse:
     if request.POST.get("confirm") == "yes":
-        services.application_request_deletion(application=application)
+        personal_data.application_request_deletion(application=application)
         messages.success(
             request,
             _("Your request is recorded. The school will delete your data and tell you."),

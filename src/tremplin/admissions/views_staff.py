@@ -8,10 +8,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tremplin.admissions import intakes, retention, selectors, services
+from tremplin.admissions import intakes, personal_data, retention, selectors, services
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
@@ -69,6 +71,7 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
                 intake, {"queue": "deletion"}
             ).count(),
             "statuses": Intake.Status,
+            "next_statuses": intakes.next_statuses(intake),
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
         },
@@ -86,13 +89,32 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
                 intake=form.save(commit=False),
                 provinces=form.cleaned_data["provinces"],
                 communes=form.cleaned_data["communes"],
-                track_seats=form.track_seats(),
+                tracks=form.track_places(),
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("The call is saved."))
-            return redirect("admissions:intake_detail", school.slug, saved.slug)
+            target = reverse("admissions:intake_detail", args=[school.slug, saved.intake.slug])
+            # The rules apply to new applications at once; those already received are
+            # decided again only when staff ask (the re-check on the call's page).
+            stale = saved.rules_changed and selectors.applications_to_recheck(saved.intake).count()
+            if stale:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "The eligibility rules changed, but the application already received "
+                        "was not checked again. To apply the new rules to it, use “Check "
+                        "eligibility again with the current rules” below.",
+                        "The eligibility rules changed, but the %(n)s applications already "
+                        "received were not checked again. To apply the new rules to them, use "
+                        "“Check eligibility again with the current rules” below.",
+                        stale,
+                    )
+                    % {"n": stale},
+                )
+                return redirect(f"{target}#recheck")
+            return redirect(target)
     return render(
         request,
         "admissions/staff/intake_form.html",
@@ -135,8 +157,16 @@ def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
 @require_POST
 def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
-    count = services.eligibility_recheck(intake=intake)
-    messages.success(request, _("Eligibility checked again for %(n)s applications.") % {"n": count})
+    recheck = services.eligibility_recheck(intake=intake, actor=request.user)
+    checked = ngettext(
+        "Eligibility checked again for %(n)s application.",
+        "Eligibility checked again for %(n)s applications.",
+        recheck.checked,
+    ) % {"n": recheck.checked}
+    changed = ngettext("%(n)s result changed.", "%(n)s results changed.", recheck.changed) % {
+        "n": recheck.changed
+    }
+    messages.success(request, f"{checked} {changed}")
     return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
 
 
@@ -183,7 +213,7 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "intake": intake,
             "school": intake.school,
             "page": page,
-            "facets": selectors.facets(intake, qs),
+            "facets": selectors.facets(intake, request.GET),
             "params": params,
             "query": urlencode(params),
             "sort": request.GET.get("sort", "number"),
@@ -295,7 +325,7 @@ def application_erase(request: HttpRequest, intake_slug: str, reference: str) ->
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
     try:
-        services.application_erase(
+        personal_data.application_erase(
             application=application, actor=request.user, reason=request.POST.get("reason", "")
         )
     except ValidationError as error:

@@ -4,18 +4,32 @@ Pure functions, no Django import: the portal form, the importer and the API shar
 """
 
 import re
+import unicodedata
 
 _CIN = re.compile(r"^[A-Z]{1,2}[0-9]{1,6}$")
-_SEPARATORS = re.compile(r"[\s\-./_]+")
+_NATIONAL_MOBILE = re.compile(r"[67][0-9]{8}")
+# Spaces, dashes, dots, slashes, underscores, and the invisible direction marks that an
+# Arabic keyboard or a copy from a right-to-left text leaves around numbers.
+_SEPARATORS = re.compile(r"[\s\-./_\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]+")
+
+
+def ascii_digits(raw: str) -> str:
+    """Any decimal digit as its ASCII one: ``٠٦٦١`` (Arabic-Indic, as an Arabic keyboard
+    types it) and ``۰۶۶۱`` (Persian) -> ``0661``. Other characters are kept."""
+    if raw.isascii():
+        return raw
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in raw
+    )
 
 
 def normalize_cin(raw: str) -> str | None:
     """``ab 123456`` -> ``AB123456``; None when it cannot be a CIN.
 
-    Lenient on spacing, case and separators, strict on the shape: one or two letters, then
-    up to six digits (old cards have fewer).
+    Lenient on spacing, case, separators and the script of the digits, strict on the shape:
+    one or two letters, then up to six digits (old cards have fewer).
     """
-    value = _SEPARATORS.sub("", raw or "").upper()
+    value = _SEPARATORS.sub("", ascii_digits(raw or "")).upper()
     return value if _CIN.match(value) else None
 
 
@@ -32,9 +46,11 @@ def normalize_phone(raw: str) -> str | None:
 
     Accepts the ways people type it: ``06 61 23 45 67``, ``0661234567``,
     ``+212 661-234567``, ``00212661234567``, ``212661234567``, with or without the
-    ``(0)`` some add after the country code. Mobile numbers start with 6 or 7.
+    ``(0)`` some add after the country code, in ASCII or Arabic digits. Mobile numbers
+    start with 6 or 7.
     """
-    value = _SEPARATORS.sub("", raw or "").replace("(0)", "").replace("(", "").replace(")", "")
+    value = _SEPARATORS.sub("", ascii_digits(raw or ""))
+    value = value.replace("(0)", "").replace("(", "").replace(")", "")
     if value.startswith("+"):
         value = "00" + value[1:]
     if value.startswith("00212"):
@@ -45,7 +61,8 @@ def normalize_phone(raw: str) -> str | None:
         national = value[1:]
     else:
         return None
-    if len(national) != 9 or not national.isdigit() or national[0] not in "67":
+    # Not str.isdigit(): it takes "²" for a digit.
+    if not _NATIONAL_MOBILE.fullmatch(national):
         return None
     return "+212" + national
 

@@ -43,8 +43,6 @@ from tremplin.selection.offers import offer_accept, offer_decline
 from tremplin.selection.ranking import ranking_publish, ranking_run_execute, ranking_run_start
 from tremplin.selection.schemes import scheme_get_or_create
 
-# Waiting list per track (30 in all), beside the seats set by the admissions demo.
-WAITLIST_2025 = {"dev-web": 12, "data": 9, "cyber": 9}
 # Every 17th admitted applicant (by application number) declined; their seats went on.
 DECLINE_EVERY = 17
 
@@ -105,9 +103,6 @@ def _scheme(intake: Intake) -> None:
     Component.objects.filter(scheme=scheme, code="interview").update(threshold=Decimal(8))
     Quota.objects.get_or_create(scheme=scheme, group=Quota.Group.WOMEN, track=None,
                                 defaults={"share": Decimal(40)})  # fmt: skip
-    for intake_track in intake.intake_tracks.select_related("track"):
-        intake_track.waitlist = WAITLIST_2025[intake_track.track.code]
-        intake_track.save(update_fields=["waitlist"])
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime.datetime:

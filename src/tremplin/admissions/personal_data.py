@@ -1,0 +1,260 @@
+"""Personal data (law 09-08): what an applicant may download, their request for deletion,
+and the erasure itself, on request or by the retention schedule (``retention``)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tremplin.admissions import eligibility
+from tremplin.admissions.models import Application, Document
+from tremplin.core.audit import log_action
+
+
+@transaction.atomic
+def application_request_deletion(*, application: Application) -> Application:
+    """The applicant asks for their data to be deleted (law 09-08); staff carry it out."""
+    if application.deletion_requested_at is None:
+        application.deletion_requested_at = timezone.now()
+        application.save(update_fields=["deletion_requested_at"])
+        log_action(
+            "tremplin.applications.deletion_requested",
+            school=application.intake.school,
+            obj=application,
+        )
+    return application
+
+
+@transaction.atomic
+def application_erase(*, application: Application, actor, reason: str) -> Application:
+    """Carry out a deletion (law 09-08): erase everything that identifies the person and
+    keep only what the funder's statistics need (sex, year of birth, commune, education,
+    situation, eligibility). The application is withdrawn; its documents, its letters and the
+    texts and attachments of its messages are deleted. Irreversible, so it needs a reason,
+    and it is audited."""
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for this deletion."))
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.erased_at is not None:
+        return locked
+    locked.status = Application.Status.WITHDRAWN
+    locked.withdrawn_at = locked.withdrawn_at or timezone.now()
+    personal_data_erase(
+        locked,
+        actor=actor,
+        reason=reason.strip(),
+        data={"requested_at": locked.deletion_requested_at},
+    )
+    return locked
+
+
+def erased_cin(application_id: int) -> str:
+    """What stands for the CIN once erased: unique within the call, as the constraint wants,
+    and never a CIN (those start with a letter), so it cannot block someone who applies."""
+    return f"~{application_id}"
+
+
+def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) -> None:
+    """Erase what identifies the person behind ``locked`` (an application locked by the
+    caller's transaction), everywhere: its fields, documents, letters, codes, and the texts
+    and attachments of its messages (the files go once the caller's transaction commits).
+    The statistics' fields stay, and the status the caller gave it. Saves it and records
+    the erasure in the audit log, by ``actor`` (None: the system), with ``reason``."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.core.models import AuditEvent
+    from tremplin.notify.models import Message
+    from tremplin.notify.services import message_attachments_delete
+    from tremplin.selection.letters import letters_erase
+
+    documents = locked.documents.all()
+    names = [name for name in documents.values_list("file", flat=True) if name]
+    documents.delete()
+    storage = Document.file.field.storage
+    # Once this commits: an erasure rolled back keeps the files its rows point to.
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    about_it = {
+        "content_type": ContentType.objects.get_for_model(Application),
+        "object_id": str(locked.pk),
+    }
+    messages = Message.objects.filter(**about_it)
+    message_attachments_delete(messages)  # the letters sent by email
+    messages.update(recipient="", subject="", body="")
+    # The audit log keeps who did what and when, but from now on names the application by
+    # its reference only.
+    AuditEvent.objects.filter(**about_it).update(object_repr=locked.reference)
+    letters_erase(application=locked)
+    locked.codes.all().delete()
+    locked.cin = erased_cin(locked.pk)
+    locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
+    locked.birth_date = locked.birth_date.replace(month=1, day=1)
+    locked.phone = locked.email = locked.diploma = locked.motivation = ""
+    locked.needs_accommodation = locked.accommodation_consent = False
+    locked.erased_at = timezone.now()
+    locked.save()
+    log_action(
+        "tremplin.applications.erased",
+        actor=actor,
+        school=locked.intake.school,
+        obj=locked,
+        reason=reason,
+        data=data,
+    )
+
+
+def application_data(application: Application) -> dict:
+    """Everything the platform holds about the applicant, for their download: the
+    application, the messages sent to them, and what the selection recorded about them (the
+    convocations, their marks, the results of the published rankings, offers and letters).
+
+    Codes are given as stored (``bac``, ``neet``), with the texts in the applicant's
+    language. Not included: the working rankings never published, and each juror's own
+    score sheet (the panel's mark, which decides, is in ``marks``)."""
+    return {
+        "reference": application.reference,
+        "intake": _local(application, application.intake.title, application.intake.title_ar),
+        "school": str(application.intake.school),
+        "cin": application.cin,
+        "first_name": application.first_name,
+        "last_name": application.last_name,
+        "first_name_ar": application.first_name_ar,
+        "last_name_ar": application.last_name_ar,
+        "birth_date": application.birth_date.isoformat(),
+        "sex": application.sex,
+        "phone": application.phone,
+        "email": application.email,
+        "commune": str(application.commune),
+        "province": str(application.commune.province),
+        "education_level": application.education_level,
+        "diploma": application.diploma,
+        "employment": application.employment,
+        "motivation": application.motivation,
+        "needs_accommodation": application.needs_accommodation,
+        "accommodation_consent": application.accommodation_consent,
+        "follow_up_consent": application.follow_up_consent,
+        "privacy_notice_version": application.privacy_notice.version,
+        "privacy_consent_at": application.privacy_consent_at.isoformat(),
+        "language": application.language,
+        "source": application.source,
+        "status": application.status,
+        "withdrawn_at": _time(application.withdrawn_at),
+        "eligibility": application.eligibility,
+        "eligibility_decided_by_staff": application.eligibility_overridden,
+        "eligibility_reasons": [eligibility.describe(r) for r in application.eligibility_reasons],
+        "wishes": [str(w.track) for w in application.wishes.select_related("track")],
+        "documents": [
+            {"kind": d.kind, "file_name": d.original_name, "size": d.size}
+            for d in application.documents.all()
+        ],
+        "submitted_at": application.created_at.isoformat(),
+        "deletion_requested_at": _time(application.deletion_requested_at),
+        "messages": _messages(application),
+        "selection": _selection(application),
+    }
+
+
+def _time(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _local(application: Application, french: str, arabic: str) -> str:
+    return arabic if application.language == "ar" and arabic else french
+
+
+def _messages(application: Application) -> list[dict]:
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.notify.models import Message
+
+    messages = Message.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=str(application.pk),
+    ).order_by("created_at", "pk")
+    return [
+        {
+            "channel": m.channel,
+            "to": m.recipient,
+            "subject": m.subject,
+            "text": m.body,
+            "status": m.status,
+            "written_at": m.created_at.isoformat(),
+            "sent_at": _time(m.sent_at),
+        }
+        for m in messages
+    ]
+
+
+def _selection(application: Application) -> dict:
+    from tremplin.selection.models import (
+        InterviewSlot,
+        Letter,
+        Mark,
+        Offer,
+        RankingResult,
+        TestSitting,
+    )
+
+    def component(c) -> str:
+        return _local(application, c.name, c.name_ar)
+
+    return {
+        "tests": [
+            {
+                "component": component(s.component),
+                "starts_at": s.session.starts_at.isoformat(),
+                "candidate_number": s.candidate_number,
+                "present": s.present,
+            }
+            for s in TestSitting.objects.filter(application=application).select_related(
+                "component", "session"
+            )
+        ],
+        "interviews": [
+            {
+                "component": component(s.component),
+                "starts_at": s.starts_at.isoformat(),
+                "present": s.present,
+            }
+            for s in InterviewSlot.objects.filter(application=application).select_related(
+                "component"
+            )
+        ],
+        "marks": [
+            {
+                "component": component(m.component),
+                "mark": None if m.value is None else str(m.value),
+                "absent": m.absent,
+            }
+            for m in Mark.objects.filter(application=application).select_related("component")
+        ],
+        "published_rankings": [
+            {
+                "run": r.run.number,
+                "published_at": _time(r.run.published_at),
+                "track": str(r.track.track) if r.track_id else None,
+                "outcome": r.outcome,
+                "score": None if r.composite is None else str(r.composite),
+                "merit_rank": r.merit_rank,
+                "waitlist_position": r.waitlist_position,
+            }
+            for r in RankingResult.objects.filter(
+                application=application, run__published_at__isnull=False
+            ).select_related("run", "track__track")
+        ],
+        "offers": [
+            {
+                "track": str(o.pool.track.track) if o.pool.track_id else None,
+                "status": o.status,
+                "offered_at": o.created_at.isoformat(),
+                "answer_by": o.deadline.isoformat(),
+                "answered_at": _time(o.answered_at),
+            }
+            for o in Offer.objects.filter(application=application).select_related(
+                "pool__track__track"
+            )
+        ],
+        "letters": [
+            {"kind": letter.kind, "language": letter.language, "at": letter.created_at.isoformat()}
+            for letter in Letter.objects.filter(application=application)
+        ],
+    }

@@ -1,0 +1,62 @@
+"""Helpers for the tests of the staff pages of a call: its form as staff would post it."""
+
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tremplin.admissions.models import Intake
+from tremplin.schools.models import Track
+
+
+def edit_url(intake) -> str:
+    return reverse(
+        "admissions:intake_edit", kwargs={"school_slug": "smara", "intake_slug": intake.slug}
+    )
+
+
+def detail_url(intake) -> str:
+    return reverse(
+        "admissions:intake_detail", kwargs={"school_slug": "smara", "intake_slug": intake.slug}
+    )
+
+
+def track(code: str) -> Track:
+    with scopes_disabled():
+        return Track.objects.get(school__slug="smara", code=code)
+
+
+def form_post(intake: Intake, places: dict | None = None, **changes) -> dict:
+    """The call's form as it stands, with `places` (code -> (seats, waitlist)) and
+    `changes` typed over it."""
+    with scopes_disabled():
+        intake = Intake.objects.get(pk=intake.pk)
+        data = {
+            "title": intake.title,
+            "title_ar": intake.title_ar,
+            "slug": intake.slug,
+            "opens_at": intake.opens_at.strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": intake.closes_at.strftime("%Y-%m-%dT%H:%M"),
+            "reference_date": intake.reference_date.isoformat(),
+            "min_age": str(intake.min_age),
+            "max_age": str(intake.max_age),
+            "provinces": [str(pk) for pk in intake.provinces.values_list("pk", flat=True)],
+            "communes": [str(pk) for pk in intake.communes.values_list("pk", flat=True)],
+            "education_levels": list(intake.education_levels),
+            "employment_situations": list(intake.employment_situations),
+            "required_documents": list(intake.required_documents),
+            "privacy_notice": str(intake.privacy_notice_id or ""),
+        }
+        for it in intake.intake_tracks.all():
+            data[f"track_{it.track_id}"] = str(it.seats)
+            data[f"waitlist_{it.track_id}"] = str(it.waitlist)
+    for code, (seats, waitlist) in (places or {}).items():
+        pk = track(code).pk
+        data[f"track_{pk}"], data[f"waitlist_{pk}"] = str(seats), str(waitlist)
+    data.update(changes)
+    return data
+
+
+def in_english(client):
+    """`client` reading the pages in English, so that the tests can quote their text
+    whatever the French and Arabic catalogues say."""
+    client.cookies["django_language"] = "en"
+    return client

@@ -1,0 +1,100 @@
+"""The status of a call: which moves staff may make, and the privacy notice an open call
+keeps."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tests.admissions.intake_pages import detail_url, edit_url, form_post, in_english
+from tests.admissions.open_intake import make_open_intake
+from tremplin.admissions.models import Intake
+from tremplin.core.models import AuditEvent
+
+DRAFT, OPEN, CLOSED = Intake.Status.DRAFT, Intake.Status.OPEN, Intake.Status.CLOSED
+
+
+def status_url(intake) -> str:
+    return reverse(
+        "admissions:intake_status", kwargs={"school_slug": "smara", "intake_slug": intake.slug}
+    )
+
+
+def call(world, status, closes_in_days=30) -> Intake:
+    now = timezone.now()
+    return make_open_intake(
+        world.smara,
+        status=status,
+        opens_at=now - datetime.timedelta(days=60),
+        closes_at=now + datetime.timedelta(days=closes_in_days),
+    )
+
+
+def move(world, intake, status):
+    """Post the move; the status after it and the page staff land on."""
+    response = in_english(world.client("director")).post(
+        status_url(intake), {"status": status}, follow=True
+    )
+    with scopes_disabled():
+        return Intake.objects.get(pk=intake.pk).status, response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("before", "after"), [(DRAFT, OPEN), (OPEN, CLOSED), (CLOSED, OPEN)], ids=str
+)
+def test_staff_open_close_and_reopen_a_call(world, before, after):
+    intake = call(world, before)
+    status, _page = move(world, intake, after)
+    assert status == after
+    with scopes_disabled():
+        (event,) = AuditEvent.objects.filter(action="tremplin.intakes.status_changed")
+    assert event.data == {"from": before, "to": after}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("before", "after", "says"),
+    [
+        (OPEN, DRAFT, "cannot go from"),
+        (CLOSED, DRAFT, "cannot go from"),
+        (DRAFT, CLOSED, "cannot go from"),
+        (OPEN, OPEN, "already"),
+    ],
+    ids=str,
+)
+def test_other_moves_are_refused_with_a_reason(world, before, after, says):
+    intake = call(world, before)
+    status, page = move(world, intake, after)
+    assert status == before
+    assert says in page
+    with scopes_disabled():
+        assert not AuditEvent.objects.filter(action="tremplin.intakes.status_changed").exists()
+
+
+@pytest.mark.django_db
+def test_a_closed_call_whose_closing_date_has_passed_does_not_reopen(world):
+    intake = call(world, CLOSED, closes_in_days=-1)
+    detail = in_english(world.client("director")).get(detail_url(intake)).content.decode()
+    assert 'value="open"' not in detail
+    assert "first set a later closing date" in detail
+    status, page = move(world, intake, OPEN)
+    assert status == CLOSED
+    assert "The closing date of this call has passed" in page
+
+
+@pytest.mark.django_db
+def test_an_open_call_keeps_its_privacy_notice_with_a_readable_reason(world):
+    intake = call(world, OPEN)
+    response = in_english(world.client("director")).post(
+        edit_url(intake), form_post(intake, privacy_notice="")
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["privacy_notice"] == [
+        "An open call needs its privacy notice: close the call before removing it."
+    ]
+    assert "intake_open_needs_notice" not in response.content.decode()
+    with scopes_disabled():
+        assert Intake.objects.get(pk=intake.pk).privacy_notice_id is not None

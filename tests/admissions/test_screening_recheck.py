@@ -1,0 +1,157 @@
+"""Eligibility rules edited on a call that has applications, and the re-check of the rules:
+who it decides again, what it records, and that a staff decision is never overwritten."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from tests.admissions.intake_pages import detail_url, edit_url, form_post, in_english
+from tests.admissions.open_intake import form_data, make_open_intake
+from tremplin.admissions import services
+from tremplin.admissions.models import Application
+from tremplin.core.models import AuditEvent
+from tremplin.schools.models import Commune
+
+APPLY = "/schools/smara/calls/promo-2026/apply/"
+ELIGIBLE, INELIGIBLE = Application.Eligibility.ELIGIBLE, Application.Eligibility.INELIGIBLE
+
+
+@pytest.fixture
+def intake(world):
+    """Fatima and Salma (23 on the reference date) eligible, Omar (46) not, Karim (31)."""
+    intake = make_open_intake(world.smara)
+    Client().post(APPLY, form_data())
+    Client().post(APPLY, form_data(cin="CD111111", birth_date="1980-05-05", first_name="Omar",
+                                   sex="M", phone="0612345678"))  # fmt: skip
+    Client().post(APPLY, form_data(cin="EF222222", first_name="Salma", phone="0612345679"))
+    Client().post(APPLY, form_data(cin="GH333333", birth_date="1995-01-10", first_name="Karim",
+                                   sex="M", phone="0612345670"))  # fmt: skip
+    return intake
+
+
+def by_cin() -> dict[str, Application]:
+    with scopes_disabled():
+        return {a.cin: a for a in Application.objects.all()}
+
+
+def events(action, **filters):
+    with scopes_disabled():
+        return list(AuditEvent.objects.filter(action=action, **filters).order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_changed_rules_are_audited_and_staff_are_told_the_applications_were_not_rechecked(
+    world, intake
+):
+    client = in_english(world.client("director"))
+    with scopes_disabled():
+        commune = Commune.objects.get(code="221.01.01")
+    response = client.post(
+        edit_url(intake),
+        form_post(intake, max_age="50", min_age="20", communes=[str(commune.pk)]),
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("#recheck")
+    (event,) = events("tremplin.intakes.changed")
+    assert event.data["rules"] == {
+        "max_age": {"from": 35, "to": 50},
+        "min_age": {"from": 18, "to": 20},
+        "communes": {"from": [], "to": ["221.01.01"]},
+    }
+    page = client.get(response["Location"]).content.decode()
+    assert "the 4 applications already received were not checked again" in page
+    assert 'id="recheck"' in page
+    # Nothing was decided again behind the staff's back.
+    assert by_cin()["CD111111"].eligibility == INELIGIBLE
+
+
+@pytest.mark.django_db
+def test_an_edit_that_keeps_the_rules_says_nothing_about_them(world, intake):
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(intake), form_post(intake, title="Promotion 2026 (Smara)"))
+    assert response["Location"] == detail_url(intake)
+    (event,) = events("tremplin.intakes.changed")
+    assert "rules" not in event.data
+    assert "not checked again" not in client.get(detail_url(intake)).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_staff(world, intake):
+    people = by_cin()
+    with scopes_disabled():
+        # The rules tighten: from 24 to 50 years old.
+        type(intake).objects.filter(pk=intake.pk).update(min_age=24, max_age=50)
+        Application.objects.filter(cin="EF222222").update(
+            status=Application.Status.WITHDRAWN, withdrawn_at=timezone.now()
+        )
+        Application.objects.filter(cin="AB123456").update(
+            eligibility_overridden=True, override_reason="Dossier vu en commission"
+        )
+        Application.objects.filter(cin="GH333333").update(
+            eligibility_checked_at=timezone.now() - datetime.timedelta(days=3)
+        )
+    client = in_english(world.client("admissions"))
+    response = client.post(
+        reverse("admissions:intake_recheck", kwargs={"school_slug": "smara",
+                                                     "intake_slug": intake.slug}), follow=True
+    )  # fmt: skip
+    assert "Eligibility checked again for 2 applications. 1 result changed." in (
+        response.content.decode()
+    )
+    after = by_cin()
+    assert after["CD111111"].eligibility == ELIGIBLE  # 46, now within 24–50
+    assert after["EF222222"].eligibility == ELIGIBLE  # withdrawn: left as it was
+    assert after["AB123456"].eligibility == ELIGIBLE  # decided by staff: left as it was
+    assert after["GH333333"].eligibility == ELIGIBLE  # 31: same result, checked again
+    assert after["GH333333"].eligibility_checked_at > people["GH333333"].eligibility_checked_at
+
+    (summary,) = events("tremplin.intakes.eligibility_rechecked")
+    assert summary.actor == world.users["admissions"]
+    assert summary.data == {"count": 2, "changed": 1}
+    (changed,) = events("tremplin.applications.eligibility_rechecked")
+    assert changed.object_id == str(after["CD111111"].pk)
+    assert changed.actor == world.users["admissions"]
+    assert changed.data == {"from": "ineligible", "to": "eligible", "reasons": []}
+    # ...so Omar's history shows it.
+    detail = client.get(
+        reverse("admissions:application_detail", kwargs={"school_slug": "smara",
+                "intake_slug": intake.slug, "reference": after["CD111111"].reference})
+    )  # fmt: skip
+    assert "tremplin.applications.eligibility_rechecked" in detail.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_erased_application_is_not_rechecked(world, intake):
+    with scopes_disabled():
+        Application.objects.filter(cin="CD111111").update(erased_at=timezone.now())
+        type(intake).objects.filter(pk=intake.pk).update(max_age=50)
+    with scope(school=world.smara):
+        recheck = services.eligibility_recheck(intake=intake, actor=world.users["admissions"])
+    assert (recheck.checked, recheck.changed) == (3, 0)
+    assert by_cin()["CD111111"].eligibility == INELIGIBLE
+
+
+@pytest.mark.django_db
+def test_a_staff_decision_made_during_the_recheck_is_kept(world, intake, monkeypatch):
+    with scopes_disabled():
+        type(intake).objects.filter(pk=intake.pk).update(max_age=50)
+    evaluate = services._check_eligibility
+
+    def staff_decide_meanwhile(application, rules, documents=None):
+        if application.cin == "CD111111":  # read before the decision, written after it
+            Application.objects.filter(pk=application.pk).update(
+                eligibility_overridden=True, override_reason="Commission du 3 mars"
+            )
+        evaluate(application, rules, documents)
+
+    monkeypatch.setattr(services, "_check_eligibility", staff_decide_meanwhile)
+    with scope(school=world.smara):
+        recheck = services.eligibility_recheck(intake=intake, actor=world.users["admissions"])
+    omar = by_cin()["CD111111"]
+    assert (omar.eligibility, omar.eligibility_overridden) == (INELIGIBLE, True)
+    assert recheck.changed == 0
+    assert not events("tremplin.applications.eligibility_rechecked")
