@@ -125,3 +125,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The Smara demo, loaded once for the module that asks for it and rolled back after it
+    (it takes seconds)."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from tests.factories import commune
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        commune()  # the geography, reloaded if a transactional test flushed it before
+        call_command("demo")
+        yield
+        transaction.set_rollback(True)

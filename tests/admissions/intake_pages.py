@@ -60,3 +60,23 @@ def in_english(client):
     whatever the French and Arabic catalogues say."""
     client.cookies["django_language"] = "en"
     return client
+
+
+APPLY = "/schools/smara/calls/promo-2026/apply/"
+
+
+def four_applicants(world) -> Intake:
+    """An open call with Fatima and Salma (women, 23 on the reference date, eligible), Omar
+    (a man of 46: too old) and Karim (a man of 31, eligible), applied through the portal."""
+    from django.test import Client
+
+    from tests.admissions.open_intake import form_data, make_open_intake
+
+    intake = make_open_intake(world.smara)
+    Client().post(APPLY, form_data())
+    Client().post(APPLY, form_data(cin="CD111111", birth_date="1980-05-05", first_name="Omar",
+                                   sex="M", phone="0612345678"))  # fmt: skip
+    Client().post(APPLY, form_data(cin="EF222222", first_name="Salma", phone="0612345679"))
+    Client().post(APPLY, form_data(cin="GH333333", birth_date="1995-01-10", first_name="Karim",
+                                   sex="M", phone="0612345670"))  # fmt: skip
+    return intake

@@ -5,26 +5,13 @@ went through its whole selection."""
 import json
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from tests.factories import commune
 from tremplin.admissions.models import Application
 from tremplin.admissions.views_portal import SESSION_APPLICANT
 from tremplin.selection.models import Offer
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, loaded once for this module and rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        commune()
-        call_command("demo")
-        yield
-        transaction.set_rollback(True)
 
 
 def download(application: Application) -> dict:

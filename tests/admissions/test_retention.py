@@ -8,28 +8,16 @@ from collections import Counter
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from tests.conftest import verified_client
-from tests.factories import commune
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.retention import erasure_date, retention_apply, retention_due
 from tremplin.core.models import AuditEvent, User
 from tremplin.notify.services import message_enqueue
 from tremplin.selection.models import Offer
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, loaded once for this module and rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        commune()
-        call_command("demo")
-        yield
-        transaction.set_rollback(True)
 
 
 def promotion(slug="promotion-2025") -> Intake:

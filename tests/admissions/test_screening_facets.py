@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from tests.admissions.open_intake import form_data, make_open_intake
+from tests.admissions.intake_pages import four_applicants
+from tests.admissions.open_intake import form_data
 from tremplin.admissions.models import Application
 
 APPLY = "/schools/smara/calls/promo-2026/apply/"
@@ -19,14 +20,7 @@ APPLY = "/schools/smara/calls/promo-2026/apply/"
 @pytest.fixture
 def intake(world):
     """Fatima and Salma (women, eligible), Omar (man, too old), Karim (man, eligible)."""
-    intake = make_open_intake(world.smara)
-    Client().post(APPLY, form_data())
-    Client().post(APPLY, form_data(cin="CD111111", birth_date="1980-05-05", first_name="Omar",
-                                   sex="M", phone="0612345678"))  # fmt: skip
-    Client().post(APPLY, form_data(cin="EF222222", first_name="Salma", phone="0612345679"))
-    Client().post(APPLY, form_data(cin="GH333333", birth_date="1995-01-10", first_name="Karim",
-                                   sex="M", phone="0612345670"))  # fmt: skip
-    return intake
+    return four_applicants(world)
 
 
 def list_url(intake) -> str:

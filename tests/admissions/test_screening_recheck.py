@@ -4,13 +4,17 @@ who it decides again, what it records, and that a staff decision is never overwr
 import datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from tests.admissions.intake_pages import detail_url, edit_url, form_post, in_english
-from tests.admissions.open_intake import form_data, make_open_intake
+from tests.admissions.intake_pages import (
+    detail_url,
+    edit_url,
+    form_post,
+    four_applicants,
+    in_english,
+)
 from tremplin.admissions import services
 from tremplin.admissions.models import Application
 from tremplin.core.models import AuditEvent
@@ -23,14 +27,7 @@ ELIGIBLE, INELIGIBLE = Application.Eligibility.ELIGIBLE, Application.Eligibility
 @pytest.fixture
 def intake(world):
     """Fatima and Salma (23 on the reference date) eligible, Omar (46) not, Karim (31)."""
-    intake = make_open_intake(world.smara)
-    Client().post(APPLY, form_data())
-    Client().post(APPLY, form_data(cin="CD111111", birth_date="1980-05-05", first_name="Omar",
-                                   sex="M", phone="0612345678"))  # fmt: skip
-    Client().post(APPLY, form_data(cin="EF222222", first_name="Salma", phone="0612345679"))
-    Client().post(APPLY, form_data(cin="GH333333", birth_date="1995-01-10", first_name="Karim",
-                                   sex="M", phone="0612345670"))  # fmt: skip
-    return intake
+    return four_applicants(world)
 
 
 def by_cin() -> dict[str, Application]:

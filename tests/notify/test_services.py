@@ -350,11 +350,17 @@ def test_the_send_outbox_command_can_keep_running_as_a_sidecar(monkeypatch, sms_
     assert [sms.to for sms in sms_outbox] == [PHONE, "+212661000010"]
 
 
-def test_an_smtp_refusal_is_recorded_without_the_full_address(settings, monkeypatch):
+@pytest.mark.parametrize(
+    ("code", "reply", "outcome"),
+    [(550, b"No such user", Message.Status.FAILED), (451, b"Try later", Message.Status.PENDING)],
+)
+def test_an_smtp_refusal_fails_for_good_only_when_permanent_and_hides_the_address(
+    monkeypatch, code, reply, outcome
+):
     import smtplib
 
     def refuse(self, *args, **kwargs):
-        raise smtplib.SMTPRecipientsRefused({"fatima@example.org": (550, b"No such user")})
+        raise smtplib.SMTPRecipientsRefused({"fatima@example.org": (code, reply)})
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
     message = message_enqueue(
@@ -364,7 +370,7 @@ def test_an_smtp_refusal_is_recorded_without_the_full_address(settings, monkeypa
         context=CODE,
         language="fr",
     )
-    assert message_send(message.pk) == Message.Status.FAILED  # no such user: for good
+    assert message_send(message.pk) == outcome  # 5xx: no such user, for good
     error = reload(message).last_error
     assert error.startswith("SMTPRecipientsRefused: ")
     assert "f***@example.org" in error
@@ -401,23 +407,6 @@ def test_two_concurrent_requests_with_the_same_dedupe_key_send_one_message(sms_o
     assert results["first"].pk == results["second"].pk
     assert len(all_messages()) == 1
     assert len(sms_outbox) == 1
-
-
-def test_a_temporary_smtp_refusal_is_retried(monkeypatch):
-    import smtplib
-
-    def refuse(self, *args, **kwargs):
-        raise smtplib.SMTPRecipientsRefused({"fatima@example.org": (451, b"Try again later")})
-
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
-    message = message_enqueue(
-        channel="email",
-        to="fatima@example.org",
-        template="applicant_code",
-        context=CODE,
-        language="fr",
-    )
-    assert message_send(message.pk) == Message.Status.PENDING
 
 
 def test_a_message_the_gateway_refuses_fails_at_once_without_retries(

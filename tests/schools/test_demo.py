@@ -2,24 +2,12 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django_scopes import scopes_disabled
 
-from tests.factories import commune
 from tremplin.core.models import Membership, User
 from tremplin.schools.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tremplin.schools.models import BudgetLine, Partner, School, Track
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, loaded once for this module and rolled back after it (it takes seconds)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        commune()  # the geography, reloaded if a transactional test flushed it before
-        call_command("demo")
-        yield
-        transaction.set_rollback(True)
 
 
 def _counts() -> tuple[int, ...]:
