@@ -149,7 +149,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tremplin.core.views.auth.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = env_int("TREMPLIN_PROXY_COUNT", 0, minimum=0)
+# Reverse proxies in front of gunicorn: where the client's address is read (core.client_ip).
+TREMPLIN_PROXY_COUNT = env_int("TREMPLIN_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "tremplin.core.client_ip.client_ip"
 AXES_VERBOSE = False
 
 # Two-factor authentication: required for platform admins and coordinators.

@@ -109,3 +109,44 @@ def test_a_rate_limited_pair_gets_the_same_answer_as_a_pair_that_does_not_match(
     wrong_reference = _answer(*ask(STRANGER_IP, "SMA-25-9999"))
     matching = _answer(*ask(OWNER_IP, application.reference))
     assert limited == wrong_cin == wrong_reference == matching
+
+
+@pytest.mark.django_db
+def test_a_strangers_wrong_guesses_do_not_void_the_owners_code(application):
+    owner, _ = ask(OWNER_IP, application.reference)
+    (code,) = texts()
+    stranger, _ = ask(STRANGER_IP, application.reference)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(codes.CODE_MAX_ATTEMPTS + 1):
+        assert not opens_the_space(stranger, wrong)
+    assert opens_the_space(owner, code)
+
+
+@pytest.mark.django_db
+def test_a_code_opens_the_space_only_in_the_browser_that_asked_for_it(application):
+    owner, _ = ask(OWNER_IP, application.reference)
+    (code,) = texts()
+    # Someone who asked too, from the same network, and reads the owner's SMS over her
+    # shoulder: the code is not theirs.
+    other, _ = ask(OWNER_IP, application.reference)
+    assert not opens_the_space(other, code)
+    assert opens_the_space(owner, code)
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(application, settings):
+    settings.TREMPLIN_PROXY_COUNT = 1
+
+    def ask_through_proxy(ip: str) -> Client:
+        client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=ip)
+        client.post(
+            reverse("portal:access"), {"reference": application.reference, "cin": "AB123456"}
+        )
+        return client
+
+    for _ in range(codes.CODES_PER_HOUR + 2):
+        ask_through_proxy(STRANGER_IP)
+    assert len(texts()) == codes.CODES_PER_HOUR
+    owner = ask_through_proxy(OWNER_IP)
+    assert len(texts()) == codes.CODES_PER_HOUR + 1
+    assert opens_the_space(owner, texts()[-1])

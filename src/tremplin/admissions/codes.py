@@ -27,15 +27,23 @@ def _hash_code(application_id: int, code: str) -> str:
     return salted_hmac("tremplin.applicant-code", f"{application_id}:{code}").hexdigest()
 
 
+def _hash_session(token: str) -> str:
+    return salted_hmac("tremplin.applicant-code-session", token, algorithm="sha256").hexdigest()
+
+
 @transaction.atomic
-def applicant_code_send(*, application: Application, requester: str | None) -> bool:
+def applicant_code_send(
+    *, application: Application, requester: str | None, session_token: str
+) -> bool:
     """Send a fresh 6-digit code by SMS (and email); False when too many were sent lately.
 
     ``requester`` is the IP address that asks: each may have ``CODES_PER_HOUR`` codes an
-    hour for an application, and the application ``CODES_PER_HOUR_IN_ALL``. Earlier codes
-    stay valid until they expire or one is used, so a code asked by someone else does not
-    void the one the owner is typing. Each request is recorded in the audit log, with its
-    IP address: that is what the limit per requester counts.
+    hour for an application, and the application ``CODES_PER_HOUR_IN_ALL``. The code opens
+    the space only in the browser session that asked for it (``session_token``, a secret of
+    that session), and earlier codes stay valid until they expire or one is used: a stranger
+    who knows the reference and the CIN can neither void the owner's code by asking for
+    another nor by guessing wrong. Each request is recorded in the audit log, with its IP
+    address: that is what the limit per requester counts.
     """
     from django.contrib.contenttypes.models import ContentType
 
@@ -58,6 +66,7 @@ def applicant_code_send(*, application: Application, requester: str | None) -> b
     ApplicantCode.objects.create(
         application=application,
         code_hash=_hash_code(application.pk, code),
+        requester=_hash_session(session_token),
         expires_at=timezone.now() + CODE_TTL,
     )
     _notify(
@@ -78,10 +87,12 @@ def applicant_code_send(*, application: Application, requester: str | None) -> b
     return True
 
 
-def applicant_code_verify(*, application: Application, code: str) -> bool:
-    """True once for a right, unexpired code of the application, which then voids all of
-    its codes. A wrong try counts against every code still valid: however many were sent,
-    ``CODE_MAX_ATTEMPTS`` wrong tries end them all."""
+def applicant_code_verify(*, application: Application, code: str, session_token: str) -> bool:
+    """True once for a right, unexpired code of the application sent at the request of this
+    browser session (``session_token``), which then voids all of the application's codes. A
+    wrong try counts against every code this session still holds: however many it asked
+    for, ``CODE_MAX_ATTEMPTS`` wrong tries end them all, and the codes of other sessions
+    (the owner's) are not touched."""
     with transaction.atomic():
         now = timezone.now()
         valid = list(
@@ -90,6 +101,7 @@ def applicant_code_verify(*, application: Application, code: str) -> bool:
                 used_at__isnull=True,
                 expires_at__gt=now,
                 attempts__lt=CODE_MAX_ATTEMPTS,
+                requester=_hash_session(session_token),
             )
         )
         if not valid:

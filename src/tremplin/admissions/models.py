@@ -346,6 +346,9 @@ class ApplicantCode(models.Model):
         verbose_name=_("application"),
     )
     code_hash = models.CharField(max_length=128)
+    # The browser session that asked for it (a hash of a secret it holds): only there does
+    # the code open the space, and only there do wrong tries count against it.
+    requester = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

@@ -1,9 +1,9 @@
 """The applicant portal: public, no account, works without JavaScript."""
 
 import json
+import secrets
 from functools import wraps
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,11 +19,13 @@ from tremplin.admissions.eligibility import describe
 from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.portal_reads import Geography, call_details, published_call
+from tremplin.core.client_ip import client_ip
 from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
 SESSION_APPLICANT = "applicant_application_id"
 SESSION_PENDING = "applicant_pending_id"
+SESSION_REQUESTER = "applicant_requester"
 SUBMITTED_SALT = "tremplin.portal.submitted"
 SUBMITTED_MAX_AGE = 24 * 3600
 
@@ -186,11 +188,20 @@ def access(request: HttpRequest) -> HttpResponse:
             )
             if application is not None:
                 codes.applicant_code_send(
-                    application=application, requester=get_client_ip_address(request)
+                    application=application,
+                    requester=client_ip(request),
+                    session_token=_session_token(request),
                 )
         request.session[SESSION_PENDING] = application.pk if application else None
         return redirect("portal:code")
     return render(request, "admissions/portal/access.html", {"form": form})
+
+
+def _session_token(request: HttpRequest) -> str:
+    """A secret of this browser session: the codes it asks for open the space only here."""
+    if SESSION_REQUESTER not in request.session:
+        request.session[SESSION_REQUESTER] = secrets.token_urlsafe(24)
+    return request.session[SESSION_REQUESTER]
 
 
 @require_http_methods(["GET", "POST"])
@@ -204,7 +215,9 @@ def code(request: HttpRequest) -> HttpResponse:
         with scopes_disabled():
             application = Application.objects.filter(pk=pending).first() if pending else None
             ok = application is not None and codes.applicant_code_verify(
-                application=application, code=form.cleaned_data["code"]
+                application=application,
+                code=form.cleaned_data["code"],
+                session_token=_session_token(request),
             )
         if ok:
             request.session.cycle_key()

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django_scopes import scopes_disabled
 
 from tremplin.core.audit import current_ip
+from tremplin.core.client_ip import client_ip
 
 
 class AdminScopeMiddleware:
@@ -26,10 +27,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # axes (django-ipware) resolves the client IP honouring TREMPLIN_PROXY_COUNT.
-        from axes.helpers import get_client_ip_address
-
-        token = current_ip.set(get_client_ip_address(request))
+        token = current_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:
