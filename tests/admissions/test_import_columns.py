@@ -39,6 +39,12 @@ from tremplin.admissions.models import ImportJob, Wish
         ("Choix de la langue", None),
         ("Formation professionnelle suivie", None),
         ("Deuxième prénom", None),
+        # A yes/no question about training is not a wish column.
+        ("En formation ?", None),
+        ("Par formation", None),
+        ("Option", None),
+        ("Formation souhaitée", "wish_1"),
+        ("Option 2", "wish_2"),
     ],
 )
 def test_ordinal_wish_headers_name_their_rank(header, field):

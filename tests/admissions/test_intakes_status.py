@@ -98,3 +98,36 @@ def test_an_open_call_keeps_its_privacy_notice_with_a_readable_reason(world):
     assert "intake_open_needs_notice" not in response.content.decode()
     with scopes_disabled():
         assert Intake.objects.get(pk=intake.pk).privacy_notice_id is not None
+
+
+@pytest.mark.django_db
+def test_a_call_whose_ranking_is_published_cannot_reopen(world):
+    from tremplin.selection.models import RankingRun
+
+    intake = call(world, CLOSED, closes_in_days=3)
+    with scopes_disabled():
+        RankingRun.objects.create(
+            intake=intake, number=1, status=RankingRun.Status.DONE,
+            created_by=world.users["director"], published_at=timezone.now(),
+        )  # fmt: skip
+    status, page = move(world, intake, OPEN)
+    assert status == CLOSED
+    assert "it cannot reopen" in page
+
+
+@pytest.mark.django_db
+def test_saving_a_call_loaded_before_someone_closed_it_does_not_reopen_it(world):
+    from tremplin.admissions.intakes import TrackPlaces, intake_save, intake_set_status
+
+    intake = call(world, OPEN)
+    with scopes_disabled():
+        stale = Intake.objects.get(pk=intake.pk)  # the edit form's instance, loaded first
+        intake_set_status(intake=intake, actor=world.users["director"], status=CLOSED)
+        stale.title = "Promotion 2026 (corrected)"
+        tracks = {it.track: TrackPlaces(it.seats, it.waitlist) for it in stale.intake_tracks.all()}
+        intake_save(
+            school=world.smara, actor=world.users["admissions"], intake=stale,
+            provinces=stale.provinces.all(), communes=stale.communes.all(), tracks=tracks,
+        )  # fmt: skip
+        saved = Intake.objects.get(pk=intake.pk)
+    assert (saved.title, saved.status) == ("Promotion 2026 (corrected)", CLOSED)

@@ -221,3 +221,11 @@ def test_the_outbox_names_the_application_of_each_message_and_finds_them_by_refe
     assert messages and all(m.object_id == str(second.pk) for m in messages)
     assert all(m.content_type == ContentType.objects.get_for_model(Application) for m in messages)
     assert client.get(outbox_url(), {"ref": "SMA-99-9999"}).context["page"].paginator.count == 0
+
+
+def test_a_failed_message_whose_recipient_was_erased_is_not_sent_again(world):
+    erased = make_message(world.smara, status="failed", attempts=10, recipient="", body="")
+    failed = make_message(world.smara, status="failed", attempts=10)
+    world.client("director").post(retry_url())
+    assert status_of(erased) == ("failed", 10)
+    assert status_of(failed) == ("pending", 0)

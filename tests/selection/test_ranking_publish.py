@@ -122,6 +122,17 @@ def test_an_unfinished_run_an_open_call_or_a_failed_check_cannot_be_published(
     assert not followups["offers"].calls
 
 
+def test_a_run_computed_before_the_seats_changed_cannot_be_published(world, intake, followups):
+    run = run_now(intake, world.users["director"])
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(seats=1)  # as the call's form saves it
+    with pytest.raises(ValidationError, match="run the ranking again"):
+        publish(run, world.users["director"])
+    assert not followups["offers"].calls
+    fresh = run_now(intake, world.users["director"])
+    assert publish(fresh, world.users["director"]).published
+
+
 def test_a_follow_up_failure_publishes_nothing(world, intake, monkeypatch, followups):
     run = run_now(intake, world.users["director"])
 

@@ -183,14 +183,22 @@ def _file_forget(name: str, *, finishing: int | None = None) -> None:
 def import_reports_forget(*, calls_closed_before: datetime.datetime) -> int:
     """Empty the reports of the imports into calls closed before ``calls_closed_before`` (the
     retention schedule's cutoff): a report quotes the values of the rows it refuses, personal
-    data kept no longer than the applications themselves. The counts stay. Returns how many
-    reports were emptied."""
+    data kept no longer than the applications themselves. The counts stay. Each job's file
+    goes first, then its report: a file the storage cannot delete is logged and its job left
+    for the next sweep. Returns how many reports were emptied."""
     with scopes_disabled():
-        jobs = ImportJob.objects.filter(intake__closes_at__lt=calls_closed_before).exclude(
-            report=[], report_file=""
+        jobs = list(
+            ImportJob.objects.filter(intake__closes_at__lt=calls_closed_before)
+            .exclude(report=[], report_file="")
+            .values_list("pk", "report_file")
         )
-        names = [name for name in jobs.values_list("report_file", flat=True) if name]
-        emptied = jobs.update(report=[], report_file="")
-    for name in names:
-        default_storage.delete(name)
+        emptied = 0
+        for pk, name in jobs:
+            try:
+                if name:
+                    default_storage.delete(name)
+            except OSError:
+                logger.exception("The report file %s of import %s could not be deleted.", name, pk)
+                continue
+            emptied += ImportJob.objects.filter(pk=pk).update(report=[], report_file="")
     return emptied

@@ -172,21 +172,32 @@ _RANK_WORDS = {
     **dict.fromkeys(("cinquieme", "fifth", "خامس", "الخامس", "الخامسه"), 5),
 }
 _RANK_NUMBER = re.compile(r"(\d)(?:er|ere|e|eme|st|nd|rd|th)?$")
-_WISH_FILLER = _FILLER | frozenset(
-    "er ere e eme st nd rd th souhaite souhaitee desire desiree prefere preferee choisi "  # noqa: SIM905
-    "choisie en a au pour par ordre order by in my mon ma preferred desired chosen "
-    "facultatif optionnel optional "
-    "المرغوب المرغوبه فيه فيها المفضل المفضله المختار المختاره".split()
+_WISH_DESIRED = frozenset(
+    "souhaite souhaitee desire desiree prefere preferee choisi choisie preferred desired "  # noqa: SIM905
+    "chosen المرغوب المرغوبه المفضل المفضله المختار المختاره".split()
 )
+_WISH_FILLER = (
+    _FILLER
+    | _WISH_DESIRED
+    | frozenset(
+        "er ere e eme st nd rd th ordre order by my mon ma facultatif optionnel optional "  # noqa: SIM905
+        "فيه فيها".split()
+    )
+)
+# Words that name a track only when the header says it is wished or ranked: « En formation ? »
+# and « Option » alone are other questions.
+_WISH_AMBIGUOUS = frozenset("formation parcours option التكوين".split())  # noqa: SIM905
 
 
 def _wish_rank(folded_header: str) -> int | None:
     """The rank a wish column gives (1 when it names none), None when it is no wish column."""
-    rank, named = None, False
+    rank, named, plain, desired = None, False, False, False
     for word in folded_header.split():
         if word in _WISH_WORDS:
             named = True
+            plain = plain or word not in _WISH_AMBIGUOUS
             continue
+        desired = desired or word in _WISH_DESIRED
         match = _RANK_NUMBER.match(word)
         word_rank = int(match.group(1)) if match else _RANK_WORDS.get(word)
         if word_rank is not None:
@@ -195,7 +206,7 @@ def _wish_rank(folded_header: str) -> int | None:
             rank = word_rank
         elif word not in _WISH_FILLER:
             return None
-    if not named or rank == 0:
+    if not named or rank == 0 or not (plain or desired or rank):
         return None
     return rank or 1
 

@@ -46,6 +46,8 @@ def transition_refusal(intake: Intake, status: str, now=None) -> str | None:
             "before": Intake.Status(before).label,
             "after": Intake.Status(status).label,
         }
+    if status == Intake.Status.OPEN and _published_run(intake) is not None:
+        return _("A ranking of this call is published: its decisions stand, it cannot reopen.")
     if status == Intake.Status.OPEN and intake.closes_at <= (now or timezone.now()):
         return _(
             "The closing date of this call has passed: set a later closing date before opening it."
@@ -102,6 +104,10 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: d
     created = intake.pk is None
     # Locked as ranking_publish locks it, so that a publication cannot slip in between.
     stored = None if created else Intake.objects.select_for_update().get(pk=intake.pk)
+    if stored is not None:
+        # The status changes through intake_set_status only: a form loaded before someone
+        # closed the call must not reopen it.
+        intake.status = stored.status
     rules_before = (
         None if created else _rules(stored, stored.provinces.all(), stored.communes.all())
     )

@@ -244,6 +244,8 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
         .select_related("intake__school")
         .get(pk=application.pk)
     )
+    if locked.erased_at is not None:  # erased meanwhile: nobody to tell any more
+        return False
     intake = locked.intake
     recent = Message.objects.filter(
         school=intake.school,
@@ -381,7 +383,12 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
 
     rules = eligibility.Rules.of(intake)
     applications = list(
-        applications_to_recheck(intake).select_related("commune").prefetch_related("documents")
+        # Locked: an applicant's correction committed meanwhile would be overwritten by a
+        # result computed from her old answers.
+        applications_to_recheck(intake)
+        .select_for_update(of=("self",))
+        .select_related("commune")
+        .prefetch_related("documents")
     )
     now = timezone.now()
     unchanged, changed = [], 0

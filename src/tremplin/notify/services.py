@@ -248,7 +248,10 @@ def messages_retry(*, school: "School", actor, message_id: int | None = None) ->
     Returns how many were queued; a message another sender already took is left alone."""
     from tremplin.core.audit import log_action
 
-    failed = Message.objects.filter(school=school, status=Message.Status.FAILED)
+    # Not those whose text and recipient an erasure emptied: there is nobody to send to.
+    failed = Message.objects.filter(school=school, status=Message.Status.FAILED).exclude(
+        recipient=""
+    )
     if message_id is not None:
         failed = failed.filter(pk=message_id)
     ids = list(failed.select_for_update().values_list("pk", flat=True))

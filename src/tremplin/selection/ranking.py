@@ -193,12 +193,34 @@ def publication_blockers(run: RankingRun) -> list[str]:
         reasons.append(already_published_message(published))
     if run.published:
         reasons.append(_("This run is already published."))
+    if (
+        run.status == RankingRun.Status.DONE
+        and not run.published
+        and _places(run.parameters) != _current_places(run)
+    ):
+        reasons.append(
+            _(
+                "The seats or waiting lists of the call changed after this run: run the "
+                "ranking again before publishing."
+            )
+        )
     failing = [check for check in run.checks if not check.get("ok")]
     if failing:
         reasons.append(
             _("Some checks of this run failed (see above): correct the inputs and run again.")
         )
     return reasons
+
+
+def _places(parameters: dict) -> list[tuple]:
+    """The seats and waiting list of each track a run was (or would be) computed with."""
+    return [(t.get("id"), t.get("seats"), t.get("waitlist")) for t in parameters.get("tracks", [])]
+
+
+def _current_places(run: RankingRun) -> list[tuple]:
+    from tremplin.selection.schemes import track_parameters
+
+    return _places({"tracks": track_parameters(run.intake)})
 
 
 def already_published_message(published: RankingRun) -> str:

@@ -91,34 +91,8 @@ def _decimal(value: Decimal | None) -> str | None:
 
 def scheme_parameters(scheme: SelectionScheme) -> dict:
     """The scheme as plain JSON (components, tie-break, seed, quotas, seats, settings)."""
-    intake = scheme.intake
-    tracks = list(IntakeTrack.objects.filter(intake=intake).select_related("track"))
-    single = len(tracks) <= 1
-    if single:
-        seats = [
-            {
-                "id": tracks[0].pk if tracks else None,
-                "key": "",
-                "code": tracks[0].track.code if tracks else "",
-                "name": tracks[0].track.name if tracks else "",
-                "name_ar": tracks[0].track.name_ar if tracks else "",
-                "seats": intake.seats,
-                "waitlist": intake.waitlist,
-            }
-        ]
-    else:
-        seats = [
-            {
-                "id": t.pk,
-                "key": str(t.pk),
-                "code": t.track.code,
-                "name": t.track.name,
-                "name_ar": t.track.name_ar,
-                "seats": t.seats,
-                "waitlist": t.waitlist,
-            }
-            for t in tracks
-        ]
+    seats = track_parameters(scheme.intake)
+    single = len(seats) == 1 and seats[0]["key"] == ""
     return {
         "mode": "single" if single else "several",
         "components": [
@@ -183,6 +157,36 @@ class SeatsChange:
     track_id: int | None
     seats: int
     waitlist: int
+
+
+def track_parameters(intake) -> list[dict]:
+    """The seats and waiting list of each track a ranking of `intake` uses: a call of one
+    track ranks with the call's own numbers, a call of several with each track's."""
+    tracks = list(IntakeTrack.objects.filter(intake=intake).select_related("track"))
+    if len(tracks) <= 1:
+        return [
+            {
+                "id": tracks[0].pk if tracks else None,
+                "key": "",
+                "code": tracks[0].track.code if tracks else "",
+                "name": tracks[0].track.name if tracks else "",
+                "name_ar": tracks[0].track.name_ar if tracks else "",
+                "seats": intake.seats,
+                "waitlist": intake.waitlist,
+            }
+        ]
+    return [
+        {
+            "id": t.pk,
+            "key": str(t.pk),
+            "code": t.track.code,
+            "name": t.track.name,
+            "name_ar": t.track.name_ar,
+            "seats": t.seats,
+            "waitlist": t.waitlist,
+        }
+        for t in tracks
+    ]
 
 
 def _refuse_if_locked(intake: Intake) -> None:
