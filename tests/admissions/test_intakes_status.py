@@ -79,7 +79,7 @@ def test_a_closed_call_whose_closing_date_has_passed_does_not_reopen(world):
     intake = call(world, CLOSED, closes_in_days=-1)
     detail = in_english(world.client("director")).get(detail_url(intake)).content.decode()
     assert 'value="open"' not in detail
-    assert "first set a later closing date" in detail
+    assert "set a later closing date before opening it" in detail
     status, page = move(world, intake, OPEN)
     assert status == CLOSED
     assert "The closing date of this call has passed" in page
@@ -110,6 +110,9 @@ def test_a_call_whose_ranking_is_published_cannot_reopen(world):
             intake=intake, number=1, status=RankingRun.Status.DONE,
             created_by=world.users["director"], published_at=timezone.now(),
         )  # fmt: skip
+    detail = in_english(world.client("director")).get(detail_url(intake)).content.decode()
+    assert 'value="open"' not in detail
+    assert "it cannot reopen" in detail  # not "set a later closing date": that would not do
     status, page = move(world, intake, OPEN)
     assert status == CLOSED
     assert "it cannot reopen" in page

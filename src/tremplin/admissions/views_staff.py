@@ -72,6 +72,8 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             ).count(),
             "statuses": Intake.Status,
             "next_statuses": intakes.next_statuses(intake),
+            "reopen_refusal": intake.status == Intake.Status.CLOSED
+            and intakes.transition_refusal(intake, Intake.Status.OPEN),
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
         },
