@@ -74,6 +74,7 @@ class Message(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("object type"),
+        db_index=False,  # the index (content_type, object_id) serves
     )
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, blank=True)
@@ -99,6 +100,9 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["school", "-created_at"], name="notify_school_time"),
+            # The messages of one application: its erasure (the retention sweep erases
+            # thousands), its data download, the outbox's search by reference.
+            models.Index(fields=["content_type", "object_id"], name="notify_object"),
             # The sweep's query. Partial, so the sent history (nearly every row) stays out.
             models.Index(
                 fields=["status", "next_attempt_at"],
