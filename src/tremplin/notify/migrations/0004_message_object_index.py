@@ -9,32 +9,7 @@ written by every submission, and a plain CREATE INDEX would hold those writes.""
 import django.db.models.deletion
 from django.db import migrations, models
 
-TABLE = "notify_message"
-NEW = ("notify_object", '("content_type_id", "object_id")')
-OLD = ("notify_message_content_type_id_a0e0b721", '("content_type_id")')
-
-
-def _create(schema_editor, index):
-    name, columns = index
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(
-        f'CREATE INDEX {concurrently}IF NOT EXISTS "{name}" ON "{TABLE}" {columns}'
-    )
-
-
-def _drop(schema_editor, index):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f'DROP INDEX {concurrently}IF EXISTS "{index[0]}"')
-
-
-def forward(apps, schema_editor):
-    _create(schema_editor, NEW)
-    _drop(schema_editor, OLD)
-
-
-def backward(apps, schema_editor):
-    _create(schema_editor, OLD)
-    _drop(schema_editor, NEW)
+from tremplin.core.index_swap import index_swap
 
 
 class Migration(migrations.Migration):
@@ -66,6 +41,12 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(forward, backward)],
+            database_operations=[
+                index_swap(
+                    "notify_message",
+                    new=("notify_object", '("content_type_id", "object_id")'),
+                    old=("notify_message_content_type_id_a0e0b721", '("content_type_id")'),
+                )
+            ],
         ),
     ]
