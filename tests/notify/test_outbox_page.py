@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -73,7 +75,7 @@ def test_the_outbox_filters_by_status(world):
     response = world.client("director").get(outbox_url(), {"status": "failed"})
     assert [m.template for m in response.context["page"]] == ["gave_up"]
     counts = {value: count for value, _label, count in response.context["statuses"]}
-    assert counts == {"pending": 0, "sending": 0, "sent": 1, "failed": 1}
+    assert counts == {"pending": 0, "sending": 0, "sent": 1, "failed": 1, "expired": 0}
     # An unknown status shows everything rather than an error.
     response = world.client("director").get(outbox_url(), {"status": "<script>"})
     assert len(response.context["page"]) == 2
@@ -230,3 +232,36 @@ def test_a_failed_message_whose_recipient_was_erased_is_not_sent_again(world):
     world.client("director").post(retry_url())
     assert status_of(erased) == ("failed", 10)
     assert status_of(failed) == ("pending", 0)
+
+
+def test_a_failed_message_past_its_expiry_is_not_sent_again(world, sms_outbox):
+    """A one-time code that failed while the gateway was down: sending it again after the
+    code expired would only give the applicant a code that does not work."""
+    from tremplin.notify.services import outbox_flush
+
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    expired = make_message(world.smara, status="failed", attempts=10, expires_at=past)
+    still_good = make_message(
+        world.smara,
+        status="failed",
+        attempts=10,
+        expires_at=timezone.now() + datetime.timedelta(minutes=10),
+    )
+    world.client("director").post(retry_url())
+    assert status_of(expired) == ("failed", 10)
+    assert outbox_flush() == {"sent": 1}
+    assert status_of(still_good) == ("sent", 1)
+    assert [sms.to for sms in sms_outbox] == [still_good.recipient]
+
+
+def test_an_expired_message_shows_as_expired_without_a_send_again_button(world):
+    make_message(
+        world.smara,
+        status="expired",
+        expires_at=timezone.now() - datetime.timedelta(minutes=1),
+    )
+    client = world.client("director")
+    client.cookies["django_language"] = "en"
+    page = client.get(outbox_url()).content.decode()
+    assert 'text-bg-secondary">Expired<' in page
+    assert "outbox/retry/" not in page

@@ -430,3 +430,23 @@ def test_a_gateway_that_asks_to_wait_is_not_tried_again_sooner(settings):
     assert message_send(message.pk) == Message.Status.PENDING
     wait = reload(message).next_attempt_at - before
     assert datetime.timedelta(seconds=900) <= wait <= datetime.timedelta(seconds=905)
+
+
+def test_a_message_that_reaches_the_sender_after_its_expiry_is_not_sent(sms_outbox):
+    """A code SMS held up by a gateway outage: once the code has expired, it is not sent
+    (the applicant would type a code that no longer works), and it says so."""
+    with transaction.atomic():
+        late = enqueue_sms(expires_at=timezone.now() + datetime.timedelta(minutes=15))
+        on_time = enqueue_sms(expires_at=timezone.now() + datetime.timedelta(minutes=15))
+    sms_outbox.clear()  # what the immediate backend sent on commit
+    with scopes_disabled():
+        Message.objects.filter(pk__in=[late.pk, on_time.pk]).update(status="pending")
+        Message.objects.filter(pk=late.pk).update(
+            expires_at=timezone.now() - datetime.timedelta(seconds=1)
+        )
+    assert message_send(late.pk) == "expired"
+    assert message_send(on_time.pk) == "sent"
+    assert reload(late).status == "expired" and reload(late).sent_at is None
+    assert [sms.text for sms in sms_outbox] == [reload(on_time).body]
+    # Nothing brings it back: the sweep leaves it.
+    assert outbox_flush() == {}

@@ -42,6 +42,9 @@ class Message(models.Model):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        # Not sent: it arrived at the sender after ``expires_at`` (a one-time code that no
+        # longer works would only mislead).
+        EXPIRED = "expired", _("expired")
 
     school = models.ForeignKey(
         "schools.School",
@@ -65,6 +68,12 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("not to be sent after"),
+        null=True,
+        blank=True,
+        help_text=_("A message whose content is worthless later, such as a one-time code."),
+    )
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     content_type = models.ForeignKey(

@@ -8,6 +8,7 @@ What is guaranteed:
   retried with exponential backoff, until ``NOTIFY_MAX_ATTEMPTS`` gives up (status failed),
   or at once when the gateway refused the message itself (an unknown number). Staff may
   send failed messages again from the outbox page (``messages_retry``).
+- A message with an expiry (a one-time code) is never sent after it: it ends as expired.
 - A message recorded as sent is never sent again: a sender first claims the message with a
   conditional UPDATE that only matches pending messages (or abandoned claims, below).
 - A message whose sender died after claiming it (worker killed, machine lost) is claimed
@@ -128,8 +129,12 @@ def message_build(
     related: models.Model | None = None,
     dedupe_key: str = "",
     attachments: Sequence[Attachment] = (),
+    expires_at: datetime | None = None,
 ) -> Message:
     """The message ``message_enqueue`` writes, rendered and checked but not saved.
+
+    ``expires_at``: when what it says stops being true (a one-time code's end). A message
+    still unsent then is not sent at all, neither by a retry nor by staff sending it again.
 
     ``related`` may be unsaved: whoever writes it with the message fills ``object_id``
     (``core.inserts.insert_family``). A message written this way has no task of its own:
@@ -149,6 +154,7 @@ def message_build(
         subject=subject,
         body=body,
         dedupe_key=dedupe_key,
+        expires_at=expires_at,
         # Random storage names, chosen now; the files are written once the row is in.
         attachments=[
             {
@@ -219,6 +225,11 @@ def message_send(message_id: int) -> str | None:
         if not claimed:
             return None
         message = Message.objects.get(pk=message_id)
+        if message.expires_at is not None and message.expires_at <= claimed_at:
+            Message.objects.filter(
+                pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at
+            ).update(status=Message.Status.EXPIRED)
+            return Message.Status.EXPIRED
     try:
         _deliver(message)
     except Exception as exc:
@@ -249,8 +260,11 @@ def messages_retry(*, school: "School", actor, message_id: int | None = None) ->
     from tremplin.core.audit import log_action
 
     # Not those whose text and recipient an erasure emptied: there is nobody to send to.
-    failed = Message.objects.filter(school=school, status=Message.Status.FAILED).exclude(
-        recipient=""
+    # Nor those past their expiry: a one-time code that no longer works would only mislead.
+    failed = (
+        Message.objects.filter(school=school, status=Message.Status.FAILED)
+        .exclude(recipient="")
+        .exclude(expires_at__lte=timezone.now())
     )
     if message_id is not None:
         failed = failed.filter(pk=message_id)
