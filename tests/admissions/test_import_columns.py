@@ -95,7 +95,7 @@ def test_second_choices_and_arabic_email_headers_are_imported_not_dropped(world)
     data = csv_bytes(FORM_HEADERS, [form_row(0, "Data", "Dev-Web"), form_row(1, "dev-web", "")])
     result = run(intake, data, dry_run=False)
     assert result.created == 2, result.report
-    assert result.ignored_columns == ["Horodateur"]
+    assert result.ignored_columns == []
     assert result.columns["wish_2"] == "Deuxième choix"
     assert result.columns["email"] == "عنوان البريد الإلكتروني"
     with scopes_disabled():
@@ -115,7 +115,7 @@ def test_second_choices_and_arabic_email_headers_are_imported_not_dropped(world)
 def test_a_missing_column_is_named_by_its_label_with_the_headers_that_could_be_it(world):
     intake = make_import_intake(world.smara)
     headers = ["CIN", "Nom", "Prénom", "Date de naissance", "Sexe", "Téléphone", "Commune",
-               "Niveau", "Occupation actuelle", "Horodateur"]  # fmt: skip
+               "Niveau", "Occupation actuelle", "Remarques"]  # fmt: skip
     result = run(intake, csv_bytes(headers, []))
     (missing,) = result.report
     assert (missing["code"], missing["params"]["field"]) == ("column_missing", "employment")
@@ -123,7 +123,7 @@ def test_a_missing_column_is_named_by_its_label_with_the_headers_that_could_be_i
         message = describe_error(missing).replace("\xa0", " ")
     assert "« employment »" not in message
     assert message.startswith("La colonne obligatoire « Situation professionnelle » est absente.")
-    assert "« Occupation actuelle », « Horodateur »" in message
+    assert "« Occupation actuelle », « Remarques »" in message
     assert message.endswith("renommez-la « Situation professionnelle ».")  # a header we read
     with translation.override("en"):
         assert describe_error(missing).startswith(
@@ -153,13 +153,13 @@ def test_the_dry_run_page_shows_how_each_column_was_read_and_what_was_ignored(
         response = client.post(url, {"file": upload, "mode": "valid", "dry_run": "on"})
     with scopes_disabled():
         job = ImportJob.objects.get()
-    assert job.columns["ignored"] == ["Horodateur", "Code promo"]
+    assert job.columns["ignored"] == ["Code promo"]
     assert ["Deuxième choix", "wish_2"] in job.columns["read"]
     page = client.get(response["Location"]).content.decode()
     assert "How the columns of the file were read" in page
     assert '<bdi>Deuxième choix</bdi></td><td data-label="Read as">Track choice 2</td>' in page
     assert "Mobile phone" in page
-    assert "2 columns were not recognised" in page and "<bdi>Code promo</bdi>" in page
+    assert "1 column was not recognised" in page and "<bdi>Code promo</bdi>" in page
 
 
 @pytest.mark.django_db
@@ -173,4 +173,4 @@ def test_the_command_prints_how_each_column_was_read(world, tmp_path):
     printed = out.getvalue()
     assert "Deuxième choix -> wish_2 (" in printed
     assert "Ville de résidence -> commune (Commune)" in printed
-    assert "Columns ignored" in printed and "  Horodateur" in printed
+    assert "Horodateur -> answered_at (" in printed

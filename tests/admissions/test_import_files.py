@@ -63,8 +63,9 @@ def applications(intake) -> list[Application]:
         ("Filière", "wish_1"),
         ("Pourquoi voulez-vous rejoindre l'école ?", "motivation"),
         ("first_name", "first_name"),
-        ("Horodateur", None),
-        ("Timestamp", None),
+        # Not imported: it tells which of two answers of one person is the latest.
+        ("Horodateur", "answered_at"),
+        ("Timestamp", "answered_at"),
     ],
 )
 def test_headers_in_french_english_or_arabic_name_the_same_fields(header, field):
@@ -120,7 +121,7 @@ def test_a_google_forms_csv_with_bom_and_commas_is_imported(world):
     )
     result = run(intake, csv_bytes(GOOGLE_FORMS_HEADERS, rows, bom=True))
     assert (result.created, result.invalid, result.duplicates) == (3, 0, 0)
-    assert result.ignored_columns == ["Horodateur"]
+    assert result.ignored_columns == [] and result.columns["answered_at"] == "Horodateur"
     first, second, _third = applications(intake)
     assert first.reference == f"SMA-{intake.opens_at.year % 100:02d}-0001"
     assert first.cin == "JA100000"

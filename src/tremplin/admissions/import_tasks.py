@@ -75,16 +75,18 @@ def run_import(job_id: int) -> None:
                 processed_rows=done, total_rows=total, heartbeat_at=timezone.now()
             )
 
-        if not job.file:  # imported, or swept, meanwhile
+        fileobj = _file_open(job)
+        if fileobj is None:  # imported, or swept, meanwhile
             jobs.update(
                 status=ImportJob.Status.FAILED,
                 finished_at=timezone.now(),
                 report=[{"line": 0, "column": "", "code": "file_gone", "params": {}}],
                 report_total=1,
             )
+            _file_forget(job.file.name, finishing=job.pk)
             return
         try:
-            with job.file.open("rb") as fileobj:
+            with fileobj:
                 result = import_applications(
                     intake=job.intake,
                     fileobj=fileobj,
@@ -123,6 +125,19 @@ def run_import(job_id: int) -> None:
             _file_forget(job.file.name, finishing=job.pk)
 
 
+def _file_open(job: ImportJob):
+    """The job's uploaded file, open, or None when it is no longer kept: its name is cleared
+    once imported or swept, and the storage may have lost it while the name stayed (a sweep
+    between the click and the job's creation, a bucket's own expiry rule)."""
+    if not job.file:
+        return None
+    try:
+        return job.file.open("rb")
+    except FileNotFoundError:
+        logger.warning("The file of import job %s is no longer in the storage.", job.pk)
+        return None
+
+
 def import_job_report(job: ImportJob) -> Iterator[dict]:
     """Every entry of the job's report, from its file when the job only kept the first ones."""
     if not job.report_file:
@@ -143,10 +158,21 @@ def _report_store(report: list[dict]) -> str:
 def import_job_runnable(job: ImportJob) -> bool:
     """A finished dry run whose file is still kept and whose real import would create
     something."""
+    return import_job_importable(job) and import_file_kept(job)
+
+
+def import_job_importable(job: ImportJob) -> bool:
+    """A finished dry run whose real import would create something, were its file kept."""
     blocked = job.mode == ImportJob.Mode.ALL_OR_NOTHING and job.error_count
-    done = job.dry_run and job.status == ImportJob.Status.DONE and job.file
+    done = job.dry_run and job.status == ImportJob.Status.DONE
+    return bool(done and job.created_count and not blocked)
+
+
+def import_file_kept(job: ImportJob) -> bool:
+    """Whether the job's uploaded file can still be imported: named, younger than a dry run's
+    file is kept (the sweep may delete it any time after), and still in the storage."""
     fresh = job.finished_at is not None and job.finished_at > timezone.now() - DRY_RUN_KEPT
-    return bool(done and fresh and job.created_count and not blocked)
+    return bool(job.file and fresh and default_storage.exists(job.file.name))
 
 
 def import_files_forget(*, older_than: datetime.timedelta = DRY_RUN_KEPT) -> int:

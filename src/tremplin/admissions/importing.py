@@ -1,11 +1,12 @@
 """Import applications from the spreadsheets people really have: Google Forms and Excel
 exports, CSV or XLSX, headers in French, English or Arabic.
 
-``read_table`` turns a file into a header and rows of text; ``import_applications`` checks
-every row (identifiers, dates, closed lists, communes, track wishes, duplicates), evaluates
-eligibility and inserts the valid ones in batches. Each problem is reported as
-``{"line", "column", "code", "params"}`` and rendered in the reader's language by
-``describe_error``.
+``read_table`` turns a file into a header and rows of text; ``import_applications`` reads
+whole columns first (the order of the dates, the latest answer of each CIN: see
+``importing_columns``), then checks every row (identifiers, dates, closed lists, communes,
+track wishes, duplicates), evaluates eligibility and inserts the valid ones in batches. Each
+problem is reported as ``{"line", "column", "code", "params"}`` and rendered in the reader's
+language by ``describe_error``.
 
 Speed matters (a national call is a million rows): a row is checked with plain Python and
 dictionaries built once per import, never with a form, and rows are written a batch at a time
@@ -28,8 +29,10 @@ from django_scopes import scope
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.eligibility import Rules, evaluate
+from tremplin.admissions.importing_columns import DateOrder, date_order, replaced_rows
 from tremplin.admissions.importing_headers import (
     DIGITS,
+    MONTH_FIRST,
     Lookup,
     Table,
     TableError,
@@ -44,6 +47,7 @@ from tremplin.admissions.importing_report import (
     DUPLICATE_CODES,
     FILE_PROBLEMS,
     describe_error,
+    describe_note,
     field_label,
     problem,
     report_header,
@@ -59,6 +63,7 @@ __all__ = [
     "ImportResult",
     "Table",
     "describe_error",
+    "describe_note",
     "field_label",
     "import_applications",
     "read_table",
@@ -91,6 +96,8 @@ class ImportResult:
     # Canonical field -> the header it was read from; headers we do not use.
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
+    # Canonical field -> how its values were read: {"code", "params"} (see describe_note).
+    notes: dict[str, dict] = field(default_factory=dict)
 
     @property
     def written(self) -> bool:
@@ -104,9 +111,10 @@ class ImportResult:
     @property
     def column_mapping(self) -> dict:
         """How the headers were read, as an ``ImportJob`` keeps it: ``read`` lists
-        ``[header, field]`` in file order, ``ignored`` the headers not imported."""
+        ``[header, field]`` in file order, ``ignored`` the headers not imported, ``notes``
+        how the values of some fields were read (the order of the dates)."""
         read = [[header, name] for name, header in self.columns.items()]
-        return {"read": read, "ignored": self.ignored_columns}
+        return {"read": read, "ignored": self.ignored_columns, "notes": self.notes}
 
 
 # --- Checking rows ------------------------------------------------------------------------
@@ -139,9 +147,19 @@ ROW_FIELDS = cols.CANONICAL_COLUMNS
 
 class _Validator:
     """Checks rows of one table for one intake. Built once per import: every lookup the rows
-    need (communes, tracks, closed lists, the CINs already there) is loaded here."""
+    need (communes, tracks, closed lists, the CINs already there) is loaded here.
+    ``date_order``: how the birth dates are written; ``replaced``: the lines that a later
+    answer with the same CIN replaces, {line: line kept}."""
 
-    def __init__(self, intake: Intake, columns: dict[str, int], width: int):
+    def __init__(
+        self,
+        intake: Intake,
+        columns: dict[str, int],
+        width: int,
+        *,
+        date_order: DateOrder | None = None,
+        replaced: dict[int, int] | None = None,
+    ):
         self.intake = intake
         self.today = timezone.localdate()
         self.rules = Rules.of(intake)
@@ -159,7 +177,9 @@ class _Validator:
         self.employment = choice_lookup("employment", Employment.choices)
         self.language = choice_lookup("language", settings.LANGUAGES)
         self.booleans = Lookup(lambda raw: boolean(raw) if raw else False)
-        self.dates = Lookup(lambda raw: parse_date(raw, self.today))
+        self.date_order = date_order or DateOrder()
+        self.dates = Lookup(lambda raw: parse_date(raw, self.today, self.date_order.order))
+        self.replaced = replaced or {}
         self.communes = self._commune_lookup()
         self.tracks, self.default_track = self._track_lookup()
         self.single_wish = (self.default_track,)
@@ -215,13 +235,16 @@ class _Validator:
         def error(column: str, code: str, **params) -> None:
             errors.append(problem(line, self.headers[column], code, **params))
 
+        if line in self.replaced:
+            error("cin", "replaced_later", by_line=self.replaced[line])
+            return None, errors
         normalized_cin = normalize_cin(cin)
         if normalized_cin is not None:
             if normalized_cin in self.existing:
                 reference = self.existing[normalized_cin]
                 error("cin", "duplicate_existing", reference=reference)
                 return None, errors
-            if normalized_cin in self.seen:
+            if normalized_cin in self.seen:  # a safety net: ``replaced`` names earlier rows
                 error("cin", "duplicate_in_file", first_line=self.seen[normalized_cin])
                 return None, errors
         elif cin:
@@ -258,7 +281,7 @@ class _Validator:
 
         birth_date = self.dates[birth] if birth else "required"
         if birth_date.__class__ is str:
-            error("birth_date", birth_date)
+            self._date_error(error, birth_date)
         sex_code = self.sex[sex] if sex else None
         if sex_code is None:
             self._choice_error(error, "sex", sex)
@@ -343,6 +366,14 @@ class _Validator:
         )
         return record, errors
 
+    def _date_error(self, error, code: str) -> None:
+        if code == "date_order_unclear":
+            error("birth_date", code, **self.date_order.lines)
+        elif code == "date_invalid" and self.date_order.order == MONTH_FIRST:
+            error("birth_date", "date_invalid_month_first")  # not "write it as dd/mm/yyyy"
+        else:
+            error("birth_date", code)
+
     def _choice_error(self, error, name: str, value: str) -> None:
         if value:
             error(name, "choice_invalid", value=value[:60], field=name)
@@ -413,10 +444,11 @@ def import_applications(
     """Check every row of the file and, unless ``dry_run``, create the valid applications.
 
     ``mode`` "all" (all or nothing) writes nothing if any row has an error, in one
-    transaction; "valid" writes the valid rows, one transaction per batch. Duplicates (a CIN
-    already in the intake, or earlier in the file) are reported and skipped, never errors:
-    importing the same file twice creates nothing the second time. ``progress(done, total)``
-    is called outside any transaction after each batch.
+    transaction; "valid" writes the valid rows, one transaction per batch. Duplicates are
+    reported and skipped, never errors: a CIN already in the intake (importing the same file
+    twice creates nothing the second time), and the earlier answers of a CIN that answered
+    again later in the file (its latest answer is the one checked and imported).
+    ``progress(done, total)`` is called outside any transaction after each batch.
     """
     if mode not in MODES:
         raise ValueError(f"unknown import mode {mode!r}")
@@ -446,8 +478,7 @@ def import_applications(
         if not table.rows:
             result.report.append(problem(table.header_line, "", "file_empty"))
             return result
-        validator = _Validator(intake, positions, len(table.headers))
-        validator.headers.update(result.columns)
+        validator = _validator(intake, table, positions, result)
         writer = None if dry_run else Writer(intake)
         audit = None if dry_run else _auditor(intake, actor, filename, result)
         if mode == ImportJob.Mode.VALID_ONLY or dry_run:
@@ -458,6 +489,25 @@ def import_applications(
         else:
             _import_all_or_nothing(validator, writer, table, result, progress, batch_size, audit)
     return result
+
+
+def _validator(
+    intake: Intake, table: Table, positions: dict[str, int], result: ImportResult
+) -> _Validator:
+    """The rows' validator, with what the whole columns tell: the order of the birth dates
+    and the rows replaced by a later answer of the same person (noted in ``result``)."""
+    order = date_order(table.rows, positions["birth_date"])
+    if order.note:
+        result.notes["birth_date"] = order.note
+    time_at = positions.get("answered_at", -1)
+    if time_at >= 0:
+        result.notes["answered_at"] = {"code": "latest_answer_kept", "params": {}}
+    replaced = replaced_rows(table.rows, positions["cin"], time_at)
+    validator = _Validator(
+        intake, positions, len(table.headers), date_order=order, replaced=replaced
+    )
+    validator.headers.update(result.columns)
+    return validator
 
 
 def _auditor(intake: Intake, actor, filename: str, result: ImportResult) -> Callable[[], None]:

@@ -155,6 +155,10 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "suivi insertion", "consentement suivi insertion", "الموافقه على التتبع", "التتبع"),
     "language": ("language", "langue", "langue preferee", "preferred language", "اللغه",
         "لغه التواصل"),
+    # Not imported: when someone answered a form twice, it tells which answer is the latest.
+    "answered_at": ("timestamp", "horodateur", "horodatage", "marque temporelle",
+        "completion time", "heure de fin", "submitted at", "submission time",
+        "الطابع الزمني"),
 }
 # fmt: on
 
@@ -331,14 +335,25 @@ _OLDEST = datetime.date(1900, 1, 1)
 _OLDEST_SERIAL = datetime.date(1930, 1, 1)
 
 
-def parse_date(value: str, today: datetime.date) -> datetime.date | str:
-    """A date from ``dd/mm/yyyy`` (and ``-``, ``.``), ISO, or an Excel serial number that
-    gives a plausible date of birth; otherwise the error code."""
+# The order of a column's ``03/04/2001`` dates (see ``importing_columns.date_order``): day
+# first, month first (a US-locale export), or both in one column: then a date that reads
+# either way is refused rather than guessed. EITHER: one date that reads both ways.
+DAY_FIRST, MONTH_FIRST, MIXED, EITHER = "day_first", "month_first", "mixed", "either"
+
+
+def parse_date(value: str, today: datetime.date, order: str = DAY_FIRST) -> datetime.date | str:
+    """A date from ``dd/mm/yyyy`` (``mm/dd/yyyy`` in a MONTH_FIRST column; and ``-``, ``.``),
+    ISO, or an Excel serial number that gives a plausible date of birth; otherwise the error
+    code."""
     if not value.isascii():
         value = value.translate(DIGITS)
     try:
         if match := _DMY.match(value):
             day, month, year = (int(g) for g in match.groups())
+            if order == MONTH_FIRST or (order == MIXED and day <= 12 < month):
+                day, month = month, day
+            if order == MIXED and day != month and month <= 12 and day <= 12:
+                return "date_order_unclear"
             if len(match.group(3)) == 2:
                 year += 2000 if 2000 + year <= today.year else 1900
             result = datetime.date(year, month, day)
@@ -358,6 +373,22 @@ def parse_date(value: str, today: datetime.date) -> datetime.date | str:
     if not _OLDEST <= result <= today:
         return "date_out_of_range"
     return result
+
+
+def written_order(value: str) -> str | None:
+    """The order a ``03/25/2001`` date can be read in: DAY_FIRST or MONTH_FIRST when only one
+    reading gives a day and a month, EITHER when both do; None for any other value."""
+    if not value.isascii():
+        value = value.translate(DIGITS)
+    match = _DMY.match(value)
+    if match is None:
+        return None
+    first, second = int(match.group(1)), int(match.group(2))
+    day_first = 1 <= first <= 31 and 1 <= second <= 12
+    month_first = 1 <= first <= 12 and 1 <= second <= 31
+    if day_first and month_first:
+        return EITHER
+    return DAY_FIRST if day_first else MONTH_FIRST if month_first else None
 
 
 class Lookup(dict):

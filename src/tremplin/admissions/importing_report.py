@@ -24,6 +24,8 @@ def field_label(name: str) -> str:
     """A field of the import as people call it, in the active language."""
     if name.startswith("wish_"):
         return _("Track choice %(rank)s") % {"rank": name.removeprefix("wish_")}
+    if name == "answered_at":
+        return _("Time of the answer")
     return capfirst(Application._meta.get_field(name).verbose_name)
 
 
@@ -85,6 +87,14 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "date_invalid": lambda: _("Not a date: write it as dd/mm/yyyy (e.g. 15/03/2001)."),
     "date_year_only": lambda: _("Only the year is given: give the full date, dd/mm/yyyy."),
     "date_out_of_range": lambda: _("This date of birth is not plausible."),
+    "date_invalid_month_first": lambda: _(
+        "Not a date: this column writes dates month first, mm/dd/yyyy (e.g. 03/15/2001)."
+    ),
+    "date_order_unclear": lambda: _(
+        "This date can be read day first or month first, and the column has both kinds "
+        "(day first on line %(day_first_line)s, month first on line %(month_first_line)s): "
+        "write all its dates the same way, or this one as yyyy-mm-dd."
+    ),
     "phone_invalid": lambda: _("Not a Moroccan mobile number (e.g. 06 61 23 45 67)."),
     "email_invalid": lambda: _("Not an email address."),
     "boolean_invalid": lambda: _("Expected yes or no."),
@@ -99,7 +109,12 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "duplicate_existing": lambda: _(
         "Already applied to this call (%(reference)s): not imported again."
     ),
+    # Reports made before a later answer replaced an earlier one kept the first.
     "duplicate_in_file": lambda: _("Same CIN as line %(first_line)s: not imported twice."),
+    "replaced_later": lambda: _(
+        "Replaced by line %(by_line)s, a later answer with the same CIN: only the latest "
+        "answer is imported."
+    ),
     "file_unreadable": lambda: _("The file cannot be read: save it as CSV or XLSX and retry."),
     "file_encoding": lambda: _(
         "The characters of this file cannot be read with certainty: in Excel, save it as "
@@ -116,7 +131,7 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "too_many_rows": lambda: _("The file has more than %(max)s rows: split it."),
 }
 
-DUPLICATE_CODES = frozenset({"duplicate_existing", "duplicate_in_file"})
+DUPLICATE_CODES = frozenset({"duplicate_existing", "duplicate_in_file", "replaced_later"})
 FILE_PROBLEMS = frozenset(
     {
         "column_missing",
@@ -127,6 +142,30 @@ FILE_PROBLEMS = frozenset(
         "no_privacy_notice",
     }
 )
+_NOTES: dict[str, Callable[[], str]] = {
+    "dates_day_first": lambda: _("dates read as day/month/year"),
+    "dates_month_first": lambda: _(
+        "dates read as month/day/year, as the file writes them (e.g. line %(line)s)"
+    ),
+    "dates_mixed": lambda: _(
+        "dates written both day first (e.g. line %(day_first_line)s) and month first (e.g. "
+        "line %(month_first_line)s): those that can be read both ways are not imported"
+    ),
+    "latest_answer_kept": lambda: _(
+        "when a CIN answered more than once, only its latest answer is imported"
+    ),
+}
+
+
+def describe_note(note: dict | None) -> str:
+    """How a column's values were read (see ``ImportResult.notes``), in the active language."""
+    message = _NOTES.get((note or {}).get("code"))
+    if message is None:
+        return ""
+    params = note.get("params")
+    return message() % params if params else message()
+
+
 # A formula for Excel and LibreOffice: the report's cells from the file stay text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

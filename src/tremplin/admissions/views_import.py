@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,12 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tremplin.admissions.access import access_intake
 from tremplin.admissions.exporting import CONTENT_TYPES, template_workbook, write_csv
 from tremplin.admissions.import_tasks import (
+    import_file_kept,
     import_job_enqueue,
+    import_job_importable,
     import_job_report,
-    import_job_runnable,
 )
 from tremplin.admissions.importing import (
     describe_error,
+    describe_note,
     field_label,
     report_header,
     report_rows,
@@ -111,12 +114,24 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpResponse:
     """The job's progress (polled by htmx while it runs) then its report. A POST after a
-    finished dry run imports the same file, in the same mode, for real."""
+    finished dry run imports the same file, in the same mode, for real; once the file is no
+    longer kept, it asks for the file again and changes nothing."""
     intake = access_intake(request, intake_slug)
     job = _job(intake, job_id)
+    importable = import_job_importable(job)
+    file_kept = importable and import_file_kept(job)
     if request.method == "POST":
-        if not import_job_runnable(job):
+        if not importable:
             raise Http404
+        if not file_kept:
+            messages.error(
+                request,
+                _(
+                    "Nothing was imported: the file of this dry run is no longer kept (it is "
+                    "deleted once imported, or a day after its dry run). Upload it again."
+                ),
+            )
+            return redirect("admissions:import_form", request.access.school.slug, intake.slug)
         real = ImportJob.objects.create(
             intake=intake,
             created_by=request.user,
@@ -135,16 +150,19 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
     # A reason people can act on (the file is gone); a crash stays a generic message.
     failed = job.report[0] if job.status == ImportJob.Status.FAILED and job.report else None
     failure = describe_error(failed) if failed and failed["code"] != "internal_error" else ""
+    notes = job.columns.get("notes", {})
     context = {
         "school": intake.school,
         "intake": intake,
         "job": job,
         "running": running,
-        "can_run": import_job_runnable(job),
+        "can_run": file_kept,
+        "file_gone": importable and not file_kept,
         "problems": [{**entry, "reason": describe_error(entry)} for entry in shown],
         "more_problems": total - len(shown),
         "columns_read": [
-            (header, field_label(name)) for header, name in job.columns.get("read", [])
+            (header, field_label(name), describe_note(notes.get(name)))
+            for header, name in job.columns.get("read", [])
         ],
         "columns_ignored": job.columns.get("ignored", []),
         "failure": failure,

@@ -8,6 +8,7 @@ from django_scopes import scopes_disabled
 from tremplin.admissions.exporting import write_csv
 from tremplin.admissions.importing import (
     describe_error,
+    describe_note,
     field_label,
     import_applications,
     report_header,
@@ -77,7 +78,9 @@ class Command(BaseCommand):
         if result.columns:
             self.stdout.write("Columns read:")
             for name, header in result.columns.items():
-                self.stdout.write(f"  {header} -> {name} ({field_label(name)})")
+                note = describe_note(result.notes.get(name))
+                note = f": {note}" if note else ""
+                self.stdout.write(f"  {header} -> {name} ({field_label(name)}){note}")
         if result.ignored_columns:
             self.stdout.write("Columns ignored (rename them if they hold a field):")
             for header in result.ignored_columns:
