@@ -191,6 +191,7 @@ def _applications(intake: Intake, *, count: int, seed: int) -> None:
             created_at=submitted,
         )
         application.accommodation_consent = application.needs_accommodation
+        application.refresh_search_name()
         failed = eligibility.evaluate(
             rules,
             birth_date=application.birth_date,

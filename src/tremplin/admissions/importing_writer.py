@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from tremplin.admissions.models import Application, Intake, Wish
 from tremplin.admissions.references import make_reference, numbers_take, reference_year
+from tremplin.core.text import search_key
 
 # The columns a record fills, in record order (the wishes, last, go to their own table).
 _RECORD_COLUMNS = (
@@ -29,6 +30,8 @@ _RECORD_COLUMNS = (
     "eligibility",
     "eligibility_reasons",
 )
+# The four names, which ``search_name`` is derived from (``Application.refresh_search_name``).
+_NAMES = slice(1, 5)
 
 
 class Writer:
@@ -40,7 +43,8 @@ class Writer:
     Why not ``bulk_create``: on 100,000 rows it spent more time turning model instances into
     SQL parameters than the database spent storing them (see bench/bench_import.py). The rows
     are already checked and converted here, so they go to the database as they are; every
-    column that the import does not fill takes the model field's default.
+    column that the import does not fill takes the model field's default, but the names
+    folded for the search, derived here as the model derives them.
     """
 
     def __init__(self, intake: Intake):
@@ -59,7 +63,7 @@ class Writer:
             "updated_at": now,
         }
         by_column = {f.column: f for f in Application._meta.concrete_fields if not f.primary_key}
-        variable = (*_RECORD_COLUMNS, "number", "reference")
+        variable = (*_RECORD_COLUMNS, "number", "reference", "search_name")
         constant_columns, constants = [], []
         for column, model_field in by_column.items():
             if column in variable:
@@ -102,14 +106,20 @@ class Writer:
         constants, code, year = self.constants, self.school_code, self.year
         if self.is_postgres:  # psycopg takes dates as they are
             rows = [
-                (*record[:20], number, make_reference(code, year, number), *constants)
+                (
+                    *record[:20],
+                    number,
+                    make_reference(code, year, number),
+                    search_key(*record[_NAMES]),
+                    *constants,
+                )
                 for number, record in enumerate(records, start=first)
             ]
         else:
             adapt_date = self.adapt_date
             rows = [
                 (*record[:5], adapt_date(record[5]), *record[6:20], number,
-                 make_reference(code, year, number), *constants)
+                 make_reference(code, year, number), search_key(*record[_NAMES]), *constants)
                 for number, record in enumerate(records, start=first)
             ]  # fmt: skip
         self._copy(Application._meta.db_table, self.columns, rows)

@@ -11,6 +11,7 @@ from django_scopes import ScopedManager
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
 from tremplin.core.i18n import localized
+from tremplin.core.text import search_key
 
 
 class PrivacyNotice(models.Model):
@@ -190,6 +191,12 @@ class Application(models.Model):
     last_name = models.CharField(_("last name (Latin script)"), max_length=80)
     first_name_ar = models.CharField(_("first name (Arabic script)"), max_length=80, blank=True)
     last_name_ar = models.CharField(_("last name (Arabic script)"), max_length=80, blank=True)
+    # The four names folded for the staff's search (``refresh_search_name``): derived, so
+    # never shown nor exported, and personal data all the same (an erasure empties it). No
+    # index: the search looks for words inside it, which a B-tree cannot serve, within one
+    # call, whose rows are read anyway for the list's counts. A trigram index (pg_trgm) would
+    # serve it, at a cost on every submission of deadline day.
+    search_name = models.TextField(_("names, folded for search"), blank=True, editable=False)
     birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     phone = models.CharField(_("mobile phone"), max_length=16)
@@ -272,6 +279,13 @@ class Application(models.Model):
     def accepts_changes(self) -> bool:
         """The applicant may still correct it: submitted, and the call still open."""
         return self.status == self.Status.SUBMITTED and self.intake.accepts_applications()
+
+    def refresh_search_name(self) -> None:
+        """Derive ``search_name`` from the names; whatever sets a name calls it before writing
+        the row (the search finds an application by this column only)."""
+        self.search_name = search_key(
+            self.first_name, self.last_name, self.first_name_ar, self.last_name_ar
+        )
 
 
 class Wish(models.Model):

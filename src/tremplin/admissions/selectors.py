@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.models import Application, Intake
 from tremplin.core.identifiers import normalize_cin
-from tremplin.core.text import parse_id
+from tremplin.core.text import fold, parse_id
 
 # Code, label, lowest and highest age. The first and last bands are open-ended, so every
 # birth date falls in one band: one after the reference date (a typing slip, or a
@@ -126,16 +126,20 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     search = (value("q") or "").strip()
     if search:
         cin = normalize_cin(search)
-        words = Q()
-        for word in search.split()[:4]:
-            words &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(first_name_ar__icontains=word)
-                | Q(last_name_ar__icontains=word)
-            )
-        qs = qs.filter(words | Q(reference__iexact=search) | (Q(cin=cin) if cin else Q(pk__in=[])))
+        qs = qs.filter(
+            names_q(search) | Q(reference__iexact=search) | (Q(cin=cin) if cin else Q(pk__in=[]))
+        )
     return qs.order_by(*SORTS.get(value("sort", ""), ("number",)))
+
+
+def names_q(search: str) -> Q:
+    """The applications whose names hold every word of ``search`` (four at most), each
+    folded as the names were (``core.text.fold``): "ait ahmed" finds "Aït-Ahmed", "ابراهيم"
+    finds "إبراهيم". Nothing when no word is left (only punctuation typed)."""
+    words = [word for word in map(fold, search.split()) if word][:4]
+    if not words:
+        return Q(pk__in=[])
+    return Q(*(Q(search_name__contains=word) for word in words))
 
 
 def facets(intake: Intake, params) -> list[Facet]:

@@ -286,6 +286,7 @@ def _new_application(
     )
     if not application.needs_accommodation:
         application.accommodation_consent = False
+    application.refresh_search_name()
     return application
 
 
@@ -328,6 +329,7 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
             setattr(locked, field, new)
     if not locked.needs_accommodation:
         locked.accommodation_consent = False
+    locked.refresh_search_name()
     current = [w.track_id for w in locked.wishes.order_by("rank")]
     if [t.pk for t in wishes] != current:
         locked.wishes.all().delete()
