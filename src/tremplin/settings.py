@@ -151,6 +151,9 @@ AXES_LOCKOUT_CALLABLE = "tremplin.core.views.auth.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
 # Reverse proxies in front of gunicorn: where the client's address is read (core.client_ip).
 TREMPLIN_PROXY_COUNT = env_int("TREMPLIN_PROXY_COUNT", 0, minimum=0)
+# Requests for an applicant's one-time code from one IP address in an hour, matching or not
+# (a scan). Generous: a mobile operator puts many people behind one address.
+PORTAL_ACCESS_PER_IP_PER_HOUR = env_int("PORTAL_ACCESS_PER_IP_PER_HOUR", 300, minimum=10)
 AXES_CLIENT_IP_CALLABLE = "tremplin.core.client_ip.client_ip"
 AXES_VERBOSE = False
 

@@ -1,16 +1,18 @@
 """One-time codes of the applicant space: what a stranger asking for codes can and cannot
 do to the owner, and what the request page gives away (nothing)."""
 
+import datetime
 import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
 from tremplin.admissions import codes
-from tremplin.admissions.models import Application
+from tremplin.admissions.models import ApplicantCode, Application
 from tremplin.core.models import AuditEvent
 from tremplin.notify.models import Message
 
@@ -150,3 +152,140 @@ def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(application, setti
     owner = ask_through_proxy(OWNER_IP)
     assert len(texts()) == codes.CODES_PER_HOUR + 1
     assert opens_the_space(owner, texts()[-1])
+
+
+def _door_queries(ip: str, reference: str, cin: str) -> list[str]:
+    """The statements the door runs for a pair, with tasks as in production (rows of the
+    database), values left out."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(REMOTE_ADDR=ip)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(reverse("portal:access"), {"reference": reference, "cin": cin})
+    assert response.status_code == 302
+    return [
+        re.sub(r"'[^']*'|\"s\d+_x\d+\"|\b\d+\b", "?", q["sql"]) for q in captured.captured_queries
+    ]
+
+
+@pytest.mark.django_db
+def test_the_door_does_the_same_work_whether_the_pair_matches_or_not(application, settings):
+    """Its time says nothing either: the look-up and the code are a task's, after the answer."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _door_queries(OWNER_IP, "SMA-25-9999", "ZZ000000")  # the process's first request
+    matching = _door_queries(OWNER_IP, application.reference, "AB123456")
+    wrong_cin = _door_queries("105.66.7.1", application.reference, "ZZ999999")
+    wrong_reference = _door_queries("105.66.7.2", "SMA-25-9999", "AB123456")
+    assert matching == wrong_cin == wrong_reference
+    assert not any("admissions_application" in sql for sql in matching)
+    assert texts() == []  # nothing sent yet: the worker does it
+    assert DBTaskResult.objects.count() == 4
+
+    from tremplin.admissions.models import AccessRequest
+
+    with scopes_disabled():
+        processed = {r.pk: codes.access_request_process(r.pk) for r in AccessRequest.objects.all()}
+    assert sorted(processed.values()) == [False, False, False, True]
+    assert len(texts()) == 1
+
+
+@pytest.mark.django_db
+def test_a_request_is_processed_once_and_a_lost_one_is_resumed(application, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from tremplin.admissions.models import AccessRequest
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    owner, _ = ask(OWNER_IP, application.reference)
+    DBTaskResult.objects.all().delete()  # the worker died with it
+    assert codes.access_requests_resume() == 0  # under a minute: its task may still come
+    with scopes_disabled():
+        (request,) = AccessRequest.objects.all()
+        AccessRequest.objects.update(created_at=request.created_at - datetime.timedelta(minutes=2))
+    assert codes.access_requests_resume() == 1
+    assert codes.access_requests_resume() == 0
+    assert not codes.access_request_process(request.pk)  # the task, delivered at last
+    (code,) = texts()
+    assert opens_the_space(owner, code)
+
+
+@pytest.mark.django_db
+def test_one_connection_may_try_a_cin_ten_times_an_hour_whatever_the_answers(application):
+    for n in range(codes.ACCESS_PER_PAIR - 1):
+        ask(STRANGER_IP, f"SMA-25-{9000 + n}")
+    client, response = ask(STRANGER_IP, application.reference)  # the tenth: it matches
+    assert response.status_code == 302
+    client.cookies["django_language"] = "en"
+    refused = client.post(
+        reverse("portal:access"), {"reference": application.reference, "cin": "AB123456"}
+    )
+    assert refused.status_code == 429
+    assert "Too many requests for a code came from your connection. Try again in 60 minutes." in (
+        refused.content.decode()
+    )
+    assert len(texts()) == 1
+    # Refused alike once the limit is reached, whether the pair matches or not.
+    wrong = client.post(reverse("portal:access"), {"reference": "SMA-25-9999", "cin": "AB123456"})
+    assert wrong.status_code == 429
+    # Another connection, or another CIN from this one, may still ask.
+    assert ask(OWNER_IP, application.reference)[1].status_code == 302
+    assert ask(STRANGER_IP, application.reference, cin="CD654321")[1].status_code == 302
+    assert len(texts()) == 2
+
+
+@pytest.mark.django_db
+def test_a_connection_that_scans_many_cins_is_stopped(application, settings):
+    settings.PORTAL_ACCESS_PER_IP_PER_HOUR = 12
+    for n in range(12):
+        assert ask(STRANGER_IP, application.reference, cin=f"ZZ{n:06d}")[1].status_code == 302
+    assert ask(STRANGER_IP, application.reference, cin="ZZ999999")[1].status_code == 429
+    assert ask(OWNER_IP, application.reference)[1].status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_door_keeps_requests_a_day_only(application):
+    from tremplin.admissions.models import AccessRequest
+
+    ask(OWNER_IP, application.reference)
+    ask(STRANGER_IP, application.reference)
+    with scopes_disabled():
+        old = AccessRequest.objects.order_by("pk").first()
+        AccessRequest.objects.filter(pk=old.pk).update(
+            created_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
+        )
+        assert codes.access_requests_forget() == 1
+        assert list(AccessRequest.objects.values_list("ip_address", flat=True)) == [STRANGER_IP]
+
+
+@pytest.mark.django_db
+def test_a_code_message_is_not_sent_once_the_code_has_expired(application):
+    ask(OWNER_IP, application.reference)
+    with scopes_disabled():
+        code = ApplicantCode.objects.get()
+        messages = Message.objects.filter(template="applicant_code")
+        assert {m.expires_at for m in messages} == {code.expires_at}
+
+
+@pytest.mark.django_db
+def test_codes_are_capped_per_application_in_a_day_too(application):
+    """Ten an hour, hour after hour, would be 240 SMS a day paid for one application."""
+    with scopes_disabled():
+        for hours_ago in range(2, 2 + codes.CODES_PER_DAY_IN_ALL // codes.CODES_PER_HOUR_IN_ALL):
+            for _n in range(codes.CODES_PER_HOUR_IN_ALL):
+                ApplicantCode.objects.create(
+                    application=application, code_hash="x", expires_at=timezone.now()
+                )
+            ApplicantCode.objects.filter(
+                created_at__gt=timezone.now() - datetime.timedelta(hours=1)
+            ).update(created_at=timezone.now() - datetime.timedelta(hours=hours_ago))
+    ask(OWNER_IP, application.reference)
+    assert texts() == []
+    with scopes_disabled():
+        ApplicantCode.objects.update(
+            created_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
+        )
+    ask(OWNER_IP, application.reference)
+    assert len(texts()) == 1

@@ -96,6 +96,11 @@ def test_an_officer_runs_compares_and_publishes_then_an_applicant_reads_the_deci
     page.fill("#id_reference", applicant.reference)
     page.fill("#id_cin", applicant.cin)
     page.locator("main form[method=post] button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/applicant/code/")
+    from tremplin.admissions.codes import access_request_process
+    from tremplin.admissions.models import AccessRequest
+
+    access_request_process(AccessRequest.objects.latest("pk").pk)  # the worker's turn
     page.fill("#id_code", last_code())
     page.locator("main form[method=post] button[type=submit]").click()
     decision = page.get_by_test_id("decision")

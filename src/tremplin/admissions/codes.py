@@ -1,49 +1,182 @@
 """The applicant's one-time codes: how an applicant without an account opens their space,
-with the reference, the CIN and a code sent to the phone and email of the application."""
+with the reference, the CIN and a code sent to the phone and email of the application.
+
+The door (``access_request_create``) answers every pair the same way and at the same speed:
+it records the request and leaves the look-up and the code to a task
+(``access_request_process``). It is throttled per connection and CIN, and per connection,
+on every request, matching or not, so the throttle says nothing about the pairs either.
+"""
 
 import datetime
 import hmac
+import math
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_tasks import task
 
-from tremplin.admissions.models import ApplicantCode, Application
+from tremplin.admissions.models import AccessRequest, ApplicantCode, Application
 from tremplin.admissions.services import _notify
 from tremplin.core.audit import log_action
+from tremplin.core.tasks import enqueue_in_transaction
 
 CODE_TTL = datetime.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
 # Codes sent in an hour for one application: to one requester (an IP address), so that a
 # stranger who knows the reference and the CIN cannot use up the owner's codes; and in all,
-# to bound what the SMS cost.
+# to bound what the SMS cost, which a day's cap bounds too.
 CODES_PER_HOUR = 3
 CODES_PER_HOUR_IN_ALL = 10
+CODES_PER_DAY_IN_ALL = 20
 
 
 def _hash_code(application_id: int, code: str) -> str:
     return salted_hmac("tremplin.applicant-code", f"{application_id}:{code}").hexdigest()
 
 
-def _hash_session(token: str) -> str:
+def session_hash(token: str) -> str:
+    """The hash of a browser session's secret that its codes and requests are bound to."""
     return salted_hmac("tremplin.applicant-code-session", token, algorithm="sha256").hexdigest()
+
+
+# The door's throttle, over the last hour: requests from one connection for one CIN (a
+# stranger trying references against someone's CIN), and from one connection in all (a
+# scan), generous because a mobile operator puts many people behind one address.
+ACCESS_WINDOW = datetime.timedelta(hours=1)
+ACCESS_PER_PAIR = 10
+# Requests are kept a day (they hold an IP address), and looked up while a code would live.
+ACCESS_KEPT = datetime.timedelta(days=1)
+
+
+def _access_key(purpose: str, *parts: str) -> str:
+    value = "\x1f".join(part or "" for part in parts)
+    return salted_hmac(f"tremplin.access.{purpose}", value, algorithm="sha256").hexdigest()
+
+
+def access_retry_after(*, ip_address: str | None, cin: str) -> int | None:
+    """Minutes until this connection may ask again for this CIN; None when it may now. It
+    counts every request, matching or not: being throttled tells nothing about a pair."""
+    since = timezone.now() - ACCESS_WINDOW
+    limits = (
+        ({"pair_key": _access_key("pair", ip_address, cin)}, ACCESS_PER_PAIR),
+        ({"ip_key": _access_key("ip", ip_address)}, settings.PORTAL_ACCESS_PER_IP_PER_HOUR),
+    )
+    for lookup, limit in limits:
+        recent = AccessRequest.objects.filter(**lookup, created_at__gte=since)
+        over = recent.count() - limit
+        if over >= 0:
+            # Free again when the request that makes the count reach the limit leaves it.
+            freed = recent.order_by("created_at").values_list("created_at", flat=True)[over]
+            seconds = (freed + ACCESS_WINDOW - timezone.now()).total_seconds()
+            return max(1, math.ceil(seconds / 60))
+    return None
+
+
+@transaction.atomic
+def access_request_create(
+    *, reference: str, cin: str, ip_address: str | None, session_token: str
+) -> AccessRequest:
+    """Record a request for a code and queue its processing: the same work whatever the pair."""
+    request = AccessRequest.objects.create(
+        pair_key=_access_key("pair", ip_address, cin),
+        ip_key=_access_key("ip", ip_address),
+        ip_address=ip_address,
+        reference=reference,
+        cin_hash=_access_key("cin", cin),
+        session_hash=session_hash(session_token),
+    )
+    enqueue_in_transaction(process_access_request, request_id=request.pk)
+    return request
+
+
+@task()
+def process_access_request(request_id: int) -> None:
+    access_request_process(request_id)
+
+
+def access_request_process(request_id: int) -> bool:
+    """Look the request's pair up and send a code when it matches; True when one was sent.
+    Each request is processed once, within a code's lifetime: a task run twice, or resumed
+    after its worker died (``access_requests_resume``), sends nothing more."""
+    from django_scopes import scopes_disabled
+
+    now = timezone.now()
+    with transaction.atomic(), scopes_disabled():
+        claimed = AccessRequest.objects.filter(
+            pk=request_id, processed_at__isnull=True, created_at__gt=now - CODE_TTL
+        ).update(processed_at=now)
+        if not claimed:
+            return False
+        request = AccessRequest.objects.get(pk=request_id)
+        application = (
+            Application.objects.select_related("intake__school")
+            .filter(reference=request.reference, erased_at__isnull=True)
+            .first()
+        )
+        if application is None or not hmac.compare_digest(
+            _access_key("cin", application.cin), request.cin_hash
+        ):
+            return False
+        AccessRequest.objects.filter(pk=request_id).update(application=application)
+        return applicant_code_send(
+            application=application,
+            requester=request.ip_address,
+            requester_session=request.session_hash,
+        )
+
+
+def access_requests_resume() -> int:
+    """Process the requests whose task was lost (a worker that died): a minute old and not
+    processed, while a code sent now would still be worth it. Returns how many sent a code."""
+    from django_scopes import scopes_disabled
+
+    now = timezone.now()
+    with scopes_disabled():
+        waiting = AccessRequest.objects.filter(
+            processed_at__isnull=True,
+            created_at__lt=now - datetime.timedelta(minutes=1),
+            created_at__gt=now - CODE_TTL,
+        ).values_list("pk", flat=True)
+        return sum(access_request_process(pk) for pk in list(waiting))
+
+
+def access_requests_forget(*, older_than: datetime.timedelta = ACCESS_KEPT) -> int:
+    """Delete the requests for a code older than a day: they hold IP addresses."""
+    deleted, _ = AccessRequest.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+def application_pending(*, request_id: int | None, session_token: str) -> Application | None:
+    """The application a request of this browser session matched (None if it did not, or
+    was not processed yet)."""
+    if request_id is None:
+        return None
+    request = (
+        AccessRequest.objects.select_related("application__intake__school")
+        .filter(pk=request_id, session_hash=session_hash(session_token))
+        .first()
+    )
+    return request.application if request is not None else None
 
 
 @transaction.atomic
 def applicant_code_send(
-    *, application: Application, requester: str | None, session_token: str
+    *, application: Application, requester: str | None, requester_session: str
 ) -> bool:
     """Send a fresh 6-digit code by SMS (and email); False when too many were sent lately.
 
     ``requester`` is the IP address that asks: each may have ``CODES_PER_HOUR`` codes an
-    hour for an application, and the application ``CODES_PER_HOUR_IN_ALL``. The code opens
-    the space only in the browser session that asked for it (``session_token``, a secret of
-    that session), and earlier codes stay valid until they expire or one is used: a stranger
-    who knows the reference and the CIN can neither void the owner's code by asking for
-    another nor by guessing wrong. Each request is recorded in the audit log, with its IP
-    address: that is what the limit per requester counts.
+    hour for an application, and the application ``CODES_PER_HOUR_IN_ALL`` (and
+    ``CODES_PER_DAY_IN_ALL`` a day). The code opens
+    the space only in the browser session that asked for it (``requester_session``, the
+    ``session_hash`` of a secret of that session), and earlier codes stay valid until they
+    expire or one is used: a stranger who knows the reference and the CIN can neither void
+    the owner's code by asking for another nor by guessing wrong. Each request is recorded
+    in the audit log, with its IP address: that is what the limit per requester counts.
     """
     from django.contrib.contenttypes.models import ContentType
 
@@ -60,14 +193,22 @@ def applicant_code_send(
         created_at__gte=since,
         ip_address=requester,
     )
-    if by_requester.count() >= CODES_PER_HOUR or in_all.count() >= CODES_PER_HOUR_IN_ALL:
+    in_a_day = ApplicantCode.objects.filter(
+        application=application, created_at__gte=timezone.now() - datetime.timedelta(days=1)
+    )
+    if (
+        by_requester.count() >= CODES_PER_HOUR
+        or in_all.count() >= CODES_PER_HOUR_IN_ALL
+        or in_a_day.count() >= CODES_PER_DAY_IN_ALL
+    ):
         return False
     code = f"{secrets.randbelow(10**6):06d}"
+    expires_at = timezone.now() + CODE_TTL
     ApplicantCode.objects.create(
         application=application,
         code_hash=_hash_code(application.pk, code),
-        requester=_hash_session(session_token),
-        expires_at=timezone.now() + CODE_TTL,
+        requester=requester_session,
+        expires_at=expires_at,
     )
     _notify(
         application,
@@ -77,6 +218,7 @@ def applicant_code_send(
             "minutes": int(CODE_TTL.total_seconds() // 60),
             "reference": application.reference,
         },
+        expires_at=expires_at,
     )
     log_action(
         "tremplin.applications.code_sent",
@@ -101,7 +243,7 @@ def applicant_code_verify(*, application: Application, code: str, session_token:
                 used_at__isnull=True,
                 expires_at__gt=now,
                 attempts__lt=CODE_MAX_ATTEMPTS,
-                requester=_hash_session(session_token),
+                requester=session_hash(session_token),
             )
         )
         if not valid:
@@ -118,14 +260,3 @@ def applicant_code_verify(*, application: Application, code: str, session_token:
             used_at=now
         )
         return True
-
-
-def application_for_access(*, reference: str, cin: str) -> Application | None:
-    """The application matching both the reference and the CIN (None otherwise)."""
-    if not reference or not cin:
-        return None
-    return (
-        Application.objects.select_related("intake__school")
-        .filter(reference=reference, cin=cin)
-        .first()
-    )

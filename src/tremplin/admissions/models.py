@@ -378,6 +378,48 @@ class ApplicantCode(models.Model):
         return f"{self.application_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class AccessRequest(models.Model):
+    """A reference and a CIN typed on the applicant space's door, matching or not.
+
+    The page answers at once, the same way for every pair; a task then looks the pair up and
+    sends a code when it matches (``codes.access_request_process``). So neither the answer
+    nor the time it takes says whether a reference and a CIN go together. The rows are also
+    the door's throttle (``codes.ACCESS_*``), and are deleted after a day (``tremplin
+    resume_stalled``): they hold an IP address.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    # Keyed hashes, for counting: of the IP address and the CIN, and of the IP address alone.
+    pair_key = models.CharField(max_length=64)
+    ip_key = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    reference = models.CharField(max_length=20)
+    cin_hash = models.CharField(max_length=64)  # the CIN typed, never stored as typed
+    session_hash = models.CharField(max_length=64)  # as ApplicantCode.requester
+    # Filled by the task: when it looked the pair up, and the application if it matched.
+    processed_at = models.DateTimeField(null=True, blank=True)
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # looked up by its own id only
+    )
+
+    class Meta:
+        verbose_name = _("request for a code")
+        verbose_name_plural = _("requests for a code")
+        indexes = [
+            models.Index(fields=["pair_key", "created_at"], name="accessrequest_pair"),
+            models.Index(fields=["ip_key", "created_at"], name="accessrequest_ip"),
+            models.Index(fields=["created_at"], name="accessrequest_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class ImportJob(models.Model):
     """One upload of a spreadsheet of applications: its dry run or its import, its progress
     and its report (bad rows with line, column and a reason code rendered per reader)."""

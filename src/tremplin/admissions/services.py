@@ -64,10 +64,16 @@ class Submission:
     created: bool
 
 
-def _notify(application: Application, template: str, context: dict) -> None:
+def _notify(
+    application: Application,
+    template: str,
+    context: dict,
+    *,
+    expires_at: datetime.datetime | None = None,
+) -> None:
     """Queue the message on every channel the applicant gave. Called inside the transaction
     that creates what the message is about, so it cannot be queued twice: no dedupe key (and
-    no savepoint) is needed."""
+    no savepoint) is needed. ``expires_at``: not sent after then (a one-time code)."""
     from tremplin.notify.services import message_enqueue
 
     for channel, recipient in _channels(application):
@@ -79,6 +85,7 @@ def _notify(application: Application, template: str, context: dict) -> None:
             language=application.language,
             school=application.intake.school,
             related=application,
+            expires_at=expires_at,
         )
 
 

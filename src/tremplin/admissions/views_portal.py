@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
@@ -177,23 +178,35 @@ def communes(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def access(request: HttpRequest) -> HttpResponse:
-    """Step 1: reference and CIN. The answer is the same whether they match or not, and
-    whether a code was sent or too many were already: anything else would tell a stranger
-    that a reference and a CIN go together."""
+    """Step 1: reference and CIN. The answer is the same, and as quick, whether they match
+    or not, and whether a code was sent or too many were already: anything else would tell
+    a stranger that a reference and a CIN go together. A task looks the pair up and sends
+    the code (``codes.access_request_process``)."""
     form = AccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with scopes_disabled():
-            application = codes.application_for_access(
-                reference=form.cleaned_data["reference"], cin=form.cleaned_data["cin"]
+        ip_address = client_ip(request)
+        minutes = codes.access_retry_after(ip_address=ip_address, cin=form.cleaned_data["cin"])
+        if minutes is None:
+            access_request = codes.access_request_create(
+                reference=form.cleaned_data["reference"],
+                cin=form.cleaned_data["cin"],
+                ip_address=ip_address,
+                session_token=_session_token(request),
             )
-            if application is not None:
-                codes.applicant_code_send(
-                    application=application,
-                    requester=client_ip(request),
-                    session_token=_session_token(request),
-                )
-        request.session[SESSION_PENDING] = application.pk if application else None
-        return redirect("portal:code")
+            request.session[SESSION_PENDING] = access_request.pk
+            return redirect("portal:code")
+        form.add_error(
+            None,
+            ngettext(
+                "Too many requests for a code came from your connection. Try again in "
+                "%(minutes)d minute.",
+                "Too many requests for a code came from your connection. Try again in "
+                "%(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+        )
+        return render(request, "admissions/portal/access.html", {"form": form}, status=429)
     return render(request, "admissions/portal/access.html", {"form": form})
 
 
@@ -211,9 +224,11 @@ def code(request: HttpRequest) -> HttpResponse:
         return redirect("portal:access")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        pending = request.session.get(SESSION_PENDING)
         with scopes_disabled():
-            application = Application.objects.filter(pk=pending).first() if pending else None
+            application = codes.application_pending(
+                request_id=request.session.get(SESSION_PENDING),
+                session_token=_session_token(request),
+            )
             ok = application is not None and codes.applicant_code_verify(
                 application=application,
                 code=form.cleaned_data["code"],

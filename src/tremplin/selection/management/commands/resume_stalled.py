@@ -1,3 +1,4 @@
+from tremplin.admissions.codes import access_requests_forget, access_requests_resume
 from tremplin.admissions.import_tasks import import_files_forget, import_jobs_resume
 from tremplin.core.management.sweep import SweepCommand
 from tremplin.selection.letters import letter_batches_resume
@@ -8,11 +9,12 @@ from tremplin.selection.ranking import ranking_runs_resume
 class Command(SweepCommand):
     help = (
         "Start again the work whose worker died mid-way: imports and batches of letters "
-        "without progress for ten minutes, ranking runs still running after thirty. Also "
+        "without progress for ten minutes, ranking runs still running after thirty, "
+        "applicants' requests for a code not looked at after a minute. Also "
         "deletes the files of marks checked by a dry run and never confirmed, once their "
         "hour is over, and the spreadsheets of applications whose dry run was never "
-        "imported, a day after it. Run it from cron every few minutes, or as a sidecar "
-        "with --loop."
+        "imported, a day after it, and the requests for a code after a day. Run it from "
+        "cron every few minutes, or as a sidecar with --loop."
     )
     interval = 120.0
 
@@ -20,10 +22,15 @@ class Command(SweepCommand):
         imports, letters = import_jobs_resume(), letter_batches_resume()
         runs, stashes = ranking_runs_resume(), marks_stashes_forget()
         spreadsheets = import_files_forget()
+        codes, requests = access_requests_resume(), access_requests_forget()
         if imports or letters or runs or verbose:
             self.stdout.write(
                 f"Resumed: {imports} imports, {letters} letter batches, {runs} ranking runs."
             )
+        if codes or verbose:
+            self.stdout.write(f"Sent {codes} codes whose request had been left waiting.")
+        if requests or verbose:
+            self.stdout.write(f"Deleted {requests} requests for a code older than a day.")
         if stashes or verbose:
             self.stdout.write(f"Deleted {stashes} unconfirmed files of marks.")
         if spreadsheets or verbose:
