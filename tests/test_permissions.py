@@ -53,6 +53,7 @@ CASES: dict[str, Case] = {
     "portal:code": everyone(302),
     "portal:space": everyone(302),
     "portal:edit": everyone(302),
+    "portal:document": everyone(302),
     "portal:data": everyone(302),
     "portal:withdraw": everyone(302, method="post"),
     "portal:delete": everyone(302, method="post"),
@@ -157,6 +158,7 @@ def _kwargs(name: str, world: World, objects: dict) -> dict:
         "document_id": objects["document"].pk,
         "job_id": objects["job"].pk,
         "fmt": "xlsx",
+        "kind": "cin",
         "uidb64": "MQ",
         "token": "bad-token",
     }

@@ -155,3 +155,63 @@ def test_the_form_weighs_under_150_kb_on_a_first_visit(browser, live_server, ope
     context.close()
     assert any(url.endswith(".css") for url in sizes)  # the styles were counted
     assert sum(sizes.values()) < 150_000, sorted(sizes.items(), key=lambda item: -item[1])
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_an_applicant_sends_a_missing_document_from_her_space_on_a_phone(
+    browser, live_server, live_world, language, tmp_path
+):
+    """Her diploma was not at hand when she applied (or the school imported her answers):
+    she sends a photo of it from her space, and the call's conditions are met."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    from tests.admissions.open_intake import form_data
+    from tremplin.admissions.models import Document
+    from tremplin.admissions.views_portal import SESSION_APPLICANT
+
+    make_open_intake(live_world.smara, required_documents=["diploma"])
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    Client().post(
+        "/schools/smara/calls/promo-2026/apply/",
+        {**form_data(), "document_diploma": SimpleUploadedFile("d.pdf", pdf)},
+    )
+    with scopes_disabled():
+        application = Application.objects.get()
+        Document.objects.all().delete()
+        Application.objects.filter(pk=application.pk).update(
+            eligibility="ineligible",
+            eligibility_reasons=[{"rule": "documents", "params": {"missing": ["diploma"]}}],
+        )
+    session = SessionStore()
+    session[SESSION_APPLICANT] = application.pk
+    session.create()
+    context = browser.new_context(viewport=PHONE)
+    context.add_cookies(
+        [
+            {"name": "django_language", "value": language, "url": live_server.url},
+            {"name": "sessionid", "value": session.session_key, "url": live_server.url},
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/applicant/space/")
+    documents = page.get_by_test_id("documents")
+    expect(documents).to_contain_text(label(language, "missing"))
+    documents.get_by_role("link", name=label(language, "Send it")).click()
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+    photo = tmp_path / "diplome.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    page.set_input_files("#id_file", str(photo))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=f"var/screenshots/portal-document-{language}.png", full_page=True)
+    page.get_by_role("button", name=label(language, "Send"), exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        label(language, "Your document is received.")
+    )
+    assert page.get_by_test_id("eligibility").inner_text().strip() == label(
+        language, "You meet the conditions of this call."
+    )
+    page.screenshot(path=f"var/screenshots/portal-space-documents-{language}.png", full_page=True)
+    context.close()

@@ -309,3 +309,22 @@ class CodeForm(forms.Form):
     def clean_code(self):
         # Digits only, whatever the keyboard typed them in: "١٢٣ ٤٥٦" is 123456.
         return "".join(ch for ch in ascii_digits(self.cleaned_data["code"]) if ch in "0123456789")
+
+
+class DocumentForm(forms.Form):
+    """One of the call's documents, given or replaced from the applicant space."""
+
+    file = forms.FileField(
+        help_text=_("PDF, JPEG or PNG, at most 5 MB."),
+        widget=forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = DocumentKind(kind).label
+        self.content_type = ""
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        self.content_type = validate_document(upload)
+        return upload

@@ -13,6 +13,7 @@ urlpatterns = [
     path("applicant/code/", views.code, name="code"),
     path("applicant/space/", views.space, name="space"),
     path("applicant/space/edit/", views.edit, name="edit"),
+    path("applicant/space/documents/<slug:kind>/", views.document, name="document"),
     path("applicant/space/withdraw/", views.withdraw, name="withdraw"),
     path("applicant/space/my-data.json", views.data_download, name="data"),
     path("applicant/space/delete/", views.request_deletion, name="delete"),

@@ -15,9 +15,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
-from tremplin.admissions import codes, personal_data, retention, services
+from tremplin.admissions import codes, documents, personal_data, retention, services
+from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.eligibility import describe
-from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm
+from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm, DocumentForm
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.portal_reads import Geography, call_details, published_call
 from tremplin.core.client_ip import client_ip
@@ -287,10 +288,57 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
             "school": application.intake.school,
             "reasons": [describe(r) for r in application.eligibility_reasons],
             "wishes": list(application.wishes.select_related("track")),
-            "documents": list(application.documents.all()),
+            "documents": _documents(application),
             "can_edit": application.accepts_changes,
             "decision": decision_for(application),
         },
+    )
+
+
+def _documents(application: Application) -> list[tuple[str, str, object]]:
+    """(kind, label, the document given or None) for each document the call asks for, then
+    any other given (a call whose list changed since)."""
+    given = {d.kind: d for d in application.documents.all()}
+    kinds = list(application.intake.required_documents)
+    kinds += [kind for kind in given if kind not in kinds]
+    return [(kind, DocumentKind(kind).label, given.get(kind)) for kind in kinds]
+
+
+@applicant_required
+@require_http_methods(["GET", "POST"])
+def document(request: HttpRequest, application: Application, kind: str) -> HttpResponse:
+    """Give a document the call asks for, or replace the one given, until the closing date."""
+    if kind not in application.intake.required_documents:
+        raise Http404
+    if not application.accepts_changes:
+        messages.error(request, _cannot_change(application))
+        return redirect("portal:space")
+    form = DocumentForm(request.POST or None, request.FILES or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            documents.application_document_give(
+                application=application,
+                kind=kind,
+                upload=form.cleaned_data["file"],
+                content_type=form.content_type,
+            )
+        except services.ApplicationClosed:
+            application.refresh_from_db(fields=["status"])
+            messages.error(request, _cannot_change(application))
+            return redirect("portal:space")
+        messages.success(request, _("Your document is received."))
+        return redirect("portal:space")
+    return render(
+        request,
+        "admissions/portal/document.html",
+        {
+            "form": form,
+            "application": application,
+            "intake": application.intake,
+            "school": application.intake.school,
+            "given": application.documents.filter(kind=kind).first(),
+        },
+        status=400 if form.errors else 200,
     )
 
 
@@ -310,7 +358,7 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
     form = ApplicationForm(
         request.POST or None, intake=intake, tracks=tracks, initial=initial, with_identity=False
     )
-    # Documents are given once, with the application; corrections concern the answers.
+    # Documents have a page each (``document``): the answers are corrected here.
     for name in [n for n in form.fields if n.startswith("document_")]:
         del form.fields[name]
     if request.method == "POST" and form.is_valid():

@@ -1,0 +1,59 @@
+"""The applicant's documents after the application: given later, or replaced, from the space.
+
+An applicant on a phone may not have a scan of her diploma at hand when she applies, or may
+send the wrong photo; an application imported from a spreadsheet comes without any file.
+Until the closing date she gives or replaces each document the call asks for, and the rules
+are checked again: a missing document is a reason of ineligibility that this lifts.
+"""
+
+from django.db import transaction
+
+from tremplin.admissions import eligibility
+from tremplin.admissions.models import Application, Document
+from tremplin.admissions.services import ApplicationClosed, _check_eligibility, _document
+from tremplin.core.audit import log_action
+
+
+def application_document_give(
+    *, application: Application, kind: str, upload, content_type: str
+) -> Document:
+    """Store ``upload`` as the application's document of ``kind`` (one of the call's required
+    documents, its type already checked from the content), in place of any given before.
+
+    Raises ``ApplicationClosed`` once the application no longer accepts changes. The new file
+    is deleted if the change does not commit; the file it replaces, once it has.
+    """
+    document = None
+    try:
+        with transaction.atomic():
+            locked = (
+                Application.objects.select_for_update()
+                .select_related("intake__school", "commune")
+                .get(pk=application.pk)
+            )
+            if not locked.accepts_changes:
+                raise ApplicationClosed
+            if kind not in locked.intake.required_documents:
+                raise ValueError(f"The call does not ask for a document of kind {kind!r}.")
+            replaced = list(locked.documents.filter(kind=kind))
+            document = _document(locked, kind, upload, content_type)
+            document.save()
+            for old in replaced:
+                old.delete()
+                transaction.on_commit(lambda f=old.file: f.delete(save=False), robust=True)
+            _check_eligibility(locked, eligibility.Rules.of(locked.intake))
+            locked.save(
+                update_fields=["eligibility", "eligibility_reasons", "eligibility_checked_at"]
+            )
+            log_action(
+                "tremplin.applications.document_given",
+                school=locked.intake.school,
+                obj=locked,
+                data={"kind": kind, "replaced": bool(replaced)},
+            )
+    except BaseException:
+        if document is not None and document.file:
+            document.file.delete(save=False)
+        raise
+    application.refresh_from_db()
+    return document
