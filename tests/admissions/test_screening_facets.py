@@ -90,3 +90,23 @@ def test_the_list_runs_as_many_queries_with_every_filter_set_and_more_applicatio
     with django_assert_num_queries(expected):
         response = client.get(list_url(intake), every_filter)
     assert [a.first_name for a in response.context["page"]] == ["Nora"]
+
+
+@pytest.mark.django_db
+def test_a_chosen_value_that_shows_nothing_still_names_itself(world, intake):
+    """Haouza with "women": no application, but the chip says Haouza (not its id) and keeps
+    its count, 0, so staff see why the list is empty and can remove it."""
+    from tremplin.schools.models import Commune
+
+    haouza = Commune.objects.get(name="Haouza")
+    client = world.client("admissions")
+    response = client.get(
+        list_url(intake), {"sex": "F", "commune": haouza.pk, "employment": "student"}
+    )
+    assert response.context["page"].paginator.count == 0
+    commune = facet(response, "commune")
+    assert commune.selected_label == "Haouza"
+    assert counts(response, "commune")[str(haouza.pk)] == 0
+    assert str(facet(response, "employment").selected_label) == "étudiant"  # staff read French
+    html = response.content.decode()
+    assert 'href="?{}"'.format(commune.clear.replace("&", "&amp;")) in html

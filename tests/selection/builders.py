@@ -59,6 +59,8 @@ def make_closed_intake(
                     eligibility=Application.Eligibility.ELIGIBLE,
                 )
             )
+        for application in apps:  # bulk_create does not call save()
+            application.refresh_search_name()
         Application.objects.bulk_create(apps)
     return intake
 

@@ -162,6 +162,10 @@ class IntakeTrack(models.Model):
         return str(self.track)
 
 
+# The names ``Application.search_name`` is derived from.
+NAME_FIELDS = ("first_name", "last_name", "first_name_ar", "last_name_ar")
+
+
 class Application(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("submitted")
@@ -267,6 +271,12 @@ class Application(models.Model):
     def __str__(self) -> str:
         return " ".join(part for part in (self.reference, self.first_name, self.last_name) if part)
 
+    def save(self, *args, update_fields=None, **kwargs):
+        self.refresh_search_name()
+        if update_fields is not None and set(update_fields) & set(NAME_FIELDS):
+            update_fields = {*update_fields, "search_name"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -281,11 +291,10 @@ class Application(models.Model):
         return self.status == self.Status.SUBMITTED and self.intake.accepts_applications()
 
     def refresh_search_name(self) -> None:
-        """Derive ``search_name`` from the names; whatever sets a name calls it before writing
-        the row (the search finds an application by this column only)."""
-        self.search_name = search_key(
-            self.first_name, self.last_name, self.first_name_ar, self.last_name_ar
-        )
+        """Derive ``search_name`` from the names. ``save()`` calls it; whatever writes rows
+        another way (``bulk_create``, COPY, ``insert_family``'s one statement) calls it before
+        (the search finds an application by this column only)."""
+        self.search_name = search_key(*(getattr(self, name) for name in NAME_FIELDS))
 
 
 class Wish(models.Model):

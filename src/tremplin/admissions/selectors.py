@@ -12,6 +12,7 @@ from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.models import Application, Intake
 from tremplin.core.identifiers import normalize_cin
 from tremplin.core.text import fold, parse_id
+from tremplin.schools.models import Commune, Track
 
 # Code, label, lowest and highest age. The first and last bands are open-ended, so every
 # birth date falls in one band: one after the reference date (a typing slip, or a
@@ -132,14 +133,16 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     return qs.order_by(*SORTS.get(value("sort", ""), ("number",)))
 
 
-def names_q(search: str) -> Q:
+def names_q(search: str, *, to_application: str = "") -> Q:
     """The applications whose names hold every word of ``search`` (four at most), each
     folded as the names were (``core.text.fold``): "ait ahmed" finds "Aït-Ahmed", "ابراهيم"
-    finds "إبراهيم". Nothing when no word is left (only punctuation typed)."""
+    finds "إبراهيم". Nothing when no word is left (only punctuation typed).
+    ``to_application``: the path from another model, e.g. ``"application__"``."""
     words = [word for word in map(fold, search.split()) if word][:4]
     if not words:
         return Q(pk__in=[])
-    return Q(*(Q(search_name__contains=word) for word in words))
+    column = f"{to_application}search_name__contains"
+    return Q(*(Q(**{column: word}) for word in words))
 
 
 def facets(intake: Intake, params) -> list[Facet]:
@@ -154,8 +157,24 @@ def facets(intake: Intake, params) -> list[Facet]:
         rows = others(name).order_by().values_list(column).annotate(n=Count("pk", distinct=True))
         return dict(rows)
 
-    def facet(name: str, label, options) -> Facet:
-        return _with_links(Facet(name, str(label), list(options)), params)
+    def facet(name: str, label, options, name_of=None) -> Facet:
+        options = list(options)
+        # A value chosen that shows nothing with the other filters is not among the counted
+        # ones: it stays, with 0, so that its chip names it instead of showing a raw id.
+        chosen = params.get(name) or ""
+        missing = chosen and name_of and chosen not in {value for value, *_rest in options}
+        if missing and (chosen_label := name_of(chosen)) is not None:
+            options.append((chosen, chosen_label, 0))
+        return _with_links(Facet(name, str(label), options), params)
+
+    def named(model):
+        def name_of(value: str) -> str | None:
+            pk = parse_id(value)
+            return (
+                model.objects.filter(pk=pk).values_list("name", flat=True).first() if pk else None
+            )
+
+        return name_of
 
     status = counted("status", "status")
     eligible = counted("eligibility", "eligibility")
@@ -196,21 +215,25 @@ def facets(intake: Intake, params) -> list[Facet]:
             "commune",
             _("Commune"),
             ((str(pk), name, n) for pk, name, n in sorted(communes, key=lambda c: c[1])),
+            named(Commune),
         ),
         facet(
             "education",
             _("Education level"),
             ((v, lb, education[v]) for v, lb in EducationLevel.choices if education.get(v)),
+            dict(EducationLevel.choices).get,
         ),
         facet(
             "employment",
             _("Situation"),
             ((v, lb, employment[v]) for v, lb in Employment.choices if employment.get(v)),
+            dict(Employment.choices).get,
         ),
         facet(
             "wish",
             _("Track wished"),
             ((str(pk), name, n) for pk, name, n in wishes if pk is not None),
+            named(Track),
         ),
     ]
 

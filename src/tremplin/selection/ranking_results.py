@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tremplin.admissions.exporting import write_xlsx
-from tremplin.admissions.selectors import normalize_cin
+from tremplin.admissions.selectors import names_q, normalize_cin
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import mask_cin
 from tremplin.core.text import parse_id
@@ -102,17 +102,9 @@ def results_filtered(run: RankingRun, params) -> QuerySet[RankingResult]:
         qs = qs.exclude(called_by_quota="")
     search = (params.get("q") or "").strip()
     if search:
-        words = Q()
-        for word in search.split()[:4]:
-            words &= (
-                Q(application__first_name__icontains=word)
-                | Q(application__last_name__icontains=word)
-                | Q(application__first_name_ar__icontains=word)
-                | Q(application__last_name_ar__icontains=word)
-            )
         cin = normalize_cin(search)
         qs = qs.filter(
-            words
+            names_q(search, to_application="application__")
             | Q(application__reference__iexact=search)
             | (Q(application__cin=cin) if cin else Q(pk__in=[]))
         )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tremplin.admissions.models import Application
+from tremplin.admissions.selectors import names_q
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import JURY_SCORE
 from tremplin.core.text import parse_id
@@ -242,13 +243,7 @@ def jury_conflicts(request: HttpRequest) -> HttpResponse:
         words = query.split()
         matches = _declarable(request)
         for word in words[:4]:
-            matches = matches.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(first_name_ar__icontains=word)
-                | Q(last_name_ar__icontains=word)
-                | Q(reference__iexact=word)
-            )
+            matches = matches.filter(names_q(word) | Q(reference__iexact=word))
         found = list(
             matches.exclude(conflicts_of_interest__juror=user)
             .select_related("commune")
