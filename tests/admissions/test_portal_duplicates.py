@@ -117,6 +117,27 @@ def test_the_reminder_is_queued_at_most_once_an_hour(owner):
 
 
 @pytest.mark.django_db
+def test_the_reminder_is_queued_three_times_a_day_at_most(owner):
+    """Once an hour, every hour, would be 48 messages a day to someone who never asked."""
+    for hours_ago in range(2, 2 + services.REMINDERS_PER_DAY):
+        submit(Client(), **STRANGER)
+        with scopes_disabled():
+            Message.objects.filter(
+                template="application_reminder",
+                created_at__gt=timezone.now() - datetime.timedelta(minutes=1),
+            ).update(created_at=timezone.now() - datetime.timedelta(hours=hours_ago))
+    assert len(reminders()) == 2 * services.REMINDERS_PER_DAY
+    submit(Client(), **STRANGER)
+    assert len(reminders()) == 2 * services.REMINDERS_PER_DAY
+    with scopes_disabled():
+        Message.objects.filter(template="application_reminder").update(
+            created_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
+        )
+    submit(Client(), **STRANGER)
+    assert len(reminders()) == 2 * services.REMINDERS_PER_DAY + 2
+
+
+@pytest.mark.django_db
 def test_a_strangers_submission_changes_nothing_but_the_reminder(owner):
     before = rows()
     with scopes_disabled():

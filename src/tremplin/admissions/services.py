@@ -27,8 +27,9 @@ from tremplin.core.audit import audit_event, log_action
 from tremplin.core.inserts import Dependent, insert_family
 
 # A submission with a CIN that has already applied sends that application's reference
-# again to its own phone and email, at most this often.
+# again to its own phone and email, at most this often, and so many times a day.
 REMINDER_INTERVAL = datetime.timedelta(hours=1)
+REMINDERS_PER_DAY = 3
 
 APPLICANT_FIELDS = (
     "first_name",
@@ -238,8 +239,9 @@ def _repeated(intake: Intake, data: dict, *, space_url: str) -> Submission:
 @transaction.atomic
 def _reference_remind(application: Application, *, space_url: str) -> bool:
     """Queue the reference of ``application`` again to its phone and email, in its
-    language, unless that was done within ``REMINDER_INTERVAL``: the form must not become a
-    way to flood someone with messages. False when nothing was queued."""
+    language, unless that was done within ``REMINDER_INTERVAL``, or ``REMINDERS_PER_DAY``
+    times in a day: the form must not become a way to flood someone with messages. False
+    when nothing was queued."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.notify.models import Message
@@ -254,14 +256,18 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
     if locked.erased_at is not None:  # erased meanwhile: nobody to tell any more
         return False
     intake = locked.intake
-    recent = Message.objects.filter(
+    today = Message.objects.filter(
         school=intake.school,
         template="application_reminder",
+        channel=Message.Channel.SMS,  # one per reminder: every application has a phone
         content_type=ContentType.objects.get_for_model(Application),
         object_id=str(locked.pk),
-        created_at__gte=timezone.now() - REMINDER_INTERVAL,
+        created_at__gte=timezone.now() - datetime.timedelta(days=1),
     )
-    if recent.exists():
+    sent = list(today.values_list("created_at", flat=True))
+    if len(sent) >= REMINDERS_PER_DAY or any(
+        at >= timezone.now() - REMINDER_INTERVAL for at in sent
+    ):
         return False
     _notify(
         locked,
