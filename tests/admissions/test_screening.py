@@ -74,6 +74,10 @@ def test_the_cin_is_masked_until_revealed_and_each_reveal_is_audited(world, inta
 def test_an_override_needs_a_reason_and_is_audited_and_shown_to_the_applicant(world, intake):
     client = world.client("admissions")
     omar = application("CD111111")
+    # Staff are told, before they write it, who will read the reason.
+    client.cookies["django_language"] = "en"
+    detail = client.get(url("application_detail", intake, reference=omar.reference))
+    assert "the applicant also reads it in their space, as written here" in detail.content.decode()
     target = url("application_eligibility", intake, reference=omar.reference)
     refused = client.post(target, {"decision": "eligible", "reason": ""})
     assert refused.status_code == 400

@@ -168,5 +168,11 @@ class EligibilityDecisionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
-        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Recorded in the audit log. For a decision of “not eligible”, the applicant also "
+            "reads it in their space, as written here: write it for them."
+        ),
     )
