@@ -311,8 +311,7 @@ def document(request: HttpRequest, application: Application, kind: str) -> HttpR
     if kind not in application.intake.required_documents:
         raise Http404
     if not application.accepts_changes:
-        messages.error(request, _cannot_change(application))
-        return redirect("portal:space")
+        return _back_unchanged(request, application)
     form = DocumentForm(request.POST or None, request.FILES or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
@@ -323,9 +322,7 @@ def document(request: HttpRequest, application: Application, kind: str) -> HttpR
                 content_type=form.content_type,
             )
         except services.ApplicationClosed:
-            application.refresh_from_db(fields=["status"])
-            messages.error(request, _cannot_change(application))
-            return redirect("portal:space")
+            return _back_unchanged(request, application)
         messages.success(request, _("Your document is received."))
         return redirect("portal:space")
     return render(
@@ -347,8 +344,7 @@ def document(request: HttpRequest, application: Application, kind: str) -> HttpR
 def edit(request: HttpRequest, application: Application) -> HttpResponse:
     if not application.accepts_changes:
         # Before the form: answers typed into it would only be thrown away.
-        messages.error(request, _cannot_change(application))
-        return redirect("portal:space")
+        return _back_unchanged(request, application)
     intake = application.intake
     tracks = _tracks(intake)
     initial = {f: getattr(application, f) for f in services.APPLICANT_FIELDS}
@@ -367,9 +363,7 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
                 application=application, data=form.cleaned_data, wishes=form.cleaned_data["wishes"]
             )
         except services.ApplicationClosed:
-            application.refresh_from_db(fields=["status"])
-            messages.error(request, _cannot_change(application))
-            return redirect("portal:space")
+            return _back_unchanged(request, application)
         messages.success(request, _("Your application is updated."))
         return redirect("portal:space")
     return render(
@@ -378,6 +372,13 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
         {"form": form, "application": application, "intake": intake, "school": intake.school},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _back_unchanged(request: HttpRequest, application: Application) -> HttpResponse:
+    """Back to the space, saying why the application no longer takes changes."""
+    application.refresh_from_db(fields=["status"])
+    messages.error(request, _cannot_change(application))
+    return redirect("portal:space")
 
 
 def _cannot_change(application: Application) -> str:
