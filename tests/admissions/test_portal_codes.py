@@ -289,3 +289,70 @@ def test_codes_are_capped_per_application_in_a_day_too(application):
         )
     ask(OWNER_IP, application.reference)
     assert len(texts()) == 1
+
+
+@pytest.mark.django_db
+def test_a_code_received_before_a_newer_request_still_opens_the_space(application):
+    owner, _ = ask(OWNER_IP, application.reference)
+    (code,) = texts()
+    # She asks again, mistyping her CIN this time: the first code is still good.
+    owner.post(reverse("portal:access"), {"reference": application.reference, "cin": "AB123457"})
+    assert opens_the_space(owner, code)
+
+
+@pytest.mark.django_db
+def test_a_session_whose_pair_did_not_match_may_not_try_codes_forever(application):
+    """It holds no code, so no code's tries run out: the session counts them instead, and
+    the page answers it as it answers the owner who mistyped hers too often."""
+    stranger, _ = ask(STRANGER_IP, application.reference, cin="ZZ999999")
+    stranger.cookies["django_language"] = "en"
+    for n in range(codes.CODE_MAX_ATTEMPTS):
+        page = stranger.post(reverse("portal:code"), {"code": f"{n:06d}"}).content.decode()
+        assert "This code is not valid or has expired." in page
+    page = stranger.post(reverse("portal:code"), {"code": "123456"}).content.decode()
+    assert "Too many wrong codes were typed. Ask for a new code." in page
+
+    owner, _ = ask(OWNER_IP, application.reference)
+    (code,) = texts()
+    owner.cookies["django_language"] = "en"
+    for _ in range(codes.CODE_MAX_ATTEMPTS):
+        owner.post(reverse("portal:code"), {"code": "000000" if code != "000000" else "111111"})
+    page = owner.post(reverse("portal:code"), {"code": code}).content.decode()
+    assert "Too many wrong codes were typed. Ask for a new code." in page
+
+
+@pytest.mark.django_db
+def test_an_ipv6_subscriber_is_one_connection_whatever_address_of_their_network(application):
+    for n in range(codes.ACCESS_PER_PAIR):
+        assert ask(f"2a02:4780:12:3456::{n + 1:x}", application.reference)[1].status_code == 302
+    assert ask("2a02:4780:12:3456::ffff", application.reference)[1].status_code == 429
+    assert ask("2a02:4780:12:3457::1", application.reference)[1].status_code == 302
+
+
+@pytest.mark.django_db
+def test_one_request_that_fails_does_not_stop_the_others_being_resumed(application, monkeypatch):
+    from tremplin.admissions.models import AccessRequest
+
+    real = codes.applicant_code_send
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise RuntimeError("template broken")
+        return real(**kwargs)
+
+    with scopes_disabled():
+        for ip in (OWNER_IP, STRANGER_IP):
+            codes.access_request_create(
+                reference=application.reference, cin="AB123456", ip_address=ip, session_token=ip
+            )
+    with scopes_disabled():
+        # As if their tasks had been lost with a worker.
+        AccessRequest.objects.update(processed_at=None, application=None)
+        ApplicantCode.objects.all().delete()
+        Message.objects.filter(template="applicant_code").delete()
+        AccessRequest.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=2))
+    monkeypatch.setattr(codes, "applicant_code_send", flaky)
+    assert codes.access_requests_resume() == 1
+    assert len(texts()) == 1

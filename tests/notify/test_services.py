@@ -450,3 +450,23 @@ def test_a_message_that_reaches_the_sender_after_its_expiry_is_not_sent(sms_outb
     assert [sms.text for sms in sms_outbox] == [reload(on_time).body]
     # Nothing brings it back: the sweep leaves it.
     assert outbox_flush() == {}
+
+
+def test_a_code_sms_that_fails_too_close_to_its_expiry_expires_instead_of_waiting(
+    monkeypatch, sms_outbox
+):
+    """A retry that would come after the code's end is no retry: it shows as expired, not
+    as failed with a "send again" that would send nothing."""
+    from tremplin.notify import sms
+
+    with transaction.atomic():
+        message = enqueue_sms(expires_at=timezone.now() + datetime.timedelta(seconds=20))
+    with scopes_disabled():
+        Message.objects.filter(pk=message.pk).update(status="pending", attempts=0)
+
+    def down(self, to, text):
+        raise sms.SmsGatewayError("gateway down")
+
+    monkeypatch.setattr(sms.LocmemSmsBackend, "send", down)
+    assert message_send(message.pk) == "expired"  # the first retry waits 22-30 s
+    assert reload(message).status == "expired"

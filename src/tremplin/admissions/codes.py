@@ -9,6 +9,8 @@ on every request, matching or not, so the throttle says nothing about the pairs 
 
 import datetime
 import hmac
+import ipaddress
+import logging
 import math
 import secrets
 
@@ -23,6 +25,8 @@ from tremplin.admissions.models import AccessRequest, ApplicantCode, Application
 from tremplin.admissions.services import _notify
 from tremplin.core.audit import log_action
 from tremplin.core.tasks import enqueue_in_transaction
+
+logger = logging.getLogger(__name__)
 
 CODE_TTL = datetime.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
@@ -52,6 +56,14 @@ ACCESS_PER_PAIR = 10
 ACCESS_KEPT = datetime.timedelta(days=1)
 
 
+def _connection(ip_address: str | None) -> str:
+    """What the throttle counts as one connection: an IPv4 address, or an IPv6 /64 (one
+    subscriber's network, whose addresses they may change at will)."""
+    if ip_address and ":" in ip_address:
+        return str(ipaddress.ip_network(f"{ip_address}/64", strict=False))
+    return ip_address or ""
+
+
 def _access_key(purpose: str, *parts: str) -> str:
     value = "\x1f".join(part or "" for part in parts)
     return salted_hmac(f"tremplin.access.{purpose}", value, algorithm="sha256").hexdigest()
@@ -61,10 +73,10 @@ def access_retry_after(*, ip_address: str | None, cin: str) -> int | None:
     """Minutes until this connection may ask again for this CIN; None when it may now. It
     counts every request, matching or not: being throttled tells nothing about a pair."""
     since = timezone.now() - ACCESS_WINDOW
-    limits = (
-        ({"pair_key": _access_key("pair", ip_address, cin)}, ACCESS_PER_PAIR),
-        ({"ip_key": _access_key("ip", ip_address)}, settings.PORTAL_ACCESS_PER_IP_PER_HOUR),
-    )
+    limits = [({"pair_key": _access_key("pair", _connection(ip_address), cin)}, ACCESS_PER_PAIR)]
+    if ip_address:  # unknown (a misconfigured proxy): not everyone in one bucket
+        per_ip = settings.PORTAL_ACCESS_PER_IP_PER_HOUR
+        limits.append(({"ip_key": _access_key("ip", _connection(ip_address))}, per_ip))
     for lookup, limit in limits:
         recent = AccessRequest.objects.filter(**lookup, created_at__gte=since)
         over = recent.count() - limit
@@ -82,8 +94,8 @@ def access_request_create(
 ) -> AccessRequest:
     """Record a request for a code and queue its processing: the same work whatever the pair."""
     request = AccessRequest.objects.create(
-        pair_key=_access_key("pair", ip_address, cin),
-        ip_key=_access_key("ip", ip_address),
+        pair_key=_access_key("pair", _connection(ip_address), cin),
+        ip_key=_access_key("ip", _connection(ip_address)),
         ip_address=ip_address,
         reference=reference,
         cin_hash=_access_key("cin", cin),
@@ -141,26 +153,19 @@ def access_requests_resume() -> int:
             created_at__lt=now - datetime.timedelta(minutes=1),
             created_at__gt=now - CODE_TTL,
         ).values_list("pk", flat=True)
-        return sum(access_request_process(pk) for pk in list(waiting))
+        sent = 0
+        for pk in list(waiting):
+            try:
+                sent += access_request_process(pk)
+            except Exception:  # one bad request must not stop the sweep (imports, letters)
+                logger.exception("Request for a code %s could not be processed", pk)
+        return sent
 
 
 def access_requests_forget(*, older_than: datetime.timedelta = ACCESS_KEPT) -> int:
     """Delete the requests for a code older than a day: they hold IP addresses."""
     deleted, _ = AccessRequest.objects.filter(created_at__lt=timezone.now() - older_than).delete()
     return deleted
-
-
-def application_pending(*, request_id: int | None, session_token: str) -> Application | None:
-    """The application a request of this browser session matched (None if it did not, or
-    was not processed yet)."""
-    if request_id is None:
-        return None
-    request = (
-        AccessRequest.objects.select_related("application__intake__school")
-        .filter(pk=request_id, session_hash=session_hash(session_token))
-        .first()
-    )
-    return request.application if request is not None else None
 
 
 @transaction.atomic
@@ -229,34 +234,38 @@ def applicant_code_send(
     return True
 
 
-def applicant_code_verify(*, application: Application, code: str, session_token: str) -> bool:
-    """True once for a right, unexpired code of the application sent at the request of this
-    browser session (``session_token``), which then voids all of the application's codes. A
-    wrong try counts against every code this session still holds: however many it asked
-    for, ``CODE_MAX_ATTEMPTS`` wrong tries end them all, and the codes of other sessions
-    (the owner's) are not touched."""
+def applicant_code_verify(*, code: str, session_token: str) -> Application | None:
+    """The application of a right, unexpired code that this browser session
+    (``session_token``) asked for, once: using it voids all of that application's codes.
+
+    Looked up by the session alone, with the same query for every visitor, so that neither
+    the answer nor its time says whether the reference and CIN given at the door matched;
+    a code received before a newer request is still good. A wrong try counts against every
+    code the session holds: ``CODE_MAX_ATTEMPTS`` wrong tries end them all, and the codes
+    of other sessions (the owner's) are not touched.
+    """
     with transaction.atomic():
         now = timezone.now()
         valid = list(
             ApplicantCode.objects.select_for_update().filter(
-                application=application,
+                requester=session_hash(session_token),
                 used_at__isnull=True,
                 expires_at__gt=now,
                 attempts__lt=CODE_MAX_ATTEMPTS,
-                requester=session_hash(session_token),
             )
         )
-        if not valid:
-            return False
-        expected = _hash_code(application.pk, code)
         # Every code is compared, so the time taken says nothing about which one matched.
-        matches = [hmac.compare_digest(c.code_hash, expected) for c in valid]
-        if not any(matches):
-            ApplicantCode.objects.filter(pk__in=[c.pk for c in valid]).update(
-                attempts=F("attempts") + 1
-            )
-            return False
-        ApplicantCode.objects.filter(application=application, used_at__isnull=True).update(
+        matches = [
+            c for c in valid if hmac.compare_digest(c.code_hash, _hash_code(c.application_id, code))
+        ]
+        if not matches:
+            if valid:
+                ApplicantCode.objects.filter(pk__in=[c.pk for c in valid]).update(
+                    attempts=F("attempts") + 1
+                )
+            return None
+        application_id = matches[0].application_id
+        ApplicantCode.objects.filter(application_id=application_id, used_at__isnull=True).update(
             used_at=now
         )
-        return True
+    return Application.objects.select_related("intake__school").get(pk=application_id)

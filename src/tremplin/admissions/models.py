@@ -382,6 +382,8 @@ class ApplicantCode(models.Model):
     class Meta:
         verbose_name = _("one-time code")
         verbose_name_plural = _("one-time codes")
+        # The code page looks a session's codes up by this alone (``codes.applicant_code_verify``).
+        indexes = [models.Index(fields=["requester"], name="applicantcode_requester")]
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -26,7 +26,7 @@ from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
 SESSION_APPLICANT = "applicant_application_id"
-SESSION_PENDING = "applicant_pending_id"
+SESSION_PENDING = "applicant_code_tries"
 SESSION_REQUESTER = "applicant_requester"
 SUBMITTED_SALT = "tremplin.portal.submitted"
 SUBMITTED_MAX_AGE = 24 * 3600
@@ -188,13 +188,13 @@ def access(request: HttpRequest) -> HttpResponse:
         ip_address = client_ip(request)
         minutes = codes.access_retry_after(ip_address=ip_address, cin=form.cleaned_data["cin"])
         if minutes is None:
-            access_request = codes.access_request_create(
+            codes.access_request_create(
                 reference=form.cleaned_data["reference"],
                 cin=form.cleaned_data["cin"],
                 ip_address=ip_address,
                 session_token=_session_token(request),
             )
-            request.session[SESSION_PENDING] = access_request.pk
+            request.session[SESSION_PENDING] = 0  # wrong codes typed since
             return redirect("portal:code")
         form.add_error(
             None,
@@ -225,24 +225,25 @@ def code(request: HttpRequest) -> HttpResponse:
         return redirect("portal:access")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with scopes_disabled():
-            application = codes.application_pending(
-                request_id=request.session.get(SESSION_PENDING),
-                session_token=_session_token(request),
+        # Wrong tries since the last request for a code, counted in the session: a session
+        # whose pair did not match holds no code, and must not try forever either.
+        tries = request.session[SESSION_PENDING] or 0
+        if tries >= codes.CODE_MAX_ATTEMPTS:
+            form.add_error("code", _("Too many wrong codes were typed. Ask for a new code."))
+        else:
+            with scopes_disabled():
+                application = codes.applicant_code_verify(
+                    code=form.cleaned_data["code"], session_token=_session_token(request)
+                )
+            if application is not None:
+                request.session.cycle_key()
+                request.session.pop(SESSION_PENDING, None)
+                request.session[SESSION_APPLICANT] = application.pk
+                return redirect("portal:space")
+            request.session[SESSION_PENDING] = tries + 1
+            form.add_error(
+                "code", _("This code is not valid or has expired. Check it or ask a new one.")
             )
-            ok = application is not None and codes.applicant_code_verify(
-                application=application,
-                code=form.cleaned_data["code"],
-                session_token=_session_token(request),
-            )
-        if ok:
-            request.session.cycle_key()
-            request.session.pop(SESSION_PENDING, None)
-            request.session[SESSION_APPLICANT] = application.pk
-            return redirect("portal:space")
-        form.add_error(
-            "code", _("This code is not valid or has expired. Check it or ask a new one.")
-        )
     return render(
         request,
         "admissions/portal/code.html",

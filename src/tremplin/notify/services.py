@@ -387,6 +387,12 @@ def _record_failure(message: Message, *, claimed_at: datetime, error: Exception)
         if asked is not None:  # the gateway's own figure, within the backoff's ceiling
             delay = max(delay, timedelta(seconds=min(asked, _backoff_max())))
         status, next_attempt_at = Message.Status.PENDING, timezone.now() + delay
+    if message.expires_at is not None and (
+        timezone.now() >= message.expires_at
+        or (status == Message.Status.PENDING and next_attempt_at >= message.expires_at)
+    ):
+        # No retry, later or by hand, would come before what it says stops being true.
+        status = Message.Status.EXPIRED
     with scopes_disabled():
         recorded = Message.objects.filter(
             pk=message.pk, status=Message.Status.SENDING, claimed_at=claimed_at
@@ -398,7 +404,9 @@ def _record_failure(message: Message, *, claimed_at: datetime, error: Exception)
         )
     if not recorded:
         return None  # taken over after the claim expired: the new sender records its outcome
-    if status == Message.Status.FAILED:
+    if status == Message.Status.EXPIRED:
+        logger.warning("Message %s failed and expires before a retry: %s", message.pk, error)
+    elif status == Message.Status.FAILED:
         logger.error("Message %s failed %s times, giving up: %s", message.pk, attempts, error)
     else:
         logger.warning("Message %s failed (attempt %s), retrying: %s", message.pk, attempts, error)

@@ -22,7 +22,7 @@ from tremplin.admissions.models import Application
 from tremplin.admissions.selectors import names_q
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import JURY_SCORE
-from tremplin.core.text import parse_id
+from tremplin.core.text import fold, parse_id
 from tremplin.selection.access_assessment import access_juror_slot
 from tremplin.selection.forms_assessment import ReasonForm, SheetForm
 from tremplin.selection.interviews import conflict_declare
@@ -240,7 +240,8 @@ def jury_conflicts(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:60]
     found = []
     if len(query) >= 2:
-        words = query.split()
+        # Each word a name's or the reference; a word of punctuation alone ("-") is no word.
+        words = [word for word in query.split() if fold(word)]
         matches = _declarable(request)
         for word in words[:4]:
             matches = matches.filter(names_q(word) | Q(reference__iexact=word))

@@ -22,7 +22,7 @@ class Command(SweepCommand):
         imports, letters = import_jobs_resume(), letter_batches_resume()
         runs, stashes = ranking_runs_resume(), marks_stashes_forget()
         spreadsheets = import_files_forget()
-        codes, requests = access_requests_resume(), access_requests_forget()
+        requests, codes = access_requests_forget(), access_requests_resume()
         if imports or letters or runs or verbose:
             self.stdout.write(
                 f"Resumed: {imports} imports, {letters} letter batches, {runs} ranking runs."
