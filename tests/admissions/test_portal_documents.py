@@ -78,6 +78,7 @@ def test_the_space_lists_the_calls_documents_and_which_are_missing(application):
 @pytest.mark.django_db
 def test_a_missing_document_sent_from_the_space_makes_the_application_eligible(application):
     client = space_client(application)
+    before = application.updated_at
     response = send(client, "diploma", upload(PNG, "photo-diplome.png"))
     assert response.status_code == 302 and response["Location"] == reverse("portal:space")
     diploma = documents(application)["diploma"]
@@ -87,6 +88,7 @@ def test_a_missing_document_sent_from_the_space_makes_the_application_eligible(a
         event = AuditEvent.objects.get(action="tremplin.applications.document_given")
     assert application.eligibility == Application.Eligibility.ELIGIBLE
     assert application.eligibility_reasons == []
+    assert application.updated_at > before
     assert event.data == {"kind": "diploma", "replaced": False}
     assert "Your document is received." in client.get(reverse("portal:space")).content.decode()
 

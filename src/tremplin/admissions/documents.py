@@ -43,7 +43,12 @@ def application_document_give(
                 transaction.on_commit(lambda f=old.file: f.delete(save=False), robust=True)
             _check_eligibility(locked, eligibility.Rules.of(locked.intake))
             locked.save(
-                update_fields=["eligibility", "eligibility_reasons", "eligibility_checked_at"]
+                update_fields=[
+                    "eligibility",
+                    "eligibility_reasons",
+                    "eligibility_checked_at",
+                    "updated_at",
+                ]
             )
             log_action(
                 "tremplin.applications.document_given",
