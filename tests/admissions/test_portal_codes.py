@@ -349,7 +349,7 @@ def test_one_request_that_fails_does_not_stop_the_others_being_resumed(applicati
             )
     with scopes_disabled():
         # As if their tasks had been lost with a worker.
-        AccessRequest.objects.update(processed_at=None, application=None)
+        AccessRequest.objects.update(processed_at=None)
         ApplicantCode.objects.all().delete()
         Message.objects.filter(template="applicant_code").delete()
         AccessRequest.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=2))

@@ -133,7 +133,6 @@ def access_request_process(request_id: int) -> bool:
             _access_key("cin", application.cin), request.cin_hash
         ):
             return False
-        AccessRequest.objects.filter(pk=request_id).update(application=application)
         return applicant_code_send(
             application=application,
             requester=request.ip_address,

@@ -77,13 +77,7 @@ def run_import(job_id: int) -> None:
 
         fileobj = _file_open(job)
         if fileobj is None:  # imported, or swept, meanwhile
-            jobs.update(
-                status=ImportJob.Status.FAILED,
-                finished_at=timezone.now(),
-                report=[{"line": 0, "column": "", "code": "file_gone", "params": {}}],
-                report_total=1,
-            )
-            _file_forget(job.file.name, finishing=job.pk)
+            _job_fail(job, "file_gone")
             return
         try:
             with fileobj:
@@ -98,13 +92,7 @@ def run_import(job_id: int) -> None:
                 )
         except Exception:
             logger.exception("import job %s failed", job_id)
-            jobs.update(
-                status=ImportJob.Status.FAILED,
-                finished_at=timezone.now(),
-                report=[{"line": 0, "column": "", "code": "internal_error", "params": {}}],
-                report_total=1,
-            )
-            _file_forget(job.file.name, finishing=job.pk)
+            _job_fail(job, "internal_error")
             raise
         report_file = _report_store(result.report) if len(result.report) > REPORT_LIMIT else ""
         jobs.update(
@@ -136,6 +124,17 @@ def _file_open(job: ImportJob):
     except FileNotFoundError:
         logger.warning("The file of import job %s is no longer in the storage.", job.pk)
         return None
+
+
+def _job_fail(job: ImportJob, code: str) -> None:
+    """End ``job`` as failed, its report the one reason ``code``, and forget its file."""
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=timezone.now(),
+        report=[{"line": 0, "column": "", "code": code, "params": {}}],
+        report_total=1,
+    )
+    _file_forget(job.file.name, finishing=job.pk)
 
 
 def import_job_report(job: ImportJob) -> Iterator[dict]:

@@ -407,16 +407,8 @@ class AccessRequest(models.Model):
     reference = models.CharField(max_length=20)
     cin_hash = models.CharField(max_length=64)  # the CIN typed, never stored as typed
     session_hash = models.CharField(max_length=64)  # as ApplicantCode.requester
-    # Filled by the task: when it looked the pair up, and the application if it matched.
+    # Filled by the task when it looked the pair up: each request is processed once.
     processed_at = models.DateTimeField(null=True, blank=True)
-    application = models.ForeignKey(
-        Application,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,  # looked up by its own id only
-    )
 
     class Meta:
         verbose_name = _("request for a code")
@@ -478,7 +470,8 @@ class ImportJob(models.Model):
     report_file = models.FileField(
         _("full report"), upload_to="private/import-reports/", max_length=200, blank=True
     )
-    # How the headers were read: {"read": [[header, field], ...], "ignored": [header, ...]}.
+    # How the headers were read: {"read": [[header, field], ...], "ignored": [header, ...],
+    # "notes": {field: note}} (a note: how a whole column was read, e.g. its dates' order).
     columns = models.JSONField(_("columns"), default=dict, blank=True)
 
     objects = ScopedManager(school="intake__school")

@@ -87,12 +87,11 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     locked.codes.all().delete()
     locked.cin = erased_cin(locked.pk)
     locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
-    locked.refresh_search_name()  # the folded names are personal data too
     locked.birth_date = locked.birth_date.replace(month=1, day=1)
     locked.phone = locked.email = locked.diploma = locked.motivation = ""
     locked.needs_accommodation = locked.accommodation_consent = False
     locked.erased_at = timezone.now()
-    locked.save()
+    locked.save()  # which empties the folded names too (Application.save)
     log_action(
         "tremplin.applications.erased",
         actor=actor,

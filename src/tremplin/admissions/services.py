@@ -342,7 +342,6 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
             setattr(locked, field, new)
     if not locked.needs_accommodation:
         locked.accommodation_consent = False
-    locked.refresh_search_name()
     current = [w.track_id for w in locked.wishes.order_by("rank")]
     if [t.pk for t in wishes] != current:
         locked.wishes.all().delete()
