@@ -359,3 +359,27 @@ def test_two_calls_of_one_school_in_one_year_never_share_a_reference(world):
     references = [a.reference for a in applications()]
     assert len(references) == 2
     assert len(set(references)) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "tracks", "places"),
+    [
+        ("fr", "Cloud, Data et Secu", "Es-Semara ou Laâyoune"),
+        ("ar", "cloud وdata وsecu", "السمارة أو العيون"),
+    ],
+)
+def test_the_call_page_lists_tracks_and_places_in_the_languages_own_words(
+    world, language, tracks, places
+):
+    from tremplin.schools.models import Province
+
+    intake = make_open_intake(world.smara, tracks=("data", "secu", "cloud"))
+    intake.provinces.set(Province.objects.filter(code__in=["221", "321"]))
+    client = Client()
+    client.cookies["django_language"] = language
+    page = client.get(APPLY.removesuffix("apply/")).content.decode()
+    assert tracks in page
+    assert places in page
+    # No Latin comma between Arabic words.
+    assert ", العيون" not in page and ", data" not in page

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.utils import translation
 
-from tremplin.core.formatting import format_date, format_money
+from tremplin.core.formatting import format_date, format_list, format_money
 from tremplin.env import env_bool, env_int, env_str
 
 
@@ -87,3 +88,16 @@ def test_the_deploy_check_refuses_the_demo_relaxations(settings):
         call_command("check", "--deploy", "--fail-level", "ERROR", tags=["security"])
     assert "tremplin.E001" in str(error.value)
     assert "tremplin.E002" in str(error.value)
+
+
+def test_a_list_is_joined_with_each_languages_own_words_and_its_items_escaped():
+    from django.template import Context, Template
+
+    template = Template('{% load tremplin %}{{ items|join_list }} / {{ items|join_list:"or" }}')
+    items = ["<b>A</b>", "B", "C"]
+    with translation.override("fr"):
+        assert template.render(Context({"items": items})) == (
+            "&lt;b&gt;A&lt;/b&gt;, B et C / &lt;b&gt;A&lt;/b&gt;, B ou C"
+        )
+    with translation.override("ar"):
+        assert format_list(["أ", "ب", "ج"]) == "أ وب وج"

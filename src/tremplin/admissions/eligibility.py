@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from tremplin.core.formatting import format_list
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -123,6 +125,6 @@ def describe(reason: Mapping) -> str:
             "s": Employment(params["situation"]).label
         }
     if rule == "documents":
-        labels = ", ".join(str(DocumentKind(kind).label) for kind in params["missing"])
+        labels = format_list(DocumentKind(kind).label for kind in params["missing"])
         return _("Missing documents: %(documents)s.") % {"documents": labels}
     return _("Another eligibility rule is not met.")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.lists import format_list as babel_format_list
 from babel.numbers import format_currency
 from django.utils import timezone, translation
 
@@ -40,3 +41,9 @@ def format_datetime(
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return babel_format_datetime(local, fmt, tzinfo=local.tzinfo, locale=babel_locale(language))
+
+
+def format_list(items, style: str = "standard", language: str | None = None) -> str:
+    """``A, B et C`` in French, ``A وB وC`` in Arabic (its own separators, not a Latin comma);
+    ``style="or"`` for alternatives (``A, B ou C``)."""
+    return babel_format_list([str(item) for item in items], style, locale=babel_locale(language))

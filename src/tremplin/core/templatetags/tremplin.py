@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from tremplin.core import formatting
 from tremplin.core.i18n import localized
@@ -19,6 +21,14 @@ def ldate(value, fmt="long"):
 @register.filter
 def ldatetime(value, fmt="medium"):
     return formatting.format_datetime(value, fmt)
+
+
+@register.filter(needs_autoescape=True)
+def join_list(items, style="standard", autoescape=True):
+    """``{{ tracks|join_list }}``: "A, B et C", "A وB وC"; ``join_list:"or"`` for alternatives.
+    Each item is escaped (the language's separators hold no markup)."""
+    escape = conditional_escape if autoescape else str
+    return mark_safe(formatting.format_list([escape(item) for item in items], style))  # noqa: S308
 
 
 @register.filter
