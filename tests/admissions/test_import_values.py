@@ -8,7 +8,8 @@ from django.utils import translation
 from tests.admissions.builders import excel_serial
 from tremplin.admissions.choices import EducationLevel, Employment
 from tremplin.admissions.importing import describe_error
-from tremplin.admissions.importing_headers import choice_lookup, parse_date
+from tremplin.admissions.importing_columns import parse_date
+from tremplin.admissions.importing_headers import choice_lookup
 
 TODAY = datetime.date(2026, 1, 15)
 

@@ -29,10 +29,9 @@ from django_scopes import scope
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.eligibility import Rules, evaluate
-from tremplin.admissions.importing_columns import DateOrder, date_order, replaced_rows
+from tremplin.admissions.importing_columns import DateOrder, date_order, parse_date, replaced_rows
 from tremplin.admissions.importing_headers import (
     DIGITS,
-    MONTH_FIRST,
     Lookup,
     Table,
     TableError,
@@ -40,7 +39,6 @@ from tremplin.admissions.importing_headers import (
     choice_lookup,
     fold,
     folded,
-    parse_date,
     read_table,
 )
 from tremplin.admissions.importing_report import (
@@ -281,7 +279,8 @@ class _Validator:
 
         birth_date = self.dates[birth] if birth else "required"
         if birth_date.__class__ is str:
-            self._date_error(error, birth_date)
+            code, params = self.date_order.error(birth_date, birth)
+            error("birth_date", code, **params)
         sex_code = self.sex[sex] if sex else None
         if sex_code is None:
             self._choice_error(error, "sex", sex)
@@ -365,14 +364,6 @@ class _Validator:
             wishes,
         )
         return record, errors
-
-    def _date_error(self, error, code: str) -> None:
-        if code == "date_order_unclear":
-            error("birth_date", code, **self.date_order.lines)
-        elif code == "date_invalid" and self.date_order.order == MONTH_FIRST:
-            error("birth_date", "date_invalid_month_first")  # not "write it as dd/mm/yyyy"
-        else:
-            error("birth_date", code)
 
     def _choice_error(self, error, name: str, value: str) -> None:
         if value:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from django.conf import settings
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
@@ -90,6 +90,14 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "date_invalid_month_first": lambda: _(
         "Not a date: this column writes dates month first, mm/dd/yyyy (e.g. 03/15/2001)."
     ),
+    "date_not_day_first": lambda: _(
+        "The column reads its dates as day/month/year (e.g. line %(line)s) and this one does "
+        "not fit: it is written month first. Write it as dd/mm/yyyy or yyyy-mm-dd."
+    ),
+    "date_not_month_first": lambda: _(
+        "The column reads its dates as month/day/year (e.g. line %(line)s) and this one does "
+        "not fit: it is written day first. Write it as mm/dd/yyyy or yyyy-mm-dd."
+    ),
     "date_order_unclear": lambda: _(
         "This date can be read day first or month first, and the column has both kinds "
         "(day first on line %(day_first_line)s, month first on line %(month_first_line)s): "
@@ -155,14 +163,36 @@ _NOTES: dict[str, Callable[[], str]] = {
         "when a CIN answered more than once, only its latest answer is imported"
     ),
 }
+# Notes that count rows: given the count, for its plural form.
+_COUNTED_NOTES: dict[str, Callable[[int], str]] = {
+    "dates_day_first_strays": lambda count: ngettext(
+        "dates read as day/month/year; %(count)s date, on line %(stray_line)s, is written "
+        "month first: it does not fit and is reported as an error",
+        "dates read as day/month/year; %(count)s dates are written month first (e.g. line "
+        "%(stray_line)s): they do not fit and are reported as errors",
+        count,
+    ),
+    "dates_month_first_strays": lambda count: ngettext(
+        "dates read as month/day/year, as the file writes them (e.g. line %(line)s); "
+        "%(count)s date, on line %(stray_line)s, is written day first: it does not fit and "
+        "is reported as an error",
+        "dates read as month/day/year, as the file writes them (e.g. line %(line)s); "
+        "%(count)s dates are written day first (e.g. line %(stray_line)s): they do not fit "
+        "and are reported as errors",
+        count,
+    ),
+}
 
 
 def describe_note(note: dict | None) -> str:
     """How a column's values were read (see ``ImportResult.notes``), in the active language."""
-    message = _NOTES.get((note or {}).get("code"))
+    code = (note or {}).get("code")
+    params = (note or {}).get("params")
+    if code in _COUNTED_NOTES:
+        return _COUNTED_NOTES[code](params["count"]) % params
+    message = _NOTES.get(code)
     if message is None:
         return ""
-    params = note.get("params")
     return message() % params if params else message()
 
 
