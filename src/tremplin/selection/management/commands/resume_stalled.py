@@ -1,9 +1,14 @@
+import logging
+
 from tremplin.admissions.codes import access_requests_forget, access_requests_resume
 from tremplin.admissions.import_tasks import import_files_forget, import_jobs_resume
+from tremplin.admissions.search_names import search_names_backfill
 from tremplin.core.management.sweep import SweepCommand
 from tremplin.selection.letters import letter_batches_resume
 from tremplin.selection.marks_import import marks_stashes_forget
 from tremplin.selection.ranking import ranking_runs_resume
+
+logger = logging.getLogger(__name__)
 
 
 class Command(SweepCommand):
@@ -13,8 +18,9 @@ class Command(SweepCommand):
         "applicants' requests for a code not looked at after a minute. Also "
         "deletes the files of marks checked by a dry run and never confirmed, once their "
         "hour is over, and the spreadsheets of applications whose dry run was never "
-        "imported, a day after it, and the requests for a code after a day. Run it from "
-        "cron every few minutes, or as a sidecar with --loop."
+        "imported, a day after it, and the requests for a code after a day. Fills the "
+        "search key of applications written without one (by the previous release, during "
+        "a rolling deploy). Run it from cron every few minutes, or as a sidecar with --loop."
     )
     interval = 120.0
 
@@ -23,6 +29,11 @@ class Command(SweepCommand):
         runs, stashes = ranking_runs_resume(), marks_stashes_forget()
         spreadsheets = import_files_forget()
         requests, codes = access_requests_forget(), access_requests_resume()
+        try:
+            keys = search_names_backfill()
+        except Exception:  # the keys can wait for the next run; the --loop must go on
+            logger.exception("The search keys of applications could not be filled")
+            keys = 0
         if imports or letters or runs or verbose:
             self.stdout.write(
                 f"Resumed: {imports} imports, {letters} letter batches, {runs} ranking runs."
@@ -35,3 +46,5 @@ class Command(SweepCommand):
             self.stdout.write(f"Deleted {stashes} unconfirmed files of marks.")
         if spreadsheets or verbose:
             self.stdout.write(f"Deleted {spreadsheets} import spreadsheets no longer needed.")
+        if keys or verbose:
+            self.stdout.write(f"Filled the search key of {keys} applications written without one.")
