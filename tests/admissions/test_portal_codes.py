@@ -154,13 +154,13 @@ def test_behind_a_proxy_each_visitor_has_a_limit_of_their_own(application, setti
     assert opens_the_space(owner, texts()[-1])
 
 
-def _door_queries(ip: str, reference: str, cin: str) -> list[str]:
+def door_queries(ip: str, reference: str, cin: str, client: Client | None = None) -> list[str]:
     """The statements the door runs for a pair, with tasks as in production (rows of the
-    database), values left out."""
+    database), values left out; asked by ``client``, or a new visitor from ``ip``."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(REMOTE_ADDR=ip)
+    client = client or Client(REMOTE_ADDR=ip)
     with CaptureQueriesContext(connection) as captured:
         response = client.post(reverse("portal:access"), {"reference": reference, "cin": cin})
     assert response.status_code == 302
@@ -175,10 +175,10 @@ def test_the_door_does_the_same_work_whether_the_pair_matches_or_not(application
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    _door_queries(OWNER_IP, "SMA-25-9999", "ZZ000000")  # the process's first request
-    matching = _door_queries(OWNER_IP, application.reference, "AB123456")
-    wrong_cin = _door_queries("105.66.7.1", application.reference, "ZZ999999")
-    wrong_reference = _door_queries("105.66.7.2", "SMA-25-9999", "AB123456")
+    door_queries(OWNER_IP, "SMA-25-9999", "ZZ000000")  # the process's first request
+    matching = door_queries(OWNER_IP, application.reference, "AB123456")
+    wrong_cin = door_queries("105.66.7.1", application.reference, "ZZ999999")
+    wrong_reference = door_queries("105.66.7.2", "SMA-25-9999", "AB123456")
     assert matching == wrong_cin == wrong_reference
     assert not any("admissions_application" in sql for sql in matching)
     assert texts() == []  # nothing sent yet: the worker does it
@@ -330,6 +330,18 @@ def test_an_ipv6_subscriber_is_one_connection_whatever_address_of_their_network(
 
 
 @pytest.mark.django_db
+def test_an_ipv6_subscriber_gets_three_codes_an_hour_whatever_address_of_their_network(
+    application,
+):
+    for n in range(codes.CODES_PER_HOUR + 2):
+        ask(f"2a02:4780:12:3456::{n + 1:x}", application.reference)
+    assert len(texts()) == codes.CODES_PER_HOUR
+    owner, _ = ask("2a02:4780:12:3457::1", application.reference)  # another network
+    assert len(texts()) == codes.CODES_PER_HOUR + 1
+    assert opens_the_space(owner, texts()[-1])
+
+
+@pytest.mark.django_db
 def test_one_request_that_fails_does_not_stop_the_others_being_resumed(application, monkeypatch):
     from tremplin.admissions.models import AccessRequest
 
@@ -345,7 +357,11 @@ def test_one_request_that_fails_does_not_stop_the_others_being_resumed(applicati
     with scopes_disabled():
         for ip in (OWNER_IP, STRANGER_IP):
             codes.access_request_create(
-                reference=application.reference, cin="AB123456", ip_address=ip, session_token=ip
+                reference=application.reference,
+                cin="AB123456",
+                ip_address=ip,
+                session_token=ip,
+                device_token=None,
             )
     with scopes_disabled():
         # As if their tasks had been lost with a worker.

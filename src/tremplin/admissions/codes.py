@@ -4,7 +4,23 @@ with the reference, the CIN and a code sent to the phone and email of the applic
 The door (``access_request_create``) answers every pair the same way and at the same speed:
 it records the request and leaves the look-up and the code to a task
 (``access_request_process``). It is throttled per connection and CIN, and per connection,
-on every request, matching or not, so the throttle says nothing about the pairs either.
+on every request, matching or not, so the throttle says nothing about the pairs either; a
+connection's requests are counted and recorded one at a time, so that simultaneous requests
+cannot pass a limit together.
+
+Codes come from two allowances, so that a stranger who knows the reference and the CIN can
+neither lock the owner out nor run up the SMS bill:
+
+- the browsers that opened the application's space before (``KnownDevice``, told by a
+  signed cookie the portal sets then): each may have ``DEVICE_CODES_PER_HOUR`` codes an
+  hour and ``DEVICE_CODES_PER_DAY`` a day, and all of them together
+  ``DEVICES_CODES_PER_DAY_IN_ALL`` a day. Strangers never opened the space (the code goes
+  to the owner's phone), so they cannot use it up;
+- every other browser (the owner's new phone, and strangers) shares the rest: each
+  connection ``CODES_PER_HOUR`` codes an hour, all of them ``CODES_PER_HOUR_IN_ALL`` an hour
+  and ``CODES_PER_DAY_IN_ALL`` a day.
+
+So an application costs at most 30 SMS a day, however many ask.
 """
 
 import datetime
@@ -15,13 +31,13 @@ import math
 import secrets
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_tasks import task
 
-from tremplin.admissions.models import AccessRequest, ApplicantCode, Application
+from tremplin.admissions.models import AccessRequest, ApplicantCode, Application, KnownDevice
 from tremplin.admissions.services import _notify
 from tremplin.core.audit import log_action
 from tremplin.core.tasks import enqueue_in_transaction
@@ -30,12 +46,20 @@ logger = logging.getLogger(__name__)
 
 CODE_TTL = datetime.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
-# Codes sent in an hour for one application: to one requester (an IP address), so that a
-# stranger who knows the reference and the CIN cannot use up the owner's codes; and in all,
-# to bound what the SMS cost, which a day's cap bounds too.
+# The shared allowance of an application: a connection (an IPv4 address or an IPv6 /64)
+# may have 3 codes an hour, so that one stranger cannot use it all up; and all connections
+# 10 an hour and 20 a day, to bound what the SMS cost.
 CODES_PER_HOUR = 3
 CODES_PER_HOUR_IN_ALL = 10
 CODES_PER_DAY_IN_ALL = 20
+# The allowance of the browsers that opened the space before: enough for an applicant who
+# comes back every day, or twice a day from two phones, and 10 SMS a day at most.
+DEVICE_CODES_PER_HOUR = 3
+DEVICE_CODES_PER_DAY = 5
+DEVICES_CODES_PER_DAY_IN_ALL = 10
+# A browser is known this long after it last opened the space (its cookie lives as long):
+# the months from an application to its offer, and a year's call to the next.
+DEVICE_REMEMBERED = datetime.timedelta(days=180)
 
 
 def _hash_code(application_id: int, code: str) -> str:
@@ -69,14 +93,39 @@ def _access_key(purpose: str, *parts: str) -> str:
     return salted_hmac(f"tremplin.access.{purpose}", value, algorithm="sha256").hexdigest()
 
 
-def access_retry_after(*, ip_address: str | None, cin: str) -> int | None:
+def _device_hash(device_token: str | None) -> str:
+    """The keyed hash of a browser's device cookie (blank without one)."""
+    return _access_key("device", device_token) if device_token else ""
+
+
+def _known_device_key(application_id: int, device_hash: str) -> str:
+    return _access_key("known-device", str(application_id), device_hash)
+
+
+def _lock(key: str) -> None:
+    """Hold the bucket ``key`` (a hex digest) until the transaction ends, so that requests
+    at the same moment count each other. On PostgreSQL only: SQLite's transactions take
+    the database's write lock as they begin (``transaction_mode`` IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(key[:15], 16)])
+
+
+class AccessThrottled(Exception):
+    """Too many requests for a code came from this connection lately."""
+
+    def __init__(self, minutes: int):
+        super().__init__(minutes)
+        self.minutes = minutes  # until it may ask again
+
+
+def _retry_after(*, pair_key: str, ip_key: str | None) -> int | None:
     """Minutes until this connection may ask again for this CIN; None when it may now. It
     counts every request, matching or not: being throttled tells nothing about a pair."""
     since = timezone.now() - ACCESS_WINDOW
-    limits = [({"pair_key": _access_key("pair", _connection(ip_address), cin)}, ACCESS_PER_PAIR)]
-    if ip_address:  # unknown (a misconfigured proxy): not everyone in one bucket
-        per_ip = settings.PORTAL_ACCESS_PER_IP_PER_HOUR
-        limits.append(({"ip_key": _access_key("ip", _connection(ip_address))}, per_ip))
+    limits = [({"pair_key": pair_key}, ACCESS_PER_PAIR)]
+    if ip_key is not None:
+        limits.append(({"ip_key": ip_key}, settings.PORTAL_ACCESS_PER_IP_PER_HOUR))
     for lookup, limit in limits:
         recent = AccessRequest.objects.filter(**lookup, created_at__gte=since)
         over = recent.count() - limit
@@ -90,16 +139,36 @@ def access_retry_after(*, ip_address: str | None, cin: str) -> int | None:
 
 @transaction.atomic
 def access_request_create(
-    *, reference: str, cin: str, ip_address: str | None, session_token: str
+    *,
+    reference: str,
+    cin: str,
+    ip_address: str | None,
+    session_token: str,
+    device_token: str | None,
 ) -> AccessRequest:
-    """Record a request for a code and queue its processing: the same work whatever the pair."""
+    """Record a request for a code and queue its processing: the same work whatever the pair.
+
+    Raises ``AccessThrottled`` (recording nothing) when the connection asked too often. Its
+    requests are counted and recorded under a lock on the connection, which holds the
+    buckets of all its CINs too. ``device_token`` is the browser's device cookie, None
+    without one: the task tells by it whether the browser opened the space before.
+    """
+    where = _connection(ip_address)
+    ip_key = _access_key("ip", where)
+    pair_key = _access_key("pair", where, cin)
+    _lock(ip_key)
+    # An unknown address (a misconfigured proxy) puts not everyone in one bucket.
+    minutes = _retry_after(pair_key=pair_key, ip_key=ip_key if ip_address else None)
+    if minutes is not None:
+        raise AccessThrottled(minutes)
     request = AccessRequest.objects.create(
-        pair_key=_access_key("pair", _connection(ip_address), cin),
-        ip_key=_access_key("ip", _connection(ip_address)),
+        pair_key=pair_key,
+        ip_key=ip_key,
         ip_address=ip_address,
         reference=reference,
         cin_hash=_access_key("cin", cin),
         session_hash=session_hash(session_token),
+        device_hash=_device_hash(device_token),
     )
     enqueue_in_transaction(process_access_request, request_id=request.pk)
     return request
@@ -133,11 +202,7 @@ def access_request_process(request_id: int) -> bool:
             _access_key("cin", application.cin), request.cin_hash
         ):
             return False
-        return applicant_code_send(
-            application=application,
-            requester=request.ip_address,
-            requester_session=request.session_hash,
-        )
+        return applicant_code_send(application=application, access_request=request)
 
 
 def access_requests_resume() -> int:
@@ -162,56 +227,39 @@ def access_requests_resume() -> int:
 
 
 def access_requests_forget(*, older_than: datetime.timedelta = ACCESS_KEPT) -> int:
-    """Delete the requests for a code older than a day: they hold IP addresses."""
-    deleted, _ = AccessRequest.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    """Delete the requests for a code older than a day (they hold IP addresses), and forget
+    the browsers that have not opened a space for ``DEVICE_REMEMBERED``. Returns how many
+    requests were deleted."""
+    now = timezone.now()
+    KnownDevice.objects.filter(opened_at__lt=now - DEVICE_REMEMBERED).delete()
+    deleted, _ = AccessRequest.objects.filter(created_at__lt=now - older_than).delete()
     return deleted
 
 
 @transaction.atomic
-def applicant_code_send(
-    *, application: Application, requester: str | None, requester_session: str
-) -> bool:
-    """Send a fresh 6-digit code by SMS (and email); False when too many were sent lately.
+def applicant_code_send(*, application: Application, access_request: AccessRequest) -> bool:
+    """Send a fresh 6-digit code by SMS (and email) for ``access_request``, whose pair
+    matches ``application``; False when its allowance is used up (see the module).
 
-    ``requester`` is the IP address that asks: each may have ``CODES_PER_HOUR`` codes an
-    hour for an application, and the application ``CODES_PER_HOUR_IN_ALL`` (and
-    ``CODES_PER_DAY_IN_ALL`` a day). The code opens
-    the space only in the browser session that asked for it (``requester_session``, the
-    ``session_hash`` of a secret of that session), and earlier codes stay valid until they
-    expire or one is used: a stranger who knows the reference and the CIN can neither void
-    the owner's code by asking for another nor by guessing wrong. Each request is recorded
-    in the audit log, with its IP address: that is what the limit per requester counts.
+    The code opens the space only in the browser session that asked for it (the request's
+    ``session_hash``), and earlier codes stay valid until they expire or one is used: a
+    stranger who knows the reference and the CIN can neither void the owner's code by
+    asking for another nor by guessing wrong. Each code sent is recorded in the audit log,
+    with the IP address that asked.
     """
-    from django.contrib.contenttypes.models import ContentType
-
-    from tremplin.core.models import AuditEvent
-
     # Locked so that simultaneous requests count each other.
     Application.objects.select_for_update().filter(pk=application.pk).first()
-    since = timezone.now() - datetime.timedelta(hours=1)
-    in_all = ApplicantCode.objects.filter(application=application, created_at__gte=since)
-    by_requester = AuditEvent.objects.filter(
-        action="tremplin.applications.code_sent",
-        content_type=ContentType.objects.get_for_model(Application),
-        object_id=str(application.pk),
-        created_at__gte=since,
-        ip_address=requester,
-    )
-    in_a_day = ApplicantCode.objects.filter(
-        application=application, created_at__gte=timezone.now() - datetime.timedelta(days=1)
-    )
-    if (
-        by_requester.count() >= CODES_PER_HOUR
-        or in_all.count() >= CODES_PER_HOUR_IN_ALL
-        or in_a_day.count() >= CODES_PER_DAY_IN_ALL
-    ):
+    device = _known_device(application, access_request.device_hash)
+    if not _allowance_left(application, device=device, connection_key=access_request.ip_key):
         return False
     code = f"{secrets.randbelow(10**6):06d}"
     expires_at = timezone.now() + CODE_TTL
     ApplicantCode.objects.create(
         application=application,
         code_hash=_hash_code(application.pk, code),
-        requester=requester_session,
+        requester=access_request.session_hash,
+        device=device,
+        connection="" if device else access_request.ip_key,
         expires_at=expires_at,
     )
     _notify(
@@ -228,14 +276,53 @@ def applicant_code_send(
         "tremplin.applications.code_sent",
         school=application.intake.school,
         obj=application,
-        ip_address=requester,
+        ip_address=access_request.ip_address,
+        data={"known_browser": bool(device)},
     )
     return True
 
 
-def applicant_code_verify(*, code: str, session_token: str) -> Application | None:
+def _known_device(application: Application, device_hash: str) -> str:
+    """The ``KnownDevice.key`` of the browser of ``device_hash`` when it opened this
+    application's space lately, else blank."""
+    if not device_hash:
+        return ""
+    key = _known_device_key(application.pk, device_hash)
+    since = timezone.now() - DEVICE_REMEMBERED
+    return key if KnownDevice.objects.filter(key=key, opened_at__gte=since).exists() else ""
+
+
+def _allowance_left(application: Application, *, device: str, connection_key: str) -> bool:
+    """Whether the allowance a code would come from has one left: the known browser's
+    (``device``), or else the shared one, from the connection of ``connection_key``."""
+    now = timezone.now()
+    in_the_hour = Q(created_at__gte=now - datetime.timedelta(hours=1))
+    if device:
+        limits = [
+            (Q(device=device) & in_the_hour, DEVICE_CODES_PER_HOUR),
+            (Q(device=device), DEVICE_CODES_PER_DAY),
+            (~Q(device=""), DEVICES_CODES_PER_DAY_IN_ALL),
+        ]
+    else:
+        shared = Q(device="")
+        limits = [
+            (shared & Q(connection=connection_key) & in_the_hour, CODES_PER_HOUR),
+            (shared & in_the_hour, CODES_PER_HOUR_IN_ALL),
+            (shared, CODES_PER_DAY_IN_ALL),
+        ]
+    counts = ApplicantCode.objects.filter(
+        application=application, created_at__gte=now - datetime.timedelta(days=1)
+    ).aggregate(**{f"n{i}": Count("pk", filter=where) for i, (where, _) in enumerate(limits)})
+    return all(counts[f"n{i}"] < limit for i, (_, limit) in enumerate(limits))
+
+
+def applicant_code_verify(
+    *, code: str, session_token: str, device_token: str
+) -> Application | None:
     """The application of a right, unexpired code that this browser session
-    (``session_token``) asked for, once: using it voids all of that application's codes.
+    (``session_token``) asked for, once: using it voids all of that application's codes,
+    and makes the browser (its device cookie, ``device_token``) a known one of the
+    application for ``DEVICE_REMEMBERED``.
 
     Looked up by the session alone, with the same query for every visitor, so that neither
     the answer nor its time says whether the reference and CIN given at the door matched;
@@ -266,5 +353,9 @@ def applicant_code_verify(*, code: str, session_token: str) -> Application | Non
         application_id = matches[0].application_id
         ApplicantCode.objects.filter(application_id=application_id, used_at__isnull=True).update(
             used_at=now
+        )
+        KnownDevice.objects.update_or_create(
+            key=_known_device_key(application_id, _device_hash(device_token)),
+            defaults={"opened_at": now},
         )
     return Application.objects.select_related("intake__school").get(pk=application_id)

@@ -379,6 +379,11 @@ class ApplicantCode(models.Model):
     # The browser session that asked for it (a hash of a secret it holds): only there does
     # the code open the space, and only there do wrong tries count against it.
     requester = models.CharField(max_length=64, blank=True)
+    # Whose allowance it was sent from (``codes.applicant_code_send``): the known browser
+    # that asked (``KnownDevice.key``), or, when blank, the application's shared one, from
+    # the connection that asked (the keyed hash of its IPv4 address or IPv6 /64).
+    device = models.CharField(max_length=64, blank=True)
+    connection = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -414,6 +419,9 @@ class AccessRequest(models.Model):
     reference = models.CharField(max_length=20)
     cin_hash = models.CharField(max_length=64)  # the CIN typed, never stored as typed
     session_hash = models.CharField(max_length=64)  # as ApplicantCode.requester
+    # A keyed hash of the browser's device cookie, blank without one: the task tells by it
+    # whether this browser opened the application's space before (``KnownDevice``).
+    device_hash = models.CharField(max_length=64, blank=True)
     # Filled by the task when it looked the pair up: each request is processed once.
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -428,6 +436,28 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class KnownDevice(models.Model):
+    """A browser that opened an application's space with a code: the codes it asks for come
+    from an allowance of its own, which strangers who know the reference and the CIN cannot
+    use up (``codes.applicant_code_send``).
+
+    Only a keyed hash of the application and of the browser's device cookie is kept: without
+    that cookie, a row says neither which application nor which browser it is about, so it
+    may outlive the application's erasure; it is forgotten once the browser has not opened
+    the space for ``codes.DEVICE_REMEMBERED``.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    opened_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("known browser")
+        verbose_name_plural = _("known browsers")
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]} {self.opened_at:%Y-%m-%d %H:%M}"
 
 
 class ImportJob(models.Model):

@@ -4,6 +4,7 @@ import json
 import secrets
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,6 +31,10 @@ SESSION_PENDING = "applicant_code_tries"
 SESSION_REQUESTER = "applicant_requester"
 SUBMITTED_SALT = "tremplin.portal.submitted"
 SUBMITTED_MAX_AGE = 24 * 3600
+# A browser that opened an applicant's space keeps a random token in this cookie, signed:
+# the codes it asks for come from an allowance of its own (``codes.applicant_code_send``).
+DEVICE_COOKIE = "tremplin_device"
+DEVICE_SALT = "tremplin.portal.device"
 
 
 def _intake(school_slug: str, intake_slug: str) -> Intake:
@@ -185,29 +190,29 @@ def access(request: HttpRequest) -> HttpResponse:
     the code (``codes.access_request_process``)."""
     form = AccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ip_address = client_ip(request)
-        minutes = codes.access_retry_after(ip_address=ip_address, cin=form.cleaned_data["cin"])
-        if minutes is None:
+        try:
             codes.access_request_create(
                 reference=form.cleaned_data["reference"],
                 cin=form.cleaned_data["cin"],
-                ip_address=ip_address,
+                ip_address=client_ip(request),
                 session_token=_session_token(request),
+                device_token=_device_token(request),
             )
-            request.session[SESSION_PENDING] = 0  # wrong codes typed since
-            return redirect("portal:code")
-        form.add_error(
-            None,
-            ngettext(
-                "Too many requests for a code came from your connection. Try again in "
-                "%(minutes)d minute.",
-                "Too many requests for a code came from your connection. Try again in "
-                "%(minutes)d minutes.",
-                minutes,
+        except codes.AccessThrottled as throttled:
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many requests for a code came from your connection. Try again in "
+                    "%(minutes)d minute.",
+                    "Too many requests for a code came from your connection. Try again in "
+                    "%(minutes)d minutes.",
+                    throttled.minutes,
+                )
+                % {"minutes": throttled.minutes},
             )
-            % {"minutes": minutes},
-        )
-        return render(request, "admissions/portal/access.html", {"form": form}, status=429)
+            return render(request, "admissions/portal/access.html", {"form": form}, status=429)
+        request.session[SESSION_PENDING] = 0  # wrong codes typed since
+        return redirect("portal:code")
     return render(request, "admissions/portal/access.html", {"form": form})
 
 
@@ -216,6 +221,26 @@ def _session_token(request: HttpRequest) -> str:
     if SESSION_REQUESTER not in request.session:
         request.session[SESSION_REQUESTER] = secrets.token_urlsafe(24)
     return request.session[SESSION_REQUESTER]
+
+
+def _device_token(request: HttpRequest) -> str | None:
+    """The token of this browser's device cookie, None without a valid one."""
+    return request.get_signed_cookie(
+        DEVICE_COOKIE, default=None, salt=DEVICE_SALT, max_age=codes.DEVICE_REMEMBERED
+    )
+
+
+def _remember_device(response: HttpResponse, token: str) -> None:
+    """Keep the device cookie in the browser for ``codes.DEVICE_REMEMBERED`` more."""
+    response.set_signed_cookie(
+        DEVICE_COOKIE,
+        token,
+        salt=DEVICE_SALT,
+        max_age=codes.DEVICE_REMEMBERED,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -231,15 +256,20 @@ def code(request: HttpRequest) -> HttpResponse:
         if tries >= codes.CODE_MAX_ATTEMPTS:
             form.add_error("code", _("Too many wrong codes were typed. Ask for a new code."))
         else:
+            device_token = _device_token(request) or secrets.token_urlsafe(24)
             with scopes_disabled():
                 application = codes.applicant_code_verify(
-                    code=form.cleaned_data["code"], session_token=_session_token(request)
+                    code=form.cleaned_data["code"],
+                    session_token=_session_token(request),
+                    device_token=device_token,
                 )
             if application is not None:
                 request.session.cycle_key()
                 request.session.pop(SESSION_PENDING, None)
                 request.session[SESSION_APPLICANT] = application.pk
-                return redirect("portal:space")
+                response = redirect("portal:space")
+                _remember_device(response, device_token)
+                return response
             request.session[SESSION_PENDING] = tries + 1
             form.add_error(
                 "code", _("This code is not valid or has expired. Check it or ask a new one.")
@@ -247,7 +277,11 @@ def code(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "admissions/portal/code.html",
-        {"form": form, "codes_per_hour": codes.CODES_PER_HOUR},
+        {
+            "form": form,
+            "codes_per_hour": codes.CODES_PER_HOUR,
+            "device_months": codes.DEVICE_REMEMBERED.days // 30,
+        },
         status=200,
     )
 
