@@ -265,3 +265,209 @@ def test_an_expired_message_shows_as_expired_without_a_send_again_button(world):
     page = client.get(outbox_url()).content.decode()
     assert 'text-bg-secondary">Expired<' in page
     assert "outbox/retry/" not in page
+
+
+def written_ago(message: Message, **delta) -> Message:
+    """As if written that long ago (``created_at`` is set on insert)."""
+    with scopes_disabled():
+        Message.objects.filter(pk=message.pk).update(
+            created_at=timezone.now() - datetime.timedelta(**delta)
+        )
+        message.refresh_from_db()
+    return message
+
+
+def retry_events() -> list:
+    from tremplin.core.models import AuditEvent
+
+    with scopes_disabled():
+        return list(AuditEvent.objects.filter(action="tremplin.outbox.retried").order_by("pk"))
+
+
+def english(client: Client) -> Client:
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def applied(world, *cins: str) -> list:
+    """Applications of Smara through the portal (their confirmations are in the outbox)."""
+    from tests.admissions.open_intake import form_data, make_open_intake
+    from tremplin.admissions.models import Application
+
+    make_open_intake(world.smara)
+    for n, cin in enumerate(cins):
+        Client().post(
+            "/schools/smara/calls/promo-2026/apply/", form_data(cin=cin, phone=f"061234560{n}")
+        )
+    with scopes_disabled():
+        return list(Application.objects.filter(cin__in=cins).order_by("number"))
+
+
+def failed_about(application, **fields) -> Message:
+    from django.contrib.contenttypes.models import ContentType
+
+    return make_message(
+        application.intake.school,
+        status="failed",
+        attempts=10,
+        content_type=ContentType.objects.get_for_model(application),
+        object_id=str(application.pk),
+        **fields,
+    )
+
+
+def test_sending_again_leaves_the_failed_messages_older_than_a_week_and_says_how_many(world):
+    old = written_ago(make_message(world.smara, status="failed", attempts=10), days=8)
+    older = written_ago(make_message(world.smara, status="failed", attempts=10), days=90)
+    recent = written_ago(make_message(world.smara, status="failed", attempts=10), days=6)
+
+    response = english(world.client("admissions")).post(retry_url(), follow=True)
+
+    page = response.content.decode()
+    assert "1 message will be sent again within a few seconds." in page
+    assert "2 failed messages written before " in page
+    assert "were left as they are: too old to be sent again." in page
+    assert status_of(recent) == ("pending", 0)
+    assert status_of(old) == ("failed", 10) and status_of(older) == ("failed", 10)
+    assert [e.data for e in retry_events()] == [{"messages": 1, "too_old": 2}]
+
+
+def test_a_message_older_than_a_week_is_not_sent_again_even_on_its_own(world, sms_outbox):
+    from tremplin.notify.services import outbox_flush
+
+    old = written_ago(make_message(world.smara, status="failed", attempts=10), days=8)
+    response = english(world.client("director")).post(retry_url(), {"message": old.pk}, follow=True)
+    page = response.content.decode()
+    assert "No failed message to send again." in page
+    assert "1 failed message written before " in page
+    assert "was left as it is: too old to be sent again." in page
+    assert status_of(old) == ("failed", 10)
+    assert outbox_flush() == {} and sms_outbox == []
+    assert retry_events() == []  # nothing changed: nothing to audit
+
+
+def test_the_age_limit_is_a_setting(world, settings):
+    settings.NOTIFY_RETRY_MAX_AGE_DAYS = 30
+    month_old = written_ago(make_message(world.smara, status="failed", attempts=10), days=29)
+    world.client("director").post(retry_url())
+    assert status_of(month_old) == ("pending", 0)
+
+
+def test_sending_again_takes_only_the_messages_of_the_list_as_filtered(world):
+    first, second = applied(world, "AB111111", "AB222222")
+    about_first, about_second = failed_about(first), failed_about(second)
+    unrelated = make_message(world.smara, status="failed", attempts=10, template="unrelated")
+
+    client = english(world.client("admissions"))
+    response = client.post(retry_url(), {"ref": first.reference.lower(), "status": "failed"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{outbox_url()}?status=failed&ref={first.reference.lower()}"
+    assert status_of(about_first) == ("pending", 0)
+    assert status_of(about_second) == ("failed", 10)
+    assert status_of(unrelated) == ("failed", 10)
+    assert retry_events()[-1].data == {
+        "messages": 1,
+        "filters": {"status": "failed", "ref": first.reference.lower()},
+    }
+    # A list filtered on another status shows no failed message: nothing is sent again.
+    client.post(retry_url(), {"ref": second.reference, "status": "sent"})
+    assert status_of(about_second) == ("failed", 10)
+
+
+def test_the_page_offers_to_send_again_only_what_the_filtered_list_may_send(world):
+    first, second = applied(world, "AB111111", "AB222222")
+    failed_about(first)
+    failed_about(second)
+    old = written_ago(failed_about(first), days=10)
+
+    client = english(world.client("director"))
+    page = client.get(outbox_url(), {"ref": first.reference})
+    html = page.content.decode()
+    assert (page.context["retryable"], page.context["too_old"]) == (1, 1)
+    assert "Send the failed message again" in html
+    assert f'<input type="hidden" name="ref" value="{first.reference}">' in html
+    assert "1 failed message written before " in html and "is too old to be sent again." in html
+    assert f'name="message" value="{old.pk}"' not in html  # no button of its own
+    assert "Too old to be sent again." in html
+
+    everything = client.get(outbox_url())
+    assert (everything.context["retryable"], everything.context["too_old"]) == (2, 1)
+    assert "Send the 2 failed messages again" in everything.content.decode()
+    assert client.get(outbox_url(), {"status": "sent"}).context["retryable"] == 0
+
+
+def test_pressing_send_again_twice_sends_each_message_once(world, sms_outbox):
+    from tremplin.notify.services import outbox_flush
+
+    failed = [make_message(world.smara, status="failed", attempts=10) for _ in range(2)]
+    client = english(world.client("director"))
+    first = client.post(retry_url(), follow=True).content.decode()
+    again = client.post(retry_url(), follow=True).content.decode()
+
+    assert "2 messages will be sent again" in first
+    assert "No failed message to send again." in again
+    assert [e.data for e in retry_events()] == [{"messages": 2}]
+    assert outbox_flush() == {"sent": 2}
+    assert sorted(sms.to for sms in sms_outbox) == [m.recipient for m in failed]
+    assert [status_of(m) for m in failed] == [("sent", 1), ("sent", 1)]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_schools_staff_who_manage_the_outbox_send_its_filtered_list_again(world, persona):
+    (application,) = applied(world, "AB111111")
+    recent = failed_about(application)
+    old = written_ago(failed_about(application), days=8)
+
+    response = world.client(persona).post(retry_url(), {"ref": application.reference})
+
+    expected = {"director": 302, "admissions": 302, "anonymous": 302}.get(persona, 404)
+    assert response.status_code == expected
+    queued = persona in ("director", "admissions")
+    assert status_of(recent) == (("pending", 0) if queued else ("failed", 10))
+    assert status_of(old) == ("failed", 10)
+
+
+def test_another_schools_staff_cannot_send_this_schools_messages_by_reference(world):
+    (application,) = applied(world, "AB111111")
+    message = failed_about(application)
+    client = world.client("other_director")
+    # Through their own school's page, the reference names nothing of theirs.
+    assert client.post(retry_url("laayoune"), {"ref": application.reference}).status_code == 302
+    assert client.post(retry_url("laayoune"), {"message": message.pk}).status_code == 302
+    assert client.post(retry_url(), {"ref": application.reference}).status_code == 404
+    assert status_of(message) == ("failed", 10)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_presses_send_each_message_once(world, sms_outbox):
+    import threading
+
+    from tremplin.notify.services import messages_retry
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions: PostgreSQL (run with DATABASE_URL)")
+    failed = [make_message(world.smara, status="failed", attempts=10) for _ in range(3)]
+    barrier, queued = threading.Barrier(2), []
+
+    def press() -> None:
+        try:
+            barrier.wait(5)
+            with scopes_disabled():
+                queued.append(
+                    messages_retry(school=world.smara, actor=world.users["director"]).queued
+                )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(queued) == [0, 3]
+    # Sent on commit by the immediate task backend: once each.
+    assert [status_of(m) for m in failed] == [("sent", 1)] * 3
+    assert len(sms_outbox) == 3
+    assert len(retry_events()) == 1

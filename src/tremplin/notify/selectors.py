@@ -1,7 +1,10 @@
 """Reads of the outbox for staff pages."""
 
+from datetime import datetime
+
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from tremplin.notify.models import Message
 
@@ -23,6 +26,35 @@ def outbox_list(*, school, status: str = "", reference: str = "") -> QuerySet[Me
             object_id__in=[str(pk) for pk in ids],
         )
     return messages
+
+
+def outbox_retryable(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
+    """The failed messages of the list as filtered (``outbox_list``) that sending again can
+    still serve, whatever their age (``services.messages_retry`` leaves the old ones): not
+    those whose recipient an erasure emptied (nobody to send to), nor those past their
+    expiry (a one-time code that no longer works would only mislead)."""
+    return (
+        outbox_list(school=school, status=status, reference=reference)
+        .filter(status=Message.Status.FAILED)
+        .exclude(recipient="")
+        .exclude(expires_at__lte=timezone.now())
+    )
+
+
+def outbox_retryable_counts(
+    *, school, status: str = "", reference: str = "", since: datetime
+) -> tuple[int, int]:
+    """How many of ``outbox_retryable`` were written since ``since``, and how many before
+    (too old to be sent again), in one query."""
+    counts = (
+        outbox_retryable(school=school, status=status, reference=reference)
+        .order_by()
+        .aggregate(
+            recent=Count("pk", filter=Q(created_at__gte=since)),
+            old=Count("pk", filter=Q(created_at__lt=since)),
+        )
+    )
+    return counts["recent"], counts["old"]
 
 
 def outbox_counts(*, school) -> dict[str, int]:

@@ -7,7 +7,8 @@ What is guaranteed:
 - A failed send is never lost and never undoes the change: it is recorded on the message and
   retried with exponential backoff, until ``NOTIFY_MAX_ATTEMPTS`` gives up (status failed),
   or at once when the gateway refused the message itself (an unknown number). Staff may
-  send failed messages again from the outbox page (``messages_retry``).
+  send failed messages again from the outbox page (``messages_retry``), those of the last
+  week only.
 - A message with an expiry (a one-time code) is never sent after it: it ends as expired.
 - A message recorded as sent is never sent again: a sender first claims the message with a
   conditional UPDATE that only matches pending messages (or abandoned claims, below).
@@ -60,6 +61,7 @@ CLAIM_TIMEOUT_SECONDS = 300
 MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
+RETRY_MAX_AGE_DAYS = 7
 
 
 def _setting(name: str, default: int | float) -> Any:
@@ -252,37 +254,76 @@ def message_send(message_id: int) -> str | None:
     return Message.Status.SENT
 
 
-@transaction.atomic
-def messages_retry(*, school: "School", actor, message_id: int | None = None) -> int:
-    """Send the school's failed messages again (one, or all of them): each gets a fresh set
-    of attempts. For after the cause is fixed (the gateway's token renewed, an outage over).
-    Returns how many were queued; a message another sender already took is left alone."""
-    from tremplin.core.audit import log_action
+@dataclass(frozen=True)
+class Retried:
+    """What sending again did: ``queued`` messages will go out; ``too_old`` failed ones,
+    written before ``since``, were left as they are."""
 
-    # Not those whose text and recipient an erasure emptied: there is nobody to send to.
-    # Nor those past their expiry: a one-time code that no longer works would only mislead.
-    failed = (
-        Message.objects.filter(school=school, status=Message.Status.FAILED)
-        .exclude(recipient="")
-        .exclude(expires_at__lte=timezone.now())
-    )
+    queued: int
+    too_old: int
+    since: datetime
+
+
+def retry_since() -> datetime:
+    """The oldest a failed message may be (since it was written) and still be sent again:
+    ``NOTIFY_RETRY_MAX_AGE_DAYS`` ago, a week by default."""
+    days = _setting("NOTIFY_RETRY_MAX_AGE_DAYS", RETRY_MAX_AGE_DAYS)
+    return timezone.now() - timedelta(days=days)
+
+
+@transaction.atomic
+def messages_retry(
+    *,
+    school: "School",
+    actor,
+    message_id: int | None = None,
+    status: str = "",
+    reference: str = "",
+) -> Retried:
+    """Send the school's failed messages again: one (``message_id``), or those of the outbox
+    list as staff filtered it (``status``, ``reference``: see ``selectors.outbox_list``).
+    Each gets a fresh set of attempts. For after the cause is fixed (the gateway's token
+    renewed, an outage over).
+
+    Only the messages written in the last ``NOTIFY_RETRY_MAX_AGE_DAYS`` days (``retry_since``):
+    a message fails about three hours after it was written (``MAX_ATTEMPTS`` tries, with
+    the backoff), or at once, so a week covers an outage over a long weekend, while what an
+    older one says (a call closed since, a convocation past) would mislead more than help.
+    Erased and expired messages are never sent again (``selectors.outbox_retryable``).
+
+    Idempotent: the messages are locked and taken only while failed, so a repeated request
+    finds them pending and queues nothing; a message another sender took is left alone."""
+    from tremplin.core.audit import log_action
+    from tremplin.notify.selectors import outbox_retryable
+
+    since = retry_since()
+    failed = outbox_retryable(school=school, status=status, reference=reference)
     if message_id is not None:
         failed = failed.filter(pk=message_id)
-    ids = list(failed.select_for_update().values_list("pk", flat=True))
+    ids = list(
+        failed.filter(created_at__gte=since).select_for_update().values_list("pk", flat=True)
+    )
+    too_old = failed.filter(created_at__lt=since).count()
     if not ids:
-        return 0
+        return Retried(queued=0, too_old=too_old, since=since)
     Message.objects.filter(pk__in=ids, status=Message.Status.FAILED).update(
         status=Message.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
+    filters = {name: value for name, value in (("status", status), ("ref", reference)) if value}
     log_action(
         "tremplin.outbox.retried",
         actor=actor,
         school=school,
-        data={"messages": len(ids), **({"message": message_id} if message_id else {})},
+        data={
+            "messages": len(ids),
+            **({"message": message_id} if message_id else {}),
+            **({"filters": filters} if filters else {}),
+            **({"too_old": too_old} if too_old else {}),
+        },
     )
     for pk in ids[:_RETRY_TASKS]:
         transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
-    return len(ids)
+    return Retried(queued=len(ids), too_old=too_old, since=since)
 
 
 # Beyond this many, the outbox sweep sends the rest within seconds: no task each.

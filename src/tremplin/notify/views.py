@@ -1,32 +1,51 @@
 """The school's outbox, for the staff who need to know whether applicants were told."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from tremplin.core.decorators import school_view
+from tremplin.core.formatting import format_datetime
 from tremplin.core.permissions import OUTBOX_MANAGE, OUTBOX_VIEW
 from tremplin.notify.models import Message
-from tremplin.notify.selectors import outbox_applications, outbox_counts, outbox_list
-from tremplin.notify.services import messages_retry
+from tremplin.notify.selectors import (
+    outbox_applications,
+    outbox_counts,
+    outbox_list,
+    outbox_retryable_counts,
+)
+from tremplin.notify.services import messages_retry, retry_since
+
+
+def _filters(params) -> tuple[str, str]:
+    """The list's filters, from the page's query or the retry form: a status (unknown: all)
+    and an application's reference."""
+    status = params.get("status", "")
+    if status not in Message.Status.values:
+        status = ""
+    return status, params.get("ref", "").strip()[:40]
 
 
 @school_view(OUTBOX_VIEW)
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     school = request.access.school
-    status = request.GET.get("status", "")
-    if status not in Message.Status.values:
-        status = ""
-    reference = request.GET.get("ref", "").strip()[:40]
+    status, reference = _filters(request.GET)
     page = Paginator(outbox_list(school=school, status=status, reference=reference), 50).get_page(
         request.GET.get("page")
     )
     counts = outbox_counts(school=school)
     applications = outbox_applications(page.object_list)
+    since = retry_since()
+    retryable, too_old = outbox_retryable_counts(
+        school=school, status=status, reference=reference, since=since
+    )
     return render(
         request,
         "notify/outbox.html",
@@ -38,7 +57,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
             "reference": reference,
             "statuses": [(value, label, counts[value]) for value, label in Message.Status.choices],
             "total": sum(counts.values()),
-            "failed": counts[Message.Status.FAILED],
+            "retryable": retryable,
+            "too_old": too_old,
+            "retry_since": since,
             "can_retry": request.access.can(OUTBOX_MANAGE),
         },
     )
@@ -47,24 +68,35 @@ def outbox(request: HttpRequest) -> HttpResponse:
 @school_view(OUTBOX_MANAGE)
 @require_POST
 def outbox_retry(request: HttpRequest) -> HttpResponse:
-    """Send failed messages again: one (``message``) or every failed one of the school."""
+    """Send failed messages again: one (``message``), or those of the list as filtered
+    (``status``, ``ref``), written in the last days (``services.messages_retry``)."""
     school = request.access.school
+    status, reference = _filters(request.POST)
     message_id = request.POST.get("message", "")
-    count = messages_retry(
+    retried = messages_retry(
         school=school,
         actor=request.user,
         message_id=int(message_id) if message_id.isdigit() else None,
+        status=status,
+        reference=reference,
     )
-    if count:
-        flash.success(
-            request,
-            ngettext(
-                "%(count)d message will be sent again within a few seconds.",
-                "%(count)d messages will be sent again within a few seconds.",
-                count,
-            )
-            % {"count": count},
-        )
+    if retried.queued:
+        said = ngettext(
+            "%(count)d message will be sent again within a few seconds.",
+            "%(count)d messages will be sent again within a few seconds.",
+            retried.queued,
+        ) % {"count": retried.queued}
     else:
-        flash.info(request, gettext("No failed message to send again."))
-    return redirect("notify:outbox", school_slug=school.slug)
+        said = gettext("No failed message to send again.")
+    if retried.too_old:
+        said += " " + ngettext(
+            "%(count)d failed message written before %(date)s was left as it is: "
+            "too old to be sent again.",
+            "%(count)d failed messages written before %(date)s were left as they are: "
+            "too old to be sent again.",
+            retried.too_old,
+        ) % {"count": retried.too_old, "date": format_datetime(retried.since)}
+    (flash.success if retried.queued else flash.info)(request, said)
+    back = reverse("notify:outbox", kwargs={"school_slug": school.slug})
+    query = urlencode({k: v for k, v in (("status", status), ("ref", reference)) if v})
+    return redirect(f"{back}?{query}" if query else back)
