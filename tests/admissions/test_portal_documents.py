@@ -1,6 +1,8 @@
 """Documents given later, or replaced, from the applicant space, until the closing date."""
 
 import datetime
+import hashlib
+import json
 
 import pytest
 from django.core.files.storage import default_storage
@@ -89,7 +91,11 @@ def test_a_missing_document_sent_from_the_space_makes_the_application_eligible(a
     assert application.eligibility == Application.Eligibility.ELIGIBLE
     assert application.eligibility_reasons == []
     assert application.updated_at > before
-    assert event.data == {"kind": "diploma", "replaced": False}
+    assert event.data == {
+        "kind": "diploma",
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+        "replaced": False,
+    }
     assert "Your document is received." in client.get(reverse("portal:space")).content.decode()
 
 
@@ -160,3 +166,64 @@ def test_a_staff_decision_stands_when_a_document_is_sent(application):
         application.refresh_from_db()
     assert application.eligibility == Application.Eligibility.INELIGIBLE
     assert "diploma" in documents(application)
+
+
+@pytest.mark.django_db
+def test_a_replaced_document_is_described_in_the_audit_log_before_its_file_goes(
+    application, django_capture_on_commit_callbacks
+):
+    first = documents(application)["cin"]
+    with django_capture_on_commit_callbacks(execute=True):
+        send(space_client(application), "cin", upload(PNG, "CIN Fatima El Idrissi AB123456.png"))
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.applications.document_given")
+    assert event.data == {
+        "kind": "cin",
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+        "replaced": True,
+        "previous": [
+            {
+                "content_type": "application/pdf",
+                "size": len(PDF),
+                "uploaded_at": first.uploaded_at.isoformat(),
+                "sha256": hashlib.sha256(PDF).hexdigest(),
+            }
+        ],
+    }
+    # Neither the old nor the new file's name: applicants name files after themselves.
+    recorded = json.dumps(event.data)
+    assert "cin.pdf" not in recorded and "AB123456" not in recorded
+    assert first.file.name not in recorded
+    assert not default_storage.exists(first.file.name)
+
+
+@pytest.mark.django_db
+def test_a_document_whose_file_is_already_gone_is_still_replaced_and_described(application):
+    first = documents(application)["cin"]
+    default_storage.delete(first.file.name)
+    response = send(space_client(application), "cin", upload(PNG, "cin-recto.png"))
+    assert response.status_code == 302
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.applications.document_given")
+    (previous,) = event.data["previous"]
+    assert previous["sha256"] is None and previous["size"] == len(PDF)
+    assert documents(application)["cin"].original_name == "cin-recto.png"
+
+
+def test_the_hash_of_a_file_is_read_in_chunks_and_is_the_hash_of_all_of_it():
+    import io
+
+    from django.core.files import File
+
+    from tremplin.admissions.uploads import sha256_of
+
+    reads = []
+
+    class Stored(io.BytesIO):
+        def read(self, size=-1):
+            reads.append(size)
+            return super().read(size)
+
+    content = bytes(range(256)) * 1024  # 256 KiB: four of Django's 64 KiB chunks
+    assert sha256_of(File(Stored(content))) == hashlib.sha256(content).hexdigest()
+    assert reads and all(0 < size <= 64 * 1024 for size in reads)

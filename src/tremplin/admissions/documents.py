@@ -11,6 +11,7 @@ from django.db import transaction
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Application, Document
 from tremplin.admissions.services import ApplicationClosed, _check_eligibility, _document
+from tremplin.admissions.uploads import sha256_of
 from tremplin.core.audit import log_action
 
 
@@ -21,8 +22,11 @@ def application_document_give(
     documents, its type already checked from the content), in place of any given before.
 
     Raises ``ApplicationClosed`` once the application no longer accepts changes. The new file
-    is deleted if the change does not commit; the file it replaces, once it has.
+    is deleted if the change does not commit; the file it replaces, once it has. The audit
+    event keeps the new file's SHA-256 and what staff need to know of the replaced one
+    (``_replaced``), since its file is gone.
     """
+    sha256 = sha256_of(upload)
     document = None
     try:
         with transaction.atomic():
@@ -36,6 +40,7 @@ def application_document_give(
             if kind not in locked.intake.required_documents:
                 raise ValueError(f"The call does not ask for a document of kind {kind!r}.")
             replaced = list(locked.documents.filter(kind=kind))
+            previous = [_replaced(old) for old in replaced]  # before their files go
             document = _document(locked, kind, upload, content_type)
             document.save()
             for old in replaced:
@@ -54,7 +59,12 @@ def application_document_give(
                 "tremplin.applications.document_given",
                 school=locked.intake.school,
                 obj=locked,
-                data={"kind": kind, "replaced": bool(replaced)},
+                data={
+                    "kind": kind,
+                    "sha256": sha256,
+                    "replaced": bool(replaced),
+                    **({"previous": previous} if previous else {}),
+                },
             )
     except BaseException:
         if document is not None and document.file:
@@ -62,3 +72,20 @@ def application_document_give(
         raise
     application.refresh_from_db()
     return document
+
+
+def _replaced(document: Document) -> dict:
+    """A document about to be replaced, as the audit log keeps it: its type, size, upload time
+    and SHA-256 (to match a copy someone kept), not its original file name, which may carry a
+    name or a CIN (its storage name is random: it says nothing once the file is gone)."""
+    try:
+        with document.file.storage.open(document.file.name, "rb") as stored:
+            sha256 = sha256_of(stored)
+    except OSError:  # already missing from the storage: the row still says what it was
+        sha256 = None
+    return {
+        "content_type": document.content_type,
+        "size": document.size,
+        "uploaded_at": document.uploaded_at.isoformat(),
+        "sha256": sha256,
+    }

@@ -1,5 +1,6 @@
 """Checks on files applicants upload: the type comes from the content, never the name."""
 
+import hashlib
 import os
 import unicodedata
 
@@ -42,3 +43,12 @@ def safe_original_name(name: str) -> str:
     base = os.path.basename((name or "").replace("\\", "/"))
     cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] not in "CZ" or ch == " ")
     return cleaned.strip()[:120] or "document"
+
+
+def sha256_of(file) -> str:
+    """The SHA-256 of a file's content (an upload, or a stored file opened for reading),
+    read in chunks: a 5 MB scan never sits in memory whole."""
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
