@@ -175,3 +175,27 @@ def test_the_door_does_the_same_work_for_a_known_browser_and_a_stranger(
     with scopes_disabled():
         hashes = list(AccessRequest.objects.order_by("pk").values_list("device_hash", flat=True))
     assert hashes[-3] and hashes[-2:] == ["", ""]
+
+
+@pytest.mark.django_db
+def test_leaving_a_shared_computer_with_forget_withdraws_its_allowance(application):
+    cafe = known_browser("196.200.9.9", application.reference)
+    response = cafe.post(reverse("portal:leave"), {"forget": "1"})
+    assert response.status_code == 302
+    assert cafe.cookies[DEVICE_COOKIE].value == ""  # deleted
+    with scopes_disabled():
+        assert not KnownDevice.objects.exists()
+    assert cafe.get(reverse("portal:space")).status_code == 302  # the space is closed
+    # The next person at that computer draws on the shared allowance, like any stranger.
+    strangers_use_up_the_shared_codes(application.reference)
+    sent = len(texts())
+    ask_again(cafe, application.reference)
+    assert len(texts()) == sent
+
+
+@pytest.mark.django_db
+def test_leaving_without_forget_keeps_the_browser_known(application, owners_phone):
+    owners_phone.post(reverse("portal:leave"))
+    assert owners_phone.cookies[DEVICE_COOKIE].value
+    with scopes_disabled():
+        assert KnownDevice.objects.count() == 1

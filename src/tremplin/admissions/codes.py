@@ -316,6 +316,13 @@ def _allowance_left(application: Application, *, device: str, connection_key: st
     return all(counts[f"n{i}"] < limit for i, (_, limit) in enumerate(limits))
 
 
+def known_device_forget(*, application_id: int, device_token: str) -> None:
+    """Forget that this browser opened the application's space: a shared computer (a cyber
+    café's), which should not keep the owner's allowance of codes."""
+    key = _known_device_key(application_id, _device_hash(device_token))
+    KnownDevice.objects.filter(key=key).delete()
+
+
 def applicant_code_verify(
     *, code: str, session_token: str, device_token: str
 ) -> Application | None:

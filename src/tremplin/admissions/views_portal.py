@@ -456,6 +456,14 @@ def request_deletion(request: HttpRequest, application: Application) -> HttpResp
 
 @require_POST
 def leave(request: HttpRequest) -> HttpResponse:
-    for key in (SESSION_APPLICANT, SESSION_PENDING):
-        request.session.pop(key, None)
-    return redirect("public:index")
+    """Close the space; with ``forget``, forget this browser too (a shared computer): its
+    cookie is deleted and its allowance of codes for this application withdrawn."""
+    application_id = request.session.pop(SESSION_APPLICANT, None)
+    request.session.pop(SESSION_PENDING, None)
+    response = redirect("public:index")
+    if request.POST.get("forget"):
+        device_token = _device_token(request)
+        if device_token and application_id:
+            codes.known_device_forget(application_id=application_id, device_token=device_token)
+        response.delete_cookie(DEVICE_COOKIE, samesite="Lax")
+    return response
