@@ -219,3 +219,18 @@ def test_a_column_typed_both_ways_still_refuses_the_dates_that_read_both_ways(in
         "dates written both day first (e.g. line 2) and month first (e.g. line 32): those that "
         "can be read both ways are not imported"
     )
+
+
+@pytest.mark.django_db
+def test_a_date_corrected_by_answering_the_form_again_is_not_counted_as_a_stray(intake):
+    """Six people typed their birth date month first, then sent the form again to correct
+    it: the earlier answers are replaced, and their dates say nothing about the column."""
+    rows = [applicant(n, birth_date=day_first(n)) for n in range(40)]
+    rows += [applicant(n, birth_date=month_first(n)) for n in range(6)]
+    rows += [applicant(n, birth_date=day_first(n)) for n in range(6)]  # the corrections
+    rows.append(applicant(60, birth_date="04/05/2003"))
+    result = run(intake, rows)
+
+    assert {code for _line, code, _text in reported(result)} == {"replaced_later"}
+    assert note(result) == "dates read as day/month/year"
+    assert born(intake)["JA100060"] == datetime.date(2003, 5, 4)

@@ -487,13 +487,15 @@ def _validator(
 ) -> _Validator:
     """The rows' validator, with what the whole columns tell: the order of the birth dates
     and the rows replaced by a later answer of the same person (noted in ``result``)."""
-    order = date_order(table.rows, positions["birth_date"])
-    if order.note:
-        result.notes["birth_date"] = order.note
     time_at = positions.get("answered_at", -1)
     if time_at >= 0:
         result.notes["answered_at"] = {"code": "latest_answer_kept", "params": {}}
     replaced = replaced_rows(table.rows, positions["cin"], time_at)
+    # Dates are counted over the answers kept: one corrected by answering again is no stray.
+    kept = [row for row in table.rows if row[0] not in replaced]
+    order = date_order(kept, positions["birth_date"])
+    if order.note:
+        result.notes["birth_date"] = order.note
     validator = _Validator(
         intake, positions, len(table.headers), date_order=order, replaced=replaced
     )
