@@ -23,11 +23,15 @@ def request(forwarded: str | None = None, remote: str = "10.0.0.5"):
         (1, None, "10.0.0.5"),
         (1, "not-an-address", None),
         (1, "2001:db8::7", "2001:db8::7"),
+        # An IPv4 client through a dual-stack proxy: its IPv4 address, not one /64 for all.
+        (1, "::ffff:105.66.7.20", "105.66.7.20"),
+        (0, None, "105.66.7.20"),
     ],
 )
 def test_the_client_is_the_entry_the_proxies_wrote(settings, proxies, forwarded, expected):
     settings.TREMPLIN_PROXY_COUNT = proxies
-    assert client_ip(request(forwarded)) == expected
+    remote = "::ffff:105.66.7.20" if forwarded is None and proxies == 0 else "10.0.0.5"
+    assert client_ip(request(forwarded, remote=remote)) == expected
 
 
 def test_login_throttling_and_the_audit_log_read_the_same_address(settings):

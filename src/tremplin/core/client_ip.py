@@ -23,6 +23,10 @@ def client_ip(request: HttpRequest) -> str | None:
         if len(hops) >= proxies:
             address = hops[-proxies]
     try:
-        return str(ipaddress.ip_address(address)) if address else None
+        ip = ipaddress.ip_address(address) if address else None
     except ValueError:
         return None
+    # An IPv4 client seen through a dual-stack socket or proxy (``::ffff:105.66.7.20``) is
+    # that IPv4 address: as an IPv6 one, every such client would share one /64 limit.
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return str(mapped or ip) if ip else None
