@@ -246,18 +246,22 @@ def test_a_connection_that_scans_many_cins_is_stopped(application, settings):
 
 
 @pytest.mark.django_db
-def test_the_door_keeps_requests_a_day_only(application):
+def test_the_door_keeps_requests_and_codes_a_day_only(application):
     from tremplin.admissions.models import AccessRequest
 
     ask(OWNER_IP, application.reference)
     ask(STRANGER_IP, application.reference)
+    a_day_ago = timezone.now() - datetime.timedelta(days=1, minutes=1)
     with scopes_disabled():
         old = AccessRequest.objects.order_by("pk").first()
-        AccessRequest.objects.filter(pk=old.pk).update(
-            created_at=timezone.now() - datetime.timedelta(days=1, minutes=1)
-        )
+        AccessRequest.objects.filter(pk=old.pk).update(created_at=a_day_ago)
+        first_code = ApplicantCode.objects.order_by("pk").first()
+        ApplicantCode.objects.filter(pk=first_code.pk).update(created_at=a_day_ago)
         assert codes.access_requests_forget() == 1
         assert list(AccessRequest.objects.values_list("ip_address", flat=True)) == [STRANGER_IP]
+        # The codes hold a hash of the connection that asked: gone with the requests.
+        assert ApplicantCode.objects.count() == 1
+        assert not ApplicantCode.objects.filter(pk=first_code.pk).exists()
 
 
 @pytest.mark.django_db

@@ -227,3 +227,32 @@ def test_the_hash_of_a_file_is_read_in_chunks_and_is_the_hash_of_all_of_it():
     content = bytes(range(256)) * 1024  # 256 KiB: four of Django's 64 KiB chunks
     assert sha256_of(File(Stored(content))) == hashlib.sha256(content).hexdigest()
     assert reads and all(0 < size <= 64 * 1024 for size in reads)
+
+
+@pytest.mark.django_db
+def test_an_erased_application_keeps_that_a_document_was_replaced_not_its_fingerprints(
+    world, application, django_capture_on_commit_callbacks
+):
+    from tremplin.admissions.personal_data import application_erase
+
+    first = documents(application)["cin"]
+    with django_capture_on_commit_callbacks(execute=True):
+        send(space_client(application), "cin", upload(PNG))
+    with scopes_disabled():
+        application_erase(
+            application=Application.objects.get(pk=application.pk),
+            actor=world.users["director"],
+            reason="Asked by the applicant",
+        )
+        event = AuditEvent.objects.get(action="tremplin.applications.document_given")
+    assert event.data == {
+        "kind": "cin",
+        "replaced": True,
+        "previous": [
+            {
+                "content_type": "application/pdf",
+                "size": len(PDF),
+                "uploaded_at": first.uploaded_at.isoformat(),
+            }
+        ],
+    }

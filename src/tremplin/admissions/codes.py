@@ -227,11 +227,13 @@ def access_requests_resume() -> int:
 
 
 def access_requests_forget(*, older_than: datetime.timedelta = ACCESS_KEPT) -> int:
-    """Delete the requests for a code older than a day (they hold IP addresses), and forget
-    the browsers that have not opened a space for ``DEVICE_REMEMBERED``. Returns how many
-    requests were deleted."""
+    """Delete the requests for a code older than a day (they hold IP addresses) and the
+    codes too (expired long since, they hold a hash of one, and the limits look back a day
+    at most); forget the browsers that have not opened a space for ``DEVICE_REMEMBERED``.
+    Returns how many requests were deleted."""
     now = timezone.now()
     KnownDevice.objects.filter(opened_at__lt=now - DEVICE_REMEMBERED).delete()
+    ApplicantCode.objects.filter(created_at__lt=now - older_than).delete()
     deleted, _ = AccessRequest.objects.filter(created_at__lt=now - older_than).delete()
     return deleted
 

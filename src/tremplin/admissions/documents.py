@@ -14,6 +14,9 @@ from tremplin.admissions.services import ApplicationClosed, _check_eligibility, 
 from tremplin.admissions.uploads import sha256_of
 from tremplin.core.audit import log_action
 
+# Its SHA-256s are forgotten when the application is erased (``personal_data``).
+DOCUMENT_GIVEN = "tremplin.applications.document_given"
+
 
 def application_document_give(
     *, application: Application, kind: str, upload, content_type: str
@@ -56,7 +59,7 @@ def application_document_give(
                 ]
             )
             log_action(
-                "tremplin.applications.document_given",
+                DOCUMENT_GIVEN,
                 school=locked.intake.school,
                 obj=locked,
                 data={

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tremplin.admissions import eligibility
+from tremplin.admissions.documents import DOCUMENT_GIVEN
 from tremplin.admissions.models import Application, Document
 from tremplin.core.audit import log_action
 
@@ -83,6 +84,7 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     # The audit log keeps who did what and when, but from now on names the application by
     # its reference only.
     AuditEvent.objects.filter(**about_it).update(object_repr=locked.reference)
+    _forget_file_hashes(AuditEvent.objects.filter(**about_it, action=DOCUMENT_GIVEN))
     letters_erase(application=locked)
     locked.codes.all().delete()
     locked.cin = erased_cin(locked.pk)
@@ -100,6 +102,20 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
         reason=reason,
         data=data,
     )
+
+
+def _forget_file_hashes(events) -> None:
+    """The SHA-256 of an ID card's scan is its fingerprint: an erased application keeps
+    that a document was given and replaced, and when, not which file it was."""
+    for event in events:
+        data = {key: value for key, value in event.data.items() if key != "sha256"}
+        if "previous" in data:
+            data["previous"] = [
+                {key: value for key, value in old.items() if key != "sha256"}
+                for old in data["previous"]
+            ]
+        event.data = data
+        event.save(update_fields=["data"])
 
 
 def application_data(application: Application) -> dict:
