@@ -42,8 +42,9 @@ def texts() -> list[str]:
         return [re.search(r"\b(\d{6})\b", m.body).group(1) for m in bodies]
 
 
-def opens_the_space(client: Client, code: str) -> bool:
-    response = client.post(reverse("portal:code"), {"code": code})
+def opens_the_space(client: Client, code: str, *, remember: bool = False) -> bool:
+    data = {"code": code, **({"remember": "on"} if remember else {})}
+    response = client.post(reverse("portal:code"), data)
     return response.status_code == 302 and response["Location"] == reverse("portal:space")
 
 

@@ -2,6 +2,7 @@
 own, which strangers who know her reference and CIN cannot use up."""
 
 import datetime
+import re
 
 import pytest
 from django.db.models import F
@@ -34,9 +35,10 @@ def application(world):
 
 
 def known_browser(ip: str, reference: str, cin: str = "AB123456") -> Client:
-    """A browser that has opened the space of the application of ``reference`` once."""
+    """A browser that has opened the space of the application of ``reference`` once, and
+    asked to be remembered."""
     client, _ = ask(ip, reference, cin)
-    assert opens_the_space(client, texts()[-1])
+    assert opens_the_space(client, texts()[-1], remember=True)
     return client
 
 
@@ -132,7 +134,7 @@ def test_the_device_cookie_is_signed_http_only_lax_and_lasts_as_long_as_the_brow
 ):
     settings.SESSION_COOKIE_SECURE = True
     client, _ = ask(OWNER_IP, application.reference)
-    response = client.post(reverse("portal:code"), {"code": texts()[-1]})
+    response = client.post(reverse("portal:code"), {"code": texts()[-1], "remember": "on"})
     cookie = response.cookies[DEVICE_COOKIE]
     assert cookie["httponly"] and cookie["secure"]
     assert cookie["samesite"] == "Lax"
@@ -199,3 +201,29 @@ def test_leaving_without_forget_keeps_the_browser_known(application, owners_phon
     assert owners_phone.cookies[DEVICE_COOKIE].value
     with scopes_disabled():
         assert KnownDevice.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_browser_is_remembered_only_when_the_applicant_asks(application):
+    """A cyber café's computer, where she did not tick the box, gets no allowance."""
+    cafe, _ = ask("196.200.9.9", application.reference)
+    assert opens_the_space(cafe, texts()[-1])
+    assert DEVICE_COOKIE not in cafe.cookies
+    with scopes_disabled():
+        assert not KnownDevice.objects.exists()
+    strangers_use_up_the_shared_codes(application.reference)
+    sent = len(texts())
+    ask_again(cafe, application.reference)
+    assert len(texts()) == sent
+
+
+@pytest.mark.django_db
+def test_the_box_is_ticked_for_a_browser_already_remembered(application, owners_phone):
+    owners_phone.post(reverse("portal:leave"))
+    ask_again(owners_phone, application.reference)
+    page = owners_phone.get(reverse("portal:code")).content.decode()
+    assert re.search(r'name="remember"[^>]*checked', page)
+    fresh, _ = ask(STRANGER_IP, application.reference)
+    assert not re.search(
+        r'name="remember"[^>]*checked', fresh.get(reverse("portal:code")).content.decode()
+    )

@@ -231,9 +231,12 @@ def access_requests_forget(*, older_than: datetime.timedelta = ACCESS_KEPT) -> i
     codes too (expired long since, they hold a hash of one, and the limits look back a day
     at most); forget the browsers that have not opened a space for ``DEVICE_REMEMBERED``.
     Returns how many requests were deleted."""
+    from django_scopes import scopes_disabled
+
     now = timezone.now()
     KnownDevice.objects.filter(opened_at__lt=now - DEVICE_REMEMBERED).delete()
-    ApplicantCode.objects.filter(created_at__lt=now - older_than).delete()
+    with scopes_disabled():  # every school's
+        ApplicantCode.objects.filter(created_at__lt=now - older_than).delete()
     deleted, _ = AccessRequest.objects.filter(created_at__lt=now - older_than).delete()
     return deleted
 
@@ -326,11 +329,12 @@ def known_device_forget(*, application_id: int, device_token: str) -> None:
 
 
 def applicant_code_verify(
-    *, code: str, session_token: str, device_token: str
+    *, code: str, session_token: str, device_token: str | None
 ) -> Application | None:
     """The application of a right, unexpired code that this browser session
     (``session_token``) asked for, once: using it voids all of that application's codes,
-    and makes the browser (its device cookie, ``device_token``) a known one of the
+    and, when the applicant asks for it to be remembered (``device_token``, its device
+    cookie; None otherwise), makes the browser a known one of the
     application for ``DEVICE_REMEMBERED``.
 
     Looked up by the session alone, with the same query for every visitor, so that neither
@@ -363,8 +367,9 @@ def applicant_code_verify(
         ApplicantCode.objects.filter(application_id=application_id, used_at__isnull=True).update(
             used_at=now
         )
-        KnownDevice.objects.update_or_create(
-            key=_known_device_key(application_id, _device_hash(device_token)),
-            defaults={"opened_at": now},
-        )
+        if device_token:
+            KnownDevice.objects.update_or_create(
+                key=_known_device_key(application_id, _device_hash(device_token)),
+                defaults={"opened_at": now},
+            )
     return Application.objects.select_related("intake__school").get(pk=application_id)

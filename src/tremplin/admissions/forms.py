@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
 from tremplin.admissions.portal_reads import Geography
@@ -305,6 +306,20 @@ class CodeForm(forms.Form):
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "dir": "ltr"}
         ),
     )
+
+    remember = forms.BooleanField(
+        label=_("This is my own phone or computer: remember it"), required=False
+    )
+
+    def __init__(self, *args, months: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["remember"].help_text = ngettext(
+            "It then gets codes of its own for %(months)d month, which no one else can use "
+            "up. Not on a shared computer.",
+            "It then gets codes of its own for %(months)d months, which no one else can use "
+            "up. Not on a shared computer.",
+            months,
+        ) % {"months": months}
 
     def clean_code(self):
         # Digits only, whatever the keyboard typed them in: "١٢٣ ٤٥٦" is 123456.

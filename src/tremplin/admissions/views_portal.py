@@ -248,7 +248,12 @@ def code(request: HttpRequest) -> HttpResponse:
     """Step 2: the one-time code sent by SMS (and email)."""
     if SESSION_PENDING not in request.session:
         return redirect("portal:access")
-    form = CodeForm(request.POST or None)
+    known = _device_token(request)
+    form = CodeForm(
+        request.POST or None,
+        initial={"remember": bool(known)},
+        months=codes.DEVICE_REMEMBERED.days // 30,
+    )
     if request.method == "POST" and form.is_valid():
         # Wrong tries since the last request for a code, counted in the session: a session
         # whose pair did not match holds no code, and must not try forever either.
@@ -256,7 +261,9 @@ def code(request: HttpRequest) -> HttpResponse:
         if tries >= codes.CODE_MAX_ATTEMPTS:
             form.add_error("code", _("Too many wrong codes were typed. Ask for a new code."))
         else:
-            device_token = _device_token(request) or secrets.token_urlsafe(24)
+            # Remembered only when asked: not a cyber café's computer (``KnownDevice``).
+            remember = form.cleaned_data["remember"]
+            device_token = (known or secrets.token_urlsafe(24)) if remember else None
             with scopes_disabled():
                 application = codes.applicant_code_verify(
                     code=form.cleaned_data["code"],
@@ -268,7 +275,8 @@ def code(request: HttpRequest) -> HttpResponse:
                 request.session.pop(SESSION_PENDING, None)
                 request.session[SESSION_APPLICANT] = application.pk
                 response = redirect("portal:space")
-                _remember_device(response, device_token)
+                if device_token:
+                    _remember_device(response, device_token)
                 return response
             request.session[SESSION_PENDING] = tries + 1
             form.add_error(
@@ -277,11 +285,7 @@ def code(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "admissions/portal/code.html",
-        {
-            "form": form,
-            "codes_per_hour": codes.CODES_PER_HOUR,
-            "device_months": codes.DEVICE_REMEMBERED.days // 30,
-        },
+        {"form": form, "codes_per_hour": codes.CODES_PER_HOUR},
         status=200,
     )
 
