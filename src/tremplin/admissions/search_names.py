@@ -45,8 +45,6 @@ def search_names_backfill(*, batch: int = BATCH, limit: int = LIMIT) -> int:
                 seen, last = seen + len(rows), rows[-1].pk
                 for row in rows:
                     row.refresh_search_name()
-                # Names of punctuation alone fold to nothing: there is no key to write.
-                keyed = [row for row in rows if row.search_name]
-                Application.objects.bulk_update(keyed, ["search_name"])
-                filled += len(keyed)
+                Application.objects.bulk_update(rows, ["search_name"])
+                filled += len(rows)
     return filled

@@ -74,5 +74,9 @@ def fold(text: str) -> str:
 
 def search_key(*names: str) -> str:
     """The names, each folded (``fold``) into one word, separated by spaces: a word typed in
-    the search box is found inside one name, never across two."""
-    return " ".join(folded for folded in map(fold, names) if folded)
+    the search box is found inside one name, never across two. Names of punctuation alone
+    have a key of no word (a space), which no search finds: only the names of an erased
+    application (none at all) have an empty key, the mark of a key still to derive
+    (``search_names_backfill``)."""
+    key = " ".join(folded for folded in map(fold, names) if folded)
+    return key or (" " if any(names) else "")
