@@ -267,6 +267,19 @@ def test_an_expired_message_shows_as_expired_without_a_send_again_button(world):
     assert "outbox/retry/" not in page
 
 
+def test_no_send_again_button_on_a_failed_message_erased_or_past_its_expiry(world):
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    erased = make_message(world.smara, status="failed", attempts=10, recipient="", body="")
+    expired = make_message(world.smara, status="failed", attempts=10, expires_at=past)
+    client = world.client("director")
+    page = client.get(outbox_url()).content.decode()
+    assert f'name="message" value="{erased.pk}"' not in page
+    assert f'name="message" value="{expired.pk}"' not in page
+    failed = make_message(world.smara, status="failed", attempts=10)
+    page = client.get(outbox_url()).content.decode()
+    assert f'name="message" value="{failed.pk}"' in page
+
+
 def written_ago(message: Message, **delta) -> Message:
     """As if written that long ago (``created_at`` is set on insert)."""
     with scopes_disabled():
