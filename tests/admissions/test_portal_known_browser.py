@@ -227,3 +227,23 @@ def test_the_box_is_ticked_for_a_browser_already_remembered(application, owners_
     assert not re.search(
         r'name="remember"[^>]*checked', fresh.get(reverse("portal:code")).content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_neighbours_behind_the_owners_address_cannot_throttle_her_remembered_phone(
+    application, owners_phone
+):
+    """A mobile operator puts many people behind one address: one of them who knows her CIN
+    uses up that address's requests for it, not her remembered phone's."""
+    for _ in range(codes.ACCESS_PER_PAIR):
+        ask(OWNER_IP, application.reference)
+    assert ask(OWNER_IP, application.reference)[1].status_code == 429
+    assert ask_again(owners_phone, application.reference).status_code == 302
+    assert opens_the_space(owners_phone, texts()[-1])
+
+
+@pytest.mark.django_db
+def test_a_remembered_browser_has_its_own_limit_for_all_cins(application, owners_phone):
+    for n in range(codes.ACCESS_PER_DEVICE):
+        assert ask_again(owners_phone, "SMA-26-9999", cin=f"ZZ{n:06d}").status_code == 302
+    assert ask_again(owners_phone, "SMA-26-9999", cin="ZZ999999").status_code == 429

@@ -3,16 +3,18 @@ with the reference, the CIN and a code sent to the phone and email of the applic
 
 The door (``access_request_create``) answers every pair the same way and at the same speed:
 it records the request and leaves the look-up and the code to a task
-(``access_request_process``). It is throttled per connection and CIN, and per connection,
-on every request, matching or not, so the throttle says nothing about the pairs either; a
-connection's requests are counted and recorded one at a time, so that simultaneous requests
-cannot pass a limit together.
+(``access_request_process``). It is throttled per connection and CIN, and per connection
+(a remembered browser counts as a connection of its own), on every request, matching or
+not, so the throttle says nothing about the pairs either; a connection's requests are
+counted and recorded one at a time, so that simultaneous requests cannot pass a limit
+together.
 
 Codes come from two allowances, so that a stranger who knows the reference and the CIN can
 neither lock the owner out nor run up the SMS bill:
 
-- the browsers that opened the application's space before (``KnownDevice``, told by a
-  signed cookie the portal sets then): each may have ``DEVICE_CODES_PER_HOUR`` codes an
+- the browsers that the applicant asked to remember as she opened her space (her own
+  phone, not a cyber café's computer: ``KnownDevice``, told by a signed cookie the portal
+  sets then): each may have ``DEVICE_CODES_PER_HOUR`` codes an
   hour and ``DEVICE_CODES_PER_DAY`` a day, and all of them together
   ``DEVICES_CODES_PER_DAY_IN_ALL`` a day. Strangers never opened the space (the code goes
   to the owner's phone), so they cannot use it up;
@@ -76,6 +78,9 @@ def session_hash(token: str) -> str:
 # scan), generous because a mobile operator puts many people behind one address.
 ACCESS_WINDOW = datetime.timedelta(hours=1)
 ACCESS_PER_PAIR = 10
+# A remembered browser (a device cookie) is counted on its own, wherever it connects from:
+# this many requests an hour, for all CINs, and ACCESS_PER_PAIR for one.
+ACCESS_PER_DEVICE = 30
 # Requests are kept a day (they hold an IP address), and looked up while a code would live.
 ACCESS_KEPT = datetime.timedelta(days=1)
 
@@ -119,13 +124,13 @@ class AccessThrottled(Exception):
         self.minutes = minutes  # until it may ask again
 
 
-def _retry_after(*, pair_key: str, ip_key: str | None) -> int | None:
+def _retry_after(*, pair_key: str, ip_key: str, ip_limit: int | None) -> int | None:
     """Minutes until this connection may ask again for this CIN; None when it may now. It
     counts every request, matching or not: being throttled tells nothing about a pair."""
     since = timezone.now() - ACCESS_WINDOW
     limits = [({"pair_key": pair_key}, ACCESS_PER_PAIR)]
-    if ip_key is not None:
-        limits.append(({"ip_key": ip_key}, settings.PORTAL_ACCESS_PER_IP_PER_HOUR))
+    if ip_limit is not None:
+        limits.append(({"ip_key": ip_key}, ip_limit))
     for lookup, limit in limits:
         recent = AccessRequest.objects.filter(**lookup, created_at__gte=since)
         over = recent.count() - limit
@@ -151,14 +156,23 @@ def access_request_create(
     Raises ``AccessThrottled`` (recording nothing) when the connection asked too often. Its
     requests are counted and recorded under a lock on the connection, which holds the
     buckets of all its CINs too. ``device_token`` is the browser's device cookie, None
-    without one: the task tells by it whether the browser opened the space before.
+    without one: the task tells by it whether the browser opened the space before; and a
+    browser that holds one is counted on its own rather than with its connection, so that
+    neighbours behind the same address (a mobile operator's) cannot throttle the owner's
+    phone. Whether the cookie is signed is all the door checks: the same work for a
+    remembered browser and any other, whatever the pair.
     """
-    where = _connection(ip_address)
+    device_hash = _device_hash(device_token)
+    if device_hash:
+        where, ip_limit = f"device:{device_hash}", ACCESS_PER_DEVICE
+    else:
+        where = _connection(ip_address)
+        # An unknown address (a misconfigured proxy) puts not everyone in one bucket.
+        ip_limit = settings.PORTAL_ACCESS_PER_IP_PER_HOUR if ip_address else None
     ip_key = _access_key("ip", where)
     pair_key = _access_key("pair", where, cin)
     _lock(ip_key)
-    # An unknown address (a misconfigured proxy) puts not everyone in one bucket.
-    minutes = _retry_after(pair_key=pair_key, ip_key=ip_key if ip_address else None)
+    minutes = _retry_after(pair_key=pair_key, ip_key=ip_key, ip_limit=ip_limit)
     if minutes is not None:
         raise AccessThrottled(minutes)
     request = AccessRequest.objects.create(
@@ -168,7 +182,7 @@ def access_request_create(
         reference=reference,
         cin_hash=_access_key("cin", cin),
         session_hash=session_hash(session_token),
-        device_hash=_device_hash(device_token),
+        device_hash=device_hash,
     )
     enqueue_in_transaction(process_access_request, request_id=request.pk)
     return request

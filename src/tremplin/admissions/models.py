@@ -412,7 +412,8 @@ class AccessRequest(models.Model):
     """
 
     created_at = models.DateTimeField(default=timezone.now)
-    # Keyed hashes, for counting: of the IP address and the CIN, and of the IP address alone.
+    # Keyed hashes, for counting: of the connection and the CIN, and of the connection alone
+    # (the IP address, an IPv6 /64; or the device cookie of a remembered browser).
     pair_key = models.CharField(max_length=64)
     ip_key = models.CharField(max_length=64)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
