@@ -171,12 +171,40 @@ def test_the_door_does_the_same_work_for_a_known_browser_and_a_stranger(
     # Browsers that have a session already, as the owner's phone has.
     stranger, guesser = ask(STRANGER_IP, "SMA-25-9998")[0], ask("105.66.7.3", "SMA-25-9998")[0]
     known = door_queries(OWNER_IP, application.reference, "AB123456", client=owners_phone)
+    known_wrong_pair = door_queries(OWNER_IP, "SMA-25-9999", "ZZ999999", client=owners_phone)
     matching = door_queries(STRANGER_IP, application.reference, "AB123456", client=stranger)
     wrong_pair = door_queries("105.66.7.3", "SMA-25-9999", "ZZ999999", client=guesser)
-    assert known == matching == wrong_pair
+    # A browser with a device cookie is counted on it too (one more bucket): that depends on
+    # what it holds, never on the pair.
+    assert known == known_wrong_pair
+    assert matching == wrong_pair
     with scopes_disabled():
         hashes = list(AccessRequest.objects.order_by("pk").values_list("device_hash", flat=True))
-    assert hashes[-3] and hashes[-2:] == ["", ""]
+    assert hashes[-4] == hashes[-3] != "" and hashes[-2:] == ["", ""]
+
+
+@pytest.mark.django_db
+def test_cookies_a_stranger_collected_from_their_own_application_do_not_multiply_limits(
+    application, settings
+):
+    """Each remembered browser has buckets of its own for one CIN, not for the connection:
+    from one address, a stranger holding many cookies gets no more codes for her
+    application, nor more requests in all, than without them."""
+    settings.PORTAL_ACCESS_PER_IP_PER_HOUR = 12
+    Client().post(APPLY, form_data(cin="CD654321", phone="0662000001"))
+    with scopes_disabled():
+        own = Application.objects.get(cin="CD654321")
+    cookies = [known_browser(STRANGER_IP, own.reference, cin="CD654321") for _ in range(3)]
+    sent = len(texts())
+    for browser in cookies:
+        for _ in range(3):
+            ask_again(browser, application.reference)
+    assert len(texts()) - sent == codes.CODES_PER_HOUR  # per connection, cookies or not
+    accepted = sum(
+        ask_again(cookies[n % 3], "SMA-26-9999", cin=f"ZZ{n:06d}").status_code == 302
+        for n in range(20)
+    )
+    assert accepted == 0  # 12 an hour from this address: 3 + 9 already
 
 
 @pytest.mark.django_db
@@ -218,15 +246,23 @@ def test_a_browser_is_remembered_only_when_the_applicant_asks(application):
 
 
 @pytest.mark.django_db
-def test_the_box_is_ticked_for_a_browser_already_remembered(application, owners_phone):
-    owners_phone.post(reverse("portal:leave"))
-    ask_again(owners_phone, application.reference)
-    page = owners_phone.get(reverse("portal:code")).content.decode()
-    assert re.search(r'name="remember"[^>]*checked', page)
-    fresh, _ = ask(STRANGER_IP, application.reference)
-    assert not re.search(
-        r'name="remember"[^>]*checked', fresh.get(reverse("portal:code")).content.decode()
-    )
+def test_the_box_is_never_ticked_beforehand_and_unticked_makes_no_browser_known(world):
+    """At a cyber café, the cookie a first applicant asked for must not make the computer
+    known for the next one, who did not tick the box."""
+    make_open_intake(world.smara)
+    Client().post(APPLY, form_data())
+    Client().post(APPLY, form_data(cin="CD654321", phone="0662000001"))
+    with scopes_disabled():
+        first, second = Application.objects.order_by("pk")
+    cafe = known_browser("196.200.9.9", first.reference)  # the first one ticked it
+    cafe.post(reverse("portal:leave"))
+    ask_again(cafe, second.reference, cin="CD654321")
+    page = cafe.get(reverse("portal:code")).content.decode()
+    assert 'name="remember"' in page
+    assert not re.search(r'name="remember"[^>]*checked', page)
+    assert opens_the_space(cafe, texts()[-1])  # the second one, box unticked
+    with scopes_disabled():
+        assert KnownDevice.objects.count() == 1  # the first one's only
 
 
 @pytest.mark.django_db

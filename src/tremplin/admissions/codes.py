@@ -3,8 +3,8 @@ with the reference, the CIN and a code sent to the phone and email of the applic
 
 The door (``access_request_create``) answers every pair the same way and at the same speed:
 it records the request and leaves the look-up and the code to a task
-(``access_request_process``). It is throttled per connection and CIN, and per connection
-(a remembered browser counts as a connection of its own), on every request, matching or
+(``access_request_process``). It is throttled per connection and CIN (per remembered
+browser and CIN for a remembered browser), and per connection, on every request, matching or
 not, so the throttle says nothing about the pairs either; a connection's requests are
 counted and recorded one at a time, so that simultaneous requests cannot pass a limit
 together.
@@ -78,8 +78,8 @@ def session_hash(token: str) -> str:
 # scan), generous because a mobile operator puts many people behind one address.
 ACCESS_WINDOW = datetime.timedelta(hours=1)
 ACCESS_PER_PAIR = 10
-# A remembered browser (a device cookie) is counted on its own, wherever it connects from:
-# this many requests an hour, for all CINs, and ACCESS_PER_PAIR for one.
+# A remembered browser (a device cookie) is counted on its own for each CIN (ACCESS_PER_PAIR),
+# wherever it connects from, and may ask for this many CINs an hour in all.
 ACCESS_PER_DEVICE = 30
 # Requests are kept a day (they hold an IP address), and looked up while a code would live.
 ACCESS_KEPT = datetime.timedelta(days=1)
@@ -124,13 +124,11 @@ class AccessThrottled(Exception):
         self.minutes = minutes  # until it may ask again
 
 
-def _retry_after(*, pair_key: str, ip_key: str, ip_limit: int | None) -> int | None:
-    """Minutes until this connection may ask again for this CIN; None when it may now. It
-    counts every request, matching or not: being throttled tells nothing about a pair."""
+def _retry_after(limits: list[tuple[dict, int]]) -> int | None:
+    """Minutes until this connection may ask again for this CIN; None when it may now.
+    ``limits``: each bucket (a lookup of ``AccessRequest``) and its limit an hour. It counts
+    every request, matching or not: being throttled tells nothing about a pair."""
     since = timezone.now() - ACCESS_WINDOW
-    limits = [({"pair_key": pair_key}, ACCESS_PER_PAIR)]
-    if ip_limit is not None:
-        limits.append(({"ip_key": ip_key}, ip_limit))
     for lookup, limit in limits:
         recent = AccessRequest.objects.filter(**lookup, created_at__gte=since)
         over = recent.count() - limit
@@ -159,20 +157,25 @@ def access_request_create(
     without one: the task tells by it whether the browser opened the space before; and a
     browser that holds one is counted on its own rather than with its connection, so that
     neighbours behind the same address (a mobile operator's) cannot throttle the owner's
-    phone. Whether the cookie is signed is all the door checks: the same work for a
-    remembered browser and any other, whatever the pair.
+    phone: its requests for one CIN are counted on the browser, not on the connection.
+    Whether the cookie is signed is all the door checks: the same work for a remembered
+    browser and any other, whatever the pair. The connection's limit for all CINs holds for
+    every browser, so that cookies a stranger collected from their own application do not
+    multiply it.
     """
+    where = _connection(ip_address)
     device_hash = _device_hash(device_token)
-    if device_hash:
-        where, ip_limit = f"device:{device_hash}", ACCESS_PER_DEVICE
-    else:
-        where = _connection(ip_address)
-        # An unknown address (a misconfigured proxy) puts not everyone in one bucket.
-        ip_limit = settings.PORTAL_ACCESS_PER_IP_PER_HOUR if ip_address else None
     ip_key = _access_key("ip", where)
-    pair_key = _access_key("pair", where, cin)
+    pair_key = _access_key("pair", f"device:{device_hash}" if device_hash else where, cin)
+    limits = [({"pair_key": pair_key}, ACCESS_PER_PAIR)]
+    if ip_address:  # unknown (a misconfigured proxy): not everyone in one bucket
+        limits.append(({"ip_key": ip_key}, settings.PORTAL_ACCESS_PER_IP_PER_HOUR))
+    # Connection first, then browser: requests that take both never wait for each other.
     _lock(ip_key)
-    minutes = _retry_after(pair_key=pair_key, ip_key=ip_key, ip_limit=ip_limit)
+    if device_hash:
+        _lock(_access_key("device-lock", device_hash))
+        limits.append(({"device_hash": device_hash}, ACCESS_PER_DEVICE))
+    minutes = _retry_after(limits)
     if minutes is not None:
         raise AccessThrottled(minutes)
     request = AccessRequest.objects.create(
@@ -343,12 +346,12 @@ def known_device_forget(*, application_id: int, device_token: str) -> None:
 
 
 def applicant_code_verify(
-    *, code: str, session_token: str, device_token: str | None
+    *, code: str, session_token: str, device_token: str | None, remember: bool = False
 ) -> Application | None:
     """The application of a right, unexpired code that this browser session
     (``session_token``) asked for, once: using it voids all of that application's codes,
-    and, when the applicant asks for it to be remembered (``device_token``, its device
-    cookie; None otherwise), makes the browser a known one of the
+    and, when the applicant asks for it (``remember``), makes the browser (its device
+    cookie, ``device_token``; None without one) a known one of the
     application for ``DEVICE_REMEMBERED``.
 
     Looked up by the session alone, with the same query for every visitor, so that neither
@@ -381,7 +384,8 @@ def applicant_code_verify(
         ApplicantCode.objects.filter(application_id=application_id, used_at__isnull=True).update(
             used_at=now
         )
-        if device_token:
+        # Unasked, a browser known before stays so until then (as its cookie): never made so.
+        if remember and device_token:
             KnownDevice.objects.update_or_create(
                 key=_known_device_key(application_id, _device_hash(device_token)),
                 defaults={"opened_at": now},

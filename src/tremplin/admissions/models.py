@@ -412,8 +412,8 @@ class AccessRequest(models.Model):
     """
 
     created_at = models.DateTimeField(default=timezone.now)
-    # Keyed hashes, for counting: of the connection and the CIN, and of the connection alone
-    # (the IP address, an IPv6 /64; or the device cookie of a remembered browser).
+    # Keyed hashes, for counting: of the connection (an IP address, an IPv6 /64; for a
+    # remembered browser, its device cookie) and the CIN, and of the connection alone.
     pair_key = models.CharField(max_length=64)
     ip_key = models.CharField(max_length=64)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -432,6 +432,7 @@ class AccessRequest(models.Model):
         indexes = [
             models.Index(fields=["pair_key", "created_at"], name="accessrequest_pair"),
             models.Index(fields=["ip_key", "created_at"], name="accessrequest_ip"),
+            models.Index(fields=["device_hash", "created_at"], name="accessrequest_device"),
             models.Index(fields=["created_at"], name="accessrequest_time"),
         ]
 

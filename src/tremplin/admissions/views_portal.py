@@ -248,12 +248,8 @@ def code(request: HttpRequest) -> HttpResponse:
     """Step 2: the one-time code sent by SMS (and email)."""
     if SESSION_PENDING not in request.session:
         return redirect("portal:access")
-    known = _device_token(request)
-    form = CodeForm(
-        request.POST or None,
-        initial={"remember": bool(known)},
-        months=codes.DEVICE_REMEMBERED.days // 30,
-    )
+    # Never ticked beforehand: on a cyber café's computer, the cookie may be someone else's.
+    form = CodeForm(request.POST or None, months=codes.DEVICE_REMEMBERED.days // 30)
     if request.method == "POST" and form.is_valid():
         # Wrong tries since the last request for a code, counted in the session: a session
         # whose pair did not match holds no code, and must not try forever either.
@@ -263,19 +259,22 @@ def code(request: HttpRequest) -> HttpResponse:
         else:
             # Remembered only when asked: not a cyber café's computer (``KnownDevice``).
             remember = form.cleaned_data["remember"]
-            device_token = (known or secrets.token_urlsafe(24)) if remember else None
+            device_token = _device_token(request) or (
+                secrets.token_urlsafe(24) if remember else None
+            )
             with scopes_disabled():
                 application = codes.applicant_code_verify(
                     code=form.cleaned_data["code"],
                     session_token=_session_token(request),
                     device_token=device_token,
+                    remember=remember,
                 )
             if application is not None:
                 request.session.cycle_key()
                 request.session.pop(SESSION_PENDING, None)
                 request.session[SESSION_APPLICANT] = application.pk
                 response = redirect("portal:space")
-                if device_token:
+                if remember:
                     _remember_device(response, device_token)
                 return response
             request.session[SESSION_PENDING] = tries + 1

@@ -38,6 +38,10 @@ class Migration(migrations.Migration):
             name="device_hash",
             field=models.CharField(blank=True, max_length=64),
         ),
+        migrations.AddIndex(
+            model_name="accessrequest",
+            index=models.Index(fields=["device_hash", "created_at"], name="accessrequest_device"),
+        ),
         migrations.AddField(
             model_name="applicantcode",
             name="connection",
