@@ -2,6 +2,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
@@ -209,3 +210,19 @@ def test_a_deletion_request_reaches_the_staff_until_it_is_carried_out(world, int
         == 0
     )
     assert "queue=deletion" not in client.get(detail).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("ar", "قرار الطاقم بشأن الأهلية"), ("fr", "Éligibilité décidée par l'équipe")],
+)
+def test_the_history_names_each_action_in_the_readers_language(world, intake, language, label):
+    client = world.client("admissions")
+    omar = application("CD111111")
+    target = url("application_eligibility", intake, reference=omar.reference)
+    client.post(target, {"decision": "eligible", "reason": "Date de naissance erronée"})
+    client.cookies["django_language"] = language
+    page = client.get(url("application_detail", intake, reference=omar.reference))
+    html = page.content.decode()
+    assert f'title="tremplin.applications.eligibility_overridden">{escape(label)}<' in html

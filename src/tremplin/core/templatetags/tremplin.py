@@ -3,6 +3,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from tremplin.core import formatting
+from tremplin.core.audit_labels import action_label as label_of_action
 from tremplin.core.i18n import localized
 
 register = template.Library()
@@ -29,6 +30,12 @@ def join_list(items, style="standard", autoescape=True):
     Each item is escaped (the language's separators hold no markup)."""
     escape = conditional_escape if autoescape else str
     return mark_safe(formatting.format_list([escape(item) for item in items], style))  # noqa: S308
+
+
+@register.filter
+def action_label(code):
+    """``{{ event.action|action_label }}``: "Application withdrawn", in the reader's language."""
+    return label_of_action(code)
 
 
 @register.filter
