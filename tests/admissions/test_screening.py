@@ -226,3 +226,14 @@ def test_the_history_names_each_action_in_the_readers_language(world, intake, la
     page = client.get(url("application_detail", intake, reference=omar.reference))
     html = page.content.decode()
     assert f'title="tremplin.applications.eligibility_overridden">{escape(label)}<' in html
+
+
+@pytest.mark.django_db
+def test_the_consents_read_as_an_arabic_list_on_an_arabic_page(world, intake):
+    omar = application("CD111111")
+    with scopes_disabled():
+        Application.objects.filter(pk=omar.pk).update(follow_up_consent=True)
+    client = world.client("admissions")
+    client.cookies["django_language"] = "ar"
+    html = client.get(url("application_detail", intake, reference=omar.reference)).content
+    assert "إشعار الخصوصية، الإصدار 1 وتتبع الإدماج المهني" in html.decode()

@@ -256,6 +256,13 @@ def application_detail(request: HttpRequest, intake_slug: str, reference: str) -
     return _detail(request, application, EligibilityDecisionForm(), reveal=False)
 
 
+def _consents(application: Application) -> list[str]:
+    consents = [_("privacy notice v%(v)s") % {"v": application.privacy_notice.version}]
+    if application.follow_up_consent:
+        consents.append(_("job-placement follow-up"))
+    return consents
+
+
 def _detail(request, application, form, *, reveal: bool, status: int = 200) -> HttpResponse:
     from django.contrib.contenttypes.models import ContentType
 
@@ -282,6 +289,7 @@ def _detail(request, application, form, *, reveal: bool, status: int = 200) -> H
             "wishes": list(application.wishes.select_related("track")),
             "documents": list(application.documents.all()),
             "history": history,
+            "consents": _consents(application),
             "form": form,
         },
         status=status,
