@@ -101,3 +101,16 @@ def test_a_list_is_joined_with_each_languages_own_words_and_its_items_escaped():
         )
     with translation.override("ar"):
         assert format_list(["أ", "ب", "ج"]) == "أ وب وج"
+
+
+def test_items_written_in_a_loop_are_separated_in_each_languages_way():
+    from django.template import Context, Template
+
+    template = Template(
+        "{% load tremplin %}{% for i in items %}<b>{{ i }}</b>"
+        "{% if not forloop.last %}{% list_separator %}{% endif %}{% endfor %}"
+    )
+    with translation.override("ar"):
+        assert template.render(Context({"items": ["أ", "ب"]})) == "<b>أ</b>، <b>ب</b>"
+    with translation.override("fr"):
+        assert template.render(Context({"items": ["a", "b"]})) == "<b>a</b>, <b>b</b>"

@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import pgettext
 
 from tremplin.core import formatting
 from tremplin.core.audit_labels import action_label as label_of_action
@@ -30,6 +31,13 @@ def join_list(items, style="standard", autoescape=True):
     Each item is escaped (the language's separators hold no markup)."""
     escape = conditional_escape if autoescape else str
     return mark_safe(formatting.format_list([escape(item) for item in items], style))  # noqa: S308
+
+
+@register.simple_tag
+def list_separator():
+    """Between the items of a list written in a loop (``{% if not forloop.last %}``): ``, ``
+    in French, ``، `` in Arabic. ``join_list`` where the items hold no markup."""
+    return pgettext("list separator", ", ")
 
 
 @register.filter
