@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
+from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.models import Application, Document, Intake
 from tremplin.admissions.views_portal import SESSION_APPLICANT
 from tremplin.core.models import AuditEvent
@@ -256,3 +257,24 @@ def test_an_erased_application_keeps_that_a_document_was_replaced_not_its_finger
             }
         ],
     }
+
+
+@pytest.mark.django_db
+def test_the_staff_history_says_which_document_was_sent_and_that_it_replaced_one(
+    world, application, intake
+):
+    send(space_client(application), "diploma", upload())
+    send(space_client(application), "cin", upload(PNG))
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    page = client.get(
+        reverse(
+            "admissions:application_detail",
+            args=[intake.school.slug, intake.slug, application.reference],
+        )
+    ).content.decode()
+    assert f"Document sent by the applicant</span> · {DocumentKind.DIPLOMA.label}<" in page
+    assert (
+        "Document sent by the applicant</span> · copy of the national identity card, "
+        "in place of the one sent before<" in page
+    )

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tremplin.admissions import intakes, personal_data, retention, selectors, services
 from tremplin.admissions.access import access_application, access_intake
+from tremplin.admissions.choices import DocumentKind
+from tremplin.admissions.documents import DOCUMENT_GIVEN
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
 from tremplin.admissions.staff_forms import EligibilityDecisionForm, IntakeForm, PrivacyNoticeForm
@@ -256,6 +258,16 @@ def application_detail(request: HttpRequest, intake_slug: str, reference: str) -
     return _detail(request, application, EligibilityDecisionForm(), reveal=False)
 
 
+def _event_detail(event: AuditEvent) -> str:
+    """What a line of the history adds to the action's name: which document was sent."""
+    if event.action == DOCUMENT_GIVEN and event.data.get("kind") in DocumentKind.values:
+        document = DocumentKind(event.data["kind"]).label
+        if event.data.get("replaced"):
+            return _("%(document)s, in place of the one sent before") % {"document": document}
+        return str(document)
+    return ""
+
+
 def _consents(application: Application) -> list[str]:
     consents = [_("privacy notice v%(v)s") % {"v": application.privacy_notice.version}]
     if application.follow_up_consent:
@@ -266,11 +278,15 @@ def _consents(application: Application) -> list[str]:
 def _detail(request, application, form, *, reveal: bool, status: int = 200) -> HttpResponse:
     from django.contrib.contenttypes.models import ContentType
 
-    history = AuditEvent.objects.filter(
-        school=application.intake.school,
-        content_type=ContentType.objects.get_for_model(Application),
-        object_id=str(application.pk),
-    ).select_related("actor")
+    history = list(
+        AuditEvent.objects.filter(
+            school=application.intake.school,
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id=str(application.pk),
+        ).select_related("actor")
+    )
+    for event in history:
+        event.detail = _event_detail(event)
     return render(
         request,
         "admissions/staff/application_detail.html",
