@@ -16,7 +16,8 @@ from tests.admissions.builders import (
     make_import_intake,
     xlsx_bytes,
 )
-from tremplin.admissions.importing import import_applications, parse_date
+from tremplin.admissions.importing import import_applications
+from tremplin.admissions.importing_columns import parse_date
 from tremplin.admissions.importing_headers import decode, header_field, read_table
 from tremplin.admissions.models import Application
 

@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_scopes import scopes_disabled
 from django_tasks import task
 
 from tremplin.admissions.models import AccessRequest, ApplicantCode, Application, KnownDevice
@@ -200,8 +201,6 @@ def access_request_process(request_id: int) -> bool:
     """Look the request's pair up and send a code when it matches; True when one was sent.
     Each request is processed once, within a code's lifetime: a task run twice, or resumed
     after its worker died (``access_requests_resume``), sends nothing more."""
-    from django_scopes import scopes_disabled
-
     now = timezone.now()
     with transaction.atomic(), scopes_disabled():
         claimed = AccessRequest.objects.filter(
@@ -225,8 +224,6 @@ def access_request_process(request_id: int) -> bool:
 def access_requests_resume() -> int:
     """Process the requests whose task was lost (a worker that died): a minute old and not
     processed, while a code sent now would still be worth it. Returns how many sent a code."""
-    from django_scopes import scopes_disabled
-
     now = timezone.now()
     with scopes_disabled():
         waiting = AccessRequest.objects.filter(
@@ -248,8 +245,6 @@ def access_requests_forget(*, older_than: datetime.timedelta = ACCESS_KEPT) -> i
     codes too (expired long since, they hold a hash of one, and the limits look back a day
     at most); forget the browsers that have not opened a space for ``DEVICE_REMEMBERED``.
     Returns how many requests were deleted."""
-    from django_scopes import scopes_disabled
-
     now = timezone.now()
     KnownDevice.objects.filter(opened_at__lt=now - DEVICE_REMEMBERED).delete()
     with scopes_disabled():  # every school's
@@ -351,8 +346,8 @@ def applicant_code_verify(
     """The application of a right, unexpired code that this browser session
     (``session_token``) asked for, once: using it voids all of that application's codes,
     and, when the applicant asks for it (``remember``), makes the browser (its device
-    cookie, ``device_token``; None without one) a known one of the
-    application for ``DEVICE_REMEMBERED``.
+    cookie, ``device_token``; None without one) a known one of the application for
+    ``DEVICE_REMEMBERED``.
 
     Looked up by the session alone, with the same query for every visitor, so that neither
     the answer nor its time says whether the reference and CIN given at the door matched;

@@ -133,13 +133,3 @@ class Message(models.Model):
     @property
     def recipient_masked(self) -> str:
         return mask_recipient(self.recipient)
-
-    @property
-    def can_be_sent_again(self) -> bool:
-        """Failed, and still worth sending: someone to send to (not erased), and not past its
-        expiry; as ``selectors.outbox_retryable``, whose age limit the outbox page adds."""
-        return (
-            self.status == self.Status.FAILED
-            and bool(self.recipient)
-            and not (self.expires_at and self.expires_at <= timezone.now())
-        )

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from tremplin.notify.models import Message
@@ -28,16 +28,24 @@ def outbox_list(*, school, status: str = "", reference: str = "") -> QuerySet[Me
     return messages
 
 
+def sendable_again() -> Q:
+    """The failed messages that sending again can still serve, whatever their age
+    (``services.messages_retry`` leaves the old ones): not those whose recipient an erasure
+    emptied (nobody to send to), nor those past their expiry (a one-time code that no longer
+    works would only mislead)."""
+    return Q(status=Message.Status.FAILED) & ~Q(recipient="") & ~Q(expires_at__lte=timezone.now())
+
+
 def outbox_retryable(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
-    """The failed messages of the list as filtered (``outbox_list``) that sending again can
-    still serve, whatever their age (``services.messages_retry`` leaves the old ones): not
-    those whose recipient an erasure emptied (nobody to send to), nor those past their
-    expiry (a one-time code that no longer works would only mislead)."""
-    return (
-        outbox_list(school=school, status=status, reference=reference)
-        .filter(status=Message.Status.FAILED)
-        .exclude(recipient="")
-        .exclude(expires_at__lte=timezone.now())
+    """The messages of the list as filtered (``outbox_list``) that can be sent again."""
+    return outbox_list(school=school, status=status, reference=reference).filter(sendable_again())
+
+
+def outbox_page(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
+    """``outbox_list``, each message saying whether it can be sent again (``can_be_sent_again``:
+    its own button)."""
+    return outbox_list(school=school, status=status, reference=reference).annotate(
+        can_be_sent_again=ExpressionWrapper(sendable_again(), output_field=BooleanField())
     )
 
 

@@ -17,7 +17,7 @@ from tremplin.notify.models import Message
 from tremplin.notify.selectors import (
     outbox_applications,
     outbox_counts,
-    outbox_list,
+    outbox_page,
     outbox_retryable_counts,
 )
 from tremplin.notify.services import messages_retry, retry_since
@@ -37,7 +37,7 @@ def _filters(params) -> tuple[str, str]:
 def outbox(request: HttpRequest) -> HttpResponse:
     school = request.access.school
     status, reference = _filters(request.GET)
-    page = Paginator(outbox_list(school=school, status=status, reference=reference), 50).get_page(
+    page = Paginator(outbox_page(school=school, status=status, reference=reference), 50).get_page(
         request.GET.get("page")
     )
     counts = outbox_counts(school=school)
