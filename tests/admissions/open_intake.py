@@ -5,7 +5,7 @@ import datetime
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from tremplin.admissions.models import Intake, IntakeTrack, PrivacyNotice
+from tremplin.admissions.models import Application, Intake, IntakeTrack, PrivacyNotice
 from tremplin.schools.models import Province, Track
 
 VALID = {
@@ -71,3 +71,13 @@ def form_data(**changes) -> dict:
     data["commune"] = str(commune.pk)
     data.update(changes)
     return data
+
+
+def applied_through_the_portal(school) -> Application:
+    """The one application of a new open call of ``school``, sent through its form."""
+    from django.test import Client
+
+    intake = make_open_intake(school)
+    Client().post(f"/schools/{school.slug}/calls/{intake.slug}/apply/", form_data())
+    with scopes_disabled():
+        return Application.objects.get()

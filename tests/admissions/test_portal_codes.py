@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from tests.admissions.open_intake import form_data, make_open_intake
+from tests.admissions.open_intake import applied_through_the_portal
 from tremplin.admissions import codes
-from tremplin.admissions.models import ApplicantCode, Application
+from tremplin.admissions.models import ApplicantCode
 from tremplin.core.models import AuditEvent
 from tremplin.notify.models import Message
 
@@ -23,10 +23,7 @@ STRANGER_IP = "105.66.7.20"
 
 @pytest.fixture
 def application(world):
-    make_open_intake(world.smara)
-    Client().post(APPLY, form_data())
-    with scopes_disabled():
-        return Application.objects.get()
+    return applied_through_the_portal(world.smara)
 
 
 def ask(ip: str, reference: str, cin: str = "AB123456") -> tuple:

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from tests.admissions.open_intake import form_data, make_open_intake
+from tests.admissions.open_intake import applied_through_the_portal, form_data, make_open_intake
 from tests.admissions.test_portal_codes import (
     OWNER_IP,
     STRANGER_IP,
@@ -28,10 +28,7 @@ APPLY = "/schools/smara/calls/promo-2026/apply/"
 
 @pytest.fixture
 def application(world):
-    make_open_intake(world.smara)
-    Client().post(APPLY, form_data())
-    with scopes_disabled():
-        return Application.objects.get()
+    return applied_through_the_portal(world.smara)
 
 
 def known_browser(ip: str, reference: str, cin: str = "AB123456") -> Client:
