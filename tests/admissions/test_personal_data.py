@@ -63,3 +63,74 @@ def test_a_new_applicant_downloads_her_confirmation_and_an_empty_selection(demo)
         "offers": [],
         "letters": [],
     }
+
+
+@pytest.mark.django_db
+def test_an_erasure_leaves_nothing_staff_or_jurors_wrote_about_the_person(demo):
+    """The reasons and comments written about an applicant name her, her health, her job:
+    after an erasure, the events and the selection say what was done and when, not why."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.admissions.personal_data import application_erase
+    from tremplin.admissions.services import eligibility_override
+    from tremplin.core.models import AuditEvent, User
+    from tremplin.selection.interviews import conflict_declare, conflict_remove
+    from tremplin.selection.models import ScoreSheet
+
+    secret = "Fatima (CIN AB123456) est malvoyante"
+    with scopes_disabled():
+        # The demo's sheet a juror corrected, with the reason, and whose application
+        # declined an offer, with the reason.
+        amended = AuditEvent.objects.get(action="tremplin.selection.sheet.amended")
+        sheet = ScoreSheet.objects.get(pk=amended.object_id)
+        application = sheet.application
+        director, juror = User.objects.get(username="directrice"), sheet.juror
+        eligibility_override(application=application, actor=director, eligible=True, reason=secret)
+        conflict_remove(
+            conflict=conflict_declare(
+                juror=juror, application=application, reason=secret, actor=director
+            ),
+            actor=director,
+            reason=secret,
+        )
+        conflict_declare(juror=juror, application=application, reason=secret, actor=juror)
+        ScoreSheet.objects.filter(pk=sheet.pk).update(comment=secret)
+        Offer.objects.filter(application=application).update(reason=secret)
+        about = AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id=str(application.pk),
+        )
+        about_sheet = AuditEvent.objects.filter(pk=amended.pk)
+
+        def written() -> list[str]:
+            application.refresh_from_db()
+            return [
+                text
+                for text in [
+                    application.override_reason,
+                    *about.exclude(action="tremplin.applications.erased").values_list(
+                        "reason", flat=True
+                    ),
+                    *[str(data) for data in about.values_list("data", flat=True)],
+                    *about_sheet.values_list("reason", flat=True),
+                    *ScoreSheet.objects.filter(application=application).values_list(
+                        "comment", flat=True
+                    ),
+                    *application.conflicts_of_interest.values_list("reason", flat=True),
+                    *Offer.objects.filter(application=application).values_list(
+                        "reason", flat=True
+                    ),
+                ]
+                if "malvoyante" in text or "Erreur de saisie" in text
+            ]
+
+        assert len(written()) >= 8  # so the check below can fail
+
+        application_erase(application=application, actor=director, reason="Demande écrite")
+
+        assert written() == []
+        # What was done, and when, stays: the override, the conflicts, the marks.
+        assert application.eligibility_overridden
+        assert about.filter(action="tremplin.selection.conflict.removed").exists()
+        assert application.conflicts_of_interest.count() == 1
+        assert ScoreSheet.objects.get(pk=sheet.pk).mark == sheet.mark

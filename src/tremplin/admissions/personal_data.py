@@ -67,6 +67,7 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     from tremplin.notify.models import Message
     from tremplin.notify.services import message_attachments_delete
     from tremplin.selection.letters import letters_erase
+    from tremplin.selection.personal_data import selection_notes_erase
 
     documents = locked.documents.all()
     names = [name for name in documents.values_list("file", flat=True) if name]
@@ -82,16 +83,19 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     message_attachments_delete(messages)  # the letters sent by email
     messages.update(recipient="", subject="", body="")
     # The audit log keeps who did what and when, but from now on names the application by
-    # its reference only.
-    AuditEvent.objects.filter(**about_it).update(object_repr=locked.reference)
+    # its reference only, and keeps nothing staff wrote about the person (the reasons of an
+    # override, of an offer declined, of a conflict of interest...).
+    AuditEvent.objects.filter(**about_it).update(object_repr=locked.reference, reason="")
     _forget_file_hashes(AuditEvent.objects.filter(**about_it, action=DOCUMENT_GIVEN))
     letters_erase(application=locked)
+    selection_notes_erase(application=locked)
     locked.codes.all().delete()
     locked.cin = erased_cin(locked.pk)
     locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
     locked.birth_date = locked.birth_date.replace(month=1, day=1)
     locked.phone = locked.email = locked.diploma = locked.motivation = ""
     locked.needs_accommodation = locked.accommodation_consent = False
+    locked.override_reason = ""
     locked.erased_at = timezone.now()
     locked.save()  # which empties the folded names too (Application.save)
     log_action(

@@ -46,6 +46,8 @@ REASONS = {
     "no_slot": gettext_lazy("not enough free slots"),
 }
 
+CONFLICT_REMOVED = "tremplin.selection.conflict.removed"
+
 
 def _school(component: Component):
     return component.scheme.intake.school
@@ -215,7 +217,7 @@ def conflict_remove(*, conflict: ConflictOfInterest, actor, reason: str) -> None
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason for removing this conflict.")})
     log_action(
-        "tremplin.selection.conflict.removed",
+        CONFLICT_REMOVED,
         actor=actor,
         school=conflict.application.intake.school,
         obj=conflict.application,
