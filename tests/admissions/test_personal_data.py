@@ -117,9 +117,7 @@ def test_an_erasure_leaves_nothing_staff_or_jurors_wrote_about_the_person(demo):
                         "comment", flat=True
                     ),
                     *application.conflicts_of_interest.values_list("reason", flat=True),
-                    *Offer.objects.filter(application=application).values_list(
-                        "reason", flat=True
-                    ),
+                    *Offer.objects.filter(application=application).values_list("reason", flat=True),
                 ]
                 if "malvoyante" in text or "Erreur de saisie" in text
             ]
