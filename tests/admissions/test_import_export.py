@@ -77,6 +77,25 @@ def test_an_export_without_identity_masks_the_cin_and_leaves_out_accommodation(w
 
 
 @pytest.mark.django_db
+def test_an_export_of_a_search_records_that_it_was_searched_not_for_whom(world, intake):
+    """The audit log outlives an erasure: a CIN or a name typed in the search box must not
+    stay in it."""
+    from django.urls import reverse
+
+    from tests.conftest import verified_client
+
+    client = verified_client(world.users["admissions"])
+    url = reverse("admissions:application_export", args=["smara", intake.slug, "csv"])
+    for search in ("JA100000", "Fatima El Idrissi"):
+        response = client.get(url, {"q": search, "sex": "F", "commune": ""})
+        assert response.status_code == 200
+    with scopes_disabled():
+        events = list(AuditEvent.objects.filter(action="tremplin.applications.exported"))
+    assert [event.data["filters"] for event in events] == [{"q": "*", "sex": "F"}] * 2
+    assert not any("JA100000" in str(e.data) or "Fatima" in str(e.data) for e in events)
+
+
+@pytest.mark.django_db
 def test_an_export_with_identity_shows_the_cin_and_accommodation(world, intake):
     with translation.override("en"):
         rows = csv_rows(export(intake, include_identity=True))

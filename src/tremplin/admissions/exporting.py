@@ -20,6 +20,7 @@ from django_scopes import scope
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Intake, IntakeTrack, Wish
+from tremplin.admissions.selectors import SEARCH
 from tremplin.core.audit import log_action
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import format_phone, mask_cin
@@ -190,10 +191,16 @@ def applications_export(
                 "format": fmt,
                 "count": count,
                 "identity": include_identity,
-                "filters": filters or {},
+                "filters": _audited(filters or {}),
             },
         )
     return count
+
+
+def _audited(filters: dict) -> dict:
+    """The list's filters as the audit log keeps them: the search box holds names and CINs,
+    and the log outlives an erasure, so it records that the list was searched, not for what."""
+    return {key: "*" if key == SEARCH else value for key, value in filters.items()}
 
 
 def export_filename(intake: Intake, fmt: str) -> str:

@@ -97,6 +97,10 @@ def applications_to_recheck(intake: Intake) -> QuerySet[Application]:
     )
 
 
+# The list's search box: a name, a reference or a CIN.
+SEARCH = "q"
+
+
 def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     """The intake's applications narrowed by the list's query parameters."""
     qs = Application.objects.filter(intake=intake)
@@ -124,7 +128,7 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
         qs = qs.filter(wishes__track_id=wish)
     if value("age"):
         qs = qs.filter(age_band_q(intake, value("age")))
-    search = (value("q") or "").strip()
+    search = (value(SEARCH) or "").strip()
     if search:
         cin = normalize_cin(search)
         qs = qs.filter(
