@@ -134,3 +134,53 @@ def test_saving_a_call_loaded_before_someone_closed_it_does_not_reopen_it(world)
         )  # fmt: skip
         saved = Intake.objects.get(pk=intake.pk)
     assert (saved.title, saved.status) == ("Promotion 2026 (corrected)", CLOSED)
+
+
+@pytest.mark.django_db
+def test_once_applications_have_references_the_opening_stays_in_their_year(world):
+    """References carry the opening's year (SMA-26-0001): moving the opening to another year
+    would give the next applicants numbers the call has already given (a server error on
+    the form)."""
+    from django.test import Client
+
+    from tests.admissions.intake_pages import four_applicants
+    from tests.admissions.open_intake import form_data
+
+    intake = four_applicants(world)
+    year = timezone.localtime(intake.opens_at).year
+    client = in_english(world.client("director"))
+
+    response = client.post(
+        edit_url(intake),
+        form_post(intake, opens_at=f"{year + 1}-01-05T09:00", closes_at=f"{year + 1}-02-01T18:00"),
+    )
+    assert response.status_code == 400
+    assert f"already have references of {year}: its opening can move within {year} only" in (
+        response.content.decode()
+    )
+    with scopes_disabled():
+        assert Intake.objects.get(pk=intake.pk).opens_at == intake.opens_at
+    # Within the year, it moves.
+    earlier = f"{year}-01-05T09:00"
+    assert client.post(edit_url(intake), form_post(intake, opens_at=earlier)).status_code == 302
+    # And the form goes on numbering.
+    Client().post(
+        "/schools/smara/calls/promo-2026/apply/", form_data(cin="KL444444", phone="0612345671")
+    )
+    with scopes_disabled():
+        assert sorted(intake.applications.values_list("reference", flat=True)) == [
+            f"SMA-{year % 100}-000{n}" for n in range(1, 6)
+        ]
+
+
+@pytest.mark.django_db
+def test_before_anyone_applies_the_opening_may_move_to_another_year(world):
+    intake = make_open_intake(world.smara)
+    year = timezone.localtime(intake.opens_at).year
+    response = world.client("director").post(
+        edit_url(intake),
+        form_post(intake, opens_at=f"{year + 1}-01-05T09:00", closes_at=f"{year + 1}-02-01T18:00"),
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert timezone.localtime(Intake.objects.get(pk=intake.pk).opens_at).year == year + 1

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tremplin.admissions.models import Intake, IntakeTrack, Wish
+from tremplin.admissions.references import reference_year
 from tremplin.core.audit import log_action
 
 # The moves staff may make between statuses. A call never goes back to draft (applicants
@@ -119,6 +120,8 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: d
     removed = [it for pk, it in attached.items() if pk not in wanted]
     published = None if created else _published_run(intake)
     _refuse_places(intake, wanted, current, removed, published)
+    if stored is not None:
+        _refuse_another_year(intake, stored)
     if intake.status == Intake.Status.OPEN and intake.privacy_notice_id is None:
         raise ValidationError(
             {
@@ -211,6 +214,23 @@ def _refuse_places(intake: Intake, wanted: dict, current: dict, removed: list, p
     errors = _removal_errors(intake, removed)
     if errors:
         raise ValidationError(errors)
+
+
+def _refuse_another_year(intake: Intake, stored: Intake) -> None:
+    """References carry the year the call opens (``SMA-25-0042``) and are numbered per school
+    and year: once applications have theirs, an opening moved to another year would number
+    the next ones on that year's counter, into numbers the call has already given."""
+    year = reference_year(stored)
+    if reference_year(intake) != year and stored.applications.exists():
+        raise ValidationError(
+            {
+                "opens_at": _(
+                    "The applications of this call already have references of %(year)s: its "
+                    "opening can move within %(year)s only."
+                )
+                % {"year": year}
+            }
+        )
 
 
 def _rules(intake: Intake, provinces, communes) -> dict:
