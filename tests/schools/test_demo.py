@@ -1,4 +1,5 @@
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -77,3 +78,18 @@ def test_every_demo_account_logs_in_and_lands_on_its_dashboard(demo, account, se
         "admin": "/account/",
     }.get(account.role, "/staff/smara/")
     assert final == expected
+
+
+@pytest.mark.django_db
+def test_the_coordinator_sees_the_grants_total_the_school_sees(demo, settings):
+    """The funder's page adds up the budget lines once each, whatever else the school has
+    (five tracks in the demo)."""
+    settings.TWO_FACTOR_REQUIRED = False
+    client = Client()
+    client.post("/account/login/", {"username": "coordinateur", "password": DEMO_PASSWORD})
+    response = client.get("/coordinator/")
+    assert response.status_code == 200
+    [smara] = response.context["schools"]
+    assert smara.track_count > 1
+    assert smara.budget_total == Decimal("1100000.00")
+    assert "1\u202f100\u202f000,00" in response.content.decode()

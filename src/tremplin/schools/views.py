@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -222,7 +222,15 @@ def coordinator(request: HttpRequest) -> HttpResponse:
         schools = list(
             schools.annotate(
                 track_count=Count("tracks", filter=Q(tracks__kind=Track.Kind.TRACK), distinct=True),
-                budget_total=Sum("grants__lines__amount"),
+                # A subquery: summed over the join with the tracks, each line would count
+                # once per track.
+                budget_total=Subquery(
+                    BudgetLine.objects.filter(grant__school=OuterRef("pk"))
+                    .values("grant__school")
+                    .annotate(total=Sum("amount"))
+                    .values("total"),
+                    output_field=BudgetLine._meta.get_field("amount"),
+                ),
             )
         )
     if not schools and not request.user.coordinator_scopes.exists():
