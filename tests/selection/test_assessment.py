@@ -247,6 +247,25 @@ def test_the_overview_links_to_the_test_and_the_interview(world, selection):
     assert reverse("selection:interview_panels", args=selection.urls["interview"]) in content
 
 
+def test_the_overview_counts_each_mark_once_whatever_the_sessions(world, selection):
+    """Two sessions of the written test: its marks are still counted once each."""
+    make_session(selection.test, capacity=6, hour=9)
+    make_session(selection.test, capacity=6, hour=14, place="Salle 2")
+    actor = world.users["admissions"]
+    with scope(school=world.smara):
+        assessment.sittings_assign(component=selection.test, actor=actor)
+        absent = sm.TestSitting.objects.filter(component=selection.test)[:3]
+        for sitting in absent:
+            assessment.sittings_attendance_set(
+                session=sitting.session, presence={sitting.pk: False}, actor=actor
+            )
+        assert Mark.objects.filter(component=selection.test).count() == 3
+    url = reverse("selection:assessment", args=[world.smara.slug, selection.intake.slug])
+    response = world.client("director").get(url)
+    [test] = [c for c in response.context["components"] if c.pk == selection.test.pk]
+    assert test.n_marks == 3
+
+
 def test_creating_a_session_from_the_page_reads_moroccan_time(world, selection):
     url = reverse("selection:test_session_create", args=selection.urls["test"])
     response = world.client("admissions").post(

@@ -77,8 +77,11 @@ def assessment_home(request: HttpRequest, intake_slug: str) -> HttpResponse:
             Component.objects.filter(
                 scheme=scheme, kind__in=[Component.Kind.WRITTEN_TEST, Component.Kind.INTERVIEW]
             ).annotate(
+                # distinct: the joins with the sessions and panels repeat each mark.
                 n_marks=Count(
-                    "marks", filter=Q(marks__value__isnull=False) | Q(marks__absent=True)
+                    "marks",
+                    filter=Q(marks__value__isnull=False) | Q(marks__absent=True),
+                    distinct=True,
                 ),
                 n_sessions=Count("sessions", distinct=True),
                 n_panels=Count("panels", distinct=True),
