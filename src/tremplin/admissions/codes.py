@@ -340,6 +340,15 @@ def known_device_forget(*, application_id: int, device_token: str) -> None:
     KnownDevice.objects.filter(key=key).delete()
 
 
+def _as_a_write() -> None:
+    """On PostgreSQL, give the transaction an id now, as its first write would: its commit
+    then waits for the log to reach the disk whether or not it changes a row, so its time
+    does not say whether the session held codes (locking or updating one takes an id)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")
+
+
 def applicant_code_verify(
     *, code: str, session_token: str, device_token: str | None, remember: bool = False
 ) -> Application | None:
@@ -356,24 +365,22 @@ def applicant_code_verify(
     of other sessions (the owner's) are not touched.
     """
     with transaction.atomic():
+        _as_a_write()
         now = timezone.now()
-        valid = list(
-            ApplicantCode.objects.select_for_update().filter(
-                requester=session_hash(session_token),
-                used_at__isnull=True,
-                expires_at__gt=now,
-                attempts__lt=CODE_MAX_ATTEMPTS,
-            )
+        held = ApplicantCode.objects.filter(
+            requester=session_hash(session_token),
+            used_at__isnull=True,
+            expires_at__gt=now,
+            attempts__lt=CODE_MAX_ATTEMPTS,
         )
+        valid = list(held.select_for_update())
         # Every code is compared, so the time taken says nothing about which one matched.
         matches = [
             c for c in valid if hmac.compare_digest(c.code_hash, _hash_code(c.application_id, code))
         ]
         if not matches:
-            if valid:
-                ApplicantCode.objects.filter(pk__in=[c.pk for c in valid]).update(
-                    attempts=F("attempts") + 1
-                )
+            # Run whether the session holds codes or not (then it changes no row).
+            held.update(attempts=F("attempts") + 1)
             return None
         application_id = matches[0].application_id
         ApplicantCode.objects.filter(application_id=application_id, used_at__isnull=True).update(
