@@ -212,3 +212,17 @@ def test_the_export_command_includes_identity_and_is_audited(world, intake, tmp_
         )
     assert event.actor is None
     assert event.data["identity"] is True and event.data["format"] == "xlsx"
+
+
+@pytest.mark.parametrize(
+    ("language", "separator", "last"), [("fr", ", ", " ou "), ("ar", " أو ", " أو ")]
+)
+def test_the_template_lists_the_allowed_values_in_the_readers_language(language, separator, last):
+    from tremplin.admissions.exporting import _column_help
+
+    with translation.override(language):
+        help_of = dict(_column_help())
+    values = help_of["employment"]
+    assert separator in values and last in values
+    if language == "ar":
+        assert ", " not in values  # no Latin comma between Arabic words

@@ -22,6 +22,7 @@ from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Intake, IntakeTrack, Wish
 from tremplin.admissions.selectors import SEARCH
 from tremplin.core.audit import log_action
+from tremplin.core.formatting import format_list
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import format_phone, mask_cin
 
@@ -263,13 +264,13 @@ def _column_help() -> list[tuple[str, str]]:
         (
             "education_level",
             _("Required. One of: %(values)s.")
-            % {"values": ", ".join(f"{c.value} ({c.label})" for c in EducationLevel)},
+            % {"values": format_list([f"{c.value} ({c.label})" for c in EducationLevel], "or")},
         ),
         ("diploma", _("Last diploma obtained.")),
         (
             "employment",
             _("Required. One of: %(values)s.")
-            % {"values": ", ".join(f"{c.value} ({c.label})" for c in Employment)},
+            % {"values": format_list([f"{c.value} ({c.label})" for c in Employment], "or")},
         ),
         ("motivation", _("Why the applicant wants to join (2,000 characters at most).")),
         ("needs_accommodation", _("1 if the applicant needs an accommodation, else 0.")),

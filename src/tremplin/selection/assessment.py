@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from tremplin.admissions.models import Application, Intake
 from tremplin.core.audit import log_action
+from tremplin.core.formatting import format_list
 from tremplin.selection.models import Component, Letter, Mark, TestSession, TestSitting
 
 # Candidate numbers start above 1000: four digits on every paper, none that looks like a rank.
@@ -311,7 +312,7 @@ def sittings_attendance_set(
     if refused:
         raise ValidationError(
             _("These applicants have a mark: clear it before recording them absent: %(list)s")
-            % {"list": ", ".join(str(s.candidate_number) for s in refused)}
+            % {"list": format_list(s.candidate_number for s in refused)}
         )
     TestSitting.objects.bulk_update(changed, ["present"])
     for sitting in changed:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tremplin.admissions.importing_headers import DIGITS, fold
 from tremplin.core.audit import log_action
-from tremplin.core.formatting import babel_locale
+from tremplin.core.formatting import babel_locale, format_list
 from tremplin.selection.models import Component, Mark, TestSitting
 
 ABSENT = "absent"
@@ -118,7 +118,7 @@ def marks_record(
     if refused:
         raise ValidationError(
             _("Recorded absent, so no mark can be entered: %(numbers)s.")
-            % {"numbers": ", ".join(str(n) for n in sorted(refused))}
+            % {"numbers": format_list(sorted(refused))}
         )
     from tremplin.admissions.models import Application
 

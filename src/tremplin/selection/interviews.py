@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from tremplin.admissions.models import Application
 from tremplin.core.audit import log_action
+from tremplin.core.formatting import format_list
 from tremplin.core.models import Role, User
 from tremplin.selection.assessment import NAME_ORDER, convene
 from tremplin.selection.assessment_marks import audit_mark_change, mark_label
@@ -412,7 +413,7 @@ def slot_assign(*, slot: InterviewSlot, application: Application | None, actor) 
     if conflicted:
         raise ValidationError(
             _("Conflict of interest: %(jurors)s declared one with this applicant.")
-            % {"jurors": ", ".join(str(c.juror) for c in conflicted)}
+            % {"jurors": format_list(c.juror for c in conflicted)}
         )
     previous = InterviewSlot.objects.select_for_update(of=("self",)).filter(
         component=component, application=application

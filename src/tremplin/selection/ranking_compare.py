@@ -15,6 +15,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from tremplin.admissions.models import Application
+from tremplin.core.formatting import format_list
 from tremplin.selection.models import RankingResult, RankingRun
 from tremplin.selection.ranking_results import reason_label
 
@@ -93,7 +94,7 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "—"
+        return format_list(value) if value else "—"
     return str(value)
 
 

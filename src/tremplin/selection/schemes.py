@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tremplin.admissions.models import Intake, IntakeTrack
 from tremplin.core.audit import log_action
+from tremplin.core.formatting import format_list
 from tremplin.selection.models import Component, Quota, RankingRun, SelectionScheme
 from tremplin.selection.models.scheme import new_lottery_seed
 
@@ -211,7 +212,7 @@ def _check_components(scheme: SelectionScheme, rows: list[ComponentChange]) -> l
     if duplicates:
         errors.append(
             _("Each component needs its own code; used twice: %(codes)s.")
-            % {"codes": ", ".join(duplicates)}
+            % {"codes": format_list(duplicates)}
         )
     for r in kept:
         if r.weight <= 0:
@@ -314,7 +315,7 @@ def scheme_save(
     if unknown:
         errors.append(
             _("Tie-break keys must be components of the scheme: %(codes)s is not.")
-            % {"codes": ", ".join(unknown)}
+            % {"codes": format_list(unknown)}
         )
     if errors:
         raise ValidationError(errors)

@@ -14,6 +14,7 @@ from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.views_portal import applicant_required
 from tremplin.core.decorators import school_view
+from tremplin.core.formatting import format_list
 from tremplin.core.permissions import RANKING_MANAGE
 from tremplin.selection.models import Offer, RankingResult, SeatPool
 from tremplin.selection.offers import OfferAnswer, OfferError, offer_accept, offer_decline
@@ -293,7 +294,7 @@ def offer_fill(request: HttpRequest, intake_slug: str) -> HttpResponse:
         messages.success(
             request,
             _("Offers made and notified: %(references)s.")
-            % {"references": ", ".join(o.application.reference for o in made)},
+            % {"references": format_list(o.application.reference for o in made)},
         )
     else:
         messages.info(request, _("No offer to make: no seat is free, or nobody is waiting."))
