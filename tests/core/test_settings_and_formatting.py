@@ -24,6 +24,16 @@ def test_arabic_dates_use_moroccan_month_names_and_latin_digits():
     assert format_date(datetime.date(2025, 9, 15), language="fr") == "15 septembre 2025"
 
 
+def test_french_writes_the_first_of_a_month_as_an_ordinal():
+    first = datetime.date(2029, 2, 1)
+    assert format_date(first, language="fr") == "1er février 2029"
+    assert format_date(first, "full", language="fr") == "jeudi 1er février 2029"
+    assert format_date(datetime.date(2029, 2, 11), language="fr") == "11 février 2029"
+    assert format_date(datetime.date(2031, 2, 21), language="fr") == "21 février 2031"
+    assert format_date(first, language="ar") == "1 فبراير 2029"
+    assert format_date(first, language="en") == "February 1, 2029"
+
+
 def test_a_bad_boolean_stops_with_the_variables_name(monkeypatch):
     monkeypatch.setenv("DEBUG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="DEBUG"):

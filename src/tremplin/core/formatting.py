@@ -5,6 +5,7 @@ French: ``500 000,00 MAD``, ``15 septembre 2025``. Arabic: ``500.000,00 د.م.``
 """
 
 import datetime
+import re
 from decimal import Decimal
 
 from babel.dates import format_date as babel_format_date
@@ -31,7 +32,15 @@ def format_date(value: datetime.date | None, fmt: str = "long", language: str | 
         return ""
     if isinstance(value, datetime.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return babel_format_date(value, fmt, locale=babel_locale(language))
+    text = babel_format_date(value, fmt, locale=babel_locale(language))
+    return _first_of_month(text, value, fmt, language)
+
+
+def _first_of_month(text: str, value: datetime.date, fmt: str, language: str | None) -> str:
+    """French writes the first of a month as an ordinal, ``1er février`` (CLDR does not)."""
+    if value.day == 1 and fmt in ("long", "full") and babel_locale(language).startswith("fr"):
+        return re.sub(r"(?<!\d)1 ", "1er ", text, count=1)
+    return text
 
 
 def format_datetime(
@@ -40,7 +49,8 @@ def format_datetime(
     if value is None:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return babel_format_datetime(local, fmt, tzinfo=local.tzinfo, locale=babel_locale(language))
+    text = babel_format_datetime(local, fmt, tzinfo=local.tzinfo, locale=babel_locale(language))
+    return _first_of_month(text, local, fmt, language)
 
 
 def format_list(items, style: str = "standard", language: str | None = None) -> str:
