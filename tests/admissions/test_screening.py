@@ -158,7 +158,7 @@ def test_erasing_keeps_only_anonymous_statistics_and_needs_a_reason(world, intak
     target = url("application_erase", intake, reference=salma.reference)
     client.post(target, {"reason": ""})
     assert application("EF222222").erased_at is None
-    client.post(target, {"reason": "Demande de la candidate du 3 mars"})
+    client.post(target, {"reason": "Demande de la candidate du 3 mars", "confirm": "on"})
     with scopes_disabled():
         erased = Application.objects.get(pk=salma.pk)
         messages = list(Message.objects.filter(object_id=str(salma.pk)))
@@ -202,7 +202,10 @@ def test_a_deletion_request_reaches_the_staff_until_it_is_carried_out(world, int
     assert [a.cin for a in queue.context["page"]] == ["CD111111"]
     assert "Demandes de suppression" in queue.content.decode()
 
-    client.post(url("application_erase", intake, reference=omar.reference), {"reason": "Demande"})
+    client.post(
+        url("application_erase", intake, reference=omar.reference),
+        {"reason": "Demande", "confirm": "on"},
+    )
     assert (
         client.get(url("application_list", intake), {"queue": "deletion"})
         .context["page"]

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 from dataclasses import dataclass
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.models import Application, Intake
+from tremplin.core.i18n import localized
 from tremplin.core.identifiers import normalize_cin
 from tremplin.core.text import fold, parse_id
 from tremplin.schools.models import Commune, Track
@@ -174,9 +176,8 @@ def facets(intake: Intake, params) -> list[Facet]:
     def named(model):
         def name_of(value: str) -> str | None:
             pk = parse_id(value)
-            return (
-                model.objects.filter(pk=pk).values_list("name", flat=True).first() if pk else None
-            )
+            found = model.objects.filter(pk=pk).first() if pk else None
+            return None if found is None else str(found)  # in the page's language
 
         return name_of
 
@@ -185,17 +186,19 @@ def facets(intake: Intake, params) -> list[Facet]:
     sex = counted("sex", "sex")
     ages = _age_counts(intake, others("age").order_by())
     communes = (
-        others("commune")
+        (pk, _local_name(name, name_ar), n)
+        for pk, name, name_ar, n in others("commune")
         .order_by()
-        .values_list("commune_id", "commune__name")
+        .values_list("commune_id", "commune__name", "commune__name_ar")
         .annotate(n=Count("pk", distinct=True))
     )
     education = counted("education", "education_level")
     employment = counted("employment", "employment")
     wishes = (
-        others("wish")
+        (pk, _local_name(name, name_ar), n)
+        for pk, name, name_ar, n in others("wish")
         .order_by()
-        .values_list("wishes__track_id", "wishes__track__name")
+        .values_list("wishes__track_id", "wishes__track__name", "wishes__track__name_ar")
         .annotate(n=Count("pk", distinct=True))
     )
     return [
@@ -240,6 +243,11 @@ def facets(intake: Intake, params) -> list[Facet]:
             named(Track),
         ),
     ]
+
+
+def _local_name(name: str, name_ar: str) -> str:
+    """A commune's or track's name as its ``__str__`` gives it: Arabic on an Arabic page."""
+    return localized(SimpleNamespace(name=name, name_ar=name_ar), "name")
 
 
 def _with_links(facet: Facet, params) -> Facet:

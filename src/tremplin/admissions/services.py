@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -446,14 +447,56 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
     return Recheck(checked=len(applications), changed=changed)
 
 
+def _holds_a_seat(application: Application) -> bool:
+    """Whether the applicant holds a live or accepted offer, or is enrolled."""
+    from tremplin.selection.models import Offer
+
+    return (
+        Application.objects.filter(pk=application.pk)
+        .filter(
+            Q(offers__status__in=[Offer.Status.LIVE, Offer.Status.ACCEPTED])
+            | Q(enrolment__isnull=False)
+        )
+        .exists()
+    )
+
+
+def _check_can_be_ineligible(application: Application) -> None:
+    """Someone offered a seat, or enrolled, is not made ineligible behind the offer's back:
+    the seat would stay taken by a person the screening now turns away."""
+    if _holds_a_seat(application):
+        raise ValidationError(
+            _(
+                "This applicant holds an offer (awaiting an answer or accepted) or is "
+                "enrolled: they cannot be marked not eligible. Withdraw or cancel the offer "
+                "first (“Offers and waiting list” page)."
+            )
+        )
+
+
+def _check_not_erased(application: Application) -> None:
+    if application.erased_at is not None:
+        raise ValidationError(
+            _(
+                "The personal data of this application is erased: its eligibility can no "
+                "longer be decided."
+            )
+        )
+
+
 @transaction.atomic
 def eligibility_override(
     *, application: Application, actor, eligible: bool, reason: str
 ) -> Application:
-    """Staff decide eligibility against the rules; always with a reason, always audited."""
+    """Staff decide eligibility against the rules; always with a reason, always audited.
+    Refused for an erased application, and "not eligible" for one that holds a live or
+    accepted offer or is enrolled (the offer must go first)."""
     if not reason.strip():
         raise ValidationError(_("Give the reason for this decision."))
     locked = Application.objects.select_for_update().get(pk=application.pk)
+    _check_not_erased(locked)
+    if not eligible:
+        _check_can_be_ineligible(locked)
     before = locked.eligibility
     locked.eligibility = (
         Application.Eligibility.ELIGIBLE if eligible else Application.Eligibility.INELIGIBLE
@@ -474,15 +517,19 @@ def eligibility_override(
 
 @transaction.atomic
 def eligibility_restore_rules(*, application: Application, actor, reason: str) -> Application:
-    """Undo a staff decision: the rules decide again."""
+    """Undo a staff decision: the rules decide again. Refused like an override when they
+    would make ineligible someone who holds an offer or is enrolled."""
     locked = (
         Application.objects.select_for_update()
         .select_related("commune", "intake")
         .get(pk=application.pk)
     )
+    _check_not_erased(locked)
     locked.eligibility_overridden = False
     locked.override_reason = ""
     _check_eligibility(locked, eligibility.Rules.of(locked.intake))
+    if locked.eligibility == Application.Eligibility.INELIGIBLE:
+        _check_can_be_ineligible(locked)
     locked.save()
     log_action(
         "tremplin.applications.eligibility_rules_restored",

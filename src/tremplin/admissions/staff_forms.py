@@ -48,12 +48,16 @@ with scopes_disabled():
                 "education_levels", "employment_situations", "required_documents",
                 "privacy_notice",
             ]  # fmt: skip
+            # Each text in its own direction whatever the page's: French (and the slug) left
+            # to right on an Arabic page, Arabic right to left on a French one.
             widgets = {
                 "opens_at": DATETIME,
                 "closes_at": DATETIME,
                 "reference_date": DATE,
+                "title": forms.TextInput(attrs={"dir": "ltr", "lang": "fr"}),
                 "title_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
-                "description": forms.Textarea(attrs={"rows": 3}),
+                "slug": forms.TextInput(attrs={"dir": "ltr"}),
+                "description": forms.Textarea(attrs={"rows": 3, "dir": "ltr", "lang": "fr"}),
                 "description_ar": forms.Textarea(attrs={"rows": 3, "dir": "rtl", "lang": "ar"}),
                 "provinces": forms.SelectMultiple(attrs={"size": 6}),
                 "communes": forms.SelectMultiple(attrs={"size": 6}),
@@ -152,7 +156,8 @@ class PrivacyNoticeForm(forms.ModelForm):
         model = PrivacyNotice
         fields = ["cndp_authorisation", "text", "text_ar"]
         widgets = {
-            "text": forms.Textarea(attrs={"rows": 10}),
+            "cndp_authorisation": forms.TextInput(attrs={"dir": "ltr"}),
+            "text": forms.Textarea(attrs={"rows": 10, "dir": "ltr", "lang": "fr"}),
             "text_ar": forms.Textarea(attrs={"rows": 10, "dir": "rtl", "lang": "ar"}),
         }
 
@@ -170,9 +175,35 @@ class EligibilityDecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # Staff may write in French on an Arabic page, or the other way round.
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
         help_text=_(
             "Recorded in the audit log. For a decision of “not eligible”, the applicant also "
             "reads it in their space, as written here: write it for them."
         ),
     )
+
+
+class ErasureForm(forms.Form):
+    """Erasing is irreversible: the reason, and an explicit confirmation that works without
+    JavaScript."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+        error_messages={"required": _("Give the reason for this deletion.")},
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that this erasure cannot be undone."),
+        error_messages={
+            "required": _(
+                "Nothing was erased: tick “I understand that this erasure cannot be undone” "
+                "to confirm."
+            )
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "erase_%s")  # beside the eligibility form's fields
+        super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 """Staff pages of admissions: calls, privacy notices, the list of applications, screening."""
 
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,13 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tremplin.admissions import intakes, personal_data, retention, selectors, services
 from tremplin.admissions.access import access_application, access_intake
-from tremplin.admissions.choices import DocumentKind
+from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
 from tremplin.admissions.documents import DOCUMENT_GIVEN
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
-from tremplin.admissions.staff_forms import EligibilityDecisionForm, IntakeForm, PrivacyNoticeForm
+from tremplin.admissions.staff_forms import (
+    EligibilityDecisionForm,
+    ErasureForm,
+    IntakeForm,
+    PrivacyNoticeForm,
+)
 from tremplin.core.decorators import school_view
 from tremplin.core.feedback import refused
+from tremplin.core.formatting import format_date
 from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
 from tremplin.core.models import AuditEvent
 from tremplin.core.permissions import (
@@ -60,13 +67,18 @@ def intake_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
+    funnel = selectors.funnel(intake)
     return render(
         request,
         "admissions/staff/intake_detail.html",
         {
             "intake": intake,
             "school": intake.school,
-            "funnel": selectors.funnel(intake),
+            "funnel": funnel,
+            "funnel_tables": [
+                (_("By sex"), funnel["by_sex"]),
+                (_("By age band (on the reference date)"), funnel["by_age"]),
+            ],
             "tracks": list(intake.intake_tracks.select_related("track")),
             "review_count": selectors.applications_filtered(intake, {"queue": "review"}).count(),
             "deletion_count": selectors.applications_filtered(
@@ -210,6 +222,8 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
     qs = selectors.applications_filtered(intake, request.GET).select_related("commune")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    # Clearing the filters stays in the queue shown, and in its order.
+    kept = {k: v for k, v in params.items() if k in ("queue", "sort")}
     return render(
         request,
         "admissions/staff/application_list.html",
@@ -220,6 +234,8 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "facets": selectors.facets(intake, request.GET),
             "params": params,
             "query": urlencode(params),
+            "filtered": params.keys() - kept.keys(),
+            "clear_query": urlencode(kept),
             "sort": request.GET.get("sort", "number"),
             "show_identity": request.access.can(IDENTITY_VIEW),
         },
@@ -255,17 +271,51 @@ def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> Http
 def application_detail(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
-    return _detail(request, application, EligibilityDecisionForm(), reveal=False)
+    return _detail(request, application)
+
+
+# The history lines that say which way eligibility went.
+ELIGIBILITY_DECIDED = (
+    "tremplin.applications.eligibility_overridden",
+    "tremplin.applications.eligibility_rechecked",
+)
 
 
 def _event_detail(event: AuditEvent) -> str:
-    """What a line of the history adds to the action's name: which document was sent."""
+    """What a line of the history adds to the action's name: which document was sent, which
+    way eligibility was decided."""
     if event.action == DOCUMENT_GIVEN and event.data.get("kind") in DocumentKind.values:
         document = DocumentKind(event.data["kind"]).label
         if event.data.get("replaced"):
             return _("%(document)s, in place of the one sent before") % {"document": document}
         return str(document)
+    decided = event.data.get("to")
+    if event.action in ELIGIBILITY_DECIDED and decided in Application.Eligibility.values:
+        return str(Application.Eligibility(decided).label)
     return ""
+
+
+def _staff_reason(reason: dict) -> str:
+    """A failed rule as staff read it: about the applicant, not addressed to them
+    (``eligibility.describe`` speaks to the applicant where its sentence names them)."""
+    params = reason.get("params", {})
+    rule = reason.get("rule")
+    if rule == "age":
+        return _("Age on %(date)s: %(age)s; the call accepts %(min)s to %(max)s.") % {
+            "date": format_date(datetime.date.fromisoformat(params["date"])),
+            "age": params["age"],
+            "min": params["min"],
+            "max": params["max"],
+        }
+    if rule == "education":
+        return _("Education level (%(level)s) not among those the call accepts.") % {
+            "level": EducationLevel(params["level"]).label
+        }
+    if rule == "employment":
+        return _("Situation (%(situation)s) not among those the call accepts.") % {
+            "situation": Employment(params["situation"]).label
+        }
+    return describe(reason)  # the other sentences name nobody
 
 
 def _consents(application: Application) -> list[str]:
@@ -275,7 +325,14 @@ def _consents(application: Application) -> list[str]:
     return consents
 
 
-def _detail(request, application, form, *, reveal: bool, status: int = 200) -> HttpResponse:
+def _detail(
+    request,
+    application,
+    *,
+    form: EligibilityDecisionForm | None = None,
+    reveal: bool = False,
+    status: int = 200,
+) -> HttpResponse:
     from django.contrib.contenttypes.models import ContentType
 
     history = list(
@@ -301,12 +358,16 @@ def _detail(request, application, form, *, reveal: bool, status: int = 200) -> H
             else mask_phone(application.phone),
             "can_identity": request.access.can(IDENTITY_VIEW),
             "can_manage": request.access.can(APPLICATIONS_MANAGE),
-            "reasons": [describe(r) for r in application.eligibility_reasons],
+            "reasons": [_staff_reason(r) for r in application.eligibility_reasons],
+            # Staff made eligible someone the rules turned away: the rules no longer apply.
+            "rules_overridden": application.eligibility_overridden
+            and application.eligibility == Application.Eligibility.ELIGIBLE,
             "wishes": list(application.wishes.select_related("track")),
             "documents": list(application.documents.all()),
             "history": history,
             "consents": _consents(application),
-            "form": form,
+            "form": form or EligibilityDecisionForm(),
+            "erase_form": ErasureForm(),
         },
         status=status,
     )
@@ -318,7 +379,7 @@ def application_identity(request: HttpRequest, intake_slug: str, reference: str)
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
     services.identity_reveal(application=application, actor=request.user)
-    return _detail(request, application, EligibilityDecisionForm(), reveal=True)
+    return _detail(request, application, reveal=True)
 
 
 @school_view(APPLICATIONS_MANAGE)
@@ -328,19 +389,23 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
     application = access_application(request, intake, reference)
     form = EligibilityDecisionForm(request.POST)
     if not form.is_valid():
-        return _detail(request, application, form, reveal=False, status=400)
+        return _detail(request, application, form=form, status=400)
     decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
-    if decision == "rules":
-        services.eligibility_restore_rules(
-            application=application, actor=request.user, reason=reason
-        )
-    else:
-        services.eligibility_override(
-            application=application,
-            actor=request.user,
-            eligible=decision == "eligible",
-            reason=reason,
-        )
+    try:
+        if decision == "rules":
+            services.eligibility_restore_rules(
+                application=application, actor=request.user, reason=reason
+            )
+        else:
+            services.eligibility_override(
+                application=application,
+                actor=request.user,
+                eligible=decision == "eligible",
+                reason=reason,
+            )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _detail(request, application, form=form, status=400)
     messages.success(request, _("The decision is recorded."))
     return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
 
@@ -350,9 +415,13 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
 def application_erase(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
+    form = ErasureForm(request.POST)
+    if not form.is_valid():
+        refused(request, ValidationError([e for errors in form.errors.values() for e in errors]))
+        return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
     try:
         personal_data.application_erase(
-            application=application, actor=request.user, reason=request.POST.get("reason", "")
+            application=application, actor=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as error:
         refused(request, error)
