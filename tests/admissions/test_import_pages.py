@@ -297,3 +297,59 @@ def test_a_job_whose_worker_died_mid_way_is_queued_again_and_nothing_is_doubled(
         job.refresh_from_db()
     assert (job.status, job.created_count, job.duplicate_count) == ("done", 3, 2)
     assert count() == 5
+
+
+def stat(page: str, label: str) -> str:
+    """The number a summary card of the job's page shows under ``label``."""
+    start = page.index(f'text-body-secondary">{label}</span><span class="tp-stat">')
+    return page[start:].split('class="tp-stat">', 1)[1].split("<", 1)[0]
+
+
+@pytest.mark.django_db
+def test_a_cin_repeated_in_the_file_is_not_counted_as_already_in_the_call(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    rows = [applicant(n) for n in range(7)] + [applicant(0, first_name="Fatma")]  # lines 2, 9
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), upload(rows, dry_run="on"))
+    page = client.get(response["Location"]).content.decode()
+
+    assert stat(page, "Would be created") == "7"
+    assert stat(page, "Already in this call") == "0"
+    assert stat(page, "Repeated in the file") == "1"
+    assert "Replaced by line 9, a later answer with the same CIN" in page
+    assert "1 line repeats the CIN of another line of the file" in page  # next to the CIN column
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(response["Location"])
+    page = client.get(response["Location"]).content.decode()
+    assert stat(page, "Applications created") == "7"
+    assert stat(page, "Already in this call") == "0"
+    assert stat(page, "Repeated in the file") == "1"
+
+
+@pytest.mark.django_db
+def test_recent_imports_say_what_a_dry_run_would_create_not_that_it_created(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("import_form"), upload([applicant(0), applicant(1)], dry_run="on")
+        )
+    page = client.get(url("import_form")).content.decode()
+    assert "would create 2</span></td>" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(response["Location"])
+    with scopes_disabled():
+        ImportJob.objects.create(intake=intake, original_name="y.csv", mode="all", dry_run=False)
+    rows = client.get(url("import_form")).content.decode().split("<tr>")[2:]
+    assert [row.split('class="text-end">', 1)[1].split("</td>")[0] for row in rows] == [
+        "—",  # still waiting: nothing to count yet
+        "2",
+        '<span class="text-body-secondary">would create 2</span>',
+    ]

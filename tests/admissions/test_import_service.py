@@ -120,6 +120,24 @@ def test_a_cin_twice_in_the_file_gives_one_application(world):
 
 
 @pytest.mark.django_db
+def test_a_cin_repeated_in_the_file_is_counted_apart_from_those_already_in_the_call(world):
+    intake = make_import_intake(world.smara)
+    rows = [applicant(n) for n in range(8)] + [applicant(0, first_name="Fatma")]  # lines 2, 10
+    result = run(intake, rows, mode="all", dry_run=True)
+    counts = (result.valid, result.duplicates, result.repeated, result.already_present)
+    assert counts == (8, 1, 1, 0)
+    assert result.notes["cin"] == {"code": "cin_repeated", "params": {"count": 1}}
+
+    run(intake, rows[:3], mode="all")
+    again = run(intake, rows, mode="all", actor=world.users["admissions"])
+    # Line 2 is the earlier answer of line 10; lines 3, 4 and 10 were imported before.
+    assert (again.created, again.repeated, again.already_present) == (5, 1, 3)
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.applications.imported", data__created=5)
+    assert (event.data["duplicates"], event.data["repeated"]) == (4, 1)
+
+
+@pytest.mark.django_db
 def test_a_corrected_row_later_in_the_file_is_imported(world):
     # People submit a form again to correct a mistake: the first (bad) row does not block it.
     intake = make_import_intake(world.smara)

@@ -484,3 +484,61 @@ def test_two_simultaneous_presses_send_each_message_once(world, sms_outbox):
     assert [status_of(m) for m in failed] == [("sent", 1)] * 3
     assert len(sms_outbox) == 3
     assert len(retry_events()) == 1
+
+
+def test_every_message_template_has_a_name_for_staff():
+    from pathlib import Path
+
+    import tremplin
+    from tremplin.notify.services import MESSAGE_TEMPLATES
+
+    notify = Path(tremplin.__file__).parent / "templates" / "notify"
+    folders = {path.name for path in notify.iterdir() if path.is_dir()}
+    assert folders == set(MESSAGE_TEMPLATES)
+    assert all(str(label) for label in MESSAGE_TEMPLATES.values())
+
+
+def test_the_outbox_names_each_message_and_its_language_not_their_codes(world):
+    make_message(world.smara, template="application_submitted", language="ar")
+    make_message(world.smara, template="test_convocation", language="fr")
+    make_message(world.smara, template="a_template_since_removed", language="en")
+
+    page = english(world.client("admissions")).get(outbox_url()).content.decode()
+
+    assert "Application received" in page and "Written test convocation" in page
+    assert "application_submitted" not in page and "test_convocation" not in page
+    assert ">Arabic</span>" in page and ">French</span>" in page
+    assert ">ar</span>" not in page and ">fr</span>" not in page
+    # A message written by a template that no longer exists keeps its code.
+    assert "a_template_since_removed" in page
+
+
+def test_the_status_counts_follow_the_reference_filter(world):
+    first, _second = applied(world, "AB111111", "AB222222")
+    failed_about(first)
+    make_message(world.smara, status="sent")
+
+    def counts(**query) -> tuple[int, dict]:
+        response = world.client("director").get(outbox_url(), query)
+        return response.context["total"], {v: n for v, _label, n in response.context["statuses"]}
+
+    listed = world.client("director").get(outbox_url(), {"ref": first.reference})
+    total, by_status = counts(ref=first.reference)
+    assert total == listed.context["page"].paginator.count
+    assert by_status["failed"] == 1
+    assert total == sum(by_status.values()) < counts()[0]
+    # The status filter does not narrow its own counts: each one says what choosing it shows.
+    assert counts(ref=first.reference, status="failed") == (total, by_status)
+    assert counts(ref="SMA-99-9999") == (0, dict.fromkeys(by_status, 0))
+
+
+def test_a_filter_matching_nothing_says_so_and_offers_to_clear_it(world):
+    client = english(world.client("admissions"))
+    assert "No message yet." in client.get(outbox_url()).content.decode()
+
+    make_message(world.smara, status="sent")
+    for query in ({"ref": "SMA-99-9999"}, {"status": "failed"}):
+        page = client.get(outbox_url(), query).content.decode()
+        assert "No message matches these filters." in page
+        assert '<a href="?">Clear the filters</a>' in page
+        assert "No message yet." not in page

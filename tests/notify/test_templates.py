@@ -1,5 +1,7 @@
 """The message templates: every one renders in every language, and SMS stay short."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -39,3 +41,80 @@ def test_a_french_sms_fits_in_one_text_message(template):
     with translation.override("fr"):
         sms = " ".join(render_to_string(f"notify/{template}/sms.txt", CONTEXTS[template]).split())
     assert len(sms) < 160, sms
+
+
+# The school's name as the messages receive it, in the reader's language.
+SCHOOL_NAMES = {"fr": "École Numérique de Smara", "ar": "المدرسة الرقمية بالسمارة"}
+SCHOOL_NAMES["en"] = SCHOOL_NAMES["fr"]
+
+
+def messages_naming_the_school(name: str) -> list[tuple[str, dict]]:
+    """Every message that names the school (all but the one-time code), with its values;
+    the decision once per way its text names the school."""
+    submitted = {**CONTEXTS["application_submitted"], "school_name": name}
+    letter = {
+        "applicant": {"salutation_name": "Fatima Zahra", "reference": "SMA-25-0042"},
+        "intake": {"title": "Promotion 2026"},
+        "school": {"local_name": name},
+        "space_url": "https://smara.tremplin.ma/espace/",
+    }
+    when = {"date": "lundi 15 septembre 2025", "day": "15/09", "start": "09:00", "end": "11:00"}
+    decision = {
+        "status": "offer",
+        "track": "Développement web",
+        "deadline": "22 septembre 2025 à 18:00",
+        "deadline_short": "22/09 18:00",
+        "waitlist_position": 3,
+        "ahead": 2,
+        "reason": "",
+    }
+    return [
+        ("application_submitted", submitted),
+        ("application_reminder", submitted),
+        *(
+            ("decision", {**letter, "decision": {**decision, "status": status}})
+            for status in ("offer", "waitlisted", "not_retained")
+        ),
+        ("interview_convocation", {**letter, "slots": [{**when, "place": "Salle 2"}]}),
+        (
+            "test_convocation",
+            {
+                **letter,
+                "sittings": [
+                    {**when, "place": "Salle 1", "component": "Logique", "candidate_number": 17}
+                ],
+            },
+        ),
+    ]
+
+
+def test_every_message_but_the_code_is_checked_for_how_it_names_the_school():
+    from tremplin.notify.services import MESSAGE_TEMPLATES
+
+    checked = {template for template, _context in messages_naming_the_school("x")}
+    assert checked | {"applicant_code"} == set(MESSAGE_TEMPLATES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_schools_name_stands_apart_from_the_sentences_of_every_message(language):
+    """École…, Lycée…, Centre…: in French a name inside a sentence needs an article that
+    depends on the name (« l'équipe de l'École… », « du Centre… »), and in Arabic the verb
+    agrees with it. The messages name the school where no grammar depends on it: before a
+    colon (« École Numérique de Smara : candidature reçue ») or after a dash (« … — École
+    Numérique de Smara »)."""
+    name = SCHOOL_NAMES[language]
+    spaces = " \u00a0\u202f"
+    for template, context in messages_naming_the_school(name):
+        with translation.override(language):
+            texts = [
+                render_to_string(f"notify/{template}/{part}.txt", context)
+                for part in ("subject", "body", "sms")
+            ]
+        for text in texts:
+            assert name in text
+            for found in re.finditer(re.escape(name), text):
+                line = text[: found.start()].rpartition("\n")[2].rstrip(spaces)
+                after = text[found.end() :].lstrip(spaces)
+                after_a_dash = line.endswith("—")
+                a_label = line == "" and after[:1] in (":", "\n", "")
+                assert after_a_dash or a_label, (template, language, text)

@@ -44,6 +44,7 @@ from tremplin.admissions.importing_headers import (
 from tremplin.admissions.importing_report import (
     DUPLICATE_CODES,
     FILE_PROBLEMS,
+    REPEATED_CODES,
     describe_error,
     describe_note,
     field_label,
@@ -87,7 +88,10 @@ class ImportResult:
     rows: int = 0
     valid: int = 0
     created: int = 0
+    # Rows skipped as duplicates: already in the call, or repeating a CIN of the file (of
+    # which ``repeated``: an earlier answer of a CIN answered again, or the same CIN again).
     duplicates: int = 0
+    repeated: int = 0
     invalid: int = 0
     # Bad rows and duplicates, in file order: {"line", "column", "code", "params"}.
     report: list[dict] = field(default_factory=list)
@@ -100,6 +104,11 @@ class ImportResult:
     @property
     def written(self) -> bool:
         return self.created > 0
+
+    @property
+    def already_present(self) -> int:
+        """The duplicates already in the call (imported before, or applied on the portal)."""
+        return self.duplicates - self.repeated
 
     @property
     def file_problems(self) -> list[dict]:
@@ -479,6 +488,9 @@ def import_applications(
                     audit()
         else:
             _import_all_or_nothing(validator, writer, table, result, progress, batch_size, audit)
+    if result.repeated:
+        # Kept with the notes (``column_mapping``): the job's page counts them apart.
+        result.notes["cin"] = {"code": "cin_repeated", "params": {"count": result.repeated}}
     return result
 
 
@@ -518,6 +530,7 @@ def _auditor(intake: Intake, actor, filename: str, result: ImportResult) -> Call
                 "rows": result.rows,
                 "created": result.created,
                 "duplicates": result.duplicates,
+                "repeated": result.repeated,
                 "invalid": result.invalid,
             },
         )
@@ -533,6 +546,7 @@ def _check_chunk(validator: _Validator, chunk: list, result: ImportResult) -> li
             result.report.extend(problems)
             if problems[0]["code"] in DUPLICATE_CODES:
                 result.duplicates += 1
+                result.repeated += problems[0]["code"] in REPEATED_CODES
             else:
                 result.invalid += 1
         if record is not None:

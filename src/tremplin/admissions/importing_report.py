@@ -140,6 +140,8 @@ _MESSAGES: dict[str, Callable[[], str]] = {
 }
 
 DUPLICATE_CODES = frozenset({"duplicate_existing", "duplicate_in_file", "replaced_later"})
+# The duplicates found in the file itself, not in the call (their own count on the page).
+REPEATED_CODES = frozenset({"duplicate_in_file", "replaced_later"})
 FILE_PROBLEMS = frozenset(
     {
         "column_missing",
@@ -165,6 +167,11 @@ _NOTES: dict[str, Callable[[], str]] = {
 }
 # Notes that count rows: given the count, for its plural form.
 _COUNTED_NOTES: dict[str, Callable[[int], str]] = {
+    "cin_repeated": lambda count: ngettext(
+        "%(count)s line repeats the CIN of another line of the file: each CIN is imported once",
+        "%(count)s lines repeat the CIN of another line of the file: each CIN is imported once",
+        count,
+    ),
     "dates_day_first_strays": lambda count: ngettext(
         "dates read as day/month/year; %(count)s date, on line %(stray_line)s, is written "
         "month first: it does not fit and is reported as an error",
@@ -182,6 +189,13 @@ _COUNTED_NOTES: dict[str, Callable[[int], str]] = {
         count,
     ),
 }
+
+
+def repeated_in_file(notes: dict) -> int:
+    """How many rows an import skipped as repeating a CIN of its file (``ImportResult.repeated``),
+    from the notes a job keeps (0 for jobs from before the count)."""
+    note = notes.get("cin") or {}
+    return note["params"]["count"] if note.get("code") == "cin_repeated" else 0
 
 
 def describe_note(note: dict | None) -> str:

@@ -289,14 +289,24 @@ def _removal_errors(intake: Intake, removed: list[IntakeTrack]) -> list[str]:
 
 @transaction.atomic
 def privacy_notice_publish(*, school, actor, notice) -> object:
-    """Publish a new version of the school's privacy notice (earlier ones stay as they were)."""
+    """Publish a new version of the school's privacy notice (earlier ones stay as they were).
+
+    No call changes: each keeps the notice chosen in its form until staff choose another
+    there, so that what its applicants consent to never changes without a person deciding.
+    """
     from django.db.models import Max
 
     from tremplin.admissions.models import PrivacyNotice
+    from tremplin.schools.models import School
 
-    latest = PrivacyNotice.objects.select_for_update().filter(school=school)
+    # Two publications at once (a double click) would read the same last version and one
+    # would fail on the unique (school, version). The school's row, locked, queues the second
+    # behind the first; locking the notices would not do (Django drops FOR UPDATE from an
+    # aggregate, and the first version has no row to lock).
+    School.objects.select_for_update().only("pk").get(pk=school.pk)
     notice.school = school
-    notice.version = (latest.aggregate(v=Max("version"))["v"] or 0) + 1
+    latest = PrivacyNotice.objects.filter(school=school).aggregate(v=Max("version"))["v"]
+    notice.version = (latest or 0) + 1
     notice.full_clean()
     notice.save()
     log_action(

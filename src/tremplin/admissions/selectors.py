@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
-from tremplin.admissions.models import Application, Intake
+from tremplin.admissions.models import Application, Intake, PrivacyNotice
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import normalize_cin
 from tremplin.core.text import fold, parse_id
@@ -301,3 +301,19 @@ def funnel(intake: Intake) -> dict:
         "by_sex": [(label, by_sex[code]) for code, label in Sex.choices],
         "by_age": [(label, by_age[code]) for code, label, *_rest in AGE_BANDS],
     }
+
+
+def intakes_on_an_older_notice(school) -> tuple[PrivacyNotice | None, list[Intake]]:
+    """The school's latest privacy notice, and its calls not closed yet that still take
+    applications under an earlier version (each call keeps its notice until staff choose
+    another in its form)."""
+    latest = PrivacyNotice.objects.filter(school=school).order_by("-version").first()
+    if latest is None:
+        return None, []
+    older = (
+        Intake.objects.filter(school=school, privacy_notice__isnull=False)
+        .exclude(status=Intake.Status.CLOSED)
+        .exclude(privacy_notice=latest)
+        .order_by("-opens_at")
+    )
+    return latest, list(older)

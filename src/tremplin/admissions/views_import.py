@@ -30,6 +30,7 @@ from tremplin.admissions.importing import (
     report_header,
     report_rows,
 )
+from tremplin.admissions.importing_report import repeated_in_file
 from tremplin.admissions.models import ImportJob, Intake
 from tremplin.admissions.uploads import safe_original_name
 from tremplin.core.decorators import school_view
@@ -151,10 +152,14 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
     failed = job.report[0] if job.status == ImportJob.Status.FAILED and job.report else None
     failure = describe_error(failed) if failed and failed["code"] != "internal_error" else ""
     notes = job.columns.get("notes", {})
+    # The job keeps one count of duplicates: those of the file itself are told apart.
+    repeated = repeated_in_file(notes)
     context = {
         "school": intake.school,
         "intake": intake,
         "job": job,
+        "already_present": job.duplicate_count - repeated,
+        "repeated": repeated,
         "running": running,
         "can_run": file_kept,
         "file_gone": importable and not file_kept,

@@ -56,10 +56,17 @@ def intake_list(request: HttpRequest) -> HttpResponse:
         .order_by("-opens_at")
     )
     notices = PrivacyNotice.objects.filter(school=request.access.school)
+    latest, older = selectors.intakes_on_an_older_notice(request.access.school)
     return render(
         request,
         "admissions/staff/intake_list.html",
-        {"intakes": intakes, "notices": notices, "school": request.access.school},
+        {
+            "intakes": intakes,
+            "notices": notices,
+            "school": request.access.school,
+            "latest_notice": latest,
+            "older_notice_calls": older,
+        },
     )
 
 
@@ -207,10 +214,11 @@ def notice_create(request: HttpRequest) -> HttpResponse:
             request, _("Version %(v)s of the privacy notice is published.") % {"v": notice.version}
         )
         return redirect("admissions:intake_list", school.slug)
+    latest, older = selectors.intakes_on_an_older_notice(school)
     return render(
         request,
         "admissions/staff/notice_form.html",
-        {"form": form, "school": school},
+        {"form": form, "school": school, "latest_notice": latest, "older_notice_calls": older},
         status=400 if request.method == "POST" else 200,
     )
 

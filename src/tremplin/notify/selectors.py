@@ -65,11 +65,18 @@ def outbox_retryable_counts(
     return counts["recent"], counts["old"]
 
 
-def outbox_counts(*, school) -> dict[str, int]:
-    """How many of the school's messages are in each status (every status, zeros included)."""
-    rows = Message.objects.filter(school=school).values_list("status").annotate(n=Count("id"))
+def outbox_counts(*, school, reference: str = "") -> dict[str, int]:
+    """How many of the school's messages are in each status (every status, zeros included),
+    under the list's other filters (a facet: the status filter is the one these counts
+    choose, so it does not apply to them)."""
+    rows = (
+        outbox_list(school=school, reference=reference)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
     counts = dict.fromkeys(Message.Status.values, 0)
-    counts.update(dict(rows.order_by()))
+    counts.update(dict(rows))
     return counts
 
 

@@ -46,6 +46,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import pgettext_lazy
 from django_scopes import scopes_disabled
 
 from tremplin.notify.models import Message
@@ -62,6 +63,24 @@ MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 RETRY_MAX_AGE_DAYS = 7
+
+# Every message the platform writes: its template (a directory of ``templates/notify/``)
+# and its name for staff, as the outbox shows it.
+MESSAGE_TEMPLATES = {
+    "applicant_code": pgettext_lazy("message", "One-time code"),
+    "application_reminder": pgettext_lazy("message", "Application already recorded"),
+    "application_submitted": pgettext_lazy("message", "Application received"),
+    "decision": pgettext_lazy("message", "Decision"),
+    "interview_convocation": pgettext_lazy("message", "Interview convocation"),
+    "test_convocation": pgettext_lazy("message", "Written test convocation"),
+}
+
+
+def message_template_label(template: str) -> str:
+    """A message's template as staff call it, in the active language; an unknown one (a
+    template since removed) as it is stored."""
+    label = MESSAGE_TEMPLATES.get(template)
+    return str(label) if label is not None else template
 
 
 def _setting(name: str, default: int | float) -> Any:

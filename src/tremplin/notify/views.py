@@ -20,7 +20,7 @@ from tremplin.notify.selectors import (
     outbox_page,
     outbox_retryable_counts,
 )
-from tremplin.notify.services import messages_retry, retry_since
+from tremplin.notify.services import message_template_label, messages_retry, retry_since
 
 
 def _filters(params) -> tuple[str, str]:
@@ -40,7 +40,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(outbox_page(school=school, status=status, reference=reference), 50).get_page(
         request.GET.get("page")
     )
-    counts = outbox_counts(school=school)
+    counts = outbox_counts(school=school, reference=reference)
     applications = outbox_applications(page.object_list)
     since = retry_since()
     retryable, too_old = outbox_retryable_counts(
@@ -52,9 +52,13 @@ def outbox(request: HttpRequest) -> HttpResponse:
         {
             "school": school,
             "page": page,
-            "rows": [(m, applications.get(m.pk)) for m in page.object_list],
+            "rows": [
+                (m, applications.get(m.pk), message_template_label(m.template))
+                for m in page.object_list
+            ],
             "status": status,
             "reference": reference,
+            "filtered": bool(status or reference),
             "statuses": [(value, label, counts[value]) for value, label in Message.Status.choices],
             "total": sum(counts.values()),
             "retryable": retryable,
