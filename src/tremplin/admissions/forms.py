@@ -2,6 +2,7 @@
 eligibility."""
 
 import datetime
+import re
 
 from django import forms
 from django.contrib.auth.base_user import BaseUserManager
@@ -13,12 +14,21 @@ from django.utils.translation import ngettext
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
 from tremplin.admissions.portal_reads import Geography
+from tremplin.admissions.references import make_reference
 from tremplin.admissions.uploads import validate_document
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
 from tremplin.core.text import refuse_control_characters
 
 MAX_WISHES = 3
+NOT_A_CIN = _("This is not a CIN number: one or two letters then digits, like AB123456.")
+# A reference as ``references.make_reference`` writes it, once its separators are dashes:
+# the school's letters, the year's two digits, the number (four digits or more). Typed back
+# from an SMS, the dashes may be missing, doubled, spaces, or dashes of another kind.
+_REFERENCE = re.compile(r"([A-Z]{2,5})-?([0-9]{2})-?([0-9]{4,})")
+_REFERENCE_SEPARATORS = re.compile(
+    r"[\s\-_.\u2010-\u2015\u2212\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]+"
+)
 
 
 class CleanTextMixin:
@@ -156,7 +166,14 @@ class ApplicationForm(CleanTextMixin, forms.Form):
     education_level = forms.ChoiceField(
         label=_("Education level"), choices=Options(EducationLevel.choices)
     )
-    diploma = forms.CharField(label=_("Last diploma (optional)"), max_length=200, required=False)
+    # dir="auto": a diploma or a motivation typed in French keeps its punctuation on the
+    # right side of an Arabic page, and one typed in Arabic on a French page.
+    diploma = forms.CharField(
+        label=_("Last diploma (optional)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "auto"}),
+    )
     employment = forms.ChoiceField(
         label=_("Current situation"), choices=Options(Employment.choices)
     )
@@ -164,7 +181,7 @@ class ApplicationForm(CleanTextMixin, forms.Form):
         label=_("Why do you want to join? (optional)"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
     )
     needs_accommodation = forms.BooleanField(
         label=_("I need an accommodation (disability, health) for the tests or the training"),
@@ -179,13 +196,22 @@ class ApplicationForm(CleanTextMixin, forms.Form):
     )
     privacy_consent = forms.BooleanField(
         label=_("I have read the privacy notice and I agree that my data is used for this call"),
+        error_messages={"required": _("To apply, you must accept the privacy notice.")},
     )
     follow_up_consent = forms.BooleanField(
         label=_("I agree to be contacted after the training about my job or studies (optional)"),
         required=False,
     )
 
-    def __init__(self, *args, intake, tracks=(), with_identity: bool = True, **kwargs):
+    def __init__(
+        self,
+        *args,
+        intake,
+        tracks=(),
+        with_identity: bool = True,
+        with_documents: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.intake = intake
         self.tracks = list(tracks)
@@ -204,23 +230,39 @@ class ApplicationForm(CleanTextMixin, forms.Form):
                     choices=choices,
                     required=rank == 1,
                 )
-        for kind in intake.required_documents:
+        for kind in intake.required_documents if with_documents else ():
             self.fields[f"document_{kind}"] = forms.FileField(
                 label=DocumentKind(kind).label,
                 help_text=_("PDF, JPEG or PNG, at most 5 MB."),
                 widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
             )
+        self.order_fields(self._answers_order())
         if not with_identity:
             for name in ("cin", "privacy_consent"):
                 del self.fields[name]
 
+    def _answers_order(self) -> list[str]:
+        """The tracks wished right after the situation, and the documents before the
+        consents, which come last, next to the privacy notice."""
+        names = list(self.fields)
+        wishes = [name for name in names if name.startswith("wish_")]
+        documents = [name for name in names if name.startswith("document_")]
+        order = [name for name in names if name not in wishes and name not in documents]
+        at = order.index("employment") + 1
+        order[at:at] = wishes
+        at = order.index("privacy_consent")
+        order[at:at] = documents
+        return order
+
+    @property
+    def wish_fields(self) -> list[forms.BoundField]:
+        """The tracks wished, in order: the template groups them under one legend."""
+        return [self[name] for name in self.fields if name.startswith("wish_")]
+
     def clean_cin(self):
         cin = normalize_cin(self.cleaned_data["cin"])
         if cin is None:
-            raise ValidationError(
-                _("This is not a CIN number: one or two letters then digits, like AB123456."),
-                code="cin",
-            )
+            raise ValidationError(NOT_A_CIN, code="cin")
         return cin
 
     def clean_phone(self):
@@ -277,11 +319,18 @@ class ApplicationForm(CleanTextMixin, forms.Form):
         ]
 
 
+def example_reference() -> str:
+    """A reference as this year's calls give them, to show what one looks like."""
+    return make_reference("SMA", timezone.localdate().year, 42)
+
+
 class AccessForm(CleanTextMixin, forms.Form):
+    """The door of the applicant space. Its errors say only that what was typed cannot be a
+    reference or a CIN: whether an application has them is never said here."""
+
     reference = forms.CharField(
         label=_("Application reference"),
         max_length=20,
-        help_text=_("It looks like SMA-25-0042."),
         widget=forms.TextInput(attrs={"dir": "ltr", "autocapitalize": "characters"}),
     )
     cin = forms.CharField(
@@ -290,12 +339,26 @@ class AccessForm(CleanTextMixin, forms.Form):
         widget=forms.TextInput(attrs={"dir": "ltr", "autocapitalize": "characters"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].help_text = _("It looks like %(example)s.") % {
+            "example": example_reference()
+        }
+
     def clean_reference(self):
         # As read from an SMS and typed back: any case, spaces, Arabic digits.
-        return "".join(ascii_digits(self.cleaned_data["reference"]).split()).upper()
+        typed = ascii_digits(self.cleaned_data["reference"]).upper()
+        match = _REFERENCE.fullmatch(_REFERENCE_SEPARATORS.sub("-", typed).strip("-"))
+        if match is None:
+            # What one looks like is in the field's help text, just above.
+            raise ValidationError(_("This is not an application reference."), code="reference")
+        return "-".join(match.groups())
 
     def clean_cin(self):
-        return normalize_cin(self.cleaned_data["cin"]) or ""
+        cin = normalize_cin(self.cleaned_data["cin"])
+        if cin is None:
+            raise ValidationError(NOT_A_CIN, code="cin")
+        return cin
 
 
 class CodeForm(forms.Form):

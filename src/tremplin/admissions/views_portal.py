@@ -23,6 +23,7 @@ from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm, Doc
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.portal_reads import Geography, call_details, published_call
 from tremplin.core.client_ip import client_ip
+from tremplin.core.identifiers import format_phone
 from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
@@ -35,6 +36,8 @@ SUBMITTED_MAX_AGE = 24 * 3600
 # the codes it asks for come from an allowance of its own (``codes.applicant_code_send``).
 DEVICE_COOKIE = "tremplin_device"
 DEVICE_SALT = "tremplin.portal.device"
+# The id of a long form: on its page, the header's language buttons send it (base.html).
+ANSWERS_FORM = "tp-answers"
 
 
 def _intake(school_slug: str, intake_slug: str) -> Intake:
@@ -50,6 +53,53 @@ def _tracks(intake: Intake) -> list[Track]:
 
 def _space_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("portal:access"))
+
+
+# --- Changing the language of a long form -----------------------------------------------
+# On the application and edit pages the header's language buttons send the page's own form
+# with a ``language`` field (HTML's ``form`` and ``formaction`` attributes, no JavaScript):
+# the view shows what was typed again, in that language, unchecked and unsaved. Files are
+# not sent again (the buttons send the form urlencoded).
+
+
+def _switches_language(request: HttpRequest) -> bool:
+    """Whether this POST is a language button's, not the form's own; the language asked for
+    is then active, when it is one of the site's."""
+    if request.method != "POST" or "language" not in request.POST:
+        return False
+    language = _language_asked(request)
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+    return True
+
+
+def _language_asked(request: HttpRequest) -> str | None:
+    language = request.POST.get("language")
+    return language if language in dict(settings.LANGUAGES) else None
+
+
+def _as_typed(form: ApplicationForm, **kwargs) -> ApplicationForm:
+    """A form showing what was typed into ``form``, with no error: nothing was checked."""
+    typed = {field.name: field.data for field in form}
+    return ApplicationForm(initial=typed, **kwargs)
+
+
+def _keep_language(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Remember the language switched to, as Django's ``set_language`` does."""
+    language = _language_asked(request)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 @require_GET
@@ -84,12 +134,15 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
             {"intake": intake, "school": intake.school},
             status=410 if timezone.now() >= intake.closes_at else 403,
         )
+    switching = _switches_language(request)
     with scope(school=intake.school):
         tracks, rules = call_details(intake)
         form = ApplicationForm(
             request.POST or None, request.FILES or None, intake=intake, tracks=tracks
         )
-        if request.method == "POST" and form.is_valid():
+        if switching:
+            form = _as_typed(form, intake=intake, tracks=tracks)
+        elif request.method == "POST" and form.is_valid():
             try:
                 submission = services.application_submit(
                     intake=intake,
@@ -111,19 +164,20 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 payload = [submission.application.pk, submission.created]
             token = signing.dumps(payload, salt=SUBMITTED_SALT)
             return redirect(f"{reverse('portal:submitted')}?t={token}")
-    status = 400 if request.method == "POST" else 200
-    return render(
+    response = render(
         request,
         "admissions/portal/apply.html",
         {
             "intake": intake,
             "school": intake.school,
             "form": form,
+            "answers_form": ANSWERS_FORM,
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
         },
-        status=status,
+        status=400 if form.is_bound else 200,
     )
+    return _keep_language(request, response) if switching else response
 
 
 @require_GET
@@ -149,6 +203,8 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "intake": application.intake,
             "school": application.intake.school,
             "created": created,
+            "reasons": [describe(r) for r in application.eligibility_reasons],
+            "can_edit": application.accepts_changes,
         },
     )
 
@@ -188,7 +244,10 @@ def access(request: HttpRequest) -> HttpResponse:
     or not, and whether a code was sent or too many were already: anything else would tell
     a stranger that a reference and a CIN go together. A task looks the pair up and sends
     the code (``codes.access_request_process``)."""
-    form = AccessForm(request.POST or None)
+    # The reference only, from the confirmation page's link: never the CIN in a URL.
+    form = AccessForm(
+        request.POST or None, initial={"reference": request.GET.get("reference", "")[:20]}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             codes.access_request_create(
@@ -213,7 +272,13 @@ def access(request: HttpRequest) -> HttpResponse:
             return render(request, "admissions/portal/access.html", {"form": form}, status=429)
         request.session[SESSION_PENDING] = 0  # wrong codes typed since
         return redirect("portal:code")
-    return render(request, "admissions/portal/access.html", {"form": form})
+    # Only what was typed is refused here (not a reference, not a CIN): never a pair.
+    return render(
+        request,
+        "admissions/portal/access.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def _session_token(request: HttpRequest) -> str:
@@ -278,8 +343,15 @@ def code(request: HttpRequest) -> HttpResponse:
                     _remember_device(response, device_token)
                 return response
             request.session[SESSION_PENDING] = tries + 1
+            # The same words whether the pair matched or not: a code typed in another browser
+            # than the one that asked for it is refused too (``codes.applicant_code_verify``).
             form.add_error(
-                "code", _("This code is not valid or has expired. Check it or ask a new one.")
+                "code",
+                _(
+                    "This code is not valid or has expired. Check it or ask for a new one. A "
+                    "code works only in the browser (on the phone or computer) where it was "
+                    "asked for."
+                ),
             )
     return render(
         request,
@@ -383,19 +455,20 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
     if not application.accepts_changes:
         # Before the form: answers typed into it would only be thrown away.
         return _back_unchanged(request, application)
+    switching = _switches_language(request)
     intake = application.intake
     tracks = _tracks(intake)
     initial = {f: getattr(application, f) for f in services.APPLICANT_FIELDS}
     initial["province"] = application.commune.province
+    initial["phone"] = format_phone(application.phone)  # as the applicant typed it
     for wish in application.wishes.all():
         initial[f"wish_{wish.rank}"] = str(wish.track_id)
-    form = ApplicationForm(
-        request.POST or None, intake=intake, tracks=tracks, initial=initial, with_identity=False
-    )
     # Documents have a page each (``document``): the answers are corrected here.
-    for name in [n for n in form.fields if n.startswith("document_")]:
-        del form.fields[name]
-    if request.method == "POST" and form.is_valid():
+    fixed = {"intake": intake, "tracks": tracks, "with_identity": False, "with_documents": False}
+    form = ApplicationForm(request.POST or None, initial=initial, **fixed)
+    if switching:
+        form = _as_typed(form, **fixed)
+    elif request.method == "POST" and form.is_valid():
         try:
             services.application_update(
                 application=application, data=form.cleaned_data, wishes=form.cleaned_data["wishes"]
@@ -404,12 +477,19 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
             return _back_unchanged(request, application)
         messages.success(request, _("Your application is updated."))
         return redirect("portal:space")
-    return render(
+    response = render(
         request,
         "admissions/portal/edit.html",
-        {"form": form, "application": application, "intake": intake, "school": intake.school},
-        status=400 if request.method == "POST" else 200,
+        {
+            "form": form,
+            "answers_form": ANSWERS_FORM,
+            "application": application,
+            "intake": intake,
+            "school": intake.school,
+        },
+        status=400 if form.is_bound else 200,
     )
+    return _keep_language(request, response) if switching else response
 
 
 def _back_unchanged(request: HttpRequest, application: Application) -> HttpResponse:
