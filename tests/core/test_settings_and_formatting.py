@@ -124,3 +124,16 @@ def test_items_written_in_a_loop_are_separated_in_each_languages_way():
         assert template.render(Context({"items": ["أ", "ب"]})) == "<b>أ</b>، <b>ب</b>"
     with translation.override("fr"):
         assert template.render(Context({"items": ["a", "b"]})) == "<b>a</b>, <b>b</b>"
+
+
+def test_a_colon_after_a_label_follows_each_languages_typography():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template('{% load i18n tremplin %}{% translate "Eligibility" %}{% colon %} x')
+    with translation.override("fr"):
+        assert template.render(Context()) == "Éligibilité\u00a0: x"
+    with translation.override("ar"):
+        assert template.render(Context()) == "الأهلية: x"
+    with translation.override("en"):
+        assert template.render(Context()) == "Eligibility: x"

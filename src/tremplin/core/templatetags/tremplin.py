@@ -40,6 +40,13 @@ def list_separator():
     return pgettext("list separator", ", ")
 
 
+@register.simple_tag
+def colon():
+    """After a label (``{% translate "Eligibility" %}{% colon %}``): ``:`` in English and
+    Arabic, `` :`` in French, with a no-break space so it never starts a line."""
+    return pgettext("after a label", ":")
+
+
 @register.filter
 def action_label(code):
     """``{{ event.action|action_label }}``: "Application withdrawn", in the reader's language."""
