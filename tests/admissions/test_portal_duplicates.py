@@ -100,6 +100,10 @@ def test_a_strangers_submission_sends_the_reference_to_the_owner_in_her_language
     assert all(owner.reference in m.body for m in sent)
     assert {m.language for m in sent} == {"ar"}
     assert {m.object_id for m in sent} == {str(owner.pk)}
+    # The school as she reads it, though the stranger's request was in French.
+    school = owner.intake.school
+    assert school.name_ar and school.name_ar != school.name
+    assert all(school.name_ar in m.body and school.name not in m.body for m in sent)
 
 
 @pytest.mark.django_db

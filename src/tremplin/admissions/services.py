@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tremplin.admissions import eligibility
@@ -199,7 +199,7 @@ def _submission_rows(
         "first_name": application.first_name,
         "reference": application.reference,
         "intake_title": intake.title if application.language != "ar" else intake.title_ar,
-        "school_name": str(intake.school),
+        "school_name": _in_language(intake.school, application.language),
         "space_url": space_url,
     }
     for channel, recipient in _channels(application):
@@ -214,6 +214,13 @@ def _submission_rows(
         )
         rows.append(Dependent(message, ("object_id",)))
     return rows
+
+
+def _in_language(obj, language: str) -> str:
+    """``obj``'s name as the applicant reads it (a message goes in their language, whatever
+    the language of the request that writes it)."""
+    with translation.override(language):
+        return str(obj)
 
 
 def _existing(intake: Intake, cin: str) -> Application | None:
@@ -277,7 +284,7 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
             "first_name": locked.first_name,
             "reference": locked.reference,
             "intake_title": intake.title if locked.language != "ar" else intake.title_ar,
-            "school_name": str(intake.school),
+            "school_name": _in_language(intake.school, locked.language),
             "space_url": space_url,
         },
     )
