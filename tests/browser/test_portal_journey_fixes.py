@@ -90,3 +90,31 @@ def test_the_reference_stays_on_one_line_in_the_space_heading(
     assert reference.evaluate("element => element.getClientRects().length") == 1
     page.screenshot(path=f"var/screenshots/portal-space-heading-{language}.png")
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["without-js", "with-js"])
+def test_enter_in_a_field_sends_the_application_not_a_language_button(
+    browser, live_server, open_intake, javascript
+):
+    """The header's language buttons belong to the form (so that they keep what was
+    typed): Enter must still press "Send my application", the form's default button."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    context.add_cookies([{"name": "django_language", "value": "ar", "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}{APPLY}")
+    data = form_data()
+    for field in ("cin", "first_name", "last_name", "first_name_ar", "last_name_ar", "phone"):
+        page.fill(f"#id_{field}", data[field])
+    page.fill("#id_birth_date", data["birth_date"])
+    page.check("#id_sex_0")
+    page.select_option("#id_province", data["province"])
+    page.select_option("#id_commune", data["commune"])
+    page.select_option("#id_education_level", data["education_level"])
+    page.select_option("#id_employment", data["employment"])
+    page.check("#id_privacy_consent")
+    page.locator("#id_phone").press("Enter")
+    page.wait_for_url("**/submitted/**", timeout=10_000)
+    assert page.locator("html").get_attribute("lang") == "ar"
+    with scopes_disabled():
+        assert Application.objects.get().language == "ar"
+    context.close()

@@ -88,15 +88,26 @@ def age_band_of(intake: Intake, birth_date: datetime.date) -> str:
     raise AssertionError("AGE_BANDS leaves a gap")  # the bands are contiguous
 
 
+def holds_a_seat() -> Q:
+    """Applications holding a live or accepted offer, or enrolled: the selection gave them a
+    seat, which a change of their eligibility must not leave taken."""
+    from tremplin.selection.models import Offer
+
+    return Q(offers__status__in=[Offer.Status.LIVE, Offer.Status.ACCEPTED]) | Q(
+        enrolment__isnull=False
+    )
+
+
 def applications_to_recheck(intake: Intake) -> QuerySet[Application]:
     """The applications a re-check of the rules decides again: submitted, not withdrawn
-    nor erased, and not decided by staff."""
+    nor erased, not decided by staff, and holding no seat (an offer is taken back by staff,
+    on the offers page, before its holder can be made ineligible)."""
     return Application.objects.filter(
         intake=intake,
         status=Application.Status.SUBMITTED,
         erased_at__isnull=True,
         eligibility_overridden=False,
-    )
+    ).exclude(holds_a_seat())
 
 
 # The list's search box: a name, a reference or a CIN.

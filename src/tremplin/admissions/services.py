@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -456,16 +455,9 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
 
 def _holds_a_seat(application: Application) -> bool:
     """Whether the applicant holds a live or accepted offer, or is enrolled."""
-    from tremplin.selection.models import Offer
+    from tremplin.admissions.selectors import holds_a_seat
 
-    return (
-        Application.objects.filter(pk=application.pk)
-        .filter(
-            Q(offers__status__in=[Offer.Status.LIVE, Offer.Status.ACCEPTED])
-            | Q(enrolment__isnull=False)
-        )
-        .exists()
-    )
+    return Application.objects.filter(holds_a_seat(), pk=application.pk).exists()
 
 
 def _check_can_be_ineligible(application: Application) -> None:
