@@ -117,6 +117,23 @@ def test_the_recheck_of_the_rules_leaves_those_holding_a_seat_as_they_are(world,
     assert fresh(waiting).eligibility == Application.Eligibility.INELIGIBLE
 
 
+@pytest.mark.django_db
+def test_once_the_offer_is_taken_back_the_applicant_can_be_marked_not_eligible(world, offered):
+    """False information found after acceptance: staff take the offer back (the enrolment
+    ends), then record the decision."""
+    from tremplin.selection.offers import offer_withdraw
+
+    learner = app(offered, 2)
+    offer_accept(offer=offer_of(learner), channel="applicant")
+    actor = world.users["admissions"]
+    offer_withdraw(offer=offer_of(learner), actor=actor, reason="Fausse adresse")
+    with scope(school=world.smara):
+        services.eligibility_override(
+            application=learner, actor=actor, eligible=False, reason="Fausse adresse"
+        )
+    assert fresh(learner).eligibility == Application.Eligibility.INELIGIBLE
+
+
 def fresh_intake(intake) -> Intake:
     with scopes_disabled():
         return Intake.objects.get(pk=intake.pk)

@@ -6,8 +6,8 @@ holds the open intake and its application built by the `smara_objects` fixture).
 
 The staff pages need RANKING_MANAGE (directors and admissions officers of Smara); the
 applicant's answers need an applicant's session, which no persona has (redirect to the
-access page). The offer answered by phone belongs to a call of its own, so that the shared
-open call stays free of offers for the other parts.
+access page). The offer answered by phone or taken back belongs to a call of its own, so
+that the shared open call stays free of offers for the other parts.
 """
 
 import datetime
@@ -26,6 +26,9 @@ CASES: dict = {
         method="post",
         expect=staff(302),
         data={"answer": "decline", "reason": "Called the school on Monday"},
+    ),
+    "selection:offer_withdrawal": Case(
+        method="post", expect=staff(302), data={"reason": "Gave a false address"}
     ),
     "selection:applicant_offer_accept": everyone(302, method="post"),
     "selection:applicant_offer_decline": everyone(302),

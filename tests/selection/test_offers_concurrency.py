@@ -257,3 +257,50 @@ def test_fifty_concurrent_promotions_of_one_applicant_and_the_expiry_give_one_of
         pool = pool_of(intake)
         assert (pool.seats, pool.live, pool.accepted) == (4, 4, 0)
         counters_match_offers(intake)
+
+
+def test_the_applicant_accepting_while_staff_take_the_offer_back_ends_in_one_state(
+    server, world, monkeypatch
+):
+    """The holder of an offer (3) taps "accept" 3 times while two officers take the offer
+    back 10 times each (a false address found), in each of 20 rounds. Whichever comes first,
+    the offer ends taken back, once: if the acceptance came first, its enrolment ended and
+    the accepted seat was freed; if not, nobody was enrolled. Either way the seat went to the
+    first on the waiting list (4), once, and the counters match the offers. (More taps than
+    3 and the acceptance nearly always comes first.)"""
+    letters = record_letters(monkeypatch, on_commit=True)
+    officers = [world.users["director"], world.users["admissions"]]
+    for round_number in range(20):
+        intake = closed_intake(world, n=10, seats=3, waitlist=5, slug=f"back-{round_number:02d}")
+        publish_single(intake, actor=officers[0], composites=range(10, 0, -1), seats=3, waitlist=5)
+        holder, first_waiting = app(intake, 3), app(intake, 4)
+        offer = offer_of(holder)
+        letters.calls.clear()
+        accept = reverse("selection:applicant_offer_accept", args=[offer.pk])
+        back = reverse("selection:offer_withdrawal", args=[world.smara.slug, offer.pk])
+        taps = [prepared_post(server, accept, applicant_cookie(holder), {}) for _ in range(3)]
+        takes = [
+            prepared_post(
+                server, back, staff_cookie(officers[i % 2]), {"reason": "False address"}
+            )
+            for i in range(20)
+        ]  # fmt: skip
+        requests = taps + takes if round_number % 2 else takes + taps
+
+        statuses = fire(requests)
+
+        assert statuses == [302] * len(requests), (round_number, statuses)
+        with scopes_disabled():
+            assert Offer.objects.get(pk=offer.pk).status == "cancelled", round_number
+            events = AuditEvent.objects.filter(object_id=str(holder.pk))
+            assert events.filter(action="tremplin.selection.offer_withdrawn").count() == 1
+            accepted = events.filter(action="tremplin.selection.offer_accepted").count()
+            enrolments = list(Enrolment.objects.filter(application=holder))
+            assert len(enrolments) == accepted <= 1, round_number
+            assert all(e.status == "dropped_out" for e in enrolments)
+            called = list(Offer.objects.filter(application=first_waiting))
+            assert [o.status for o in called] == ["live"], round_number
+        assert letters.application_ids == [first_waiting.pk], (round_number, letters.calls)
+        pool = pool_of(intake)
+        assert (pool.seats, pool.live, pool.accepted) == (3, 3, 0)
+        counters_match_offers(intake)

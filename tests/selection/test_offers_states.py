@@ -1,6 +1,7 @@
 """A stateful property test: any sequence of accepts, declines (by the applicant or by
-phone), deadlines passing, expiry sweeps, promotions and fills keeps the seats and the
-applicants' states right. On SQLite; the PostgreSQL tests cover true concurrency."""
+phone), offers taken back by staff, deadlines passing, expiry sweeps, promotions and fills
+keeps the seats and the applicants' states right. On SQLite; the PostgreSQL tests cover
+true concurrency."""
 
 import datetime
 from unittest import mock
@@ -16,7 +17,13 @@ from tests.selection.offers_world import closed_intake, publish_single, record_l
 from tremplin.admissions.models import Application
 from tremplin.selection.decisions import Status, decision_for
 from tremplin.selection.models import Offer, RankingResult, SeatPool
-from tremplin.selection.offers import OfferError, offer_accept, offer_decline, offers_expire
+from tremplin.selection.offers import (
+    OfferError,
+    offer_accept,
+    offer_decline,
+    offer_withdraw,
+    offers_expire,
+)
 from tremplin.selection.waitlist import waitlist_fill, waitlist_promote
 from tremplin.training.models import Enrolment
 
@@ -135,6 +142,21 @@ def build_machine(world, monkeypatch):
                 self.no_seat_left_while_someone_waits()
 
         @rule(n=number)
+        def take_back(self, n):
+            """Staff take back a live or accepted offer: the seat goes on, the enrolment
+            ends."""
+            offer = self.offer(n)
+            if offer is None:
+                return
+            answer = offer_withdraw(offer=offer, actor=officer, reason="False address")
+            assert answer.changed == (offer.status in ("live", "accepted"))
+            assert answer.offer.status == ("cancelled" if answer.changed else offer.status)
+            self.accepted.discard(n)
+            self.record_outcome(n)
+            if answer.changed:
+                self.no_seat_left_while_someone_waits()
+
+        @rule(n=number)
         def decline_while_the_fill_is_lost(self, n):
             """A decline whose waitlist fill fails: the seat stays free for a promotion,
             a fill or the next sweep."""
@@ -228,9 +250,15 @@ def build_machine(world, monkeypatch):
         def one_enrolment_per_acceptance(self):
             with scopes_disabled():
                 enrolled = sorted(
-                    Enrolment.objects.filter(cohort__intake=self.intake).values_list(
-                        "application__number", flat=True
-                    )
+                    Enrolment.objects.filter(
+                        cohort__intake=self.intake, status="active"
+                    ).values_list("application__number", flat=True)
+                )
+                # Every other enrolment ended with an offer taken back.
+                assert (
+                    not Enrolment.objects.filter(cohort__intake=self.intake)
+                    .exclude(status="active")
+                    .exclude(offer__status="cancelled")
                 )
             assert enrolled == sorted(self.accepted)
 

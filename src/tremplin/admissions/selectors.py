@@ -92,9 +92,10 @@ def holds_a_seat() -> Q:
     """Applications holding a live or accepted offer, or enrolled: the selection gave them a
     seat, which a change of their eligibility must not leave taken."""
     from tremplin.selection.models import Offer
+    from tremplin.training.models import Enrolment
 
     return Q(offers__status__in=[Offer.Status.LIVE, Offer.Status.ACCEPTED]) | Q(
-        enrolment__isnull=False
+        enrolment__status__in=[Enrolment.Status.ACTIVE, Enrolment.Status.COMPLETED]
     )
 
 

@@ -467,8 +467,8 @@ def _check_can_be_ineligible(application: Application) -> None:
         raise ValidationError(
             _(
                 "This applicant holds an offer (awaiting an answer or accepted) or is "
-                "enrolled: they cannot be marked not eligible. Withdraw or cancel the offer "
-                "first (“Offers and waiting list” page)."
+                "enrolled: they cannot be marked not eligible. Take the offer back first: "
+                "“Withdraw the offer”, on the “Offers and waiting list” page."
             )
         )
 

@@ -65,6 +65,7 @@ ACTION_LABELS = {
     "tremplin.selection.offer_declined": _("Seat declined"),
     "tremplin.selection.offer_cancelled": _("Offer cancelled"),
     "tremplin.selection.offer_expired": _("Offer expired"),
+    "tremplin.selection.offer_withdrawn": _("Offer withdrawn by the school"),
 }
 
 

@@ -46,6 +46,7 @@ class Status:
     DECLINED = "declined"
     EXPIRED = "expired"
     WAITLISTED = "waitlisted"
+    TAKEN_BACK = "taken_back"  # staff took the offer back (offers.offer_withdraw)
     NOT_RETAINED = "not_retained"
     INELIGIBLE = "ineligible"
 
@@ -156,12 +157,12 @@ def decisions_for(
         )
     }
     offers: dict[int, Offer] = {}
-    for offer in (
-        Offer.objects.filter(application__in=applications)
-        .exclude(status=Offer.Status.CANCELLED)
-        .order_by("-created_at", "-pk")
-    ):
-        offers.setdefault(offer.application_id, offer)  # the latest that counts
+    taken_back: dict[int, Offer] = {}
+    for offer in Offer.objects.filter(application__in=applications).order_by("-created_at", "-pk"):
+        if offer.status != Offer.Status.CANCELLED:
+            offers.setdefault(offer.application_id, offer)  # the latest that counts
+        elif offer.answered_by_id is not None:  # cancelled by staff, not by a withdrawal
+            taken_back.setdefault(offer.application_id, offer)
     components = list(Component.objects.filter(scheme__intake=intake))
     waiting = (
         _Waiting(run)
@@ -174,7 +175,13 @@ def decisions_for(
         if result is None:
             continue
         offer = offers.get(application.pk)
-        status = _OFFER_STATUS[offer.status] if offer else _status_of(result, application)
+        if offer is not None:
+            status = _OFFER_STATUS[offer.status]
+        elif application.pk in taken_back and application.status != Application.Status.WITHDRAWN:
+            # Out of the waiting list too: the fills never call again someone offered once.
+            offer, status = taken_back[application.pk], Status.TAKEN_BACK
+        else:
+            status = _status_of(result, application)
         decided[application.pk] = Decision(
             application=application,
             run=run,
@@ -272,11 +279,9 @@ class _Waiting:
                 outcome=RankingResult.Outcome.WAITLISTED,
                 application__status=Application.Status.SUBMITTED,
             )
-            .exclude(
-                application__in=Offer.objects.exclude(status=Offer.Status.CANCELLED).values(
-                    "application"
-                )
-            )
+            # Anyone offered a seat once is out of the waiting list, whatever became of the
+            # offer (as waitlist._inputs has it); a cancellation by a withdrawal is too.
+            .exclude(application__in=Offer.objects.values("application"))
             .values_list("track_id", "call_rank")
         )
         self.ranks: dict[int | None, list[int]] = {}

@@ -1,13 +1,14 @@
-"""Offers of a seat: made at publication, accepted, declined or expired; a seat is never
-given twice.
+"""Offers of a seat: made at publication, accepted, declined, expired or taken back by
+staff; a seat is never given twice.
 
 Locking, in one rule: **every transaction that moves a seat first locks the seat pools of
 the intake** (`pools_lock`: ``SELECT … FOR NO KEY UPDATE`` on every pool of the intake, in
 id order), then works on offers. Publication, an applicant's answer, a phone answer, the
-expiry sweep, a waitlist fill and a promotion all take that lock first and in the same
-order, so they queue behind one another per intake and can never wait on each other in a
-cycle (no deadlock). Intakes do not block each other. On SQLite the lock is a no-op, but
-every transaction there is ``BEGIN IMMEDIATE``: writers are serialised anyway.
+expiry sweep, a waitlist fill, a promotion and an offer taken back by staff all take that
+lock first and in the same order, so they queue behind one another per intake and can never
+wait on each other in a cycle (no deadlock). Intakes do not block each other. On SQLite the
+lock is a no-op, but every transaction there is ``BEGIN IMMEDIATE``: writers are serialised
+anyway.
 
 Under the lock, each change is still a conditional update, so a code path that forgot the
 lock could not break the rules either:
@@ -284,9 +285,25 @@ def offer_accept(*, offer: Offer, channel: str, actor=None, reason: str = "") ->
         if not accepted:
             return OfferAnswer(offer=offer, changed=False)
         _seat_confirm(offer.pool_id)
+        _enrolment_resume(offer)
         enrolment_create(offer=offer)
         offer_audit(offer, "accepted", actor=actor, reason=reason, channel=channel)
     return OfferAnswer(offer=offer, changed=True)
+
+
+def _enrolment_resume(offer: Offer) -> None:
+    """An applicant whose accepted offer staff took back, promoted again and accepting: their
+    enrolment (one per application) moves to the new offer and resumes."""
+    from tremplin.training.models import Enrolment
+
+    pool = offer.pool
+    Enrolment.objects.filter(
+        application_id=offer.application_id, status=Enrolment.Status.DROPPED_OUT
+    ).exclude(offer=offer).update(
+        offer=offer,
+        status=Enrolment.Status.ACTIVE,
+        track_id=pool.track.track_id if pool.track_id else None,
+    )
 
 
 @transaction.atomic
@@ -310,6 +327,58 @@ def offer_decline(*, offer: Offer, channel: str, actor=None, reason: str = "") -
             return OfferAnswer(offer=offer, changed=False)
         _seat_release(offer.pool_id)
         offer_audit(offer, "declined", actor=actor, reason=reason, channel=channel)
+        _refill(intake, actor)
+    return OfferAnswer(offer=offer, changed=True)
+
+
+@transaction.atomic
+def offer_withdraw(*, offer: Offer, actor, reason: str) -> OfferAnswer:
+    """Staff take back a live or accepted offer (false information found later, an offer
+    made by mistake), always with a reason. The offer is cancelled, its seat freed and
+    offered at once to the next in the call order; the enrolment made from an accepted offer
+    ends (dropped out). Refused once the learner has completed the training. An offer no
+    longer live or accepted (a double click, the applicant's answer first) answers with its
+    current state, unchanged. The applicant is not notified: staff tell them."""
+    from tremplin.training.models import Enrolment
+
+    reason = reason.strip()
+    if not getattr(actor, "is_authenticated", False):
+        raise OfferError(_("An offer is withdrawn by a member of staff."))
+    if not reason:
+        raise OfferError(_("Give the reason for withdrawing the offer."))
+    intake = _intake_of(offer)
+    with scope(school=intake.school):
+        pools_lock(intake)
+        offer = _answered(offer)
+        held = offer.status
+        if held not in HOLDING:
+            return OfferAnswer(offer=offer, changed=False)
+        enrolments = Enrolment.objects.filter(offer=offer)
+        if enrolments.filter(status=Enrolment.Status.COMPLETED).exists():
+            raise OfferError(
+                _("This learner has completed the training: the offer can no longer be withdrawn.")
+            )
+        # `held`, not any holding status: the seat released below is the one the offer held.
+        withdrawn = Offer.objects.filter(pk=offer.pk, status=held).update(
+            status=Offer.Status.CANCELLED,
+            answered_at=timezone.now(),
+            channel="",  # no answer channel: the school acted, `answered_by` says who
+            answered_by=actor,
+            reason=reason,
+        )
+        offer = _answered(offer)
+        if not withdrawn:
+            return OfferAnswer(offer=offer, changed=False)
+        if held == Offer.Status.LIVE:
+            _seat_release(offer.pool_id)
+        else:
+            _accepted_release(offer.pool_id)
+        ended = enrolments.filter(status=Enrolment.Status.ACTIVE).update(
+            status=Enrolment.Status.DROPPED_OUT
+        )
+        offer_audit(
+            offer, "withdrawn", actor=actor, reason=reason, held=held, enrolment_ended=bool(ended)
+        )
         _refill(intake, actor)
     return OfferAnswer(offer=offer, changed=True)
 

@@ -11,6 +11,7 @@ urlpatterns: list = [
     path(I + "offers/promote/", views.offer_promote, name="offer_promote"),
     path(I + "offers/fill/", views.offer_fill, name="offer_fill"),
     path(S + "offers/<int:offer_id>/answer/", views.offer_answer, name="offer_answer"),
+    path(S + "offers/<int:offer_id>/withdraw/", views.offer_withdrawal, name="offer_withdrawal"),
     # The applicant's space (see admissions.portal_urls).
     path(
         "applicant/space/offers/<int:offer_id>/accept/",

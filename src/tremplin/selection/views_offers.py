@@ -1,5 +1,6 @@
 """Offers pages: the applicant accepts or declines in their space; staff follow the seats,
-record answers given by phone, promote from the waiting list and fill freed seats."""
+record answers given by phone, take offers back, promote from the waiting list and fill
+freed seats."""
 
 from django import forms
 from django.contrib import messages
@@ -17,7 +18,14 @@ from tremplin.core.decorators import school_view
 from tremplin.core.formatting import format_list
 from tremplin.core.permissions import RANKING_MANAGE
 from tremplin.selection.models import Offer, RankingResult, SeatPool
-from tremplin.selection.offers import OfferAnswer, OfferError, offer_accept, offer_decline
+from tremplin.selection.offers import (
+    HOLDING,
+    OfferAnswer,
+    OfferError,
+    offer_accept,
+    offer_decline,
+    offer_withdraw,
+)
 from tremplin.selection.schemes import published_run
 from tremplin.selection.waitlist import waitlist_fill, waitlist_promote
 
@@ -109,6 +117,18 @@ class PhoneAnswerForm(forms.Form):
     )
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        help_text=gettext_lazy(
+            "For example false information, or an offer made by mistake. The applicant is "
+            "not told automatically."
+        ),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class PromoteForm(forms.Form):
     # A select of who waits now, but any reference is let through to the service, which
     # says clearly why someone cannot be promoted (e.g. an offer made a moment ago).
@@ -167,6 +187,8 @@ def _offers_page(
     promote_form: PromoteForm | None = None,
     answer_form: PhoneAnswerForm | None = None,
     answer_offer_id: int | None = None,
+    withdraw_form: WithdrawForm | None = None,
+    withdraw_offer_id: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
     run = published_run(intake)
@@ -190,6 +212,11 @@ def _offers_page(
     }
     if answer_form is not None:
         answer_forms[answer_offer_id] = answer_form
+    withdraw_forms = {
+        o.pk: WithdrawForm(auto_id=f"withdraw{o.pk}_%s") for o in offers if o.status in HOLDING
+    }
+    if withdraw_form is not None:
+        withdraw_forms[withdraw_offer_id] = withdraw_form
     waiting = _waiting(intake, run)
     return render(
         request,
@@ -208,6 +235,8 @@ def _offers_page(
             "promote_form": promote_form or PromoteForm(waiting=waiting),
             "answer_forms": answer_forms,
             "answer_offer_id": answer_offer_id,
+            "withdraw_forms": withdraw_forms,
+            "withdraw_offer_id": withdraw_offer_id,
             "several_tracks": any(p.track_id for p in pools),
         },
         status=status,
@@ -251,6 +280,43 @@ def offer_answer(request: HttpRequest, offer_id: int) -> HttpResponse:
     if answer.changed:
         messages.success(
             request, _("Answer recorded: the offer of %(reference)s is %(status)s.") % values
+        )
+    else:
+        messages.info(
+            request,
+            _("Nothing changed: the offer of %(reference)s is already %(status)s.") % values,
+        )
+    return _back(intake)
+
+
+@school_view(RANKING_MANAGE)
+@require_POST
+def offer_withdrawal(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """The school takes back a live or accepted offer, with a reason."""
+    offer = access_offer(request, offer_id)
+    intake = offer.pool.intake
+    form = WithdrawForm(request.POST, auto_id=f"withdraw{offer.pk}_%s")
+    if not form.is_valid():
+        return _offers_page(
+            request, intake, withdraw_form=form, withdraw_offer_id=offer.pk, status=400
+        )
+    try:
+        answer = offer_withdraw(offer=offer, actor=request.user, reason=form.cleaned_data["reason"])
+    except OfferError as error:
+        messages.error(request, str(error))
+        return _back(intake)
+    values = {
+        "reference": answer.offer.application.reference,
+        "status": answer.offer.get_status_display(),
+    }
+    if answer.changed:
+        messages.success(
+            request,
+            _(
+                "Offer withdrawn: %(reference)s no longer holds a seat, which goes to the next "
+                "in the call order."
+            )
+            % values,
         )
     else:
         messages.info(
