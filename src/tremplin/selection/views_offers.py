@@ -125,7 +125,7 @@ class WithdrawForm(forms.Form):
             "not told automatically."
         ),
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
     )
 
 
