@@ -142,7 +142,7 @@ def test_an_officer_records_a_phone_answer_with_a_reason(
     page.goto(f"{base}/staff/smara/intakes/{intake.slug}/offers/")
     reference = app(intake, 2).reference
     row = page.locator(f'[data-testid="offer-row"][data-reference="{reference}"]')
-    row.locator("summary").click()
+    row.locator("details.tp-offer-phone summary").click()
     row.get_by_label(label("fr", "accepts")).check()
     row.get_by_role("button", name=label("fr", "Record the answer")).click()
     # No reason: refused, nothing changed, the form says why.
@@ -150,9 +150,10 @@ def test_an_officer_records_a_phone_answer_with_a_reason(
     assert row.get_attribute("data-status") == "live"
     assert row.locator(".errorlist").is_visible()
     page.screenshot(path=SHOTS / "offers-staff-phone-answer-fr-desktop.png", full_page=True)
-    row.get_by_label(label("fr", "accepts")).check()
-    row.get_by_label(label("fr", "Reason")).fill("Appel du 3 octobre, 10 h")
-    row.get_by_role("button", name=label("fr", "Record the answer")).click()
+    phone = row.locator("details.tp-offer-phone")  # beside it: taking the offer back
+    phone.get_by_label(label("fr", "accepts")).check()
+    phone.get_by_label(label("fr", "Reason")).fill("Appel du 3 octobre, 10 h")
+    phone.get_by_role("button", name=label("fr", "Record the answer")).click()
     row = page.locator(f'[data-testid="offer-row"][data-reference="{reference}"]')
     assert row.get_attribute("data-status") == "accepted"
     assert "Appel du 3 octobre" in row.inner_text()

@@ -58,8 +58,9 @@ def test_the_errors_are_listed_first_and_each_leads_to_its_field(
     page.goto(f"{live_server.url}{APPLY}")
     page.fill("#id_cin", "12345")
     page.locator("form.tp-form button[type=submit]").click()
-    # Focused on load, without a script: a screen reader starts there.
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # Focused on load, without a script: a screen reader starts there. (The browser moves
+    # the focus once the page is rendered, a moment after its load event.)
+    page.wait_for_function("document.activeElement.id === 'error-summary'", timeout=5_000)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=f"var/screenshots/portal-error-summary-{language}.png")
     page.locator('#error-summary a[href="#id_privacy_consent"]').click()
