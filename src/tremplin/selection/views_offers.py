@@ -273,20 +273,24 @@ def offer_answer(request: HttpRequest, offer_id: int) -> HttpResponse:
     except OfferError as error:
         messages.error(request, str(error))
         return _back(intake)
+    _tell(request, answer, _("Answer recorded: the offer of %(reference)s is %(status)s."))
+    return _back(intake)
+
+
+def _tell(request: HttpRequest, answer: OfferAnswer, done: str) -> None:
+    """Say what staff's action on an offer did (``done``, with ``%(reference)s`` and
+    ``%(status)s``), or that it changed nothing: a double click, an answer given meanwhile."""
     values = {
         "reference": answer.offer.application.reference,
         "status": answer.offer.get_status_display(),
     }
     if answer.changed:
-        messages.success(
-            request, _("Answer recorded: the offer of %(reference)s is %(status)s.") % values
-        )
+        messages.success(request, done % values)
     else:
         messages.info(
             request,
             _("Nothing changed: the offer of %(reference)s is already %(status)s.") % values,
         )
-    return _back(intake)
 
 
 @school_view(RANKING_MANAGE)
@@ -305,24 +309,14 @@ def offer_withdrawal(request: HttpRequest, offer_id: int) -> HttpResponse:
     except OfferError as error:
         messages.error(request, str(error))
         return _back(intake)
-    values = {
-        "reference": answer.offer.application.reference,
-        "status": answer.offer.get_status_display(),
-    }
-    if answer.changed:
-        messages.success(
-            request,
-            _(
-                "Offer withdrawn: %(reference)s no longer holds a seat, which goes to the next "
-                "in the call order."
-            )
-            % values,
-        )
-    else:
-        messages.info(
-            request,
-            _("Nothing changed: the offer of %(reference)s is already %(status)s.") % values,
-        )
+    _tell(
+        request,
+        answer,
+        _(
+            "Offer withdrawn: %(reference)s no longer holds a seat, which goes to the next in "
+            "the call order."
+        ),
+    )
     return _back(intake)
 
 
