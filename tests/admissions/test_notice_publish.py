@@ -2,7 +2,6 @@
 choose the version in the call's form, the page says which calls still use an earlier one,
 and two publications at once give two versions."""
 
-import threading
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import make_open_intake
+from tests.concurrency import at_once
 from tremplin.admissions.intakes import privacy_notice_publish
 from tremplin.admissions.models import Intake, PrivacyNotice
 
@@ -131,21 +131,15 @@ def test_two_publications_at_once_give_two_versions(world, monkeypatch):
         return full_clean(notice, *args, **kwargs)
 
     monkeypatch.setattr(PrivacyNotice, "full_clean", slow_full_clean)
-    barrier, versions, errors = threading.Barrier(2), [], []
+    errors = []
 
-    def press() -> None:
+    def press() -> int | None:
         try:
-            barrier.wait(5)
-            versions.append(publish(world.smara, world.users["director"]).version)
+            return publish(world.smara, world.users["director"]).version
         except Exception as error:  # whatever broke, reported by the assertion below
             errors.append(error)
-        finally:
-            connection.close()
+            return None
 
-    threads = [threading.Thread(target=press) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    versions = at_once(press)
     assert errors == []
     assert sorted(versions) == [1, 2]

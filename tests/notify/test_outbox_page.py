@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
+from tests.concurrency import at_once
 from tests.conftest import PERSONAS, verified_client
 from tests.factories import UserFactory
 from tremplin.notify.models import Message, mask_recipient
@@ -455,30 +456,18 @@ def test_another_schools_staff_cannot_send_this_schools_messages_by_reference(wo
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_presses_send_each_message_once(world, sms_outbox):
-    import threading
 
     from tremplin.notify.services import messages_retry
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent transactions: PostgreSQL (run with DATABASE_URL)")
     failed = [make_message(world.smara, status="failed", attempts=10) for _ in range(3)]
-    barrier, queued = threading.Barrier(2), []
 
-    def press() -> None:
-        try:
-            barrier.wait(5)
-            with scopes_disabled():
-                queued.append(
-                    messages_retry(school=world.smara, actor=world.users["director"]).queued
-                )
-        finally:
-            connection.close()
+    def press() -> int:
+        with scopes_disabled():
+            return messages_retry(school=world.smara, actor=world.users["director"]).queued
 
-    threads = [threading.Thread(target=press) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    queued = at_once(press)
     assert sorted(queued) == [0, 3]
     # Sent on commit by the immediate task backend: once each.
     assert [status_of(m) for m in failed] == [("sent", 1)] * 3

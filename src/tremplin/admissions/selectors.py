@@ -282,15 +282,25 @@ def _age_counts(intake: Intake, qs: QuerySet[Application]) -> dict[str, int]:
     return counts
 
 
+# Each stage of the funnel as the list's filters (the list of the applications it counts).
+FUNNEL_FILTERS = {
+    "applied": {},
+    "eligible": {"status": Application.Status.SUBMITTED, "eligibility": "eligible"},
+    "ineligible": {"status": Application.Status.SUBMITTED, "eligibility": "ineligible"},
+    "withdrawn": {"status": Application.Status.WITHDRAWN},
+}
+
+
 def funnel(intake: Intake) -> dict:
-    """Applied, eligible, ineligible and withdrawn, in total and by sex and age band."""
+    """Applied, eligible, ineligible and withdrawn, in total and by sex and age band, with
+    the query string of the list each stage counts."""
     rows = (
         Application.objects.filter(intake=intake)
         .values_list("status", "eligibility", "sex", "birth_date")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    stages = ("applied", "eligible", "ineligible", "withdrawn")
+    stages = tuple(FUNNEL_FILTERS)
     total = dict.fromkeys(stages, 0)
     by_sex = {code: dict.fromkeys(stages, 0) for code, _label in Sex.choices}
     by_age = {code: dict.fromkeys(stages, 0) for code, *_rest in AGE_BANDS}
@@ -310,6 +320,7 @@ def funnel(intake: Intake) -> dict:
     return {
         "stages": stages,
         "total": total,
+        "queries": {stage: urlencode(FUNNEL_FILTERS[stage]) for stage in stages},
         "by_sex": [(label, by_sex[code]) for code, label in Sex.choices],
         "by_age": [(label, by_age[code]) for code, label, *_rest in AGE_BANDS],
     }
