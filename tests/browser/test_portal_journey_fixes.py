@@ -109,6 +109,8 @@ def test_enter_in_a_field_sends_the_application_not_a_language_button(
     page.fill("#id_birth_date", data["birth_date"])
     page.check("#id_sex_0")
     page.select_option("#id_province", data["province"])
+    # With JavaScript, the province's communes come in by htmx: choose once they are there.
+    page.wait_for_load_state("networkidle")
     page.select_option("#id_commune", data["commune"])
     page.select_option("#id_education_level", data["education_level"])
     page.select_option("#id_employment", data["employment"])
