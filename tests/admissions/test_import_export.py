@@ -48,7 +48,7 @@ def intake(world):
         intake,
         [
             applicant(0, needs_accommodation="1", accommodation_consent="1"),
-            applicant(1, first_name="=cmd|' /C calc'!A0", last_name_ar="العروسي"),
+            applicant(1, diploma="=cmd|' /C calc'!A0", last_name_ar="العروسي"),
         ],
     )
     return intake
@@ -64,8 +64,8 @@ def test_an_export_without_identity_masks_the_cin_and_leaves_out_accommodation(w
     assert rows[0]["phone"] == "06 61 00 00 00"
     assert rows[0]["birth_date"] == "21/03/2003"
     assert rows[1]["last_name_ar"] == "العروسي"
-    # A name that Excel would run as a formula stays text.
-    assert rows[1]["first_name"] == "'=cmd|' /C calc'!A0"
+    # Typed text that Excel would run as a formula stays text.
+    assert rows[1]["diploma"] == "'=cmd|' /C calc'!A0"
     with scopes_disabled():
         event = AuditEvent.objects.select_related("actor", "school").get(
             action="tremplin.applications.exported"
@@ -113,7 +113,7 @@ def test_the_xlsx_export_has_dates_and_arabic_and_no_identity(world, intake):
     assert row["cin"] == "JA****01" and "needs_accommodation" not in header
     assert row["birth_date"].date().isoformat() == "2003-03-21"
     assert row["last_name_ar"] == "العروسي"
-    assert row["first_name"].startswith("'=")
+    assert row["diploma"].startswith("'=")
 
 
 @pytest.mark.django_db

@@ -3,18 +3,20 @@ and other control characters, markup, very long strings, malformed dates and pho
 
 Whatever the file holds: no exception, nothing half-saved (all or nothing writes every valid
 row or none), and the text of an imported row stored exactly as given (less the surrounding
-spaces a spreadsheet cell carries), except control characters, which are refused."""
+spaces a spreadsheet cell carries), except control characters, which are refused, and
+names, which must be written in their column's script."""
 
 import io
 import re
 
 import pytest
+from django.utils import translation
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.admissions.builders import applicant, canonical_csv, make_import_intake
-from tremplin.admissions.importing import import_applications
+from tremplin.admissions.importing import describe_error, import_applications
 from tremplin.admissions.models import Application
 
 TEXT_FIELDS = ("last_name", "first_name", "last_name_ar", "first_name_ar", "diploma", "motivation")
@@ -133,18 +135,46 @@ def test_a_nul_in_a_name_is_refused_and_the_rest_of_the_file_is_not_half_saved(w
 @pytest.mark.django_db
 def test_arabic_rtl_marks_and_markup_are_stored_exactly(world):
     intake = make_import_intake(world.smara)
-    names = {
-        "first_name": "<script>alert('x')</script>",
-        "last_name": "\u202eevil\u202c",
+    text = {
         "first_name_ar": "\u200fفاطمة الزهراء\u200f",
         "last_name_ar": "آل \u200dالإدريسي",
-        "motivation": "سطر أول\nDeuxième ligne <b>gras</b>",
+        "diploma": "<script>alert('x')</script>",
+        "motivation": "سطر أول\nDeuxième ligne <b>gras</b> \u202eevil\u202c",
     }
-    data = canonical_csv([applicant(0, **names)])
+    data = canonical_csv([applicant(0, **text)])
     result = import_applications(
         intake=intake, fileobj=io.BytesIO(data), filename="f.csv", mode="all", dry_run=False
     )
     assert result.created == 1, result.report
     with scopes_disabled():
         application = Application.objects.get(intake=intake)
-    assert {name: getattr(application, name) for name in names} == names
+    assert {name: getattr(application, name) for name in text} == text
+
+
+@pytest.mark.django_db
+def test_a_name_in_the_wrong_script_or_with_markup_is_refused_with_its_column(world):
+    intake = make_import_intake(world.smara)
+    rows = [
+        applicant(0, first_name="فاطمة"),  # the Arabic name typed in the Latin column
+        applicant(1, last_name_ar="El Idrissi"),
+        applicant(2, last_name="<script>alert('x')</script>"),
+        applicant(3, first_name="\u202eevil\u202c"),  # would show reversed on screen
+        applicant(4, first_name="Fatima 2"),
+        applicant(5, first_name="Aït-Ahmed M'Barek", last_name_ar="آيت أحمد"),
+    ]
+    result = import_applications(
+        intake=intake, fileobj=io.BytesIO(canonical_csv(rows)), filename="f.csv",
+        mode="valid", dry_run=False,
+    )  # fmt: skip
+    assert [(e["line"], e["column"], e["code"]) for e in result.report] == [
+        (2, "first_name", "latin_letters"),
+        (3, "last_name_ar", "arabic_letters"),
+        (4, "last_name", "latin_letters"),
+        (5, "first_name", "latin_letters"),
+        (6, "first_name", "latin_letters"),
+    ]
+    assert result.created == 1
+    with translation.override("fr"):
+        assert "lettres latines" in describe_error(result.report[0])
+    with translation.override("ar"):
+        assert "بحروف عربية" in describe_error(result.report[1])

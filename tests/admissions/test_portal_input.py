@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 from tests.admissions.open_intake import form_data, make_open_intake
 from tremplin.admissions.models import Application
 from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
+from tremplin.core.text import is_name_in
 from tremplin.notify.models import Message
 
 APPLY = "/schools/smara/calls/promo-2026/apply/"
@@ -103,3 +104,72 @@ def test_an_email_longer_than_the_column_is_refused_with_a_clear_error(intake):
 def test_the_domain_of_an_email_is_stored_in_lower_case_and_the_rest_as_typed(intake):
     Client().post(APPLY, form_data(email="Fatima.Idrissi@Example.MA"))
     assert applications()[0].email == "Fatima.Idrissi@example.ma"
+
+
+@pytest.mark.parametrize(
+    "script,name",
+    [
+        ("latin", "Fatima"),
+        ("latin", "Aït-Ahmed"),
+        ("latin", "M'Barek"),
+        ("latin", "Mʼbarek"),  # the modifier apostrophe some phones type
+        ("latin", "Ma El Ainine"),
+        ("latin", "He\u0301le\u0300ne"),  # é typed as e and a combining accent
+        ("arabic", "فاطمة الزهراء"),
+        ("arabic", "مُحَمَّد"),  # with its harakat
+        ("arabic", "\u200fعبد الله\u200f"),  # the marks a right-to-left keyboard adds
+    ],
+)
+def test_names_as_people_write_them_are_names_in_their_script(script, name):
+    assert is_name_in(script, name)
+
+
+@pytest.mark.parametrize(
+    "script,name",
+    [
+        ("latin", "فاطمة"),
+        ("latin", "Fatima2"),
+        ("latin", "<b>Fatima</b>"),
+        ("latin", "\u202eamitaF"),  # reversed on screen: reads as another name
+        ("latin", "-'."),
+        ("arabic", "Fatima"),
+        ("arabic", "محمد٢"),
+        ("arabic", "ﷺ"),  # a word-ligature sign, not a letter of a name
+    ],
+)
+def test_other_scripts_digits_and_symbols_are_not_names(script, name):
+    assert not is_name_in(script, name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "language,message",
+    [
+        ("fr", "Écrivez ce nom en lettres latines"),
+        ("ar", "اكتبوا هذا الاسم بحروف لاتينية"),
+    ],
+)
+def test_an_arabic_name_in_the_latin_field_is_refused_in_the_applicants_language(
+    intake, language, message
+):
+    client = Client()
+    client.cookies["django_language"] = language
+    response = client.post(APPLY, form_data(first_name="فاطمة", last_name_ar="El Idrissi"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["first_name"][0].startswith(message)
+    assert set(errors) == {"first_name", "last_name_ar"}
+    assert applications() == []
+
+
+@pytest.mark.django_db
+def test_a_name_in_both_scripts_as_on_the_cin_is_stored_exactly(intake):
+    response = Client().post(
+        APPLY, form_data(first_name="Aït-Ahmed", last_name_ar="\u200fآيت أحمد\u200f")
+    )
+    assert response.status_code == 302
+    (application,) = applications()
+    assert (application.first_name, application.last_name_ar) == (
+        "Aït-Ahmed",
+        "\u200fآيت أحمد\u200f",
+    )

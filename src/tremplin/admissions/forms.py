@@ -18,7 +18,7 @@ from tremplin.admissions.references import make_reference
 from tremplin.admissions.uploads import validate_document
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
-from tremplin.core.text import refuse_control_characters
+from tremplin.core.text import is_name_in, refuse_control_characters
 
 MAX_WISHES = 3
 NOT_A_CIN = _("This is not a CIN number: one or two letters then digits, like AB123456.")
@@ -28,6 +28,27 @@ NOT_A_CIN = _("This is not a CIN number: one or two letters then digits, like AB
 _REFERENCE = re.compile(r"([A-Z]{2,5})-?([0-9]{2})-?([0-9]{4,})")
 _REFERENCE_SEPARATORS = re.compile(
     r"[\s\-_.\u2010-\u2015\u2212\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]+"
+)
+
+
+class NameIn:
+    """A validator: the name is written in ``script`` (``core.text.is_name_in``)."""
+
+    def __init__(self, script: str, message):
+        self.script, self.message = script, message
+
+    def __call__(self, value: str) -> None:
+        refuse_control_characters(value)  # said as such: the more precise message
+        if not is_name_in(self.script, value):
+            raise ValidationError(self.message, code=f"{self.script}_letters")
+
+
+LATIN_NAME = NameIn(
+    "latin", _("Write this name in Latin letters, as on your CIN card, without digits or symbols.")
+)
+ARABIC_NAME = NameIn(
+    "arabic",
+    _("Write this name in Arabic letters, as on your CIN card, without digits or symbols."),
 )
 
 
@@ -121,22 +142,26 @@ class ApplicationForm(CleanTextMixin, forms.Form):
     first_name = forms.CharField(
         label=_("First name (Latin letters)"),
         max_length=80,
+        validators=[LATIN_NAME],
         widget=forms.TextInput(attrs={"autocomplete": "given-name", "dir": "ltr"}),
     )
     last_name = forms.CharField(
         label=_("Last name (Latin letters)"),
         max_length=80,
+        validators=[LATIN_NAME],
         widget=forms.TextInput(attrs={"autocomplete": "family-name", "dir": "ltr"}),
     )
     first_name_ar = forms.CharField(
         label=_("First name (Arabic letters)"),
         max_length=80,
+        validators=[ARABIC_NAME],
         required=False,
         widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
     )
     last_name_ar = forms.CharField(
         label=_("Last name (Arabic letters)"),
         max_length=80,
+        validators=[ARABIC_NAME],
         required=False,
         widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
     )

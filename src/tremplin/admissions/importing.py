@@ -56,6 +56,7 @@ from tremplin.admissions.importing_writer import Writer
 from tremplin.admissions.models import Application, ImportJob, Intake, IntakeTrack
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import normalize_cin, normalize_phone
+from tremplin.core.text import is_name_in
 from tremplin.schools.models import Commune
 
 __all__ = [
@@ -275,6 +276,14 @@ class _Validator:
                     error(name, "required")
                 elif len(value) > 80:
                     error(name, "too_long", max=80)
+        for name, value, script in (
+            ("last_name", last_name, "latin"),
+            ("first_name", first_name, "latin"),
+            ("last_name_ar", last_name_ar, "arabic"),
+            ("first_name_ar", first_name_ar, "arabic"),
+        ):
+            if value and not is_name_in(script, value):
+                error(name, f"{script}_letters")
         if len(last_name_ar) > 80 or len(first_name_ar) > 80 or len(diploma) > 200:
             for name, value in (
                 ("last_name_ar", last_name_ar),

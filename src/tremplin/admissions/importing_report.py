@@ -81,6 +81,14 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "control_characters": lambda: _(
         "Contains invisible control characters (such as NUL), which cannot be stored."
     ),
+    "latin_letters": lambda: _(
+        "Not a name in Latin letters (letters, spaces, hyphens and apostrophes; no digits, "
+        "no Arabic letters)."
+    ),
+    "arabic_letters": lambda: _(
+        "Not a name in Arabic letters (letters, spaces, hyphens and apostrophes; no digits, "
+        "no Latin letters)."
+    ),
     "cin_invalid": lambda: _(
         "Not a CIN number (one or two letters then up to six digits, e.g. AB123456)."
     ),

@@ -18,6 +18,44 @@ def refuse_control_characters(value: str) -> None:
         )
 
 
+def _letters(script: str, *blocks: tuple[int, int]) -> str:
+    """A regular-expression class of the letters of ``script`` in ``blocks`` (as Unicode
+    names them: "LATIN ...", "ARABIC ...") and of the combining marks of those blocks."""
+    chars = []
+    for start, end in blocks:
+        for ch in map(chr, range(start, end + 1)):
+            kind = unicodedata.category(ch)[0]
+            if kind == "M" or (kind == "L" and unicodedata.name(ch, "").startswith(script)):
+                chars.append(re.escape(ch))
+    return "".join(chars)
+
+
+# What a name holds beside its letters: spaces, hyphens, apostrophes (' ’ ‘ ʼ), dots
+# ("M. Ali"), and the invisible marks that phones and copied text carry (left-to-right and
+# right-to-left marks, the joiners). Not the controls that reorder text on screen (U+202A-E,
+# U+2066-9): one of them can make a name read as another.
+_NAME_JOINERS = " \\-'\u2018\u2019\u02bc.\u200c-\u200f\u061c"
+_SCRIPTS = {
+    "latin": _letters("LATIN", (0x41, 0x24F), (0x300, 0x36F), (0x1E00, 0x1EFF)),
+    "arabic": _letters(
+        "ARABIC", (0x600, 0x6FF), (0x750, 0x77F), (0x8A0, 0x8FF), (0xFB50, 0xFDCF), (0xFE70, 0xFEFF)
+    ),
+}
+_NAME_IN = {
+    script: re.compile(f"[{_NAME_JOINERS}]*[{letters}][{letters}{_NAME_JOINERS}]*")
+    for script, letters in _SCRIPTS.items()
+}
+
+
+def is_name_in(script: str, value: str) -> bool:
+    """Whether ``value`` is a name written in ``script`` ("latin" or "arabic"): its letters,
+    at least one, with spaces, hyphens, apostrophes and dots; no digit, no symbol, no letter
+    of another script. A CIN prints the holder's name in both scripts, and the letters and
+    certificates print the one of their language: "فاطمة" in the Latin field would come
+    out as is on a French certificate."""
+    return _NAME_IN[script].fullmatch(value) is not None
+
+
 _ID = re.compile(r"[0-9]{1,18}")
 
 
