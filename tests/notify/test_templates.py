@@ -17,6 +17,7 @@ CONTEXTS = {
     },
     "applicant_code": {"code": "482913", "minutes": 10, "reference": "SMA-25-0042"},
 }
+CONTEXTS["offer_withdrawn"] = CONTEXTS["application_submitted"]
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
@@ -71,6 +72,7 @@ def messages_naming_the_school(name: str) -> list[tuple[str, dict]]:
     return [
         ("application_submitted", submitted),
         ("application_reminder", submitted),
+        ("offer_withdrawn", submitted),
         *(
             ("decision", {**letter, "decision": {**decision, "status": status}})
             for status in ("offer", "waitlisted", "not_retained")

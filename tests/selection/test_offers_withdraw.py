@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 from tests.selection.offers_world import app, offer_of, pool_of
 from tremplin.admissions.views_portal import SESSION_APPLICANT
 from tremplin.core.models import AuditEvent
+from tremplin.notify.models import Message
 from tremplin.selection.models import Offer, SeatPool
 from tremplin.selection.offers import OfferError, offer_accept, offer_decline, offer_withdraw
 from tremplin.selection.waitlist import waitlist_promote
@@ -87,6 +88,29 @@ def test_taking_back_an_accepted_offer_frees_the_accepted_seat_and_ends_the_enro
     assert enrolment.status == Enrolment.Status.DROPPED_OUT
     [event] = withdrawals()
     assert event.data["held"] == "accepted" and event.data["enrolment_ended"] is True
+
+
+def test_the_applicant_is_told_in_their_language_on_each_channel_without_the_reason(
+    world, intake, letters
+):
+    taken = app(intake, 2)
+    with scopes_disabled():
+        type(taken).objects.filter(pk=taken.pk).update(language="ar", email="f@example.ma")
+    offer = offer_of(taken)
+    offer_withdraw(offer=offer, actor=world.users["director"], reason="Fausse adresse")
+    offer_withdraw(offer=offer, actor=world.users["admissions"], reason="Again")  # no change
+
+    with scopes_disabled():
+        sent = list(Message.objects.filter(template="offer_withdrawn").order_by("channel"))
+    assert [(m.channel, m.recipient, m.language) for m in sent] == [
+        ("email", "f@example.ma", "ar"),
+        ("sms", taken.phone, "ar"),
+    ]
+    for message in sent:
+        assert message.object_id == str(taken.pk) and taken.reference in message.body
+        assert "Fausse adresse" not in message.body + message.subject
+    assert "سحبت المدرسة المقعد" in sent[0].body
+    assert len(sent[1].body) < 160 and "المدرسة" in sent[1].body
 
 
 def test_a_reason_and_a_member_of_staff_are_required_and_nothing_changes_without_them(

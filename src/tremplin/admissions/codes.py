@@ -41,7 +41,7 @@ from django_scopes import scopes_disabled
 from django_tasks import task
 
 from tremplin.admissions.models import AccessRequest, ApplicantCode, Application, KnownDevice
-from tremplin.admissions.services import _notify
+from tremplin.admissions.services import notify_applicant
 from tremplin.core.audit import log_action
 from tremplin.core.tasks import enqueue_in_transaction
 
@@ -279,7 +279,7 @@ def applicant_code_send(*, application: Application, access_request: AccessReque
         connection="" if device else access_request.ip_key,
         expires_at=expires_at,
     )
-    _notify(
+    notify_applicant(
         application,
         "applicant_code",
         {

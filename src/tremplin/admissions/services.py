@@ -65,7 +65,7 @@ class Submission:
     created: bool
 
 
-def _notify(
+def notify_applicant(
     application: Application,
     template: str,
     context: dict,
@@ -198,7 +198,7 @@ def _submission_rows(
         "first_name": application.first_name,
         "reference": application.reference,
         "intake_title": intake.title if application.language != "ar" else intake.title_ar,
-        "school_name": _in_language(intake.school, application.language),
+        "school_name": in_language(intake.school, application.language),
         "space_url": space_url,
     }
     for channel, recipient in _channels(application):
@@ -215,7 +215,7 @@ def _submission_rows(
     return rows
 
 
-def _in_language(obj, language: str) -> str:
+def in_language(obj, language: str) -> str:
     """``obj``'s name as the applicant reads it (a message goes in their language, whatever
     the language of the request that writes it)."""
     with translation.override(language):
@@ -276,14 +276,14 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
         at >= timezone.now() - REMINDER_INTERVAL for at in sent
     ):
         return False
-    _notify(
+    notify_applicant(
         locked,
         "application_reminder",
         {
             "first_name": locked.first_name,
             "reference": locked.reference,
             "intake_title": intake.title if locked.language != "ar" else intake.title_ar,
-            "school_name": _in_language(intake.school, locked.language),
+            "school_name": in_language(intake.school, locked.language),
             "space_url": space_url,
         },
     )

@@ -72,6 +72,7 @@ MESSAGE_TEMPLATES = {
     "application_submitted": pgettext_lazy("message", "Application received"),
     "decision": pgettext_lazy("message", "Decision"),
     "interview_convocation": pgettext_lazy("message", "Interview convocation"),
+    "offer_withdrawn": pgettext_lazy("message", "Seat withdrawn by the school"),
     "test_convocation": pgettext_lazy("message", "Written test convocation"),
 }
 

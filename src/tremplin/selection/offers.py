@@ -43,6 +43,7 @@ from django_scopes import scope, scopes_disabled
 
 from tremplin.admissions.models import Application, Intake
 from tremplin.core.audit import log_action
+from tremplin.core.links import site_url
 from tremplin.selection.models import Offer, RankingResult, RankingRun, SeatPool, SelectionScheme
 
 logger = logging.getLogger(__name__)
@@ -338,7 +339,8 @@ def offer_withdraw(*, offer: Offer, actor, reason: str) -> OfferAnswer:
     offered at once to the next in the call order; the enrolment made from an accepted offer
     ends (dropped out). Refused once the learner has completed the training. An offer no
     longer live or accepted (a double click, the applicant's answer first) answers with its
-    current state, unchanged. The applicant is not notified: staff tell them."""
+    current state, unchanged. The applicant is told by SMS (and email), in this
+    transaction; the reason stays with the school."""
     from tremplin.training.models import Enrolment
 
     reason = reason.strip()
@@ -379,8 +381,31 @@ def offer_withdraw(*, offer: Offer, actor, reason: str) -> OfferAnswer:
         offer_audit(
             offer, "withdrawn", actor=actor, reason=reason, held=held, enrolment_ended=bool(ended)
         )
+        _tell_taken_back(offer)
         _refill(intake, actor)
     return OfferAnswer(offer=offer, changed=True)
+
+
+def _tell_taken_back(offer: Offer) -> None:
+    """Tell the applicant, on every channel they gave and in their language, that the school
+    took back their seat. Not why: the reason is the school's note (it may be a suspicion of
+    false information), and the message asks them to contact the school."""
+    from tremplin.admissions.services import in_language, notify_applicant
+
+    application = offer.application
+    intake = application.intake
+    arabic = application.language == "ar"
+    notify_applicant(
+        application,
+        "offer_withdrawn",
+        {
+            "first_name": (arabic and application.first_name_ar) or application.first_name,
+            "reference": application.reference,
+            "intake_title": (arabic and intake.title_ar) or intake.title,
+            "school_name": in_language(intake.school, application.language),
+            "space_url": site_url("portal:access"),
+        },
+    )
 
 
 def _refill(intake: Intake, actor) -> None:

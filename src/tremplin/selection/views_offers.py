@@ -314,7 +314,7 @@ def offer_withdrawal(request: HttpRequest, offer_id: int) -> HttpResponse:
         answer,
         _(
             "Offer withdrawn: %(reference)s no longer holds a seat, which goes to the next in "
-            "the call order."
+            "the call order. The applicant is told by SMS (and email), without the reason."
         ),
     )
     return _back(intake)
