@@ -167,6 +167,8 @@ def test_a_staff_decision_stands_when_a_document_is_sent(application):
         application.refresh_from_db()
     assert application.eligibility == Application.Eligibility.INELIGIBLE
     assert "diploma" in documents(application)
+    # ...and goes back to the staff's review queue: the diploma missing was perhaps its reason.
+    assert application.changed_since_decision_at is not None
 
 
 @pytest.mark.django_db

@@ -10,7 +10,12 @@ from django.db import transaction
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Application, Document
-from tremplin.admissions.services import ApplicationClosed, _check_eligibility, _document
+from tremplin.admissions.services import (
+    ApplicationClosed,
+    _check_eligibility,
+    _document,
+    decision_to_review,
+)
 from tremplin.admissions.uploads import sha256_of
 from tremplin.core.audit import log_action
 
@@ -49,9 +54,11 @@ def application_document_give(
             for old in replaced:
                 old.delete()
                 transaction.on_commit(lambda f=old.file: f.delete(save=False), robust=True)
+            decision_to_review(locked)
             _check_eligibility(locked, eligibility.Rules.of(locked.intake))
             locked.save(
                 update_fields=[
+                    "changed_since_decision_at",
                     "eligibility",
                     "eligibility_reasons",
                     "eligibility_checked_at",

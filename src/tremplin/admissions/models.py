@@ -247,6 +247,12 @@ class Application(models.Model):
     eligibility_checked_at = models.DateTimeField(_("eligibility checked at"), null=True)
     eligibility_overridden = models.BooleanField(_("decided by staff"), default=False)
     override_reason = models.TextField(_("reason of the staff decision"), blank=True)
+    # The applicant changed what the rules read (date of birth, commune, education,
+    # employment, a document) after staff decided: the decision stands, and the application
+    # is back in the review queue until staff decide again (``services.decision_to_review``).
+    changed_since_decision_at = models.DateTimeField(
+        _("changed by the applicant since the staff decision"), null=True, blank=True
+    )
     deletion_requested_at = models.DateTimeField(_("deletion requested at"), null=True, blank=True)
     erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted at"), default=timezone.now)

@@ -122,7 +122,8 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     if value("queue") == "review":
         qs = qs.filter(
             Q(eligibility=Application.Eligibility.PENDING)
-            | Q(eligibility=Application.Eligibility.INELIGIBLE, eligibility_overridden=False),
+            | Q(eligibility=Application.Eligibility.INELIGIBLE, eligibility_overridden=False)
+            | Q(eligibility_overridden=True, changed_since_decision_at__isnull=False),
             status=Application.Status.SUBMITTED,
         )
     elif value("queue") == "deletion":  # asked by the applicant, not carried out yet

@@ -97,6 +97,19 @@ def _channels(application: Application) -> list[tuple[str, str]]:
     return channels
 
 
+# What the rules read of an application (with its documents).
+RULE_FIELDS = ("birth_date", "commune", "education_level", "employment")
+
+
+def decision_to_review(application: Application) -> None:
+    """The applicant changed what the rules read: a staff decision on eligibility, taken on
+    what the application said then, goes back to the review queue. It stands meanwhile:
+    an applicant let in by staff is not turned away by correcting a typo. Sets the field,
+    does not save."""
+    if application.eligibility_overridden:
+        application.changed_since_decision_at = timezone.now()
+
+
 def _check_eligibility(
     application: Application, rules: eligibility.Rules, documents: list[str] | None = None
 ) -> None:
@@ -357,6 +370,8 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
             for rank, track in enumerate(wishes, start=1)
         )
         changed["wishes"] = True
+    if changed.keys() & set(RULE_FIELDS):
+        decision_to_review(locked)
     _check_eligibility(locked, eligibility.Rules.of(locked.intake))
     locked.save()
     # Field names only: the audit log must not become a second copy of personal data.
@@ -502,7 +517,15 @@ def eligibility_override(
     )
     locked.eligibility_overridden = True
     locked.override_reason = reason.strip()
-    locked.save(update_fields=["eligibility", "eligibility_overridden", "override_reason"])
+    locked.changed_since_decision_at = None
+    locked.save(
+        update_fields=[
+            "eligibility",
+            "eligibility_overridden",
+            "override_reason",
+            "changed_since_decision_at",
+        ]
+    )
     log_action(
         "tremplin.applications.eligibility_overridden",
         actor=actor,
@@ -526,6 +549,7 @@ def eligibility_restore_rules(*, application: Application, actor, reason: str) -
     _check_not_erased(locked)
     locked.eligibility_overridden = False
     locked.override_reason = ""
+    locked.changed_since_decision_at = None
     _check_eligibility(locked, eligibility.Rules.of(locked.intake))
     if locked.eligibility == Application.Eligibility.INELIGIBLE:
         _check_can_be_ineligible(locked)
