@@ -214,7 +214,7 @@ def test_the_applicant_comes_back_with_reference_cin_and_a_one_time_code(intake)
         reverse("portal:access"), {"reference": application.reference.lower(), "cin": "ab123456"}
     )
     assert response["Location"] == reverse("portal:code")
-    assert client.post(reverse("portal:code"), {"code": "000000"}).status_code == 200
+    assert client.post(reverse("portal:code"), {"code": "000000"}).status_code == 400
     code = _code_from_outbox()
     response = client.post(reverse("portal:code"), {"code": code})
     assert response["Location"] == reverse("portal:space")
@@ -223,7 +223,7 @@ def test_the_applicant_comes_back_with_reference_cin_and_a_one_time_code(intake)
     # The code works once.
     other = Client()
     other.post(reverse("portal:access"), {"reference": application.reference, "cin": "AB123456"})
-    assert other.post(reverse("portal:code"), {"code": code}).status_code == 200
+    assert other.post(reverse("portal:code"), {"code": code}).status_code == 400
 
 
 @pytest.mark.django_db

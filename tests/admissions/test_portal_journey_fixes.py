@@ -117,7 +117,7 @@ def test_a_refused_code_says_where_codes_work_whether_the_pair_matched_or_not(in
     answers = [
         client.post(reverse("portal:code"), {"code": wrong}) for client in (matching, stranger)
     ]
-    assert answers[0].status_code == answers[1].status_code == 200
+    assert answers[0].status_code == answers[1].status_code == 400
     assert without_csrf(page_of(answers[0])) == without_csrf(page_of(answers[1]))
     error = answers[0].context["form"].errors["code"][0]
     assert ONLY_HERE in error

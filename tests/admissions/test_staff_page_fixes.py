@@ -104,17 +104,19 @@ def test_an_enrolled_applicant_cannot_be_made_ineligible_by_staff_or_by_the_rule
 
 
 @pytest.mark.django_db
-def test_the_recheck_of_the_rules_leaves_those_holding_a_seat_as_they_are(world, offered):
-    """The call's "check the eligibility again" moves the others; someone offered a seat
-    keeps it until staff take the offer back."""
+def test_once_a_ranking_is_published_the_rules_are_not_checked_again(world, offered):
+    """Rules changed behind the form's back (the form refuses it now): the re-check is
+    refused too, and nobody ranked, holding a seat or waiting, becomes ineligible."""
     accepted, live, waiting = app(offered, 2), app(offered, 1), app(offered, 3)
     offer_accept(offer=offer_of(accepted), channel="applicant")
     with scope(school=world.smara):
         Intake.objects.filter(pk=offered.pk).update(min_age=60, max_age=70)
-        services.eligibility_recheck(intake=fresh_intake(offered), actor=world.users["director"])
-    assert fresh(accepted).eligibility == Application.Eligibility.ELIGIBLE
-    assert fresh(live).eligibility == Application.Eligibility.ELIGIBLE
-    assert fresh(waiting).eligibility == Application.Eligibility.INELIGIBLE
+        with pytest.raises(ValidationError, match="Run #1 is published"):
+            services.eligibility_recheck(
+                intake=fresh_intake(offered), actor=world.users["director"]
+            )
+    for application in (accepted, live, waiting):
+        assert fresh(application).eligibility == Application.Eligibility.ELIGIBLE
 
 
 @pytest.mark.django_db

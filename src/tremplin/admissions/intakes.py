@@ -98,9 +98,9 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: d
     are the sums over all its tracks, listed or not.
 
     Raises ValidationError, and nothing changes, when a track that applications wish or
-    the selection uses would leave the call, or when seats, waiting lists or tracks would
-    change after a ranking run was published. The audit event records the rules that
-    changed, each with its old and new value.
+    the selection uses would leave the call, or when seats, waiting lists, tracks or
+    eligibility rules would change after a ranking run was published. The audit event
+    records the rules that changed, each with its old and new value.
     """
     created = intake.pk is None
     # Locked as ranking_publish locks it, so that a publication cannot slip in between.
@@ -120,6 +120,8 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: d
     removed = [it for pk, it in attached.items() if pk not in wanted]
     published = None if created else _published_run(intake)
     _refuse_places(intake, wanted, current, removed, published)
+    if published is not None and _rules(intake, provinces, communes) != rules_before:
+        raise ValidationError(rules_frozen(published))
     if stored is not None:
         _refuse_another_year(intake, stored)
     if intake.status == Intake.Status.OPEN and intake.privacy_notice_id is None:
@@ -214,6 +216,16 @@ def _refuse_places(intake: Intake, wanted: dict, current: dict, removed: list, p
     errors = _removal_errors(intake, removed)
     if errors:
         raise ValidationError(errors)
+
+
+def rules_frozen(published) -> str:
+    """Why the eligibility rules of a call with a published ranking stay as they are: its
+    decisions were taken on them, and the people it ranked (admitted, on the waiting list)
+    must not become ineligible after the fact."""
+    return _(
+        "Run #%(number)s is published: its decisions were taken on the eligibility rules of "
+        "the call, which can no longer change nor be checked again."
+    ) % {"number": published.number}
 
 
 def _refuse_another_year(intake: Intake, stored: Intake) -> None:

@@ -413,10 +413,18 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
     audit event of its own.
 
     Each write re-asserts ``eligibility_overridden=False``: a staff decision committed
-    while the rules were being evaluated is kept, not overwritten.
+    while the rules were being evaluated is kept, not overwritten. Refused once a ranking of
+    the call is published (``intakes.rules_frozen``).
     """
+    from tremplin.admissions.intakes import rules_frozen
     from tremplin.admissions.selectors import applications_to_recheck
+    from tremplin.selection.schemes import published_run
 
+    # Under the call's lock, as ranking_publish takes it: a publication cannot slip in.
+    Intake.objects.select_for_update().only("pk").get(pk=intake.pk)
+    published = published_run(intake)
+    if published is not None:
+        raise ValidationError(rules_frozen(published))
     rules = eligibility.Rules.of(intake)
     applications = list(
         # Locked: an applicant's correction committed meanwhile would be overwritten by a

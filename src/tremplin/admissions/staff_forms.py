@@ -1,18 +1,40 @@
 """Forms of the staff pages of admissions."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
 from tremplin.admissions.intakes import TrackPlaces, current_places
 from tremplin.admissions.models import Intake, PrivacyNotice
+from tremplin.core.i18n import localized
+from tremplin.core.identifiers import ascii_digits
 from tremplin.schools.models import Commune, Province, Track
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# More than any school's track holds: a typo of a few zeros is refused, not stored (on
+# PostgreSQL a total beyond 2**31 would not even fit its column).
+MAX_SEATS = 10_000
+# The age reference date of a call: usually its closing date or the start of the training.
+REFERENCE_DATE_SPAN = datetime.timedelta(days=366)
+
+
+class LocalDigitsDateField(forms.DateField):
+    """A date typed with the digits of an Arabic keyboard too (٢١/٠٣/٢٠٢٦)."""
+
+    def to_python(self, value):
+        return super().to_python(ascii_digits(value) if isinstance(value, str) else value)
+
+
+class LocalDigitsDateTimeField(forms.DateTimeField):
+    def to_python(self, value):
+        return super().to_python(ascii_digits(value) if isinstance(value, str) else value)
 
 
 # ModelForm builds its choice fields at class creation: without a scope then (the real
@@ -41,6 +63,11 @@ with scopes_disabled():
 
         class Meta:
             model = Intake
+            field_classes = {
+                "opens_at": LocalDigitsDateTimeField,
+                "closes_at": LocalDigitsDateTimeField,
+                "reference_date": LocalDigitsDateField,
+            }
             fields = [
                 "title", "title_ar", "slug", "description", "description_ar",
                 "opens_at", "closes_at",
@@ -67,12 +94,31 @@ with scopes_disabled():
             super().__init__(*args, **kwargs)
             self.school = school
             self.fields["privacy_notice"].queryset = PrivacyNotice.objects.filter(school=school)
-            self.fields["provinces"].queryset = Province.objects.order_by("name")
+            # In the page's language, and each commune with its province: several communes
+            # bear the name of their province (Es-Semara, Boujdour).
+            name = "name_ar" if translation.get_language() == "ar" else "name"
+            self.fields["provinces"].queryset = Province.objects.order_by(name)
+            self.fields["provinces"].label_from_instance = lambda p: localized(p, "name")
             self.fields["communes"].queryset = Commune.objects.select_related("province").order_by(
-                "province__name", "name"
+                f"province__{name}", name
+            )
+            self.fields["communes"].label_from_instance = lambda c: (
+                f"{localized(c, 'name')} — {localized(c.province, 'name')}"
+            )
+            self.fields["communes"].help_text = _(
+                "Applicants living in one of the provinces or in one of the communes chosen are "
+                "eligible (none chosen: wherever they live)."
             )
             self.fields["opens_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
             self.fields["closes_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.fields["reference_date"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+            if self.instance.pk and self.instance.status != Intake.Status.DRAFT:
+                # Its public address is on posters and in messages already sent.
+                self.fields["slug"].disabled = True
+                self.fields["slug"].help_text = _(
+                    "The address of a call that has opened stays as it is: links to it are "
+                    "already shared."
+                )
             attached = {}
             if self.instance.pk:
                 attached = {it.track_id: it for it in self.instance.intake_tracks.all()}
@@ -90,12 +136,14 @@ with scopes_disabled():
                 self.fields[f"track_{track.pk}"] = forms.IntegerField(
                     label=_("Seats in %(track)s") % {"track": track},
                     min_value=0,
+                    max_value=MAX_SEATS,
                     initial=places.seats,
                     required=False,
                 )
                 self.fields[f"waitlist_{track.pk}"] = forms.IntegerField(
                     label=_("Waiting list of %(track)s") % {"track": track},
                     min_value=0,
+                    max_value=MAX_SEATS,
                     initial=places.waitlist,
                     required=False,
                 )
@@ -125,13 +173,48 @@ with scopes_disabled():
             opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
             if opens and closes and closes <= opens:
                 self.add_error("closes_at", _("The closing date must come after the opening."))
+            elif (
+                closes
+                and "closes_at" in self.changed_data
+                and closes <= timezone.now()
+                and self.instance.status != Intake.Status.CLOSED
+            ):
+                self.add_error(
+                    "closes_at",
+                    _(
+                        "This closing date is already past: applicants could no longer apply "
+                        "nor correct their application. To stop the applications now, close "
+                        "the call from its page."
+                    ),
+                )
+            reference = cleaned.get("reference_date")
+            if (
+                reference
+                and opens
+                and closes
+                and not (
+                    opens.date() - REFERENCE_DATE_SPAN
+                    <= reference
+                    <= closes.date() + REFERENCE_DATE_SPAN
+                )
+            ):
+                self.add_error(
+                    "reference_date",
+                    _(
+                        "Ages are computed on this date: give one within a year of the call's "
+                        "dates (usually its closing date or the start of the training)."
+                    ),
+                )
             low, high = cleaned.get("min_age"), cleaned.get("max_age")
             if low is not None and high is not None and low > high:
                 self.add_error("max_age", _("The maximum age must be at least the minimum age."))
             places = self.track_places()
-            if not any(p.seats for p in places.values()):
+            refused = any(f"track_{track.pk}" in self.errors for track in self.tracks)
+            if not refused and not any(p.seats for p in places.values()):
                 self.add_error(None, _("Give seats to at least one track."))
             for track, p in places.items():
+                if f"track_{track.pk}" in self.errors:  # its seats are refused already
+                    continue
                 if p.waitlist and not p.seats:
                     self.add_error(
                         f"waitlist_{track.pk}",
@@ -152,6 +235,18 @@ with scopes_disabled():
 
 
 class PrivacyNoticeForm(forms.ModelForm):
+    def clean_cndp_authorisation(self):
+        number = self.cleaned_data["cndp_authorisation"]
+        # A call cannot open without it: a dash or "à venir" would stand in for it.
+        if not any(ch.isdigit() for ch in number):
+            raise ValidationError(
+                _(
+                    "Give the authorisation number as the CNDP wrote it on its decision (for "
+                    "example A-GC-123/2025)."
+                )
+            )
+        return number
+
     class Meta:
         model = PrivacyNotice
         fields = ["cndp_authorisation", "text", "text_ar"]

@@ -6,10 +6,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, TextChoices
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,7 +44,7 @@ from tremplin.core.permissions import (
 @school_view(APPLICATIONS_VIEW)
 @require_GET
 def intake_list(request: HttpRequest) -> HttpResponse:
-    intakes = (
+    calls = list(
         Intake.objects.filter(school=request.access.school)
         .annotate(
             applied=Count("applications", distinct=True),
@@ -55,13 +56,16 @@ def intake_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-opens_at")
     )
+    now = timezone.now()
+    for call in calls:
+        call.closed_since = _closed_since(call, now)
     notices = PrivacyNotice.objects.filter(school=request.access.school)
     latest, older = selectors.intakes_on_an_older_notice(request.access.school)
     return render(
         request,
         "admissions/staff/intake_list.html",
         {
-            "intakes": intakes,
+            "intakes": calls,
             "notices": notices,
             "school": request.access.school,
             "latest_notice": latest,
@@ -93,12 +97,56 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             ).count(),
             "statuses": Intake.Status,
             "next_statuses": intakes.next_statuses(intake),
-            "reopen_refusal": intake.status == Intake.Status.CLOSED
-            and intakes.transition_refusal(intake, Intake.Status.OPEN),
+            "refusals": _refusals(intake),
+            "closed_since": _closed_since(intake, timezone.now()),
+            "conditions": _conditions(intake),
+            "rules_frozen": _rules_frozen(intake),
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
         },
     )
+
+
+def _refusals(intake: Intake) -> list[str]:
+    """Why each move from the call's status is not offered now: a draft whose closing date
+    has passed has no "Open" button, and staff need to know what to change."""
+    now = timezone.now()
+    moves = sorted(after for before, after in intakes.TRANSITIONS if before == intake.status)
+    refusals = (intakes.transition_refusal(intake, after, now) for after in moves)
+    return [refusal for refusal in refusals if refusal]
+
+
+def _rules_frozen(intake: Intake) -> str | None:
+    """Why the rules are not checked again, once a ranking of the call is published."""
+    from tremplin.selection.schemes import published_run
+
+    published = published_run(intake)
+    return intakes.rules_frozen(published) if published is not None else None
+
+
+def _closed_since(intake: Intake, now: datetime.datetime) -> datetime.datetime | None:
+    """The closing date of an open call once it has passed: the call takes no application
+    since, though its status stays open until staff close it."""
+    if intake.status == Intake.Status.OPEN and intake.closes_at <= now:
+        return intake.closes_at
+    return None
+
+
+def _conditions(intake: Intake) -> dict[str, list]:
+    """The call's eligibility rules as staff read them, each list in the reader's language
+    (empty: no such rule)."""
+    return {
+        "provinces": list(intake.provinces.all()),
+        "communes": list(intake.communes.all()),
+        "levels": _labels(EducationLevel, intake.education_levels),
+        "situations": _labels(Employment, intake.employment_situations),
+        "documents": _labels(DocumentKind, intake.required_documents),
+    }
+
+
+def _labels(choices: type[TextChoices], chosen: list[str]) -> list[str]:
+    """The labels of the codes a call chose among ``choices``, in the order of the choices."""
+    return [label for code, label in choices.choices if code in chosen]
 
 
 def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
@@ -115,7 +163,7 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
                 tracks=form.track_places(),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            _refused_on(form, error)
         else:
             messages.success(request, _("The call is saved."))
             target = reverse("admissions:intake_detail", args=[school.slug, saved.intake.slug])
@@ -144,6 +192,17 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
         {"form": form, "intake": intake, "school": school},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _refused_on(form, error: ValidationError) -> None:
+    """A refusal of the service shown on the form: each message on its field when the form
+    has that field, at the top otherwise (the call's own checks name model fields, such as
+    its total seats, that the form computes rather than shows)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 @school_view(INTAKES_MANAGE)
@@ -180,7 +239,11 @@ def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
 @require_POST
 def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
-    recheck = services.eligibility_recheck(intake=intake, actor=request.user)
+    try:
+        recheck = services.eligibility_recheck(intake=intake, actor=request.user)
+    except ValidationError as error:
+        refused(request, error)
+        return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
     checked = ngettext(
         "Eligibility checked again for %(n)s application.",
         "Eligibility checked again for %(n)s applications.",

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('admissions', '0014_known_device'),
+        ("admissions", "0014_known_device"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='changed_since_decision_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='changed by the applicant since the staff decision'),
+            model_name="application",
+            name="changed_since_decision_at",
+            field=models.DateTimeField(
+                blank=True,
+                null=True,
+                verbose_name="changed by the applicant since the staff decision",
+            ),
         ),
     ]

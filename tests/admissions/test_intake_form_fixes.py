@@ -1,0 +1,184 @@
+"""The call's form after a review by a director setting up a call: what it let through
+(rules changed under a published ranking, a closing date in the past, a moved address, an
+absurd number of seats or reference date, a placeholder CNDP number) and how it lists the
+communes."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tests.admissions.intake_pages import edit_url, form_post, in_english, track
+from tests.admissions.open_intake import make_open_intake
+from tests.selection.offers_world import COMPOSITES, closed_intake, publish_single, record_letters
+from tremplin.admissions.models import Application, Intake, PrivacyNotice
+
+CREATE = reverse("admissions:intake_create", kwargs={"school_slug": "smara"})
+
+
+def fresh(intake) -> Intake:
+    with scopes_disabled():
+        return Intake.objects.get(pk=intake.pk)
+
+
+def errors(response) -> dict:
+    return {name: list(errors) for name, errors in response.context["form"].errors.items()}
+
+
+def as_it_stands(intake, **changes) -> dict:
+    """The form of a published call as its page shows it (a call of one track ranks with the
+    call's own seats and waiting list), with ``changes``."""
+    intake = fresh(intake)
+    return form_post(intake, {"dev-web": (intake.seats, intake.waitlist)}, **changes)
+
+
+@pytest.fixture
+def published(world, monkeypatch):
+    record_letters(monkeypatch)
+    intake = closed_intake(world, n=10, seats=4, waitlist=4)
+    publish_single(
+        intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
+    )
+    return intake
+
+
+@pytest.mark.django_db
+def test_the_rules_of_a_call_with_a_published_ranking_no_longer_change(world, published):
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(published), as_it_stands(published, max_age="20"))
+    assert response.status_code == 400
+    assert "Run #1 is published" in str(response.context["form"].non_field_errors())
+    assert fresh(published).max_age != 20
+    # Its title still may: a typo in a published call is corrected.
+    response = client.post(edit_url(published), as_it_stands(published, title="Promotion 2025 bis"))
+    assert response.status_code == 302 and fresh(published).title == "Promotion 2025 bis"
+
+
+@pytest.mark.django_db
+def test_the_recheck_of_a_published_call_is_refused_with_its_reason(world, published):
+    client = in_english(world.client("director"))
+    with scopes_disabled():
+        before = dict(Application.objects.filter(intake=published).values_list("pk", "eligibility"))
+        Intake.objects.filter(pk=published.pk).update(max_age=19)
+    page = client.get(reverse("admissions:intake_detail", args=["smara", published.slug]))
+    assert "Run #1 is published" in page.content.decode()
+    assert b"Check eligibility again with the current rules" not in page.content
+    url = reverse("admissions:intake_recheck", args=["smara", published.slug])
+    page = client.post(url, follow=True)
+    assert "Run #1 is published" in page.content.decode()
+    with scopes_disabled():
+        after = dict(Application.objects.filter(intake=published).values_list("pk", "eligibility"))
+    assert after == before
+
+
+@pytest.mark.django_db
+def test_absurd_seats_are_refused_on_their_field_not_with_a_server_error(world):
+    intake = make_open_intake(world.smara)
+    client = in_english(world.client("director"))
+    huge = "5000000000000000000"
+    response = client.post(edit_url(intake), form_post(intake, {"dev-web": (huge, huge)}))
+    assert response.status_code == 400
+    field = f"track_{track('dev-web').pk}"
+    assert errors(response)[field] == ["Ensure this value is less than or equal to 10000."]
+    negative = client.post(edit_url(intake), form_post(intake, {"dev-web": ("-5", "30")}))
+    # One message, on the seats: not a second one about the waiting list of the same track.
+    assert list(errors(negative)) == [field]
+
+
+@pytest.mark.django_db
+def test_an_open_call_cannot_be_given_a_closing_date_already_past(world):
+    intake = make_open_intake(world.smara)
+    client = in_english(world.client("director"))
+    past = (timezone.localtime() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    opens = (timezone.localtime() - datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(edit_url(intake), form_post(intake, opens_at=opens, closes_at=past))
+    assert response.status_code == 400
+    assert errors(response)["closes_at"][0].startswith("This closing date is already past")
+    assert fresh(intake).closes_at > timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_new_call_cannot_close_in_the_past(world):
+    intake = make_open_intake(world.smara)
+    client = in_english(world.client("director"))
+    data = form_post(intake, slug="promo-2024", title="Promotion 2024",
+                     opens_at="2024-01-10T09:00", closes_at="2024-02-28T18:00",
+                     reference_date="2024-02-28")  # fmt: skip
+    response = client.post(CREATE, data)
+    assert response.status_code == 400
+    assert "closes_at" in errors(response)
+    with scopes_disabled():
+        assert not Intake.objects.filter(slug="promo-2024").exists()
+
+
+@pytest.mark.django_db
+def test_a_closed_call_keeps_its_past_dates_when_its_title_is_corrected(world, published):
+    client = world.client("director")
+    response = client.post(edit_url(published), as_it_stands(published, title="Promotion 2025 (1)"))
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_address_of_a_call_that_has_opened_stays_as_it_is(world):
+    intake = make_open_intake(world.smara)
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(intake), form_post(intake, slug="promo-autre"))
+    assert response.status_code == 302
+    assert fresh(intake).slug == intake.slug
+    assert client.get(reverse("portal:intake", args=["smara", intake.slug])).status_code == 200
+    page = client.get(edit_url(intake)).content.decode()
+    assert "links to it are already shared" in page
+
+
+@pytest.mark.django_db
+def test_a_reference_date_far_from_the_calls_dates_is_refused(world):
+    intake = make_open_intake(world.smara)
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(intake), form_post(intake, reference_date="1990-01-01"))
+    assert response.status_code == 400
+    assert errors(response)["reference_date"][0].startswith("Ages are computed on this date")
+    # Written day first, in Arabic-Indic digits, a sensible one passes.
+    closes = fresh(intake).closes_at.date()
+    typed = closes.strftime("%d/%m/%Y").translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    response = client.post(edit_url(intake), form_post(intake, reference_date=typed))
+    assert response.status_code == 302 and fresh(intake).reference_date == closes
+
+
+@pytest.mark.django_db
+def test_communes_are_listed_with_their_province_in_the_pages_language(world):
+    intake = make_open_intake(world.smara)
+    client = world.client("director")
+    client.cookies["django_language"] = "ar"
+    form = client.get(edit_url(intake)).context["form"]
+    labels = [label for _value, label in form.fields["communes"].choices]
+    assert "السمارة — السمارة" in labels  # the commune and the province of the same name
+    page = in_english(client).get(edit_url(intake)).content.decode()
+    assert "Applicants living in one of the provinces or in one of the communes" in page
+
+
+@pytest.mark.django_db
+def test_a_privacy_notice_needs_a_real_cndp_number(world):
+    client = in_english(world.client("director"))
+    url = reverse("admissions:notice_create", kwargs={"school_slug": "smara"})
+    with scopes_disabled():
+        before = PrivacyNotice.objects.count()
+    response = client.post(url, {"cndp_authorisation": "-", "text": "Avis", "text_ar": "إشعار"})
+    assert response.status_code == 400
+    assert "as the CNDP wrote it" in str(response.context["form"].errors["cndp_authorisation"])
+    with scopes_disabled():
+        assert PrivacyNotice.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_errors_of_the_call_are_listed_at_the_top_each_linking_to_its_field(world):
+    """On a phone the dates' error sits a thousand pixels below the top of the form."""
+    intake = make_open_intake(world.smara)
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(intake), form_post(intake, reference_date="1990-01-01"))
+    page = response.content.decode()
+    summary = page[
+        page.index('id="error-summary"') : page.index("</ul>", page.index("error-summary"))
+    ]
+    assert 'href="#id_reference_date"' in summary and "Ages are computed" in summary
