@@ -9,9 +9,9 @@ from django.utils import translation
 from django_scopes import scopes_disabled
 
 from tests.admissions.builders import applicant, csv_bytes, make_import_intake
-from tremplin.admissions.importing import describe_error, import_applications
+from tremplin.admissions.importing import describe_error, describe_note, import_applications
 from tremplin.admissions.importing_headers import header_field
-from tremplin.admissions.models import ImportJob, Wish
+from tremplin.admissions.models import Application, ImportJob, Wish
 
 
 @pytest.mark.parametrize(
@@ -174,3 +174,124 @@ def test_the_command_prints_how_each_column_was_read(world, tmp_path):
     assert "Deuxième choix -> wish_2 (" in printed
     assert "Ville de résidence -> commune (Commune)" in printed
     assert "Horodateur -> answered_at (" in printed
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        # What is in brackets says which script the name is in.
+        ("Nom (en arabe)", "last_name_ar"),
+        ("Prénom (en arabe)", "first_name_ar"),
+        ("Nom (en français)", "last_name"),
+        ("Prénom (en français)", "first_name"),
+        ("Nom (arabic)", "last_name_ar"),
+        ("Prénom (lettres latines)", "first_name"),
+        ("Last name (Latin script)", "last_name"),
+        ("الاسم العائلي (بالعربية)", "last_name_ar"),
+        ("الاسم العائلي بالحروف العربية", "last_name_ar"),
+        ("Langue (arabe/français)", "language"),
+        # Dotted abbreviations, and the usual short forms.
+        ("C.I.N", "cin"),
+        ("N° C.I.N", "cin"),
+        ("C.I.N.", "cin"),
+        ("CINE", "cin"),
+        ("Date Naiss.", "birth_date"),
+        ("رقم البطاقة", "cin"),
+        ("رقم البطاقة الوطنية", "cin"),
+        # A consent question, as long as forms write them.
+        ("J'accepte d'être contacté(e) pour le suivi de mon insertion", "follow_up_consent"),
+        ("أوافق على تتبع مساري المهني", "follow_up_consent"),
+        ("أوافق على تتبع الإدماج", "follow_up_consent"),
+        ("J'accepte que mon besoin d'aménagement soit suivi", None),
+        # A full name cannot be split reliably: it is no name field.
+        ("Nom et prénom", None),
+        ("Nom complet", None),
+    ],
+)
+def test_headers_as_real_files_write_them(header, field):
+    assert header_field(header) == field
+
+
+@pytest.mark.django_db
+def test_names_in_both_scripts_are_read_from_their_own_columns(world):
+    intake = make_import_intake(world.smara)
+    headers = ["CIN", "Nom (en français)", "Prénom (en français)", "Nom (en arabe)",
+               "Prénom (en arabe)", "Date de naissance", "Sexe", "Téléphone", "Commune",
+               "Niveau d'études", "Situation professionnelle"]  # fmt: skip
+    row = applicant(0)
+    cells = [row["cin"], "El Idrissi", "Fatima", "الإدريسي", "فاطمة", row["birth_date"], "F",
+             row["phone"], "Es-Semara", "bac", "neet"]  # fmt: skip
+    result = run(intake, csv_bytes(headers, [cells]), dry_run=False)
+    assert result.created == 1, result.report
+    assert result.columns["last_name_ar"] == "Nom (en arabe)"
+    with scopes_disabled():
+        names = Application.objects.values_list(
+            "last_name", "first_name", "last_name_ar", "first_name_ar"
+        ).get()
+    assert names == ("El Idrissi", "Fatima", "الإدريسي", "فاطمة")
+
+
+@pytest.mark.django_db
+def test_two_columns_of_one_field_refuse_the_file_naming_both(world):
+    intake = make_import_intake(world.smara)
+    row = applicant(0)
+    headers = [*row, "Nom de famille"]
+    result = run(intake, csv_bytes(headers, [[*row.values(), "Idrissi"]]), dry_run=False)
+    assert [(e["code"], e["params"]) for e in result.report] == [
+        ("column_repeated", {"field": "last_name", "columns": ["last_name", "Nom de famille"]})
+    ]
+    assert result.file_problems == result.report and result.created == 0
+    with translation.override("en"):
+        message = describe_error(result.report[0])
+    assert message.startswith(
+        "Several columns of the file hold “Last name (Latin script)”: “last_name”, "
+        "“Nom de famille”."
+    )
+
+
+@pytest.mark.django_db
+def test_google_forms_own_email_column_beside_an_email_question_reads_the_first(world):
+    """Google Forms adds "Adresse e-mail" when it collects addresses; the form may also ask
+    for one. Not an identity field: the first is read, and the page says which was left."""
+    intake = make_import_intake(world.smara)
+    row = applicant(0, email="compte@gmail.com")
+    headers = [*row, "Adresse e-mail"]
+    result = run(intake, csv_bytes(headers, [[*row.values(), "autre@example.ma"]]), dry_run=False)
+    assert result.created == 1 and result.report == []
+    with scopes_disabled():
+        assert Application.objects.get().email == "compte@gmail.com"
+    with translation.override("fr"):
+        note = describe_note(result.notes["email"]).replace("\u00a0", " ")
+    assert note == (
+        "plusieurs colonnes la contiennent : seule la première, « email », a été lue "
+        "(pas « Adresse e-mail »)"
+    )
+
+
+@pytest.mark.django_db
+def test_a_bad_second_or_third_choice_is_reported_under_its_own_column(world):
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data"))
+    headers = [*FORM_HEADERS, "Troisième choix"]
+    rows = [
+        [*form_row(0, "data", "cuisine"), ""],
+        [*form_row(1, "data", "dev-web"), "Data"],
+        [*form_row(2, "", ""), ""],
+    ]
+    result = run(intake, csv_bytes(headers, rows))
+    assert [(e["line"], e["column"], e["code"]) for e in result.report] == [
+        (2, "Deuxième choix", "track_unknown"),
+        (3, "Troisième choix", "track_repeated"),
+        (4, "Filière souhaitée (1er choix)", "wish_required"),
+    ]
+
+
+def test_a_missing_name_column_says_that_a_full_name_must_be_split():
+    missing = {
+        "line": 1, "column": "", "code": "column_missing",
+        "params": {"field": "last_name", "ignored": ["Nom et prénom"], "full_name": True},
+    }  # fmt: skip
+    with translation.override("en"):
+        assert describe_error(missing).endswith(
+            "A single column with the full name cannot be read: split it into two columns, "
+            "the last name and the first name."
+        )

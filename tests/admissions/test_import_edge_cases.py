@@ -240,6 +240,10 @@ def test_a_form_sent_again_keeps_the_latest_answer_and_says_which_it_replaced(
         ("9/1/2025 9:15:32 PM", "9/13/2025 8:40:05 AM"),  # a US-locale export: month first
         ("9/1/2025 9:15:32 AM", "9/1/2025 1:40:05 PM"),
         ("2025-09-01T10:15:32", "2025-09-14T08:00:00"),  # an XLSX export's date cells
+        # With the zone of the form's owner, as Google Forms writes it in some locales.
+        ("2025/09/01 2:51:31 PM GMT+1", "2025/09/01 3:10:00 PM GMT+1"),
+        ("2025/09/01 2:51:31 PM UTC+1", "2025/09/01 3:10:00 PM UTC+1"),
+        ("2025-09-01T10:15:32+01:00", "2025-09-01T18:00:00Z"),
     ],
 )
 def test_the_answer_time_decides_when_the_file_was_sorted(intake, earlier, later):

@@ -113,7 +113,61 @@ def test_the_xlsx_export_has_dates_and_arabic_and_no_identity(world, intake):
     assert row["cin"] == "JA****01" and "needs_accommodation" not in header
     assert row["birth_date"].date().isoformat() == "2003-03-21"
     assert row["last_name_ar"] == "العروسي"
-    assert row["diploma"].startswith("'=")
+    assert row["diploma"] == "=cmd|' /C calc'!A0"  # as typed, in a text cell (below)
+
+
+def xlsx_sheet(data: bytes):
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    header = [cell.value for cell in sheet[1]]
+    return sheet, header
+
+
+@pytest.mark.django_db
+def test_the_xlsx_export_keeps_formula_like_text_as_typed_in_text_cells(world, intake):
+    load(intake, [applicant(2, last_name="-Bakr")])
+    sheet, header = xlsx_sheet(export(intake, "xlsx", include_identity=True))
+    for row, column, value in ((3, "diploma", "=cmd|' /C calc'!A0"), (4, "last_name", "-Bakr")):
+        cell = sheet.cell(row=row, column=header.index(column) + 1)
+        assert (cell.value, cell.data_type) == (value, "s")  # never a formula
+        assert cell.quotePrefix  # nor once someone edits it in Excel
+    # The CSV export keeps the apostrophe (a CSV has no cell types), which the import removes.
+    assert csv_rows(export(intake, include_identity=True))[2]["last_name"] == "'-Bakr"
+    again = make_import_intake(world.smara, slug="promo-2027")
+    for fmt, data in (("csv", export(intake, include_identity=True)),
+                      ("xlsx", export(intake, "xlsx", include_identity=True))):  # fmt: skip
+        result = import_applications(
+            intake=again, fileobj=io.BytesIO(data), filename=f"export.{fmt}", mode="all",
+            dry_run=True,
+        )  # fmt: skip
+        assert (result.valid, result.invalid) == (3, 0), result.report
+    load_into = import_applications(
+        intake=again, fileobj=io.BytesIO(export(intake, include_identity=True)),
+        filename="export.csv", mode="all", dry_run=False,
+    )  # fmt: skip
+    assert load_into.created == 3
+    with scopes_disabled():
+        names = set(Application.objects.filter(intake=again).values_list("last_name", flat=True))
+        diplomas = set(Application.objects.filter(intake=again).values_list("diploma", flat=True))
+    assert "-Bakr" in names and "=cmd|' /C calc'!A0" in diplomas
+
+
+@pytest.mark.django_db
+def test_the_xlsx_export_writes_dates_and_times_as_such(world, intake):
+    import datetime
+    import zoneinfo
+
+    sheet, header = xlsx_sheet(export(intake, "xlsx", include_identity=False))
+    submitted = sheet.cell(row=2, column=header.index("submitted_at") + 1)
+    born = sheet.cell(row=2, column=header.index("birth_date") + 1)
+    with scopes_disabled():
+        created_at = Application.objects.order_by("number").first().created_at
+    local = created_at.astimezone(zoneinfo.ZoneInfo("Africa/Casablanca")).replace(tzinfo=None)
+    assert isinstance(submitted.value, datetime.datetime)  # Excel's own time, without zone
+    assert abs(submitted.value - local) < datetime.timedelta(seconds=1)
+    assert submitted.number_format == "dd/mm/yyyy hh:mm"
+    assert (born.value, born.number_format) == (datetime.datetime(2003, 3, 21), "dd/mm/yyyy")
 
 
 @pytest.mark.django_db

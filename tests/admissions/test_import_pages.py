@@ -6,11 +6,12 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from django_scopes import scopes_disabled
 
-from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tests.admissions.builders import applicant, canonical_csv, csv_bytes, make_import_intake
 from tremplin.admissions import import_tasks, importing
-from tremplin.admissions.models import Application, ImportJob
+from tremplin.admissions.models import Application, ImportJob, Intake
 
 
 @pytest.fixture
@@ -188,23 +189,125 @@ def test_a_file_over_20_mb_is_refused(world, intake):
     assert "at most 20 MB" in response.content.decode()
 
 
+def template_import(intake, data: bytes):
+    return importing.import_applications(
+        intake=intake, fileobj=io.BytesIO(data), filename="t.xlsx", mode="all", dry_run=False
+    )
+
+
 @pytest.mark.django_db
-def test_the_template_downloads_and_imports_as_it_is(world, intake):
+def test_the_templates_example_row_is_skipped_not_imported(world, intake):
     from openpyxl import load_workbook
 
     response = world.client("admissions").get(url("import_template"))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="promo-2026-template.xlsx"'
-    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
-    header, example = list(sheet.iter_rows(values_only=True))[:2]
+    book = load_workbook(io.BytesIO(response.content))
+    header = next(book.worksheets[0].iter_rows(values_only=True))
     assert header[:3] == ("cin", "last_name", "first_name")
+
+    result = template_import(intake, response.content)
+    assert (result.created, result.skipped, result.invalid) == (0, 1, 0)
+    assert [(e["line"], e["column"], e["code"]) for e in result.report] == [
+        (2, "cin", "template_example")
+    ]
+    with translation.override("en"):
+        assert importing.describe_error(result.report[0]).startswith("The example row")
+    assert count() == 0
+
+    # Filled in over the example, the template imports as it is.
+    book.worksheets[0]["A2"] = "JA100000"
+    out = io.BytesIO()
+    book.save(out)
+    result = template_import(intake, out.getvalue())
+    assert (result.created, result.skipped) == (1, 0), result.report
+    with scopes_disabled():
+        assert Application.objects.get().cin == "JA100000"
+
+
+@pytest.mark.django_db
+def test_a_row_with_the_examples_cin_and_names_is_skipped_however_written(intake):
+    rows = [applicant(0), applicant(1, cin="ab 123456", last_name="EL IDRISSI")]
     result = importing.import_applications(
-        intake=intake, fileobj=io.BytesIO(response.content), filename="t.xlsx", mode="all",
+        intake=intake, fileobj=io.BytesIO(canonical_csv(rows)), filename="c.csv", mode="all",
         dry_run=False,
     )  # fmt: skip
-    assert result.created == 1, result.report
+    assert (result.created, result.skipped, result.invalid) == (1, 1, 0)
+    assert [e["code"] for e in result.report] == ["template_example"]
+
+
+# --- A call whose ranking is published --------------------------------------------------
+
+
+def publish_a_ranking(world, intake) -> None:
+    from django.utils import timezone
+
+    from tremplin.selection.models import RankingRun
+
     with scopes_disabled():
-        assert Application.objects.get().cin == example[0]
+        RankingRun.objects.create(
+            intake=intake, number=1, status=RankingRun.Status.DONE,
+            created_by=world.users["director"], published_at=timezone.now(),
+        )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_once_a_ranking_is_published_the_page_says_so_and_takes_no_file(world):
+    closed = make_import_intake(world.smara, status="closed")
+    assert importing.import_refusal(closed) is None
+    publish_a_ranking(world, closed)
+    with translation.override("en"):
+        refusal = importing.import_refusal(closed)
+    assert refusal.startswith("A ranking of this call is published")
+
+    client = world.client("admissions")
+    client.cookies["django_language"] = "fr"
+    page = client.get(url("import_form")).content.decode()
+    with translation.override("fr"):
+        assert importing.import_refusal(closed) in page
+    assert 'type="file"' not in page
+    response = client.post(url("import_form"), upload([applicant(0)]))
+    assert response.status_code == 400
+    with scopes_disabled():
+        assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_made_before_the_ranking_was_published_imports_nothing_after(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), upload([applicant(0)], dry_run="on"))
+    with scopes_disabled():
+        dry = ImportJob.objects.get()
+        Intake.objects.filter(pk=intake.pk).update(status="closed")
+    publish_a_ranking(world, intake)
+    response = client.post(url("import_detail", dry.pk))
+    assert response.status_code == 302 and response["Location"] == url("import_form")
+    with scopes_disabled():
+        assert ImportJob.objects.count() == 1
+    assert count() == 0
+
+
+@pytest.mark.django_db
+def test_a_file_refused_as_a_whole_says_why_above_all(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    data = csv_bytes(
+        ["CIN", "Nom et prénom", "Téléphone"], [["JA100000", "Fatima Idrissi", "0661"]]
+    )
+    file = SimpleUploadedFile("candidats.csv", data, content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), {"file": file, "mode": "all"})
+    page = client.get(response["Location"]).content.decode()
+    assert '<div class="alert alert-danger" role="alert">' in page
+    assert "The file was not read: nothing was imported." in page
+    assert "The required column “Last name (Latin script)” is missing." in page
+    assert page.count("split it into two columns, the last name and the first name") == 1
+    assert "Rows with errors" not in page  # no counts of rows that were never read
 
 
 @pytest.mark.django_db

@@ -156,7 +156,9 @@ def test_a_long_report_is_all_in_the_download_and_counted_on_the_page(world, int
     page = client.get(reverse("admissions:import_detail", args=["smara", "promo-2026", job.pk]))
     html = page.content.decode()
     assert html.count("Not a Moroccan mobile number") == 100  # a short list on the page
-    assert "And 200 more lines." in html  # counted from the whole report, not the kept part
+    # Counted from the whole report, not the kept part; problems, not lines (a line may
+    # have several).
+    assert "And 200 more problems." in html
     assert report_url(job.pk) in html
 
     lines = list(csv.reader(io.StringIO(client.get(report_url(job.pk)).content.decode("utf-8-sig")),

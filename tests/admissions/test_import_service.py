@@ -246,6 +246,32 @@ def test_an_intake_without_privacy_notice_refuses_the_import(world):
 
 
 @pytest.mark.django_db
+def test_a_call_whose_ranking_is_published_refuses_the_import_and_the_command_says_why(
+    world, tmp_path
+):
+    from django.core.management import CommandError, call_command
+
+    from tremplin.selection.models import RankingRun
+
+    intake = make_import_intake(world.smara, status="closed")
+    with scopes_disabled():
+        RankingRun.objects.create(
+            intake=intake, number=1, status=RankingRun.Status.DONE,
+            created_by=world.users["director"], published_at=timezone.now(),
+        )  # fmt: skip
+    result = run(intake, [applicant(0)], mode="all")
+    assert [e["code"] for e in result.report] == ["ranking_published"]
+    assert result.file_problems == result.report and count() == 0
+
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(canonical_csv([applicant(0)]))
+    with pytest.raises(CommandError, match=r"^A ranking of this call is published"):
+        call_command("import_applications", str(path), "--intake", "promo-2026", "--valid-only",
+                     "--language", "en", stdout=io.StringIO())  # fmt: skip
+    assert count() == 0
+
+
+@pytest.mark.django_db
 def test_a_cin_that_arrives_from_the_portal_during_the_import_is_a_duplicate(world):
     """The CINs of the intake are read once; one arriving after that hits the database's
     unique constraint, and the import drops that row only."""

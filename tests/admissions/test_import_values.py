@@ -1,15 +1,18 @@
-"""Answers as people write them: dates, and the wordings of the closed lists."""
+"""Answers as people write them: dates, the wordings of the closed lists, communes."""
 
 import datetime
+import io
 
 import pytest
 from django.utils import translation
+from django_scopes import scopes_disabled
 
-from tests.admissions.builders import excel_serial
+from tests.admissions.builders import applicant, canonical_csv, excel_serial, make_import_intake
 from tremplin.admissions.choices import EducationLevel, Employment
-from tremplin.admissions.importing import describe_error
+from tremplin.admissions.importing import describe_error, import_applications
 from tremplin.admissions.importing_columns import parse_date
 from tremplin.admissions.importing_headers import choice_lookup
+from tremplin.admissions.models import Application
 
 TODAY = datetime.date(2026, 1, 15)
 
@@ -79,3 +82,56 @@ def test_employment_answers_with_gender_forms_are_read(answer, expected):
 )
 def test_education_answers_are_read_when_they_name_one_level(answer, expected):
     assert choice_lookup("education_level", EducationLevel.choices)[answer] == expected
+
+
+def import_communes(intake, *communes: str):
+    rows = [applicant(n, commune=commune) for n, commune in enumerate(communes)]
+    return import_applications(
+        intake=intake, fileobj=io.BytesIO(canonical_csv(rows)), filename="c.csv", mode="valid",
+        dry_run=False,
+    )  # fmt: skip
+
+
+SPELLINGS_OF_SMARA = ["Smara", "Es Smara", "Essemara", "Es-Smara", "ES-SMARA", "سمارة", "السمارة"]
+
+
+@pytest.mark.django_db
+def test_the_usual_spellings_of_a_commune_are_read(world):
+    intake = make_import_intake(world.smara)
+    result = import_communes(intake, *SPELLINGS_OF_SMARA)
+    assert result.created == len(SPELLINGS_OF_SMARA), result.report
+    with scopes_disabled():
+        communes = set(Application.objects.values_list("commune__name", flat=True))
+    assert communes == {"Es-Semara"}
+
+
+@pytest.mark.django_db
+def test_an_unknown_commune_suggests_the_closest_names(world):
+    intake = make_import_intake(world.smara)
+    result = import_communes(intake, "Tifarity", "Xyzzy")
+    assert [(e["code"], e["params"]) for e in result.report] == [
+        ("commune_unknown", {"value": "Tifarity", "suggestions": ["Tifariti"]}),
+        ("commune_unknown", {"value": "Xyzzy"}),
+    ]
+    with translation.override("en"):
+        assert describe_error(result.report[0]) == (
+            "Unknown commune “Tifarity”: use its name or its code. Did you mean “Tifariti”?"
+        )
+
+
+@pytest.mark.django_db
+def test_a_loose_spelling_of_two_communes_is_ambiguous_not_guessed(world):
+    from tremplin.schools.models import Commune, Province
+
+    with scopes_disabled():
+        Commune.objects.create(
+            province=Province.objects.get(code="321"), code="321.09.99", kind="rural",
+            name="Semmara", name_ar="سيمارة",
+        )  # fmt: skip
+    intake = make_import_intake(world.smara)
+    result = import_communes(intake, "Smara", "Es Smara", "Es-Semara", "Semmara")
+    assert [(e["line"], e["code"]) for e in result.report] == [
+        (2, "commune_ambiguous"),
+        (3, "commune_ambiguous"),
+    ]
+    assert result.created == 2  # as written, each name is one commune

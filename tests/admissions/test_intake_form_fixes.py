@@ -65,6 +65,8 @@ def test_the_recheck_of_a_published_call_is_refused_with_its_reason(world, publi
     page = client.get(reverse("admissions:intake_detail", args=["smara", published.slug]))
     assert "Run #1 is published" in page.content.decode()
     assert b"Check eligibility again with the current rules" not in page.content
+    import_form = reverse("admissions:import_form", args=["smara", published.slug])
+    assert import_form not in page.content.decode()  # its decisions stand: nobody joins now
     url = reverse("admissions:intake_recheck", args=["smara", published.slug])
     page = client.post(url, follow=True)
     assert "Run #1 is published" in page.content.decode()

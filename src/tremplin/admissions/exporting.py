@@ -34,9 +34,13 @@ CONTENT_TYPES = {
 # Columns only exports have (the importer ignores them).
 EXPORT_ONLY_COLUMNS = ("reference", "submitted_at", "status", "eligibility", "eligibility_reasons")
 CHUNK = 2000
-# A cell starting with one of these is a formula for Excel and LibreOffice: exported text is
-# prefixed with an apostrophe so that a name such as "=HYPERLINK(...)" stays text.
+# A cell starting with one of these is a formula for Excel and LibreOffice. In a CSV, exported
+# text is prefixed with an apostrophe so that a name such as "=HYPERLINK(...)" stays text (the
+# importer removes it); in a workbook, the cell is marked as text instead (see ``write_xlsx``),
+# and shows the name as it is.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 
 
 def track_columns(intake: Intake) -> int:
@@ -56,8 +60,12 @@ def export_columns(*, include_identity: bool, wishes: int) -> list[str]:
     ]
 
 
-def _text(value: str) -> str:
+def _csv_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _same(value):
+    return value
 
 
 def _yes_no(value: bool) -> str:
@@ -65,32 +73,35 @@ def _yes_no(value: bool) -> str:
 
 
 def application_rows(
-    applications: Iterable[Application], *, include_identity: bool, wishes: int, dates=str
+    applications: Iterable[Application], *, include_identity: bool, wishes: int, typed: bool
 ) -> Iterator[list]:
-    """One list of cells per application, in ``export_columns`` order. ``dates`` turns a date
-    into a cell (text for CSV, the date itself for XLSX)."""
+    """One list of cells per application, in ``export_columns`` order: for a CSV (``typed``
+    false) all text, for a workbook dates and times as such (local time, without its zone,
+    which a spreadsheet cannot hold) and text as typed."""
+    text = _same if typed else _csv_text
     for a in applications:
         tracks = [localized(w.track, "name") for w in a.wishes.all()][:wishes]
+        submitted = timezone.localtime(a.created_at)
         row = [
             a.reference,
-            timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+            submitted.replace(tzinfo=None) if typed else submitted.strftime("%Y-%m-%d %H:%M"),
             str(a.get_status_display()),
             str(a.get_eligibility_display()),
-            _text(" ".join(describe(reason) for reason in a.eligibility_reasons)),
+            text(" ".join(describe(reason) for reason in a.eligibility_reasons)),
             a.cin if include_identity else mask_cin(a.cin),
-            _text(a.last_name),
-            _text(a.first_name),
-            _text(a.last_name_ar),
-            _text(a.first_name_ar),
-            dates(a.birth_date),
+            text(a.last_name),
+            text(a.first_name),
+            text(a.last_name_ar),
+            text(a.first_name_ar),
+            a.birth_date if typed else a.birth_date.strftime("%d/%m/%Y"),
             str(a.get_sex_display()),
             format_phone(a.phone),
-            _text(a.email),
+            text(a.email),
             localized(a.commune, "name"),
             str(a.get_education_level_display()),
-            _text(a.diploma),
+            text(a.diploma),
             str(a.get_employment_display()),
-            _text(a.motivation),
+            text(a.motivation),
         ]
         if include_identity:
             row += [_yes_no(a.needs_accommodation), _yes_no(a.accommodation_consent)]
@@ -106,10 +117,6 @@ def _for_export(queryset: QuerySet[Application]) -> Iterator[Application]:
         .prefetch_related(Prefetch("wishes", queryset=wishes))
         .iterator(chunk_size=CHUNK)
     )
-
-
-def _day_month_year(day: datetime.date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def write_csv(rows: Iterable[list], header: list[str], out) -> int:
@@ -131,7 +138,9 @@ def write_csv(rows: Iterable[list], header: list[str], out) -> int:
 
 
 def write_xlsx(rows: Iterable[list], header: list[str], out, *, title: str = "") -> int:
-    """A workbook written in openpyxl's write-only mode (rows streamed, not kept)."""
+    """A workbook written in openpyxl's write-only mode (rows streamed, not kept). Text that
+    a spreadsheet would take for a formula is written as a text cell (never evaluated, also
+    once edited), dates and times with a day/month/year format."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -146,9 +155,26 @@ def write_xlsx(rows: Iterable[list], header: list[str], out, *, title: str = "")
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
+
+    def typed(value):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            if not value.startswith(_FORMULA_START):
+                return value
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"  # openpyxl would write "=..." as a formula
+            cell.quotePrefix = True  # and Excel would evaluate it once the cell is edited
+            return cell
+        if isinstance(value, datetime.date):
+            cell = WriteOnlyCell(sheet, value=value)
+            is_time = isinstance(value, datetime.datetime)
+            cell.number_format = DATETIME_FORMAT if is_time else DATE_FORMAT
+            return cell
+        return value
+
     count = 0
     for count, row in enumerate(rows, start=1):  # noqa: B007
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+        sheet.append([typed(v) for v in row])
     workbook.save(out)
     return count
 
@@ -171,18 +197,11 @@ def applications_export(
     header = export_columns(include_identity=include_identity, wishes=wishes)
     with scope(school=intake.school):
         applications = _for_export(queryset.filter(intake=intake))
-        if fmt == "csv":
-            rows = application_rows(
-                applications, include_identity=include_identity, wishes=wishes,
-                dates=_day_month_year,
-            )  # fmt: skip
-            count = write_csv(rows, header, out)
-        else:
-            rows = application_rows(
-                applications, include_identity=include_identity, wishes=wishes,
-                dates=lambda day: day,
-            )  # fmt: skip
-            count = write_xlsx(rows, header, out)
+        typed = fmt == "xlsx"
+        rows = application_rows(
+            applications, include_identity=include_identity, wishes=wishes, typed=typed
+        )
+        count = (write_xlsx if typed else write_csv)(rows, header, out)
         log_action(
             "tremplin.applications.exported",
             actor=actor,
@@ -223,24 +242,8 @@ def _template_header(intake: Intake | None) -> tuple[list[str], list[str]]:
                 IntakeTrack.objects.filter(intake=intake).values_list("track__code", flat=True)
             )
     example = {
-        "cin": "AB123456",
-        "last_name": "El Idrissi",
-        "first_name": "Fatima",
-        "last_name_ar": "الإدريسي",
-        "first_name_ar": "فاطمة",
-        "birth_date": "21/03/2003",
-        "sex": "F",
-        "phone": "06 61 23 45 67",
-        "email": "fatima@example.ma",
+        **cols.TEMPLATE_EXAMPLE,
         "commune": commune,
-        "education_level": "bac",
-        "diploma": "",
-        "employment": "neet",
-        "motivation": "",
-        "needs_accommodation": "0",
-        "accommodation_consent": "0",
-        "follow_up_consent": "1",
-        "language": "fr",
         **{cols.wish_column(rank): code for rank, code in enumerate(codes, start=1)},
     }
     return header, [example[name] for name in header]

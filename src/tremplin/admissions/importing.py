@@ -13,6 +13,7 @@ dictionaries built once per import, never with a form, and rows are written a ba
 with a fixed number of queries per batch (see ``importing_writer.Writer``).
 """
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -32,6 +33,8 @@ from tremplin.admissions.eligibility import Rules, evaluate
 from tremplin.admissions.importing_columns import DateOrder, date_order, parse_date, replaced_rows
 from tremplin.admissions.importing_headers import (
     DIGITS,
+    TEMPLATE_EXAMPLE,
+    UNREADABLE,
     Lookup,
     Table,
     TableError,
@@ -45,6 +48,7 @@ from tremplin.admissions.importing_report import (
     DUPLICATE_CODES,
     FILE_PROBLEMS,
     REPEATED_CODES,
+    SKIPPED_CODES,
     describe_error,
     describe_note,
     field_label,
@@ -66,6 +70,7 @@ __all__ = [
     "describe_note",
     "field_label",
     "import_applications",
+    "import_refusal",
     "read_table",
     "report_header",
     "report_rows",
@@ -93,8 +98,10 @@ class ImportResult:
     # which ``repeated``: an earlier answer of a CIN answered again, or the same CIN again).
     duplicates: int = 0
     repeated: int = 0
+    # Rows left out without being errors: the template's example row.
+    skipped: int = 0
     invalid: int = 0
-    # Bad rows and duplicates, in file order: {"line", "column", "code", "params"}.
+    # Bad rows, duplicates and skipped rows, in file order: {"line", "column", "code", "params"}.
     report: list[dict] = field(default_factory=list)
     # Canonical field -> the header it was read from; headers we do not use.
     columns: dict[str, str] = field(default_factory=dict)
@@ -135,8 +142,11 @@ _PLAIN_EMAIL = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
 )
 # What a database or a spreadsheet cannot hold, and nobody types on purpose (tab and newlines
-# are fine): PostgreSQL refuses NUL, XLSX files refuse the others. As the portal does.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# are fine): PostgreSQL refuses NUL, XLSX files refuse the others. As the portal does. And,
+# searched for at the same time, what was left of bytes that could not be decoded.
+_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{UNREADABLE}]")
+# What our CSV export puts before a text that a spreadsheet would take for a formula.
+_QUOTED_FORMULA = ("'=", "'+", "'-", "'@")
 
 ELIGIBLE = str(Application.Eligibility.ELIGIBLE)
 INELIGIBLE = str(Application.Eligibility.INELIGIBLE)
@@ -151,6 +161,28 @@ TEXT_LIMITS = {
 }
 # The fields of a row in the order the validator reads them, then the wish columns.
 ROW_FIELDS = cols.CANONICAL_COLUMNS
+
+AMBIGUOUS = "ambiguous"
+# Unknown communes for which close names are suggested (each distinct value once): enough
+# for the odd spelling, bounded for a file of random text.
+MAX_SUGGESTED = 200
+_ARTICLES = frozenset("al el es ez ed et er".split())  # noqa: SIM905
+_DOUBLED = re.compile(r"(\w)\1+")
+
+
+def commune_key(name: str) -> str:
+    """A commune's name as spelt loosely: without a leading article (al-, el-, es-, ez-, ed-,
+    et-, er-, ال), spaces, hyphens, doubled letters, and the vowels spelt most variously (e,
+    ai). « Es-Semara », « Es Smara », « Essemara » (whose article doubles the s), « Smara »
+    give ``smara``; « السمارة » and « سمارة » give ``سماره``."""
+    words = fold(name).split()
+    if len(words) > 1 and words[0] in _ARTICLES:
+        words = words[1:]
+    text = "".join(words)
+    if text.startswith("ال") and len(text) > 4:
+        text = text[2:]
+    text = _DOUBLED.sub(r"\1", text).replace("ai", "e").replace("e", "")
+    return _DOUBLED.sub(r"\1", text)
 
 
 class _Validator:
@@ -173,12 +205,11 @@ class _Validator:
         self.rules = Rules.of(intake)
         # Missing optional columns read the empty cell appended to every row (index -1).
         self.positions = [columns.get(name, -1) for name in ROW_FIELDS]
-        self.wish_positions = [
-            columns[cols.wish_column(rank)]
-            for rank in range(1, cols.MAX_WISHES + 1)
-            if cols.wish_column(rank) in columns
-        ]
-        self.headers = {name: name for name in (*ROW_FIELDS, "wish_1")}
+        wish_names = [cols.wish_column(rank) for rank in range(1, cols.MAX_WISHES + 1)]
+        self.wish_columns = [(name, columns[name]) for name in wish_names if name in columns]
+        self.wish_positions = [at for _name, at in self.wish_columns]
+        self.first_wish = self.wish_columns[0][0] if self.wish_columns else "wish_1"
+        self.headers = {name: name for name in (*ROW_FIELDS, *wish_names)}
         self.width = width
         self.sex = choice_lookup("sex", Sex.choices)
         self.education = choice_lookup("education_level", EducationLevel.choices)
@@ -195,13 +226,25 @@ class _Validator:
             Application.objects.filter(intake=intake).values_list("cin", "reference")
         )
         self.seen: dict[str, int] = {}
+        self.example_names = (
+            fold(TEMPLATE_EXAMPLE["last_name"]),
+            fold(TEMPLATE_EXAMPLE["first_name"]),
+        )
 
     def _commune_lookup(self) -> Lookup:
+        """Communes by their code or name, as written (folded), else as spelt loosely (see
+        ``commune_key``); an unknown one resolves to the list of close names."""
         by_key: dict[str, list[tuple[int, int]]] = {}
+        by_loose: dict[str, set[tuple[int, int]]] = {}
+        names: dict[str, str] = {}
         rows = Commune.objects.values_list("pk", "province_id", "code", "name", "name_ar")
         for pk, province_id, code, name, name_ar in rows:
             for key in {fold(code), fold(name), fold(name_ar)}:
                 by_key.setdefault(key, []).append((pk, province_id))
+            for text in (name, name_ar):
+                if text:
+                    names.setdefault(fold(text), text)
+                    by_loose.setdefault(commune_key(text), set()).add((pk, province_id))
         home_province = self.intake.school.commune.province_id
         resolved: dict[str, object] = {}
         for key, candidates in by_key.items():
@@ -213,8 +256,27 @@ class _Validator:
                     if c[0] in self.rules.commune_ids or c[1] in self.rules.province_ids
                 ] or [c for c in candidates if c[1] == home_province]
                 candidates = preferred if len(preferred) == 1 else candidates
-            resolved[key] = candidates[0] if len(candidates) == 1 else "ambiguous"
-        return folded(resolved)
+            resolved[key] = candidates[0] if len(candidates) == 1 else AMBIGUOUS
+        # A loose spelling guesses nothing: it names one commune, or it is ambiguous.
+        loose = {
+            key: next(iter(found)) if len(found) == 1 else AMBIGUOUS
+            for key, found in by_loose.items()
+        }
+        known = list(names)
+        suggested = 0
+
+        def resolve(raw: str):
+            nonlocal suggested
+            key = fold(raw)
+            found = resolved.get(key) or loose.get(commune_key(raw))
+            if found is not None:
+                return found
+            if suggested >= MAX_SUGGESTED:
+                return []
+            suggested += 1
+            return [names[k] for k in difflib.get_close_matches(key, known, n=3, cutoff=0.75)]
+
+        return Lookup(resolve)
 
     def _track_lookup(self) -> tuple[Lookup, int | None]:
         tracks = [
@@ -235,6 +297,10 @@ class _Validator:
             cells.extend([""] * (self.width - len(cells)))
         cells.append("")
         values = [cells[i].strip() for i in self.positions]
+        joined = "".join(values)
+        if "'" in joined and any(v.startswith(_QUOTED_FORMULA) for v in values):
+            # Text our CSV export kept from being a formula: « '=cmd » was « =cmd ».
+            values = [v[1:] if v.startswith(_QUOTED_FORMULA) else v for v in values]
         (cin, last_name, first_name, last_name_ar, first_name_ar, birth, sex, phone, email,
          commune, education, diploma, employment, motivation, needs, needs_consent,
          follow_up, language) = values  # fmt: skip
@@ -248,6 +314,9 @@ class _Validator:
             return None, errors
         normalized_cin = normalize_cin(cin)
         if normalized_cin is not None:
+            if normalized_cin == TEMPLATE_EXAMPLE["cin"] and self._example(last_name, first_name):
+                error("cin", "template_example")
+                return None, errors
             if normalized_cin in self.existing:
                 reference = self.existing[normalized_cin]
                 error("cin", "duplicate_existing", reference=reference)
@@ -260,14 +329,12 @@ class _Validator:
         else:
             error("cin", "required")
 
-        if _CONTROL.search("".join(values)) or any(
-            _CONTROL.search(cells[i]) for i in self.wish_positions
-        ):
-            for name, value in zip(ROW_FIELDS, values, strict=True):
+        if _CONTROL.search(joined) or any(_CONTROL.search(cells[i]) for i in self.wish_positions):
+            named = [*zip(ROW_FIELDS, values, strict=True)]
+            for name, value in named + [(n, cells[at]) for n, at in self.wish_columns]:
                 if _CONTROL.search(value):
-                    error(name, "control_characters")
-            if any(_CONTROL.search(cells[i]) for i in self.wish_positions):
-                error("wish_1", "control_characters")
+                    unreadable = UNREADABLE in value
+                    error(name, "encoding_invalid" if unreadable else "control_characters")
             return None, errors
 
         if not last_name or not first_name or len(last_name) > 80 or len(first_name) > 80:
@@ -318,12 +385,15 @@ class _Validator:
                     error("email", "email_invalid")
 
         place = self.communes[commune] if commune else None
-        if place is None or place == "ambiguous":
+        if place.__class__ is not tuple:
             if not commune:
                 error("commune", "required")
+            elif place == AMBIGUOUS:
+                error("commune", "commune_ambiguous", value=commune[:60])
+            elif place:  # close names
+                error("commune", "commune_unknown", value=commune[:60], suggestions=place)
             else:
-                code = "commune_ambiguous" if place else "commune_unknown"
-                error("commune", code, value=commune[:60])
+                error("commune", "commune_unknown", value=commune[:60])
         education_code = self.education[education] if education else None
         if education_code is None:
             self._choice_error(error, "education_level", education)
@@ -383,6 +453,11 @@ class _Validator:
         )
         return record, errors
 
+    def _example(self, last_name: str, first_name: str) -> bool:
+        """Whether a row with the CIN of the template's example also has its names: it is
+        the example, left in the file."""
+        return (fold(last_name), fold(first_name)) == self.example_names
+
     def _choice_error(self, error, name: str, value: str) -> None:
         if value:
             error(name, "choice_invalid", value=value[:60], field=name)
@@ -390,47 +465,81 @@ class _Validator:
             error(name, "required")
 
     def _wishes(self, cells: list[str], error) -> tuple[int, ...]:
+        """The tracks wished, each problem reported under the column of its cell."""
         if not self.wish_positions and self.default_track is not None:
             return self.single_wish
-        raw = [v for v in (cells[i].strip() for i in self.wish_positions) if v]
-        if len(raw) == 1 and self.tracks[raw[0]] is None and _SPLIT_WISHES.search(raw[0]):
-            raw = [v for v in _SPLIT_WISHES.split(raw[0]) if v]  # a checkbox answer: "A, B"
+        raw = [(name, value) for name, at in self.wish_columns if (value := cells[at].strip())]
+        if len(raw) == 1:
+            name, value = raw[0]
+            if self.tracks[value] is None and _SPLIT_WISHES.search(value):
+                # A checkbox answer: "A, B".
+                raw = [(name, v) for v in _SPLIT_WISHES.split(value) if v]
         tracks = []
-        for value in raw:
+        for name, value in raw:
             track = self.tracks[value]
             if track is None:
-                error("wish_1", "track_unknown", value=value[:60])
+                error(name, "track_unknown", value=value[:60])
             elif track in tracks:
-                error("wish_1", "track_repeated")
+                error(name, "track_repeated")
             else:
                 tracks.append(track)
         if not raw:
             if self.default_track is not None:
                 return self.single_wish
-            error("wish_1", "wish_required")
+            error(self.first_wish, "wish_required")
         return tuple(tracks)
 
 
-def _map_columns(table: Table) -> tuple[dict[str, int], dict[str, str], list[str]]:
+def _map_columns(table: Table) -> tuple[dict[str, int], dict[str, str], list[str], dict]:
+    """Where each field is, its header, the headers not read, and the fields that several
+    headers claim ({field: [headers]}: which one holds it is not for us to guess)."""
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
     ignored: list[str] = []
+    claimed: dict[str, list[str]] = {}
     for index, header in enumerate(table.headers):
         name = cols.header_field(header)
-        if name is None or name in positions:
+        if name is None:
             if header.strip():
                 ignored.append(header.strip())
             continue
-        positions[name] = index
-        headers[name] = header.strip()[:100]
-    return positions, headers, ignored
+        claimed.setdefault(name, []).append(header.strip()[:60])
+        if name not in positions:
+            positions[name] = index
+            headers[name] = header.strip()[:100]
+    repeated = {name: found for name, found in claimed.items() if len(found) > 1}
+    return positions, headers, ignored, repeated
 
 
-def _missing_columns(positions: dict[str, int], tracks: int) -> list[str]:
+# Who the applicant is: read from the wrong one of two columns, a row would be someone else.
+# Another field claimed twice (Google Forms' own "Adresse e-mail" beside a question asking
+# for the email) is read from its first column, and a note says which was left.
+IDENTITY_COLUMNS = frozenset(
+    {"cin", "last_name", "first_name", "last_name_ar", "first_name_ar", "birth_date", "phone"}
+)
+
+
+def _column_problems(
+    table: Table, positions: dict[str, int], repeated: dict, ignored: list[str], tracks: int
+) -> list[dict]:
+    """The file problems of its header: identity fields claimed by several columns, required
+    columns missing (the first name column missing says that a full name must be split)."""
+    problems = [
+        problem(table.header_line, "", "column_repeated", field=name, columns=found)
+        for name, found in repeated.items()
+        if name in IDENTITY_COLUMNS
+    ]
     missing = [name for name in cols.REQUIRED_COLUMNS if name not in positions]
     if tracks > 1 and not any(cols.wish_column(r) in positions for r in range(1, 10)):
         missing.append(cols.wish_column(1))
-    return missing
+    ignored = [h[:60] for h in ignored[:MISSING_HINTS]]
+    hinted = False
+    for name in missing:
+        params = {"field": name, "ignored": ignored}
+        if name in ("last_name", "first_name") and not hinted:
+            params["full_name"] = hinted = True
+        problems.append(problem(table.header_line, "", "column_missing", **params))
+    return problems
 
 
 def _chunks(rows: list, size: int) -> Iterator[list]:
@@ -463,6 +572,12 @@ def import_applications(
         raise ValueError(f"unknown import mode {mode!r}")
     batch_size = batch_size or BATCH_SIZE
     result = ImportResult(mode=mode, dry_run=dry_run)
+    with scope(school=intake.school):
+        intake = Intake.objects.select_related("school__commune").get(pk=intake.pk)
+        refusal = _refusal_code(intake)
+    if refusal is not None:
+        result.report.append(problem(0, "", refusal))
+        return result
     try:
         table = read_table(fileobj, filename)
     except TableError as exc:
@@ -470,20 +585,17 @@ def import_applications(
         return result
     result.rows = len(table.rows)
     with scope(school=intake.school):
-        intake = Intake.objects.select_related("school__commune").get(pk=intake.pk)
-        positions, result.columns, result.ignored_columns = _map_columns(table)
+        positions, result.columns, result.ignored_columns, repeated = _map_columns(table)
         track_count = IntakeTrack.objects.filter(intake=intake).count()
-        if intake.privacy_notice_id is None:
-            result.report.append(problem(0, "", "no_privacy_notice"))
+        problems = _column_problems(table, positions, repeated, result.ignored_columns, track_count)
+        if problems:
+            result.report.extend(problems)
             return result
-        missing = _missing_columns(positions, track_count)
-        if missing:
-            ignored = [h[:60] for h in result.ignored_columns[:MISSING_HINTS]]
-            result.report.extend(
-                problem(table.header_line, "", "column_missing", field=name, ignored=ignored)
-                for name in missing
-            )
-            return result
+        for name, found in repeated.items():  # not identity fields: those refuse the file
+            result.notes[name] = {
+                "code": "column_repeated",
+                "params": {"used": found[0], "left": found[1:]},
+            }
         if not table.rows:
             result.report.append(problem(table.header_line, "", "file_empty"))
             return result
@@ -501,6 +613,26 @@ def import_applications(
         # Kept with the notes (``column_mapping``): the job's page counts them apart.
         result.notes["cin"] = {"code": "cin_repeated", "params": {"count": result.repeated}}
     return result
+
+
+def import_refusal(intake: Intake) -> str | None:
+    """Why no application can be imported into ``intake`` now, in the active language, or
+    None when they can: it has no privacy notice yet, or a ranking of it is published (its
+    decisions stand: an applicant added now was never ranked)."""
+    with scope(school=intake.school):
+        code = _refusal_code(intake)
+    return describe_error(problem(0, "", code)) if code else None
+
+
+def _refusal_code(intake: Intake) -> str | None:
+    # Imported here: the selection app builds on the admissions app, not the reverse.
+    from tremplin.selection.schemes import published_run
+
+    if intake.privacy_notice_id is None:
+        return "no_privacy_notice"
+    if published_run(intake) is not None:
+        return "ranking_published"
+    return None
 
 
 def _validator(
@@ -553,9 +685,12 @@ def _check_chunk(validator: _Validator, chunk: list, result: ImportResult) -> li
         record, problems = validator.check(line, cells)
         if problems:
             result.report.extend(problems)
-            if problems[0]["code"] in DUPLICATE_CODES:
+            code = problems[0]["code"]
+            if code in DUPLICATE_CODES:
                 result.duplicates += 1
-                result.repeated += problems[0]["code"] in REPEATED_CODES
+                result.repeated += code in REPEATED_CODES
+            elif code in SKIPPED_CODES:
+                result.skipped += 1
             else:
                 result.invalid += 1
         if record is not None:

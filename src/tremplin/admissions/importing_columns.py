@@ -192,7 +192,13 @@ def date_order(rows: Rows, at: int) -> DateOrder:
     return DateOrder(order, written, day_first, month_first, strays)
 
 
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp][Mm]|ص|م)?$")
+# A zone after the time (« 2:51:31 PM GMT+1 », « UTC+01:00 », « Z », « +01:00 ») is read and
+# ignored: the answers of one form share it, and only their order matters.
+_TIME = re.compile(
+    r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp][Mm]|ص|م)?"
+    r"(?:\s*(?:GMT|UTC|Z)?\s*(?:[+\-−]\d{1,2}(?::?\d{2})?)?)?$",
+    re.IGNORECASE,
+)
 # An answer time is no birth date: any date up to the end of time is plausible.
 _NO_LIMIT = datetime.date.max
 
@@ -200,8 +206,11 @@ _NO_LIMIT = datetime.date.max
 def answer_time(value: str, order: str) -> datetime.datetime | None:
     """A form's answer time: ``01/09/2025 10:15:32`` (in the column's date ``order``),
     ``9/1/2025 2:05:09 PM``, ISO; None when it cannot be read."""
-    text = value.strip().translate(DIGITS).replace("T", " ", 1)
+    text = value.strip().translate(DIGITS)
     date_text, _space, time_text = text.partition(" ")
+    if "T" in date_text:  # ISO: 2025-09-01T10:15:32 (and not the T of « GMT »)
+        date_text, _t, clock = date_text.partition("T")
+        time_text = f"{clock} {time_text}"
     day = parse_date(date_text, _NO_LIMIT, order)
     if isinstance(day, str):
         return None

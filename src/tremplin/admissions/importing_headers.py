@@ -58,6 +58,27 @@ REQUIRED_COLUMNS = (
     "employment",
 )
 MAX_WISHES = 9
+# The example row of the downloadable template (with the school's commune): left in a file,
+# it is skipped, not imported as an applicant.
+TEMPLATE_EXAMPLE = {
+    "cin": "AB123456",
+    "last_name": "El Idrissi",
+    "first_name": "Fatima",
+    "last_name_ar": "الإدريسي",
+    "first_name_ar": "فاطمة",
+    "birth_date": "21/03/2003",
+    "sex": "F",
+    "phone": "06 61 23 45 67",
+    "email": "fatima@example.ma",
+    "education_level": "bac",
+    "diploma": "",
+    "employment": "neet",
+    "motivation": "",
+    "needs_accommodation": "0",
+    "accommodation_consent": "0",
+    "follow_up_consent": "1",
+    "language": "fr",
+}
 
 
 def wish_column(rank: int) -> str:
@@ -90,9 +111,19 @@ _FILLER = frozenset(
 )
 
 
-def fold_header(text: str) -> str:
-    """A header's key: folded, without what is in brackets and without filler words."""
-    words = fold(_PARENTHESES.sub(" ", text)).split()
+# « C.I.N », « N.B. »: letters one by one, each followed by a dot.
+_DOTTED = re.compile(r"(?<!\w)(?:[^\W\d_]\.)+[^\W\d_](?!\w)")
+
+
+def _undotted(text: str) -> str:
+    return _DOTTED.sub(lambda match: match.group().replace(".", ""), text) if "." in text else text
+
+
+def fold_header(text: str, *, brackets: bool = False) -> str:
+    """A header's key: folded, dotted abbreviations joined (« C.I.N » is « cin »), without
+    filler words, and without what is in brackets unless ``brackets``."""
+    text = _undotted(text)
+    words = fold(text if brackets else _PARENTHESES.sub(" ", text)).split()
     kept = [w for w in words if w not in _FILLER]
     return " ".join(kept or words)
 
@@ -101,7 +132,8 @@ def fold_header(text: str) -> str:
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "cin": ("cin", "cnie", "carte nationale", "carte identite nationale",
         "carte nationale identite", "carte nationale d identite", "cin cnie", "identity card",
-        "national id", "national identity card", "id card", "البطاقه الوطنيه",
+        "national id", "national identity card", "id card", "cine", "البطاقه الوطنيه",
+        "رقم البطاقه",
         "رقم البطاقه الوطنيه", "بطاقه التعريف الوطنيه", "البطاقه الوطنيه للتعريف", "ب ت و"),
     "last_name": ("last name", "nom", "nom famille", "family name", "surname", "nom latin",
         "nom en francais", "nom francais", "last name latin", "الاسم العائلي بالفرنسيه",
@@ -113,7 +145,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "الاسم العائلي", "النسب", "الاسم العائلي بالعربيه", "النسب بالعربيه"),
     "first_name_ar": ("first name ar", "first name arabic", "prenom ar", "prenom arabe",
         "prenom en arabe", "الاسم الشخصي", "الاسم", "الاسم الشخصي بالعربيه", "الاسم بالعربيه"),
-    "birth_date": ("birth date", "date of birth", "birthdate", "dob", "date naissance", "ne le",
+    "birth_date": ("birth date", "date of birth", "birthdate", "dob", "date naissance",
+        "date naiss", "ne le",
         "nee le", "ne e le", "تاريخ الازدياد", "تاريخ الميلاد", "تاريخ الولاده"),
     "sex": ("sex", "gender", "sexe", "genre", "الجنس", "النوع"),
     "phone": ("phone", "mobile", "mobile phone", "phone number", "telephone", "tel", "gsm",
@@ -237,6 +270,84 @@ def _header_index() -> dict[str, str]:
     return _HEADER_INDEX
 
 
+# The script a name header asks for, when it says so: « Nom (en arabe) », « Prénom (lettres
+# latines) », « الاسم العائلي بالحروف العربية ».
+_SCRIPT_WORDS = {
+    **dict.fromkeys(("arabe", "arabes", "arabic", "عربيه", "العربيه", "بالعربيه"), "arabic"),
+    **dict.fromkeys(
+        (
+            "francais",
+            "french",
+            "latin",
+            "latine",
+            "latines",
+            "latins",
+            "الفرنسيه",
+            "بالفرنسيه",
+            "اللاتينيه",
+            "باللاتينيه",
+        ),
+        "latin",
+    ),
+}
+_SCRIPT_FILLER = frozenset(
+    (
+        "en",
+        "in",
+        "lettres",
+        "letters",
+        "caracteres",
+        "characters",
+        "script",
+        "ecrit",
+        "ecriture",
+        "langue",
+        "بالحروف",
+        "الحروف",
+        "حروف",
+        "باللغه",
+        "اللغه",
+        "بلغه",
+    )
+)
+_NAME_SCRIPTS = {
+    "last_name": {"latin": "last_name", "arabic": "last_name_ar"},
+    "first_name": {"latin": "first_name", "arabic": "first_name_ar"},
+}
+_NAME_SCRIPTS["last_name_ar"] = _NAME_SCRIPTS["last_name"]
+_NAME_SCRIPTS["first_name_ar"] = _NAME_SCRIPTS["first_name"]
+
+# A consent question of a form, as long as people write them: « J'accepte d'être contacté(e)
+# pour le suivi de mon insertion », « أوافق على تتبع مساري المهني ».
+_CONSENT_WORDS = frozenset(
+    (
+        "accepte",
+        "accepter",
+        "acceptez",
+        "consens",
+        "consent",
+        "consentement",
+        "agree",
+        "اوافق",
+        "موافق",
+        "الموافقه",
+    )
+)
+_FOLLOW_UP_WORDS = frozenset(("suivi", "insertion", "follow", "تتبع", "التتبع", "الادماج", "ادماج"))
+_ACCOMMODATION_WORDS = frozenset(("amenagement", "handicap", "accommodation", "الاعاقه", "اعاقه"))
+
+
+def _name_in_script(words: list[str], index: dict[str, str]) -> str | None:
+    """The name field of a header that names its script (None when it names no single
+    script, or is no name)."""
+    scripts = {_SCRIPT_WORDS[w] for w in words if w in _SCRIPT_WORDS}
+    if len(scripts) != 1:
+        return None
+    rest = " ".join(w for w in words if w not in _SCRIPT_WORDS and w not in _SCRIPT_FILLER)
+    variants = _NAME_SCRIPTS.get(index.get(rest, ""))
+    return variants[scripts.pop()] if variants else None
+
+
 def header_field(header: str) -> str | None:
     """The canonical field of a header as written in a file, or None when it is not ours."""
     raw = (header or "").strip()
@@ -245,6 +356,15 @@ def header_field(header: str) -> str | None:
     index = _header_index()
     if raw in index:
         return index[raw]
+    # The whole header first: what is in brackets may say which field it is (« Nom (en
+    # arabe) » is not « Nom »), then the header without it.
+    whole = fold_header(raw, brackets=True)
+    if whole in index:
+        return index[whole]
+    words = whole.split()
+    name = _name_in_script(words, index)
+    if name is not None:
+        return name
     key = fold_header(raw)
     if key in index:
         return index[key]
@@ -254,6 +374,9 @@ def header_field(header: str) -> str | None:
         rank = _wish_rank(candidate)
         if rank is not None:
             return wish_column(rank) if rank <= MAX_WISHES else None
+    found = set(words)
+    if found & _CONSENT_WORDS and found & _FOLLOW_UP_WORDS and not found & _ACCOMMODATION_WORDS:
+        return "follow_up_consent"
     for prefix, name in _HEADER_PREFIXES:
         if key.startswith(prefix):
             return name
@@ -424,9 +547,14 @@ def decode(data: bytes) -> str:
     single-byte encoding of Excel's "CSV" on Windows: Windows-1256 on an Arabic Windows when
     that reading gives Arabic words, else Windows-1252 (French Windows).
 
-    The two share the bytes of French lower-case accented letters, but Windows-1252's
-    upper-case ones (« É », « Ç ») are Arabic letters in Windows-1256, alone between Latin
-    letters: words of Arabic letters only come from an Arabic file."""
+    A UTF-8 file with a few bytes that do not decode (a line pasted from elsewhere, a byte
+    lost) stays UTF-8: those bytes become U+FFFD, which the importer reports on their rows
+    (``UNREADABLE``), rather than the whole file read as Windows-1252, every accented
+    letter turned into two wrong ones.
+
+    The two single-byte encodings share the bytes of French lower-case accented letters, but
+    Windows-1252's upper-case ones (« É », « Ç ») are Arabic letters in Windows-1256, alone
+    between Latin letters: words of Arabic letters only come from an Arabic file."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -435,6 +563,8 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(data):
+        return data.decode("utf-8", errors="replace")
     arabic = data.decode("cp1256")  # every byte has a meaning in Windows-1256
     if _ARABIC_WORD.search(arabic):
         return arabic
@@ -442,6 +572,28 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         raise TableError("file_encoding") from None
+
+
+# What a character that could not be decoded became (the importer reports the rows holding it).
+UNREADABLE = "\ufffd"
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether the lines that are not plain ASCII are UTF-8 at least as often as not. A line
+    of Windows-1252 or Windows-1256 text is almost never valid UTF-8 (an accented or Arabic
+    letter is a byte that UTF-8 only accepts followed by specific others), so lines that
+    decode are UTF-8 text, and the lines that do not are the exception."""
+    valid = invalid = 0
+    for line in data.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            invalid += 1
+        else:
+            valid += 1
+    return valid > 0 and valid >= invalid
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:

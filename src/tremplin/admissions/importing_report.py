@@ -12,6 +12,7 @@ from django.utils.translation import ngettext, pgettext
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.models import Application
+from tremplin.core.formatting import format_list
 
 _CHOICES = {
     "sex": Sex,
@@ -48,6 +49,31 @@ def _column_missing(params: dict) -> str:
             "Columns of the file that were not recognised: %(columns)s. If one of them holds "
             "this field, rename it “%(header)s”."
         ) % {"columns": ", ".join(_quoted(h) for h in ignored), "header": header}
+    if params.get("full_name"):
+        message += " " + _(
+            "A single column with the full name cannot be read: split it into two columns, "
+            "the last name and the first name."
+        )
+    return message
+
+
+def _column_repeated(params: dict) -> str:
+    return _(
+        "Several columns of the file hold “%(field)s”: %(columns)s. Keep one of them (delete "
+        "or rename the others) and send the file again."
+    ) % {
+        "field": field_label(params.get("field", "")),
+        "columns": ", ".join(_quoted(h) for h in params.get("columns", [])),
+    }
+
+
+def _commune_unknown(params: dict) -> str:
+    message = _MESSAGES["commune_unknown"]() % params
+    suggestions = params.get("suggestions")
+    if suggestions:
+        message += " " + _("Did you mean %(names)s?") % {
+            "names": format_list([_quoted(name) for name in suggestions], "or")
+        }
     return message
 
 
@@ -57,6 +83,10 @@ def describe_error(error: dict) -> str:
     code = error.get("code")
     if code == "column_missing":
         return _column_missing(params)
+    if code == "column_repeated":
+        return _column_repeated(params)
+    if code == "commune_unknown":
+        return _commune_unknown(params)
     message = _MESSAGES.get(code)
     if code == "choice_invalid":
         choices = _CHOICES.get(params.get("field"))
@@ -80,6 +110,13 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "too_long": lambda: _("Too long: at most %(max)s characters."),
     "control_characters": lambda: _(
         "Contains invisible control characters (such as NUL), which cannot be stored."
+    ),
+    "encoding_invalid": lambda: _(
+        "Contains characters that could not be read (this line of the file is not in UTF-8): "
+        "correct it, or save the file as “CSV UTF-8”, and retry."
+    ),
+    "template_example": lambda: _(
+        "The example row of the template: not imported. Delete it from the file."
     ),
     "latin_letters": lambda: _(
         "Not a name in Latin letters (letters, spaces, hyphens and apostrophes; no digits, "
@@ -144,15 +181,23 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "no_privacy_notice": lambda: _(
         "This call has no privacy notice yet: add one before importing applications."
     ),
+    "ranking_published": lambda: _(
+        "A ranking of this call is published: its decisions stand, and applications can no "
+        "longer be imported into it."
+    ),
     "too_many_rows": lambda: _("The file has more than %(max)s rows: split it."),
 }
 
 DUPLICATE_CODES = frozenset({"duplicate_existing", "duplicate_in_file", "replaced_later"})
 # The duplicates found in the file itself, not in the call (their own count on the page).
 REPEATED_CODES = frozenset({"duplicate_in_file", "replaced_later"})
+# Rows left out that are neither errors nor duplicates.
+SKIPPED_CODES = frozenset({"template_example"})
 FILE_PROBLEMS = frozenset(
     {
         "column_missing",
+        "column_repeated",
+        "ranking_published",
         "file_unreadable",
         "file_encoding",
         "file_empty",
@@ -168,6 +213,9 @@ _NOTES: dict[str, Callable[[], str]] = {
     "dates_mixed": lambda: _(
         "dates written both day first (e.g. line %(day_first_line)s) and month first (e.g. "
         "line %(month_first_line)s): those that can be read both ways are not imported"
+    ),
+    "column_repeated": lambda: _(
+        "several columns hold it: only the first, “%(used)s”, was read (not %(left)s)"
     ),
     "latest_answer_kept": lambda: _(
         "when a CIN answered more than once, only its latest answer is imported"
@@ -215,6 +263,9 @@ def describe_note(note: dict | None) -> str:
     message = _NOTES.get(code)
     if message is None:
         return ""
+    if code == "column_repeated":  # the headers left aside, listed in the reader's words
+        left = (pgettext("quoted", "“%(text)s”") % {"text": h} for h in params["left"])
+        params = {**params, "left": format_list(left, "or")}
     return message() % params if params else message()
 
 

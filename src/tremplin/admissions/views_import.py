@@ -27,10 +27,11 @@ from tremplin.admissions.importing import (
     describe_error,
     describe_note,
     field_label,
+    import_refusal,
     report_header,
     report_rows,
 )
-from tremplin.admissions.importing_report import repeated_in_file
+from tremplin.admissions.importing_report import FILE_PROBLEMS, repeated_in_file
 from tremplin.admissions.models import ImportJob, Intake
 from tremplin.admissions.uploads import safe_original_name
 from tremplin.core.decorators import school_view
@@ -85,9 +86,12 @@ def _job(intake: Intake, job_id: int) -> ImportJob:
 @school_view(APPLICATIONS_MANAGE)
 @require_http_methods(["GET", "POST"])
 def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    """The upload form, or why nothing can be imported into this call (then a POST changes
+    nothing)."""
     intake = access_intake(request, intake_slug)
+    refusal = import_refusal(intake)
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and refusal is None and form.is_valid():
         upload = form.cleaned_data["file"]
         job = ImportJob(
             intake=intake,
@@ -106,7 +110,13 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
     return render(
         request,
         "admissions/import_form.html",
-        {"school": intake.school, "intake": intake, "form": form, "jobs": jobs},
+        {
+            "school": intake.school,
+            "intake": intake,
+            "form": form,
+            "jobs": jobs,
+            "refusal": refusal,
+        },
         status=400 if form.is_bound else 200,
     )
 
@@ -124,6 +134,10 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
     if request.method == "POST":
         if not importable:
             raise Http404
+        refusal = import_refusal(intake)
+        if refusal is not None:
+            messages.error(request, refusal)
+            return redirect("admissions:import_form", request.access.school.slug, intake.slug)
         if not file_kept:
             messages.error(
                 request,
@@ -151,6 +165,9 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
     # A reason people can act on (the file is gone); a crash stays a generic message.
     failed = job.report[0] if job.status == ImportJob.Status.FAILED and job.report else None
     failure = describe_error(failed) if failed and failed["code"] != "internal_error" else ""
+    # What kept the whole file from being read: said above all, not as a row of the list.
+    file_problems = [describe_error(e) for e in shown if e["code"] in FILE_PROBLEMS]
+    shown = [e for e in shown if e["code"] not in FILE_PROBLEMS]
     notes = job.columns.get("notes", {})
     # The job keeps one count of duplicates: those of the file itself are told apart.
     repeated = repeated_in_file(notes)
@@ -164,7 +181,8 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "can_run": file_kept,
         "file_gone": importable and not file_kept,
         "problems": [{**entry, "reason": describe_error(entry)} for entry in shown],
-        "more_problems": total - len(shown),
+        "more_problems": total - len(shown) - len(file_problems),
+        "file_problems": file_problems,
         "columns_read": [
             (header, field_label(name), describe_note(notes.get(name)))
             for header, name in job.columns.get("read", [])

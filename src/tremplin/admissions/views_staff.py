@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tremplin.admissions import intakes, personal_data, retention, selectors, services
+from tremplin.admissions import importing, intakes, personal_data, retention, selectors, services
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
 from tremplin.admissions.documents import DOCUMENT_GIVEN
@@ -101,6 +101,7 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "closed_since": _closed_since(intake, timezone.now()),
             "conditions": _conditions(intake),
             "rules_frozen": _rules_frozen(intake),
+            "import_refusal": importing.import_refusal(intake),
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
         },
