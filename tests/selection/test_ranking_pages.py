@@ -213,3 +213,23 @@ def test_without_the_identity_permission_the_export_masks_the_cin(world, intake)
     rows = list(load_workbook(out).active.values)
     cins = {r[rows[0].index("CIN")] for r in rows[1:]}
     assert "SE****02" in cins and not any(c.startswith("SE1") for c in cins)
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_as_typed_in_the_export(world, intake):
+    from tremplin.admissions.models import Application
+    from tremplin.selection.ranking_results import results_export
+
+    with scopes_disabled():
+        Application.objects.filter(intake=intake, number=3).update(last_name="-Bakr")
+    run = run_now(intake, world.users["director"])
+    out = io.BytesIO()
+    with scope(school=intake.school):
+        results_export(run=run, include_identity=True, actor=world.users["director"], out=out)
+    sheet = load_workbook(out).active
+    header = [c.value for c in sheet[1]]
+    cell = next(
+        row[header.index("last name")]
+        for row in sheet.iter_rows(min_row=2)
+        if row[2].value == "SMA-25-0003"
+    )
+    assert cell.value == "-Bakr" and cell.data_type == "s" and cell.quotePrefix

@@ -125,11 +125,6 @@ def outcome_counts(run: RankingRun) -> Counter:
 # --- Export -------------------------------------------------------------------------------
 
 
-def _cell(value: str) -> str:
-    # A cell starting with one of these would be a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _mark_cell(value):
     if value is None:
         return ""
@@ -173,10 +168,10 @@ def results_export(*, run: RankingRun, include_identity: bool, actor, out) -> in
                 r.call_rank,
                 r.merit_rank,
                 a.reference,
-                _cell(a.last_name),
-                _cell(a.first_name),
-                _cell(a.last_name_ar),
-                _cell(a.first_name_ar),
+                a.last_name,  # write_xlsx keeps what looks like a formula as text
+                a.first_name,
+                a.last_name_ar,
+                a.first_name_ar,
                 a.cin if include_identity else mask_cin(a.cin),
                 *([tracks.get(r.track_id, "")] if several else []),
                 *(_mark_cell(r.marks.get(c.code)) for c in columns),
