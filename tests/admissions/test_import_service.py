@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tremplin.admissions.eligibility import describe
 from tremplin.admissions.importing import describe_error, import_applications
 from tremplin.admissions.models import Application, ReferenceCounter, Wish
 from tremplin.admissions.references import numbers_take, reference_year
@@ -159,7 +160,13 @@ def test_applications_get_numbers_references_eligibility_and_an_audit_event(worl
     assert [a.reference for a in apps] == [f"SMA-{year:02d}-{n:04d}" for n in (1, 2, 3)]
     assert [a.eligibility for a in apps] == ["eligible", "ineligible", "ineligible"]
     assert apps[1].eligibility_reasons[0]["rule"] == "age"
-    assert apps[2].eligibility_reasons == [{"rule": "residence", "params": {}}]
+    [residence] = apps[2].eligibility_reasons
+    assert residence["rule"] == "residence"
+    with translation.override("fr"):
+        # Where the call recruits, named: Boujdour's applicant learns she is not from there.
+        assert describe(residence) == (
+            "Cet appel est réservé aux habitants de l'un de ces lieux\u00a0: Es-Semara (province)."
+        )
     assert all(a.eligibility_checked_at >= before and a.privacy_consent_at >= before for a in apps)
     assert event.actor == world.users["admissions"]
     assert event.school == world.smara

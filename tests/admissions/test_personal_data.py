@@ -66,6 +66,34 @@ def test_a_new_applicant_downloads_her_confirmation_and_an_empty_selection(demo)
 
 
 @pytest.mark.django_db
+def test_the_download_says_what_the_codes_mean_and_the_staffs_reason_she_reads(demo):
+    """A staff decision of "not eligible" is explained in her space: the download has it too,
+    and each code (``bac``, ``neet``) with its text in her language."""
+    with scopes_disabled():
+        application = Application.objects.filter(intake__slug="promotion-2026").first()
+        Application.objects.filter(pk=application.pk).update(
+            eligibility=Application.Eligibility.INELIGIBLE,
+            eligibility_overridden=True,
+            override_reason="Votre CIN a été délivrée hors de la province.",
+            eligibility_reasons=[],
+            sex="F",
+            employment="neet",
+        )
+        application.refresh_from_db()
+    client = Client()
+    session = client.session
+    session[SESSION_APPLICANT] = application.pk
+    session.save()
+    client.cookies["django_language"] = "ar"
+    data = json.loads(client.get(reverse("portal:data")).content)
+    assert data["eligibility_reasons"] == ["Votre CIN a été délivrée hors de la province."]
+    assert data["sex"] == "F" and data["labels"]["sex"] == "أنثى"
+    assert data["employment"] == "neet"
+    assert data["labels"]["employment"] == "لا يعمل ولا يدرس"
+    assert data["labels"]["eligibility"] != "ineligible"
+
+
+@pytest.mark.django_db
 def test_an_erasure_leaves_nothing_staff_or_jurors_wrote_about_the_person(demo):
     """The reasons and comments written about an applicant name her, her health, her job:
     after an erasure, the events and the selection say what was done and when, not why."""

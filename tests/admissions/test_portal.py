@@ -286,6 +286,25 @@ def test_the_applicant_corrects_withdraws_downloads_and_asks_for_deletion(intake
     assert applications()[0].first_name == "Fatiha"
 
 
+@pytest.mark.django_db
+def test_once_deletion_is_asked_the_application_can_no_longer_be_corrected(intake):
+    """What she would add now is about to be erased: the space offers no correction, and
+    neither the edit page nor a document is taken."""
+    apply(Client())
+    (application,) = applications()
+    client = _space_client(application)
+    client.cookies["django_language"] = "en"
+    client.post(reverse("portal:delete"), {"confirm": "yes"})
+    space = client.get(reverse("portal:space")).content.decode()
+    assert reverse("portal:edit") not in space
+    assert "after that, this space no longer opens" in space
+    data = form_data(first_name="Fatiha")
+    del data["cin"], data["privacy_consent"]
+    assert client.post(reverse("portal:edit"), data)["Location"] == reverse("portal:space")
+    assert applications()[0].first_name == "Fatima"
+    assert applications()[0].status == Application.Status.SUBMITTED  # until staff erase
+
+
 def _followed_messages(client: Client, response) -> list[str]:
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:space")

@@ -59,3 +59,15 @@ def test_the_public_page_works_in_arabic_and_says_no_call_is_open(world, client)
     html = page.content.decode()
     assert 'lang="ar" dir="rtl"' in html
     assert world.smara.name_ar in html
+
+
+@pytest.mark.django_db
+def test_an_applicant_finds_her_space_from_any_public_page_even_with_no_call_open(world, client):
+    """Last year's applicants are told to answer their offer in their space: the school's
+    page with no call open, and the header of every page, lead there."""
+    client.cookies["django_language"] = "en"
+    space = reverse("portal:access")
+    school = client.get(reverse("public:school", kwargs={"school_slug": "smara"})).content.decode()
+    assert f'<a href="{space}">Already applied? Follow your application</a>' in school
+    home = client.get(reverse("public:index")).content.decode()
+    assert f'<a href="{space}">My application</a>' in home

@@ -86,7 +86,15 @@ def evaluate(
     if residence_rules and not (
         province_id in rules.province_ids or commune_id in rules.commune_ids
     ):
-        failed.append({"rule": "residence", "params": {}})
+        failed.append(
+            {
+                "rule": "residence",
+                "params": {
+                    "provinces": sorted(rules.province_ids),
+                    "communes": sorted(rules.commune_ids),
+                },
+            }
+        )
     if rules.education_levels and education_level not in rules.education_levels:
         failed.append({"rule": "education", "params": {"level": education_level}})
     if rules.employment_situations and employment not in rules.employment_situations:
@@ -115,7 +123,12 @@ def describe(reason: Mapping) -> str:
             "date": format_date(datetime.date.fromisoformat(params["date"])),
         }
     if rule == "residence":
-        return _("This call is for residents of the communes or provinces it lists.")
+        places = _places(params)
+        if not places:  # a reason recorded before the places were
+            return _("This call is for residents of the communes or provinces it lists.")
+        return _("This call is for residents of one of these places: %(places)s.") % {
+            "places": format_list(places, "or")
+        }
     if rule == "education":
         return _("Your education level (%(level)s) is not among those this call accepts.") % {
             "level": EducationLevel(params["level"]).label
@@ -128,3 +141,18 @@ def describe(reason: Mapping) -> str:
         labels = format_list(DocumentKind(kind).label for kind in params["missing"])
         return _("Missing documents: %(documents)s.") % {"documents": labels}
     return _("Another eligibility rule is not met.")
+
+
+def _places(params: Mapping) -> list[str]:
+    """The provinces and communes of a residence rule, named in the active language."""
+    from tremplin.admissions.portal_reads import Geography
+    from tremplin.core.i18n import localized
+
+    labels = {"province": _("%(name)s (province)"), "commune": _("%(name)s (commune)")}
+    places = []
+    for kind, label in labels.items():
+        for pk in params.get(f"{kind}s", ()):
+            place = Geography.find(kind, pk)
+            if place is not None:  # else removed from the reference data since
+                places.append(label % {"name": localized(place, "name")})
+    return places

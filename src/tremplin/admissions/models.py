@@ -300,8 +300,13 @@ class Application(models.Model):
 
     @property
     def accepts_changes(self) -> bool:
-        """The applicant may still correct it: submitted, and the call still open."""
-        return self.status == self.Status.SUBMITTED and self.intake.accepts_applications()
+        """The applicant may still correct it: submitted, the call still open, and no
+        deletion asked for (what she would add now is about to be erased)."""
+        return (
+            self.status == self.Status.SUBMITTED
+            and self.deletion_requested_at is None
+            and self.intake.accepts_applications()
+        )
 
     def refresh_search_name(self) -> None:
         """Derive ``search_name`` from the names. ``save()`` calls it; whatever writes rows

@@ -10,6 +10,7 @@ from tremplin.admissions import eligibility
 from tremplin.admissions.documents import DOCUMENT_GIVEN
 from tremplin.admissions.models import Application, Document
 from tremplin.core.audit import log_action
+from tremplin.core.i18n import localized
 
 
 @transaction.atomic
@@ -127,9 +128,10 @@ def application_data(application: Application) -> dict:
     application, the messages sent to them, and what the selection recorded about them (the
     convocations, their marks, the results of the published rankings, offers and letters).
 
-    Codes are given as stored (``bac``, ``neet``), with the texts in the applicant's
-    language. Not included: the working rankings never published, and each juror's own
-    score sheet (the panel's mark, which decides, is in ``marks``)."""
+    Codes are given as stored (``bac``, ``neet``), with their texts under ``labels``, in
+    the language of the request (the applicant's, who downloads it). Not included: the
+    working rankings never published, and each juror's own score sheet (the panel's mark,
+    which decides, is in ``marks``)."""
     return {
         "reference": application.reference,
         "intake": _local(application, application.intake.title, application.intake.title_ar),
@@ -160,8 +162,8 @@ def application_data(application: Application) -> dict:
         "withdrawn_at": _time(application.withdrawn_at),
         "eligibility": application.eligibility,
         "eligibility_decided_by_staff": application.eligibility_overridden,
-        "eligibility_reasons": [eligibility.describe(r) for r in application.eligibility_reasons],
-        "wishes": [str(w.track) for w in application.wishes.select_related("track")],
+        "eligibility_reasons": _eligibility_reasons(application),
+        "wishes": [localized(w.track, "name") for w in application.wishes.select_related("track")],
         "documents": [
             {"kind": d.kind, "file_name": d.original_name, "size": d.size}
             for d in application.documents.all()
@@ -170,7 +172,25 @@ def application_data(application: Application) -> dict:
         "deletion_requested_at": _time(application.deletion_requested_at),
         "messages": _messages(application),
         "selection": _selection(application),
+        "labels": {
+            "sex": application.get_sex_display(),
+            "education_level": application.get_education_level_display(),
+            "employment": application.get_employment_display(),
+            "status": application.get_status_display(),
+            "eligibility": application.get_eligibility_display(),
+            "source": application.get_source_display(),
+        },
     }
+
+
+def _eligibility_reasons(application: Application) -> list[str]:
+    """The reasons the applicant reads in her space: the rules she does not meet and, when
+    staff decided she is not eligible, their reason, written for her."""
+    reasons = [eligibility.describe(r) for r in application.eligibility_reasons]
+    ineligible = application.eligibility == Application.Eligibility.INELIGIBLE
+    if application.eligibility_overridden and ineligible and application.override_reason:
+        reasons.append(application.override_reason)
+    return reasons
 
 
 def _time(value) -> str | None:

@@ -542,7 +542,10 @@ def request_deletion(request: HttpRequest, application: Application) -> HttpResp
         personal_data.application_request_deletion(application=application)
         messages.success(
             request,
-            _("Your request is recorded. The school will delete your data and tell you."),
+            _(
+                "Your request is recorded. The school will delete your data and withdraw your "
+                "application; after that, this space will no longer open."
+            ),
         )
     return redirect("portal:space")
 
