@@ -58,6 +58,9 @@ _OFFER_STATUS = {
     Offer.Status.EXPIRED: Status.EXPIRED,
 }
 
+# The statuses in which the applicant holds the seat offered.
+_HOLDING = (Status.OFFER, Status.ACCEPTED)
+
 
 @dataclass(frozen=True)
 class MarkLine:
@@ -108,7 +111,13 @@ class Decision:
 
     @property
     def track(self):
-        """The track the decision is about (None for a single-track call)."""
+        """The track the decision is about (None for a single-track call): that of the seat
+        offered, once there is an offer; else the one the run ranked them for. Someone
+        called from a track's waiting list may be offered a seat of another of their wishes
+        (`waitlist._plan_tracks` solves the wishes again)."""
+        if self.offer is not None:
+            pool = self.offer.pool
+            return pool.track.track if pool.track_id else None
         return self.result.track.track if self.result.track_id else None
 
     @property
@@ -158,7 +167,8 @@ def decisions_for(
     }
     offers: dict[int, Offer] = {}
     taken_back: dict[int, Offer] = {}
-    for offer in Offer.objects.filter(application__in=applications).order_by("-created_at", "-pk"):
+    latest_first = Offer.objects.filter(application__in=applications).order_by("-created_at", "-pk")
+    for offer in latest_first.select_related("pool__track__track"):
         if offer.status != Offer.Status.CANCELLED:
             offers.setdefault(offer.application_id, offer)  # the latest that counts
         elif offer.answered_by_id is not None:  # cancelled by staff, not by a withdrawal
@@ -182,6 +192,9 @@ def decisions_for(
             offer, status = taken_back[application.pk], Status.TAKEN_BACK
         else:
             status = _status_of(result, application)
+        # The figures are those of the track of the seat offered, which the waiting list
+        # may have found among the applicant's other wishes.
+        track_id = offer.pool.track_id if offer is not None else result.track_id
         decided[application.pk] = Decision(
             application=application,
             run=run,
@@ -190,28 +203,40 @@ def decisions_for(
             offer=offer,
             marks=tuple(_mark_line(c, result.marks.get(c.code)) for c in components),
             composite=result.composite,
-            rank=result.merit_rank,
-            ranked=_ranked(run, result, counted),
-            cutoff=_cutoff(run, result),
-            seats=run.summary.get("seats", {}).get(str(result.track_id or ""), 0),
+            rank=_rank(result, track_id),
+            ranked=_ranked(run, track_id, counted),
+            cutoff=_cutoff(run, track_id),
+            seats=run.summary.get("seats", {}).get(str(track_id or ""), 0),
             waitlist_position=result.waitlist_position,
             ahead=waiting.ahead(result) if status == Status.WAITLISTED else None,
-            wishes=tracks.wishes(result),
+            wishes=tracks.wishes(result, held=track_id if status in _HOLDING else None),
         )
     return decided
 
 
-def _ranked(run: RankingRun, result: RankingResult, counted: dict) -> int:
-    """How many took part in the ranking of the result's track: the run counts them; for a
-    run that did not, they are counted once per track (``counted`` keeps the counts)."""
-    ranked = run.summary.get("ranked", {}).get(str(result.track_id or ""))
+def _rank(result: RankingResult, track_id: int | None) -> int | None:
+    """The applicant's merit rank in the ranking of `track_id`: the run's for the track it
+    placed them in, else the one of their wish for that track (None if they did not wish
+    for it: promoted by hand to another track)."""
+    if track_id == result.track_id:
+        return result.merit_rank
+    for wish in result.explanation.get("wishes") or []:
+        if wish.get("track") == track_id:
+            return wish.get("rank_in_track")
+    return None
+
+
+def _ranked(run: RankingRun, track_id: int | None, counted: dict) -> int:
+    """How many took part in the ranking of `track_id`: the run counts them; for a run that
+    did not, they are counted once per track (``counted`` keeps the counts)."""
+    ranked = run.summary.get("ranked", {}).get(str(track_id or ""))
     if ranked is not None:
         return int(ranked)
-    if result.track_id not in counted:
-        counted[result.track_id] = RankingResult.objects.filter(
-            run=run, track=result.track_id, merit_rank__isnull=False
+    if track_id not in counted:
+        counted[track_id] = RankingResult.objects.filter(
+            run=run, track=track_id, merit_rank__isnull=False
         ).count()
-    return counted[result.track_id]
+    return counted[track_id]
 
 
 class _TrackNames:
@@ -221,7 +246,10 @@ class _TrackNames:
         self.intake = intake
         self.by_id: dict[int, object] | None = None
 
-    def wishes(self, result: RankingResult) -> tuple[WishLine, ...]:
+    def wishes(self, result: RankingResult, *, held: int | None = None) -> tuple[WishLine, ...]:
+        """Each wish as the run saw it; with `held` (the intake track of the seat the
+        applicant holds now), that wish reads as obtained and those after it as not needed,
+        whatever the run said: a seat offered from the waiting list moves them on."""
         wishes = result.explanation.get("wishes") or []
         if not wishes:
             return ()
@@ -232,15 +260,26 @@ class _TrackNames:
                 t.pk: t.track
                 for t in IntakeTrack.objects.filter(intake=self.intake).select_related("track")
             }
+        kept = next((w["preference"] for w in wishes if w["track"] == held), None)
         return tuple(
             WishLine(
                 track=self.by_id.get(w["track"]),
                 preference=w["preference"],
                 rank=w.get("rank_in_track"),
-                outcome=w.get("outcome", ""),
+                outcome=_wish_outcome(w, kept),
             )
             for w in wishes
         )
+
+
+def _wish_outcome(wish: dict, kept: int | None) -> str:
+    """The outcome of `wish` now, the applicant holding the wish of preference `kept`."""
+    outcome = wish.get("outcome", "")
+    if kept is None or outcome == "accepted_earlier":
+        return outcome
+    if wish["preference"] == kept:
+        return "assigned"
+    return "not_needed" if wish["preference"] > kept else outcome
 
 
 def _status_of(result: RankingResult, application: Application) -> str:
@@ -263,8 +302,8 @@ def _mark_line(component: Component, stored) -> MarkLine:
     )
 
 
-def _cutoff(run: RankingRun, result: RankingResult) -> Decimal | None:
-    cutoff = run.summary.get("cutoffs", {}).get(str(result.track_id or ""))
+def _cutoff(run: RankingRun, track_id: int | None) -> Decimal | None:
+    cutoff = run.summary.get("cutoffs", {}).get(str(track_id or ""))
     return None if cutoff is None else Decimal(cutoff)
 
 

@@ -195,10 +195,12 @@ def _decision_context(batch, application, decision: Decision | None) -> dict | N
     with translation.override(language):
         context = _common(batch, application, language)
         offer = decision.offer
-        track = decision.result.track
+        track = decision.track
         context["decision"] = {
             "status": decision.status,
-            "track": clean(localized(track.track, "name")) if track else "",
+            # What the message reports is this decision about this offer (`letters._notify`).
+            "offer": offer.pk if offer else None,
+            "track": clean(localized(track, "name")) if track else "",
             "published": format_date(decision.run.published_at, "long", language),
             "deadline": _deadline(offer.deadline, "long", language) if offer else "",
             "deadline_short": _deadline(offer.deadline, "short", language) if offer else "",

@@ -7,8 +7,13 @@ application and kind: a new rendering replaces the previous file), and, when ask
 each applicant an SMS and an email with the PDF (and the .ics of a convocation) attached.
 
 A batch runs once: the task claims it with a conditional update, and each message carries a
-key made of the batch and the application, so running the same batch again (a task
-delivered twice, a retry after a failure) renders again but never sends twice.
+key (`_message_key`), so running the same batch again (a task delivered twice, a retry
+after a failure) renders again but never sends twice. A convocation's key is its batch and
+the application (convening again sends again). A decision's key is what it tells: the
+application, its status and the offer it is about. Decision batches overlap (publication
+starts one for every applicant, and each offer from the waiting list one more, which may
+run first), so an applicant is told each decision once, whichever batch renders it, and a
+new one (an offer after a wait, an offer expired) is told too.
 """
 
 from __future__ import annotations
@@ -274,7 +279,7 @@ def _notify(batch: LetterBatch, application: Application, context: dict, pdf: by
         "template": batch.kind,
         "context": context,
     }
-    key = f"letter:{batch.pk}:{application.pk}"
+    key = _message_key(batch, application, context)
     message_enqueue(
         channel=Message.Channel.SMS, to=application.phone, dedupe_key=f"{key}:sms", **common
     )
@@ -292,6 +297,18 @@ def _notify(batch: LetterBatch, application: Application, context: dict, pdf: by
         # An SMS has no room for it; an email links to the applicant space.
         **{**common, "context": {**context, "space_url": site_url("portal:access")}},
     )
+
+
+def _message_key(batch: LetterBatch, application: Application, context: dict) -> str:
+    """The messages' dedupe key (one per channel is derived from it).
+
+    A decision's key names what it tells, not the batch: the publication's batch that runs
+    after a batch started by a waiting-list offer must not tell the same offer again."""
+    if batch.kind == Kind.DECISION:
+        decision = context["decision"]
+        offer = decision["offer"] or "-"
+        return f"decision:{application.pk}:{decision['status']}:{offer}"
+    return f"letter:{batch.pk}:{application.pk}"
 
 
 def calendar_events(context: dict, *, sequence: int = 0) -> list[ics.Event]:
