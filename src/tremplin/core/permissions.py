@@ -25,6 +25,8 @@ SELECTION_MANAGE = "selection.manage"
 RANKING_MANAGE = "ranking.manage"
 # Score the interviews of the panels one sits on (and only those).
 JURY_SCORE = "jury.score"
+# The grants and their budget lines: the director's, and the funder's coordinator's.
+BUDGET_VIEW = "budget.view"
 
 _ADMISSIONS = frozenset(
     {
@@ -42,7 +44,7 @@ _ADMISSIONS = frozenset(
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.DIRECTOR: frozenset(
-        {SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW, JURY_SCORE}
+        {SCHOOL_VIEW, SCHOOL_CHANGE, TEAM_VIEW, TEAM_MANAGE, AUDIT_VIEW, JURY_SCORE, BUDGET_VIEW}
     )
     | _ADMISSIONS,
     # Admissions officers often sit on interview panels too.
@@ -52,7 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.LEARNER: frozenset({LEARNER_SPACE}),
 }
 
-COORDINATOR_PERMISSIONS = frozenset({SCHOOL_VIEW})
+COORDINATOR_PERMISSIONS = frozenset({SCHOOL_VIEW, BUDGET_VIEW})
 
 ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 

@@ -1,9 +1,22 @@
 """Public school pages, the staff dashboard, the team, the audit log and the coordinator view."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,14 +24,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
+from tremplin.admissions import selectors
 from tremplin.admissions.models import Intake
 from tremplin.core.access import access_membership, coordinated_schools
 from tremplin.core.decorators import login_verified, school_view
 from tremplin.core.forms import RevokeForm, TeamMemberForm
 from tremplin.core.models import AuditEvent, Membership
 from tremplin.core.permissions import (
+    APPLICATIONS_VIEW,
     AUDIT_VIEW,
+    BUDGET_VIEW,
+    JURY_SCORE,
     LEARNER_SPACE,
+    RANKING_MANAGE,
     SCHOOL_CHANGE,
     SCHOOL_VIEW,
     TEAM_MANAGE,
@@ -27,6 +45,7 @@ from tremplin.core.permissions import (
 from tremplin.schools import services
 from tremplin.schools.forms import SchoolProfileForm
 from tremplin.schools.models import BudgetLine, Grant, School, SchoolPartner, Track
+from tremplin.selection.models import ConflictOfInterest, InterviewSlot, Offer, RankingRun
 
 
 @require_GET
@@ -80,14 +99,11 @@ def _team(school: School) -> list[Membership]:
 @school_view(SCHOOL_VIEW)
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """What needs the user now (calls, offers, their interviews), then the school's profile;
+    the grants and budget lines only for those who may see the budget."""
     access = request.access
     school = access.school
-    grants = list(
-        Grant.objects.filter(school=school)
-        .select_related("funder")
-        .prefetch_related(Prefetch("lines", queryset=BudgetLine.objects.order_by("kind")))
-    )
-    budget_total = sum((g.total for g in grants), start=0)
+    grants = _grants(school) if access.can(BUDGET_VIEW) else None
     tracks = list(Track.objects.filter(school=school))
     return render(
         request,
@@ -96,11 +112,134 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "school": school,
             "partners": list(SchoolPartner.objects.filter(school=school).select_related("partner")),
             "grants": grants,
-            "budget_total": budget_total,
+            "budget_total": sum((g.total for g in grants), start=0) if grants is not None else None,
             **_split(tracks),
             "team": _team(school) if access.can(TEAM_VIEW) else None,
+            # A coordinator reads the school; nothing in it waits for them.
+            "needs_you": _needs_you(request) if access.roles or access.is_platform_admin else None,
         },
     )
+
+
+def _grants(school: School) -> list[Grant]:
+    return list(
+        Grant.objects.filter(school=school)
+        .select_related("funder")
+        .prefetch_related(Prefetch("lines", queryset=BudgetLine.objects.order_by("kind")))
+    )
+
+
+def _needs_you(request: HttpRequest) -> dict:
+    """The calls, offers and interviews waiting for the user, each only if their role may act
+    on it: two queries at most, whatever the number of calls."""
+    access = request.access
+    calls = _calls_waiting(access)
+    days = _interview_days(request.user, access.school) if access.can(JURY_SCORE) else []
+    return {
+        "calls": calls,
+        "interview_days": days,
+        "interview_count": sum(day["count"] for day in days),
+        "today": timezone.localdate(),
+        "empty": not calls and not days,
+    }
+
+
+def _queue_count(params: dict) -> Coalesce:
+    """For each call, the number of applications the list shows with ``params``: the list's
+    own filters, as a subquery, so that the dashboard and the list never disagree."""
+    rows = (
+        selectors.applications_filtered(OuterRef("pk"), params)
+        .order_by()
+        .values("intake")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def _calls_waiting(access) -> list[Intake]:
+    """In one query, the calls that wait for the user: with APPLICATIONS_VIEW, those open and
+    those with applications to review or to delete, with the counts of the list's queues;
+    with RANKING_MANAGE, those with offers awaiting an answer, with the earliest deadline."""
+    may_review, may_offer = access.can(APPLICATIONS_VIEW), access.can(RANKING_MANAGE)
+    if not may_review and not may_offer:
+        return []
+    calls = Intake.objects.filter(school=access.school)
+    wanted = Q(pk__in=[])
+    if may_review:
+        calls = calls.annotate(
+            applied=_queue_count({}),
+            review_count=_queue_count({"queue": "review"}),
+            deletion_count=_queue_count({"queue": "deletion"}),
+        )
+        # Once a ranking is published the rules and their results stand (admissions.intakes
+        # .rules_frozen): its ineligible applications no longer wait for a review.
+        published = RankingRun.objects.filter(intake=OuterRef("pk"), published_at__isnull=False)
+        calls = calls.annotate(published=Exists(published))
+        wanted |= (
+            Q(status=Intake.Status.OPEN)
+            | Q(review_count__gt=0, published=False)
+            | Q(deletion_count__gt=0)
+        )
+    if may_offer:
+        live = (
+            Offer.objects.filter(pool__intake=OuterRef("pk"), status=Offer.Status.LIVE)
+            .order_by()
+            .values("pool__intake")
+        )
+        calls = calls.annotate(
+            live_offers=Coalesce(
+                Subquery(live.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+                0,
+            ),
+            first_deadline=Subquery(live.annotate(first=Min("deadline")).values("first")),
+        )
+        wanted |= Q(live_offers__gt=0)
+    calls = list(calls.filter(wanted).order_by("-opens_at"))
+    now = timezone.now()
+    for call in calls:
+        call.needs_review = may_review and (
+            call.status == Intake.Status.OPEN
+            or (call.review_count and not call.published)
+            or call.deletion_count
+        )
+        call.taking_applications = call.status == Intake.Status.OPEN and call.closes_at > now
+        # A call closed early by staff has its closing date still ahead: no date then.
+        passed = call.status != Intake.Status.DRAFT and call.closes_at <= now
+        call.closed_since = call.closes_at if passed else None
+        if not may_offer:
+            call.live_offers = 0
+    return calls
+
+
+def _interview_days(user, school: School) -> list[dict]:
+    """The user's interviews from today on, by day: the slots of selection's "My interviews"
+    page (``selection.views_jury.jury_home``: the panels they sit on, an applicant in the
+    slot, none they declared a conflict with), counted per day with the first time."""
+    today = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    slots = (
+        InterviewSlot.objects.filter(
+            panel__jurors=user,
+            application__isnull=False,
+            component__scheme__intake__school=school,
+            starts_at__gte=today,
+        )
+        .exclude(
+            application__in=ConflictOfInterest.objects.filter(juror=user).values("application")
+        )
+        .select_related("panel")
+        .order_by("starts_at", "panel__name")
+    )
+    days: dict = {}
+    for slot in slots:
+        day = days.setdefault(
+            timezone.localtime(slot.starts_at).date(),
+            {"count": 0, "first": slot.starts_at, "panels": []},
+        )
+        day["count"] += 1
+        if slot.panel.name not in day["panels"]:
+            day["panels"].append(slot.panel.name)
+    return [{"day": day, **summary} for day, summary in days.items()]
 
 
 @school_view(SCHOOL_CHANGE)
