@@ -45,7 +45,8 @@ from tremplin.core.permissions import (
 from tremplin.schools import services
 from tremplin.schools.forms import SchoolProfileForm
 from tremplin.schools.models import BudgetLine, Grant, School, SchoolPartner, Track
-from tremplin.selection.models import ConflictOfInterest, InterviewSlot, Offer, RankingRun
+from tremplin.selection.interviews import juror_slots
+from tremplin.selection.models import Offer, RankingRun
 
 
 @require_GET
@@ -213,20 +214,12 @@ def _calls_waiting(access) -> list[Intake]:
 
 
 def _interview_days(user, school: School) -> list[dict]:
-    """The user's interviews from today on, by day: the slots of selection's "My interviews"
-    page (``selection.views_jury.jury_home``: the panels they sit on, an applicant in the
-    slot, none they declared a conflict with), counted per day with the first time."""
+    """The user's interviews from today on, by day (those of selection's "My interviews"
+    page), counted per day with the first time."""
     today = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
     slots = (
-        InterviewSlot.objects.filter(
-            panel__jurors=user,
-            application__isnull=False,
-            component__scheme__intake__school=school,
-            starts_at__gte=today,
-        )
-        .exclude(
-            application__in=ConflictOfInterest.objects.filter(juror=user).values("application")
-        )
+        juror_slots(user, school)
+        .filter(starts_at__gte=today)
         .select_related("panel")
         .order_by("starts_at", "panel__name")
     )

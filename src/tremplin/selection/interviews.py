@@ -71,6 +71,17 @@ def juror_choices(school) -> QuerySet[User]:
 # --- Panels and slots -----------------------------------------------------------------------
 
 
+def juror_slots(user: User, school) -> QuerySet[InterviewSlot]:
+    """The interviews ``user`` scores in ``school``: the slots of the panels they sit on that
+    have an applicant, except those they declared a conflict of interest with (another juror
+    of the panel scores them)."""
+    return InterviewSlot.objects.filter(
+        panel__jurors=user,
+        application__isnull=False,
+        component__scheme__intake__school=school,
+    ).exclude(application__in=ConflictOfInterest.objects.filter(juror=user).values("application"))
+
+
 @transaction.atomic
 def panel_save(*, panel: Panel, jurors: list[User], actor) -> Panel:
     """Create or change a panel and who sits on it (only the school's jurors, directors and

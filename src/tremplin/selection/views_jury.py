@@ -25,7 +25,7 @@ from tremplin.core.permissions import JURY_SCORE
 from tremplin.core.text import fold, parse_id
 from tremplin.selection.access_assessment import access_juror_slot
 from tremplin.selection.forms_assessment import ReasonForm, SheetForm
-from tremplin.selection.interviews import conflict_declare
+from tremplin.selection.interviews import conflict_declare, juror_slots
 from tremplin.selection.interviews_scoring import sheet_amend, sheet_save
 from tremplin.selection.models import Component, ConflictOfInterest, InterviewSlot, ScoreSheet
 
@@ -38,14 +38,7 @@ def jury_home(request: HttpRequest) -> HttpResponse:
     """My interviews, by day, with where my sheet stands."""
     user = request.user
     slots = list(
-        InterviewSlot.objects.filter(
-            panel__jurors=user,
-            application__isnull=False,
-            component__scheme__intake__school=request.access.school,
-        )
-        .exclude(
-            application__in=ConflictOfInterest.objects.filter(juror=user).values("application")
-        )
+        juror_slots(user, request.access.school)
         .select_related("panel", "application", "component__scheme__intake")
         .order_by("starts_at", "panel__name")
     )
