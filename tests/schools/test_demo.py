@@ -50,11 +50,14 @@ def test_promotion_2025_is_ranked_70_admitted_30_waitlisted_101_not_retained(dem
         assert outcomes["not_retained"] + outcomes["ineligible"] == 101
         assert all(check["ok"] for check in published.checks)
         offers = Counter(Offer.objects.filter(run=published).values_list("status", "origin"))
-        # Most accepted; a few declined, and their seats went to the waiting list.
+        # Most accepted; a few declined, one promoted let the offer expire, and each seat
+        # they freed went to the waiting list. Every offer is answered (the call is over).
         assert offers["accepted", "ranking"] > 60
         assert offers["declined", "ranking"] >= 3
-        promoted = offers["accepted", "waitlist"] + offers["live", "waitlist"]
-        assert promoted == offers["declined", "ranking"]
+        assert offers["expired", "waitlist"] == 1
+        freed = sum(n for (status, _), n in offers.items() if status in ("declined", "expired"))
+        assert sum(n for (_, origin), n in offers.items() if origin == "waitlist") == freed
+        assert not any(status == "live" for status, _ in offers)
         assert Enrolment.objects.filter(cohort__intake=published.intake).count() == (
             offers["accepted", "ranking"] + offers["accepted", "waitlist"]
         )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Application, Intake, IntakeTrack, PrivacyNotice, Wish
 from tremplin.admissions.references import make_reference, numbers_take, reference_year
+from tremplin.schools.demo import SMARA_TZ, TRAINING_STARTS, demo_clock
 from tremplin.schools.models import Commune, Province, Track
 
 WOMEN = (
@@ -67,36 +68,50 @@ def demo_admissions_load(school) -> None:
         },
     )
     province = Province.objects.get(code="221")
-    tz = timezone.get_default_timezone()
-    promo_2025 = _intake(
-        school,
-        notice,
-        province,
-        slug="promotion-2025",
-        title=("Promotion 2025", "فوج 2025"),
-        opens=datetime.datetime(2025, 6, 2, 9, 0, tzinfo=tz),
-        closes=datetime.datetime(2025, 7, 15, 23, 59, tzinfo=tz),
-        reference_date=datetime.date(2025, 9, 15),
-        status=Intake.Status.CLOSED,
-    )
-    now = timezone.localtime()
-    promo_2026 = _intake(
-        school,
-        notice,
-        province,
-        slug="promotion-2026",
-        title=("Promotion 2026", "فوج 2026"),
-        opens=datetime.datetime(2026, 11, 2, 9, 0, tzinfo=tz),
-        closes=max(
-            datetime.datetime(2027, 1, 31, 23, 59, tzinfo=tz), now + datetime.timedelta(days=60)
-        ),
-        reference_date=datetime.date(2027, 9, 15),
-        status=Intake.Status.OPEN,
-    )
+    closes_2025 = datetime.datetime(2025, 7, 15, 23, 59, tzinfo=SMARA_TZ)
+    with demo_clock(datetime.datetime(2025, 5, 26, 10, 0, tzinfo=SMARA_TZ)):
+        promo_2025 = _intake(
+            school,
+            notice,
+            province,
+            slug="promotion-2025",
+            title=("Promotion 2025", "فوج 2025"),
+            opens=datetime.datetime(2025, 6, 2, 9, 0, tzinfo=SMARA_TZ),
+            closes=closes_2025,
+            # Ages on the first day of the training.
+            reference_date=TRAINING_STARTS,
+            status=Intake.Status.CLOSED,
+        )
+    closes_2026 = _closes_2026()  # from today, not from the clock below
+    with demo_clock(datetime.datetime(2026, 10, 26, 10, 0, tzinfo=SMARA_TZ)):
+        promo_2026 = _intake(
+            school,
+            notice,
+            province,
+            slug="promotion-2026",
+            title=("Promotion 2026", "فوج 2026"),
+            opens=datetime.datetime(2026, 11, 2, 9, 0, tzinfo=SMARA_TZ),
+            closes=closes_2026,
+            # Ages on 31 December 2026: in the year of its name and between its opening and
+            # closing dates, whatever the day the demo is loaded (the staff form refuses a
+            # date more than a year from the call's dates).
+            reference_date=datetime.date(2026, 12, 31),
+            status=Intake.Status.OPEN,
+        )
     if not Application.objects.filter(intake=promo_2025).exists():
-        _applications(promo_2025, count=201, seed=2025)
+        # Submitted during the call (each at its own time), last changed as it closed.
+        with demo_clock(closes_2025 + datetime.timedelta(minutes=1)):
+            _applications(promo_2025, count=201, seed=2025)
     if not Application.objects.filter(intake=promo_2026).exists():
         _applications(promo_2026, count=6, seed=2026)
+
+
+def _closes_2026() -> datetime.datetime:
+    """31 January 2027, or sixty days after the day the demo is loaded if that is later: the
+    call is open for a visitor whatever the day. A date, not an instant, so that loading the
+    demo again the same day changes nothing."""
+    day = max(datetime.date(2027, 1, 31), timezone.localdate() + datetime.timedelta(days=60))
+    return datetime.datetime.combine(day, datetime.time(23, 59), tzinfo=SMARA_TZ)
 
 
 def _intake(school, notice, province, *, slug, title, opens, closes, reference_date, status):

@@ -1,11 +1,22 @@
 """The Smara 2025 demo: the school of the article, its partners, grant, tracks and one account
-per role. Idempotent: running it again updates what exists and creates what is missing."""
+per role. Idempotent: running it again updates what exists and creates what is missing.
 
+Its history is told at its own dates, whatever the day it is loaded: the school set up in
+May 2025, the call of June and July 2025, the selection of September 2025, the first cohort
+from Monday 29 September 2025 (`demo_clock`). Only Promotion 2026 lives in the present: its
+call is open on the day the demo is loaded.
+"""
+
+import contextlib
 import datetime
+import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from unittest import mock
 
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tremplin.core.models import CoordinatorScope, Membership, Role, User
@@ -21,6 +32,30 @@ from tremplin.schools.models import (
 )
 
 DEMO_PASSWORD = "smara-demo-2025"  # noqa: S105  (printed on purpose: demo accounts only)
+
+# The school's time zone, in which the story's dates are told.
+SMARA_TZ = zoneinfo.ZoneInfo("Africa/Casablanca")
+# The school set up: its partners, grant, tracks and staff, before the call of June 2025.
+SET_UP = datetime.datetime(2025, 5, 15, 9, 0, tzinfo=SMARA_TZ)
+# The first cohort's first day, the day the school opened: the selection of Promotion 2025
+# (its offers and their answers included) is over before it.
+TRAINING_STARTS = datetime.date(2025, 9, 29)
+
+
+@contextlib.contextmanager
+def demo_clock(at: datetime.datetime) -> Iterator[None]:
+    """Tell a moment of the demo's history on its own date: inside the block, Django's clock
+    (``timezone.now``, which the services, the audit log and the ``auto_now_add`` fields
+    read) starts at ``at`` and runs at its normal pace.
+
+    The history goes through the real services this way, so that every date they write
+    (ranking runs, offers and their deadlines, letters, messages, audit events) is the day
+    the story tells of, and nothing of 2025 is left waiting for an answer or a send today.
+    """
+    real_now = timezone.now
+    shift = at - real_now()
+    with mock.patch.object(timezone, "now", lambda: real_now() + shift):
+        yield
 
 
 @dataclass(frozen=True)
@@ -75,10 +110,11 @@ PARTNERS = (
 def demo_load() -> School:
     """Create or refresh the Smara demo; returns the school."""
     with scopes_disabled():
-        school = _school()
-        _partners_and_grant(school)
-        _tracks(school)
-        _accounts(school)
+        with demo_clock(SET_UP):
+            school = _school()
+            _partners_and_grant(school)
+            _tracks(school)
+            _accounts(school)
         from tremplin.admissions.demo import demo_admissions_load
 
         demo_admissions_load(school)
@@ -109,7 +145,7 @@ def _school() -> School:
             ),
             "email": "contact@ecole-numerique-smara.ma",
             "phone": "+212528899000",
-            "opened_on": datetime.date(2025, 9, 15),
+            "opened_on": TRAINING_STARTS,
             "is_active": True,
         },
     )
@@ -175,6 +211,8 @@ def _accounts(school: School) -> None:
                 "last_name": account.last_name,
                 "email": f"{account.username}@demo.tremplin.ma",
                 "preferred_language": account.language,
+                # The field's default is the real clock's, not demo_clock's.
+                "date_joined": SET_UP,
             },
         )
         if created or not user.check_password(DEMO_PASSWORD):

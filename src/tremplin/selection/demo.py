@@ -2,18 +2,24 @@
 
 Written test, interviews scored by two panels, two ranking runs (the second after a juror
 corrected a sheet), the second published, then the offers' answers: most accepted, a few
-declined, whose seats went to the waiting list. Everything goes through the services, so
-the audit log, the letters and the outbox tell the same story as for a real call.
+declined and one left to expire, whose seats went to the waiting list. Everything goes
+through the services, at the dates of September 2025 (`demo_clock`), so the audit log, the
+letters and the outbox tell the same story as for a real call, and it is over: the decision
+letters and their messages were sent then, every offer is answered, and the training starts
+on Monday 29 September 2025 (`tremplin.schools.demo.TRAINING_STARTS`).
 """
 
 import datetime
 import random
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from tremplin.admissions.models import Application, Intake
 from tremplin.core.models import User
+from tremplin.notify.models import Message
+from tremplin.schools.demo import SMARA_TZ, demo_clock
 from tremplin.selection.assessment import sittings_assign, test_session_save
 from tremplin.selection.assessment_marks import ABSENT, marks_record
 from tremplin.selection.interviews import (
@@ -28,10 +34,12 @@ from tremplin.selection.interviews_scoring import (
     sheet_amend,
     sheet_save,
 )
+from tremplin.selection.letters import letter_batch_run
 from tremplin.selection.models import (
     Component,
     Criterion,
     InterviewSlot,
+    LetterBatch,
     Offer,
     Panel,
     Quota,
@@ -39,12 +47,22 @@ from tremplin.selection.models import (
     TestSession,
     TestSitting,
 )
-from tremplin.selection.offers import offer_accept, offer_decline
+from tremplin.selection.offers import offer_accept, offer_decline, offers_expire
 from tremplin.selection.ranking import ranking_publish, ranking_run_execute, ranking_run_start
 from tremplin.selection.schemes import scheme_get_or_create
 
 # Every 17th admitted applicant (by application number) declined; their seats went on.
 DECLINE_EVERY = 17
+
+# The calendar of the selection, 2025: the rules set and the written test convened on 25
+# August, the test on Tuesday 2 September, the interviews convened on the 4th and held from
+# Monday 8 to Wednesday 17, the selection committee on Friday 19 September; the offers are
+# all answered within the week, before the training starts on Monday 29 September.
+RULES_DAY = datetime.date(2025, 8, 25)
+TEST_DAY = datetime.date(2025, 9, 2)
+CONVOCATION_DAY = datetime.date(2025, 9, 4)
+INTERVIEW_DAYS = tuple(datetime.date(2025, 9, day) for day in (8, 9, 10, 11, 12, 15, 16, 17))
+COMMITTEE_DAY = datetime.date(2025, 9, 19)
 
 RUBRIC = (
     ("Motivation et projet", "الحافز والمشروع", "2",
@@ -72,7 +90,8 @@ def demo_selection_load(school) -> None:
     officer = User.objects.get(username="admissions")
     juror = User.objects.get(username="jure")
     rng = random.Random(2025)
-    _scheme(intake)
+    with demo_clock(_on(RULES_DAY, 9)):
+        _scheme(intake)
     ability = {
         a.pk: rng.gauss(11.5, 2.8)
         for a in intake.applications.filter(eligibility=Application.Eligibility.ELIGIBLE)
@@ -81,33 +100,39 @@ def demo_selection_load(school) -> None:
     interview = Component.objects.get(scheme__intake=intake, code="interview")
     _written_test(test, officer, ability, rng)
     _interviews(interview, officer, (juror, director), ability, rng)
-    first = _run(intake, officer)
-    _correction(interview, juror)
-    second = _run(intake, officer)
-    ranking_publish(
-        run=second,
-        actor=director,
-        comment=(
-            f"Classement n° {second.number} validé par le comité de sélection du 26 septembre "
-            f"2025 (le n° {first.number} précédait la correction d'une fiche d'entretien)."
-        ),
-    )
+    day_after = INTERVIEW_DAYS[-1] + datetime.timedelta(days=1)
+    with demo_clock(_on(day_after, 10)):
+        first = _run(intake, officer)
+    with demo_clock(_on(day_after, 15)):
+        _correction(interview, juror)
+    with demo_clock(_on(COMMITTEE_DAY, 9)):
+        second = _run(intake, officer)
+    with demo_clock(_on(COMMITTEE_DAY, 16)):
+        ranking_publish(
+            run=second,
+            actor=director,
+            comment=(
+                f"Classement n° {second.number} validé par le comité de sélection du "
+                f"{COMMITTEE_DAY.day} septembre 2025 (le n° {first.number} précédait la "
+                "correction d'une fiche d'entretien)."
+            ),
+        )
+        _letters_sent(intake)
     _answers(intake, officer)
+
+
+def _on(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=SMARA_TZ)
 
 
 def _scheme(intake: Intake) -> None:
     scheme = scheme_get_or_create(intake)
-    scheme.lottery_seed = 20250926
+    scheme.lottery_seed = 20250919  # drawn by the committee, on its day
     scheme.save(update_fields=["lottery_seed"])
     Component.objects.filter(scheme=scheme, code="test").update(threshold=Decimal(6))
     Component.objects.filter(scheme=scheme, code="interview").update(threshold=Decimal(8))
     Quota.objects.get_or_create(scheme=scheme, group=Quota.Group.WOMEN, track=None,
                                 defaults={"share": Decimal(40)})  # fmt: skip
-
-
-def _at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
-    tz = timezone.get_default_timezone()
-    return datetime.datetime(2025, 9, day, hour, minute, tzinfo=tz)
 
 
 def _mark(value: float) -> Decimal:
@@ -117,22 +142,23 @@ def _mark(value: float) -> Decimal:
 
 def _written_test(test: Component, officer, ability: dict, rng: random.Random) -> None:
     place, place_ar = "Salle polyvalente, Maison des jeunes", "القاعة متعددة الاختصاصات، دار الشباب"
-    for starts in (_at(2, 9), _at(2, 14)):
-        test_session_save(
-            session=TestSession(
-                component=test,
-                starts_at=starts,
-                ends_at=starts + datetime.timedelta(hours=2),
-                place=place,
-                place_ar=place_ar,
-                capacity=100,
-                instructions="Votre CIN, un stylo bleu ou noir.",
-                instructions_ar="بطاقتك الوطنية وقلم أزرق أو أسود.",
-            ),
-            actor=officer,
-        )
-    sittings_assign(component=test, actor=officer)
-    TestSitting.objects.filter(component=test).update(convened_at=_at(1, 10))
+    with demo_clock(_on(RULES_DAY, 10)):
+        for starts in (_on(TEST_DAY, 9), _on(TEST_DAY, 14)):
+            test_session_save(
+                session=TestSession(
+                    component=test,
+                    starts_at=starts,
+                    ends_at=starts + datetime.timedelta(hours=2),
+                    place=place,
+                    place_ar=place_ar,
+                    capacity=100,
+                    instructions="Votre CIN, un stylo bleu ou noir.",
+                    instructions_ar="بطاقتك الوطنية وقلم أزرق أو أسود.",
+                ),
+                actor=officer,
+            )
+        sittings_assign(component=test, actor=officer)
+        TestSitting.objects.filter(component=test).update(convened_at=_on(RULES_DAY, 11))
     values = {}
     for application_id in TestSitting.objects.filter(component=test).values_list(
         "application_id", flat=True
@@ -141,14 +167,41 @@ def _written_test(test: Component, officer, ability: dict, rng: random.Random) -
             values[application_id] = None  # absent: recorded below
             continue
         values[application_id] = _mark(ability[application_id] + rng.gauss(0, 1.8))
-    marks_record(
-        component=test,
-        values={a: (ABSENT if v is None else v) for a, v in values.items()},
-        actor=officer,
-    )
+    with demo_clock(_on(TEST_DAY + datetime.timedelta(days=1), 15)):
+        marks_record(
+            component=test,
+            values={a: (ABSENT if v is None else v) for a, v in values.items()},
+            actor=officer,
+        )
 
 
 def _interviews(interview: Component, officer, jurors, ability: dict, rng) -> None:
+    with demo_clock(_on(CONVOCATION_DAY, 9)):
+        slots = _interview_slots(interview, officer, jurors)
+    criteria = list(Criterion.objects.filter(component=interview))
+    for slot in slots:
+        present = rng.random() >= 0.03
+        # Each juror submits their sheet as the interview ends.
+        with demo_clock(slot.ends_at):
+            slot = slot_attendance_set(slot=slot, present=present, actor=officer)
+            if not present:
+                continue
+            for juror, severity in zip(jurors, (-0.6, 0.4), strict=True):
+                level = _level(ability[slot.application_id] + severity, rng)
+                scores = {c.pk: Decimal(LEVEL_MARKS[level]) for c in criteria}
+                sheet_save(slot=slot, juror=juror, scores=scores, comment="", submit=True)
+    # The juror marks harder than the director: once every sheet is in, the committee puts
+    # both on the common scale.
+    with demo_clock(_on(INTERVIEW_DAYS[-1] + datetime.timedelta(days=1), 9)):
+        scheme = interview.scheme
+        scheme.severity_correction = True
+        scheme.save(update_fields=["severity_correction"])
+        interview_marks_recompute(component=interview, actor=officer)
+
+
+def _interview_slots(interview: Component, officer, jurors) -> list[InterviewSlot]:
+    """The rubric, two panels, their slots on the interview days, and who comes when
+    (convened the same day)."""
     criteria_save(
         component=interview,
         criteria=[
@@ -173,10 +226,10 @@ def _interviews(interview: Component, officer, jurors, ability: dict, rng) -> No
         panel = Panel(component=interview, name=name, place=place, place_ar=place_ar)
         panels.append(panel_save(panel=panel, jurors=list(jurors), actor=officer))
     for panel in panels:
-        for day in (15, 16, 17, 18, 19, 22, 23, 24):
+        for day in INTERVIEW_DAYS:
             slots_generate(
                 panel=panel,
-                day=datetime.date(2025, 9, day),
+                day=day,
                 start=datetime.time(9, 0),
                 end=datetime.time(17, 0),
                 minutes=30,
@@ -190,25 +243,10 @@ def _interviews(interview: Component, officer, jurors, ability: dict, rng) -> No
         .select_related("panel")
         .order_by("starts_at", "panel__name")
     )
-    InterviewSlot.objects.filter(pk__in=[s.pk for s in slots]).update(convened_at=_at(10, 10))
-    criteria = list(Criterion.objects.filter(component=interview))
-    for slot in slots:
-        present = rng.random() >= 0.03
-        slot = slot_attendance_set(slot=slot, present=present, actor=officer)
-        if not present:
-            continue
-        for juror, severity in zip(jurors, (-0.6, 0.4), strict=True):
-            scores = {
-                c.pk: Decimal(LEVEL_MARKS[_level(ability[slot.application_id] + severity, rng)])
-                for c in criteria
-            }
-            sheet_save(slot=slot, juror=juror, scores=scores, comment="", submit=True)
-    # The juror marks harder than the director: once every sheet is in, the committee puts
-    # both on the common scale.
-    scheme = interview.scheme
-    scheme.severity_correction = True
-    scheme.save(update_fields=["severity_correction"])
-    interview_marks_recompute(component=interview, actor=officer)
+    InterviewSlot.objects.filter(pk__in=[s.pk for s in slots]).update(
+        convened_at=_on(CONVOCATION_DAY, 11)
+    )
+    return slots
 
 
 def _level(value: float, rng: random.Random) -> int:
@@ -237,16 +275,26 @@ def _run(intake: Intake, officer) -> RankingRun:
 
 
 def _answers(intake: Intake, officer) -> None:
-    """Most accept in the applicant space, a few decline (one by phone); the waiting list
-    fills their seats, and the first promoted accept too."""
-    offers = Offer.objects.filter(application__intake=intake).order_by("application__number")
-    declined = {o.application_id for o in offers[DECLINE_EVERY - 1 :: DECLINE_EVERY]}
+    """Most accept in the applicant space within a day or so, a few decline (one by phone)
+    and the first promoted from the waiting list lets the offer expire; each freed seat goes
+    to the next in the call order at once, and they answer too. Told in the order it
+    happened, until no offer awaits an answer: all before the training starts."""
+    ranked = Offer.objects.filter(application__intake=intake).order_by("application__number")
+    declined = {o.application_id for o in ranked[DECLINE_EVERY - 1 :: DECLINE_EVERY]}
     by_phone = min(declined)
-    for round_ in range(2):
-        for offer in Offer.objects.filter(
-            application__intake=intake, status=Offer.Status.LIVE
-        ).select_related("application"):
-            if offer.application_id in declined:
+    expiring = None
+    while live := list(
+        Offer.objects.filter(application__intake=intake, status=Offer.Status.LIVE)
+        .select_related("application")
+        .order_by("created_at", "pk")
+    ):
+        if expiring is None:
+            expiring = next((o.pk for o in live if o.origin == Offer.Origin.WAITLIST), None)
+        offer = min(live, key=lambda o: _answer_time(o, expiring, by_phone))
+        with demo_clock(_answer_time(offer, expiring, by_phone)):
+            if offer.pk == expiring:
+                offers_expire()  # the sweep, a minute after the deadline
+            elif offer.application_id in declined:
                 phone = offer.application_id == by_phone
                 offer_decline(
                     offer=offer,
@@ -254,5 +302,35 @@ def _answers(intake: Intake, officer) -> None:
                     actor=officer if phone else None,
                     reason="A trouvé un emploi à Laâyoune." if phone else "",
                 )
-            elif round_ == 0 or offer.application.number % 2:
+            else:
                 offer_accept(offer=offer, channel=Offer.Channel.APPLICANT)
+            _letters_sent(intake)
+
+
+def _answer_time(offer: Offer, expiring: int | None, by_phone: int) -> datetime.datetime:
+    """When the offer was answered: one to thirty hours after it was made, by application
+    number; the phone call on the Monday morning; the expiry a minute after the deadline."""
+    if offer.pk == expiring:
+        return offer.deadline + datetime.timedelta(minutes=1)
+    if offer.application_id == by_phone:
+        return _on(COMMITTEE_DAY + datetime.timedelta(days=3), 9, 30)
+    number = offer.application.number
+    return offer.created_at + datetime.timedelta(hours=1 + number * 7 % 30, minutes=number % 60)
+
+
+def _letters_sent(intake: Intake) -> None:
+    """Render the letters the last step started (its decisions) and record their SMS and
+    emails as sent: the story's letters were written and sent on its dates, so loading the
+    demo sends nothing. Their tasks, queued once the demo commits, find nothing left to do."""
+    for batch_id in (
+        LetterBatch.objects.filter(intake=intake, status=LetterBatch.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
+        letter_batch_run(batch_id=batch_id)
+    now = timezone.now()
+    Message.objects.filter(
+        status=Message.Status.PENDING,
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id__in=[str(pk) for pk in intake.applications.values_list("pk", flat=True)],
+    ).update(status=Message.Status.SENT, attempts=1, sent_at=now, next_attempt_at=now)
