@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from tests.admissions.intake_pages import edit_url, form_post, in_english, track
 from tests.admissions.open_intake import make_open_intake
-from tests.selection.offers_world import COMPOSITES, closed_intake, publish_single, record_letters
+from tests.selection.offers_world import published_call
 from tremplin.admissions.models import Application, Intake, PrivacyNotice
 
 CREATE = reverse("admissions:intake_create", kwargs={"school_slug": "smara"})
@@ -36,12 +36,7 @@ def as_it_stands(intake, **changes) -> dict:
 
 @pytest.fixture
 def published(world, monkeypatch):
-    record_letters(monkeypatch)
-    intake = closed_intake(world, n=10, seats=4, waitlist=4)
-    publish_single(
-        intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
-    )
-    return intake
+    return published_call(world, monkeypatch)
 
 
 @pytest.mark.django_db

@@ -13,14 +13,7 @@ from django_scopes import scope, scopes_disabled
 
 from tests.admissions.intake_pages import detail_url, edit_url, four_applicants, in_english
 from tests.admissions.open_intake import make_open_intake
-from tests.selection.offers_world import (
-    COMPOSITES,
-    app,
-    closed_intake,
-    offer_of,
-    publish_single,
-    record_letters,
-)
+from tests.selection.offers_world import app, offer_of, published_call
 from tremplin.admissions import services
 from tremplin.admissions.models import Application, Intake, Wish
 from tremplin.schools.models import Commune, Track
@@ -46,12 +39,7 @@ def fresh(application) -> Application:
 @pytest.fixture
 def offered(world, monkeypatch):
     """A published call of 10: numbers 1, 2, 4 and 6 hold a live offer, 3 waits."""
-    record_letters(monkeypatch)
-    intake = closed_intake(world, n=10, seats=4, waitlist=4)
-    publish_single(
-        intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
-    )
-    return intake
+    return published_call(world, monkeypatch)
 
 
 # 1. Not eligible while holding a seat ------------------------------------------------------

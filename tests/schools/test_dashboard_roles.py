@@ -14,7 +14,7 @@ from django_scopes import scope, scopes_disabled
 from tests.admissions.open_intake import form_data, make_open_intake
 from tests.factories import make_member
 from tests.selection.assessment_builders import make_selection
-from tests.selection.offers_world import COMPOSITES, closed_intake, publish_single, record_letters
+from tests.selection.offers_world import published_call
 from tremplin.admissions import selectors
 from tremplin.admissions.models import Application
 from tremplin.selection.models import (
@@ -96,12 +96,7 @@ def trainer(world):
 @pytest.fixture
 def published(world, monkeypatch):
     """A closed call with a published ranking: four offers await an answer."""
-    record_letters(monkeypatch)
-    intake = closed_intake(world, n=10, seats=4, waitlist=4)
-    publish_single(
-        intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
-    )
-    return intake
+    return published_call(world, monkeypatch)
 
 
 # --- The open call -------------------------------------------------------------------------

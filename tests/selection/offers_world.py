@@ -147,6 +147,17 @@ def closed_intake(world, *, n=20, seats=6, waitlist=4, slug="promo-2025", tracks
     )
 
 
+def published_call(world, monkeypatch):
+    """A closed call of 10 whose ranking is published: numbers 1, 2, 4 and 6 hold a live
+    offer, 3, 5, 7 and 8 wait (the decision letters are recorded, not rendered)."""
+    record_letters(monkeypatch)
+    intake = closed_intake(world, n=10, seats=4, waitlist=4)
+    publish_single(
+        intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
+    )
+    return intake
+
+
 def offer_of(application) -> Offer | None:
     with scopes_disabled():
         return (
