@@ -203,6 +203,10 @@ def test_the_command_prints_how_each_column_was_read(world, tmp_path):
         ("أوافق على تتبع مساري المهني", "follow_up_consent"),
         ("أوافق على تتبع الإدماج", "follow_up_consent"),
         ("J'accepte que mon besoin d'aménagement soit suivi", None),
+        # Another follow-up is another purpose: its yes is no consent to the placement's.
+        ("J'accepte d'être contacté(e) pour le suivi de ma candidature", None),
+        ("Je consens au suivi de ma candidature et au traitement de mes données", None),
+        ("أوافق على تتبع ملفي", None),
         # A full name cannot be split reliably: it is no name field.
         ("Nom et prénom", None),
         ("Nom complet", None),

@@ -279,6 +279,34 @@ def test_a_call_whose_ranking_is_published_refuses_the_import_and_the_command_sa
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("mode", ["all", "valid"])
+def test_a_ranking_published_while_the_file_is_read_stops_its_writing(world, mode):
+    """Checked at the start, and again under the call's lock before each batch is written:
+    a director who publishes during a long import adds no unranked applicant to it."""
+    from tremplin.admissions import importing
+    from tremplin.selection.models import RankingRun
+
+    intake = make_import_intake(world.smara, status="closed")
+    original = importing._Validator.__init__
+
+    def then_the_ranking_is_published(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        with scopes_disabled():
+            RankingRun.objects.create(
+                intake=intake, number=1, status=RankingRun.Status.DONE,
+                created_by=world.users["director"], published_at=timezone.now(),
+            )  # fmt: skip
+
+    importing._Validator.__init__ = then_the_ranking_is_published
+    try:
+        result = run(intake, [applicant(0), applicant(1)], mode=mode)
+    finally:
+        importing._Validator.__init__ = original
+    assert [e["code"] for e in result.report] == ["ranking_published"]
+    assert result.created == 0 and count() == 0
+
+
+@pytest.mark.django_db
 def test_a_cin_that_arrives_from_the_portal_during_the_import_is_a_duplicate(world):
     """The CINs of the intake are read once; one arriving after that hits the database's
     unique constraint, and the import drops that row only."""
@@ -326,6 +354,7 @@ def test_queries_grow_with_batches_not_rows(world, mode):
     two_batches = queries(2000, 100)
     four_batches = queries(3000, 200)
     per_batch = two_batches - one_batch
-    # Per batch: savepoint, take numbers (UPDATE), read them, insert, read ids, insert wishes.
-    assert 0 < per_batch <= 7
+    # Per batch: savepoint, lock the call and look for a published ranking, take numbers
+    # (UPDATE), read them, insert, read ids, insert wishes.
+    assert 0 < per_batch <= 9
     assert four_batches == one_batch + 3 * per_batch

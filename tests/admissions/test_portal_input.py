@@ -118,6 +118,13 @@ def test_the_domain_of_an_email_is_stored_in_lower_case_and_the_rest_as_typed(in
         ("arabic", "فاطمة الزهراء"),
         ("arabic", "مُحَمَّد"),  # with its harakat
         ("arabic", "\u200fعبد الله\u200f"),  # the marks a right-to-left keyboard adds
+        # What copying from a document or a spreadsheet brings, and French dead keys.
+        ("latin", "Ahmed\u00a0Ali"),
+        ("arabic", "عبد\u00a0الله"),
+        ("latin", "Abd al\u2010Rahman"),
+        ("latin", "M\u00b4Barek"),
+        ("latin", "Sa\u02bfid"),
+        ("arabic", "عبد \ufdf2"),
     ],
 )
 def test_names_as_people_write_them_are_names_in_their_script(script, name):

@@ -301,3 +301,23 @@ def test_the_applicant_whose_offer_was_taken_back_reads_so_not_that_she_still_wa
     page = client.get(reverse("portal:space")).content.decode()
     assert "The school withdrew the seat it had offered you" in page
     assert "You are on the waiting list" not in page
+
+
+def test_the_offer_of_an_erased_application_is_taken_back_without_telling_anyone(
+    world, intake, letters
+):
+    """Erased before the expiry sweep cancelled its offer: nobody to tell (the phone is
+    gone), and the page takes the offer back rather than failing."""
+    from tremplin.admissions.personal_data import application_erase
+
+    erased = app(intake, 2)
+    offer = offer_of(erased)
+    with scopes_disabled():
+        application_erase(application=erased, actor=world.users["director"], reason="Demande")
+    response = world.client("director").post(
+        withdraw_url(intake, offer), {"reason": "Erased"}, follow=True
+    )
+    assert response.status_code == 200
+    assert offer_by_pk(offer.pk).status == "cancelled"
+    with scopes_disabled():
+        assert not Message.objects.filter(template="offer_withdrawn").exists()

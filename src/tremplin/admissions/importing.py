@@ -56,7 +56,7 @@ from tremplin.admissions.importing_report import (
     report_header,
     report_rows,
 )
-from tremplin.admissions.importing_writer import Writer
+from tremplin.admissions.importing_writer import RankingPublished, Writer
 from tremplin.admissions.models import Application, ImportJob, Intake, IntakeTrack
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import normalize_cin, normalize_phone
@@ -602,13 +602,22 @@ def import_applications(
         validator = _validator(intake, table, positions, result)
         writer = None if dry_run else Writer(intake)
         audit = None if dry_run else _auditor(intake, actor, filename, result)
-        if mode == ImportJob.Mode.VALID_ONLY or dry_run:
-            _import_streaming(validator, writer, table, result, progress, batch_size)
-            if audit is not None and result.created:
-                with transaction.atomic():
-                    audit()
-        else:
-            _import_all_or_nothing(validator, writer, table, result, progress, batch_size, audit)
+        try:
+            if mode == ImportJob.Mode.VALID_ONLY or dry_run:
+                _import_streaming(validator, writer, table, result, progress, batch_size)
+            else:
+                _import_all_or_nothing(
+                    validator, writer, table, result, progress, batch_size, audit
+                )
+        except RankingPublished:
+            # Published meanwhile: the batches written before stay (valid rows only), the
+            # rest is not written; all or nothing wrote nothing.
+            if mode != ImportJob.Mode.VALID_ONLY:
+                result.created = 0
+            result.report.append(problem(0, "", "ranking_published"))
+        if mode == ImportJob.Mode.VALID_ONLY and audit is not None and result.created:
+            with transaction.atomic():
+                audit()
     if result.repeated:
         # Kept with the notes (``column_mapping``): the job's page counts them apart.
         result.notes["cin"] = {"code": "cin_repeated", "params": {"count": result.repeated}}

@@ -333,7 +333,14 @@ _CONSENT_WORDS = frozenset(
         "الموافقه",
     )
 )
-_FOLLOW_UP_WORDS = frozenset(("suivi", "insertion", "follow", "تتبع", "التتبع", "الادماج", "ادماج"))
+# Words of the job-placement follow-up itself, not of any follow-up: « le suivi de ma
+# candidature » is another purpose, and a consent is never inferred across purposes.
+_FOLLOW_UP_WORDS = frozenset(
+    (
+        "insertion", "professionnelle", "professionnel", "emploi", "employment", "career",
+        "placement", "الادماج", "ادماج", "المهني", "المهنيه", "الشغل",
+    )
+)  # fmt: skip
 _ACCOMMODATION_WORDS = frozenset(("amenagement", "handicap", "accommodation", "الاعاقه", "اعاقه"))
 
 

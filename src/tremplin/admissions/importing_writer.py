@@ -34,6 +34,11 @@ _RECORD_COLUMNS = (
 _NAMES = slice(1, 5)
 
 
+class RankingPublished(Exception):
+    """A ranking of the call was published while the import ran: what is left of it is not
+    written (its decisions stand; an applicant added now was never ranked)."""
+
+
 class Writer:
     """Inserts validated records a batch at a time, with a fixed number of queries per batch:
     one conditional UPDATE takes the batch's numbers, one read gets them back, one statement
@@ -82,6 +87,7 @@ class Writer:
         CIN arrived meanwhile (from the portal), as (record, reference) pairs."""
         try:
             with transaction.atomic():
+                self._refuse_once_published()
                 self._insert(records)
             return []
         except IntegrityError:
@@ -96,6 +102,16 @@ class Writer:
             with transaction.atomic():
                 self._insert(kept)
             return [(r, taken[r[0]]) for r in records if r[0] in taken]
+
+    def _refuse_once_published(self) -> None:
+        """Raise ``RankingPublished`` if a ranking of the call is published. Under the call's
+        lock, which ``ranking_publish`` takes too: a publication waits for the batch being
+        written (for the whole file, all or nothing), or the batch sees it."""
+        from tremplin.selection.schemes import published_run
+
+        Intake.objects.select_for_update().only("pk").get(pk=self.intake.pk)
+        if published_run(self.intake) is not None:
+            raise RankingPublished
 
     def _insert(self, records: list[tuple]) -> None:
         if not records:

@@ -188,8 +188,12 @@ with scopes_disabled():
                     ),
                 )
             reference = cleaned.get("reference_date")
+            # Checked when one of its dates changes: a call saved before the check (a
+            # published one, whose rules no longer change) keeps being editable.
+            dates = {"reference_date", "opens_at", "closes_at"}
             if (
-                reference
+                dates & set(self.changed_data)
+                and reference
                 and opens
                 and closes
                 and not (

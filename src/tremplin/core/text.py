@@ -30,15 +30,25 @@ def _letters(script: str, *blocks: tuple[int, int]) -> str:
     return "".join(chars)
 
 
-# What a name holds beside its letters: spaces, hyphens, apostrophes (' ’ ‘ ʼ), dots
-# ("M. Ali"), and the invisible marks that phones and copied text carry (left-to-right and
-# right-to-left marks, the joiners). Not the controls that reorder text on screen (U+202A-E,
-# U+2066-9): one of them can make a name read as another.
-_NAME_JOINERS = " \\-'\u2018\u2019\u02bc.\u200c-\u200f\u061c"
+# What a name holds beside its letters: spaces (the no-break ones that text copied from a
+# document or a spreadsheet carries too), hyphens (and the Unicode ones, and the en dash),
+# apostrophes (' ’ ‘ ʼ ʻ, and ´ ` typed with a French keyboard's dead keys), dots
+# ("M. Ali"), and the invisible marks that phones and copied text carry (the zero-width
+# space, the joiners, left-to-right and right-to-left marks). Not the controls that reorder
+# text on screen (U+202A-E, U+2066-9): one of them can make a name read as another.
+_NAME_JOINERS = (
+    " \u00a0\u202f\\-\u2010\u2011\u2013'`\u00b4\u2018\u2019\u02bb\u02bc\u02bf.\u200b-\u200f\u061c"
+)
 _SCRIPTS = {
     "latin": _letters("LATIN", (0x41, 0x24F), (0x300, 0x36F), (0x1E00, 0x1EFF)),
     "arabic": _letters(
-        "ARABIC", (0x600, 0x6FF), (0x750, 0x77F), (0x8A0, 0x8FF), (0xFB50, 0xFDCF), (0xFE70, 0xFEFF)
+        "ARABIC",
+        (0x600, 0x6FF),
+        (0x750, 0x77F),
+        (0x8A0, 0x8FF),
+        (0xFB50, 0xFDCF),
+        (0xFDF2, 0xFDF2),  # ﷲ, in names like عبد ﷲ (not the other word ligatures, as ﷺ)
+        (0xFE70, 0xFEFF),
     ),
 }
 _NAME_IN = {

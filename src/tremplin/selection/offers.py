@@ -393,6 +393,8 @@ def _tell_taken_back(offer: Offer) -> None:
     from tremplin.admissions.services import in_language, notify_applicant
 
     application = offer.application
+    if application.erased_at is not None or application.status != Application.Status.SUBMITTED:
+        return  # erased: nobody to tell; withdrawn: she left, the school took nothing back
     intake = application.intake
     arabic = application.language == "ar"
     notify_applicant(

@@ -122,7 +122,7 @@ class WithdrawForm(forms.Form):
         label=gettext_lazy("Reason"),
         help_text=gettext_lazy(
             "For example false information, or an offer made by mistake. The applicant is "
-            "not told automatically."
+            "told by SMS (and email) that the seat is withdrawn, not this reason."
         ),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
