@@ -314,3 +314,11 @@ def test_the_query_count_does_not_grow_with_the_calls_offers_and_interviews(worl
     assert len(needs["calls"]) == 6 and sum(1 for c in needs["calls"] if c.live_offers) == 1
     assert len(needs["interview_days"]) == 4
     assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
+
+
+@pytest.mark.django_db
+def test_the_grants_dates_read_in_words_in_arabic_not_with_an_arrow(world):
+    """An arrow reads backwards on a right-to-left page: from the end back to the start."""
+    html = dashboard(world, "director", language="ar").content.decode()
+    assert "→" not in html
+    assert "من " in html and " إلى " in html
