@@ -100,6 +100,7 @@ class Writer:
             )
             kept = [r for r in records if r[0] not in taken]
             with transaction.atomic():
+                self._refuse_once_published()
                 self._insert(kept)
             return [(r, taken[r[0]]) for r in records if r[0] in taken]
 
