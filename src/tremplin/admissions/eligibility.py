@@ -52,6 +52,25 @@ class Rules:
         )
 
 
+def conditions(intake) -> dict[str, list]:
+    """The call's rules of residence, education, situation and documents as people read them
+    (the public page, the staff page): its provinces and communes, and the labels of the
+    codes it chose, in the reader's language and in the order of the choices (an empty list:
+    no such rule)."""
+    from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
+
+    def labels(choices, chosen) -> list[str]:
+        return [label for code, label in choices.choices if code in chosen]
+
+    return {
+        "provinces": list(intake.provinces.all()),
+        "communes": list(intake.communes.all()),
+        "levels": labels(EducationLevel, intake.education_levels),
+        "situations": labels(Employment, intake.employment_situations),
+        "documents": labels(DocumentKind, intake.required_documents),
+    }
+
+
 def age_on(birth_date: datetime.date, day: datetime.date) -> int:
     years = day.year - birth_date.year
     return years - ((day.month, day.day) < (birth_date.month, birth_date.day))

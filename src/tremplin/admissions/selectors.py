@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
@@ -341,3 +343,73 @@ def intakes_on_an_older_notice(school) -> tuple[PrivacyNotice | None, list[Intak
         .order_by("-opens_at")
     )
     return latest, list(older)
+
+
+def _queue_count(params: dict) -> Coalesce:
+    """For each call, the number of applications the list shows with ``params``: the list's
+    own filters, as a subquery, so that the dashboard and the list never disagree."""
+    rows = (
+        applications_filtered(OuterRef("pk"), params)
+        .order_by()
+        .values("intake")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def calls_waiting(school, *, review: bool, offers: bool) -> list[Intake]:
+    """In one query, the calls of ``school`` that wait for staff: with ``review``, those open
+    and those with applications to review or to delete, with the counts of the list's
+    queues; with ``offers``, those with offers awaiting an answer, with the earliest
+    deadline (the staff dashboard)."""
+    from tremplin.selection.models import Offer, RankingRun
+
+    if not review and not offers:
+        return []
+    calls = Intake.objects.filter(school=school)
+    wanted = Q(pk__in=[])
+    if review:
+        calls = calls.annotate(
+            applied=_queue_count({}),
+            review_count=_queue_count({"queue": "review"}),
+            deletion_count=_queue_count({"queue": "deletion"}),
+        )
+        # Once a ranking is published the rules and their results stand (admissions.intakes
+        # .rules_frozen): its ineligible applications no longer wait for a review.
+        published = RankingRun.objects.filter(intake=OuterRef("pk"), published_at__isnull=False)
+        calls = calls.annotate(published=Exists(published))
+        wanted |= (
+            Q(status=Intake.Status.OPEN)
+            | Q(review_count__gt=0, published=False)
+            | Q(deletion_count__gt=0)
+        )
+    if offers:
+        live = (
+            Offer.objects.filter(pool__intake=OuterRef("pk"), status=Offer.Status.LIVE)
+            .order_by()
+            .values("pool__intake")
+        )
+        calls = calls.annotate(
+            live_offers=Coalesce(
+                Subquery(live.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+                0,
+            ),
+            first_deadline=Subquery(live.annotate(first=Min("deadline")).values("first")),
+        )
+        wanted |= Q(live_offers__gt=0)
+    calls = list(calls.filter(wanted).order_by("-opens_at"))
+    now = timezone.now()
+    for call in calls:
+        call.needs_review = review and (
+            call.status == Intake.Status.OPEN
+            or (call.review_count and not call.published)
+            or call.deletion_count
+        )
+        call.taking_applications = call.status == Intake.Status.OPEN and call.closes_at > now
+        # A call closed early by staff has its closing date still ahead: no date then.
+        passed = call.status != Intake.Status.DRAFT and call.closes_at <= now
+        call.closed_since = call.closes_at if passed else None
+        if not offers:
+            call.live_offers = 0
+    return calls

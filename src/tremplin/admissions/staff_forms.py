@@ -25,16 +25,20 @@ MAX_SEATS = 10_000
 REFERENCE_DATE_SPAN = datetime.timedelta(days=366)
 
 
-class LocalDigitsDateField(forms.DateField):
-    """A date typed with the digits of an Arabic keyboard too (٢١/٠٣/٢٠٢٦)."""
+class LocalDigits:
+    """A date or date-time field that reads the digits of an Arabic keyboard too
+    (٢١/٠٣/٢٠٢٦)."""
 
     def to_python(self, value):
         return super().to_python(ascii_digits(value) if isinstance(value, str) else value)
 
 
-class LocalDigitsDateTimeField(forms.DateTimeField):
-    def to_python(self, value):
-        return super().to_python(ascii_digits(value) if isinstance(value, str) else value)
+class LocalDigitsDateField(LocalDigits, forms.DateField):
+    pass
+
+
+class LocalDigitsDateTimeField(LocalDigits, forms.DateTimeField):
+    pass
 
 
 # ModelForm builds its choice fields at class creation: without a scope then (the real

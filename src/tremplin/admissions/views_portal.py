@@ -7,7 +7,6 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.db.models import TextChoices
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,8 +16,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
-from tremplin.admissions import codes, documents, personal_data, retention, services
-from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
+from tremplin.admissions import codes, documents, eligibility, personal_data, retention, services
+from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm, DocumentForm
 from tremplin.admissions.models import Application, Intake
@@ -108,8 +107,7 @@ def intake_page(request: HttpRequest, school_slug: str, intake_slug: str) -> Htt
     intake = _intake(school_slug, intake_slug)
     with scope(school=intake.school):
         tracks = _tracks(intake)
-        provinces = list(intake.provinces.all())
-        communes = list(intake.communes.all())
+        conditions = eligibility.conditions(intake)
     return render(
         request,
         "admissions/portal/intake.html",
@@ -117,21 +115,11 @@ def intake_page(request: HttpRequest, school_slug: str, intake_slug: str) -> Htt
             "intake": intake,
             "school": intake.school,
             "tracks": tracks,
-            "provinces": provinces,
-            "communes": communes,
-            "levels": _labels(EducationLevel, intake.education_levels),
-            "situations": _labels(Employment, intake.employment_situations),
-            "documents": _labels(DocumentKind, intake.required_documents),
+            **conditions,
             "open": intake.accepts_applications(),
             "not_yet": intake.status == Intake.Status.OPEN and timezone.now() < intake.opens_at,
         },
     )
-
-
-def _labels(choices: type[TextChoices], chosen: list[str]) -> list[str]:
-    """The labels of the codes a call chose among ``choices``, in the reader's language and
-    in the order of the choices (an empty list: the call sets no such rule)."""
-    return [label for code, label in choices.choices if code in chosen]
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, TextChoices
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +15,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tremplin.admissions import importing, intakes, personal_data, retention, selectors, services
+from tremplin.admissions import (
+    eligibility,
+    importing,
+    intakes,
+    personal_data,
+    retention,
+    selectors,
+    services,
+)
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
 from tremplin.admissions.documents import DOCUMENT_GIVEN
@@ -99,7 +107,7 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "next_statuses": intakes.next_statuses(intake),
             "refusals": _refusals(intake),
             "closed_since": _closed_since(intake, timezone.now()),
-            "conditions": _conditions(intake),
+            "conditions": eligibility.conditions(intake),
             "rules_frozen": _rules_frozen(intake),
             "import_refusal": importing.import_refusal(intake),
             "erasure_date": retention.erasure_date(intake),
@@ -131,23 +139,6 @@ def _closed_since(intake: Intake, now: datetime.datetime) -> datetime.datetime |
     if intake.status == Intake.Status.OPEN and intake.closes_at <= now:
         return intake.closes_at
     return None
-
-
-def _conditions(intake: Intake) -> dict[str, list]:
-    """The call's eligibility rules as staff read them, each list in the reader's language
-    (empty: no such rule)."""
-    return {
-        "provinces": list(intake.provinces.all()),
-        "communes": list(intake.communes.all()),
-        "levels": _labels(EducationLevel, intake.education_levels),
-        "situations": _labels(Employment, intake.employment_situations),
-        "documents": _labels(DocumentKind, intake.required_documents),
-    }
-
-
-def _labels(choices: type[TextChoices], chosen: list[str]) -> list[str]:
-    """The labels of the codes a call chose among ``choices``, in the order of the choices."""
-    return [label for code, label in choices.choices if code in chosen]
 
 
 def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:

@@ -7,16 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
-    Exists,
-    IntegerField,
-    Min,
     OuterRef,
     Prefetch,
     Q,
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -46,7 +42,6 @@ from tremplin.schools import services
 from tremplin.schools.forms import SchoolProfileForm
 from tremplin.schools.models import BudgetLine, Grant, School, SchoolPartner, Track
 from tremplin.selection.interviews import juror_slots
-from tremplin.selection.models import Offer, RankingRun
 
 
 @require_GET
@@ -134,7 +129,11 @@ def _needs_you(request: HttpRequest) -> dict:
     """The calls, offers and interviews waiting for the user, each only if their role may act
     on it: two queries at most, whatever the number of calls."""
     access = request.access
-    calls = _calls_waiting(access)
+    calls = selectors.calls_waiting(
+        access.school,
+        review=access.can(APPLICATIONS_VIEW),
+        offers=access.can(RANKING_MANAGE),
+    )
     days = _interview_days(request.user, access.school) if access.can(JURY_SCORE) else []
     return {
         "calls": calls,
@@ -143,74 +142,6 @@ def _needs_you(request: HttpRequest) -> dict:
         "today": timezone.localdate(),
         "empty": not calls and not days,
     }
-
-
-def _queue_count(params: dict) -> Coalesce:
-    """For each call, the number of applications the list shows with ``params``: the list's
-    own filters, as a subquery, so that the dashboard and the list never disagree."""
-    rows = (
-        selectors.applications_filtered(OuterRef("pk"), params)
-        .order_by()
-        .values("intake")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
-def _calls_waiting(access) -> list[Intake]:
-    """In one query, the calls that wait for the user: with APPLICATIONS_VIEW, those open and
-    those with applications to review or to delete, with the counts of the list's queues;
-    with RANKING_MANAGE, those with offers awaiting an answer, with the earliest deadline."""
-    may_review, may_offer = access.can(APPLICATIONS_VIEW), access.can(RANKING_MANAGE)
-    if not may_review and not may_offer:
-        return []
-    calls = Intake.objects.filter(school=access.school)
-    wanted = Q(pk__in=[])
-    if may_review:
-        calls = calls.annotate(
-            applied=_queue_count({}),
-            review_count=_queue_count({"queue": "review"}),
-            deletion_count=_queue_count({"queue": "deletion"}),
-        )
-        # Once a ranking is published the rules and their results stand (admissions.intakes
-        # .rules_frozen): its ineligible applications no longer wait for a review.
-        published = RankingRun.objects.filter(intake=OuterRef("pk"), published_at__isnull=False)
-        calls = calls.annotate(published=Exists(published))
-        wanted |= (
-            Q(status=Intake.Status.OPEN)
-            | Q(review_count__gt=0, published=False)
-            | Q(deletion_count__gt=0)
-        )
-    if may_offer:
-        live = (
-            Offer.objects.filter(pool__intake=OuterRef("pk"), status=Offer.Status.LIVE)
-            .order_by()
-            .values("pool__intake")
-        )
-        calls = calls.annotate(
-            live_offers=Coalesce(
-                Subquery(live.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-                0,
-            ),
-            first_deadline=Subquery(live.annotate(first=Min("deadline")).values("first")),
-        )
-        wanted |= Q(live_offers__gt=0)
-    calls = list(calls.filter(wanted).order_by("-opens_at"))
-    now = timezone.now()
-    for call in calls:
-        call.needs_review = may_review and (
-            call.status == Intake.Status.OPEN
-            or (call.review_count and not call.published)
-            or call.deletion_count
-        )
-        call.taking_applications = call.status == Intake.Status.OPEN and call.closes_at > now
-        # A call closed early by staff has its closing date still ahead: no date then.
-        passed = call.status != Intake.Status.DRAFT and call.closes_at <= now
-        call.closed_since = call.closes_at if passed else None
-        if not may_offer:
-            call.live_offers = 0
-    return calls
 
 
 def _interview_days(user, school: School) -> list[dict]:
