@@ -5,6 +5,11 @@ the server more than running it (about 1 ms for the call's read, against 0.1 ms 
 statement sent through ``prepared_cursor`` is prepared by psycopg once it has run
 ``prepare_threshold`` times on a connection (see settings), and then runs without being
 planned again. Django's own cursors bind parameters on the client and are never prepared.
+
+A prepared statement keeps its plan until the statistics of its tables change: PostgreSQL's
+autovacuum (on by default) must run, or a plan made when the applications table was nearly
+empty (the duplicate check by the name index, filtered on CIN) stays while it fills, each
+submission slower than the last (seen in the deadline-day benchmark with autovacuum off).
 """
 
 import psycopg
