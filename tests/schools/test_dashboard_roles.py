@@ -209,6 +209,38 @@ def test_a_published_call_no_longer_waits_for_the_review_of_its_ineligible(world
 
 
 @pytest.mark.django_db
+def test_once_published_the_review_queue_keeps_only_what_waits_for_a_person(world, published):
+    """The queue itself drops the ineligible the published ranking turned away (the call's
+    page, the list and the dashboard count the same), and still shows an application whose
+    eligibility is pending, or that changed after a staff decision: someone must decide."""
+    with scopes_disabled():
+        Offer.objects.filter(pool__intake=published).update(
+            status="accepted", answered_at=timezone.now()
+        )
+        by_number = Application.objects.filter(intake=published)
+        by_number.filter(number__in=(9, 10)).update(eligibility="ineligible")
+        by_number.filter(number=7).update(eligibility="pending")
+        by_number.filter(number=8).update(
+            eligibility_overridden=True, changed_since_decision_at=timezone.now()
+        )
+    client = world.client("director")
+    listing = reverse("admissions:application_list", args=["smara", published.slug])
+    queue = client.get(listing, {"queue": "review"})
+    assert [a.number for a in queue.context["page"]] == [7, 8]
+    assert "n'attendent plus d'examen" in queue.content.decode()
+    detail = client.get(reverse("admissions:intake_detail", args=["smara", published.slug]))
+    assert detail.context["review_count"] == 2
+    (call,) = dashboard(world, "director").context["needs_you"]["calls"]
+    assert call.needs_review and call.review_count == 2
+    # Before the publication, the rules' refusals were staff's to confirm: they were listed.
+    with scopes_disabled():
+        published.ranking_runs.update(published_at=None)
+    queue = client.get(listing, {"queue": "review"})
+    assert [a.number for a in queue.context["page"]] == [7, 8, 9, 10]
+    assert "n'attendent plus d'examen" not in queue.content.decode()
+
+
+@pytest.mark.django_db
 def test_jurors_and_trainers_do_not_see_the_offers(world, published, trainer):
     for persona in ("juror", "trainer"):
         page = dashboard(world, persona)

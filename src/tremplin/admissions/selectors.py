@@ -113,6 +113,25 @@ def applications_to_recheck(intake: Intake) -> QuerySet[Application]:
     ).exclude(holds_a_seat())
 
 
+def waits_for_review() -> Q:
+    """The applications a person has to look at (the review queue, with the submitted
+    ones): eligibility still pending; found ineligible by the rules, for staff to confirm
+    or overturn, until a ranking of the call is published (its decisions were taken on
+    those results, which then stand: ``intakes.rules_frozen``); decided by staff, then
+    changed by the applicant (``services.decision_to_review``)."""
+    from tremplin.selection.models import RankingRun
+
+    published = RankingRun.objects.filter(intake=OuterRef("intake"), published_at__isnull=False)
+    return (
+        Q(eligibility=Application.Eligibility.PENDING)
+        | (
+            Q(eligibility=Application.Eligibility.INELIGIBLE, eligibility_overridden=False)
+            & ~Exists(published)
+        )
+        | Q(eligibility_overridden=True, changed_since_decision_at__isnull=False)
+    )
+
+
 # The list's search box: a name, a reference or a CIN.
 SEARCH = "q"
 
@@ -122,12 +141,7 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     qs = Application.objects.filter(intake=intake)
     value = params.get
     if value("queue") == "review":
-        qs = qs.filter(
-            Q(eligibility=Application.Eligibility.PENDING)
-            | Q(eligibility=Application.Eligibility.INELIGIBLE, eligibility_overridden=False)
-            | Q(eligibility_overridden=True, changed_since_decision_at__isnull=False),
-            status=Application.Status.SUBMITTED,
-        )
+        qs = qs.filter(waits_for_review(), status=Application.Status.SUBMITTED)
     elif value("queue") == "deletion":  # asked by the applicant, not carried out yet
         qs = qs.filter(deletion_requested_at__isnull=False, erased_at__isnull=True)
     for field, param in (
@@ -363,7 +377,7 @@ def calls_waiting(school, *, review: bool, offers: bool) -> list[Intake]:
     and those with applications to review or to delete, with the counts of the list's
     queues; with ``offers``, those with offers awaiting an answer, with the earliest
     deadline (the staff dashboard)."""
-    from tremplin.selection.models import Offer, RankingRun
+    from tremplin.selection.models import Offer
 
     if not review and not offers:
         return []
@@ -375,15 +389,7 @@ def calls_waiting(school, *, review: bool, offers: bool) -> list[Intake]:
             review_count=_queue_count({"queue": "review"}),
             deletion_count=_queue_count({"queue": "deletion"}),
         )
-        # Once a ranking is published the rules and their results stand (admissions.intakes
-        # .rules_frozen): its ineligible applications no longer wait for a review.
-        published = RankingRun.objects.filter(intake=OuterRef("pk"), published_at__isnull=False)
-        calls = calls.annotate(published=Exists(published))
-        wanted |= (
-            Q(status=Intake.Status.OPEN)
-            | Q(review_count__gt=0, published=False)
-            | Q(deletion_count__gt=0)
-        )
+        wanted |= Q(status=Intake.Status.OPEN) | Q(review_count__gt=0) | Q(deletion_count__gt=0)
     if offers:
         live = (
             Offer.objects.filter(pool__intake=OuterRef("pk"), status=Offer.Status.LIVE)
@@ -402,9 +408,7 @@ def calls_waiting(school, *, review: bool, offers: bool) -> list[Intake]:
     now = timezone.now()
     for call in calls:
         call.needs_review = review and (
-            call.status == Intake.Status.OPEN
-            or (call.review_count and not call.published)
-            or call.deletion_count
+            call.status == Intake.Status.OPEN or call.review_count or call.deletion_count
         )
         call.taking_applications = call.status == Intake.Status.OPEN and call.closes_at > now
         # A call closed early by staff has its closing date still ahead: no date then.

@@ -127,9 +127,7 @@ def _refusals(intake: Intake) -> list[str]:
 
 def _rules_frozen(intake: Intake) -> str | None:
     """Why the rules are not checked again, once a ranking of the call is published."""
-    from tremplin.selection.schemes import published_run
-
-    published = published_run(intake)
+    published = _published(intake)
     return intakes.rules_frozen(published) if published is not None else None
 
 
@@ -301,8 +299,15 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "clear_query": urlencode(kept),
             "sort": request.GET.get("sort", "number"),
             "show_identity": request.access.can(IDENTITY_VIEW),
+            "published": _published(intake) if params.get("queue") == "review" else None,
         },
     )
+
+
+def _published(intake: Intake):
+    from tremplin.selection.schemes import published_run
+
+    return published_run(intake)
 
 
 @school_view(APPLICATIONS_EXPORT)
