@@ -299,3 +299,22 @@ def test_a_missing_name_column_says_that_a_full_name_must_be_split():
             "A single column with the full name cannot be read: split it into two columns, "
             "the last name and the first name."
         )
+
+
+@pytest.mark.django_db
+def test_two_answer_time_columns_keep_both_notes(world):
+    """The page says which column of answer times was read, and that only each CIN's latest
+    answer is imported: one note used to replace the other."""
+    intake = make_import_intake(world.smara)
+    row = applicant(0)
+    headers = [*row, "Horodateur", "Timestamp"]
+    cells = [*row.values(), "15/03/2026 10:00:00", "16/03/2026 11:00:00"]
+    result = run(intake, csv_bytes(headers, [cells]), dry_run=False)
+    assert result.created == 1 and result.report == []
+    with translation.override("fr"):
+        note = describe_note(result.notes["answered_at"]).replace("\u00a0", " ")
+    assert note == (
+        "plusieurs colonnes la contiennent : seule la première, « Horodateur », a été lue "
+        "(pas « Timestamp ») ; quand une CIN a répondu plusieurs fois, seule sa dernière "
+        "réponse est importée"
+    )

@@ -106,8 +106,18 @@ class ImportResult:
     # Canonical field -> the header it was read from; headers we do not use.
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
-    # Canonical field -> how its values were read: {"code", "params"} (see describe_note).
+    # Canonical field -> how its values were read: {"code", "params"} (see describe_note),
+    # with "also", the note given before, when there are two.
     notes: dict[str, dict] = field(default_factory=dict)
+
+    def note(self, name: str, code: str, /, **params) -> None:
+        """Say how the values of field ``name`` were read; a note already there stays, told
+        first (two columns of answer times: the one read, and that the latest answer is
+        kept)."""
+        note = {"code": code, "params": params}
+        if name in self.notes:
+            note["also"] = self.notes[name]
+        self.notes[name] = note
 
     @property
     def written(self) -> bool:
@@ -592,10 +602,7 @@ def import_applications(
             result.report.extend(problems)
             return result
         for name, found in repeated.items():  # not identity fields: those refuse the file
-            result.notes[name] = {
-                "code": "column_repeated",
-                "params": {"used": found[0], "left": found[1:]},
-            }
+            result.note(name, "column_repeated", used=found[0], left=found[1:])
         if not table.rows:
             result.report.append(problem(table.header_line, "", "file_empty"))
             return result
@@ -620,7 +627,7 @@ def import_applications(
                 audit()
     if result.repeated:
         # Kept with the notes (``column_mapping``): the job's page counts them apart.
-        result.notes["cin"] = {"code": "cin_repeated", "params": {"count": result.repeated}}
+        result.note("cin", "cin_repeated", count=result.repeated)
     return result
 
 
@@ -651,13 +658,13 @@ def _validator(
     and the rows replaced by a later answer of the same person (noted in ``result``)."""
     time_at = positions.get("answered_at", -1)
     if time_at >= 0:
-        result.notes["answered_at"] = {"code": "latest_answer_kept", "params": {}}
+        result.note("answered_at", "latest_answer_kept")
     replaced = replaced_rows(table.rows, positions["cin"], time_at)
     # Dates are counted over the answers kept: one corrected by answering again is no stray.
     kept = [row for row in table.rows if row[0] not in replaced]
     order = date_order(kept, positions["birth_date"])
     if order.note:
-        result.notes["birth_date"] = order.note
+        result.note("birth_date", order.note["code"], **order.note["params"])
     validator = _Validator(
         intake, positions, len(table.headers), date_order=order, replaced=replaced
     )

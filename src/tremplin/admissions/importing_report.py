@@ -255,7 +255,19 @@ def repeated_in_file(notes: dict) -> int:
 
 
 def describe_note(note: dict | None) -> str:
-    """How a column's values were read (see ``ImportResult.notes``), in the active language."""
+    """How a column's values were read (see ``ImportResult.notes``), in the active language;
+    two notes on one column, the earlier first."""
+    earlier = describe_note(note.get("also")) if note else ""
+    text = _describe_one(note)
+    if earlier and text:
+        return pgettext("two notes on a column", "%(first)s; %(then)s") % {
+            "first": earlier,
+            "then": text,
+        }
+    return earlier or text
+
+
+def _describe_one(note: dict | None) -> str:
     code = (note or {}).get("code")
     params = (note or {}).get("params")
     if code in _COUNTED_NOTES:
