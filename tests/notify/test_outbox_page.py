@@ -127,6 +127,17 @@ def test_platform_admins_can_read_the_outbox_in_the_django_admin_but_not_change_
     assert detail.status_code == 200
     assert "482913" not in detail.content.decode()
     assert client.get(reverse("admin:notify_message_add")).status_code == 403
+    # The code is in the subject of its email too.
+    email = make_message(
+        world.smara,
+        channel="email",
+        recipient="fatima@example.org",
+        subject="482913 est votre code pour la candidature SMA-26-0007",
+        expires_at=timezone.now() + datetime.timedelta(minutes=15),
+    )
+    detail = client.get(reverse("admin:notify_message_change", args=[email.pk]))
+    assert detail.status_code == 200 and "SMA-26-0007" not in detail.content.decode()
+    assert "482913" not in detail.content.decode()
 
 
 def retry_url(school_slug: str = "smara") -> str:
@@ -531,3 +542,30 @@ def test_a_filter_matching_nothing_says_so_and_offers_to_clear_it(world):
         assert "No message matches these filters." in page
         assert '<a href="?">Clear the filters</a>' in page
         assert "No message yet." not in page
+
+
+def test_a_message_refused_for_good_says_to_check_the_number_and_is_not_sent_again(world):
+    """Sending the same text to the same unknown number would be refused again: no button,
+    not in the "send the failed messages again" count, and the page says what to do."""
+    refused = make_message(
+        world.smara,
+        status="failed",
+        attempts=1,
+        failure="refused",
+        last_error="SmsGatewayError: SMS gateway answered HTTP 400: <b>unknown</b> number",
+    )
+    down = make_message(
+        world.smara, status="failed", attempts=10, failure="unavailable", last_error="HTTP 503"
+    )
+    page = world.client("director").get(outbox_url())
+    html = page.content.decode()
+    assert page.context["retryable"] == 1
+    assert "Refusé définitivement" in html and "Vérifiez le numéro" in html
+    assert "passerelle ou serveur de courriel indisponible" in html.lower()
+    assert "&lt;b&gt;" not in html and "<b>unknown</b>" not in html  # tags dropped, not shown
+    assert "answered HTTP 400: unknown number" in html  # the detail, for whoever runs it
+    world.client("director").post(retry_url())
+    assert status_of(refused) == ("failed", 1)
+    assert status_of(down) == ("pending", 0)
+    world.client("director").post(retry_url(), {"message": refused.pk})
+    assert status_of(refused) == ("failed", 1)

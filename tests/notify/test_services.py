@@ -470,3 +470,68 @@ def test_a_code_sms_that_fails_too_close_to_its_expiry_expires_instead_of_waitin
     monkeypatch.setattr(sms.LocmemSmsBackend, "send", down)
     assert message_send(message.pk) == "expired"  # the first retry waits 22-30 s
     assert reload(message).status == "expired"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ("refused", Message.Failure.REFUSED),  # HTTP 400: an unknown number
+        (401, Message.Failure.CREDENTIALS),
+        (403, Message.Failure.CREDENTIALS),
+        (503, Message.Failure.UNAVAILABLE),
+        (429, Message.Failure.UNAVAILABLE),
+        ("connection", Message.Failure.UNAVAILABLE),
+        ("smtp-login", Message.Failure.CREDENTIALS),
+        ("smtp-550", Message.Failure.REFUSED),
+        ("smtp-451", Message.Failure.UNAVAILABLE),
+        ("bug", Message.Failure.OTHER),
+    ],
+)
+def test_each_failure_is_recorded_with_what_staff_can_do_about_it(error, kind):
+    """What the outbox tells staff (check the number, renew the token, wait) rests on it;
+    a successful send clears it."""
+    import smtplib
+
+    from tremplin.notify.services import failure_kind
+    from tremplin.notify.sms import SmsGatewayError
+
+    errors = {
+        "refused": SmsGatewayError("HTTP 400", status=400, permanent=True),
+        "connection": ConnectionRefusedError("gateway unreachable"),
+        "smtp-login": smtplib.SMTPAuthenticationError(535, b"bad credentials"),
+        "smtp-550": smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"No such user")}),
+        "smtp-451": smtplib.SMTPRecipientsRefused({"a@example.org": (451, b"Try later")}),
+        "bug": KeyError("context"),
+    }
+    exc = errors.get(error) or SmsGatewayError(f"HTTP {error}", status=error)
+    assert failure_kind(exc) == kind
+
+
+def test_a_failure_is_kept_on_the_message_until_it_is_sent(settings, sms_outbox):
+    settings.SMS_BACKEND = "tests.notify.backends.FailingSmsBackend"
+    message = enqueue_sms()
+    assert message_send(message.pk) == Message.Status.PENDING
+    assert reload(message).failure == Message.Failure.UNAVAILABLE
+    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
+    with scopes_disabled():
+        Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    assert message_send(message.pk) == Message.Status.SENT
+    assert (reload(message).failure, reload(message).last_error) == ("", "")
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    ["Number 212661234567 is not reachable", "unknown number 06 61 23 45 67",
+     "to +212 661-234567 refused", "Number 212600000000 is not reachable"],
+)  # fmt: skip
+def test_a_phone_number_quoted_by_the_gateway_is_masked_in_the_error(quoted):
+    """The outbox shows recipients masked to every reader: so is a number in a refusal,
+    in whatever form the gateway writes it; a date stays readable."""
+    from tremplin.notify.services import _describe
+    from tremplin.notify.sms import SmsGatewayError
+
+    message = Message(channel="sms", recipient="+212661234567")
+    text = _describe(SmsGatewayError(f"{quoted} at 2026-11-29 18:00:00"), message)
+    digits = "".join(c for c in text if c.isdigit())
+    assert "661234567" not in digits and "600000000" not in digits
+    assert "2026-11-29 18:00:00" in text

@@ -299,6 +299,12 @@ class Application(models.Model):
         return f"{self.first_name_ar} {self.last_name_ar}".strip()
 
     @property
+    def first_name_for_messages(self) -> str:
+        """The first name a message in the applicant's language greets: in Arabic letters
+        when she writes in Arabic and gave it so."""
+        return (self.language == "ar" and self.first_name_ar) or self.first_name
+
+    @property
     def accepts_changes(self) -> bool:
         """The applicant may still correct it: submitted, the call still open, and no
         deletion asked for (what she would add now is about to be erased)."""

@@ -208,7 +208,7 @@ def _submission_rows(
     )
     rows.append(Dependent(event, ("object_id",)))
     context = {
-        "first_name": application.first_name,
+        "first_name": application.first_name_for_messages,
         "reference": application.reference,
         "intake_title": intake.title if application.language != "ar" else intake.title_ar,
         "school_name": in_language(intake.school, application.language),
@@ -293,7 +293,7 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
         locked,
         "application_reminder",
         {
-            "first_name": locked.first_name,
+            "first_name": locked.first_name_for_messages,
             "reference": locked.reference,
             "intake_title": intake.title if locked.language != "ar" else intake.title_ar,
             "school_name": in_language(intake.school, locked.language),

@@ -21,19 +21,20 @@ class MessageAdmin(ReadOnlyAdmin):
     search_fields = ("recipient", "dedupe_key", "object_id")
     date_hierarchy = "created_at"
     list_select_related = ("school",)
-    # No body: it may hold an applicant's one-time code.
+    # No body: it may hold an applicant's one-time code; nor the subject of such a message.
     fields = (
         "school",
         "channel",
         "recipient",
         "language",
         "template",
-        "subject",
+        "subject_shown",
         "status",
         "attempts",
         "next_attempt_at",
         "claimed_at",
         "sent_at",
+        "failure",
         "last_error",
         "created_at",
         "content_type",
@@ -43,6 +44,11 @@ class MessageAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     # The outbox is written by services only; the admin is for looking.
+
+    @admin.display(description=_("subject"))
+    def subject_shown(self, obj: Message) -> str:
+        """A message with an expiry (a one-time code) has the code in its subject too."""
+        return _("(hidden: it holds a one-time code)") if obj.expires_at else obj.subject
 
     @admin.display(description=_("recipient"))
     def masked_recipient(self, obj: Message) -> str:

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator, validate_email
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 validate_e164 = RegexValidator(
@@ -44,7 +45,18 @@ class Message(models.Model):
         FAILED = "failed", _("failed")
         # Not sent: it arrived at the sender after ``expires_at`` (a one-time code that no
         # longer works would only mislead).
-        EXPIRED = "expired", _("expired")
+        EXPIRED = "expired", pgettext_lazy("message status", "expired")
+
+    class Failure(models.TextChoices):
+        """Why the last attempt failed, as staff can act on it (``services.failure_kind``)."""
+
+        # For good: an unknown number, a mailbox that does not exist. No retry can help.
+        REFUSED = "refused", _("recipient or message refused")
+        # The gateway's token or the mail server's password: for whoever runs the platform.
+        CREDENTIALS = "credentials", _("the platform's credentials refused")
+        # No answer, an error of the server, too many messages at once: it passes.
+        UNAVAILABLE = "unavailable", _("gateway or mail server unavailable")
+        OTHER = "other", _("unexpected error")
 
     school = models.ForeignKey(
         "schools.School",
@@ -75,6 +87,7 @@ class Message(models.Model):
         help_text=_("A message whose content is worthless later, such as a one-time code."),
     )
     last_error = models.TextField(_("last error"), blank=True)
+    failure = models.CharField(_("failure"), max_length=12, choices=Failure.choices, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     content_type = models.ForeignKey(
         ContentType,

@@ -32,8 +32,14 @@ def sendable_again() -> Q:
     """The failed messages that sending again can still serve, whatever their age
     (``services.messages_retry`` leaves the old ones): not those whose recipient an erasure
     emptied (nobody to send to), nor those past their expiry (a one-time code that no longer
-    works would only mislead)."""
-    return Q(status=Message.Status.FAILED) & ~Q(recipient="") & ~Q(expires_at__lte=timezone.now())
+    works would only mislead), nor those refused for good (an unknown number: the same
+    message to the same number would be refused again)."""
+    return (
+        Q(status=Message.Status.FAILED)
+        & ~Q(recipient="")
+        & ~Q(expires_at__lte=timezone.now())
+        & ~Q(failure=Message.Failure.REFUSED)
+    )
 
 
 def outbox_retryable(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:

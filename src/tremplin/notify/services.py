@@ -27,6 +27,7 @@ per submission on deadline day) are sent by that sweep alone.
 
 import logging
 import random
+import re
 import smtplib
 import uuid
 from collections import Counter
@@ -49,7 +50,7 @@ from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
 from django_scopes import scopes_disabled
 
-from tremplin.notify.models import Message
+from tremplin.notify.models import Message, mask_recipient
 from tremplin.notify.sms import get_sms_backend
 
 if TYPE_CHECKING:
@@ -264,6 +265,7 @@ def message_send(message_id: int) -> str | None:
             sent_at=timezone.now(),
             attempts=F("attempts") + 1,
             last_error="",
+            failure="",
         )
     if not recorded:
         logger.warning(
@@ -440,7 +442,10 @@ def _deliver(message: Message) -> None:
 
 def _record_failure(message: Message, *, claimed_at: datetime, error: Exception) -> str | None:
     attempts = message.attempts + 1
-    if _is_permanent(error) or attempts >= _setting("NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS):
+    failure = failure_kind(error)
+    if failure == Message.Failure.REFUSED or attempts >= _setting(
+        "NOTIFY_MAX_ATTEMPTS", MAX_ATTEMPTS
+    ):
         status, next_attempt_at = Message.Status.FAILED, message.next_attempt_at
     else:
         delay = retry_delay(attempts)
@@ -462,6 +467,7 @@ def _record_failure(message: Message, *, claimed_at: datetime, error: Exception)
             attempts=attempts,
             next_attempt_at=next_attempt_at,
             last_error=_describe(error, message)[:2000],
+            failure=failure,
         )
     if not recorded:
         return None  # taken over after the claim expired: the new sender records its outcome
@@ -476,20 +482,43 @@ def _record_failure(message: Message, *, claimed_at: datetime, error: Exception)
     return status
 
 
-def _is_permanent(error: Exception) -> bool:
-    """True when sending the same message again cannot work: the SMS gateway refused it
-    (``SmsGatewayError.permanent``), or the mail server refused every recipient for good
-    (a 5xx reply: no such mailbox, a malformed address). Anything else may pass later."""
+def failure_kind(error: Exception) -> str:
+    """Why a send failed, as staff can act on it (``Message.Failure``).
+
+    Refused, for good, when sending the same message again cannot work: the SMS gateway
+    refused it (``SmsGatewayError.permanent``: an unknown number), or the mail server refused
+    every recipient with a 5xx reply (no such mailbox, a malformed address). Credentials: the
+    gateway answered 401 or 403, or the mail server refused the login. Unavailable: no answer,
+    a broken connection, any other refusal of the gateway or the mail server (its error, its
+    limit), which passes. Anything else is unexpected."""
+    from tremplin.notify.sms import SmsGatewayError
+
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _reply in error.recipients.values()]
-        return bool(codes) and all(code >= 500 for code in codes)
-    return bool(getattr(error, "permanent", False))
+        if codes and all(code >= 500 for code in codes):
+            return Message.Failure.REFUSED
+    if getattr(error, "permanent", False):
+        return Message.Failure.REFUSED
+    if isinstance(error, smtplib.SMTPAuthenticationError) or getattr(error, "status", None) in (
+        401,
+        403,
+    ):
+        return Message.Failure.CREDENTIALS
+    if isinstance(error, SmsGatewayError | smtplib.SMTPException | OSError):
+        return Message.Failure.UNAVAILABLE  # OSError: refused connection, timeout, DNS
+    return Message.Failure.OTHER
+
+
+# A phone number in the forms a gateway may quote it: +212612345678, 212 612-345678,
+# 06 12 34 56 78: nine digits at least, and not a date and time (2026-11-29 18:00).
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?!\d{4}-\d\d-\d\d)\+?\d(?:[ .-]?\d){8,14}")
 
 
 def _describe(error: Exception, message: Message) -> str:
-    # SMTP refusals quote the address: the outbox page shows recipients masked, so does this.
-    text = f"{type(error).__name__}: {error}"
-    return text.replace(message.recipient, message.recipient_masked)
+    """The error as the outbox keeps it for whoever runs the platform: refusals quote the
+    address or the number, which the outbox page shows masked, as it does here."""
+    text = f"{type(error).__name__}: {error}".replace(message.recipient, message.recipient_masked)
+    return _PHONE_IN_TEXT.sub(lambda found: mask_recipient(re.sub(r"\D", "", found[0])), text)
 
 
 def _schedule(message_id: int, run_after: datetime | None = None) -> None:

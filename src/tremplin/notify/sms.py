@@ -116,11 +116,12 @@ class HttpSmsBackend(BaseSmsBackend):
             detail = exc.read(200).decode("utf-8", "replace").strip()
             raise SmsGatewayError(
                 f"SMS gateway answered HTTP {exc.code}: {detail}",
+                status=exc.code,
                 permanent=exc.code in self.REFUSED,
                 retry_after=_retry_after(exc.headers.get("Retry-After")),
             ) from None
         if not 200 <= status < 300:
-            raise SmsGatewayError(f"SMS gateway answered HTTP {status}")
+            raise SmsGatewayError(f"SMS gateway answered HTTP {status}", status=status)
 
     # The answers that refuse the message itself rather than the moment or the credentials.
     REFUSED = frozenset({400, 413, 422})
@@ -133,13 +134,20 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class SmsGatewayError(Exception):
-    """The gateway did not take the message. ``permanent``: it refused this message, and
-    sending it again cannot work. ``retry_after``: the seconds it asked us to wait."""
+    """The gateway did not take the message. ``status``: its HTTP answer. ``permanent``: it
+    refused this message, and sending it again cannot work. ``retry_after``: the seconds it
+    asked us to wait."""
 
     def __init__(
-        self, text: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        text: str,
+        *,
+        status: int | None = None,
+        permanent: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(text)
+        self.status = status
         self.permanent = permanent
         self.retry_after = retry_after
 

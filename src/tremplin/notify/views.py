@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tremplin.core.decorators import school_view
@@ -21,6 +22,26 @@ from tremplin.notify.selectors import (
     outbox_retryable_counts,
 )
 from tremplin.notify.services import message_template_label, messages_retry, retry_since
+
+# What staff can do about each kind of failure (``Message.Failure``), under its name.
+FAILURE_ADVICE = {
+    Message.Failure.REFUSED: _(
+        "Refused for good: sending it again cannot help. Check the number or the address "
+        "with the applicant."
+    ),
+    Message.Failure.CREDENTIALS: _(
+        "The SMS gateway or the mail server refused the platform's credentials: whoever runs "
+        "the platform must renew them (SMS_GATEWAY_TOKEN, EMAIL_HOST_PASSWORD), then send the "
+        "failed messages again."
+    ),
+    Message.Failure.UNAVAILABLE: _(
+        "The SMS gateway or the mail server did not answer or was out of service: the message "
+        "is tried again by itself; if it ends as failed, send it again once the service is back."
+    ),
+    Message.Failure.OTHER: _(
+        "An unexpected error: whoever runs the platform can read its technical detail."
+    ),
+}
 
 
 def _filters(params) -> tuple[str, str]:
@@ -53,7 +74,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
             "school": school,
             "page": page,
             "rows": [
-                (m, applications.get(m.pk), message_template_label(m.template))
+                (
+                    m,
+                    applications.get(m.pk),
+                    message_template_label(m.template),
+                    FAILURE_ADVICE.get(m.failure, ""),
+                )
                 for m in page.object_list
             ],
             "status": status,

@@ -401,7 +401,7 @@ def _tell_taken_back(offer: Offer) -> None:
         application,
         "offer_withdrawn",
         {
-            "first_name": (arabic and application.first_name_ar) or application.first_name,
+            "first_name": application.first_name_for_messages,
             "reference": application.reference,
             "intake_title": (arabic and intake.title_ar) or intake.title,
             "school_name": in_language(intake.school, application.language),
