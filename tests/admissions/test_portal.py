@@ -402,3 +402,25 @@ def test_the_call_page_lists_tracks_and_places_in_the_languages_own_words(
     assert places in page
     # No Latin comma between Arabic words.
     assert ", العيون" not in page and ", data" not in page
+
+
+@pytest.mark.django_db
+def test_an_arabic_confirmation_greets_the_applicant_by_her_name_in_arabic_letters(intake):
+    """The email in Arabic said "مرحبًا Fatima"; in French it keeps the Latin name."""
+    arabic = Client()
+    arabic.cookies["django_language"] = "ar"
+    apply(arabic, email="fatima@example.ma")
+    apply(Client(), cin="CD654321", phone="0661234568", email="f2@example.ma", first_name_ar="")
+    first, second = (m for m in messages_for("application_submitted") if m.channel == "email")
+    assert first.language == "ar" and "فاطمة" in first.body and "Fatima" not in first.body
+    assert second.language == "fr" and "Fatima" in second.body
+
+
+@pytest.mark.django_db
+def test_the_space_names_the_track_of_a_call_with_one_track(intake):
+    apply(Client())
+    (application,) = applications()
+    with scopes_disabled():
+        track = application.wishes.get().track
+    page = _space_client(application).get(reverse("portal:space")).content.decode()
+    assert f"<dd>{track}</dd>" in page
