@@ -424,3 +424,88 @@ def test_the_space_names_the_track_of_a_call_with_one_track(intake):
         track = application.wishes.get().track
     page = _space_client(application).get(reverse("portal:space")).content.decode()
     assert f"<dd>{track}</dd>" in page
+
+
+def _commune_options(html: str) -> list[str]:
+    select = re.search(r'<select name="commune".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option value="(\d+)"', select)
+
+
+@pytest.mark.django_db
+def test_the_commune_list_holds_the_communes_of_the_province_already_chosen(intake):
+    """The edit page and a form sent back with an error list the communes of the province
+    shown above them, as htmx does when it changes: all of them, with their provinces,
+    only when no province is chosen yet."""
+    from tremplin.schools.models import Commune
+
+    with scopes_disabled():
+        semara = Commune.objects.get(code="221.01.01")
+        own = {
+            str(pk)
+            for pk in Commune.objects.filter(province_id=semara.province_id).values_list(
+                "pk", flat=True
+            )
+        }
+        every = Commune.objects.count()
+    assert len(own) < every
+    assert len(_commune_options(Client().get(APPLY).content.decode())) == every
+    refused = apply(Client(), phone="not a phone")
+    assert refused.status_code == 400
+    assert set(_commune_options(refused.content.decode())) == own
+    apply(Client())
+    (application,) = applications()
+    page = _space_client(application).get(reverse("portal:edit")).content.decode()
+    assert set(_commune_options(page)) == own
+    assert f'<option value="{semara.pk}" selected>{semara.name}</option>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed",
+    ["21/03/2003", "21032003", "21-03-2003", "21 / 03 / 2003", "٢١/٠٣/٢٠٠٣", "2003-03-21"],
+)
+def test_the_date_of_birth_is_read_day_first_as_people_type_it(intake, typed):
+    assert apply(Client(), birth_date=typed).status_code == 302
+    (application,) = applications()
+    assert application.birth_date.isoformat() == "2003-03-21"
+
+
+@pytest.mark.django_db
+def test_a_date_of_birth_month_first_is_refused_with_the_order_to_use(intake):
+    """A browser's date field on an English phone shows month first: the field is typed
+    now, and a month-first date is refused with the order the form asks for."""
+    response = apply(Client(), birth_date="03/21/2003")
+    assert response.status_code == 400 and applications() == []
+    html = response.content.decode()
+    assert "Écrivez la date de naissance sous la forme jour/mois/année" in html
+    assert 'type="date"' not in html and 'inputmode="numeric"' in html
+
+
+@pytest.mark.django_db
+def test_the_edit_page_shows_the_date_of_birth_day_first(intake):
+    apply(Client())
+    (application,) = applications()
+    page = _space_client(application).get(reverse("portal:edit")).content.decode()
+    assert 'value="21/03/2003"' in page
+
+
+@pytest.mark.django_db
+def test_a_correction_that_loses_the_conditions_is_not_said_with_a_green_updated(intake):
+    from tremplin.schools.models import Commune
+
+    apply(Client())
+    (application,) = applications()
+    client = _space_client(application)
+    with scopes_disabled():
+        elsewhere = Commune.objects.exclude(province__code="221").first()
+    data = form_data(province=str(elsewhere.province_id), commune=str(elsewhere.pk))
+    for name in ("cin", "privacy_consent"):
+        data.pop(name)
+    page = client.post(reverse("portal:edit"), data, follow=True).content.decode()
+    assert "alert-warning" in page and "ne remplit plus les conditions" in page
+    assert "alert-success" not in page
+    back = form_data()
+    for name in ("cin", "privacy_consent"):
+        back.pop(name)
+    page = client.post(reverse("portal:edit"), back, follow=True).content.decode()
+    assert "alert-success" in page and "remplit désormais les conditions" in page

@@ -35,7 +35,7 @@ def fill_application(
     page.fill("#id_last_name", "Ma El Ainine")
     page.fill("#id_first_name_ar", "السالكة")
     page.fill("#id_last_name_ar", "ماء العينين")
-    page.fill("#id_birth_date", "2002-05-14")
+    page.fill("#id_birth_date", "14/05/2002")
     page.check("#id_sex_0")
     page.fill("#id_phone", phone)
     from tremplin.schools.models import Commune

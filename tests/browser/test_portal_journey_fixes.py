@@ -107,7 +107,7 @@ def test_enter_in_a_field_sends_the_application_not_a_language_button(
     data = form_data()
     for field in ("cin", "first_name", "last_name", "first_name_ar", "last_name_ar", "phone"):
         page.fill(f"#id_{field}", data[field])
-    page.fill("#id_birth_date", data["birth_date"])
+    page.fill("#id_birth_date", "21/03/2003")  # as the hint says, day first
     page.check("#id_sex_0")
     page.select_option("#id_province", data["province"])
     if javascript:

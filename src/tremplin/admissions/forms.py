@@ -2,6 +2,7 @@
 eligibility."""
 
 import datetime
+import functools
 import re
 
 from django import forms
@@ -132,6 +133,23 @@ class PlaceChoiceField(forms.ChoiceField):
         return str(self.prepare_value(initial) or "") != str(data or "")
 
 
+class BirthDateField(forms.DateField):
+    """A date typed day first, with the digits of any keyboard (٢١/٠٣/٢٠٠٣) and the spaces a
+    phone's keyboard adds around separators."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"\s*([/.-])\s*", r"\1", ascii_digits(value).strip())
+        return super().to_python(value)
+
+
+def _communes_of(province_id: int) -> list[tuple[str, str]]:
+    return [
+        ("", "—"),
+        *((str(c.pk), localized(c, "name")) for c in Geography.communes_of(province_id)),
+    ]
+
+
 class ApplicationForm(CleanTextMixin, forms.Form):
     cin = forms.CharField(
         label=_("National identity card number (CIN)"),
@@ -165,11 +183,26 @@ class ApplicationForm(CleanTextMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
     )
-    birth_date = forms.DateField(
+    # Typed, not picked: a browser's date field shows the order of the phone's language
+    # (month first on an English phone, against the hint) and its calendar opens on today,
+    # twenty years of taps from a birth date. Digits alone (21032003) are read too: a phone's
+    # number pad has no slash.
+    birth_date = BirthDateField(
         label=_("Date of birth"),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"],
+        input_formats=["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d%m%Y", "%Y-%m-%d"],
         help_text=_("Day/month/year, for example 21/03/2003."),
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        error_messages={
+            "invalid": _("Write the date of birth as day/month/year, for example 21/03/2003.")
+        },
+        widget=forms.DateInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "bday",
+                "dir": "ltr",
+                "maxlength": "14",  # 21 / 03 / 2003
+            },
+            format="%d/%m/%Y",
+        ),
     )
     sex = forms.ChoiceField(
         label=_("Sex"), choices=Options(Sex.choices, blank=False), widget=forms.RadioSelect
@@ -247,6 +280,10 @@ class ApplicationForm(CleanTextMixin, forms.Form):
                 "hx-swap": "innerHTML",
             }
         )
+        if (province := self._province_chosen()) is not None:
+            # Listed when the form is shown: its communes only, as htmx lists them when the
+            # province changes (the edit page, a form sent back with an error).
+            self.fields["commune"].choices = functools.partial(_communes_of, province)
         if len(self.tracks) > 1:
             choices = [("", "—")] + [(str(t.pk), localized(t, "name")) for t in self.tracks]
             for rank in range(1, min(MAX_WISHES, len(self.tracks)) + 1):
@@ -265,6 +302,17 @@ class ApplicationForm(CleanTextMixin, forms.Form):
         if not with_identity:
             for name in ("cin", "privacy_consent"):
                 del self.fields[name]
+
+    def _province_chosen(self) -> int | None:
+        """The province of the form, as sent or else as given to start with, when it is one
+        of the geography's."""
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("province"))
+        else:
+            value = self.initial.get("province")
+        value = str(getattr(value, "pk", value) or "")
+        is_id = value.isascii() and value.isdigit() and len(value) < 19
+        return int(value) if is_id and int(value) in Geography.provinces() else None
 
     def _answers_order(self) -> list[str]:
         """The tracks wished right after the situation, and the documents before the

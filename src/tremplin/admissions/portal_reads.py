@@ -131,6 +131,11 @@ class Geography:
         return cls._load()[1]
 
     @classmethod
+    def communes_of(cls, province_id: int) -> list[Commune]:
+        """The communes of one province, ordered by name."""
+        return [c for c in cls.communes().values() if c.province_id == province_id]
+
+    @classmethod
     def find(cls, kind: str, pk: int) -> Province | Commune | None:
         places = cls.provinces if kind == "province" else cls.communes
         found = places().get(pk)

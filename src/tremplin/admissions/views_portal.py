@@ -224,12 +224,8 @@ def communes(request: HttpRequest) -> HttpResponse:
     """The commune options of a province (htmx improves the form with it)."""
     province = request.GET.get("province", "")
     options = []
-    if province.isascii() and province.isdigit():
-        chosen = int(province)
-        options = sorted(
-            (c for c in Geography.communes().values() if c.province_id == chosen),
-            key=lambda commune: commune.name,
-        )
+    if province.isascii() and province.isdigit() and len(province) < 19:
+        options = Geography.communes_of(int(province))
     return render(request, "admissions/portal/_commune_options.html", {"communes": options})
 
 
@@ -468,12 +464,12 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
         form = _as_typed(form, **fixed)
     elif request.method == "POST" and form.is_valid():
         try:
-            services.application_update(
+            updated = services.application_update(
                 application=application, data=form.cleaned_data, wishes=form.cleaned_data["wishes"]
             )
         except services.ApplicationClosed:
             return _back_unchanged(request, application)
-        messages.success(request, _("Your application is updated."))
+        _say_updated(request, before=application.eligibility, after=updated.eligibility)
         return redirect("portal:space")
     response = render(
         request,
@@ -488,6 +484,28 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
         status=400 if form.is_bound else 200,
     )
     return _keep_language(request, response) if switching else response
+
+
+def _say_updated(request: HttpRequest, *, before: str, after: str) -> None:
+    """The correction is saved; said with what it changed to the conditions of the call,
+    which the space then explains (a green "updated" above a red "not eligible" read as
+    if all was well)."""
+    ineligible = Application.Eligibility.INELIGIBLE
+    if after == ineligible and before != ineligible:
+        messages.warning(
+            request,
+            _(
+                "Your application is updated, but with these answers it no longer meets the "
+                "conditions of the call: the reason is below. You can correct it until the "
+                "closing date."
+            ),
+        )
+    elif before == ineligible and after != ineligible:
+        messages.success(
+            request, _("Your application is updated: it now meets the conditions of the call.")
+        )
+    else:
+        messages.success(request, _("Your application is updated."))
 
 
 def _back_unchanged(request: HttpRequest, application: Application) -> HttpResponse:
