@@ -65,15 +65,24 @@ def test_the_reference_counts_per_intake_with_the_school_code_and_year(intake):
 @pytest.mark.django_db
 def test_submitting_twice_shows_the_existing_reference_instead_of_a_duplicate(intake):
     first = Client()
-    apply(first)
+    received = apply(first)
     second = Client()
     response = apply(second, cin="AB-123456", first_name="Autre")
     assert response.status_code == 302
     assert len(applications()) == 1
     page = second.get(response["Location"]).content.decode()
     assert applications()[0].reference in page
-    assert "déjà" in page or "already" in page
+    # Said as what it is: the first one stands, this form changed nothing, how to correct.
+    assert "Votre candidature était déjà enregistrée" in page
+    assert (
+        "ce formulaire ne l&#x27;a pas modifiée" in page
+        or "ce formulaire ne l'a pas modifiée" in page
+    )
+    assert "Corriger ma candidature" in page and "La suite" not in page
+    assert applications()[0].first_name == "Fatima"
     assert len(messages_for("application_submitted")) == 1
+    first_page = first.get(received["Location"]).content.decode().replace("&#x27;", "'")
+    assert "La suite" in first_page and "Jusqu'au" in first_page
 
 
 @pytest.mark.django_db
@@ -509,3 +518,34 @@ def test_a_correction_that_loses_the_conditions_is_not_said_with_a_green_updated
         back.pop(name)
     page = client.post(reverse("portal:edit"), back, follow=True).content.decode()
     assert "alert-success" in page and "remplit désormais les conditions" in page
+
+
+@pytest.mark.django_db
+def test_a_closed_calls_form_leads_to_the_calls_open_now(world):
+    make_open_intake(world.smara, slug="promo-2025", status="closed")
+    make_open_intake(world.smara)
+    response = Client().get("/schools/smara/calls/promo-2025/apply/")
+    assert response.status_code in (403, 410)
+    assert f'href="{reverse("public:school", args=["smara"])}"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_application_no_longer_shows_its_eligibility(intake):
+    apply(Client(), birth_date="1980-01-01")
+    (application,) = applications()
+    client = _space_client(application)
+    assert "Éligibilité" in client.get(reverse("portal:space")).content.decode()
+    client.post(reverse("portal:withdraw"), {"confirm": "yes"})
+    page = client.get(reverse("portal:space")).content.decode()
+    assert 'data-testid="withdrawn"' in page
+    assert "Éligibilité" not in page
+
+
+@pytest.mark.django_db
+def test_the_arabic_phone_example_keeps_its_digits_in_order(intake):
+    """Between Arabic words, "06 61 23 45 67" showed as "67 45 23 61 06": the example is
+    isolated left to right."""
+    client = Client()
+    client.cookies["django_language"] = "ar"
+    page = apply(client, phone="12").content.decode()
+    assert "\u206606 61 23 45 67\u2069" in page
