@@ -354,3 +354,37 @@ def test_the_grants_dates_read_in_words_in_arabic_not_with_an_arrow(world):
     html = dashboard(world, "director", language="ar").content.decode()
     assert "→" not in html
     assert "من " in html and " إلى " in html
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_failed_messages_of_the_week_call_those_who_manage_the_outbox(world):
+    """A confirmation or a convocation that failed means an applicant may not know: the
+    dashboard of the director and the admissions officer says so and leads to the list."""
+    from tremplin.notify.models import Message
+
+    def message(**fields):
+        with scopes_disabled():
+            return Message.objects.create(
+                school=world.smara, channel="sms", recipient="+212661234567", language="fr",
+                template="application_submitted", body="...", **fields,
+            )  # fmt: skip
+
+    message(status="failed", failure="refused")
+    message(status="failed", failure="unavailable")
+    message(status="sent")
+    old = message(status="failed")
+    with scopes_disabled():
+        Message.objects.filter(pk=old.pk).update(
+            created_at=timezone.now() - datetime.timedelta(days=8)
+        )
+    for persona in ("director", "admissions"):
+        page = dashboard(world, persona)
+        assert page.context["needs_you"]["failed_messages"] == 2
+        outbox = reverse("notify:outbox", args=["smara"])
+        assert f'href="{outbox}?status=failed"' in page.content.decode()
+    juror = dashboard(world, "juror")
+    assert juror.context["needs_you"]["failed_messages"] == 0
+    assert 'data-testid="failed-messages"' not in juror.content.decode()

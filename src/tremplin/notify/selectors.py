@@ -99,3 +99,12 @@ def outbox_applications(messages) -> dict[int, object]:
     }
     found = Application.objects.select_related("intake").in_bulk(set(wanted.values()))
     return {pk: found[app_id] for pk, app_id in wanted.items() if app_id in found}
+
+
+def failed_since(*, school, since: datetime) -> int:
+    """How many of the school's messages written since ``since`` ended as failed: the staff
+    dashboard's call to open the outbox (an unknown number to check with its applicant, a
+    gateway to repair)."""
+    return Message.objects.filter(
+        school=school, status=Message.Status.FAILED, created_at__gte=since
+    ).count()

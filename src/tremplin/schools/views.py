@@ -32,12 +32,15 @@ from tremplin.core.permissions import (
     BUDGET_VIEW,
     JURY_SCORE,
     LEARNER_SPACE,
+    OUTBOX_MANAGE,
     RANKING_MANAGE,
     SCHOOL_CHANGE,
     SCHOOL_VIEW,
     TEAM_MANAGE,
     TEAM_VIEW,
 )
+from tremplin.notify.selectors import failed_since
+from tremplin.notify.services import retry_since
 from tremplin.schools import services
 from tremplin.schools.forms import SchoolProfileForm
 from tremplin.schools.models import BudgetLine, Grant, School, SchoolPartner, Track
@@ -126,8 +129,8 @@ def _grants(school: School) -> list[Grant]:
 
 
 def _needs_you(request: HttpRequest) -> dict:
-    """The calls, offers and interviews waiting for the user, each only if their role may act
-    on it: two queries at most, whatever the number of calls."""
+    """The calls, offers, interviews and failed messages waiting for the user, each only if
+    their role may act on it: three queries at most, whatever the number of calls."""
     access = request.access
     calls = selectors.calls_waiting(
         access.school,
@@ -135,12 +138,16 @@ def _needs_you(request: HttpRequest) -> dict:
         offers=access.can(RANKING_MANAGE),
     )
     days = _interview_days(request.user, access.school) if access.can(JURY_SCORE) else []
+    failed = 0
+    if access.can(OUTBOX_MANAGE):
+        failed = failed_since(school=access.school, since=retry_since())
     return {
         "calls": calls,
         "interview_days": days,
         "interview_count": sum(day["count"] for day in days),
+        "failed_messages": failed,
         "today": timezone.localdate(),
-        "empty": not calls and not days,
+        "empty": not calls and not days and not failed,
     }
 
 
