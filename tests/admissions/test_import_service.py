@@ -165,7 +165,7 @@ def test_applications_get_numbers_references_eligibility_and_an_audit_event(worl
     with translation.override("fr"):
         # Where the call recruits, named: Boujdour's applicant learns she is not from there.
         assert describe(residence) == (
-            "Cet appel est réservé aux habitants de l'un de ces lieux\u00a0: Es-Semara (province)."
+            "Cet appel est réservé aux habitants de ce lieu\u00a0: Es-Semara (province)."
         )
     assert all(a.eligibility_checked_at >= before and a.privacy_consent_at >= before for a in apps)
     assert event.actor == world.users["admissions"]

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
@@ -549,3 +550,20 @@ def test_the_arabic_phone_example_keeps_its_digits_in_order(intake):
     client.cookies["django_language"] = "ar"
     page = apply(client, phone="12").content.decode()
     assert "\u206606 61 23 45 67\u2069" in page
+
+
+@pytest.mark.django_db
+def test_a_call_for_one_place_names_it_without_a_list(intake):
+    from tremplin.admissions.eligibility import describe
+
+    with translation.override("fr"):
+        text = describe({"rule": "residence", "params": {"provinces": [intake.provinces.get().pk]}})
+    assert text == "Cet appel est réservé aux habitants de ce lieu\u00a0: Es-Semara (province)."
+
+
+@pytest.mark.django_db
+def test_a_missing_first_wish_says_what_to_choose(world):
+    make_open_intake(world.smara, tracks=("dev-web", "data"))
+    response = apply(Client(), wish_1="")
+    assert response.status_code == 400
+    assert "Choisissez la filière que vous préférez." in response.content.decode()

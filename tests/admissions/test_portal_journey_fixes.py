@@ -74,7 +74,8 @@ def test_a_withdrawn_application_is_not_advised_to_correct_itself(intake):
     page = page_of(client.get(reverse("portal:space")))
     assert applications()[0].status == Application.Status.WITHDRAWN
     assert "correct your application" not in page
-    assert "contact the school" in page
+    # Nor told again that it does not meet the conditions: it is withdrawn.
+    assert 'data-testid="eligibility"' not in page
 
 
 @pytest.mark.django_db

@@ -145,6 +145,8 @@ def describe(reason: Mapping) -> str:
         places = _places(params)
         if not places:  # a reason recorded before the places were
             return _("This call is for residents of the communes or provinces it lists.")
+        if len(places) == 1:
+            return _("This call is for residents of %(place)s.") % {"place": places[0]}
         return _("This call is for residents of one of these places: %(places)s.") % {
             "places": format_list(places, "or")
         }

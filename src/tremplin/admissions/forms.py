@@ -291,6 +291,7 @@ class ApplicationForm(CleanTextMixin, forms.Form):
                     label=_("Choice %(rank)s") % {"rank": rank},
                     choices=choices,
                     required=rank == 1,
+                    error_messages={"required": _("Choose the track you want most.")},
                 )
         for kind in intake.required_documents if with_documents else ():
             self.fields[f"document_{kind}"] = forms.FileField(
