@@ -567,3 +567,23 @@ def test_a_missing_first_wish_says_what_to_choose(world):
     response = apply(Client(), wish_1="")
     assert response.status_code == 400
     assert "Choisissez la filière que vous préférez." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_that_say_contact_the_school_say_how(world, intake):
+    """The school's phone, email and address where applicants are told to contact it: its
+    public page, the eligibility refusal, the CIN already used."""
+    with scopes_disabled():
+        world.smara.phone, world.smara.email = "0528 00 11 22", "contact@smara.example.ma"
+        world.smara.address = "Avenue Mohammed V, Es-Semara"
+        world.smara.save()
+    contact = 'data-testid="school-contact"'
+    public = Client().get(reverse("public:school", args=["smara"])).content.decode()
+    assert contact in public and 'href="tel:0528001122"' in public
+    assert "mailto:contact@smara.example.ma" in public
+    refused = Client()
+    page = refused.get(apply(refused, birth_date="1980-01-01")["Location"]).content.decode()
+    assert contact in page and "Avenue Mohammed V" in page
+    other = Client()
+    page = other.get(apply(other, phone="0700000001")["Location"]).content.decode()
+    assert 'data-testid="cin-taken"' in page and contact in page
