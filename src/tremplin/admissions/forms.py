@@ -451,10 +451,10 @@ class CodeForm(forms.Form):
     def __init__(self, *args, months: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["remember"].help_text = ngettext(
-            "It then gets codes of its own for %(months)d month, which no one else can use "
-            "up. Not on a shared computer.",
-            "It then gets codes of its own for %(months)d months, which no one else can use "
-            "up. Not on a shared computer.",
+            "For %(months)d month, you can then always get a code here, even if someone else "
+            "asks for many codes with your reference. Do not tick it on a shared computer.",
+            "For %(months)d months, you can then always get a code here, even if someone else "
+            "asks for many codes with your reference. Do not tick it on a shared computer.",
             months,
         ) % {"months": months}
 
