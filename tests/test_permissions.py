@@ -74,6 +74,11 @@ CASES: dict[str, Case] = {
     ),
     "admissions:application_document": Case(expect=ADMISSIONS_STAFF),
     "admissions:application_erase": Case(method="post", expect=staff(302), data={"reason": "x"}),
+    "admissions:application_contact": Case(
+        method="post",
+        expect=staff(302),
+        data={"phone": "0661234599", "email": "", "reason": "called the school"},
+    ),
     "admissions:application_export": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_form": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_detail": Case(expect=ADMISSIONS_STAFF),

@@ -572,6 +572,50 @@ def eligibility_restore_rules(*, application: Application, actor, reason: str) -
     return locked
 
 
+@dataclass(frozen=True)
+class ContactCorrected:
+    changed: list[str]
+    resent: int
+
+
+@transaction.atomic
+def application_contact_correct(
+    *, application: Application, actor, phone: str, email: str, reason: str
+) -> ContactCorrected:
+    """Staff correct the phone or the email of an application, as the applicant asked them
+    (a number that changed, or was mistyped: then no code reaches her, and she cannot
+    correct it herself). Audited with the reason, the fields named and not their values; the
+    failed messages of the last days to the old number or address go again to the new one,
+    refused ones included."""
+    from tremplin.notify.models import Message
+    from tremplin.notify.services import messages_readdress
+
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for this correction."))
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    _check_not_erased(locked)
+    old = {"phone": locked.phone, "email": locked.email}
+    locked.phone, locked.email = phone, email
+    changed = [field for field, value in old.items() if getattr(locked, field) != value]
+    if not changed:
+        return ContactCorrected(changed=[], resent=0)
+    locked.save(update_fields=changed)
+    resent = messages_readdress(
+        related=locked, channel=Message.Channel.SMS, old=old["phone"], new=locked.phone
+    ) + messages_readdress(
+        related=locked, channel=Message.Channel.EMAIL, old=old["email"], new=locked.email
+    )
+    log_action(
+        "tremplin.applications.contact_corrected",
+        actor=actor,
+        school=locked.intake.school,
+        obj=locked,
+        data={"fields": changed, "resent": resent},
+        reason=reason.strip(),
+    )
+    return ContactCorrected(changed=changed, resent=resent)
+
+
 def identity_reveal(*, application: Application, actor) -> str:
     """The unmasked CIN, for a role that may see it; every reveal is audited."""
     log_action(

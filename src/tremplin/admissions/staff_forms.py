@@ -3,6 +3,7 @@
 import datetime
 
 from django import forms
+from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -13,7 +14,7 @@ from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
 from tremplin.admissions.intakes import TrackPlaces, current_places
 from tremplin.admissions.models import Intake, PrivacyNotice
 from tremplin.core.i18n import localized
-from tremplin.core.identifiers import ascii_digits
+from tremplin.core.identifiers import ascii_digits, normalize_phone
 from tremplin.schools.models import Commune, Province, Track
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -285,6 +286,40 @@ class EligibilityDecisionForm(forms.Form):
             "reads it in their space, as written here: write it for them."
         ),
     )
+
+
+class ContactForm(forms.Form):
+    """Staff correct the contact details of an application, as its applicant asked."""
+
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=25,
+        widget=forms.TextInput(attrs={"type": "tel", "dir": "ltr"}),
+    )
+    email = forms.EmailField(
+        label=_("Email (optional)"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"dir": "ltr"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+        help_text=_("How the applicant asked for it (a call, a visit): recorded in the audit log."),
+        error_messages={"required": _("Give the reason for this correction.")},
+    )
+
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        if phone is None:
+            raise ValidationError(
+                _("Give a Moroccan mobile number, like 06 61 23 45 67."), code="phone"
+            )
+        return phone
+
+    def clean_email(self):
+        return BaseUserManager.normalize_email(self.cleaned_data["email"])
 
 
 class ErasureForm(forms.Form):

@@ -30,6 +30,7 @@ urlpatterns = [
     path(A, views.application_detail, name="application_detail"),
     path(A + "identity/", views.application_identity, name="application_identity"),
     path(A + "erase/", views.application_erase, name="application_erase"),
+    path(A + "contact/", views.application_contact, name="application_contact"),
     path(A + "eligibility/", views.application_eligibility, name="application_eligibility"),
     path(
         A + "documents/<int:document_id>/",

@@ -30,6 +30,7 @@ from tremplin.admissions.documents import DOCUMENT_GIVEN
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
 from tremplin.admissions.staff_forms import (
+    ContactForm,
     EligibilityDecisionForm,
     ErasureForm,
     IntakeForm,
@@ -46,6 +47,7 @@ from tremplin.core.permissions import (
     APPLICATIONS_VIEW,
     IDENTITY_VIEW,
     INTAKES_MANAGE,
+    OUTBOX_VIEW,
 )
 
 
@@ -398,6 +400,7 @@ def _detail(
     application,
     *,
     form: EligibilityDecisionForm | None = None,
+    contact_form: ContactForm | None = None,
     reveal: bool = False,
     status: int = 200,
 ) -> HttpResponse:
@@ -436,6 +439,11 @@ def _detail(
             "consents": _consents(application),
             "form": form or EligibilityDecisionForm(),
             "erase_form": ErasureForm(),
+            "contact_form": contact_form
+            or ContactForm(
+                initial={"phone": format_phone(application.phone), "email": application.email}
+            ),
+            "can_outbox": request.access.can(OUTBOX_VIEW),
         },
         status=status,
     )
@@ -475,6 +483,43 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
         form.add_error(None, error)
         return _detail(request, application, form=form, status=400)
     messages.success(request, _("The decision is recorded."))
+    return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+
+
+@school_view(APPLICATIONS_MANAGE)
+@require_POST
+def application_contact(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
+    """Correct the phone or the email, for the roles that see them (``IDENTITY_VIEW``)."""
+    intake = access_intake(request, intake_slug)
+    application = access_application(request, intake, reference)
+    if not request.access.can(IDENTITY_VIEW):
+        raise Http404
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, application, contact_form=form, status=400)
+    try:
+        corrected = services.application_contact_correct(
+            application=application, actor=request.user, **form.cleaned_data
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _detail(request, application, contact_form=form, status=400)
+    if not corrected.changed:
+        messages.info(request, _("The phone and the email were already these: nothing changed."))
+    elif corrected.resent:
+        messages.success(
+            request,
+            ngettext(
+                "The contact details are corrected; %(count)d message that had failed goes "
+                "again to the new ones.",
+                "The contact details are corrected; %(count)d messages that had failed go "
+                "again to the new ones.",
+                corrected.resent,
+            )
+            % {"count": corrected.resent},
+        )
+    else:
+        messages.success(request, _("The contact details are corrected."))
     return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
 
 

@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "tremplin.applications.identity_viewed": _("CIN shown in full"),
     "tremplin.applications.eligibility_rechecked": _("Eligibility checked again"),
     "tremplin.applications.eligibility_overridden": _("Eligibility decided by staff"),
+    "tremplin.applications.contact_corrected": _("Contact details corrected by staff"),
     "tremplin.applications.eligibility_rules_restored": _("Eligibility given back to the rules"),
     "tremplin.auth.recovery_code_used": _("Recovery code used"),
     "tremplin.auth.recovery_codes_regenerated": _("Recovery codes renewed"),

@@ -352,6 +352,41 @@ def messages_retry(
 _RETRY_TASKS = 200
 
 
+def messages_readdress(*, related: models.Model, channel: str, old: str, new: str) -> int:
+    """Send again to ``new`` the failed messages about ``related`` that went to ``old`` (an
+    applicant's phone number corrected by staff): those written in the last
+    ``NOTIFY_RETRY_MAX_AGE_DAYS`` days, not past their expiry, refused ones included (the
+    number refused was the wrong one). Call it in the transaction of the correction; returns
+    how many will go out."""
+    if not old or not new or old == new:
+        return 0
+    content_type = ContentType.objects.get_for_model(related)
+    with scopes_disabled():
+        ids = list(
+            Message.objects.filter(
+                content_type=content_type,
+                object_id=str(related.pk),
+                channel=channel,
+                recipient=old,
+                status=Message.Status.FAILED,
+                created_at__gte=retry_since(),
+            )
+            .exclude(expires_at__lte=timezone.now())
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=ids).update(
+            recipient=new,
+            status=Message.Status.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            failure="",
+        )
+    for pk in ids[:_RETRY_TASKS]:
+        transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
+    return len(ids)
+
+
 def outbox_flush(*, limit: int = 500) -> Counter[str]:
     """Send every message that is due: pending and past its next attempt, or abandoned by a
     sender that died. Returns how many ended in each status ("skipped": a concurrent sender

@@ -27,7 +27,8 @@ from tremplin.notify.services import message_template_label, messages_retry, ret
 FAILURE_ADVICE = {
     Message.Failure.REFUSED: _(
         "Refused for good: sending it again cannot help. Check the number or the address "
-        "with the applicant."
+        "with the applicant and correct it on the application's page: the message then goes "
+        "to the new one."
     ),
     Message.Failure.CREDENTIALS: _(
         "The SMS gateway or the mail server refused the platform's credentials: whoever runs "

@@ -1,0 +1,118 @@
+"""Staff correct an applicant's phone or email, as the applicant asked: with a wrong number
+no code reaches her space, so she cannot correct it herself. The messages that failed on the
+old number go again to the new one."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.open_intake import applied_through_the_portal
+from tremplin.core.models import AuditEvent
+from tremplin.notify.models import Message
+from tremplin.notify.services import outbox_flush
+from tremplin.notify.sms import LocmemSmsBackend
+
+pytestmark = pytest.mark.django_db
+
+NEW = {"phone": "07 00 11 22 33", "email": "salma@example.ma", "reason": "Appel de la candidate"}
+
+
+@pytest.fixture
+def sms(settings) -> list:
+    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
+    LocmemSmsBackend.outbox.clear()
+    yield LocmemSmsBackend.outbox
+    LocmemSmsBackend.outbox.clear()
+
+
+def url(application, name="application_contact") -> str:
+    intake = application.intake
+    return reverse(f"admissions:{name}", args=["smara", intake.slug, application.reference])
+
+
+def refused_confirmation(application) -> Message:
+    """The portal's confirmation, refused for good by the gateway (a mistyped number)."""
+    with scopes_disabled():
+        message = Message.objects.get(template="application_submitted", channel="sms")
+        Message.objects.filter(pk=message.pk).update(
+            status="failed", failure="refused", attempts=1, last_error="HTTP 400"
+        )
+    return message
+
+
+def test_a_corrected_number_gets_the_message_the_old_one_refused(world, sms):
+    application = applied_through_the_portal(world.smara)
+    message = refused_confirmation(application)
+    response = world.client("admissions").post(url(application), NEW, follow=True)
+    assert "1 message qui avait échoué repart vers les nouvelles coordonnées" in (
+        response.content.decode().replace("\xa0", " ")
+    )
+    with scopes_disabled():
+        application.refresh_from_db()
+        message.refresh_from_db()
+    assert (application.phone, application.email) == ("+212700112233", "salma@example.ma")
+    assert (message.recipient, message.status, message.failure) == ("+212700112233", "pending", "")
+    assert outbox_flush()["sent"] == 1
+    assert [s.to for s in sms] == ["+212700112233"]
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.applications.contact_corrected")
+    assert event.actor == world.users["admissions"] and event.reason == NEW["reason"]
+    assert event.data == {"fields": ["phone", "email"], "resent": 1}  # no number in the log
+    # From now on, her codes go to the new number.
+    client = Client()
+    client.post(
+        reverse("portal:access"), {"reference": application.reference, "cin": application.cin}
+    )
+    with scopes_disabled():
+        code = Message.objects.filter(template="applicant_code", channel="sms").latest("pk")
+    assert code.recipient == "+212700112233"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"phone": "12 34"}, "Indiquez un numéro de mobile marocain"),
+        ({"reason": ""}, "Indiquez la raison de cette correction."),
+        ({"email": "pas une adresse"}, "Saisissez une adresse de courriel valide."),
+    ],
+)
+def test_a_bad_correction_says_why_and_changes_nothing(world, changes, error):
+    application = applied_through_the_portal(world.smara)
+    response = world.client("director").post(url(application), {**NEW, **changes})
+    assert response.status_code == 400
+    assert error in response.content.decode().replace("\xa0", " ")
+    with scopes_disabled():
+        application.refresh_from_db()
+        assert application.phone == "+212661234567"
+        assert not AuditEvent.objects.filter(action="tremplin.applications.contact_corrected")
+
+
+def test_the_same_details_change_nothing_and_log_nothing(world):
+    application = applied_through_the_portal(world.smara)
+    same = {"phone": "0661234567", "email": application.email, "reason": "vérification"}
+    response = world.client("director").post(url(application), same, follow=True)
+    assert "étaient déjà ceux-ci" in response.content.decode().replace("&#x27;", "'")
+    with scopes_disabled():
+        assert not AuditEvent.objects.filter(action="tremplin.applications.contact_corrected")
+
+
+def test_an_erased_application_cannot_be_given_contact_details_again(world):
+    from tremplin.admissions.personal_data import application_erase
+
+    application = applied_through_the_portal(world.smara)
+    with scopes_disabled():
+        application_erase(application=application, actor=world.users["director"], reason="x")
+    response = world.client("director").post(url(application), NEW)
+    assert response.status_code == 400
+    with scopes_disabled():
+        application.refresh_from_db()
+    assert application.phone == ""
+
+
+def test_the_detail_page_offers_the_correction_and_the_applicants_messages(world):
+    application = applied_through_the_portal(world.smara)
+    page = world.client("admissions").get(url(application, "application_detail")).content.decode()
+    assert url(application) in page
+    outbox = reverse("notify:outbox", args=["smara"])
+    assert f'href="{outbox}?ref={application.reference}"' in page
