@@ -45,8 +45,8 @@ def test_a_corrected_number_gets_the_message_the_old_one_refused(world, sms):
     application = applied_through_the_portal(world.smara)
     message = refused_confirmation(application)
     response = world.client("admissions").post(url(application), NEW, follow=True)
-    assert "1 message qui avait échoué repart vers les nouvelles coordonnées" in (
-        response.content.decode().replace("\xa0", " ")
+    assert "1 message qui n'était pas parti part vers les nouvelles coordonnées" in (
+        response.content.decode().replace("\xa0", " ").replace("&#x27;", "'")
     )
     with scopes_disabled():
         application.refresh_from_db()
@@ -116,3 +116,20 @@ def test_the_detail_page_offers_the_correction_and_the_applicants_messages(world
     assert url(application) in page
     outbox = reverse("notify:outbox", args=["smara"])
     assert f'href="{outbox}?ref={application.reference}"' in page
+
+
+def test_a_message_still_waiting_goes_to_the_new_number_and_one_being_sent_is_left(world, sms):
+    application = applied_through_the_portal(world.smara)
+    with scopes_disabled():
+        waiting = Message.objects.get(template="application_submitted", channel="sms")
+        held = Message.objects.create(
+            school=world.smara, channel="sms", recipient=application.phone, language="fr",
+            template="application_reminder", body="...", status="sending",
+            content_type=waiting.content_type, object_id=waiting.object_id,
+        )  # fmt: skip
+    world.client("director").post(url(application), NEW)
+    with scopes_disabled():
+        waiting.refresh_from_db()
+        held.refresh_from_db()
+    assert (waiting.recipient, waiting.status) == ("+212700112233", "pending")
+    assert (held.recipient, held.status) == ("+212661234567", "sending")

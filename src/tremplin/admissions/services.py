@@ -583,10 +583,10 @@ def application_contact_correct(
     *, application: Application, actor, phone: str, email: str, reason: str
 ) -> ContactCorrected:
     """Staff correct the phone or the email of an application, as the applicant asked them
-    (a number that changed, or was mistyped: then no code reaches her, and she cannot
-    correct it herself). Audited with the reason, the fields named and not their values; the
-    failed messages of the last days to the old number or address go again to the new one,
-    refused ones included."""
+    (a number that changed, or was mistyped: then no code reaches them, and they cannot
+    correct it themselves). Audited with the reason, the fields named and not their values;
+    the messages that did not reach the old number or address go to the new one
+    (``notify.services.messages_readdress``)."""
     from tremplin.notify.models import Message
     from tremplin.notify.services import messages_readdress
 

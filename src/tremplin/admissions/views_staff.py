@@ -510,10 +510,10 @@ def application_contact(request: HttpRequest, intake_slug: str, reference: str) 
         messages.success(
             request,
             ngettext(
-                "The contact details are corrected; %(count)d message that had failed goes "
-                "again to the new ones.",
-                "The contact details are corrected; %(count)d messages that had failed go "
-                "again to the new ones.",
+                "The contact details are corrected; %(count)d message that had not gone out "
+                "goes to the new ones.",
+                "The contact details are corrected; %(count)d messages that had not gone out "
+                "go to the new ones.",
                 corrected.resent,
             )
             % {"count": corrected.resent},

@@ -353,10 +353,11 @@ _RETRY_TASKS = 200
 
 
 def messages_readdress(*, related: models.Model, channel: str, old: str, new: str) -> int:
-    """Send again to ``new`` the failed messages about ``related`` that went to ``old`` (an
-    applicant's phone number corrected by staff): those written in the last
-    ``NOTIFY_RETRY_MAX_AGE_DAYS`` days, not past their expiry, refused ones included (the
-    number refused was the wrong one). Call it in the transaction of the correction; returns
+    """Send to ``new`` the messages about ``related`` that have not reached ``old`` (an
+    applicant's phone number corrected by staff): failed ones written in the last
+    ``NOTIFY_RETRY_MAX_AGE_DAYS`` days, refused ones included (the number refused was the
+    wrong one), and those still waiting; not those past their expiry, nor one a sender holds
+    now (it goes where it was going). Call it in the transaction of the correction; returns
     how many will go out."""
     if not old or not new or old == new:
         return 0
@@ -368,7 +369,7 @@ def messages_readdress(*, related: models.Model, channel: str, old: str, new: st
                 object_id=str(related.pk),
                 channel=channel,
                 recipient=old,
-                status=Message.Status.FAILED,
+                status__in=[Message.Status.FAILED, Message.Status.PENDING],
                 created_at__gte=retry_since(),
             )
             .exclude(expires_at__lte=timezone.now())
