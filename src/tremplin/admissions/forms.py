@@ -133,6 +133,23 @@ class PlaceChoiceField(forms.ChoiceField):
         return str(self.prepare_value(initial) or "") != str(data or "")
 
 
+class ContactCleaning:
+    """A form's ``phone`` as E.164 and its ``email`` as sent on: the applicant's form and the
+    staff's correction read them alike."""
+
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        if phone is None:
+            raise ValidationError(
+                _("Give a Moroccan mobile number, like 06 61 23 45 67."), code="phone"
+            )
+        return phone
+
+    def clean_email(self):
+        # The domain is case-insensitive; the local part may not be, so it is kept as typed.
+        return BaseUserManager.normalize_email(self.cleaned_data["email"])
+
+
 class BirthDateField(forms.DateField):
     """A date typed day first, with the digits of any keyboard (٢١/٠٣/٢٠٠٣) and the spaces a
     phone's keyboard adds around separators."""
@@ -150,7 +167,7 @@ def _communes_of(province_id: int) -> list[tuple[str, str]]:
     ]
 
 
-class ApplicationForm(CleanTextMixin, forms.Form):
+class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
     cin = forms.CharField(
         label=_("National identity card number (CIN)"),
         max_length=20,
@@ -338,18 +355,6 @@ class ApplicationForm(CleanTextMixin, forms.Form):
         if cin is None:
             raise ValidationError(NOT_A_CIN, code="cin")
         return cin
-
-    def clean_phone(self):
-        phone = normalize_phone(self.cleaned_data["phone"])
-        if phone is None:
-            raise ValidationError(
-                _("Give a Moroccan mobile number, like 06 61 23 45 67."), code="phone"
-            )
-        return phone
-
-    def clean_email(self):
-        # The domain is case-insensitive; the local part may not be, so it is kept as typed.
-        return BaseUserManager.normalize_email(self.cleaned_data["email"])
 
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]

@@ -3,7 +3,6 @@
 import datetime
 
 from django import forms
-from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -11,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
+from tremplin.admissions.forms import ContactCleaning
 from tremplin.admissions.intakes import TrackPlaces, current_places
 from tremplin.admissions.models import Intake, PrivacyNotice
 from tremplin.core.i18n import localized
-from tremplin.core.identifiers import ascii_digits, normalize_phone
+from tremplin.core.identifiers import ascii_digits
 from tremplin.schools.models import Commune, Province, Track
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -288,7 +288,7 @@ class EligibilityDecisionForm(forms.Form):
     )
 
 
-class ContactForm(forms.Form):
+class ContactForm(ContactCleaning, forms.Form):
     """Staff correct the contact details of an application, as its applicant asked."""
 
     phone = forms.CharField(
@@ -309,17 +309,6 @@ class ContactForm(forms.Form):
         help_text=_("How the applicant asked for it (a call, a visit): recorded in the audit log."),
         error_messages={"required": _("Give the reason for this correction.")},
     )
-
-    def clean_phone(self):
-        phone = normalize_phone(self.cleaned_data["phone"])
-        if phone is None:
-            raise ValidationError(
-                _("Give a Moroccan mobile number, like 06 61 23 45 67."), code="phone"
-            )
-        return phone
-
-    def clean_email(self):
-        return BaseUserManager.normalize_email(self.cleaned_data["email"])
 
 
 class ErasureForm(forms.Form):
