@@ -87,7 +87,7 @@ def test_the_publication_batch_run_after_a_waiting_list_batch_does_not_tell_the_
     run(from_waitlist)
     third = apps[2]
     assert len(told(third)) == 1 and emails(third) == 1
-    assert third.language == "fr" and "admis !" in told(third)[0]
+    assert third.language == "fr" and "votre candidature est retenue !" in told(third)[0]
     with scopes_disabled():
         assert Letter.objects.get(application=third, kind=Kind.DECISION).batch_id == (
             from_waitlist.pk
