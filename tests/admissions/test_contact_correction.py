@@ -45,7 +45,7 @@ def test_a_corrected_number_gets_the_message_the_old_one_refused(world, sms):
     application = applied_through_the_portal(world.smara)
     message = refused_confirmation(application)
     response = world.client("admissions").post(url(application), NEW, follow=True)
-    assert "1 message qui n'était pas parti part vers les nouvelles coordonnées" in (
+    assert "1 message qui n'avait pas été envoyé part vers les nouvelles" in (
         response.content.decode().replace("\xa0", " ").replace("&#x27;", "'")
     )
     with scopes_disabled():
@@ -103,8 +103,8 @@ def test_an_erased_application_cannot_be_given_contact_details_again(world):
     application = applied_through_the_portal(world.smara)
     with scopes_disabled():
         application_erase(application=application, actor=world.users["director"], reason="x")
-    response = world.client("director").post(url(application), NEW)
-    assert response.status_code == 400
+    response = world.client("director").post(url(application), NEW, follow=True)
+    assert "elle n&#x27;a plus de coordonnées" in response.content.decode()
     with scopes_disabled():
         application.refresh_from_db()
     assert application.phone == ""
@@ -133,3 +133,27 @@ def test_a_message_still_waiting_goes_to_the_new_number_and_one_being_sent_is_le
         held.refresh_from_db()
     assert (waiting.recipient, waiting.status) == ("+212700112233", "pending")
     assert (held.recipient, held.status) == ("+212661234567", "sending")
+
+
+def test_an_address_removed_gets_nothing_more_and_the_history_names_the_field(world):
+    """An email that was a stranger's, removed: the message still waiting for it never goes.
+    The history says which detail changed, not its value."""
+    application = applied_through_the_portal(world.smara)
+    with scopes_disabled():
+        Message.objects.create(
+            school=world.smara, channel="email", recipient="stranger@example.org",
+            language="fr", template="application_reminder", body="...", status="pending",
+            content_type=Message.objects.get(template="application_submitted").content_type,
+            object_id=str(application.pk),
+        )  # fmt: skip
+        application.email = "stranger@example.org"
+        application.save()
+    removed = {"phone": "0661234567", "email": "", "reason": "Adresse d'un autre"}
+    world.client("director").post(url(application), removed)
+    with scopes_disabled():
+        waiting = Message.objects.get(template="application_reminder")
+    assert (waiting.recipient, waiting.status) == ("", "failed")
+    assert outbox_flush() == {} or "sent" not in outbox_flush()
+    page = world.client("director").get(url(application, "application_detail")).content.decode()
+    assert "Coordonnées corrigées par l&#x27;équipe" in page or "Coordonnées corrigées" in page
+    assert "stranger@example.org" not in page

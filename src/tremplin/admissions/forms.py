@@ -19,7 +19,7 @@ from tremplin.admissions.references import make_reference
 from tremplin.admissions.uploads import validate_document
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
-from tremplin.core.text import is_name_in, refuse_control_characters
+from tremplin.core.text import is_name_in, parse_id, refuse_control_characters
 
 MAX_WISHES = 3
 NOT_A_CIN = _("This is not a CIN number: one or two letters then digits, like AB123456.")
@@ -74,8 +74,9 @@ def _province_options() -> list[tuple[str, str]]:
 
 
 def _commune_options() -> list[tuple[str, str]]:
-    # Without JavaScript every commune is listed: the province in the label tells the
-    # homonyms apart. With htmx the list is narrowed to the chosen province.
+    # Before a province is chosen, every commune, the province in the label telling the
+    # homonyms apart (``_communes_from`` once one is). With htmx the list is narrowed to
+    # the chosen province when it changes.
     return [
         ("", "—"),
         *(
@@ -116,8 +117,8 @@ class PlaceChoiceField(forms.ChoiceField):
         if value in self.empty_values:
             return None
         value = str(value)
-        is_id = value.isascii() and value.isdigit() and len(value) < 19  # a bigint at most
-        place = Geography.find(self.kind, int(value)) if is_id else None
+        pk = parse_id(value)
+        place = Geography.find(self.kind, pk) if pk is not None else None
         if place is None:
             raise ValidationError(
                 self.error_messages["invalid_choice"],
@@ -151,19 +152,33 @@ class ContactCleaning:
 
 
 class BirthDateField(forms.DateField):
-    """A date typed day first, with the digits of any keyboard (٢١/٠٣/٢٠٠٣) and the spaces a
-    phone's keyboard adds around separators."""
+    """A date typed day first, with the digits of any keyboard (٢١/٠٣/٢٠٠٣), the spaces a
+    phone's keyboard adds around separators or puts in their place (21 03 2003). Digits
+    alone only as eight (21032003): 1112003 may be 11 January or 1 November."""
 
     def to_python(self, value):
         if isinstance(value, str):
             value = re.sub(r"\s*([/.-])\s*", r"\1", ascii_digits(value).strip())
+            value = re.sub(r"^(\d{1,2})\s+(\d{1,2})\s+(\d{4})$", r"\1/\2/\3", value)
+            if value.isdigit() and len(value) != 8:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 
-def _communes_of(province_id: int) -> list[tuple[str, str]]:
+def _communes_from(province_id: int) -> list:
+    """The communes grouped by province, the chosen one first: those a person looks for,
+    and, without JavaScript, the others still within reach after changing province."""
+    provinces = Geography.provinces()
+    order = [province_id, *(pk for pk in provinces if pk != province_id)]
     return [
         ("", "—"),
-        *((str(c.pk), localized(c, "name")) for c in Geography.communes_of(province_id)),
+        *(
+            (
+                localized(provinces[pk], "name"),
+                [(str(c.pk), localized(c, "name")) for c in Geography.communes_of(pk)],
+            )
+            for pk in order
+        ),
     ]
 
 
@@ -214,7 +229,9 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         widget=forms.DateInput(
             attrs={
                 "inputmode": "numeric",
-                "autocomplete": "bday",
+                # Not "bday": a phone's autofill writes it in its own order, month first on
+                # an English one, which this day-first field would read the other way.
+                "autocomplete": "off",
                 "dir": "ltr",
                 "maxlength": "14",  # 21 / 03 / 2003
             },
@@ -298,9 +315,9 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             }
         )
         if (province := self._province_chosen()) is not None:
-            # Listed when the form is shown: its communes only, as htmx lists them when the
-            # province changes (the edit page, a form sent back with an error).
-            self.fields["commune"].choices = functools.partial(_communes_of, province)
+            # Listed when the form is shown (the edit page, a form sent back with an error):
+            # the province's communes first (``_communes_from``).
+            self.fields["commune"].choices = functools.partial(_communes_from, province)
         if len(self.tracks) > 1:
             choices = [("", "—")] + [(str(t.pk), localized(t, "name")) for t in self.tracks]
             for rank in range(1, min(MAX_WISHES, len(self.tracks)) + 1):
@@ -328,9 +345,8 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             value = self.data.get(self.add_prefix("province"))
         else:
             value = self.initial.get("province")
-        value = str(getattr(value, "pk", value) or "")
-        is_id = value.isascii() and value.isdigit() and len(value) < 19
-        return int(value) if is_id and int(value) in Geography.provinces() else None
+        province = parse_id(str(getattr(value, "pk", value) or ""))
+        return province if province in Geography.provinces() else None
 
     def _answers_order(self) -> list[str]:
         """The tracks wished right after the situation, and the documents before the

@@ -593,13 +593,16 @@ def application_contact_correct(
     if not reason.strip():
         raise ValidationError(_("Give the reason for this correction."))
     locked = Application.objects.select_for_update().get(pk=application.pk)
-    _check_not_erased(locked)
+    if locked.erased_at is not None:
+        raise ValidationError(
+            _("The personal data of this application is erased: it has no contact details.")
+        )
     old = {"phone": locked.phone, "email": locked.email}
     locked.phone, locked.email = phone, email
     changed = [field for field, value in old.items() if getattr(locked, field) != value]
     if not changed:
         return ContactCorrected(changed=[], resent=0)
-    locked.save(update_fields=changed)
+    locked.save(update_fields=[*changed, "updated_at"])
     resent = messages_readdress(
         related=locked, channel=Message.Channel.SMS, old=old["phone"], new=locked.phone
     ) + messages_readdress(

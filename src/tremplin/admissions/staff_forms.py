@@ -306,7 +306,10 @@ class ContactForm(ContactCleaning, forms.Form):
         label=_("Reason"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
-        help_text=_("How the applicant asked for it (a call, a visit): recorded in the audit log."),
+        help_text=_(
+            "How the applicant asked for it (a call, a visit), without the number or the "
+            "address: recorded in the audit log."
+        ),
         error_messages={"required": _("Give the reason for this correction.")},
     )
 

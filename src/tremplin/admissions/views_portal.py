@@ -24,6 +24,7 @@ from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.portal_reads import Geography, call_details, published_call
 from tremplin.core.client_ip import client_ip
 from tremplin.core.identifiers import format_phone
+from tremplin.core.text import parse_id
 from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
@@ -222,10 +223,8 @@ def _cin_taken(request: HttpRequest, *, intake_id: int) -> HttpResponse:
 @require_GET
 def communes(request: HttpRequest) -> HttpResponse:
     """The commune options of a province (htmx improves the form with it)."""
-    province = request.GET.get("province", "")
-    options = []
-    if province.isascii() and province.isdigit() and len(province) < 19:
-        options = Geography.communes_of(int(province))
+    province = parse_id(request.GET.get("province", ""))
+    options = Geography.communes_of(province) if province is not None else []
     return render(request, "admissions/portal/_commune_options.html", {"communes": options})
 
 
@@ -491,11 +490,11 @@ def _say_updated(request: HttpRequest, *, before: str, after: str) -> None:
     which the space then explains (a green "updated" above a red "not eligible" read as
     if all was well)."""
     ineligible = Application.Eligibility.INELIGIBLE
-    if after == ineligible and before != ineligible:
+    if after == ineligible:
         messages.warning(
             request,
             _(
-                "Your application is updated, but with these answers it no longer meets the "
+                "Your application is updated, but with these answers it does not meet the "
                 "conditions of the call: the reason is below. You can correct it until the "
                 "closing date."
             ),

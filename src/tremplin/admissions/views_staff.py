@@ -38,7 +38,7 @@ from tremplin.admissions.staff_forms import (
 )
 from tremplin.core.decorators import school_view
 from tremplin.core.feedback import refused
-from tremplin.core.formatting import format_date
+from tremplin.core.formatting import format_date, format_list
 from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
 from tremplin.core.models import AuditEvent
 from tremplin.core.permissions import (
@@ -344,6 +344,7 @@ def application_detail(request: HttpRequest, intake_slug: str, reference: str) -
     return _detail(request, application)
 
 
+CONTACT_CORRECTED = "tremplin.applications.contact_corrected"
 # The history lines that say which way eligibility went.
 ELIGIBILITY_DECIDED = (
     "tremplin.applications.eligibility_overridden",
@@ -362,6 +363,9 @@ def _event_detail(event: AuditEvent) -> str:
     decided = event.data.get("to")
     if event.action in ELIGIBILITY_DECIDED and decided in Application.Eligibility.values:
         return str(Application.Eligibility(decided).label)
+    if event.action == CONTACT_CORRECTED:
+        labels = {"phone": _("Mobile phone"), "email": _("Email")}
+        return format_list(str(labels[f]) for f in event.data.get("fields", ()) if f in labels)
     return ""
 
 
@@ -501,9 +505,9 @@ def application_contact(request: HttpRequest, intake_slug: str, reference: str) 
         corrected = services.application_contact_correct(
             application=application, actor=request.user, **form.cleaned_data
         )
-    except ValidationError as error:
-        form.add_error(None, error)
-        return _detail(request, application, contact_form=form, status=400)
+    except ValidationError as error:  # erased meanwhile: the form is no longer shown
+        refused(request, error)
+        return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
     if not corrected.changed:
         messages.info(request, _("The phone and the email were already these: nothing changed."))
     elif corrected.resent:

@@ -32,14 +32,11 @@ def sendable_again() -> Q:
     """The failed messages that sending again can still serve, whatever their age
     (``services.messages_retry`` leaves the old ones): not those whose recipient an erasure
     emptied (nobody to send to), nor those past their expiry (a one-time code that no longer
-    works would only mislead), nor those refused for good (an unknown number: the same
-    message to the same number would be refused again)."""
-    return (
-        Q(status=Message.Status.FAILED)
-        & ~Q(recipient="")
-        & ~Q(expires_at__lte=timezone.now())
-        & ~Q(failure=Message.Failure.REFUSED)
-    )
+    works would only mislead). Those refused "for good" stay among them: the gateway's 400
+    is most often a wrong number (corrected on the application's page, which sends them to
+    the new one), but can be the platform's own mistake (a sender name, a text too long),
+    after which the same message goes through."""
+    return Q(status=Message.Status.FAILED) & ~Q(recipient="") & ~Q(expires_at__lte=timezone.now())
 
 
 def outbox_retryable(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
@@ -99,12 +96,3 @@ def outbox_applications(messages) -> dict[int, object]:
     }
     found = Application.objects.select_related("intake").in_bulk(set(wanted.values()))
     return {pk: found[app_id] for pk, app_id in wanted.items() if app_id in found}
-
-
-def failed_since(*, school, since: datetime) -> int:
-    """How many of the school's messages written since ``since`` ended as failed: the staff
-    dashboard's call to open the outbox (an unknown number to check with its applicant, a
-    gateway to repair)."""
-    return Message.objects.filter(
-        school=school, status=Message.Status.FAILED, created_at__gte=since
-    ).count()

@@ -50,6 +50,7 @@ from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
 from django_scopes import scopes_disabled
 
+from tremplin.core.identifiers import normalize_phone
 from tremplin.notify.models import Message, mask_recipient
 from tremplin.notify.sms import get_sms_backend
 
@@ -357,11 +358,22 @@ def messages_readdress(*, related: models.Model, channel: str, old: str, new: st
     applicant's phone number corrected by staff): failed ones written in the last
     ``NOTIFY_RETRY_MAX_AGE_DAYS`` days, refused ones included (the number refused was the
     wrong one), and those still waiting; not those past their expiry, nor one a sender holds
-    now (it goes where it was going). Call it in the transaction of the correction; returns
-    how many will go out."""
-    if not old or not new or old == new:
+    now (it goes where it was going). With ``new`` empty (an address removed), those waiting
+    never go. Call it in the transaction of the correction; returns how many will go out."""
+    if not old or old == new:
         return 0
     content_type = ContentType.objects.get_for_model(related)
+    if not new:
+        # The address removed (a stranger's): what still waits for it never goes.
+        with scopes_disabled():
+            Message.objects.filter(
+                content_type=content_type,
+                object_id=str(related.pk),
+                channel=channel,
+                recipient=old,
+                status__in=[Message.Status.FAILED, Message.Status.PENDING],
+            ).update(recipient="", status=Message.Status.FAILED)
+        return 0
     with scopes_disabled():
         ids = list(
             Message.objects.filter(
@@ -545,16 +557,21 @@ def failure_kind(error: Exception) -> str:
     return Message.Failure.OTHER
 
 
-# A phone number in the forms a gateway may quote it: +212612345678, 212 612-345678,
-# 06 12 34 56 78: nine digits at least, and not a date and time (2026-11-29 18:00).
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?!\d{4}-\d\d-\d\d)\+?\d(?:[ .-]?\d){8,14}")
+# A Moroccan mobile number in the forms a gateway may quote it: +212661234567, 00212 …,
+# 212 661-234567, 06 61 23 45 67, 0661-23-45-67; not the digits of a date or a code beside it.
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:(?:\+|00)?212[ .-]?|0)[5-7](?:[ .-]?\d){8}(?!\d)")
 
 
 def _describe(error: Exception, message: Message) -> str:
     """The error as the outbox keeps it for whoever runs the platform: refusals quote the
     address or the number, which the outbox page shows masked, as it does here."""
     text = f"{type(error).__name__}: {error}".replace(message.recipient, message.recipient_masked)
-    return _PHONE_IN_TEXT.sub(lambda found: mask_recipient(re.sub(r"\D", "", found[0])), text)
+    return _PHONE_IN_TEXT.sub(_masked_phone, text)
+
+
+def _masked_phone(found: re.Match) -> str:
+    phone = normalize_phone(found[0])
+    return mask_recipient(phone) if phone else "*" * (len(found[0]) - 2) + found[0][-2:]
 
 
 def _schedule(message_id: int, run_after: datetime | None = None) -> None:

@@ -26,9 +26,10 @@ from tremplin.notify.services import message_template_label, messages_retry, ret
 # What staff can do about each kind of failure (``Message.Failure``), under its name.
 FAILURE_ADVICE = {
     Message.Failure.REFUSED: _(
-        "Refused for good: sending it again cannot help. Check the number or the address "
-        "with the applicant and correct it on the application's page: the message then goes "
-        "to the new one."
+        "Refused: the number or the address is probably wrong. Check it with the applicant "
+        "and correct it on the application's page: the message then goes to the new one. If "
+        "it is right, the gateway refused the message itself: send it again once the cause "
+        "is fixed."
     ),
     Message.Failure.CREDENTIALS: _(
         "The SMS gateway or the mail server refused the platform's credentials: whoever runs "

@@ -39,7 +39,8 @@ from tremplin.core.permissions import (
     TEAM_MANAGE,
     TEAM_VIEW,
 )
-from tremplin.notify.selectors import failed_since
+from tremplin.notify.models import Message
+from tremplin.notify.selectors import outbox_retryable_counts
 from tremplin.notify.services import retry_since
 from tremplin.schools import services
 from tremplin.schools.forms import SchoolProfileForm
@@ -140,7 +141,11 @@ def _needs_you(request: HttpRequest) -> dict:
     days = _interview_days(request.user, access.school) if access.can(JURY_SCORE) else []
     failed = 0
     if access.can(OUTBOX_MANAGE):
-        failed = failed_since(school=access.school, since=retry_since())
+        # What the outbox's "send the failed messages again" button counts on the page the
+        # card leads to: those written in the last week that can still go.
+        failed, _too_old = outbox_retryable_counts(
+            school=access.school, status=Message.Status.FAILED, since=retry_since()
+        )
     return {
         "calls": calls,
         "interview_days": days,
