@@ -618,3 +618,26 @@ def test_pages_that_say_contact_the_school_say_how(world, intake):
     other = Client()
     page = other.get(apply(other, phone="0700000001")["Location"]).content.decode()
     assert 'data-testid="cin-taken"' in page and contact in page
+
+
+@pytest.mark.django_db
+def test_a_province_the_process_has_not_seen_yet_still_gets_its_communes(intake):
+    """The geography is read once per process; a province added since (or the ids of a new
+    test database) reloads it instead of leaving its communes out."""
+    from tremplin.admissions.forms import ApplicationForm
+    from tremplin.admissions.portal_reads import Geography
+    from tremplin.schools.models import Commune, Province
+
+    Geography.provinces()  # the copy, before the new province
+    with scopes_disabled():
+        region = Province.objects.get(code="221").region
+        province = Province.objects.create(
+            code="999", name="Nouvelle", name_ar="جديدة", region=region
+        )
+        commune = Commune.objects.create(
+            code="999.01.01", name="Ville", name_ar="مدينة", province=province
+        )
+    form = ApplicationForm(initial={"province": province.pk}, intake=intake)
+    assert form.fields["commune"].choices[1] == ("Nouvelle", [(str(commune.pk), "Ville")])
+    htmx = Client().get(reverse("portal:communes"), {"province": province.pk}).content.decode()
+    assert f'value="{commune.pk}"' in htmx

@@ -132,7 +132,10 @@ class Geography:
 
     @classmethod
     def communes_of(cls, province_id: int) -> list[Commune]:
-        """The communes of one province, ordered by name."""
+        """The communes of one province, ordered by name (reloaded once for a province the
+        copy lacks, as ``find`` does)."""
+        if province_id not in cls.provinces():
+            cls.forget()
         return [c for c in cls.communes().values() if c.province_id == province_id]
 
     @classmethod
