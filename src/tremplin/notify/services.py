@@ -362,28 +362,20 @@ def messages_readdress(*, related: models.Model, channel: str, old: str, new: st
     never go. Call it in the transaction of the correction; returns how many will go out."""
     if not old or old == new:
         return 0
-    content_type = ContentType.objects.get_for_model(related)
-    if not new:
-        # The address removed (a stranger's): what still waits for it never goes.
-        with scopes_disabled():
-            Message.objects.filter(
-                content_type=content_type,
-                object_id=str(related.pk),
-                channel=channel,
-                recipient=old,
-                status__in=[Message.Status.FAILED, Message.Status.PENDING],
-            ).update(recipient="", status=Message.Status.FAILED)
-        return 0
     with scopes_disabled():
+        undelivered = Message.objects.filter(
+            content_type=ContentType.objects.get_for_model(related),
+            object_id=str(related.pk),
+            channel=channel,
+            recipient=old,
+            status__in=[Message.Status.FAILED, Message.Status.PENDING],
+        )
+        if not new:
+            # The address removed (a stranger's): what still waits for it never goes.
+            undelivered.update(recipient="", status=Message.Status.FAILED)
+            return 0
         ids = list(
-            Message.objects.filter(
-                content_type=content_type,
-                object_id=str(related.pk),
-                channel=channel,
-                recipient=old,
-                status__in=[Message.Status.FAILED, Message.Status.PENDING],
-                created_at__gte=retry_since(),
-            )
+            undelivered.filter(created_at__gte=retry_since())
             .exclude(expires_at__lte=timezone.now())
             .select_for_update()
             .values_list("pk", flat=True)
