@@ -119,9 +119,9 @@ def waits_for_review() -> Q:
     or overturn, until a ranking of the call is published (its decisions were taken on
     those results, which then stand: ``intakes.rules_frozen``); decided by staff, then
     changed by the applicant (``services.decision_to_review``)."""
-    from tremplin.selection.models import RankingRun
+    from tremplin.selection.schemes import published_runs
 
-    published = RankingRun.objects.filter(intake=OuterRef("intake"), published_at__isnull=False)
+    published = published_runs(OuterRef("intake"))
     return (
         Q(eligibility=Application.Eligibility.PENDING)
         | (

@@ -49,7 +49,7 @@ from tremplin.selection.models import (
 )
 from tremplin.selection.offers import offer_accept, offer_decline, offers_expire
 from tremplin.selection.ranking import ranking_publish, ranking_run_execute, ranking_run_start
-from tremplin.selection.schemes import scheme_get_or_create
+from tremplin.selection.schemes import published_runs, scheme_get_or_create
 
 # Every 17th admitted applicant (by application number) declined; their seats went on.
 DECLINE_EVERY = 17
@@ -84,7 +84,7 @@ LEVEL_MARKS = ("5", "10", "15", "20")
 def demo_selection_load(school) -> None:
     """Take Promotion 2025 through its selection, once (a published run means it is done)."""
     intake = Intake.objects.get(school=school, slug="promotion-2025")
-    if RankingRun.objects.filter(intake=intake, published_at__isnull=False).exists():
+    if published_runs(intake).exists():
         return
     director = User.objects.get(username="directrice")
     officer = User.objects.get(username="admissions")

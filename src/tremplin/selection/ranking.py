@@ -27,6 +27,7 @@ from tremplin.selection.checks import SelfCheckError
 from tremplin.selection.models import Letter, RankingResult, RankingRun
 from tremplin.selection.ranking_compute import Computed, compute
 from tremplin.selection.ranking_inputs import snapshot_inputs
+from tremplin.selection.schemes import published_runs
 
 logger = logging.getLogger(__name__)
 
@@ -184,11 +185,7 @@ def publication_blockers(run: RankingRun) -> list[str]:
         reasons.append(_("Only a finished run can be published."))
     if run.intake.status == Intake.Status.OPEN:
         reasons.append(_("The call is still open: close it before publishing a ranking."))
-    published = (
-        RankingRun.objects.filter(intake=run.intake_id, published_at__isnull=False)
-        .exclude(pk=run.pk)
-        .first()
-    )
+    published = published_runs(run.intake_id).exclude(pk=run.pk).first()
     if published is not None:
         reasons.append(already_published_message(published))
     if run.published:
@@ -266,9 +263,7 @@ def ranking_publish(*, run: RankingRun, actor, comment: str) -> RankingRun:
                 pk=run.pk, status=RankingRun.Status.DONE, published_at__isnull=True
             ).update(published_at=now, published_by=actor, publication_comment=comment)
     except IntegrityError:  # another run of the intake was published at the same moment
-        published = RankingRun.objects.filter(
-            intake=run.intake_id, published_at__isnull=False
-        ).first()
+        published = published_runs(run.intake_id).first()
         raise ValidationError(already_published_message(published)) from None
     if not updated:  # pragma: no cover - the locks above make this unreachable
         raise ValidationError(_("This run is already published."))

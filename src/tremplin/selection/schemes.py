@@ -64,17 +64,19 @@ def scheme_get_or_create(intake: Intake) -> SelectionScheme:
     return scheme
 
 
+def published_runs(intake):
+    """The published run of ``intake`` (an intake, its id or an ``OuterRef``), as a queryset:
+    at most one row, by the model's constraint."""
+    return RankingRun.objects.filter(intake=intake, published_at__isnull=False)
+
+
 def published_run(intake: Intake) -> RankingRun | None:
-    return (
-        RankingRun.objects.filter(intake=intake, published_at__isnull=False)
-        .select_related("published_by")
-        .first()
-    )
+    return published_runs(intake).select_related("published_by").first()
 
 
 def scheme_is_locked(intake: Intake) -> bool:
     """A published run fixes the scheme: applicants were told these rules."""
-    return RankingRun.objects.filter(intake=intake, published_at__isnull=False).exists()
+    return published_runs(intake).exists()
 
 
 def single_track(intake: Intake) -> IntakeTrack | None:
