@@ -86,6 +86,7 @@ CASES: dict[str, Case] = {
     "admissions:import_template": Case(expect=ADMISSIONS_STAFF),
     "notify:outbox": Case(expect=ADMISSIONS_STAFF),
     "notify:outbox_retry": Case(method="post", expect=staff(302)),
+    "notify:outbox_try_now": Case(method="post", expect=staff(302)),
 }
 for _part in SELECTION_PARTS:
     assert not set(_part.CASES) & set(CASES), _part

@@ -49,6 +49,7 @@ def test_the_outbox_lists_the_schools_messages_newest_first_with_masked_recipien
         channel="email",
         recipient="fatima@example.org",
         template="application_submitted",
+        body="Candidature SMA-26-0001 reçue",
         status="pending",
         attempts=2,
         last_error="SMTPServerDisconnected: Connection unexpectedly closed",
@@ -75,7 +76,7 @@ def test_the_outbox_filters_by_status(world):
     make_message(world.smara, template="gave_up", status="failed", attempts=10)
     response = world.client("director").get(outbox_url(), {"status": "failed"})
     assert [m.template for m in response.context["page"]] == ["gave_up"]
-    counts = {value: count for value, _label, count in response.context["statuses"]}
+    counts = {value: count for value, _label, count, _q in response.context["statuses"]}
     assert counts == {"pending": 0, "sending": 0, "sent": 1, "failed": 1, "expired": 0}
     # An unknown status shows everything rather than an error.
     response = world.client("director").get(outbox_url(), {"status": "<script>"})
@@ -503,7 +504,8 @@ def test_the_outbox_names_each_message_and_its_language_not_their_codes(world):
     make_message(world.smara, template="test_convocation", language="fr")
     make_message(world.smara, template="a_template_since_removed", language="en")
 
-    page = english(world.client("admissions")).get(outbox_url()).content.decode()
+    html = english(world.client("admissions")).get(outbox_url()).content.decode()
+    page = html.split("<tbody>")[1]  # the filters' options carry the codes as their values
 
     assert "Application received" in page and "Written test convocation" in page
     assert "application_submitted" not in page and "test_convocation" not in page
@@ -520,7 +522,9 @@ def test_the_status_counts_follow_the_reference_filter(world):
 
     def counts(**query) -> tuple[int, dict]:
         response = world.client("director").get(outbox_url(), query)
-        return response.context["total"], {v: n for v, _label, n in response.context["statuses"]}
+        return response.context["total"], {
+            v: n for v, _label, n, _q in response.context["statuses"]
+        }
 
     listed = world.client("director").get(outbox_url(), {"ref": first.reference})
     total, by_status = counts(ref=first.reference)
@@ -565,3 +569,185 @@ def test_a_refused_message_says_to_check_the_number_and_can_still_be_sent_again(
     assert "passerelle ou serveur de courriel indisponible" in html.lower()
     assert "&lt;b&gt;" not in html and "<b>unknown</b>" not in html  # tags dropped, not shown
     assert "answered HTTP 400: unknown number" in html  # the detail, for whoever runs it
+
+
+def test_the_outbox_filters_by_channel_and_kind_of_message_and_every_link_keeps_the_filters(
+    world,
+):
+    make_message(world.smara, channel="sms", template="decision", body="SMS decision")
+    make_message(
+        world.smara,
+        channel="email",
+        recipient="salka@example.org",
+        template="decision",
+        status="failed",
+    )
+    make_message(world.smara, channel="email", recipient="salka@example.org")
+    for _ in range(50):
+        make_message(world.smara, channel="email", template="decision", recipient="a@b.ma")
+    client = world.client("director")
+
+    response = client.get(outbox_url(), {"channel": "email", "template": "decision"})
+    listed = response.context["page"]
+    assert listed.paginator.count == 51
+    assert {(m.channel, m.template) for m in listed} == {("email", "decision")}
+    counts = {value: n for value, _label, n, _query in response.context["statuses"]}
+    assert counts["failed"] == 1 and counts["pending"] == 50
+    html = response.content.decode()
+    # The next page, the status buttons and the send-again form keep both filters.
+    assert 'href="?channel=email&amp;template=decision&amp;page=2"' in html
+    assert 'href="?status=failed&amp;channel=email&amp;template=decision"' in html
+    assert '<input type="hidden" name="channel" value="email">' in html
+    assert '<option value="email" selected>' in html
+    assert '<option value="decision" selected>' in html
+    second = client.get(outbox_url(), {"channel": "email", "template": "decision", "page": 2})
+    assert {m.template for m in second.context["page"]} == {"decision"}
+    # Unknown values show more, not an error.
+    assert client.get(outbox_url(), {"channel": "fax", "template": "x"}).status_code == 200
+    assert client.get(outbox_url(), {"channel": "fax"}).context["page"].paginator.count == 53
+
+
+def test_part_of_a_reference_finds_its_messages(world):
+    first, second = applied(world, "AB111111", "AB222222")
+    client = world.client("admissions")
+    digits = second.reference.rsplit("-", 1)[1]  # "0002" of SMA-26-0002
+
+    found = client.get(outbox_url(), {"ref": f" {digits} "})
+
+    assert {m.object_id for m in found.context["page"]} == {str(second.pk)}
+    both = client.get(outbox_url(), {"ref": second.reference[:6].lower()})  # "sma-26"
+    assert {m.object_id for m in both.context["page"]} == {str(first.pk), str(second.pk)}
+
+
+def test_sending_again_takes_only_the_channel_and_kind_filtered(world):
+    sms = make_message(world.smara, status="failed", attempts=10, template="decision")
+    email = make_message(
+        world.smara,
+        channel="email",
+        recipient="salka@example.org",
+        status="failed",
+        attempts=10,
+        template="decision",
+    )
+    other = make_message(world.smara, status="failed", attempts=10, template="test_convocation")
+    page = world.client("director").get(outbox_url(), {"channel": "sms", "template": "decision"})
+    assert page.context["retryable"] == 1
+
+    response = world.client("director").post(
+        retry_url(), {"channel": "sms", "template": "decision", "status": "failed"}
+    )
+
+    assert response.url == "/staff/smara/outbox/?status=failed&channel=sms&template=decision"
+    assert status_of(sms) == ("pending", 0)
+    assert status_of(email) == ("failed", 10) and status_of(other) == ("failed", 10)
+    (event,) = retry_events()
+    assert event.data["filters"] == {"status": "failed", "channel": "sms", "template": "decision"}
+
+
+def test_staff_read_the_text_sent_escaped_but_never_a_code(world):
+    later = timezone.now() + datetime.timedelta(minutes=10)
+    make_message(
+        world.smara,
+        channel="email",
+        recipient="salka@example.org",
+        template="decision",
+        subject="Votre candidature <b>retenue</b>",
+        body="Bonjour Salka,\nvotre candidature est retenue.",
+    )
+    make_message(world.smara, body="482913 est votre code", expires_at=later)
+    make_message(world.smara, body="735102 est votre code")  # a code message, whenever written
+
+    html = english(world.client("admissions")).get(outbox_url()).content.decode()
+
+    assert "Text sent" in html
+    assert "Votre candidature &lt;b&gt;retenue&lt;/b&gt;" in html
+    assert "Bonjour Salka,<br>votre candidature est retenue." in html
+    assert "482913" not in html and "735102" not in html
+    assert html.count("Holds a one-time code: its text is not shown.") == 2
+
+
+def try_now_url(school_slug: str = "smara") -> str:
+    return reverse("notify:outbox_try_now", kwargs={"school_slug": school_slug})
+
+
+def waiting(school, **fields) -> Message:
+    """A message that failed twice and waits for its third try, in half an hour."""
+    later = timezone.now() + datetime.timedelta(minutes=30)
+    return make_message(
+        school, status="pending", attempts=2, next_attempt_at=later, template="decision", **fields
+    )
+
+
+def test_a_message_waiting_for_its_next_try_can_be_tried_now_and_keeps_its_attempts(
+    world, sms_outbox
+):
+    from tremplin.core.models import AuditEvent
+    from tremplin.notify.services import outbox_flush
+
+    message = waiting(world.smara)
+    fresh = make_message(world.smara, status="pending", template="decision")
+    client = english(world.client("admissions"))
+    html = client.get(outbox_url()).content.decode()
+    assert html.count("Try now") == 1 and f'name="message" value="{message.pk}"' in html
+    assert outbox_flush() == {"sent": 1}  # the fresh one: the other one waits
+
+    response = client.post(try_now_url(), {"message": message.pk, "channel": "sms"}, follow=True)
+
+    assert "The message will be tried again within a few seconds." in response.content.decode()
+    assert response.redirect_chain == [("/staff/smara/outbox/?channel=sms", 302)]
+    assert outbox_flush() == {"sent": 1}
+    assert status_of(message) == ("sent", 3)  # its attempts still count
+    assert status_of(fresh)[0] == "sent"
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.outbox.tried_now")
+    assert event.actor == world.users["admissions"] and event.data == {"message": message.pk}
+    # Pressed again (a repeated request), nothing more is queued.
+    again = client.post(try_now_url(), {"message": message.pk}, follow=True)
+    assert "no longer waits for a try" in again.content.decode()
+    assert len(sms_outbox) == 2
+
+
+def test_only_messages_waiting_for_a_later_try_can_be_tried_now(world):
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    expired = waiting(world.smara, expires_at=past)
+    erased = waiting(world.smara, recipient="", body="")
+    never_tried = make_message(world.smara, status="pending", template="decision")
+    failed = make_message(world.smara, status="failed", attempts=10, template="decision")
+    client = world.client("director")
+    html = client.get(outbox_url()).content.decode()
+    assert "outbox/try-now/" not in html
+    for message in (expired, erased, never_tried, failed):
+        before = (message.status, message.next_attempt_at)
+        response = english(client).post(try_now_url(), {"message": message.pk}, follow=True)
+        assert "no longer waits for a try" in response.content.decode()
+        with scopes_disabled():
+            message.refresh_from_db()
+        assert (message.status, message.next_attempt_at) == before
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_schools_staff_who_manage_the_outbox_try_a_message_now(world, persona):
+    message = waiting(world.smara)
+    before = message.next_attempt_at
+
+    response = world.client(persona).post(try_now_url(), {"message": message.pk})
+
+    expected = {"director": 302, "admissions": 302, "anonymous": 302}.get(persona, 404)
+    assert response.status_code == expected
+    with scopes_disabled():
+        message.refresh_from_db()
+    hastened = persona in ("director", "admissions")
+    assert (message.next_attempt_at <= timezone.now()) == hastened
+    assert (message.next_attempt_at == before) == (not hastened)
+
+
+def test_another_schools_staff_cannot_try_this_schools_message_now(world):
+    message = waiting(world.smara)
+    before = message.next_attempt_at
+    client = world.client("other_director")
+    assert client.post(try_now_url("laayoune"), {"message": message.pk}).status_code == 302
+    assert client.post(try_now_url(), {"message": message.pk}).status_code == 404
+    assert client.post(try_now_url("laayoune"), {"message": "x"}).status_code == 302
+    with scopes_disabled():
+        message.refresh_from_db()
+    assert message.next_attempt_at == before

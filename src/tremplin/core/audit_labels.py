@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "tremplin.intakes.eligibility_rechecked": _("Eligibility of the call checked again"),
     "tremplin.letters.batch_started": _("Letters prepared"),
     "tremplin.outbox.retried": _("Messages sent again"),
+    "tremplin.outbox.tried_now": _("Message tried again without waiting"),
     "tremplin.privacy.notice_published": _("Privacy notice published"),
     "tremplin.school.profile_changed": _("School profile changed"),
     "tremplin.team.member_added": _("Team member added"),

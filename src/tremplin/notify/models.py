@@ -25,6 +25,10 @@ def mask_recipient(recipient: str) -> str:
     return recipient[:5] + "*" * (len(recipient) - 9) + recipient[-4:]
 
 
+# The templates of messages carrying a one-time code (``Message.holds_a_code``).
+CODE_TEMPLATES = frozenset({"applicant_code"})
+
+
 class Message(models.Model):
     """One email or SMS to one person.
 
@@ -142,6 +146,13 @@ class Message(models.Model):
             validator(self.recipient)
         except ValidationError as exc:
             raise ValidationError({"recipient": exc.messages}) from None
+
+    @property
+    def holds_a_code(self) -> bool:
+        """Whether it carries a one-time code, which nobody but its recipient may read (the
+        outbox and the admin hide its text): every message with an expiry, and every code
+        message whenever it was written."""
+        return self.expires_at is not None or self.template in CODE_TEMPLATES
 
     @property
     def recipient_masked(self) -> str:

@@ -1,6 +1,8 @@
 """Reads of the outbox for staff pages."""
 
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
@@ -9,23 +11,75 @@ from django.utils import timezone
 from tremplin.notify.models import Message
 
 
-def outbox_list(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
-    """The school's messages, newest first, optionally of one status (ignored if unknown) and
-    about one application (its reference, in any case): "was this applicant told?"."""
-    messages = Message.objects.filter(school=school).order_by("-created_at", "-id")
-    if status in Message.Status.values:
-        messages = messages.filter(status=status)
-    if reference:
-        from tremplin.admissions.models import Application  # nearly every message is about one
+@dataclass(frozen=True)
+class OutboxFilters:
+    """What staff narrowed the outbox to: a status, a channel, a kind of message (its
+    template) and part of an application's reference ("0042" finds SMA-26-0042). The same
+    filters choose what "send again" takes, so they travel in the page's query and in its
+    forms. Unknown values are dropped rather than refused: an old bookmark shows more."""
 
-        ids = Application.objects.filter(
-            intake__school=school, reference__iexact=reference.strip()
-        ).values_list("pk", flat=True)
-        messages = messages.filter(
-            content_type=ContentType.objects.get_for_model(Application),
-            object_id__in=[str(pk) for pk in ids],
+    status: str = ""
+    channel: str = ""
+    template: str = ""
+    reference: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> "OutboxFilters":
+        from tremplin.notify.services import MESSAGE_TEMPLATES
+
+        def known(name: str, values) -> str:
+            value = params.get(name, "")
+            return value if value in values else ""
+
+        return cls(
+            status=known("status", Message.Status.values),
+            channel=known("channel", Message.Channel.values),
+            template=known("template", MESSAGE_TEMPLATES),
+            reference=" ".join(params.get("ref", "").split())[:40],
         )
-    return messages
+
+    def params(self, **changes: str) -> dict[str, str]:
+        """The filters as query parameters (the empty ones left out), some changed."""
+        values = {**{f.name: getattr(self, f.name) for f in fields(self)}, **changes}
+        values["ref"] = values.pop("reference")
+        return {name: value for name, value in values.items() if value}
+
+    def query(self, **changes: str) -> str:
+        """``params`` as a query string, with its "?" (the page itself when empty)."""
+        return "?" + urlencode(self.params(**changes))
+
+    def __bool__(self) -> bool:
+        return bool(self.params())
+
+    def apply(self, messages: QuerySet[Message], *, school) -> QuerySet[Message]:
+        if self.status:
+            messages = messages.filter(status=self.status)
+        if self.channel:
+            messages = messages.filter(channel=self.channel)
+        if self.template:
+            messages = messages.filter(template=self.template)
+        if self.reference:
+            from tremplin.admissions.models import Application  # nearly every message is one's
+
+            ids = Application.objects.filter(
+                intake__school=school, reference__icontains=self.reference
+            ).values_list("pk", flat=True)
+            messages = messages.filter(
+                content_type=ContentType.objects.get_for_model(Application),
+                object_id__in=[str(pk) for pk in ids],
+            )
+        return messages
+
+
+NO_FILTER = OutboxFilters()
+
+
+def outbox_list(*, school, filters: OutboxFilters = NO_FILTER) -> QuerySet[Message]:
+    """The school's messages, newest first, as ``filters`` narrow them: "was this applicant
+    told?"."""
+    return filters.apply(
+        Message.objects.filter(school=school).order_by("-created_at", "-id"), school=school
+    )
 
 
 def sendable_again() -> Q:
@@ -39,26 +93,40 @@ def sendable_again() -> Q:
     return Q(status=Message.Status.FAILED) & ~Q(recipient="") & ~Q(expires_at__lte=timezone.now())
 
 
-def outbox_retryable(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
+def waiting_to_be_tried_again() -> Q:
+    """The messages that failed once or more and wait for their next try (the backoff, up to
+    an hour): once the cause is fixed, staff may try them now (``services.message_try_now``)
+    rather than wait. Not those past their expiry: the sender would only expire them."""
+    return (
+        Q(status=Message.Status.PENDING, attempts__gt=0, next_attempt_at__gt=timezone.now())
+        & ~Q(recipient="")
+        & ~Q(expires_at__lte=timezone.now())
+    )
+
+
+def outbox_retryable(*, school, filters: OutboxFilters = NO_FILTER) -> QuerySet[Message]:
     """The messages of the list as filtered (``outbox_list``) that can be sent again."""
-    return outbox_list(school=school, status=status, reference=reference).filter(sendable_again())
+    return outbox_list(school=school, filters=filters).filter(sendable_again())
 
 
-def outbox_page(*, school, status: str = "", reference: str = "") -> QuerySet[Message]:
-    """``outbox_list``, each message saying whether it can be sent again (``can_be_sent_again``:
-    its own button)."""
-    return outbox_list(school=school, status=status, reference=reference).annotate(
-        can_be_sent_again=ExpressionWrapper(sendable_again(), output_field=BooleanField())
+def outbox_page(*, school, filters: OutboxFilters = NO_FILTER) -> QuerySet[Message]:
+    """``outbox_list``, each message saying whether it can be sent again
+    (``can_be_sent_again``) or tried now (``can_be_tried_now``): its own button."""
+    return outbox_list(school=school, filters=filters).annotate(
+        can_be_sent_again=ExpressionWrapper(sendable_again(), output_field=BooleanField()),
+        can_be_tried_now=ExpressionWrapper(
+            waiting_to_be_tried_again(), output_field=BooleanField()
+        ),
     )
 
 
 def outbox_retryable_counts(
-    *, school, status: str = "", reference: str = "", since: datetime
+    *, school, filters: OutboxFilters = NO_FILTER, since: datetime
 ) -> tuple[int, int]:
     """How many of ``outbox_retryable`` were written since ``since``, and how many before
     (too old to be sent again), in one query."""
     counts = (
-        outbox_retryable(school=school, status=status, reference=reference)
+        outbox_retryable(school=school, filters=filters)
         .order_by()
         .aggregate(
             recent=Count("pk", filter=Q(created_at__gte=since)),
@@ -68,12 +136,12 @@ def outbox_retryable_counts(
     return counts["recent"], counts["old"]
 
 
-def outbox_counts(*, school, reference: str = "") -> dict[str, int]:
+def outbox_counts(*, school, filters: OutboxFilters = NO_FILTER) -> dict[str, int]:
     """How many of the school's messages are in each status (every status, zeros included),
     under the list's other filters (a facet: the status filter is the one these counts
     choose, so it does not apply to them)."""
     rows = (
-        outbox_list(school=school, reference=reference)
+        outbox_list(school=school, filters=replace(filters, status=""))
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))

@@ -55,6 +55,7 @@ from tremplin.notify.models import Message, mask_recipient
 from tremplin.notify.sms import get_sms_backend
 
 if TYPE_CHECKING:
+    from tremplin.notify.selectors import OutboxFilters
     from tremplin.schools.models import School
 
 logger = logging.getLogger(__name__)
@@ -300,13 +301,11 @@ def messages_retry(
     school: "School",
     actor,
     message_id: int | None = None,
-    status: str = "",
-    reference: str = "",
+    filters: "OutboxFilters | None" = None,
 ) -> Retried:
     """Send the school's failed messages again: one (``message_id``), or those of the outbox
-    list as staff filtered it (``status``, ``reference``: see ``selectors.outbox_list``).
-    Each gets a fresh set of attempts. For after the cause is fixed (the gateway's token
-    renewed, an outage over).
+    list as staff filtered it (``selectors.OutboxFilters``). Each gets a fresh set of
+    attempts. For after the cause is fixed (the gateway's token renewed, an outage over).
 
     Only the messages written in the last ``NOTIFY_RETRY_MAX_AGE_DAYS`` days (``retry_since``):
     a message fails about three hours after it was written (``MAX_ATTEMPTS`` tries, with
@@ -317,10 +316,11 @@ def messages_retry(
     Idempotent: the messages are locked and taken only while failed, so a repeated request
     finds them pending and queues nothing; a message another sender took is left alone."""
     from tremplin.core.audit import log_action
-    from tremplin.notify.selectors import outbox_retryable
+    from tremplin.notify.selectors import NO_FILTER, outbox_retryable
 
+    filters = filters or NO_FILTER
     since = retry_since()
-    failed = outbox_retryable(school=school, status=status, reference=reference)
+    failed = outbox_retryable(school=school, filters=filters)
     if message_id is not None:
         failed = failed.filter(pk=message_id)
     ids = list(
@@ -332,7 +332,6 @@ def messages_retry(
     Message.objects.filter(pk__in=ids, status=Message.Status.FAILED).update(
         status=Message.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
-    filters = {name: value for name, value in (("status", status), ("ref", reference)) if value}
     log_action(
         "tremplin.outbox.retried",
         actor=actor,
@@ -340,13 +339,34 @@ def messages_retry(
         data={
             "messages": len(ids),
             **({"message": message_id} if message_id else {}),
-            **({"filters": filters} if filters else {}),
+            **({"filters": filters.params()} if filters else {}),
             **({"too_old": too_old} if too_old else {}),
         },
     )
     for pk in ids[:_RETRY_TASKS]:
         transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
     return Retried(queued=len(ids), too_old=too_old, since=since)
+
+
+@transaction.atomic
+def message_try_now(*, school: "School", actor, message_id: int) -> bool:
+    """Try now a message of the school that failed and waits for its next try (the backoff
+    waits up to an hour): once the gateway is back, staff need not wait. Its attempts so far
+    still count (``MAX_ATTEMPTS``). Returns whether it was queued: not when it was sent,
+    taken by a sender, or tried again meanwhile (a repeated request queues nothing more)."""
+    from tremplin.core.audit import log_action
+    from tremplin.notify.selectors import waiting_to_be_tried_again
+
+    hastened = Message.objects.filter(
+        waiting_to_be_tried_again(), school=school, pk=message_id
+    ).update(next_attempt_at=timezone.now())
+    if not hastened:
+        return False
+    log_action(
+        "tremplin.outbox.tried_now", actor=actor, school=school, data={"message": message_id}
+    )
+    transaction.on_commit(lambda: _schedule(message_id), robust=True)
+    return True
 
 
 # Beyond this many, the outbox sweep sends the rest within seconds: no task each.

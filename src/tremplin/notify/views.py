@@ -1,7 +1,5 @@
 """The school's outbox, for the staff who need to know whether applicants were told."""
 
-from urllib.parse import urlencode
-
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -16,12 +14,19 @@ from tremplin.core.formatting import format_datetime
 from tremplin.core.permissions import OUTBOX_MANAGE, OUTBOX_VIEW
 from tremplin.notify.models import Message
 from tremplin.notify.selectors import (
+    OutboxFilters,
     outbox_applications,
     outbox_counts,
     outbox_page,
     outbox_retryable_counts,
 )
-from tremplin.notify.services import message_template_label, messages_retry, retry_since
+from tremplin.notify.services import (
+    MESSAGE_TEMPLATES,
+    message_template_label,
+    message_try_now,
+    messages_retry,
+    retry_since,
+)
 
 # What staff can do about each kind of failure (``Message.Failure``), under its name.
 FAILURE_ADVICE = {
@@ -46,29 +51,18 @@ FAILURE_ADVICE = {
 }
 
 
-def _filters(params) -> tuple[str, str]:
-    """The list's filters, from the page's query or the retry form: a status (unknown: all)
-    and an application's reference."""
-    status = params.get("status", "")
-    if status not in Message.Status.values:
-        status = ""
-    return status, params.get("ref", "").strip()[:40]
-
-
 @school_view(OUTBOX_VIEW)
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     school = request.access.school
-    status, reference = _filters(request.GET)
-    page = Paginator(outbox_page(school=school, status=status, reference=reference), 50).get_page(
+    filters = OutboxFilters.from_params(request.GET)
+    page = Paginator(outbox_page(school=school, filters=filters), 50).get_page(
         request.GET.get("page")
     )
-    counts = outbox_counts(school=school, reference=reference)
+    counts = outbox_counts(school=school, filters=filters)
     applications = outbox_applications(page.object_list)
     since = retry_since()
-    retryable, too_old = outbox_retryable_counts(
-        school=school, status=status, reference=reference, since=since
-    )
+    retryable, too_old = outbox_retryable_counts(school=school, filters=filters, since=since)
     return render(
         request,
         "notify/outbox.html",
@@ -84,10 +78,21 @@ def outbox(request: HttpRequest) -> HttpResponse:
                 )
                 for m in page.object_list
             ],
-            "status": status,
-            "reference": reference,
-            "filtered": bool(status or reference),
-            "statuses": [(value, label, counts[value]) for value, label in Message.Status.choices],
+            "filters": filters,
+            "filter_fields": filters.params(),
+            "previous_page": page.has_previous()
+            and filters.query(page=str(page.previous_page_number())),
+            "next_page": page.has_next() and filters.query(page=str(page.next_page_number())),
+            "statuses": [
+                (value, label, counts[value], filters.query(status=value))
+                for value, label in Message.Status.choices
+            ],
+            "all_statuses": filters.query(status=""),
+            "channels": Message.Channel.choices,
+            "templates": sorted(
+                ((name, str(label)) for name, label in MESSAGE_TEMPLATES.items()),
+                key=lambda choice: choice[1].casefold(),
+            ),
             "total": sum(counts.values()),
             "retryable": retryable,
             "too_old": too_old,
@@ -97,20 +102,24 @@ def outbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _back_to_the_list(school, filters: OutboxFilters) -> HttpResponse:
+    back = reverse("notify:outbox", kwargs={"school_slug": school.slug})
+    return redirect(back + (filters.query() if filters else ""))
+
+
 @school_view(OUTBOX_MANAGE)
 @require_POST
 def outbox_retry(request: HttpRequest) -> HttpResponse:
     """Send failed messages again: one (``message``), or those of the list as filtered
-    (``status``, ``ref``), written in the last days (``services.messages_retry``)."""
+    (``selectors.OutboxFilters``), written in the last days (``services.messages_retry``)."""
     school = request.access.school
-    status, reference = _filters(request.POST)
+    filters = OutboxFilters.from_params(request.POST)
     message_id = request.POST.get("message", "")
     retried = messages_retry(
         school=school,
         actor=request.user,
         message_id=int(message_id) if message_id.isdigit() else None,
-        status=status,
-        reference=reference,
+        filters=filters,
     )
     if retried.queued:
         said = ngettext(
@@ -129,6 +138,22 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
             retried.too_old,
         ) % {"count": retried.too_old, "date": format_datetime(retried.since)}
     (flash.success if retried.queued else flash.info)(request, said)
-    back = reverse("notify:outbox", kwargs={"school_slug": school.slug})
-    query = urlencode({k: v for k, v in (("status", status), ("ref", reference)) if v})
-    return redirect(f"{back}?{query}" if query else back)
+    return _back_to_the_list(school, filters)
+
+
+@school_view(OUTBOX_MANAGE)
+@require_POST
+def outbox_try_now(request: HttpRequest) -> HttpResponse:
+    """Try now one message waiting for its next try (``services.message_try_now``)."""
+    school = request.access.school
+    message_id = request.POST.get("message", "")
+    if message_id.isdigit() and message_try_now(
+        school=school, actor=request.user, message_id=int(message_id)
+    ):
+        flash.success(request, gettext("The message will be tried again within a few seconds."))
+    else:
+        flash.info(
+            request,
+            gettext("This message no longer waits for a try: it was sent or tried meanwhile."),
+        )
+    return _back_to_the_list(school, OutboxFilters.from_params(request.POST))

@@ -40,7 +40,7 @@ from tremplin.core.permissions import (
     TEAM_VIEW,
 )
 from tremplin.notify.models import Message
-from tremplin.notify.selectors import outbox_retryable_counts
+from tremplin.notify.selectors import OutboxFilters, outbox_retryable_counts
 from tremplin.notify.services import retry_since
 from tremplin.schools import services
 from tremplin.schools.forms import SchoolProfileForm
@@ -144,7 +144,9 @@ def _needs_you(request: HttpRequest) -> dict:
         # What the outbox's "send the failed messages again" button counts on the page the
         # card leads to: those written in the last week that can still go.
         failed, _too_old = outbox_retryable_counts(
-            school=access.school, status=Message.Status.FAILED, since=retry_since()
+            school=access.school,
+            filters=OutboxFilters(status=Message.Status.FAILED),
+            since=retry_since(),
         )
     return {
         "calls": calls,
