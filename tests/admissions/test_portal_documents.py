@@ -275,8 +275,8 @@ def test_the_staff_history_says_which_document_was_sent_and_that_it_replaced_one
             args=[intake.school.slug, intake.slug, application.reference],
         )
     ).content.decode()
-    assert f"Document sent by the applicant</span> · {DocumentKind.DIPLOMA.label}<" in page
+    assert f"Document sent by the applicant · {DocumentKind.DIPLOMA.label}<" in page
     assert (
-        "Document sent by the applicant</span> · copy of the national identity card, "
+        "Document sent by the applicant · copy of the national identity card, "
         "in place of the one sent before<" in page
     )

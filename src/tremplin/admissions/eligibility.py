@@ -177,3 +177,29 @@ def _places(params: Mapping) -> list[str]:
             if place is not None:  # else removed from the reference data since
                 places.append(label % {"name": localized(place, "name")})
     return places
+
+
+def describe_for_staff(reason: Mapping) -> str:
+    """A failed rule as staff read it: about the applicant, not addressed to them
+    (``eligibility.describe`` speaks to the applicant where its sentence names them)."""
+    from tremplin.admissions.choices import EducationLevel, Employment
+    from tremplin.core.formatting import format_date
+
+    params = reason.get("params", {})
+    rule = reason.get("rule")
+    if rule == "age":
+        return _("Age on %(date)s: %(age)s; the call accepts %(min)s to %(max)s.") % {
+            "date": format_date(datetime.date.fromisoformat(params["date"])),
+            "age": params["age"],
+            "min": params["min"],
+            "max": params["max"],
+        }
+    if rule == "education":
+        return _("Education level (%(level)s) not among those the call accepts.") % {
+            "level": EducationLevel(params["level"]).label
+        }
+    if rule == "employment":
+        return _("Situation (%(situation)s) not among those the call accepts.") % {
+            "situation": Employment(params["situation"]).label
+        }
+    return describe(reason)  # the other sentences name nobody

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from tremplin.admissions import importing_headers as cols
-from tremplin.admissions.eligibility import describe
+from tremplin.admissions.eligibility import describe_for_staff
 from tremplin.admissions.models import Application, Intake, IntakeTrack, Wish
 from tremplin.admissions.selectors import SEARCH
 from tremplin.core.audit import log_action
@@ -84,10 +84,10 @@ def application_rows(
         submitted = timezone.localtime(a.created_at)
         row = [
             a.reference,
-            submitted.replace(tzinfo=None) if typed else submitted.strftime("%Y-%m-%d %H:%M"),
+            submitted.replace(tzinfo=None) if typed else submitted.strftime("%d/%m/%Y %H:%M"),
             str(a.get_status_display()),
             str(a.get_eligibility_display()),
-            text(" ".join(describe(reason) for reason in a.eligibility_reasons)),
+            text(_eligibility_reasons(a)),
             a.cin if include_identity else mask_cin(a.cin),
             text(a.last_name),
             text(a.first_name),
@@ -215,6 +215,16 @@ def applications_export(
             },
         )
     return count
+
+
+def _eligibility_reasons(application: Application) -> str:
+    """The rules not met, as staff read them, after the staff decision and its reason when
+    staff decided (those rules then no longer apply)."""
+    reasons = [describe_for_staff(reason) for reason in application.eligibility_reasons]
+    if application.eligibility_overridden:
+        reason = application.override_reason.strip().rstrip(".")
+        reasons.insert(0, _("Decided by staff: %(reason)s.") % {"reason": reason})
+    return " ".join(reasons)
 
 
 def _audited(filters: dict) -> dict:

@@ -39,6 +39,20 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
     locked = Application.objects.select_for_update().get(pk=application.pk)
     if locked.erased_at is not None:
         return locked
+    seat = seat_held(locked)
+    if seat == SEAT_COMPLETED:
+        raise ValidationError(
+            _(
+                "This person completed the training: the application is kept with the "
+                "training records and the certificate, and cannot be erased here."
+            )
+        )
+    if seat:
+        # The offers sweep frees the seat for the next person waiting and ends the
+        # enrolment (selection.offers); run it now rather than within the minute.
+        from tremplin.selection.offer_tasks import expire_offers
+
+        transaction.on_commit(expire_offers.enqueue, robust=True)
     locked.status = Application.Status.WITHDRAWN
     locked.withdrawn_at = locked.withdrawn_at or timezone.now()
     personal_data_erase(
@@ -48,6 +62,35 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
         data={"requested_at": locked.deletion_requested_at},
     )
     return locked
+
+
+# What the selection gave an application (``seat_held``).
+SEAT_COMPLETED = "completed"  # the training done
+SEAT_TRAINING = "training"  # enrolled, in training
+SEAT_ACCEPTED = "accepted"  # an offer accepted, the training not started
+SEAT_OFFERED = "offered"  # an offer waiting for the applicant's answer
+
+
+def seat_held(application: Application) -> str:
+    """What the selection gave ``application`` that its withdrawal or erasure takes back (an
+    offer, a seat in training), or that keeps it (a training completed); "" for nothing."""
+    from tremplin.selection.models import Offer
+    from tremplin.training.models import Enrolment
+
+    enrolment = Enrolment.objects.filter(application=application).values_list("status", flat=True)
+    match enrolment.first():
+        case Enrolment.Status.COMPLETED:
+            return SEAT_COMPLETED
+        case Enrolment.Status.ACTIVE:
+            return SEAT_TRAINING
+    offers = set(
+        Offer.objects.filter(
+            application=application, status__in=[Offer.Status.LIVE, Offer.Status.ACCEPTED]
+        ).values_list("status", flat=True)
+    )
+    if Offer.Status.ACCEPTED in offers:
+        return SEAT_ACCEPTED
+    return SEAT_OFFERED if offers else ""
 
 
 def erased_cin(application_id: int) -> str:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -13,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.models import Application, Intake, PrivacyNotice
+from tremplin.admissions.references import reference_year
 from tremplin.core.i18n import localized
-from tremplin.core.identifiers import normalize_cin
+from tremplin.core.identifiers import ascii_digits, normalize_cin
 from tremplin.core.text import fold, parse_id
 from tremplin.schools.models import Commune, Track
 
@@ -163,9 +165,36 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     if search:
         cin = normalize_cin(search)
         qs = qs.filter(
-            names_q(search) | Q(reference__iexact=search) | (Q(cin=cin) if cin else Q(pk__in=[]))
+            names_q(search)
+            | Q(reference__iexact=search)
+            | reference_q(intake, search)
+            | (Q(cin=cin) if cin else Q(pk__in=[]))
         )
-    return qs.order_by(*SORTS.get(value("sort", ""), ("number",)))
+    # The number last, so that applications equal on the sort (a birth date shared) keep
+    # one order from page to page.
+    order = SORTS.get(value("sort", ""), SORTS["number"])
+    return qs.order_by(*order, *(("number",) if "number" not in order[0] else ()))
+
+
+# A reference as people type or read it out: "SMA-25-0042", "sma 25 42", "SMA25-0042",
+# with Arabic digits too, or its number alone ("42", "0042").
+_TYPED_REFERENCE = re.compile(r"(?:([A-Z]+)(\d{2}))?(\d{1,6})")
+
+
+def reference_q(intake: Intake, search: str) -> Q:
+    """The application of ``intake`` whose reference ``search`` is, typed loosely; nothing
+    when it is no reference, or one of another school or year (its number would name
+    someone else here)."""
+    found = _TYPED_REFERENCE.fullmatch(re.sub(r"[\W_]+", "", ascii_digits(search)).upper())
+    if found is None:
+        return Q(pk__in=[])
+    code, year, number = found.groups()
+    if code is not None and (code, int(year)) != (
+        intake.school.code.upper(),
+        reference_year(intake) % 100,
+    ):
+        return Q(pk__in=[])
+    return Q(number=int(number))
 
 
 def names_q(search: str, *, to_application: str = "") -> Q:
@@ -334,6 +363,12 @@ def funnel(intake: Intake) -> dict:
             total[stage] += n
             by_sex[sex][stage] += n
             by_age[band][stage] += n
+    for rows_of, param in ((by_sex, "sex"), (by_age, "age")):
+        for code, row in rows_of.items():
+            # Each count of the table opens the list it counts, as the totals do.
+            row["links"] = {
+                stage: urlencode({**FUNNEL_FILTERS[stage], param: code}) for stage in stages
+            }
     return {
         "stages": stages,
         "total": total,

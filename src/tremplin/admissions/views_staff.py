@@ -25,9 +25,9 @@ from tremplin.admissions import (
     services,
 )
 from tremplin.admissions.access import access_application, access_intake
-from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
+from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.documents import DOCUMENT_GIVEN
-from tremplin.admissions.eligibility import describe
+from tremplin.admissions.eligibility import describe_for_staff
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
 from tremplin.admissions.staff_forms import (
     ContactForm,
@@ -38,7 +38,7 @@ from tremplin.admissions.staff_forms import (
 )
 from tremplin.core.decorators import school_view
 from tremplin.core.feedback import refused
-from tremplin.core.formatting import format_date, format_list
+from tremplin.core.formatting import format_list
 from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
 from tremplin.core.models import AuditEvent
 from tremplin.core.permissions import (
@@ -287,6 +287,10 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     # Clearing the filters stays in the queue shown, and in its order.
     kept = {k: v for k, v in params.items() if k in ("queue", "sort")}
+    # An application's page leads back to the list as it was left: filters, order and page.
+    request.session[_list_key(intake)] = urlencode(
+        {**params, **({"page": page.number} if page.number > 1 else {})}
+    )
     return render(
         request,
         "admissions/staff/application_list.html",
@@ -306,6 +310,14 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
     )
 
 
+def _seat(application: Application) -> str:
+    return "" if application.erased_at else personal_data.seat_held(application)
+
+
+def _list_key(intake: Intake) -> str:
+    return f"tremplin.applications.list.{intake.pk}"
+
+
 def _published(intake: Intake):
     from tremplin.selection.schemes import published_run
 
@@ -323,7 +335,8 @@ def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> Http
     if fmt not in exporting.FORMATS:
         raise Http404
     response = HttpResponse(content_type=exporting.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{intake.slug}.{fmt}"'
+    filename = exporting.export_filename(intake, fmt)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     exporting.applications_export(
         intake=intake,
         queryset=selectors.applications_filtered(intake, request.GET),
@@ -369,29 +382,6 @@ def _event_detail(event: AuditEvent) -> str:
     return ""
 
 
-def _staff_reason(reason: dict) -> str:
-    """A failed rule as staff read it: about the applicant, not addressed to them
-    (``eligibility.describe`` speaks to the applicant where its sentence names them)."""
-    params = reason.get("params", {})
-    rule = reason.get("rule")
-    if rule == "age":
-        return _("Age on %(date)s: %(age)s; the call accepts %(min)s to %(max)s.") % {
-            "date": format_date(datetime.date.fromisoformat(params["date"])),
-            "age": params["age"],
-            "min": params["min"],
-            "max": params["max"],
-        }
-    if rule == "education":
-        return _("Education level (%(level)s) not among those the call accepts.") % {
-            "level": EducationLevel(params["level"]).label
-        }
-    if rule == "employment":
-        return _("Situation (%(situation)s) not among those the call accepts.") % {
-            "situation": Employment(params["situation"]).label
-        }
-    return describe(reason)  # the other sentences name nobody
-
-
 def _consents(application: Application) -> list[str]:
     consents = [_("privacy notice v%(v)s") % {"v": application.privacy_notice.version}]
     if application.follow_up_consent:
@@ -433,7 +423,7 @@ def _detail(
             else mask_phone(application.phone),
             "can_identity": request.access.can(IDENTITY_VIEW),
             "can_manage": request.access.can(APPLICATIONS_MANAGE),
-            "reasons": [_staff_reason(r) for r in application.eligibility_reasons],
+            "reasons": [describe_for_staff(r) for r in application.eligibility_reasons],
             # Staff made eligible someone the rules turned away: the rules no longer apply.
             "rules_overridden": application.eligibility_overridden
             and application.eligibility == Application.Eligibility.ELIGIBLE,
@@ -448,6 +438,8 @@ def _detail(
                 initial={"phone": format_phone(application.phone), "email": application.email}
             ),
             "can_outbox": request.access.can(OUTBOX_VIEW),
+            "list_query": request.session.get(_list_key(application.intake), ""),
+            "seat": _seat(application),
         },
         status=status,
     )

@@ -438,9 +438,7 @@ def offers_expire(*, now: datetime | None = None) -> int:
         due = Offer.objects.filter(status=Offer.Status.LIVE).filter(
             Q(deadline__lte=now) | Q(application__status=Application.Status.WITHDRAWN)
         )
-        withdrawn = Offer.objects.filter(
-            status=Offer.Status.ACCEPTED, application__status=Application.Status.WITHDRAWN
-        )
+        withdrawn = Offer.objects.filter(_withdrawn_after_accepting_q())
         intake_ids = set(due.values_list("pool__intake_id", flat=True))
         intake_ids |= set(withdrawn.values_list("pool__intake_id", flat=True))
         intake_ids |= _unfilled_intakes()
@@ -450,16 +448,25 @@ def offers_expire(*, now: datetime | None = None) -> int:
     return expired
 
 
+def _withdrawn_after_accepting_q() -> Q:
+    """Accepted offers whose application was withdrawn (or erased) since, unless their
+    training was completed: a finished cohort's seat is never given again, whatever its
+    graduate does with the application later."""
+    from tremplin.training.models import Enrolment
+
+    return Q(status=Offer.Status.ACCEPTED, application__status=Application.Status.WITHDRAWN) & ~Q(
+        enrolment__status=Enrolment.Status.COMPLETED
+    )
+
+
 def _withdrawn_after_accepting(intake: Intake, now: datetime) -> None:
     """Accepted offers of applicants who withdrew since: the seat is freed for the next in
     the call order and the enrolment ends as a dropout. The caller holds the pool lock."""
     from tremplin.training.models import Enrolment
 
-    offers = Offer.objects.filter(
-        pool__intake=intake,
-        status=Offer.Status.ACCEPTED,
-        application__status=Application.Status.WITHDRAWN,
-    ).order_by("pk")
+    offers = Offer.objects.filter(_withdrawn_after_accepting_q(), pool__intake=intake).order_by(
+        "pk"
+    )
     for offer in offers.select_related("application__intake__school"):
         reason = "application withdrawn after accepting"
         if not Offer.objects.filter(pk=offer.pk, status=Offer.Status.ACCEPTED).update(

@@ -1,0 +1,141 @@
+"""The staff list and an application's page as staff use them: references typed loosely,
+a stable order across pages, the way back to the list as left, the funnel's tables leading
+to the lists they count, a single track wished, long reasons, and the export."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from tests.admissions.open_intake import form_data
+from tests.admissions.test_screening import APPLY, application, url
+from tests.admissions.test_screening import intake as intake  # the fixture: 3 applications
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(client, intake, **params) -> list[str]:
+    response = client.get(url("application_list", intake), params)
+    return [a.reference for a in response.context["page"]]
+
+
+def test_a_reference_is_found_however_it_is_typed(world, intake):
+    omar = application("CD111111")
+    number = omar.number
+    client = world.client("admissions")
+    code, year = omar.reference.split("-")[:2]
+    arabic_digits = str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    for typed in (
+        omar.reference,
+        omar.reference.lower(),
+        str(number),
+        f"{number:04d}",
+        f"{code} {year} {number}",
+        f"{code}{year}-{number:04d}",
+        f"{code}-{year}-{arabic_digits}",
+    ):
+        assert listed(client, intake, q=typed) == [omar.reference], typed
+    # Another year's reference names someone else of this call: nothing.
+    assert listed(client, intake, q=f"{code}-{int(year) + 1:02d}-{number:04d}") == []
+    assert listed(client, intake, q="XYZ-26-0002") == []
+
+
+def test_applications_equal_on_the_sort_keep_one_order(world, intake):
+    """Without a last key, the database may return rows equal on the sort (a birth date, a
+    name shared) in another order on each page: one would show twice, another never."""
+    from tremplin.admissions.selectors import SORTS, applications_filtered
+
+    for sort, order in SORTS.items():
+        expected = (*order, "number") if "number" not in order[0] else order
+        with scopes_disabled():
+            assert applications_filtered(intake, {"sort": sort}).query.order_by == expected
+    for n in range(4):  # the same birth date as the fixture's first application
+        Client().post(APPLY, form_data(cin=f"GH33333{n}", phone=f"061111111{n}"))
+    with scopes_disabled():
+        numbers = {a.reference: a.number for a in intake.applications.all()}
+    by_age = listed(world.client("admissions"), intake, sort="age")
+    same = [ref for ref in by_age if ref != application("CD111111").reference]
+    assert [numbers[r] for r in same] == sorted(numbers[r] for r in same)
+
+
+def test_an_application_page_leads_back_to_the_list_as_it_was_left(world, intake):
+    client = world.client("admissions")
+    client.get(url("application_list", intake), {"sex": "F", "sort": "name", "page": "1"})
+    salma = application("EF222222")
+    page = client.get(url("application_detail", intake, reference=salma.reference))
+    back = re.search(r'<p class="mb-1"><a href="([^"]+)"', page.content.decode()).group(1)
+    assert back == url("application_list", intake) + "?sex=F&amp;sort=name"
+
+
+def test_a_single_track_wished_is_shown(world, intake):
+    salma = application("EF222222")
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    html = client.get(url("application_detail", intake, reference=salma.reference))
+    assert "<dt>Track wished</dt>" in html.content.decode()
+
+
+def test_each_count_of_the_funnel_tables_opens_the_list_it_counts(world, intake):
+    client = world.client("director")
+    html = client.get(url("intake_detail", intake)).content.decode()
+    links = re.findall(r'<td class="text-end"><a href="([^"]+)">(\d+)</a></td>', html)
+    assert len(links) == 4 * (2 + 5)  # four stages, by sex and by age band
+    for href, count in links:
+        response = client.get(href.replace("&amp;", "&"))
+        assert response.context["page"].paginator.count == int(count), href
+
+
+def test_a_long_reason_without_spaces_breaks_instead_of_widening_the_page(world, intake):
+    omar = application("CD111111")
+    client = world.client("admissions")
+    target = url("application_eligibility", intake, reference=omar.reference)
+    client.post(target, {"decision": "eligible", "reason": "x" * 900})
+    html = client.get(url("application_detail", intake, reference=omar.reference)).content
+    assert b'<p class="text-break"><strong>' in html
+    assert b'<li class="list-group-item small text-break">' in html
+
+
+def export(client, intake, fmt="csv", **params):
+    return client.get(url("application_export", intake, fmt=fmt), params)
+
+
+def test_the_export_gives_reasons_as_staff_read_them_and_the_staff_decisions(world, intake):
+    omar = application("CD111111")  # too old for the call
+    client = world.client("admissions")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(export(client, intake).content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    reasons = {r["reference"]: r["eligibility_reasons"] for r in rows}
+    assert "Âge au " in reasons[omar.reference] and "vous" not in reasons[omar.reference]
+
+    target = url("application_eligibility", intake, reference=omar.reference)
+    client.post(target, {"decision": "eligible", "reason": "Date de naissance mal saisie."})
+    rows = list(
+        csv.DictReader(
+            io.StringIO(export(client, intake).content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    reason = {r["reference"]: r["eligibility_reasons"] for r in rows}[omar.reference]
+    assert reason.replace("\xa0", " ").startswith(
+        "Décidé par l'équipe : Date de naissance mal saisie. Âge au "
+    )
+
+
+def test_the_export_is_named_after_the_school_the_call_and_the_time(world, intake):
+    response = export(world.client("admissions"), intake, fmt="xlsx", sex="F")
+    disposition = response["Content-Disposition"]
+    assert re.fullmatch(
+        rf'attachment; filename="smara-{intake.slug}-\d{{8}}-\d{{4}}\.xlsx"', disposition
+    )
+
+
+def test_the_csv_writes_every_date_day_first(world, intake):
+    content = export(world.client("admissions"), intake).content.decode("utf-8-sig")
+    row = next(csv.DictReader(io.StringIO(content), delimiter=";"))
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", row["submitted_at"])
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", row["birth_date"])
