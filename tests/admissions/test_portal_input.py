@@ -153,7 +153,7 @@ def test_other_scripts_digits_and_symbols_are_not_names(script, name):
     "language,message",
     [
         ("fr", "Écrivez ce nom en lettres latines"),
-        ("ar", "اكتبوا هذا الاسم بحروف لاتينية"),
+        ("ar", "يرجى كتابة هذا الاسم بحروف لاتينية"),
     ],
 )
 def test_an_arabic_name_in_the_latin_field_is_refused_in_the_applicants_language(
