@@ -139,3 +139,23 @@ def test_the_csv_writes_every_date_day_first(world, intake):
     row = next(csv.DictReader(io.StringIO(content), delimiter=";"))
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", row["submitted_at"])
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", row["birth_date"])
+
+
+@pytest.mark.parametrize(("language", "right_to_left"), [("fr", False), ("ar", True)])
+def test_the_workbook_keeps_its_header_in_view_and_reads_in_the_pages_direction(
+    world, intake, language, right_to_left
+):
+    from openpyxl import load_workbook
+
+    client = world.client("admissions")
+    client.cookies["django_language"] = language
+    sheet = load_workbook(io.BytesIO(export(client, intake, fmt="xlsx").content)).active
+    assert sheet.freeze_panes == "A2"
+    assert bool(sheet.sheet_view.rightToLeft) is right_to_left
+
+
+def test_the_next_page_of_an_unfiltered_list_has_a_plain_link(world, intake):
+    for n in range(48):
+        Client().post(APPLY, form_data(cin=f"JK4444{n:02d}", phone=f"06222222{n:02d}"))
+    html = world.client("admissions").get(url("application_list", intake)).content.decode()
+    assert 'href="?page=2"' in html and "?&amp;page" not in html

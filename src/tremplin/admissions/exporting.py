@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Iterator
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scope
 
@@ -148,6 +148,8 @@ def write_xlsx(rows: Iterable[list], header: list[str], out, *, title: str = "")
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=(title or _("applications"))[:31])
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
+    sheet.sheet_view.rightToLeft = translation.get_language_bidi()  # as the pages read
     bold = Font(bold=True)
     cells = []
     for name in header:

@@ -38,7 +38,7 @@ from tremplin.admissions.staff_forms import (
 )
 from tremplin.core.decorators import school_view
 from tremplin.core.feedback import refused
-from tremplin.core.formatting import format_list
+from tremplin.core.formatting import format_datetime, format_list
 from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
 from tremplin.core.models import AuditEvent
 from tremplin.core.permissions import (
@@ -310,6 +310,37 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
     )
 
 
+def _selection(application: Application) -> dict | None:
+    """Where the selection left the application, as staff read it: the published outcome
+    moved on by the offers (``selection.decisions``), and the training it led to."""
+    from tremplin.selection.decisions import Status, decision_for
+    from tremplin.training.models import Enrolment
+
+    decision = None if application.erased_at else decision_for(application)
+    if decision is None:
+        return None
+    offer = decision.offer
+    labels = {
+        Status.OFFER: _("Seat offered: the answer is awaited until %(deadline)s.")
+        % {"deadline": format_datetime(offer.deadline, "short") if offer else ""},
+        Status.ACCEPTED: _("Seat accepted."),
+        Status.DECLINED: _("Seat declined."),
+        Status.EXPIRED: _("Offer expired without an answer."),
+        Status.WAITLISTED: _("On the waiting list: position %(position)s now.")
+        % {"position": decision.current_position},
+        Status.TAKEN_BACK: _("Offer taken back by the school."),
+        Status.NOT_RETAINED: _("Ranked, not retained."),
+        Status.INELIGIBLE: _("Not eligible when the ranking was published."),
+    }
+    enrolment = Enrolment.objects.filter(application=application).select_related("cohort").first()
+    return {
+        "status": labels.get(decision.status, ""),
+        "rank": decision.rank,
+        "ranked": decision.ranked,
+        "enrolment": enrolment,
+    }
+
+
 def _seat(application: Application) -> str:
     return "" if application.erased_at else personal_data.seat_held(application)
 
@@ -440,6 +471,7 @@ def _detail(
             "can_outbox": request.access.can(OUTBOX_VIEW),
             "list_query": request.session.get(_list_key(application.intake), ""),
             "seat": _seat(application),
+            "selection": _selection(application),
         },
         status=status,
     )
