@@ -118,7 +118,7 @@ def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_st
         reverse("admissions:application_detail", kwargs={"school_slug": "smara",
                 "intake_slug": intake.slug, "reference": after["CD111111"].reference})
     )  # fmt: skip
-    assert "tremplin.applications.eligibility_rechecked" in detail.content.decode()
+    assert "Eligibility checked again · eligible" in detail.content.decode()
 
 
 @pytest.mark.django_db

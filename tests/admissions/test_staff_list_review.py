@@ -159,3 +159,17 @@ def test_the_next_page_of_an_unfiltered_list_has_a_plain_link(world, intake):
         Client().post(APPLY, form_data(cin=f"JK4444{n:02d}", phone=f"06222222{n:02d}"))
     html = world.client("admissions").get(url("application_list", intake)).content.decode()
     assert 'href="?page=2"' in html and "?&amp;page" not in html
+
+
+def test_giving_the_decision_back_to_the_rules_is_offered_only_after_a_staff_decision(
+    world, intake
+):
+    omar = application("CD111111")
+    client = world.client("admissions")
+    detail = url("application_detail", intake, reference=omar.reference)
+    assert 'value="rules"' not in client.get(detail).content.decode()
+    target = url("application_eligibility", intake, reference=omar.reference)
+    assert client.post(target, {"decision": "rules", "reason": "x"}).status_code == 400
+
+    client.post(target, {"decision": "eligible", "reason": "Date de naissance erronée"})
+    assert 'value="rules"' in client.get(detail).content.decode()

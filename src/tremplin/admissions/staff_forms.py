@@ -287,6 +287,11 @@ class EligibilityDecisionForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, decided_by_staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not decided_by_staff:  # the rules decide already: nothing to give back
+            self.fields["decision"].choices = self.fields["decision"].choices[:2]
+
 
 class ContactForm(ContactCleaning, forms.Form):
     """Staff correct the contact details of an application, as its applicant asked."""

@@ -462,7 +462,8 @@ def _detail(
             "documents": list(application.documents.all()),
             "history": history,
             "consents": _consents(application),
-            "form": form or EligibilityDecisionForm(),
+            "form": form
+            or EligibilityDecisionForm(decided_by_staff=application.eligibility_overridden),
             "erase_form": ErasureForm(),
             "contact_form": contact_form
             or ContactForm(
@@ -491,7 +492,9 @@ def application_identity(request: HttpRequest, intake_slug: str, reference: str)
 def application_eligibility(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
-    form = EligibilityDecisionForm(request.POST)
+    form = EligibilityDecisionForm(
+        request.POST, decided_by_staff=application.eligibility_overridden
+    )
     if not form.is_valid():
         return _detail(request, application, form=form, status=400)
     decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
