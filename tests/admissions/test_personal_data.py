@@ -89,7 +89,7 @@ def test_the_download_says_what_the_codes_mean_and_the_staffs_reason_she_reads(d
     assert data["eligibility_reasons"] == ["Votre CIN a été délivrée hors de la province."]
     assert data["sex"] == "F" and data["labels"]["sex"] == "أنثى"
     assert data["employment"] == "neet"
-    assert data["labels"]["employment"] == "لا يعمل ولا يدرس"
+    assert data["labels"]["employment"] == "بدون عمل ولا دراسة"
     assert data["labels"]["eligibility"] != "ineligible"
 
 
