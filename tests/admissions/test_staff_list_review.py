@@ -173,3 +173,29 @@ def test_giving_the_decision_back_to_the_rules_is_offered_only_after_a_staff_dec
 
     client.post(target, {"decision": "eligible", "reason": "Date de naissance erronée"})
     assert 'value="rules"' in client.get(detail).content.decode()
+
+
+def test_the_history_starts_with_the_submission_and_what_the_rules_said(world, intake):
+    omar = application("CD111111")  # too old: the rules said no
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    target = url("application_eligibility", intake, reference=omar.reference)
+    client.post(target, {"decision": "eligible", "reason": "Date de naissance erronée"})
+    html = client.get(url("application_detail", intake, reference=omar.reference)).content
+    lines = re.findall(r'<li class="list-group-item small text-break">(.*?)</li>', html.decode())
+    assert "Application submitted · online form · not eligible" in lines[0]
+    assert "Eligibility decided by staff · eligible" in lines[-1]
+
+
+def test_an_imported_application_s_history_starts_where_it_arrived(world, intake):
+    from tremplin.core.models import AuditEvent
+
+    salma = application("EF222222")
+    with scopes_disabled():
+        AuditEvent.objects.filter(object_id=str(salma.pk)).delete()
+        type(salma).objects.filter(pk=salma.pk).update(source="import")
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    html = client.get(url("application_detail", intake, reference=salma.reference)).content
+    assert b"Nothing recorded yet." not in html
+    assert b"Application submitted \xc2\xb7 import" in html

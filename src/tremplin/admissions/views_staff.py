@@ -1,6 +1,7 @@
 """Staff pages of admissions: calls, privacy notices, the list of applications, screening."""
 
 import datetime
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -396,9 +397,31 @@ ELIGIBILITY_DECIDED = (
 )
 
 
+SUBMITTED = "tremplin.applications.submitted"
+
+
+def _arrival(application: Application) -> SimpleNamespace:
+    """The first line of a history that has no submission event: when and how the
+    application arrived."""
+    return SimpleNamespace(
+        created_at=application.created_at,
+        actor=None,
+        action=SUBMITTED,
+        detail=application.get_source_display(),
+        reason="",
+    )
+
+
 def _event_detail(event: AuditEvent) -> str:
-    """What a line of the history adds to the action's name: which document was sent, which
-    way eligibility was decided."""
+    """What a line of the history adds to the action's name: how the application came and
+    what the rules said then, which document was sent, which way eligibility was decided."""
+    if event.action == SUBMITTED:
+        parts = []
+        if event.data.get("source") in Application.Source.values:
+            parts.append(Application.Source(event.data["source"]).label)
+        if event.data.get("eligibility") in Application.Eligibility.values:
+            parts.append(Application.Eligibility(event.data["eligibility"]).label)
+        return " · ".join(str(part) for part in parts)
     if event.action == DOCUMENT_GIVEN and event.data.get("kind") in DocumentKind.values:
         document = DocumentKind(event.data["kind"]).label
         if event.data.get("replaced"):
@@ -436,10 +459,16 @@ def _detail(
             school=application.intake.school,
             content_type=ContentType.objects.get_for_model(Application),
             object_id=str(application.pk),
-        ).select_related("actor")
+        )
+        .select_related("actor")
+        .order_by("created_at", "pk")
     )
     for event in history:
         event.detail = _event_detail(event)
+    if not any(event.action == SUBMITTED for event in history):
+        # Imported (the import's event names the call) or loaded before submissions were
+        # recorded: the history still starts where the application did.
+        history.insert(0, _arrival(application))
     return render(
         request,
         "admissions/staff/application_detail.html",
