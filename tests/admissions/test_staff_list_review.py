@@ -199,3 +199,13 @@ def test_an_imported_application_s_history_starts_where_it_arrived(world, intake
     html = client.get(url("application_detail", intake, reference=salma.reference)).content
     assert b"Nothing recorded yet." not in html
     assert b"Application submitted \xc2\xb7 import" in html
+
+
+@pytest.mark.parametrize("param", ["age", "commune", "wish", "status", "sex", "employment"])
+def test_a_value_that_names_nothing_filters_nothing_and_claims_no_chip(world, intake, param):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    response = client.get(url("application_list", intake), {param: "abc"})
+    assert response.context["page"].paginator.count == 3
+    assert not any(f.selected for f in response.context["facets"])
+    assert "(remove this filter)" not in response.content.decode()

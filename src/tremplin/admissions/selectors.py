@@ -146,14 +146,15 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
         qs = qs.filter(waits_for_review(), status=Application.Status.SUBMITTED)
     elif value("queue") == "deletion":  # asked by the applicant, not carried out yet
         qs = qs.filter(deletion_requested_at__isnull=False, erased_at__isnull=True)
-    for field, param in (
-        ("status", "status"),
-        ("eligibility", "eligibility"),
-        ("sex", "sex"),
-        ("education_level", "education"),
-        ("employment", "employment"),
+    for field, param, known in (
+        ("status", "status", Application.Status.values),
+        ("eligibility", "eligibility", Application.Eligibility.values),
+        ("sex", "sex", Sex.values),
+        ("education_level", "education", EducationLevel.values),
+        ("employment", "employment", Employment.values),
     ):
-        if value(param):
+        # An unknown value (a link typed or cut short) filters nothing, as its facet shows.
+        if value(param) in known:
             qs = qs.filter(**{field: value(param)})
     if (commune := parse_id(value("commune", ""))) is not None:
         qs = qs.filter(commune_id=commune)
@@ -312,9 +313,11 @@ def _with_links(facet: Facet, params) -> Facet:
     """`facet` with the query strings that choose each value (in place of the facet's own)
     and that remove its filter; the other parameters stay, the page goes back to 1."""
     kept = {k: v for k, v in params.items() if v and k not in ("page", facet.name)}
+    chosen = params.get(facet.name) or ""
     return dataclasses.replace(
         facet,
-        selected=params.get(facet.name) or "",
+        # A value that names nothing (age=abc) filters nothing: no chip claims it does.
+        selected=chosen if chosen in {value for value, *_rest in facet.options} else "",
         links={value: urlencode({**kept, facet.name: value}) for value, *_rest in facet.options},
         clear=urlencode(kept),
     )
