@@ -128,26 +128,24 @@ def clear(intake) -> None:
             cursor.execute("VACUUM ANALYZE")
 
 
-def time_ours(intake, data: bytes, repeats: int = 1) -> float:
+def time_ours(intake, data: bytes) -> float:
     from django_scopes import scopes_disabled
 
     from tremplin.admissions.importing import import_applications
 
-    best = float("inf")
-    for _ in range(repeats):
-        clear(intake)
-        started = time.perf_counter()
-        result = import_applications(
-            intake=intake, fileobj=io.BytesIO(data), filename="bench.csv", mode="all", dry_run=False
-        )
-        best = min(best, time.perf_counter() - started)
-        assert result.created == N_ROWS, (result.created, result.report[:5])
+    clear(intake)
+    started = time.perf_counter()
+    result = import_applications(
+        intake=intake, fileobj=io.BytesIO(data), filename="bench.csv", mode="all", dry_run=False
+    )
+    seconds = time.perf_counter() - started
+    assert result.created == N_ROWS, (result.created, result.report[:5])
     with scopes_disabled():
         from tremplin.admissions.models import Application, Wish
 
         assert Application.objects.filter(intake=intake).count() == N_ROWS
         assert Wish.objects.count() == N_ROWS
-    return best
+    return seconds
 
 
 def prebuilt_rows(intake, data: bytes) -> tuple[list[str], list[tuple]]:
@@ -176,7 +174,7 @@ def prebuilt_rows(intake, data: bytes) -> tuple[list[str], list[tuple]]:
     return columns, rows
 
 
-def time_copy(intake, columns: list[str], rows: list[tuple], repeats: int = 1) -> float:
+def time_copy(intake, columns: list[str], rows: list[tuple]) -> float:
     from django.db import connection, transaction
 
     from tremplin.admissions.models import Application
@@ -186,22 +184,19 @@ def time_copy(intake, columns: list[str], rows: list[tuple], repeats: int = 1) -
         f"COPY {quote(Application._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
         "FROM STDIN"
     )
-    best = float("inf")
-    for _ in range(repeats):
-        clear(intake)
-        started = time.perf_counter()
-        with (
-            transaction.atomic(),
-            connection.cursor() as cursor,
-            cursor.cursor.copy(statement) as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        best = min(best, time.perf_counter() - started)
-    return best
+    clear(intake)
+    started = time.perf_counter()
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    return time.perf_counter() - started
 
 
-def time_bulk_create(intake, columns: list[str], rows: list[tuple], repeats: int = 1) -> float:
+def time_bulk_create(intake, columns: list[str], rows: list[tuple]) -> float:
     from django.db import transaction
     from django_scopes import scopes_disabled
 
@@ -209,17 +204,14 @@ def time_bulk_create(intake, columns: list[str], rows: list[tuple], repeats: int
 
     attnames = {f.column: f.attname for f in Application._meta.concrete_fields}
     names = [attnames[c] for c in columns]
-    best = float("inf")
-    for _ in range(repeats):
-        clear(intake)
-        objs = [Application(**dict(zip(names, row, strict=True))) for row in rows]
-        for obj in objs:  # values as Python objects, as a caller of bulk_create has them
-            obj.eligibility_reasons = json.loads(obj.eligibility_reasons)
-        started = time.perf_counter()
-        with scopes_disabled(), transaction.atomic():
-            Application.objects.bulk_create(objs)
-        best = min(best, time.perf_counter() - started)
-    return best
+    clear(intake)
+    objs = [Application(**dict(zip(names, row, strict=True))) for row in rows]
+    for obj in objs:  # values as Python objects, as a caller of bulk_create has them
+        obj.eligibility_reasons = json.loads(obj.eligibility_reasons)
+    started = time.perf_counter()
+    with scopes_disabled(), transaction.atomic():
+        Application.objects.bulk_create(objs)
+    return time.perf_counter() - started
 
 
 def time_import_export(intake, data: bytes, n: int) -> float:

@@ -251,3 +251,24 @@ def test_the_reports_of_imports_into_the_call_are_emptied_with_it(demo):
     assert (old.report, old.report_file.name, old.error_count) == ([], "", 1)
     assert not default_storage.exists(stored)
     assert current.report == refused  # its call is open
+
+
+@pytest.mark.django_db
+def test_the_sweep_deletes_expired_sessions_and_keeps_live_ones():
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    live, expired = SessionStore(), SessionStore()
+    for store in (live, expired):
+        store["tremplin.applications.list.1"] = "sex=F"
+        store.create()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    call_command("apply_retention", "--dry-run")
+    assert Session.objects.count() == 2  # a dry run changes nothing
+
+    call_command("apply_retention")
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]

@@ -553,6 +553,7 @@ def test_a_refused_message_says_to_check_the_number_and_can_still_be_sent_again(
     page), but can be the platform's own mistake: it stays possible to send it again."""
     make_message(
         world.smara,
+        template="decision",
         status="failed",
         attempts=1,
         failure="refused",
@@ -751,3 +752,17 @@ def test_another_schools_staff_cannot_try_this_schools_message_now(world):
     with scopes_disabled():
         message.refresh_from_db()
     assert message.next_attempt_at == before
+
+
+def test_the_technical_detail_of_a_code_message_is_hidden_too(world):
+    """A gateway may quote the text it refused: for a code message, that is the code."""
+    make_message(
+        world.smara,
+        status="failed",
+        attempts=1,
+        failure="refused",
+        last_error="SmsGatewayError: HTTP 400: rejected text '482913 est votre code'",
+    )
+    html = english(world.client("admissions")).get(outbox_url()).content.decode()
+    assert "482913" not in html
+    assert "recipient or message refused" in html.lower()  # what staff can act on stays

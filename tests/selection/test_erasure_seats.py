@@ -106,3 +106,22 @@ def test_the_seat_warnings_are_translated(world, intake, language):
     expected = {"fr": "liste d'attente", "ar": "لائحة الانتظار"}[language]
     seat = page.split('data-testid="seat">')[1].split("</p>")[0]
     assert expected in seat.replace("&#x27;", "'")
+
+
+def test_a_graduate_is_told_why_the_data_stays_and_cannot_queue_a_request(world, intake):
+    from tests.admissions.test_portal_documents import space_client
+
+    graduate = app(intake, 2)
+    offer = offer_of(graduate)
+    offer_accept(offer=offer, channel="applicant")
+    with scopes_disabled():
+        Enrolment.objects.filter(offer=offer).update(status=Enrolment.Status.COMPLETED)
+    client = space_client(graduate)
+
+    page = client.get(reverse("portal:space")).content.decode()
+    assert "You completed the training" in page and "Ask for deletion" not in page
+    answer = client.post(reverse("portal:delete"), {"confirm": "yes"}, follow=True)
+    assert "cannot be deleted from here" in answer.content.decode()
+    with scopes_disabled():
+        graduate.refresh_from_db()
+    assert graduate.deletion_requested_at is None

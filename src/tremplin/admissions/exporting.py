@@ -223,8 +223,8 @@ def _eligibility_reasons(application: Application) -> str:
     """The rules not met, as staff read them, after the staff decision and its reason when
     staff decided (those rules then no longer apply)."""
     reasons = [describe_for_staff(reason) for reason in application.eligibility_reasons]
-    if application.eligibility_overridden:
-        reason = application.override_reason.strip().rstrip(".")
+    reason = application.override_reason.strip().rstrip(".")
+    if application.eligibility_overridden and reason:  # an erasure empties the reason
         reasons.insert(0, _("Decided by staff: %(reason)s.") % {"reason": reason})
     return " ".join(reasons)
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.documents import DOCUMENT_GIVEN
@@ -12,10 +13,20 @@ from tremplin.admissions.models import Application, Document
 from tremplin.core.audit import log_action
 from tremplin.core.i18n import localized
 
+GRADUATE_KEPT = gettext_lazy(
+    "You completed the training: your application is kept with your training records and "
+    "your certificate, so it cannot be deleted from here. Contact the school for any question "
+    "about your data."
+)
+
 
 @transaction.atomic
 def application_request_deletion(*, application: Application) -> Application:
-    """The applicant asks for their data to be deleted (law 09-08); staff carry it out."""
+    """The applicant asks for their data to be deleted (law 09-08); staff carry it out.
+    Refused once the training is completed: the erasure would be (``application_erase``),
+    and a request staff cannot carry out would wait in their queue for ever."""
+    if seat_held(application) == SEAT_COMPLETED:
+        raise ValidationError(str(GRADUATE_KEPT))
     if application.deletion_requested_at is None:
         application.deletion_requested_at = timezone.now()
         application.save(update_fields=["deletion_requested_at"])
@@ -66,31 +77,29 @@ def application_erase(*, application: Application, actor, reason: str) -> Applic
 
 # What the selection gave an application (``seat_held``).
 SEAT_COMPLETED = "completed"  # the training done
-SEAT_TRAINING = "training"  # enrolled, in training
-SEAT_ACCEPTED = "accepted"  # an offer accepted, the training not started
+SEAT_TRAINING = "training"  # enrolled, in training (accepting an offer enrols at once)
 SEAT_OFFERED = "offered"  # an offer waiting for the applicant's answer
 
 
 def seat_held(application: Application) -> str:
     """What the selection gave ``application`` that its withdrawal or erasure takes back (an
     offer, a seat in training), or that keeps it (a training completed); "" for nothing."""
+    from django_scopes import scopes_disabled
+
     from tremplin.selection.models import Offer
     from tremplin.training.models import Enrolment
 
-    enrolment = Enrolment.objects.filter(application=application).values_list("status", flat=True)
-    match enrolment.first():
-        case Enrolment.Status.COMPLETED:
-            return SEAT_COMPLETED
-        case Enrolment.Status.ACTIVE:
-            return SEAT_TRAINING
-    offers = set(
-        Offer.objects.filter(
-            application=application, status__in=[Offer.Status.LIVE, Offer.Status.ACCEPTED]
-        ).values_list("status", flat=True)
-    )
-    if Offer.Status.ACCEPTED in offers:
-        return SEAT_ACCEPTED
-    return SEAT_OFFERED if offers else ""
+    with scopes_disabled():  # the application's own rows, whoever asks (the applicant too)
+        enrolment = Enrolment.objects.filter(application=application).values_list(
+            "status", flat=True
+        )
+        match enrolment.first():
+            case Enrolment.Status.COMPLETED:
+                return SEAT_COMPLETED
+            case Enrolment.Status.ACTIVE:
+                return SEAT_TRAINING
+        offered = Offer.objects.filter(application=application, status=Offer.Status.LIVE)
+        return SEAT_OFFERED if offered.exists() else ""
 
 
 def erased_cin(application_id: int) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
-from tremplin.admissions.models import Application, Intake, PrivacyNotice
+from tremplin.admissions.models import Application, Intake, PrivacyNotice, Wish
 from tremplin.admissions.references import reference_year
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin
@@ -156,10 +156,16 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
         # An unknown value (a link typed or cut short) filters nothing, as its facet shows.
         if value(param) in known:
             qs = qs.filter(**{field: value(param)})
+    # An id that names no commune or track (a link cut short, a track since removed) filters
+    # nothing either, as its facet shows no chip for it.
+    # (Tested in the query itself: the facets run this eight times a page.)
     if (commune := parse_id(value("commune", ""))) is not None:
-        qs = qs.filter(commune_id=commune)
+        qs = qs.filter(Q(commune_id=commune) | ~Exists(Commune.objects.filter(pk=commune)))
     if (wish := parse_id(value("wish", ""))) is not None:
-        qs = qs.filter(wishes__track_id=wish)
+        qs = qs.filter(
+            Exists(Wish.objects.filter(application=OuterRef("pk"), track_id=wish))
+            | ~Exists(Track.objects.filter(pk=wish))
+        )
     if value("age"):
         qs = qs.filter(age_band_q(intake, value("age")))
     search = (value(SEARCH) or "").strip()
@@ -177,23 +183,28 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     return qs.order_by(*order, *(("number",) if "number" not in order[0] else ()))
 
 
-# A reference as people type or read it out: "SMA-25-0042", "sma 25 42", "SMA25-0042",
-# with Arabic digits too, or its number alone ("42", "0042").
-_TYPED_REFERENCE = re.compile(r"(?:([A-Z]+)(\d{2}))?(\d{1,6})")
+# A reference as people type or read it out: its number alone ("42", "0042"), or the school's
+# code, the year and the number, the number set apart ("SMA-25-0042", "sma 25 42",
+# "SMA25-0042") or written in full ("SMA250042"). Digits run together with a separator in
+# between ("26-42") are no reference, and a CIN (one or two letters, then digits) is not
+# read as one: the school code must then be followed by a separator, or be three letters.
+_TYPED_REFERENCES = (
+    re.compile(r"()()(\d{1,6})"),
+    re.compile(r"([A-Z]+)[\W_]*(\d{2})[\W_]+(\d{1,6})"),
+    re.compile(r"([A-Z]{3,})(\d{2})(\d{4,6})"),
+)
 
 
 def reference_q(intake: Intake, search: str) -> Q:
     """The application of ``intake`` whose reference ``search`` is, typed loosely; nothing
     when it is no reference, or one of another school or year (its number would name
     someone else here)."""
-    found = _TYPED_REFERENCE.fullmatch(re.sub(r"[\W_]+", "", ascii_digits(search)).upper())
+    typed = ascii_digits(search).strip().upper()
+    found = next(filter(None, (shape.fullmatch(typed) for shape in _TYPED_REFERENCES)), None)
     if found is None:
         return Q(pk__in=[])
     code, year, number = found.groups()
-    if code is not None and (code, int(year)) != (
-        intake.school.code.upper(),
-        reference_year(intake) % 100,
-    ):
+    if code and (code, int(year)) != (intake.school.code.upper(), reference_year(intake) % 100):
         return Q(pk__in=[])
     return Q(number=int(number))
 

@@ -548,13 +548,16 @@ def eligibility_override(
 @transaction.atomic
 def eligibility_restore_rules(*, application: Application, actor, reason: str) -> Application:
     """Undo a staff decision: the rules decide again. Refused like an override when they
-    would make ineligible someone who holds an offer or is enrolled."""
+    would make ineligible someone who holds an offer or is enrolled. Nothing happens (and
+    nothing is logged) when the rules decide already."""
     locked = (
         Application.objects.select_for_update()
         .select_related("commune", "intake")
         .get(pk=application.pk)
     )
     _check_not_erased(locked)
+    if not locked.eligibility_overridden:
+        return locked  # given back already (a colleague, a repeated request): nothing to do
     locked.eligibility_overridden = False
     locked.override_reason = ""
     locked.changed_since_decision_at = None

@@ -289,7 +289,9 @@ class EligibilityDecisionForm(forms.Form):
 
     def __init__(self, *args, decided_by_staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        if not decided_by_staff:  # the rules decide already: nothing to give back
+        # The rules decide already: nothing to give back, so the page does not offer it (a
+        # page left open while a colleague gave it back still sends it: see the service).
+        if not decided_by_staff and not self.is_bound:
             self.fields["decision"].choices = self.fields["decision"].choices[:2]
 
 

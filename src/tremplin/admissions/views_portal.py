@@ -7,6 +7,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +24,7 @@ from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm, Doc
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.portal_reads import Geography, call_details, published_call
 from tremplin.core.client_ip import client_ip
+from tremplin.core.feedback import refused
 from tremplin.core.identifiers import format_phone
 from tremplin.core.text import parse_id
 from tremplin.schools.models import Track
@@ -394,6 +396,8 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
             "documents": _documents(application),
             "can_edit": application.accepts_changes,
             "decision": decision_for(application),
+            "graduate": personal_data.seat_held(application) == personal_data.SEAT_COMPLETED,
+            "graduate_kept": personal_data.GRADUATE_KEPT,
         },
     )
 
@@ -544,7 +548,11 @@ def data_download(request: HttpRequest, application: Application) -> HttpRespons
 @require_POST
 def request_deletion(request: HttpRequest, application: Application) -> HttpResponse:
     if request.POST.get("confirm") == "yes":
-        personal_data.application_request_deletion(application=application)
+        try:
+            personal_data.application_request_deletion(application=application)
+        except ValidationError as error:
+            refused(request, error)
+            return redirect("portal:space")
         messages.success(
             request,
             _(

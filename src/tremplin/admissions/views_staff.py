@@ -285,12 +285,17 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     qs = selectors.applications_filtered(intake, request.GET).select_related("commune")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    facets = selectors.facets(intake, request.GET)
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     # Clearing the filters stays in the queue shown, and in its order.
     kept = {k: v for k, v in params.items() if k in ("queue", "sort")}
-    # An application's page leads back to the list as it was left: filters, order and page.
+    # An application's page leads back to the list as it was left: filters, order and page,
+    # not the search (a name or a CIN has no business in the session table).
     request.session[_list_key(intake)] = urlencode(
-        {**params, **({"page": page.number} if page.number > 1 else {})}
+        {
+            **{k: v for k, v in params.items() if k != selectors.SEARCH},
+            **({"page": page.number} if page.number > 1 else {}),
+        }
     )
     return render(
         request,
@@ -299,10 +304,11 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "intake": intake,
             "school": intake.school,
             "page": page,
-            "facets": selectors.facets(intake, request.GET),
+            "facets": facets,
             "params": params,
             "query": urlencode(params),
-            "filtered": params.keys() - kept.keys(),
+            # What narrows the list: a value that names nothing does not (see the facets).
+            "filtered": bool(params.get(selectors.SEARCH)) or any(f.selected for f in facets),
             "clear_query": urlencode(kept),
             "sort": request.GET.get("sort", "number"),
             "show_identity": request.access.can(IDENTITY_VIEW),
@@ -527,6 +533,9 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
     if not form.is_valid():
         return _detail(request, application, form=form, status=400)
     decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
+    if decision == "rules" and not application.eligibility_overridden:
+        messages.info(request, _("The rules already decide for this application."))
+        return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
     try:
         if decision == "rules":
             services.eligibility_restore_rules(

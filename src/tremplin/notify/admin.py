@@ -47,7 +47,8 @@ class MessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("subject"))
     def subject_shown(self, obj: Message) -> str:
-        """A message with an expiry (a one-time code) has the code in its subject too."""
+        """A message carrying a one-time code (``Message.holds_a_code``) has it in its
+        subject too."""
         return _("(hidden: it holds a one-time code)") if obj.holds_a_code else obj.subject
 
     @admin.display(description=_("recipient"))

@@ -149,9 +149,10 @@ class Message(models.Model):
 
     @property
     def holds_a_code(self) -> bool:
-        """Whether it carries a one-time code, which nobody but its recipient may read (the
-        outbox and the admin hide its text): every message with an expiry, and every code
-        message whenever it was written."""
+        """Whether it carries a one-time code, which nobody but its recipient may read: the
+        outbox hides its text and its technical detail (a gateway may quote the text refused),
+        the admin its subject (it shows no body at all). Every message with an expiry, and
+        every code message whenever it was written."""
         return self.expires_at is not None or self.template in CODE_TEMPLATES
 
     @property

@@ -5,7 +5,8 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, CharField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from tremplin.notify.models import Message
@@ -61,12 +62,16 @@ class OutboxFilters:
         if self.reference:
             from tremplin.admissions.models import Application  # nearly every message is one's
 
-            ids = Application.objects.filter(
-                intake__school=school, reference__icontains=self.reference
-            ).values_list("pk", flat=True)
+            # A subquery, not a list: "2" matches most of a school's applications.
+            ids = (
+                Application.objects.filter(
+                    intake__school=school, reference__icontains=self.reference
+                )
+                .annotate(as_text=Cast("pk", CharField()))
+                .values("as_text")
+            )
             messages = messages.filter(
-                content_type=ContentType.objects.get_for_model(Application),
-                object_id__in=[str(pk) for pk in ids],
+                content_type=ContentType.objects.get_for_model(Application), object_id__in=ids
             )
         return messages
 

@@ -1,3 +1,6 @@
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
 from tremplin.admissions.retention import retention_apply, retention_months
 from tremplin.core.management.sweep import SweepCommand
 
@@ -6,7 +9,8 @@ class Command(SweepCommand):
     help = (
         "Erase the personal data kept past its retention period: applicants who did not join "
         "the school, TREMPLIN_RETENTION_MONTHS after their call closed (law 09-08). Each "
-        "erasure is audited. Run it daily from cron, or as a sidecar with --loop."
+        "erasure is audited; expired sessions are deleted too. Run it daily from cron, or as "
+        "a sidecar with --loop."
     )
     interval = 6 * 3600.0
 
@@ -17,6 +21,10 @@ class Command(SweepCommand):
         )
 
     def sweep(self, *, verbose: bool, dry_run: bool = False, **options) -> None:
+        if not dry_run:
+            # Expired sessions go too: Django keeps them until told, and they hold what their
+            # users did (an applicant's space, the list a staff member left).
+            Session.objects.filter(expire_date__lt=timezone.now()).delete()
         run = retention_apply(dry_run=dry_run)
         if run.failed:
             self.stderr.write(f"{run.failed} could not be erased (see the log); next sweep.")
