@@ -33,6 +33,16 @@ def english(client):
 ERASE = {"reason": "Written request of the person", "confirm": "on"}
 
 
+def graduated(intake):
+    """The second of the call, who accepted the seat and completed the training."""
+    graduate = app(intake, 2)
+    offer = offer_of(graduate)
+    offer_accept(offer=offer, channel="applicant")
+    with scopes_disabled():
+        Enrolment.objects.filter(offer=offer).update(status=Enrolment.Status.COMPLETED)
+    return graduate, offer
+
+
 def test_the_erase_form_says_what_it_takes_back_from_a_seat_holder(world, intake):
     client = english(world.client("admissions"))
     offered = app(intake, 1)
@@ -71,11 +81,7 @@ def test_erasing_someone_in_training_ends_the_enrolment_and_gives_the_seat_on(
 
 
 def test_a_completed_training_is_kept_and_its_seat_never_given_again(world, intake):
-    graduate = app(intake, 2)
-    offer = offer_of(graduate)
-    offer_accept(offer=offer, channel="applicant")
-    with scopes_disabled():
-        Enrolment.objects.filter(offer=offer).update(status=Enrolment.Status.COMPLETED)
+    graduate, offer = graduated(intake)
     client = english(world.client("director"))
 
     page = client.get(detail_url(graduate)).content.decode()
@@ -111,11 +117,7 @@ def test_the_seat_warnings_are_translated(world, intake, language):
 def test_a_graduate_is_told_why_the_data_stays_and_cannot_queue_a_request(world, intake):
     from tests.admissions.test_portal_documents import space_client
 
-    graduate = app(intake, 2)
-    offer = offer_of(graduate)
-    offer_accept(offer=offer, channel="applicant")
-    with scopes_disabled():
-        Enrolment.objects.filter(offer=offer).update(status=Enrolment.Status.COMPLETED)
+    graduate, _offer = graduated(intake)
     client = space_client(graduate)
 
     page = client.get(reverse("portal:space")).content.decode()
