@@ -546,10 +546,13 @@ def eligibility_override(
 
 
 @transaction.atomic
-def eligibility_restore_rules(*, application: Application, actor, reason: str) -> Application:
+def eligibility_restore_rules(
+    *, application: Application, actor, reason: str
+) -> Application | None:
     """Undo a staff decision: the rules decide again. Refused like an override when they
-    would make ineligible someone who holds an offer or is enrolled. Nothing happens (and
-    nothing is logged) when the rules decide already."""
+    would make ineligible someone who holds an offer or is enrolled. Returns None, and
+    changes and logs nothing, when the rules decide already (a colleague gave the decision
+    back meanwhile, a repeated request)."""
     locked = (
         Application.objects.select_for_update()
         .select_related("commune", "intake")
@@ -557,7 +560,7 @@ def eligibility_restore_rules(*, application: Application, actor, reason: str) -
     )
     _check_not_erased(locked)
     if not locked.eligibility_overridden:
-        return locked  # given back already (a colleague, a repeated request): nothing to do
+        return None
     locked.eligibility_overridden = False
     locked.override_reason = ""
     locked.changed_since_decision_at = None

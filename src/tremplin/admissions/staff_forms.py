@@ -266,6 +266,17 @@ class PrivacyNoticeForm(forms.ModelForm):
         }
 
 
+def staff_reason(**options) -> forms.CharField:
+    """The reason staff give for a decision about an application, kept in the audit log."""
+    return forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        # Staff may write in French on an Arabic page, or the other way round.
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+        **options,
+    )
+
+
 class EligibilityDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
@@ -276,11 +287,7 @@ class EligibilityDecisionForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=1000,
-        # Staff may write in French on an Arabic page, or the other way round.
-        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+    reason = staff_reason(
         help_text=_(
             "Recorded in the audit log. For a decision of “not eligible”, the applicant also "
             "reads it in their space, as written here: write it for them."
@@ -309,10 +316,7 @@ class ContactForm(ContactCleaning, forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"dir": "ltr"}),
     )
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+    reason = staff_reason(
         help_text=_(
             "How the applicant asked for it (a call, a visit), without the number or the "
             "address: recorded in the audit log."
@@ -325,12 +329,7 @@ class ErasureForm(forms.Form):
     """Erasing is irreversible: the reason, and an explicit confirmation that works without
     JavaScript."""
 
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
-        error_messages={"required": _("Give the reason for this deletion.")},
-    )
+    reason = staff_reason(error_messages={"required": _("Give the reason for this deletion.")})
     confirm = forms.BooleanField(
         label=_("I understand that this erasure cannot be undone."),
         error_messages={

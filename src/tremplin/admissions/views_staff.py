@@ -533,14 +533,15 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
     if not form.is_valid():
         return _detail(request, application, form=form, status=400)
     decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
-    if decision == "rules" and not application.eligibility_overridden:
-        messages.info(request, _("The rules already decide for this application."))
-        return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
     try:
         if decision == "rules":
-            services.eligibility_restore_rules(
+            if not services.eligibility_restore_rules(
                 application=application, actor=request.user, reason=reason
-            )
+            ):
+                messages.info(request, _("The rules already decide for this application."))
+                return redirect(
+                    "admissions:application_detail", intake.school.slug, intake.slug, reference
+                )
         else:
             services.eligibility_override(
                 application=application,

@@ -343,8 +343,7 @@ def messages_retry(
             **({"too_old": too_old} if too_old else {}),
         },
     )
-    for pk in ids[:_RETRY_TASKS]:
-        transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
+    _schedule_on_commit(ids)
     return Retried(queued=len(ids), too_old=too_old, since=since)
 
 
@@ -365,12 +364,19 @@ def message_try_now(*, school: "School", actor, message_id: int) -> bool:
     log_action(
         "tremplin.outbox.tried_now", actor=actor, school=school, data={"message": message_id}
     )
-    transaction.on_commit(lambda: _schedule(message_id), robust=True)
+    _schedule_on_commit([message_id])
     return True
 
 
 # Beyond this many, the outbox sweep sends the rest within seconds: no task each.
 _RETRY_TASKS = 200
+
+
+def _schedule_on_commit(ids: list[int]) -> None:
+    """A task for each message put back to pending by staff, once their change commits (the
+    first ``_RETRY_TASKS``: the sweep sends the others within seconds)."""
+    for pk in ids[:_RETRY_TASKS]:
+        transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
 
 
 def messages_readdress(*, related: models.Model, channel: str, old: str, new: str) -> int:
@@ -407,8 +413,7 @@ def messages_readdress(*, related: models.Model, channel: str, old: str, new: st
             next_attempt_at=timezone.now(),
             failure="",
         )
-    for pk in ids[:_RETRY_TASKS]:
-        transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
+    _schedule_on_commit(ids)
     return len(ids)
 
 
