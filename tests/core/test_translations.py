@@ -111,3 +111,45 @@ def test_the_arabic_code_text_message_fits_in_one_part():
     _subject, text = _render("sms", "applicant_code", context, "ar")
     assert "482913" in text and "SMA-26-0042" in text
     assert len(text) <= 70, (len(text), text)
+
+
+# The placeholders that carry the count of a plural message.
+_COUNTS = r"%\((?:n|count|counter|months|pages|minutes|codes|ahead)\)[sd]"
+
+
+def test_arabic_says_one_and_two_without_repeating_the_number():
+    """Arabic's singular and dual carry their number: «ترشيحان» is two applications, and
+    «2 ترشيحان» says it twice. One is «ترشيح واحد». A number may still follow in brackets."""
+    import re
+
+    with open(LOCALE / "ar" / "LC_MESSAGES" / "django.po", "rb") as po:
+        catalog = read_po(po, locale="ar")
+    # The number before a noun («2 مدرستان»), not before «دون» (without) or «من» (of).
+    counted = re.compile(_COUNTS + r" (?!دون|من)[\u0621-\u064A]")
+    repeated = [
+        (message.id[0], form, message.string[form])
+        for message in catalog
+        if isinstance(message.id, tuple) and message.id[0]
+        for form in (1, 2)  # one, two
+        if counted.search(message.string[form])
+    ]
+    assert repeated == []
+
+
+def test_a_link_ending_an_arabic_text_message_keeps_its_last_character():
+    """In a right-to-left SMS, the slash ending a link is drawn to its left («/https://…»)
+    unless a left-to-right mark follows it. The two messages still fit in two parts."""
+    from tremplin.notify.services import _render
+
+    url = "https://tremplin.example.ma/espace/"
+    context = {
+        "school_name": "المدرسة الرقمية بالسمارة",
+        "reference": "SMA-26-0042",
+        "space_url": url,
+    }
+    for template in ("application_submitted", "application_reminder"):
+        _subject, text = _render("sms", template, context, "ar")
+        assert text.endswith(url + "\u200e"), text
+        assert len(text) <= 2 * 67, (template, len(text))
+        _subject, french = _render("sms", template, {**context, "school_name": "Smara"}, "fr")
+        assert french.endswith(url)  # a mark would send it in UCS-2, 70 characters a part
