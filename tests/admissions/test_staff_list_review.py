@@ -88,7 +88,9 @@ def test_a_single_track_wished_is_shown(world, intake):
 def test_each_count_of_the_funnel_tables_opens_the_list_it_counts(world, intake):
     client = world.client("director")
     html = client.get(url("intake_detail", intake)).content.decode()
-    links = re.findall(r'<td class="text-end"><a href="([^"]+)">(\d+)</a></td>', html)
+    links = re.findall(
+        r'<td class="text-end" data-label="[^"]+"><a href="([^"]+)">(\d+)</a></td>', html
+    )
     assert len(links) == 4 * (2 + 5)  # four stages, by sex and by age band
     for href, count in links:
         response = client.get(href.replace("&amp;", "&"))

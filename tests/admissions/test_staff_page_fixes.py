@@ -178,11 +178,15 @@ def test_an_erased_application_shows_only_what_is_left_and_cannot_be_decided(wor
 
 
 @pytest.mark.django_db
-def test_the_funnel_tables_scroll_instead_of_squeezing_their_labels(world):
+def test_the_funnel_tables_stack_on_a_phone_instead_of_squeezing_their_labels(world):
+    """Each count named for the phone, where a row is stacked (tested in Chromium too:
+    tests/browser/test_staff_pages.py), and the row's label on one line."""
     intake = four_applicants(world)
     html = world.client("admissions").get(detail_url(intake)).content.decode()
-    assert html.count('<div class="table-responsive"><table') == 2
+    assert html.count('<table class="table table-sm bg-white table-responsive-stack') == 2
     assert '<th scope="row" class="text-nowrap">Moins de 18 ans</th>' in html
+    for name in ("Candidatures", "Éligibles", "Non éligibles", "Retirées"):
+        assert html.count(f'<td class="text-end" data-label="{name}">') == 2 + 5
 
 
 # 4. The list's filters in Arabic -----------------------------------------------------------
