@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -60,12 +61,12 @@ def test_a_secret_can_come_from_a_file_but_not_from_both(monkeypatch, tmp_path):
         env_str("SECRET_KEY")
 
 
-def _start(env_overrides: dict) -> subprocess.CompletedProcess:
+def _start(env_overrides: dict, command: str = "check") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "tremplin.settings"
     return subprocess.run(
-        [sys.executable, "-m", "tremplin", "check"],
+        [sys.executable, "-m", "tremplin", command],
         env=env,
         capture_output=True,
         text=True,
@@ -77,6 +78,28 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _start({})
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
+
+
+def test_a_command_that_needs_the_models_says_the_configuration_error_in_one_line():
+    """Django skips its set-up when the settings do not load. Whether a system check then
+    asks for the models before anything reads a setting depends on the order of a set of
+    functions, so on the process's memory; makemigrations then failed with a traceback
+    about the models. Runs with environments of several sizes meet both orders."""
+    tremplin = str(Path(sys.executable).parent / "tremplin")  # the console script
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env["DJANGO_SETTINGS_MODULE"] = "tremplin.settings"
+    for size in range(8):
+        result = subprocess.run(
+            [tremplin, "makemigrations"],
+            env={**env, "TREMPLIN_TEST_PADDING": "x" * 997 * size},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (result.returncode, result.stderr) == (
+            2,
+            "tremplin: configuration error: The environment variable SECRET_KEY is required.\n",
+        )
 
 
 def test_production_refuses_an_unknown_database_url():
