@@ -61,12 +61,12 @@ def test_a_secret_can_come_from_a_file_but_not_from_both(monkeypatch, tmp_path):
         env_str("SECRET_KEY")
 
 
-def _start(env_overrides: dict, command: str = "check") -> subprocess.CompletedProcess:
+def _start(env_overrides: dict) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "tremplin.settings"
     return subprocess.run(
-        [sys.executable, "-m", "tremplin", command],
+        [sys.executable, "-m", "tremplin", "check"],
         env=env,
         capture_output=True,
         text=True,

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, Quer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.models import Application, Intake, PrivacyNotice, Wish
@@ -349,11 +350,17 @@ FUNNEL_FILTERS = {
     "ineligible": {"status": Application.Status.SUBMITTED, "eligibility": "ineligible"},
     "withdrawn": {"status": Application.Status.WITHDRAWN},
 }
+FUNNEL_LABELS = {
+    "applied": _("Applied"),
+    "eligible": _("Eligible"),
+    "ineligible": _("Not eligible"),
+    "withdrawn": pgettext_lazy("funnel", "Withdrawn"),
+}
 
 
 def funnel(intake: Intake) -> dict:
     """Applied, eligible, ineligible and withdrawn, in total and by sex and age band, with
-    the query string of the list each stage counts."""
+    the query string of the list each stage counts. ``stages``: (stage, its name) in order."""
     rows = (
         Application.objects.filter(intake=intake)
         .values_list("status", "eligibility", "sex", "birth_date")
@@ -384,7 +391,7 @@ def funnel(intake: Intake) -> dict:
                 stage: urlencode({**FUNNEL_FILTERS[stage], param: code}) for stage in stages
             }
     return {
-        "stages": stages,
+        "stages": [(stage, FUNNEL_LABELS[stage]) for stage in stages],
         "total": total,
         "queries": {stage: urlencode(FUNNEL_FILTERS[stage]) for stage in stages},
         "by_sex": [(label, by_sex[code]) for code, label in Sex.choices],

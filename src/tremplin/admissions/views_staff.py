@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tremplin.admissions import (
@@ -97,14 +97,6 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "intake": intake,
             "school": intake.school,
             "funnel": funnel,
-            # Each stage with its name: over the totals, as the tables' columns, and as the
-            # label of each count when a phone stacks a table's rows.
-            "funnel_stages": [
-                ("applied", _("Applied")),
-                ("eligible", _("Eligible")),
-                ("ineligible", _("Not eligible")),
-                ("withdrawn", pgettext("funnel", "Withdrawn")),
-            ],
             "funnel_tables": [
                 (_("By sex"), funnel["by_sex"]),
                 (_("By age band (on the reference date)"), funnel["by_age"]),
