@@ -139,19 +139,28 @@ def test_arabic_says_one_and_two_without_repeating_the_number():
     assert repeated == []
 
 
-def test_the_arabic_text_messages_with_a_link_fit_in_two_parts():
+@pytest.mark.django_db
+def test_the_text_messages_with_a_link_fit_their_parts_and_end_it_on_a_letter(client):
     """Arabic is sent in UCS-2: two parts hold 134 characters. The confirmation and the
-    reminder carry the link to the applicant space, with a school's name as long as Smara's."""
+    reminder carry the link to the applicant space, with a school's name as long as Smara's.
+    The link ends without its slash, which a right-to-left SMS would draw on its left
+    («/https://…»), and the site leads from there to the applicant space."""
     from django.urls import reverse
 
     from tremplin.notify.services import _render
 
+    access = reverse("portal:access")
     context = {
         "school_name": "المدرسة الرقمية بالسمارة",
         "reference": "SMA-26-0042",
-        "space_url": "https://tremplin.example.ma" + reverse("portal:access"),
+        "space_url": "https://tremplin.example.ma" + access,
     }
+    link = context["space_url"].rstrip("/")
     for template in ("application_submitted", "application_reminder"):
         _subject, text = _render("sms", template, context, "ar")
-        assert text.endswith(context["space_url"])
+        assert text.endswith(f" {link}"), text
         assert len(text) <= 2 * 67, (template, len(text), text)
+        _subject, text = _render("sms", template, {**context, "school_name": "Smara"}, "fr")
+        assert text.endswith(f" {link}") and len(text) <= 160, text
+    response = client.get(access.rstrip("/"))
+    assert response.status_code == 301 and response["Location"] == access
