@@ -28,6 +28,8 @@ from tremplin.core.inserts import Dependent, insert_family
 
 # A submission with a CIN that has already applied sends that application's reference
 # again to its own phone and email, at most this often, and so many times a day.
+# The audit action of a submission through the portal (the application's history starts there).
+APPLICATION_SUBMITTED = "tremplin.applications.submitted"
 REMINDER_INTERVAL = datetime.timedelta(hours=1)
 REMINDERS_PER_DAY = 3
 
@@ -201,7 +203,7 @@ def _submission_rows(
     ]
     rows += [Dependent(document, link) for document in documents]
     event = audit_event(
-        "tremplin.applications.submitted",
+        APPLICATION_SUBMITTED,
         school=intake.school,
         obj=application,
         data={"source": application.source, "eligibility": application.eligibility},

@@ -403,16 +403,13 @@ ELIGIBILITY_DECIDED = (
 )
 
 
-SUBMITTED = "tremplin.applications.submitted"
-
-
 def _arrival(application: Application) -> SimpleNamespace:
     """The first line of a history that has no submission event: when and how the
     application arrived."""
     return SimpleNamespace(
         created_at=application.created_at,
         actor=None,
-        action=SUBMITTED,
+        action=services.APPLICATION_SUBMITTED,
         detail=application.get_source_display(),
         reason="",
     )
@@ -421,7 +418,7 @@ def _arrival(application: Application) -> SimpleNamespace:
 def _event_detail(event: AuditEvent) -> str:
     """What a line of the history adds to the action's name: how the application came and
     what the rules said then, which document was sent, which way eligibility was decided."""
-    if event.action == SUBMITTED:
+    if event.action == services.APPLICATION_SUBMITTED:
         parts = []
         if event.data.get("source") in Application.Source.values:
             parts.append(Application.Source(event.data["source"]).label)
@@ -471,7 +468,7 @@ def _detail(
     )
     for event in history:
         event.detail = _event_detail(event)
-    if not any(event.action == SUBMITTED for event in history):
+    if not any(event.action == services.APPLICATION_SUBMITTED for event in history):
         # Imported (the import's event names the call) or loaded before submissions were
         # recorded: the history still starts where the application did.
         history.insert(0, _arrival(application))

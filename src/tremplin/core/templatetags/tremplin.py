@@ -15,7 +15,7 @@ def sms_link(url: str) -> str:
     """A link for a text message, without its final slash (the site redirects to it): a
     right-to-left SMS draws a final slash on the link's left, «/https://…». A mark after
     the slash would keep it in place, but phones take such marks into the link."""
-    return url[:-1] if url.endswith("/") and url.count("/") > 3 else url
+    return url.removesuffix("/")
 
 
 @register.filter
