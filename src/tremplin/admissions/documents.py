@@ -39,7 +39,7 @@ def application_document_give(
     try:
         with transaction.atomic():
             locked = (
-                Application.objects.select_for_update()
+                Application.objects.select_for_update(of=("self",))  # not the call's row
                 .select_related("intake__school", "commune")
                 .get(pk=application.pk)
             )

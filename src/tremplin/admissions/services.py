@@ -349,7 +349,7 @@ def _forget_files(documents: list[Document]) -> None:
 def application_update(*, application: Application, data: dict, wishes: list) -> Application:
     """The applicant corrects their application, until the closing date."""
     locked = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))  # see _reference_remind
         .select_related("intake__school")
         .get(pk=application.pk)
     )
@@ -556,7 +556,7 @@ def eligibility_restore_rules(
     changes and logs nothing, when the rules decide already (a colleague gave the decision
     back meanwhile, a repeated request)."""
     locked = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))  # see _reference_remind
         .select_related("commune", "intake")
         .get(pk=application.pk)
     )
