@@ -350,6 +350,52 @@ def test_the_send_outbox_command_can_keep_running_as_a_sidecar(monkeypatch, sms_
     assert [sms.to for sms in sms_outbox] == [PHONE, "+212661000010"]
 
 
+def test_the_sidecar_outlives_a_failed_sweep_and_sends_what_is_due_after_it(
+    monkeypatch, sms_outbox, caplog
+):
+    from django.db import OperationalError
+
+    from tremplin.core.management import sweep
+    from tremplin.notify.management.commands import send_outbox
+
+    naps, flushes = [], []
+
+    def flush(**kwargs):
+        flushes.append(kwargs)
+        if len(flushes) == 1:
+            raise OperationalError("the database system is shutting down")
+        return outbox_flush(**kwargs)
+
+    def sleep(seconds):
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(send_outbox, "outbox_flush", flush)
+    monkeypatch.setattr(sweep.time, "sleep", sleep)
+    monkeypatch.setattr(sweep, "close_old_connections", lambda: None)
+    enqueue_sms()
+    with caplog.at_level("ERROR", logger="tremplin.core.management.sweep"):
+        call_command("send_outbox", "--loop", "--interval", "5", stdout=io.StringIO())
+    assert naps == [5, 5]
+    assert [sms.to for sms in sms_outbox] == [PHONE]  # sent by the sweep after the failure
+    assert "send_outbox: the sweep failed" in caplog.text
+    assert "shutting down" in caplog.text
+
+
+def test_a_single_sweep_fails_as_a_command_does(monkeypatch):
+    from django.db import OperationalError
+
+    from tremplin.notify.management.commands import send_outbox
+
+    def flush(**kwargs):
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(send_outbox, "outbox_flush", flush)
+    with pytest.raises(OperationalError):
+        call_command("send_outbox", stdout=io.StringIO())
+
+
 @pytest.mark.parametrize(
     ("code", "reply", "outcome"),
     [(550, b"No such user", Message.Status.FAILED), (451, b"Try later", Message.Status.PENDING)],

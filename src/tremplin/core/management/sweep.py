@@ -1,13 +1,21 @@
 """The loop shared by the sweeps that run beside the server (`--loop`) or from cron."""
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+logger = logging.getLogger(__name__)
+
 
 class SweepCommand(BaseCommand):
-    """Run `sweep()` once, or every `--interval` seconds with `--loop` until interrupted."""
+    """Run `sweep()` once, or every `--interval` seconds with `--loop` until interrupted.
+
+    Looping, a sweep that fails (the database restarting, SQLite busy past its timeout) is
+    logged and the next one runs as planned: the sidecar is what sends the portal's
+    confirmations, and nothing watches it. Run once, it fails as a command does (cron
+    reports it)."""
 
     interval = 60.0
 
@@ -21,11 +29,15 @@ class SweepCommand(BaseCommand):
         )
 
     def handle(self, *args, loop: bool, interval: float, verbosity: int, **options):
+        if not loop:
+            return self.sweep(verbose=verbosity > 1, **options)
+        name = type(self).__module__.rsplit(".", 1)[-1]
         try:
             while True:
-                self.sweep(verbose=verbosity > 1, **options)
-                if not loop:
-                    return
+                try:
+                    self.sweep(verbose=verbosity > 1, **options)
+                except Exception:
+                    logger.exception("%s: the sweep failed; the next one runs as planned", name)
                 time.sleep(interval)
                 # A long-running sidecar must notice dropped connections, as a request would.
                 close_old_connections()
