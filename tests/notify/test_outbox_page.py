@@ -195,6 +195,21 @@ def test_one_failed_message_can_be_sent_again_on_its_own(world):
     assert status_of(elsewhere) == ("failed", 3)
 
 
+@pytest.mark.parametrize("mangled", ["²", "١٢", "12abc", "9" * 40, ""])
+def test_a_mangled_message_id_sends_nothing_again_and_says_so(world, mangled):
+    failed = [make_message(world.smara, status="failed", attempts=3) for _ in range(2)]
+    waiting = make_message(world.smara, status="pending", attempts=2)
+    client = english(world.client("director"))
+    for url in (retry_url(), try_now_url()):
+        response = client.post(url, {"message": mangled}, follow=True)
+        assert response.status_code == 200
+    page = response.content.decode()
+    assert "No failed message to send again." in page or "no longer waits" in page
+    # The button of one message never stands for the whole list.
+    assert [status_of(m) for m in failed] == [("failed", 3), ("failed", 3)]
+    assert status_of(waiting) == ("pending", 2)
+
+
 def test_a_message_sent_again_goes_out_with_the_next_sweep(world, sms_outbox):
     from tremplin.notify.services import outbox_flush
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tremplin.core.decorators import school_view
 from tremplin.core.formatting import format_datetime
 from tremplin.core.permissions import OUTBOX_MANAGE, OUTBOX_VIEW
+from tremplin.core.text import parse_id
 from tremplin.notify.models import Message
 from tremplin.notify.selectors import (
     OutboxFilters,
@@ -114,12 +115,13 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
     (``selectors.OutboxFilters``), written in the last days (``services.messages_retry``)."""
     school = request.access.school
     filters = OutboxFilters.from_params(request.POST)
-    message_id = request.POST.get("message", "")
+    message_id = parse_id(request.POST.get("message"))
+    if "message" in request.POST and message_id is None:
+        # One message's button, its id mangled: not the whole list's.
+        flash.info(request, gettext("No failed message to send again."))
+        return _back_to_the_list(school, filters)
     retried = messages_retry(
-        school=school,
-        actor=request.user,
-        message_id=int(message_id) if message_id.isdigit() else None,
-        filters=filters,
+        school=school, actor=request.user, message_id=message_id, filters=filters
     )
     if retried.queued:
         said = ngettext(
@@ -146,9 +148,9 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
 def outbox_try_now(request: HttpRequest) -> HttpResponse:
     """Try now one message waiting for its next try (``services.message_try_now``)."""
     school = request.access.school
-    message_id = request.POST.get("message", "")
-    if message_id.isdigit() and message_try_now(
-        school=school, actor=request.user, message_id=int(message_id)
+    message_id = parse_id(request.POST.get("message"))
+    if message_id is not None and message_try_now(
+        school=school, actor=request.user, message_id=message_id
     ):
         flash.success(request, gettext("The message will be tried again within a few seconds."))
     else:
