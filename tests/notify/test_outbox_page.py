@@ -252,6 +252,9 @@ def test_the_outbox_names_the_application_of_each_message_and_finds_them_by_refe
     assert messages and all(m.object_id == str(second.pk) for m in messages)
     assert all(m.content_type == ContentType.objects.get_for_model(Application) for m in messages)
     assert client.get(outbox_url(), {"ref": "SMA-99-9999"}).context["page"].paginator.count == 0
+    # A reference pasted with an invisible control character (PostgreSQL refuses NUL).
+    found = client.get(outbox_url(), {"ref": f"{second.reference}\x00\x1b"})
+    assert [m.object_id for m in found.context["page"]] == [str(second.pk)] * len(messages)
 
 
 def test_a_failed_message_whose_recipient_was_erased_is_not_sent_again(world):

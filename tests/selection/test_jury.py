@@ -137,6 +137,12 @@ def test_a_juror_never_sees_an_applicant_they_declared_a_conflict_with(world, ju
         {"q": application.last_name.upper().replace("I", "Ï") + " -"},
     )
     assert application.full_name in folded.content.decode()
+    # With an invisible control character pasted in (PostgreSQL refuses NUL in a query).
+    pasted = client.get(
+        reverse("selection:jury_conflicts", args=["smara"]),
+        {"q": f"{application.reference}\x00"},
+    )
+    assert application.full_name in pasted.content.decode()
     response = client.post(
         reverse("selection:jury_conflicts", args=["smara"]),
         {"application": application.pk, "reason": "Mon cousin"},

@@ -108,6 +108,9 @@ def test_the_results_table_filters_by_outcome_and_searches(world, intake):
     # Names are found as staff type them: accents, case and hyphens aside.
     page = client.get(url(intake, "selection:ranking_run", run.number), {"q": "ALAOUÏ-3"})
     assert [r["result"].application.number for r in page.context["rows"]] == [4]
+    # With an invisible control character pasted in (PostgreSQL refuses NUL in a query).
+    page = client.get(url(intake, "selection:ranking_run", run.number), {"q": "SMA-25-0004\x00"})
+    assert [r["result"].application.number for r in page.context["rows"]] == [4]
     page = client.get(url(intake, "selection:ranking_run", run.number), {"sort": "-composite"})
     composites = [r["result"].composite for r in page.context["rows"]]
     present = [c for c in composites if c is not None]

@@ -18,7 +18,7 @@ from tremplin.admissions.models import Application, Intake, PrivacyNotice, Wish
 from tremplin.admissions.references import reference_year
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin
-from tremplin.core.text import fold, parse_id
+from tremplin.core.text import fold, parse_id, typed_search
 from tremplin.schools.models import Commune, Track
 
 # Code, label, lowest and highest age. The first and last bands are open-ended, so every
@@ -169,7 +169,7 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
         )
     if value("age"):
         qs = qs.filter(age_band_q(intake, value("age")))
-    search = (value(SEARCH) or "").strip()
+    search = typed_search(value(SEARCH))
     if search:
         cin = normalize_cin(search)
         qs = qs.filter(

@@ -18,6 +18,16 @@ def refuse_control_characters(value: str) -> None:
         )
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def typed_search(value: str | None) -> str:
+    """What was typed in a search box, as it can be looked for: without the control
+    characters that no stored text holds (and that PostgreSQL refuses in a query: NUL),
+    nor the spaces around it."""
+    return _CONTROLS.sub("", value or "").strip()
+
+
 def _letters(script: str, *blocks: tuple[int, int]) -> str:
     """A regular-expression class of the letters of ``script`` in ``blocks`` (as Unicode
     names them: "LATIN ...", "ARABIC ...") and of the combining marks of those blocks."""

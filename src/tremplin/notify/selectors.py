@@ -9,6 +9,7 @@ from django.db.models import BooleanField, CharField, Count, ExpressionWrapper, 
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from tremplin.core.text import typed_search
 from tremplin.notify.models import Message
 
 
@@ -36,7 +37,7 @@ class OutboxFilters:
             status=known("status", Message.Status.values),
             channel=known("channel", Message.Channel.values),
             template=known("template", MESSAGE_TEMPLATES),
-            reference=" ".join(params.get("ref", "").split())[:40],
+            reference=" ".join(typed_search(params.get("ref")).split())[:40],
         )
 
     def params(self, **changes: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from tremplin.admissions.exporting import write_xlsx
 from tremplin.admissions.selectors import names_q, normalize_cin
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import mask_cin
-from tremplin.core.text import parse_id
+from tremplin.core.text import parse_id, typed_search
 from tremplin.selection.models import RankingResult, RankingRun
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -100,7 +100,7 @@ def results_filtered(run: RankingRun, params) -> QuerySet[RankingResult]:
         qs = qs.filter(track_id=track)
     if params.get("quota") == "yes":
         qs = qs.exclude(called_by_quota="")
-    search = (params.get("q") or "").strip()
+    search = typed_search(params.get("q"))
     if search:
         cin = normalize_cin(search)
         qs = qs.filter(

@@ -22,7 +22,7 @@ from tremplin.admissions.models import Application
 from tremplin.admissions.selectors import names_q
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import JURY_SCORE
-from tremplin.core.text import fold, parse_id
+from tremplin.core.text import fold, parse_id, typed_search
 from tremplin.selection.access_assessment import access_juror_slot
 from tremplin.selection.forms_assessment import ReasonForm, SheetForm
 from tremplin.selection.interviews import conflict_declare, juror_slots
@@ -230,7 +230,7 @@ def jury_conflicts(request: HttpRequest) -> HttpResponse:
                 return redirect("selection:jury_conflicts", request.access.school.slug)
         else:
             messages.error(request, _("Say why, in a few words."))
-    query = request.GET.get("q", "").strip()[:60]
+    query = typed_search(request.GET.get("q"))[:60]
     found = []
     if len(query) >= 2:
         # Each word a name's or the reference; a word of punctuation alone ("-") is no word.
