@@ -127,3 +127,16 @@ def test_the_audit_log_shows_the_schools_events_only(world):
     page = world.client("director").get(team_url("audit_log")).content.decode()
     assert "ab@example.org" in page or "A B" in page
     assert "C D" not in page
+
+
+@pytest.mark.django_db
+def test_the_audit_log_filters_by_action_past_a_control_character_pasted_in(world):
+    world.client("director").post(
+        team_url("team_add"),
+        {"first_name": "A", "last_name": "B", "email": "ab@example.org", "role": "juror"},
+    )
+    client = world.client("director")
+    for typed in ("tremplin.team", "tremplin.team\x00"):  # PostgreSQL refuses NUL: a 500
+        page = client.get(team_url("audit_log"), {"action": typed})
+        assert [e.action for e in page.context["page"]] == ["tremplin.team.member_added"]
+    assert not client.get(team_url("audit_log"), {"action": "tremplin.outbox"}).context["page"]

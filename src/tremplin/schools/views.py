@@ -39,6 +39,7 @@ from tremplin.core.permissions import (
     TEAM_MANAGE,
     TEAM_VIEW,
 )
+from tremplin.core.text import typed_search
 from tremplin.notify.models import Message
 from tremplin.notify.selectors import OutboxFilters, outbox_retryable_counts
 from tremplin.notify.services import retry_since
@@ -260,7 +261,7 @@ def team_revoke(request: HttpRequest, membership_id: int) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     school = request.access.school
     events = AuditEvent.objects.filter(school=school).select_related("actor")
-    action = request.GET.get("action", "").strip()
+    action = typed_search(request.GET.get("action"))
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
