@@ -99,7 +99,7 @@ def test_the_send_is_a_task_that_takes_the_message_id_and_is_enqueued_on_commit(
     callbacks[0]()
     [task] = dummy_tasks.results
     assert task.task.name == "send_message"
-    assert task.kwargs == {"message_id": message.pk}
+    assert task.kwargs == {"message_id": message.pk, "attempt": 0}
     assert task.task.run_after is None
 
 
@@ -124,8 +124,38 @@ def test_a_failed_send_keeps_the_message_for_a_retry_and_never_undoes_the_change
     assert datetime.timedelta(seconds=22) <= wait <= datetime.timedelta(seconds=31)
     # The first task, then the retry, deferred to the next attempt.
     _first, retry = dummy_tasks.results
-    assert retry.kwargs == {"message_id": message.pk}
+    assert retry.kwargs == {"message_id": message.pk, "attempt": 1}
     assert retry.task.run_after == message.next_attempt_at
+
+
+def test_a_task_overtaken_by_the_sweep_does_not_retry_early_nor_start_a_second_chain(
+    settings, django_capture_on_commit_callbacks, dummy_tasks
+):
+    """The sweep may take a message before its task runs; when that send fails, the sweep
+    schedules the retry after the backoff, and the task, when it runs, does nothing."""
+    from tremplin.notify.tasks import send_message
+
+    settings.SMS_BACKEND = "tests.notify.backends.FailingSmsBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        message = enqueue_sms()
+    [first_task] = dummy_tasks.results
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_flush() == {"pending": 1}  # the sweep got there first, and failed
+    assert reload(message).attempts == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_message.call(**first_task.kwargs) is None  # the first task, late
+    assert reload(message).attempts == 1
+    assert reload(message).status == Message.Status.PENDING
+    # One chain of tries: the sweep's retry, after the backoff, and it does try.
+    _first, retry = dummy_tasks.results
+    assert retry.kwargs == {"message_id": message.pk, "attempt": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_message.call(**retry.kwargs) == Message.Status.PENDING
+    assert reload(message).attempts == 2
+    assert len(dummy_tasks.results) == 3
+    # The sweep, for its part, leaves a message alone until its next try is due.
+    assert sum(outbox_flush().values()) == 0
+    assert reload(message).attempts == 2
 
 
 def test_a_failed_send_waits_for_the_sweep_when_the_task_backend_cannot_defer(
@@ -152,7 +182,8 @@ def test_after_the_last_attempt_the_message_is_marked_failed_and_no_longer_retri
     settings.NOTIFY_MAX_ATTEMPTS = 3
     message = enqueue_sms()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        outcomes = [message_send(message.pk) for _ in range(4)]
+        # Each retry's task, run without waiting for the backoff.
+        outcomes = [message_send(message.pk, attempt=attempt) for attempt in range(4)]
     assert outcomes == ["pending", "pending", "failed", None]
     assert len(callbacks) == 2  # a retry after each failure but the last
     message = reload(message)

@@ -135,11 +135,11 @@ def message_enqueue(
     if _backend_is_transactional():
         # The database backend stores the task in this same transaction: it exists if and
         # only if the message does, and no extra commit is paid per message.
-        _schedule(message_id)
+        _schedule(message_id, attempt=0)
     else:
         # robust: failing to enqueue the task must not fail a request whose change has
         # committed; the message waits for the sweep instead.
-        transaction.on_commit(lambda: _schedule(message_id), robust=True)
+        transaction.on_commit(lambda: _schedule(message_id, attempt=0), robust=True)
     return message
 
 
@@ -233,18 +233,29 @@ def _backend_is_transactional() -> bool:
     return type(backend).__module__.startswith("django_tasks_db")
 
 
-def message_send(message_id: int) -> str | None:
+def message_send(message_id: int, *, attempt: int | None = None) -> str | None:
     """Send one message if it is still to be sent, and record the outcome.
 
+    ``attempt``, for a task: how many attempts the message had when the task was scheduled.
+    The task is that attempt's schedule, so it does not compare clocks again (a worker whose
+    clock runs slightly behind must not skip its message); but if another sender (the sweep)
+    tried the message since, that sender scheduled the next try, after its backoff, and
+    this task does nothing: trying now would retry early, and schedule a second chain of
+    tries. Without ``attempt`` (the sweep), the message is sent only when due.
+
     Returns the message's new status (sent, pending for a retry, failed), or None when there
-    was nothing to do: already sent or failed, or claimed by a sender still within its claim
-    timeout. A delivery failure never raises: it is recorded and the retry is scheduled.
-    Run it outside any transaction (a task, a command), so that the claim is visible to other
-    senders before the send starts.
+    was nothing to do: already sent or failed, not due, or claimed by a sender still within
+    its claim timeout. A delivery failure never raises: it is recorded and the retry is
+    scheduled. Run it outside any transaction (a task, a command), so that the claim is
+    visible to other senders before the send starts.
     """
     claimed_at = timezone.now()
+    if attempt is None:
+        claimable = _due(claimed_at)
+    else:
+        claimable = Q(status=Message.Status.PENDING, attempts=attempt) | _abandoned(claimed_at)
     with scopes_disabled():
-        claimed = Message.objects.filter(_claimable(claimed_at), pk=message_id).update(
+        claimed = Message.objects.filter(claimable, pk=message_id).update(
             status=Message.Status.SENDING, claimed_at=claimed_at
         )
         if not claimed:
@@ -356,15 +367,18 @@ def message_try_now(*, school: "School", actor, message_id: int) -> bool:
     from tremplin.core.audit import log_action
     from tremplin.notify.selectors import waiting_to_be_tried_again
 
-    hastened = Message.objects.filter(
-        waiting_to_be_tried_again(), school=school, pk=message_id
-    ).update(next_attempt_at=timezone.now())
+    hastened = list(
+        Message.objects.filter(waiting_to_be_tried_again(), school=school, pk=message_id)
+        .select_for_update()
+        .values_list("attempts", flat=True)
+    )
     if not hastened:
         return False
+    Message.objects.filter(pk=message_id).update(next_attempt_at=timezone.now())
     log_action(
         "tremplin.outbox.tried_now", actor=actor, school=school, data={"message": message_id}
     )
-    _schedule_on_commit([message_id])
+    _schedule_on_commit([message_id], attempt=hastened[0])
     return True
 
 
@@ -372,11 +386,12 @@ def message_try_now(*, school: "School", actor, message_id: int) -> bool:
 _RETRY_TASKS = 200
 
 
-def _schedule_on_commit(ids: list[int]) -> None:
-    """A task for each message put back to pending by staff, once their change commits (the
-    first ``_RETRY_TASKS``: the sweep sends the others within seconds)."""
+def _schedule_on_commit(ids: list[int], *, attempt: int = 0) -> None:
+    """A task for each message put back to pending by staff, with ``attempt`` attempts,
+    once their change commits (the first ``_RETRY_TASKS``: the sweep sends the others within
+    seconds)."""
     for pk in ids[:_RETRY_TASKS]:
-        transaction.on_commit(lambda pk=pk: _schedule(pk), robust=True)
+        transaction.on_commit(lambda pk=pk: _schedule(pk, attempt=attempt), robust=True)
 
 
 def messages_readdress(*, related: models.Model, channel: str, old: str, new: str) -> int:
@@ -476,12 +491,6 @@ def _abandoned(now: datetime) -> Q:
     return Q(status=Message.Status.SENDING, claimed_at__lt=now - _claim_timeout())
 
 
-def _claimable(now: datetime) -> Q:
-    # A task is the message's schedule (it runs at next_attempt_at), so it does not compare
-    # clocks again: a worker whose clock runs slightly behind must not skip its message.
-    return Q(status=Message.Status.PENDING) | _abandoned(now)
-
-
 def _due(now: datetime) -> Q:
     return Q(status=Message.Status.PENDING, next_attempt_at__lte=now) | _abandoned(now)
 
@@ -543,7 +552,10 @@ def _record_failure(message: Message, *, claimed_at: datetime, error: Exception)
     else:
         logger.warning("Message %s failed (attempt %s), retrying: %s", message.pk, attempts, error)
         message_id = message.pk
-        transaction.on_commit(lambda: _schedule(message_id, next_attempt_at), robust=True)
+        transaction.on_commit(
+            lambda: _schedule(message_id, attempt=attempts, run_after=next_attempt_at),
+            robust=True,
+        )
     return status
 
 
@@ -591,7 +603,8 @@ def _masked_phone(found: re.Match) -> str:
     return mask_recipient(phone) if phone else "*" * (len(found[0]) - 2) + found[0][-2:]
 
 
-def _schedule(message_id: int, run_after: datetime | None = None) -> None:
+def _schedule(message_id: int, *, attempt: int, run_after: datetime | None = None) -> None:
+    """A task to try the message once it has had ``attempt`` attempts (``message_send``)."""
     # Imported here: the task module imports this one.
     from tremplin.notify.tasks import send_message
 
@@ -600,4 +613,4 @@ def _schedule(message_id: int, run_after: datetime | None = None) -> None:
         if not task.get_backend().supports_defer:
             return  # e.g. the immediate backend: the sweep sends it when it is due
         task = task.using(run_after=run_after)
-    task.enqueue(message_id=message_id)
+    task.enqueue(message_id=message_id, attempt=attempt)

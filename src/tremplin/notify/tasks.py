@@ -6,5 +6,6 @@ from tremplin.notify import services
 
 
 @task()
-def send_message(message_id: int) -> str | None:
-    return services.message_send(message_id)
+def send_message(message_id: int, attempt: int | None = None) -> str | None:
+    # ``attempt`` None: a task queued before tasks carried it, sent if the message is due.
+    return services.message_send(message_id, attempt=attempt)
