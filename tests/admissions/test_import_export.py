@@ -208,9 +208,17 @@ def test_the_import_command_dry_run_prints_counts_and_writes_the_report(world, t
     path = tmp_path / "candidats.csv"
     path.write_bytes(canonical_csv([applicant(0), applicant(1, phone="1")]))
     out = io.StringIO()
-    with translation.override("en"):
+    with translation.override("en"), pytest.raises(CommandError, match="Nothing would be"):
+        # All or nothing (the default), the valid row is held back by the other's error.
         call_command("import_applications", str(path), "--intake", "promo-2026", "--dry-run",
                      "--language", "en", stdout=out)  # fmt: skip
+    assert (
+        "2 rows: 0 applications would be created (1 valid rows held back: all or nothing), "
+        "0 duplicates skipped, 1 rows with errors."
+    ) in out.getvalue()
+    out = io.StringIO()
+    call_command("import_applications", str(path), "--intake", "promo-2026", "--dry-run",
+                 "--valid-only", "--language", "en", stdout=out)  # fmt: skip
     assert "2 rows: 1 applications would be created, 0 duplicates skipped, 1 rows with errors" in (
         out.getvalue()
     )

@@ -21,7 +21,8 @@ from tremplin.admissions.models import ImportJob
 class Command(BaseCommand):
     help = (
         "Import applications into an intake from an XLSX or CSV file (Google Forms, Excel). "
-        "All or nothing unless --valid-only. Prints the counts and how each column of the "
+        "All or nothing unless --valid-only: a row with an error fails the run (a dry run "
+        "too), and nothing is written. Prints the counts and how each column of the "
         "file was read, then always writes the report (line, column, code, reason; only its "
         "header row when nothing went wrong, so that no report of an earlier run is left "
         "behind) as CSV next to the file or to --report, in --language."
@@ -56,8 +57,15 @@ class Command(BaseCommand):
                 result = import_applications(
                     intake=target, fileobj=fileobj, filename=path.name, mode=mode, dry_run=dry_run
                 )
-        created = result.valid if dry_run else result.created
-        verb = "would be created" if dry_run else "created"
+        # All or nothing, one row with an error holds back every valid one.
+        held_back = bool(result.invalid) and mode == ImportJob.Mode.ALL_OR_NOTHING
+        if dry_run:
+            created = 0 if held_back else result.valid
+            verb = "would be created"
+            if held_back and result.valid:
+                verb += f" ({result.valid} valid rows held back: all or nothing)"
+        else:
+            created, verb = result.created, "created"
         self.stdout.write(
             f"{result.rows} rows: {created} applications {verb}, "
             f"{result.duplicates} duplicates skipped, {result.invalid} rows with errors."
@@ -69,9 +77,10 @@ class Command(BaseCommand):
             file_problems = " ".join(describe_error(e) for e in result.file_problems)
         if file_problems:
             raise CommandError(file_problems)
-        if result.invalid and mode == ImportJob.Mode.ALL_OR_NOTHING and not dry_run:
+        if held_back:
             raise CommandError(
-                "Nothing was imported (all or nothing): fix the rows or use --valid-only."
+                f"Nothing {'would be' if dry_run else 'was'} imported (all or nothing): "
+                "fix the rows or use --valid-only."
             )
 
     def _columns(self, result) -> None:
