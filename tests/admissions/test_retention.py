@@ -172,6 +172,36 @@ def test_the_staff_see_when_the_personal_data_of_a_call_will_be_erased(demo):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("months", "language", "said"),
+    [
+        (1, "en", ", 1 month after the call closes."),
+        (24, "en", ", 24 months after the call closes."),
+        (1, "ar", "، بعد شهر واحد من إغلاق باب الترشيح."),
+        (2, "ar", "، بعد شهرين من إغلاق باب الترشيح."),
+        (6, "ar", "، بعد 6 أشهر من إغلاق باب الترشيح."),
+        (24, "ar", "، بعد 24 شهرا من إغلاق باب الترشيح."),
+        (100, "ar", "، بعد 100 شهر من إغلاق باب الترشيح."),
+        (6, "fr", ", 6 mois après la clôture de l'appel."),
+    ],
+)
+def test_the_privacy_notice_says_the_period_in_the_grammar_of_its_number(
+    demo, settings, months, language, said
+):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    settings.RETENTION_MONTHS = months
+    intake = promotion()
+    with translation.override(language):
+        notice = render_to_string(
+            "admissions/portal/_privacy_notice.html",
+            {"intake": intake, "erasure_date": erasure_date(intake), "retention_months": months},
+        )
+    assert said in " ".join(notice.split()).replace("&#x27;", "'")
+
+
+@pytest.mark.django_db
 def test_an_erasure_that_fails_is_left_for_the_next_sweep_and_the_others_go_on(demo, monkeypatch):
     from tremplin.admissions import retention
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from tremplin.admissions.import_tasks import import_reports_forget
@@ -101,9 +101,11 @@ def _erase(pk: int, *, now: datetime.datetime | None) -> bool:
         return False
     months = retention_months()
     with translation.override(settings.LANGUAGE_CODE):
-        reason = _("Retention period over: the call closed more than %(months)s months ago.") % {
-            "months": months
-        }
+        reason = ngettext(
+            "Retention period over: the call closed more than %(months)s month ago.",
+            "Retention period over: the call closed more than %(months)s months ago.",
+            months,
+        ) % {"months": months}
     personal_data_erase(
         locked,
         actor=None,
