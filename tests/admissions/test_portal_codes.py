@@ -375,3 +375,35 @@ def test_one_request_that_fails_does_not_stop_the_others_being_resumed(applicati
     monkeypatch.setattr(codes, "applicant_code_send", flaky)
     assert codes.access_requests_resume() == 1
     assert len(texts()) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("remember", [False, True], ids=["a computer", "my phone, remembered"])
+def test_the_space_is_kept_by_no_cache_and_closes_with_the_browser_unless_remembered(
+    application, remember
+):
+    from django.conf import settings
+
+    client, _ = ask(OWNER_IP, application.reference)
+    (code,) = texts()
+    data = {"code": code, **({"remember": "on"} if remember else {})}
+    response = client.post(reverse("portal:code"), data)
+    assert response["Location"] == reverse("portal:space")
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    # Perhaps a cyber café's computer: a cookie without an expiry goes with the browser.
+    assert bool(cookie["expires"]) == remember
+    for name in ("portal:space", "portal:edit", "portal:data"):
+        page = client.get(reverse(name))
+        assert page.status_code == 200
+        assert "no-store" in page["Cache-Control"], name  # the Back button shows nothing
+
+
+@pytest.mark.django_db
+def test_the_page_that_gives_the_reference_is_kept_by_no_cache(world):
+    from tests.admissions.open_intake import form_data, make_open_intake
+
+    intake = make_open_intake(world.smara)
+    client = Client()
+    response = client.post(f"/schools/smara/calls/{intake.slug}/apply/", form_data(), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("portal:submitted"))
+    assert "no-store" in response["Cache-Control"]

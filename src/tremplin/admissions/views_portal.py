@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope, scopes_disabled
 
@@ -182,6 +183,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
 
 
 @require_GET
+@never_cache  # the reference and the name, on a computer that may be shared
 def submitted(request: HttpRequest) -> HttpResponse:
     try:
         payload = signing.loads(
@@ -333,6 +335,9 @@ def code(request: HttpRequest) -> HttpResponse:
                 request.session.cycle_key()
                 request.session.pop(SESSION_PENDING, None)
                 request.session[SESSION_APPLICANT] = application.pk
+                if not remember:
+                    # Perhaps a cyber café's computer: the space closes with the browser.
+                    request.session.set_expiry(0)
                 response = redirect("portal:space")
                 if remember:
                     _remember_device(response, device_token)
@@ -357,9 +362,12 @@ def code(request: HttpRequest) -> HttpResponse:
 
 
 def applicant_required(view):
-    """Runs the view for the applicant of this session, inside their school's scope."""
+    """Runs the view for the applicant of this session, inside their school's scope. What
+    it answers is kept by no cache: on a shared computer, the browser's Back button or
+    history must not show the next person someone's application."""
 
     @wraps(view)
+    @never_cache
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         application_id = request.session.get(SESSION_APPLICANT)
         if application_id is None:
