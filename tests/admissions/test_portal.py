@@ -186,6 +186,39 @@ def test_a_file_that_is_not_really_a_pdf_or_image_is_refused_whatever_its_name(w
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fr", "Envoyez les pièces manquantes depuis votre espace candidat avant le"),
+        ("ar", "أرسلوا الوثائق الناقصة من فضاء المترشح قبل"),
+    ],
+)
+def test_an_applicant_without_her_documents_at_hand_applies_and_is_told_to_send_them(
+    world, language, said
+):
+    make_open_intake(world.smara, required_documents=["cin", "diploma"])
+    client = Client()
+    client.cookies["django_language"] = language
+    response = client.post(
+        APPLY, {**form_data(), "document_cin": _pdf_upload(b"%PDF-1.4\n")}, follow=True
+    )
+    assert response.status_code == 200
+    (application,) = applications()
+    assert application.eligibility == Application.Eligibility.INELIGIBLE
+    assert application.eligibility_reasons == [
+        {"rule": "documents", "params": {"missing": ["diploma"]}}
+    ]
+    page = response.content.decode()
+    assert application.reference in page
+    assert said in page
+    # Once she has sent it from her space, the hint is gone with the reason.
+    with scopes_disabled():
+        Application.objects.filter(pk=application.pk).update(eligibility="eligible")
+    again = client.get(response.redirect_chain[-1][0]).content.decode()
+    assert said not in again
+
+
+@pytest.mark.django_db
 def test_a_file_over_five_megabytes_is_refused(world):
     make_open_intake(world.smara, required_documents=["cin"])
     big = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024)

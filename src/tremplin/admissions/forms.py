@@ -327,10 +327,17 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                     required=rank == 1,
                     error_messages={"required": _("Choose the track you want most.")},
                 )
+        # Not required to apply: a missing document is a reason of ineligibility, which the
+        # applicant lifts by sending it from her space until the closing date (``documents``).
         for kind in intake.required_documents if with_documents else ():
             self.fields[f"document_{kind}"] = forms.FileField(
                 label=DocumentKind(kind).label,
-                help_text=_("PDF, JPEG or PNG, at most 5 MB."),
+                required=False,
+                help_text=_(
+                    "PDF, JPEG or PNG, at most 5 MB. The call asks for it: if you do not have "
+                    "it at hand, apply now and send it from your applicant space before the "
+                    "closing date."
+                ),
                 widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
             )
         self.order_fields(self._answers_order())

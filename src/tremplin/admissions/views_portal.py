@@ -208,6 +208,9 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "created": created,
             "reasons": [describe(r) for r in application.eligibility_reasons],
             "can_edit": application.accepts_changes,
+            "missing_documents": any(
+                r["rule"] == "documents" for r in application.eligibility_reasons
+            ),
         },
     )
 
