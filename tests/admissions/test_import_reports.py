@@ -30,7 +30,7 @@ def test_the_command_always_writes_its_report_so_no_stale_one_stays(world, tmp_p
     make_import_intake(world.smara)
     path = tmp_path / "candidats.csv"
     path.write_bytes(canonical_csv([applicant(0), applicant(1, phone="1")]))
-    command(path, "--dry-run", "--language", "en")
+    command(path, "--dry-run", "--valid-only", "--language", "en")
     report = tmp_path / "candidats.report.csv"
     assert len(report_lines(report)) == 2
     path.write_bytes(canonical_csv([applicant(0), applicant(1)]))
@@ -51,7 +51,7 @@ def test_the_command_report_is_in_the_language_asked(world, tmp_path, language, 
     make_import_intake(world.smara)
     path = tmp_path / "candidats.csv"
     path.write_bytes(canonical_csv([applicant(0, phone="1")]))
-    command(path, "--dry-run", "--language", language)
+    command(path, "--dry-run", "--valid-only", "--language", language)
     lines = report_lines(tmp_path / "candidats.report.csv")
     assert lines[0][0] == header
     assert lines[1][:3] == ["2", "phone", "phone_invalid"]
@@ -70,7 +70,7 @@ def test_an_unwritable_report_is_a_clear_error_after_the_counts(world, tmp_path)
     with pytest.raises(CommandError, match=r"Cannot write the report to .*missing-folder"):
         call_command("import_applications", str(path), "--intake", "promo-2026", "--dry-run",
                      "--report", str(nowhere), stdout=out)  # fmt: skip
-    assert "2 rows: 1 applications would be created" in out.getvalue()
+    assert "2 rows: 0 applications would be created (1 valid rows held back" in out.getvalue()
 
 
 # --- The download -------------------------------------------------------------------------
