@@ -1,8 +1,11 @@
-"""While one applicant's change is being written, the others still apply (PostgreSQL).
+"""While one applicant's change, or an import, is being written, the others still apply
+(PostgreSQL).
 
 A change locks the application's row, and only it: a lock taken on the rows it was read
 with (the call, the school, the commune) would hold up every submission of the school,
-each of which checks its links to the call and the school, until the change commits.
+each of which checks its links to the call and the school, until the change commits. An
+import, all or nothing, writes the whole file in one transaction: it takes its numbers
+before, and locks the call only against a ranking's publication.
 """
 
 import threading
@@ -13,8 +16,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django_scopes import scopes_disabled
 
+from tests.admissions.builders import applicant, canonical_csv
 from tests.admissions.open_intake import form_data, make_open_intake
-from tremplin.admissions import documents, services
+from tremplin.admissions import documents, importing, services
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.forms import ApplicationForm
 from tremplin.admissions.models import Application, Intake
@@ -75,6 +79,39 @@ def test_a_submission_does_not_wait_for_another_applicants_change(
             lambda n=round_number: _submit(intake, tracks, rules, f"CD{200000 + n}"),
         )
         assert submission.created
+
+
+def test_a_submission_does_not_wait_for_an_import_of_the_same_call(postgres_only, world):
+    import io
+
+    intake = make_open_intake(world.smara)
+    with scopes_disabled():
+        tracks, rules = call_details(intake)
+    rows = [applicant(n) for n in range(120)]  # several batches (of 50)
+    for round_number in range(ROUNDS):
+        for n, row in enumerate(rows):
+            row["cin"] = f"JA{round_number}{n:05d}"
+
+        def run_the_import(rows=rows):
+            result = importing.import_applications(
+                intake=intake,
+                fileobj=io.BytesIO(canonical_csv(rows)),
+                filename="dossiers.csv",
+                mode="all",
+                dry_run=False,
+                batch_size=50,
+            )
+            assert result.created == len(rows), result.report[:3]
+
+        submission = _while_held(
+            importing,  # its audit event, the last thing written
+            run_the_import,
+            lambda n=round_number: _submit(intake, tracks, rules, f"CD{300000 + n}"),
+        )
+        assert submission.created
+    with scopes_disabled():
+        numbers = list(Application.objects.filter(intake=intake).values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == ROUNDS * (len(rows) + 1)
 
 
 def _while_held(module, change, work):

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import count, islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -744,11 +744,12 @@ def _import_all_or_nothing(validator, writer, table, result, progress, batch_siz
         done += len(chunk)
         if progress is not None:
             progress(done, result.rows)
-    if result.invalid:
+    if result.invalid or not records:
         return
+    first = writer.numbers_reserve(len(records))  # before the file's long transaction
     with transaction.atomic():
-        for batch in _chunks(records, batch_size):
-            skipped = writer.write(batch)
+        for at, batch in zip(count(0, batch_size), _chunks(records, batch_size), strict=False):
+            skipped = writer.write(batch, first + at)
             result.created += len(batch) - len(skipped)
             _late_duplicates(skipped, result, validator)
         if result.created:

@@ -41,7 +41,8 @@ class RankingPublished(Exception):
 
 class Writer:
     """Inserts validated records a batch at a time, with a fixed number of queries per batch:
-    one conditional UPDATE takes the batch's numbers, one read gets them back, one statement
+    one conditional UPDATE takes the batch's numbers (unless reserved before: all or
+    nothing, see ``numbers_reserve``), one read gets them back, one statement
     inserts the applications (COPY on PostgreSQL, a prepared multi-row insert elsewhere), one
     read gets their ids, one statement inserts their wishes.
 
@@ -82,13 +83,25 @@ class Writer:
         self.adapt_date = connection.ops.adapt_datefield_value
         self.is_postgres = connection.vendor == "postgresql"
 
-    def write(self, records: list[tuple]) -> list[tuple]:
-        """Insert ``records`` in one savepoint; returns those not inserted because the same
-        CIN arrived meanwhile (from the portal), as (record, reference) pairs."""
+    def numbers_reserve(self, count: int) -> int:
+        """Take ``count`` numbers for records to write later, in a transaction of its own;
+        returns the first. The counter's row lock is held for this statement only, not for
+        the whole write: the school's portal submissions, which take their numbers from the
+        same row, do not wait for the file."""
+        with transaction.atomic():
+            return numbers_take(self.intake, count)
+
+    def write(self, records: list[tuple], first: int | None = None) -> list[tuple]:
+        """Insert ``records`` in one savepoint, numbered from ``first`` (reserved with
+        ``numbers_reserve``; taken in the savepoint if None); returns those not inserted
+        because the same CIN arrived meanwhile (from the portal), as (record, reference)
+        pairs."""
+        reserved = None if first is None else range(first, first + len(records))
         try:
             with transaction.atomic():
                 self._refuse_once_published()
-                self._insert(records)
+                numbers = self._numbers_take(len(records)) if reserved is None else reserved
+                self._insert(records, numbers)
             return []
         except IntegrityError:
             # Someone applied with one of these CINs since the import started: drop those
@@ -98,28 +111,40 @@ class Writer:
                     intake=self.intake, cin__in=[r[0] for r in records]
                 ).values_list("cin", "reference")
             )
-            kept = [r for r in records if r[0] not in taken]
+            kept = [i for i, r in enumerate(records) if r[0] not in taken]
             with transaction.atomic():
                 self._refuse_once_published()
-                self._insert(kept)
+                self._insert(
+                    [records[i] for i in kept],
+                    self._numbers_take(len(kept))
+                    if reserved is None
+                    else [reserved[i] for i in kept],
+                )
             return [(r, taken[r[0]]) for r in records if r[0] in taken]
+
+    def _numbers_take(self, count: int) -> range:
+        if not count:
+            return range(0)
+        first = numbers_take(self.intake, count)
+        return range(first, first + count)
 
     def _refuse_once_published(self) -> None:
         """Raise ``RankingPublished`` if a ranking of the call is published. Under the call's
         lock, which ``ranking_publish`` takes too: a publication waits for the batch being
-        written (for the whole file, all or nothing), or the batch sees it."""
+        written (for the whole file, all or nothing), or the batch sees it. A lock that does
+        not hold up the portal's submissions to the call (no_key: their rows' links to the
+        call take a key share of its row, which FOR UPDATE would make wait for the file)."""
         from tremplin.selection.schemes import published_run
 
-        Intake.objects.select_for_update().only("pk").get(pk=self.intake.pk)
+        Intake.objects.select_for_update(no_key=True).only("pk").get(pk=self.intake.pk)
         if published_run(self.intake) is not None:
             raise RankingPublished
 
-    def _insert(self, records: list[tuple]) -> None:
+    def _insert(self, records: list[tuple], numbers) -> None:
+        """Insert ``records``, each with its number (in increasing order, taken for them)."""
         if not records:
             return
-        count = len(records)
-        first = numbers_take(self.intake, count)
-        last = first + count - 1
+        first, last = numbers[0], numbers[-1]
         constants, code, year = self.constants, self.school_code, self.year
         if self.is_postgres:  # psycopg takes dates as they are
             rows = [
@@ -130,14 +155,14 @@ class Writer:
                     search_key(*record[_NAMES]),
                     *constants,
                 )
-                for number, record in enumerate(records, start=first)
+                for number, record in zip(numbers, records, strict=True)
             ]
         else:
             adapt_date = self.adapt_date
             rows = [
                 (*record[:5], adapt_date(record[5]), *record[6:20], number,
                  make_reference(code, year, number), search_key(*record[_NAMES]), *constants)
-                for number, record in enumerate(records, start=first)
+                for number, record in zip(numbers, records, strict=True)
             ]  # fmt: skip
         self._copy(Application._meta.db_table, self.columns, rows)
         ids = dict(
@@ -147,7 +172,7 @@ class Writer:
         )
         wishes = [
             (ids[number], track, rank)
-            for number, record in enumerate(records, start=first)
+            for number, record in zip(numbers, records, strict=True)
             for rank, track in enumerate(record[20], start=1)
         ]
         wish_columns = [Wish._meta.get_field(n).column for n in ("application", "track", "rank")]
