@@ -330,6 +330,35 @@ def test_the_applicant_corrects_withdraws_downloads_and_asks_for_deletion(intake
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_new_phone_or_email_is_told_to_the_former_ones_in_the_applicants_language(
+    intake, language
+):
+    """Her space left open on a shared computer, someone could send her messages, and her
+    codes, elsewhere: the former phone and address hear of the change."""
+    client = Client()
+    client.cookies["django_language"] = language
+    client.post(APPLY, form_data(email="fatima@example.ma"))
+    (application,) = applications()
+    client = _space_client(application)
+    data = form_data(email="fatima@example.ma", motivation="Apprendre")
+    del data["cin"], data["privacy_consent"]
+    assert client.post(reverse("portal:edit"), data).status_code == 302
+    assert messages_for("contact_changed") == []  # nothing changed in her contact details
+
+    data.update(phone="0699999999", email="autre@example.ma")
+    assert client.post(reverse("portal:edit"), data).status_code == 302
+    told = {(m.channel, m.recipient): m for m in messages_for("contact_changed")}
+    assert set(told) == {("sms", "+212661234567"), ("email", "fatima@example.ma")}
+    sms = told["sms", "+212661234567"]
+    assert sms.language == language
+    assert application.reference in sms.body
+    assert ("اتصلوا بالمدرسة" if language == "ar" else "Contactez l'école") in sms.body
+    # The new number hears nothing of it: the messages from now on go there.
+    assert applications()[0].phone == "+212699999999"
+
+
+@pytest.mark.django_db
 def test_once_deletion_is_asked_the_application_can_no_longer_be_corrected(intake):
     """What she would add now is about to be erased: the space offers no correction, and
     neither the edit page nor a document is taken."""

@@ -18,6 +18,9 @@ CONTEXTS = {
     "applicant_code": {"code": "482913", "minutes": 10, "reference": "SMA-25-0042"},
 }
 CONTEXTS["offer_withdrawn"] = CONTEXTS["application_submitted"]
+CONTEXTS["contact_changed"] = {
+    k: v for k, v in CONTEXTS["application_submitted"].items() if k != "space_url"
+}
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
@@ -42,6 +45,18 @@ def test_a_french_sms_fits_in_one_text_message(template):
     with translation.override("fr"):
         sms = " ".join(render_to_string(f"notify/{template}/sms.txt", CONTEXTS[template]).split())
     assert len(sms) < 160, sms
+
+
+def test_the_arabic_sms_without_a_link_fit_in_two_parts():
+    """Arabic is sent in UCS-2: two parts hold 134 characters (a school's name as long as
+    Smara's). Those with a link are checked in ``tests/core/test_translations.py``."""
+    from tremplin.notify.services import _render
+
+    context = {**CONTEXTS["contact_changed"], "school_name": "المدرسة الرقمية بالسمارة"}
+    for template in ("contact_changed", "offer_withdrawn"):
+        _subject, text = _render("sms", template, {**context, "space_url": ""}, "ar")
+        assert "SMA-25-0042" in text
+        assert len(text) <= 2 * 67, (template, len(text), text)
 
 
 # The school's name as the messages receive it, in the reader's language.
@@ -73,6 +88,7 @@ def messages_naming_the_school(name: str) -> list[tuple[str, dict]]:
         ("application_submitted", submitted),
         ("application_reminder", submitted),
         ("offer_withdrawn", submitted),
+        ("contact_changed", submitted),
         *(
             ("decision", {**letter, "decision": {**decision, "status": status}})
             for status in ("offer", "waitlisted", "not_retained")

@@ -355,6 +355,14 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
     )
     if not locked.accepts_changes:
         raise ApplicationClosed
+    # Told at the former phone and address: a change the applicant did not make (her space
+    # left open on a shared computer) would otherwise send every later message, and every
+    # code, to someone else without her knowing.
+    former = [
+        (channel, old)
+        for channel, field in (("sms", "phone"), ("email", "email"))
+        if (old := getattr(locked, field)) and data[field] != old
+    ]
     changed = {}
     for field in APPLICANT_FIELDS:
         new = data[field]
@@ -383,7 +391,31 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         obj=locked,
         data={"fields": sorted(changed)},
     )
+    if former:
+        _contact_changed(locked, former)
     return locked
+
+
+def _contact_changed(application: Application, former: list[tuple[str, str]]) -> None:
+    from tremplin.notify.services import message_enqueue
+
+    intake = application.intake
+    context = {
+        "first_name": application.first_name_for_messages,
+        "reference": application.reference,
+        "intake_title": intake.title if application.language != "ar" else intake.title_ar,
+        "school_name": in_language(intake.school, application.language),
+    }
+    for channel, recipient in former:
+        message_enqueue(
+            channel=channel,
+            to=recipient,
+            template="contact_changed",
+            context=context,
+            language=application.language,
+            school=intake.school,
+            related=application,
+        )
 
 
 @transaction.atomic

@@ -73,6 +73,7 @@ MESSAGE_TEMPLATES = {
     "applicant_code": pgettext_lazy("message", "One-time code"),
     "application_reminder": pgettext_lazy("message", "Application already recorded"),
     "application_submitted": pgettext_lazy("message", "Application received"),
+    "contact_changed": pgettext_lazy("message", "Contact details changed (to the former ones)"),
     "decision": pgettext_lazy("message", "Decision"),
     "interview_convocation": pgettext_lazy("message", "Interview convocation"),
     "offer_withdrawn": pgettext_lazy("message", "Seat withdrawn by the school"),
