@@ -160,3 +160,42 @@ def test_an_erasure_leaves_nothing_staff_or_jurors_wrote_about_the_person(demo):
         assert about.filter(action="tremplin.selection.conflict.removed").exists()
         assert application.conflicts_of_interest.count() == 1
         assert ScoreSheet.objects.get(pk=sheet.pk).mark == sheet.mark
+
+
+def space_page(application: Application, language: str = "en") -> str:
+    client = Client()
+    session = client.session
+    session[SESSION_APPLICANT] = application.pk
+    session.save()
+    client.cookies["django_language"] = language
+    return client.get(reverse("portal:space")).content.decode()
+
+
+@pytest.mark.django_db
+def test_withdrawing_says_first_what_it_takes_back_a_seat_offered_or_the_training(demo):
+    """The button was the same for everyone, and said only that she leaves the selection."""
+    from tremplin.training.models import Enrolment
+
+    with scopes_disabled():
+        enrolment = Enrolment.objects.select_related("application").order_by("pk").first()
+        Enrolment.objects.filter(pk=enrolment.pk).update(status=Enrolment.Status.ACTIVE)
+        learner = enrolment.application
+        waiting = (
+            Application.objects.filter(intake__slug="promotion-2025", offers__isnull=True)
+            .exclude(eligibility="ineligible")
+            .order_by("number")
+            .first()
+        )
+        offer = Offer.objects.filter(application__enrolment__isnull=True).first()
+        Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.LIVE)
+    page = space_page(learner)
+    assert "You are enrolled in the training: withdrawing ends it" in page
+    assert "يُنهيه" in space_page(learner, "ar")
+    page = space_page(offer.application)
+    assert "A seat is offered to you: withdrawing declines it" in page
+    assert 'data-testid="withdraw-takes"' not in space_page(waiting)
+    assert "Withdraw my application" in space_page(waiting)
+    # A graduate's application stays with her certificate: nothing to withdraw any more.
+    with scopes_disabled():
+        Enrolment.objects.filter(pk=enrolment.pk).update(status=Enrolment.Status.COMPLETED)
+    assert "Withdraw my application" not in space_page(learner)

@@ -395,6 +395,7 @@ def applicant_required(view):
 @applicant_required
 @require_GET
 def space(request: HttpRequest, application: Application) -> HttpResponse:
+    seat = personal_data.seat_held(application)
     return render(
         request,
         "admissions/portal/space.html",
@@ -407,8 +408,11 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
             "documents": _documents(application),
             "can_edit": application.accepts_changes,
             "decision": decision_for(application),
-            "graduate": personal_data.seat_held(application) == personal_data.SEAT_COMPLETED,
+            "graduate": seat == personal_data.SEAT_COMPLETED,
             "graduate_kept": personal_data.GRADUATE_KEPT,
+            # What withdrawing takes back, said before she confirms.
+            "seat_offered": seat == personal_data.SEAT_OFFERED,
+            "in_training": seat == personal_data.SEAT_TRAINING,
         },
     )
 
