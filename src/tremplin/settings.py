@@ -197,6 +197,14 @@ if _storage_backend == "s3":
     }
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# An applicant's document is cut short past its limit, before any of the rest reaches the
+# disk (tremplin.admissions.uploads.DocumentSizeLimit); then Django's own.
+FILE_UPLOAD_HANDLERS = [
+    "tremplin.admissions.uploads.DocumentSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {

@@ -228,6 +228,30 @@ def test_a_file_over_five_megabytes_is_refused(world):
 
 
 @pytest.mark.django_db
+def test_a_fifty_megabyte_file_is_refused_without_being_written_to_disk(world, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    written = []
+    keep = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counted(self, raw_data, start):
+        written.append(len(raw_data))
+        return keep(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counted)
+    make_open_intake(world.smara, required_documents=["cin"])
+    huge = b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024)
+    client = Client()
+    client.cookies["django_language"] = "en"
+    response = client.post(APPLY, {**form_data(), "document_cin": _pdf_upload(huge)})
+    assert response.status_code == 400
+    assert "This file is too large (at most 5 MB)." in response.content.decode()
+    assert applications() == []
+    # What reached the temporary file stopped at the limit, not 50 MB.
+    assert sum(written) <= 5 * 1024 * 1024
+
+
+@pytest.mark.django_db
 def test_a_real_pdf_is_stored_privately_under_a_random_name(world):
     make_open_intake(world.smara, required_documents=["cin"])
     upload = _pdf_upload(b"%PDF-1.4\n%fake but well-formed header\n", "../../etc/passwd.pdf")

@@ -60,7 +60,7 @@ def space_client(application: Application, language: str = "en") -> Client:
 
 
 def send(client: Client, kind: str, file: SimpleUploadedFile):
-    return client.post(reverse("portal:document", args=[kind]), {"file": file})
+    return client.post(reverse("portal:document", args=[kind]), {"document_file": file})
 
 
 def documents(application: Application) -> dict[str, Document]:

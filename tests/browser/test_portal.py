@@ -203,7 +203,7 @@ def test_an_applicant_sends_a_missing_document_from_her_space_on_a_phone(
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     photo = tmp_path / "diplome.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    page.set_input_files("#id_file", str(photo))
+    page.set_input_files("#id_document_file", str(photo))
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=f"var/screenshots/portal-document-{language}.png", full_page=True)
     page.get_by_role("button", name=label(language, "Send"), exact=True).click()

@@ -496,17 +496,18 @@ class CodeForm(forms.Form):
 class DocumentForm(forms.Form):
     """One of the call's documents, given or replaced from the applicant space."""
 
-    file = forms.FileField(
+    # Named as the application form's document fields: ``uploads.DocumentSizeLimit``.
+    document_file = forms.FileField(
         help_text=_("PDF, JPEG or PNG, at most 5 MB."),
         widget=forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].label = DocumentKind(kind).label
+        self.fields["document_file"].label = DocumentKind(kind).label
         self.content_type = ""
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
+    def clean_document_file(self):
+        upload = self.cleaned_data["document_file"]
         self.content_type = validate_document(upload)
         return upload

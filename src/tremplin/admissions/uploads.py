@@ -1,13 +1,18 @@
 """Checks on files applicants upload: the type comes from the content, never the name."""
 
 import hashlib
+import io
 import os
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext_lazy as _
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+# The fields of the portal's forms that take an applicant's document (``DocumentSizeLimit``).
+DOCUMENT_FIELD_PREFIX = "document_"
 
 # Magic numbers of the only types accepted. An HTML or SVG file renamed .pdf starts with
 # "<" and is refused, whatever its name says.
@@ -52,3 +57,29 @@ def sha256_of(file) -> str:
     for chunk in file.chunks():
         digest.update(chunk)
     return digest.hexdigest()
+
+
+class DocumentSizeLimit(FileUploadHandler):
+    """Keeps no more of an applicant's document than its limit. Past ``MAX_DOCUMENT_BYTES``
+    the rest of the file is read and dropped, not written to a temporary file, and the file
+    given to the form is an empty one of the size received, which ``validate_document``
+    refuses as too large: a 50 MB upload neither fills the disk nor gets another answer
+    than a 6 MB photo. First of ``FILE_UPLOAD_HANDLERS``; the other files (a staff import)
+    pass through it."""
+
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
+        self.limited = field_name.startswith(DOCUMENT_FIELD_PREFIX)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        if self.limited:
+            self.received += len(raw_data)
+            if self.received > MAX_DOCUMENT_BYTES:
+                return None  # the handlers after this one never see it
+        return raw_data
+
+    def file_complete(self, file_size):
+        if self.limited and self.received > MAX_DOCUMENT_BYTES:
+            return UploadedFile(io.BytesIO(), self.file_name, self.content_type, self.received)
+        return None  # the next handler gives the file

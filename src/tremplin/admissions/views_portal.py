@@ -440,7 +440,7 @@ def document(request: HttpRequest, application: Application, kind: str) -> HttpR
             documents.application_document_give(
                 application=application,
                 kind=kind,
-                upload=form.cleaned_data["file"],
+                upload=form.cleaned_data["document_file"],
                 content_type=form.content_type,
             )
         except services.ApplicationClosed:
