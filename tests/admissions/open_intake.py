@@ -81,3 +81,18 @@ def applied_through_the_portal(school) -> Application:
     Client().post(f"/schools/{school.slug}/calls/{intake.slug}/apply/", form_data())
     with scopes_disabled():
         return Application.objects.get()
+
+
+def space_client(application: Application, language: str = "en"):
+    """A browser in ``application``'s applicant space (as after its one-time code), reading
+    ``language``."""
+    from django.test import Client
+
+    from tremplin.admissions.views_portal import SESSION_APPLICANT
+
+    client = Client()
+    session = client.session
+    session[SESSION_APPLICANT] = application.pk
+    session.save()
+    client.cookies["django_language"] = language
+    return client

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from tests.admissions.open_intake import space_client
 from tremplin.admissions.models import Application
 from tremplin.admissions.views_portal import SESSION_APPLICANT
 from tremplin.selection.models import Offer
@@ -163,12 +164,7 @@ def test_an_erasure_leaves_nothing_staff_or_jurors_wrote_about_the_person(demo):
 
 
 def space_page(application: Application, language: str = "en") -> str:
-    client = Client()
-    session = client.session
-    session[SESSION_APPLICANT] = application.pk
-    session.save()
-    client.cookies["django_language"] = language
-    return client.get(reverse("portal:space")).content.decode()
+    return space_client(application, language).get(reverse("portal:space")).content.decode()
 
 
 @pytest.mark.django_db

@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from tests.admissions.open_intake import form_data, make_open_intake
+from tests.admissions.open_intake import form_data, make_open_intake, space_client
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.models import Application, Document, Intake
-from tremplin.admissions.views_portal import SESSION_APPLICANT
 from tremplin.core.models import AuditEvent
 
 APPLY = "/schools/smara/calls/promo-2026/apply/"
@@ -48,15 +47,6 @@ def application(intake):
         ]
         application.save()
     return application
-
-
-def space_client(application: Application, language: str = "en") -> Client:
-    client = Client()
-    session = client.session
-    session[SESSION_APPLICANT] = application.pk
-    session.save()
-    client.cookies["django_language"] = language
-    return client
 
 
 def send(client: Client, kind: str, file: SimpleUploadedFile):

@@ -73,13 +73,15 @@ def notify_applicant(
     context: dict,
     *,
     expires_at: datetime.datetime | None = None,
+    channels: list[tuple[str, str]] | None = None,
 ) -> None:
-    """Queue the message on every channel the applicant gave. Called inside the transaction
-    that creates what the message is about, so it cannot be queued twice: no dedupe key (and
-    no savepoint) is needed. ``expires_at``: not sent after then (a one-time code)."""
+    """Queue the message on every channel the applicant gave (or on ``channels``, (channel,
+    recipient) pairs). Called inside the transaction that creates what the message is
+    about, so it cannot be queued twice: no dedupe key (and no savepoint) is needed.
+    ``expires_at``: not sent after then (a one-time code)."""
     from tremplin.notify.services import message_enqueue
 
-    for channel, recipient in _channels(application):
+    for channel, recipient in channels or _channels(application):
         message_enqueue(
             channel=channel,
             to=recipient,
@@ -90,6 +92,18 @@ def notify_applicant(
             related=application,
             expires_at=expires_at,
         )
+
+
+def message_context(application: Application) -> dict:
+    """What the messages about ``application`` say of it, in the applicant's language
+    (whatever the language of the request that writes them)."""
+    intake = application.intake
+    return {
+        "first_name": application.first_name_for_messages,
+        "reference": application.reference,
+        "intake_title": intake.title if application.language != "ar" else intake.title_ar,
+        "school_name": in_language(intake.school, application.language),
+    }
 
 
 def _channels(application: Application) -> list[tuple[str, str]]:
@@ -209,13 +223,7 @@ def _submission_rows(
         data={"source": application.source, "eligibility": application.eligibility},
     )
     rows.append(Dependent(event, ("object_id",)))
-    context = {
-        "first_name": application.first_name_for_messages,
-        "reference": application.reference,
-        "intake_title": intake.title if application.language != "ar" else intake.title_ar,
-        "school_name": in_language(intake.school, application.language),
-        "space_url": space_url,
-    }
+    context = {**message_context(application), "space_url": space_url}
     for channel, recipient in _channels(application):
         message = message_build(
             channel=channel,
@@ -292,15 +300,7 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
     ):
         return False
     notify_applicant(
-        locked,
-        "application_reminder",
-        {
-            "first_name": locked.first_name_for_messages,
-            "reference": locked.reference,
-            "intake_title": intake.title if locked.language != "ar" else intake.title_ar,
-            "school_name": in_language(intake.school, locked.language),
-            "space_url": space_url,
-        },
+        locked, "application_reminder", {**message_context(locked), "space_url": space_url}
     )
     return True
 
@@ -392,30 +392,8 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         data={"fields": sorted(changed)},
     )
     if former:
-        _contact_changed(locked, former)
+        notify_applicant(locked, "contact_changed", message_context(locked), channels=former)
     return locked
-
-
-def _contact_changed(application: Application, former: list[tuple[str, str]]) -> None:
-    from tremplin.notify.services import message_enqueue
-
-    intake = application.intake
-    context = {
-        "first_name": application.first_name_for_messages,
-        "reference": application.reference,
-        "intake_title": intake.title if application.language != "ar" else intake.title_ar,
-        "school_name": in_language(intake.school, application.language),
-    }
-    for channel, recipient in former:
-        message_enqueue(
-            channel=channel,
-            to=recipient,
-            template="contact_changed",
-            context=context,
-            language=application.language,
-            school=intake.school,
-            related=application,
-        )
 
 
 @transaction.atomic
