@@ -197,10 +197,10 @@ if _storage_backend == "s3":
     }
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-# An applicant's document is cut short past its limit, before any of the rest reaches the
-# disk (tremplin.admissions.uploads.DocumentSizeLimit); then Django's own.
+# A file is cut short past what its sender may send, before the rest reaches the disk
+# (tremplin.admissions.uploads.UploadSizeLimit); then Django's own.
 FILE_UPLOAD_HANDLERS = [
-    "tremplin.admissions.uploads.DocumentSizeLimit",
+    "tremplin.admissions.uploads.UploadSizeLimit",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

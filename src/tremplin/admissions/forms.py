@@ -496,7 +496,6 @@ class CodeForm(forms.Form):
 class DocumentForm(forms.Form):
     """One of the call's documents, given or replaced from the applicant space."""
 
-    # Named as the application form's document fields: ``uploads.DocumentSizeLimit``.
     document_file = forms.FileField(
         help_text=_("PDF, JPEG or PNG, at most 5 MB."),
         widget=forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),

@@ -11,8 +11,8 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext_lazy as _
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-# The fields of the portal's forms that take an applicant's document (``DocumentSizeLimit``).
-DOCUMENT_FIELD_PREFIX = "document_"
+# The largest file staff send: an import (``views_import``). See ``UploadSizeLimit``.
+MAX_STAFF_UPLOAD_BYTES = 20 * 1024 * 1024
 
 # Magic numbers of the only types accepted. An HTML or SVG file renamed .pdf starts with
 # "<" and is refused, whatever its name says.
@@ -59,27 +59,33 @@ def sha256_of(file) -> str:
     return digest.hexdigest()
 
 
-class DocumentSizeLimit(FileUploadHandler):
-    """Keeps no more of an applicant's document than its limit. Past ``MAX_DOCUMENT_BYTES``
-    the rest of the file is read and dropped, not written to a temporary file, and the file
-    given to the form is an empty one of the size received, which ``validate_document``
-    refuses as too large: a 50 MB upload neither fills the disk nor gets another answer
-    than a 6 MB photo. First of ``FILE_UPLOAD_HANDLERS``; the other files (a staff import)
-    pass through it."""
+class UploadSizeLimit(FileUploadHandler):
+    """Keeps no more of a file than its sender may send: ``MAX_DOCUMENT_BYTES`` from the
+    public portal, where nobody is signed in (whatever the field's name: the limit holds for
+    a hand-made request too), ``MAX_STAFF_UPLOAD_BYTES`` from staff, whose largest file is
+    an import. Past it, the rest of the file is read and dropped, not written to a
+    temporary file, and the form is given in its place an empty file of the size received,
+    which its own check refuses as too large (``validate_document``, the import's form):
+    a 50 MB upload neither fills the disk nor gets another answer than a 6 MB photo. First
+    of ``FILE_UPLOAD_HANDLERS``."""
 
-    def new_file(self, field_name, *args, **kwargs):
-        super().new_file(field_name, *args, **kwargs)
-        self.limited = field_name.startswith(DOCUMENT_FIELD_PREFIX)
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        user = getattr(self.request, "user", None)
+        staff = user is not None and user.is_authenticated
+        self.limit = MAX_STAFF_UPLOAD_BYTES if staff else MAX_DOCUMENT_BYTES
+        return None  # the parsing goes on as usual
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
         self.received = 0
 
     def receive_data_chunk(self, raw_data, start):
-        if self.limited:
-            self.received += len(raw_data)
-            if self.received > MAX_DOCUMENT_BYTES:
-                return None  # the handlers after this one never see it
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            return None  # the handlers after this one never see it
         return raw_data
 
     def file_complete(self, file_size):
-        if self.limited and self.received > MAX_DOCUMENT_BYTES:
+        if self.received > self.limit:
             return UploadedFile(io.BytesIO(), self.file_name, self.content_type, self.received)
         return None  # the next handler gives the file

@@ -33,11 +33,11 @@ from tremplin.admissions.importing import (
 )
 from tremplin.admissions.importing_report import FILE_PROBLEMS, repeated_in_file
 from tremplin.admissions.models import ImportJob, Intake
-from tremplin.admissions.uploads import safe_original_name
+from tremplin.admissions.uploads import MAX_STAFF_UPLOAD_BYTES, safe_original_name
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import APPLICATIONS_MANAGE
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_STAFF_UPLOAD_BYTES  # what the upload handler lets through
 EXTENSIONS = (".csv", ".xlsx")
 # The page shows the first problems; the download has them all.
 REPORT_SHOWN = 100
