@@ -22,10 +22,10 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def typed_search(value: str | None) -> str:
-    """What was typed in a search box, as it can be looked for: without the control
-    characters that no stored text holds (and that PostgreSQL refuses in a query: NUL),
-    nor the spaces around it."""
-    return _CONTROLS.sub("", value or "").strip()
+    """What was typed (or pasted) in a search box, as it can be looked for: each control
+    character a space (a tab between two cells copied from a spreadsheet separates two
+    words; PostgreSQL refuses NUL in a query), without the spaces around it."""
+    return _CONTROLS.sub(" ", value or "").strip()
 
 
 def _letters(script: str, *blocks: tuple[int, int]) -> str:
