@@ -195,3 +195,9 @@ def test_withdrawing_says_first_what_it_takes_back_a_seat_offered_or_the_trainin
     with scopes_disabled():
         Enrolment.objects.filter(pk=enrolment.pk).update(status=Enrolment.Status.COMPLETED)
     assert "Withdraw my application" not in space_page(learner)
+    # Nor by a request made by hand.
+    client = space_client(learner)
+    answer = client.post(reverse("portal:withdraw"), {"confirm": "yes"}, follow=True)
+    assert "You completed the training: your application stays" in answer.content.decode()
+    with scopes_disabled():
+        assert Application.objects.get(pk=learner.pk).status == Application.Status.SUBMITTED

@@ -404,6 +404,20 @@ def test_a_new_phone_or_email_is_told_to_the_former_ones_in_the_applicants_langu
 
 
 @pytest.mark.django_db
+def test_changing_the_phone_back_and_forth_does_not_flood_the_former_numbers(intake):
+    apply(Client())
+    (application,) = applications()
+    client = _space_client(application)
+    data = form_data()
+    del data["cin"], data["privacy_consent"]
+    for phone in ("0611111111", "0622222222", "0633333333", "0644444444", "0655555555"):
+        assert client.post(reverse("portal:edit"), {**data, "phone": phone}).status_code == 302
+    assert applications()[0].phone == "+212655555555"  # every change is made
+    told = [m.recipient for m in messages_for("contact_changed")]
+    assert told == ["+212661234567", "+212611111111", "+212622222222"]  # three a day
+
+
+@pytest.mark.django_db
 def test_once_deletion_is_asked_the_application_can_no_longer_be_corrected(intake):
     """What she would add now is about to be erased: the space offers no correction, and
     neither the edit page nor a document is taken."""

@@ -26,9 +26,9 @@ def application(world):
     return applied_through_the_portal(world.smara)
 
 
-def ask(ip: str, reference: str, cin: str = "AB123456") -> tuple:
+def ask(ip: str, reference: str, cin: str = "AB123456", client: Client | None = None) -> tuple:
     """A visitor from ``ip`` asks for a code; returns their client and the answer."""
-    client = Client(REMOTE_ADDR=ip)
+    client = client or Client(REMOTE_ADDR=ip)
     return client, client.post(reverse("portal:access"), {"reference": reference, "cin": cin})
 
 
@@ -396,6 +396,19 @@ def test_the_space_is_kept_by_no_cache_and_closes_with_the_browser_unless_rememb
         page = client.get(reverse(name))
         assert page.status_code == 200
         assert "no-store" in page["Cache-Control"], name  # the Back button shows nothing
+
+
+@pytest.mark.django_db
+def test_remembered_on_a_second_visit_the_space_outlives_the_browser_again(application):
+    from django.conf import settings
+
+    client, _ = ask(OWNER_IP, application.reference)
+    assert opens_the_space(client, texts()[-1])  # not remembered: closes with the browser
+    client.post(reverse("portal:leave"))
+    ask(OWNER_IP, application.reference, client=client)
+    response = client.post(reverse("portal:code"), {"code": texts()[-1], "remember": "on"})
+    assert response["Location"] == reverse("portal:space")
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["expires"]
 
 
 @pytest.mark.django_db

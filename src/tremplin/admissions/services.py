@@ -26,12 +26,15 @@ from tremplin.admissions.references import make_reference, number_for_applicatio
 from tremplin.core.audit import audit_event, log_action
 from tremplin.core.inserts import Dependent, insert_family
 
-# A submission with a CIN that has already applied sends that application's reference
-# again to its own phone and email, at most this often, and so many times a day.
 # The audit action of a submission through the portal (the application's history starts there).
 APPLICATION_SUBMITTED = "tremplin.applications.submitted"
+# A submission with a CIN that has already applied sends that application's reference
+# again to its own phone and email, at most this often, and so many times a day.
 REMINDER_INTERVAL = datetime.timedelta(hours=1)
 REMINDERS_PER_DAY = 3
+# The notices of an applicant's new phone or email to the former ones, at most so many a
+# day for one application: changing a number back and forth must not flood anyone.
+CONTACT_NOTICES_PER_DAY = 3
 
 APPLICANT_FIELDS = (
     "first_name",
@@ -391,13 +394,40 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         obj=locked,
         data={"fields": sorted(changed)},
     )
-    if former:
+    if former and _contact_notices_today(locked) < CONTACT_NOTICES_PER_DAY:
         notify_applicant(locked, "contact_changed", message_context(locked), channels=former)
     return locked
 
 
+def _contact_notices_today(application: Application) -> int:
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.notify.models import Message
+
+    return Message.objects.filter(
+        school=application.intake.school,
+        template="contact_changed",
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=str(application.pk),
+        created_at__gte=timezone.now() - datetime.timedelta(days=1),
+    ).count()
+
+
 @transaction.atomic
 def application_withdraw(*, application: Application) -> Application:
+    """The applicant withdraws. What the selection gave her goes back with it (an offer, a
+    seat in training: ``selection.offers``); refused once the training is completed, as the
+    application stays with the training records and the certificate."""
+    from tremplin.admissions.personal_data import SEAT_COMPLETED, seat_held
+
+    if seat_held(application) == SEAT_COMPLETED:
+        raise ValidationError(
+            _(
+                "You completed the training: your application stays with your training "
+                "records and your certificate, and cannot be withdrawn."
+            ),
+            code="graduate",
+        )
     updated = Application.objects.filter(
         pk=application.pk, status=Application.Status.SUBMITTED
     ).update(status=Application.Status.WITHDRAWN, withdrawn_at=timezone.now())

@@ -338,9 +338,9 @@ def code(request: HttpRequest) -> HttpResponse:
                 request.session.cycle_key()
                 request.session.pop(SESSION_PENDING, None)
                 request.session[SESSION_APPLICANT] = application.pk
-                if not remember:
-                    # Perhaps a cyber café's computer: the space closes with the browser.
-                    request.session.set_expiry(0)
+                # Perhaps a cyber café's computer: the space closes with the browser. On her
+                # own phone, remembered, it lasts as a session does (SESSION_COOKIE_AGE).
+                request.session.set_expiry(None if remember else 0)
                 response = redirect("portal:space")
                 if remember:
                     _remember_device(response, device_token)
@@ -543,7 +543,11 @@ def _cannot_change(application: Application) -> str:
 @require_POST
 def withdraw(request: HttpRequest, application: Application) -> HttpResponse:
     if request.POST.get("confirm") == "yes":
-        services.application_withdraw(application=application)
+        try:
+            services.application_withdraw(application=application)
+        except ValidationError as error:
+            refused(request, error)
+            return redirect("portal:space")
         messages.success(request, _("Your application is withdrawn."))
     return redirect("portal:space")
 
