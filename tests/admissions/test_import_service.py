@@ -5,7 +5,7 @@ import datetime
 import io
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
@@ -304,6 +304,11 @@ def test_a_ranking_published_while_the_file_is_read_stops_its_writing(world, mod
         importing._Validator.__init__ = original
     assert [e["code"] for e in result.report] == ["ranking_published"]
     assert result.created == 0 and count() == 0
+    # The numbers taken for the rows not written are given back: the next one is the first.
+    from tremplin.admissions.references import numbers_take
+
+    with transaction.atomic():
+        assert numbers_take(intake) == 1
 
 
 @pytest.mark.django_db

@@ -38,9 +38,9 @@ def import_job_enqueue(job: ImportJob) -> None:
 
 def import_jobs_resume(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
     """Queue again the jobs whose worker died (running, no progress for `stale_after`).
-    Safe: an all-or-nothing import left nothing behind, and the rows a "valid rows only"
-    import had already saved count as "already there" the second time (one application
-    per CIN and call)."""
+    Safe: an all-or-nothing import left nothing behind (but a gap in the numbers it had
+    reserved, when its process died), and the rows a "valid rows only" import had already
+    saved count as "already there" the second time (one application per CIN and call)."""
     cutoff = timezone.now() - stale_after
     resumed = 0
     with scopes_disabled():

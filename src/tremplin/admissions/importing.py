@@ -747,10 +747,15 @@ def _import_all_or_nothing(validator, writer, table, result, progress, batch_siz
     if result.invalid or not records:
         return
     first = writer.numbers_reserve(len(records))  # before the file's long transaction
-    with transaction.atomic():
-        for at, batch in zip(count(0, batch_size), _chunks(records, batch_size), strict=False):
-            skipped = writer.write(batch, first + at)
-            result.created += len(batch) - len(skipped)
-            _late_duplicates(skipped, result, validator)
-        if result.created:
-            audit()
+    try:
+        with transaction.atomic():
+            batches = zip(count(0, batch_size), _chunks(records, batch_size), strict=False)
+            for at, batch in batches:
+                skipped = writer.write(batch, first + at)
+                result.created += len(batch) - len(skipped)
+                _late_duplicates(skipped, result, validator)
+            if result.created:
+                audit()
+    except BaseException:
+        writer.numbers_release(first, len(records))
+        raise

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from tremplin.admissions.models import Application, Intake, Wish
+from tremplin.admissions.models import Application, Intake, ReferenceCounter, Wish
 from tremplin.admissions.references import make_reference, numbers_take, reference_year
 from tremplin.core.text import search_key
 
@@ -90,6 +90,13 @@ class Writer:
         same row, do not wait for the file."""
         with transaction.atomic():
             return numbers_take(self.intake, count)
+
+    def numbers_release(self, first: int, count: int) -> None:
+        """Give back numbers reserved for a write that did not commit, unless others were
+        taken after them (a gap then stays, as from a submission that lost a race)."""
+        ReferenceCounter.objects.filter(
+            school_id=self.intake.school_id, year=self.year, last_number=first + count - 1
+        ).update(last_number=first - 1)
 
     def write(self, records: list[tuple], first: int | None = None) -> list[tuple]:
         """Insert ``records`` in one savepoint, numbered from ``first`` (reserved with
