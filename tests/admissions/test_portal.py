@@ -199,6 +199,10 @@ def test_an_applicant_without_her_documents_at_hand_applies_and_is_told_to_send_
     make_open_intake(world.smara, required_documents=["cin", "diploma"])
     client = Client()
     client.cookies["django_language"] = language
+    form = client.get(APPLY).context["form"]
+    assert not form.fields["document_cin"].required
+    if language == "fr":  # a label, not the words « une copie de la CIN » mid-sentence
+        assert form["document_cin"].label == "Copie de la CIN"
     response = client.post(
         APPLY, {**form_data(), "document_cin": _pdf_upload(b"%PDF-1.4\n")}, follow=True
     )

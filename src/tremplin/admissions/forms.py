@@ -10,6 +10,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -331,7 +332,7 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         # applicant lifts by sending it from her space until the closing date (``documents``).
         for kind in intake.required_documents if with_documents else ():
             self.fields[f"document_{kind}"] = forms.FileField(
-                label=DocumentKind(kind).label,
+                label=capfirst(DocumentKind(kind).label),  # the kinds are named mid-sentence
                 required=False,
                 help_text=_(
                     "PDF, JPEG or PNG, at most 5 MB. The call asks for it: if you do not have "
