@@ -17,13 +17,14 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import count, islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_scopes import scope
 
@@ -757,5 +758,8 @@ def _import_all_or_nothing(validator, writer, table, result, progress, batch_siz
             if result.created:
                 audit()
     except BaseException:
-        writer.numbers_release(first, len(records))
+        # The numbers back if the database still answers; else a gap stays, as when the
+        # process dies (harmless: references identify applications, they do not count them).
+        with suppress(DatabaseError):
+            writer.numbers_release(first, len(records))
         raise
