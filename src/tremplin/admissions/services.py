@@ -275,8 +275,6 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
     language, unless that was done within ``REMINDER_INTERVAL``, or ``REMINDERS_PER_DAY``
     times in a day: the form must not become a way to flood someone with messages. False
     when nothing was queued."""
-    from django.contrib.contenttypes.models import ContentType
-
     from tremplin.notify.models import Message
 
     # The row lock makes simultaneous submissions queue one reminder between them. Only
@@ -288,15 +286,8 @@ def _reference_remind(application: Application, *, space_url: str) -> bool:
     )
     if locked.erased_at is not None:  # erased meanwhile: nobody to tell any more
         return False
-    intake = locked.intake
-    today = Message.objects.filter(
-        school=intake.school,
-        template="application_reminder",
-        channel=Message.Channel.SMS,  # one per reminder: every application has a phone
-        content_type=ContentType.objects.get_for_model(Application),
-        object_id=str(locked.pk),
-        created_at__gte=timezone.now() - datetime.timedelta(days=1),
-    )
+    # One SMS per reminder: every application has a phone.
+    today = _written_today(locked, "application_reminder").filter(channel=Message.Channel.SMS)
     sent = list(today.values_list("created_at", flat=True))
     if len(sent) >= REMINDERS_PER_DAY or any(
         at >= timezone.now() - REMINDER_INTERVAL for at in sent
@@ -394,23 +385,25 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         obj=locked,
         data={"fields": sorted(changed)},
     )
-    if former and _contact_notices_today(locked) < CONTACT_NOTICES_PER_DAY:
+    if former and _written_today(locked, "contact_changed").count() < CONTACT_NOTICES_PER_DAY:
         notify_applicant(locked, "contact_changed", message_context(locked), channels=former)
     return locked
 
 
-def _contact_notices_today(application: Application) -> int:
+def _written_today(application: Application, template: str):
+    """The messages of ``template`` written about ``application`` in the last 24 hours (the
+    caps that keep the portal from flooding anyone)."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.notify.models import Message
 
     return Message.objects.filter(
         school=application.intake.school,
-        template="contact_changed",
+        template=template,
         content_type=ContentType.objects.get_for_model(Application),
         object_id=str(application.pk),
         created_at__gte=timezone.now() - datetime.timedelta(days=1),
-    ).count()
+    )
 
 
 @transaction.atomic
