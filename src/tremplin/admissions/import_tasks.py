@@ -89,6 +89,7 @@ def run_import(job_id: int) -> None:
                     dry_run=job.dry_run,
                     actor=job.created_by,
                     progress=progress,
+                    notify_url=job.notify_url,
                 )
         except Exception:
             logger.exception("import job %s failed", job_id)

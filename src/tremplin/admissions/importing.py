@@ -569,6 +569,7 @@ def import_applications(
     actor=None,
     progress: Progress | None = None,
     batch_size: int | None = None,
+    notify_url: str = "",
 ) -> ImportResult:
     """Check every row of the file and, unless ``dry_run``, create the valid applications.
 
@@ -578,6 +579,8 @@ def import_applications(
     twice creates nothing the second time), and the earlier answers of a CIN that answered
     again later in the file (its latest answer is the one checked and imported).
     ``progress(done, total)`` is called outside any transaction after each batch.
+    ``notify_url``: the applicant space's address; when given, each application created gets
+    the portal's confirmation (its reference and this link), in the same transaction.
     """
     if mode not in MODES:
         raise ValueError(f"unknown import mode {mode!r}")
@@ -608,7 +611,7 @@ def import_applications(
             result.report.append(problem(table.header_line, "", "file_empty"))
             return result
         validator = _validator(intake, table, positions, result)
-        writer = None if dry_run else Writer(intake)
+        writer = None if dry_run else Writer(intake, notify_url=notify_url)
         audit = None if dry_run else _auditor(intake, actor, filename, result)
         try:
             if mode == ImportJob.Mode.VALID_ONLY or dry_run:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from tremplin.admissions.models import Application, Intake, ReferenceCounter, Wish
 from tremplin.admissions.references import make_reference, numbers_take, reference_year
 from tremplin.core.text import search_key
+from tremplin.notify.models import Message
 
 # The columns a record fills, in record order (the wishes, last, go to their own table).
 _RECORD_COLUMNS = (
@@ -53,8 +54,10 @@ class Writer:
     folded for the search, derived here as the model derives them.
     """
 
-    def __init__(self, intake: Intake):
+    def __init__(self, intake: Intake, *, notify_url: str = ""):
         self.intake = intake
+        # When set, each application written gets its confirmation, as from the portal.
+        self.notify_url = notify_url
         self.school_code = intake.school.code
         self.year = reference_year(intake)  # as the portal does
         now = timezone.now()
@@ -184,6 +187,48 @@ class Writer:
         ]
         wish_columns = [Wish._meta.get_field(n).column for n in ("application", "track", "rank")]
         self._copy(Wish._meta.db_table, wish_columns, wishes)
+        if self.notify_url:
+            Message.objects.bulk_create(
+                self._confirmations(
+                    (ids[number], make_reference(code, year, number), record)
+                    for number, record in zip(numbers, records, strict=True)
+                )
+            )
+
+    def _confirmations(self, written) -> list[Message]:
+        """The confirmation of each application written, (id, reference, record), in its
+        applicant's language, on each channel she gave: what the portal sends on submission
+        (her reference and the way to her space), written in the same transaction and sent by
+        the outbox sweep."""
+        from tremplin.admissions.services import applicant_channels, message_context
+        from tremplin.notify.services import message_build
+
+        messages = []
+        for pk, reference, record in written:
+            application = Application(
+                pk=pk,
+                intake=self.intake,
+                reference=reference,
+                first_name=record[1],
+                first_name_ar=record[3],
+                phone=record[7],
+                email=record[8],
+                language=record[17],
+            )
+            context = {**message_context(application), "space_url": self.notify_url}
+            messages += [
+                message_build(
+                    channel=channel,
+                    to=recipient,
+                    template="application_submitted",
+                    context=context,
+                    language=application.language,
+                    school=self.intake.school,
+                    related=application,
+                )
+                for channel, recipient in applicant_channels(application)
+            ]
+        return messages
 
     def _copy(self, table: str, columns: list[str], rows: list[tuple]) -> None:
         if not rows:

@@ -509,6 +509,10 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("file name"), max_length=120)
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
     dry_run = models.BooleanField(_("dry run"), default=True)
+    # The applicant space's address, sent with their reference to each applicant the import
+    # creates (the confirmation the portal sends); empty: they are not told. Kept here, as
+    # the task that writes the messages has no request to take it from.
+    notify_url = models.CharField(_("link sent to the applicants"), max_length=300, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

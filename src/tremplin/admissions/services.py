@@ -84,7 +84,7 @@ def notify_applicant(
     ``expires_at``: not sent after then (a one-time code)."""
     from tremplin.notify.services import message_enqueue
 
-    for channel, recipient in channels or _channels(application):
+    for channel, recipient in channels or applicant_channels(application):
         message_enqueue(
             channel=channel,
             to=recipient,
@@ -109,7 +109,9 @@ def message_context(application: Application) -> dict:
     }
 
 
-def _channels(application: Application) -> list[tuple[str, str]]:
+def applicant_channels(application: Application) -> list[tuple[str, str]]:
+    """(channel, recipient) for each way the applicant gave to reach her: her phone, and her
+    email when she gave one."""
     channels = [("sms", application.phone)]
     if application.email:
         channels.append(("email", application.email))
@@ -227,7 +229,7 @@ def _submission_rows(
     )
     rows.append(Dependent(event, ("object_id",)))
     context = {**message_context(application), "space_url": space_url}
-    for channel, recipient in _channels(application):
+    for channel, recipient in applicant_channels(application):
         message = message_build(
             channel=channel,
             to=recipient,

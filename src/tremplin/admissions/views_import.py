@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +36,7 @@ from tremplin.admissions.importing_report import FILE_PROBLEMS, repeated_in_file
 from tremplin.admissions.models import ImportJob, Intake
 from tremplin.admissions.uploads import MAX_STAFF_UPLOAD_BYTES, safe_original_name
 from tremplin.core.decorators import school_view
-from tremplin.core.permissions import APPLICATIONS_MANAGE
+from tremplin.core.permissions import APPLICATIONS_MANAGE, OUTBOX_VIEW
 
 MAX_UPLOAD_BYTES = MAX_STAFF_UPLOAD_BYTES  # what the upload handler lets through
 EXTENSIONS = (".csv", ".xlsx")
@@ -60,6 +61,16 @@ class ImportForm(forms.Form):
         required=False,
         initial=True,
     )
+    notify = forms.BooleanField(
+        label=gettext_lazy("Send each new applicant their reference"),
+        help_text=gettext_lazy(
+            "By SMS, and by email when the file gives one, in the applicant's language, with "
+            "the link to their applicant space: the message the online form sends. Without "
+            "it, imported applicants do not know their reference. Applicants already in this "
+            "call get nothing."
+        ),
+        required=False,
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -74,6 +85,11 @@ class ImportForm(forms.Form):
         if extension == ".xlsx" and head != b"PK\x03\x04":
             raise ValidationError(_("This file is not an Excel workbook."), code="bad_type")
         return upload
+
+
+def _space_url(request: HttpRequest) -> str:
+    """The applicant space's address, as the portal's own messages give it."""
+    return request.build_absolute_uri(reverse("portal:access"))
 
 
 def _job(intake: Intake, job_id: int) -> ImportJob:
@@ -99,6 +115,7 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
             original_name=safe_original_name(upload.name),
             mode=form.cleaned_data["mode"],
             dry_run=form.cleaned_data["dry_run"],
+            notify_url=_space_url(request) if form.cleaned_data["notify"] else "",
         )
         # A random name: the uploaded name is metadata, never a path.
         extension = Path(upload.name).suffix.lower()
@@ -154,6 +171,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
             original_name=job.original_name,
             mode=job.mode,
             dry_run=False,
+            notify_url=job.notify_url,
         )
         import_job_enqueue(real)
         return redirect(
@@ -189,6 +207,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         ],
         "columns_ignored": job.columns.get("ignored", []),
         "failure": failure,
+        "outbox": request.access.can(OUTBOX_VIEW),
     }
     template = "admissions/import_status.html" if request.headers.get("HX-Request") else None
     response = render(request, template or "admissions/import_detail.html", context)

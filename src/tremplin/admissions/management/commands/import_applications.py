@@ -16,6 +16,7 @@ from tremplin.admissions.importing import (
 )
 from tremplin.admissions.management.commands._intake import find_intake
 from tremplin.admissions.models import ImportJob
+from tremplin.core.links import site_url
 
 
 class Command(BaseCommand):
@@ -37,6 +38,12 @@ class Command(BaseCommand):
             "--valid-only", action="store_true", help="Import the valid rows, skip the others."
         )
         parser.add_argument(
+            "--notify",
+            action="store_true",
+            help="Send each new applicant their reference by SMS (and email when given), with "
+            "the link to the applicant space (SITE_URL): the online form's confirmation.",
+        )
+        parser.add_argument(
             "--report", help="Where to write the report (CSV); default: FILE.report.csv."
         )
         parser.add_argument(
@@ -46,16 +53,29 @@ class Command(BaseCommand):
             help="The language of the report's header and reasons (default: LANGUAGE_CODE).",
         )
 
-    def handle(self, *args, file, intake, school, dry_run, valid_only, report, language, **opts):
+    def handle(
+        self, *args, file, intake, school, dry_run, valid_only, notify, report, language, **opts
+    ):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        notify_url = site_url("portal:access") if notify else ""
+        if notify and not notify_url:
+            raise CommandError(
+                "--notify needs SITE_URL (the site's public address): the messages give the "
+                "link to the applicant space. Nothing was imported."
+            )
         mode = ImportJob.Mode.VALID_ONLY if valid_only else ImportJob.Mode.ALL_OR_NOTHING
         with scopes_disabled():
             target = find_intake(intake, school)
             with path.open("rb") as fileobj:
                 result = import_applications(
-                    intake=target, fileobj=fileobj, filename=path.name, mode=mode, dry_run=dry_run
+                    intake=target,
+                    fileobj=fileobj,
+                    filename=path.name,
+                    mode=mode,
+                    dry_run=dry_run,
+                    notify_url=notify_url,
                 )
         # All or nothing, one row with an error holds back every valid one.
         held_back = bool(result.invalid) and mode == ImportJob.Mode.ALL_OR_NOTHING
@@ -70,6 +90,11 @@ class Command(BaseCommand):
             f"{result.rows} rows: {created} applications {verb}, "
             f"{result.duplicates} duplicates skipped, {result.invalid} rows with errors."
         )
+        if notify and created:
+            told = "would be sent" if dry_run else "are being sent (the outbox sends them)"
+            self.stdout.write(
+                f"The new applicants {told} their reference by SMS, and by email when given."
+            )
         with translation.override(language or settings.LANGUAGE_CODE):
             self._columns(result)
             report_path = Path(report) if report else path.with_name(f"{path.stem}.report.csv")

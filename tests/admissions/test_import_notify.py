@@ -1,0 +1,209 @@
+"""Imported applicants told their reference: the portal's confirmation, written with each
+application an import creates, when the staff ask for it (the page's box, ``--notify``)."""
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tremplin.admissions.importing import import_applications
+from tremplin.admissions.models import Application, ImportJob
+from tremplin.notify.models import Message
+from tremplin.notify.services import outbox_flush
+from tremplin.notify.sms import LocmemSmsBackend
+
+SPACE = "https://tremplin.example.ma/espace/"
+
+
+@pytest.fixture
+def intake(world):
+    return make_import_intake(world.smara)
+
+
+@pytest.fixture
+def sent_sms(settings) -> list:
+    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    LocmemSmsBackend.outbox.clear()
+    yield LocmemSmsBackend.outbox
+    LocmemSmsBackend.outbox.clear()
+
+
+def run(intake, rows, **options):
+    options = {"mode": "valid", "dry_run": False, **options}
+    return import_applications(
+        intake=intake, fileobj=io.BytesIO(canonical_csv(rows)), filename="a.csv", **options
+    )
+
+
+def messages() -> list[Message]:
+    with scopes_disabled():
+        return list(Message.objects.order_by("pk"))
+
+
+def applications() -> dict[str, Application]:
+    with scopes_disabled():
+        return {a.cin: a for a in Application.objects.all()}
+
+
+ROWS = [
+    applicant(0, language="fr"),
+    applicant(1, email="samira@example.ma", first_name_ar="سميرة", language="ar"),
+]
+
+
+@pytest.mark.django_db
+def test_each_new_applicant_gets_the_portals_confirmation_in_their_language(intake, sent_sms):
+    result = run(intake, ROWS, notify_url=SPACE)
+    assert result.created == 2
+    by_cin = applications()
+    fatima, samira = by_cin["JA100000"], by_cin["JA100001"]
+    written = messages()
+    assert [(m.channel, m.recipient, m.language) for m in written] == [
+        ("sms", "+212661000000", "fr"),
+        ("sms", "+212661000001", "ar"),
+        ("email", "samira@example.ma", "ar"),
+    ]
+    assert {m.template for m in written} == {"application_submitted"}
+    assert [m.object_id for m in written] == [str(fatima.pk), str(samira.pk), str(samira.pk)]
+    assert {m.school_id for m in written} == {intake.school_id}
+    assert fatima.reference in written[0].body and SPACE.rstrip("/") in written[0].body
+    assert samira.reference in written[2].body and "سميرة" in written[2].body
+    assert SPACE in written[2].body
+
+    # The outbox sweep sends them, as it sends the portal's.
+    assert outbox_flush()["sent"] == 3
+    assert [sms.to for sms in sent_sms] == ["+212661000000", "+212661000001"]
+    assert [m.to for m in mail.outbox] == [["samira@example.ma"]]
+
+
+@pytest.mark.django_db
+def test_applicants_already_in_the_call_are_not_told_again(intake):
+    run(intake, ROWS[:1], notify_url=SPACE)
+    again = run(intake, ROWS, notify_url=SPACE)
+    assert (again.created, again.duplicates) == (1, 1)
+    samira = applications()["JA100001"]
+    assert [m.object_id for m in messages()][1:] == [str(samira.pk), str(samira.pk)]
+    assert len(messages()) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("rows", "options"),
+    [
+        (ROWS, {"notify_url": ""}),  # not asked for
+        (ROWS, {"notify_url": SPACE, "dry_run": True}),
+        ([*ROWS, applicant(2, phone="12")], {"notify_url": SPACE, "mode": "all"}),
+    ],
+    ids=["not-asked", "dry-run", "all-or-nothing-with-a-bad-row"],
+)
+def test_nothing_is_written_when_not_asked_for_or_nothing_is_imported(intake, rows, options):
+    run(intake, rows, **options)
+    assert messages() == []
+
+
+@pytest.mark.django_db
+def test_applications_are_not_kept_without_their_confirmations(intake, monkeypatch):
+    from tremplin.notify import services
+
+    build = services.message_build
+
+    def fail_on_the_email(**kwargs):
+        if kwargs["channel"] == "email":
+            raise RuntimeError("the disk is full")
+        return build(**kwargs)
+
+    monkeypatch.setattr(services, "message_build", fail_on_the_email)
+    with pytest.raises(RuntimeError):
+        run(intake, ROWS, notify_url=SPACE)
+    assert applications() == {} and messages() == []
+
+
+@pytest.mark.django_db
+def test_queries_still_grow_with_batches_not_rows(world, intake):
+    def queries(first: int, rows: int) -> int:
+        data = [applicant(n) for n in range(first, first + rows)]
+        with CaptureQueriesContext(connection) as captured:
+            result = run(intake, data, batch_size=50, notify_url=SPACE)
+        assert result.created == rows
+        return len(captured)
+
+    queries(0, 10)
+    one_batch = queries(1000, 50)
+    two_batches = queries(2000, 100)
+    four_batches = queries(3000, 200)
+    assert four_batches == one_batch + 3 * (two_batches - one_batch)
+    assert len(messages()) == 10 + 50 + 100 + 200
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"admissions:{name}", args=["smara", "promo-2026", *args])
+
+
+@pytest.mark.django_db
+def test_the_page_asks_and_the_real_import_after_a_dry_run_tells_the_applicants(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    form = client.get(url("import_form")).content.decode()
+    assert "Send each new applicant their reference" in form
+    upload = SimpleUploadedFile("a.csv", canonical_csv(ROWS), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("import_form"), {"file": upload, "mode": "all", "dry_run": "on", "notify": "on"}
+        )
+    with scopes_disabled():
+        dry = ImportJob.objects.get()
+    # The address of the space on the site the staff use, as the portal gives it.
+    assert dry.notify_url == "http://testserver" + reverse("portal:access")
+    page = client.get(response["Location"]).content.decode()
+    assert "each new applicant would be sent their reference" in page
+    assert messages() == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_detail", dry.pk))
+    with scopes_disabled():
+        real = ImportJob.objects.exclude(pk=dry.pk).get()
+    assert real.notify_url == dry.notify_url and real.created_count == 2
+    assert len(messages()) == 3 and dry.notify_url.rstrip("/") in messages()[0].body
+    page = client.get(response["Location"]).content.decode()
+    assert "The 2 new applicants are being sent their reference by SMS" in page
+    assert reverse("notify:outbox", args=["smara"]) in page
+
+
+@pytest.mark.django_db
+def test_the_page_tells_nobody_unless_asked(world, intake, django_capture_on_commit_callbacks):
+    upload = SimpleUploadedFile("a.csv", canonical_csv(ROWS), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        world.client("admissions").post(url("import_form"), {"file": upload, "mode": "all"})
+    with scopes_disabled():
+        job = ImportJob.objects.get()
+    assert (job.notify_url, job.created_count) == ("", 2)
+    assert messages() == []
+
+
+@pytest.mark.django_db
+def test_the_command_tells_them_with_the_sites_address(world, intake, tmp_path, settings):
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(canonical_csv(ROWS))
+    settings.SITE_URL = ""
+    with pytest.raises(CommandError, match="--notify needs SITE_URL"):
+        call_command("import_applications", str(path), "--intake", "promo-2026", "--notify",
+                     stdout=io.StringIO())  # fmt: skip
+    assert applications() == {}
+
+    settings.SITE_URL = "https://tremplin.example.ma"
+    out = io.StringIO()
+    call_command("import_applications", str(path), "--intake", "promo-2026", "--notify",
+                 stdout=out)  # fmt: skip
+    assert "being sent" in out.getvalue()
+    link = settings.SITE_URL + reverse("portal:access")
+    assert len(messages()) == 3 and all(link.rstrip("/") in m.body for m in messages())
