@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, validate_email
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -61,6 +62,9 @@ class Message(models.Model):
         # No answer, an error of the server, too many messages at once: it passes.
         UNAVAILABLE = "unavailable", _("gateway or mail server unavailable")
         OTHER = "other", _("unexpected error")
+        # Not tried: too many confirmations went to this recipient in a day, more than a
+        # family sharing a phone needs (``services.CONFIRMATIONS_PER_RECIPIENT``).
+        LIMITED = "limited", _("too many confirmations to this recipient")
 
     school = models.ForeignKey(
         "schools.School",
@@ -129,6 +133,15 @@ class Message(models.Model):
             # The messages of one application: its erasure (the retention sweep erases
             # thousands), its data download, the outbox's search by reference.
             models.Index(fields=["content_type", "object_id"], name="notify_object"),
+            # How many confirmations a recipient got in a day (``services._over_the_limit``),
+            # an email address in whatever case it was typed. Partial: a row enters it when
+            # sent, not on the insert of deadline day.
+            models.Index(
+                Lower("recipient"),
+                "sent_at",
+                condition=models.Q(status="sent"),
+                name="notify_sent_to",
+            ),
             # The sweep's query. Partial, so the sent history (nearly every row) stays out.
             models.Index(
                 fields=["status", "next_attempt_at"],

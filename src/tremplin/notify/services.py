@@ -45,6 +45,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
@@ -66,6 +67,12 @@ MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 RETRY_MAX_AGE_DAYS = 7
+# The messages a visitor of the public portal sends to a recipient of their choosing (the
+# phone and email typed in the form), and how many of them one recipient gets in 24 hours:
+# enough for a family that shares a phone, not a way to flood someone with messages paid by
+# the school (``NOTIFY_CONFIRMATIONS_PER_RECIPIENT``).
+LIMITED_TEMPLATES = frozenset({"application_submitted"})
+CONFIRMATIONS_PER_RECIPIENT = 5
 
 # Every message the platform writes: its template (a directory of ``templates/notify/``)
 # and its name for staff, as the outbox shows it.
@@ -267,6 +274,16 @@ def message_send(message_id: int, *, attempt: int | None = None) -> str | None:
                 pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at
             ).update(status=Message.Status.EXPIRED)
             return Message.Status.EXPIRED
+        if _over_the_limit(message, claimed_at):
+            Message.objects.filter(
+                pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at
+            ).update(status=Message.Status.FAILED, failure=Message.Failure.LIMITED)
+            logger.warning(
+                "Message %s not sent: the recipient had %s confirmations in 24 hours",
+                message_id,
+                _setting("NOTIFY_CONFIRMATIONS_PER_RECIPIENT", CONFIRMATIONS_PER_RECIPIENT),
+            )
+            return Message.Status.FAILED
     try:
         _deliver(message)
     except Exception as exc:
@@ -288,6 +305,24 @@ def message_send(message_id: int, *, attempt: int | None = None) -> str | None:
             message_id,
         )
     return Message.Status.SENT
+
+
+def _over_the_limit(message: Message, now: datetime) -> bool:
+    """Whether ``message`` is a confirmation to a recipient who already got
+    ``NOTIFY_CONFIRMATIONS_PER_RECIPIENT`` of them in the last 24 hours, from any school.
+    A confirmation held back so and sent again by staff (``messages_retry``) is not held
+    again: they judged it wanted. Several senders at once may each send one more: a
+    limit against floods, not an exact count."""
+    if message.template not in LIMITED_TEMPLATES or message.failure == Message.Failure.LIMITED:
+        return False
+    limit = _setting("NOTIFY_CONFIRMATIONS_PER_RECIPIENT", CONFIRMATIONS_PER_RECIPIENT)
+    sent = Message.objects.alias(to=Lower("recipient")).filter(
+        status=Message.Status.SENT,
+        to=message.recipient.lower(),
+        sent_at__gte=now - timedelta(days=1),
+        template__in=LIMITED_TEMPLATES,
+    )
+    return sent[:limit].count() >= limit
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,12 @@ FAILURE_ADVICE = {
     Message.Failure.OTHER: _(
         "An unexpected error: whoever runs the platform can read its technical detail."
     ),
+    Message.Failure.LIMITED: _(
+        "Not sent: this number or address already received several confirmations in the "
+        "last 24 hours, more than a family sharing a phone needs. Someone may be using the "
+        "form to flood it with messages. The application itself is recorded. Send it again "
+        "if you know it is wanted."
+    ),
 }
 
 
