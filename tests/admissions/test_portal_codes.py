@@ -420,3 +420,25 @@ def test_the_page_that_gives_the_reference_is_kept_by_no_cache(world):
     response = client.post(f"/schools/smara/calls/{intake.slug}/apply/", form_data(), follow=True)
     assert response.redirect_chain[-1][0].startswith(reverse("portal:submitted"))
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_the_page_that_gives_the_reference_cannot_be_reopened_from_history_after_an_hour(
+    world, monkeypatch
+):
+    import time
+
+    from django.core import signing
+
+    from tests.admissions.open_intake import form_data, make_open_intake
+
+    intake = make_open_intake(world.smara)
+    client = Client()
+    page = client.post(f"/schools/smara/calls/{intake.slug}/apply/", form_data())["Location"]
+    assert client.get(page).status_code == 200
+    now = time.time()
+    monkeypatch.setattr(signing.time, "time", lambda: now + 59 * 60)
+    assert client.get(page).status_code == 200
+    monkeypatch.setattr(signing.time, "time", lambda: now + 61 * 60)
+    reopened = client.get(page)
+    assert reopened.status_code == 302 and reopened["Location"] == reverse("portal:access")

@@ -35,7 +35,10 @@ SESSION_APPLICANT = "applicant_application_id"
 SESSION_PENDING = "applicant_code_tries"
 SESSION_REQUESTER = "applicant_requester"
 SUBMITTED_SALT = "tremplin.portal.submitted"
-SUBMITTED_MAX_AGE = 24 * 3600
+# How long the confirmation page's link shows the reference and the eligibility: enough to
+# reload it, not a day for whoever opens the history of a shared computer (a cyber café)
+# next. The reference is in the confirmation SMS too.
+SUBMITTED_MAX_AGE = 3600
 # A browser that opened an applicant's space keeps a random token in this cookie, signed:
 # the codes it asks for come from an allowance of its own (``codes.applicant_code_send``).
 DEVICE_COOKIE = "tremplin_device"
