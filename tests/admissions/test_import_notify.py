@@ -207,3 +207,17 @@ def test_the_command_tells_them_with_the_sites_address(world, intake, tmp_path, 
     assert "being sent" in out.getvalue()
     link = settings.SITE_URL + reverse("portal:access")
     assert len(messages()) == 3 and all(link.rstrip("/") in m.body for m in messages())
+
+
+@pytest.mark.django_db
+def test_the_page_says_that_imported_rows_lack_the_documents_the_call_asks_for(world):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    make_import_intake(world.smara)
+    assert "which a file cannot carry" not in client.get(url("import_form")).content.decode()
+    make_import_intake(world.smara, slug="promo-2027", required_documents=["cin", "photo"])
+    page = client.get(url("import_form").replace("promo-2026", "promo-2027")).content.decode()
+    assert (
+        "This call asks for documents (copy of the national identity card and photo), which a file"
+        in page
+    )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tremplin.admissions.access import access_intake
+from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.exporting import CONTENT_TYPES, template_workbook, write_csv
 from tremplin.admissions.import_tasks import (
     import_file_kept,
@@ -36,6 +37,7 @@ from tremplin.admissions.importing_report import FILE_PROBLEMS, repeated_in_file
 from tremplin.admissions.models import ImportJob, Intake
 from tremplin.admissions.uploads import MAX_STAFF_UPLOAD_BYTES, safe_original_name
 from tremplin.core.decorators import school_view
+from tremplin.core.formatting import format_list
 from tremplin.core.permissions import APPLICATIONS_MANAGE, OUTBOX_VIEW
 
 MAX_UPLOAD_BYTES = MAX_STAFF_UPLOAD_BYTES  # what the upload handler lets through
@@ -133,6 +135,9 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "form": form,
             "jobs": jobs,
             "refusal": refusal,
+            # A spreadsheet carries no documents: the call's make every imported row
+            # ineligible until the applicant sends them from her space.
+            "documents": format_list(DocumentKind(k).label for k in intake.required_documents),
         },
         status=400 if form.is_bound else 200,
     )
