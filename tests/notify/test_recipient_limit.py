@@ -89,3 +89,37 @@ def test_staff_sending_a_held_confirmation_again_sends_it(world, sms_outbox):
     assert reload(held).status == "pending"
     assert message_send(held.pk) == "sent"
     assert len(sms_outbox) == 6 and reload(held).failure == ""
+
+
+def test_sending_every_failed_message_again_leaves_those_the_limit_held(world, sms_outbox):
+    flood = [confirm(school=world.smara) for _ in range(9)]
+    outbox_flush()
+    client = world.client("admissions")
+    page = client.get(reverse("notify:outbox", args=["smara"])).content.decode()
+    assert 'name="message"' in page  # each held message keeps its own button
+    client.post(reverse("notify:outbox_retry", args=["smara"]))  # all that failed
+    assert {reload(m).status for m in flood[5:]} == {"failed"}
+    assert outbox_flush() == {} and len(sms_outbox) == 5
+
+
+def test_a_held_confirmation_sent_again_is_not_held_after_a_failed_try(
+    world, sms_outbox, monkeypatch
+):
+    from tremplin.notify import services
+
+    for _ in range(5):
+        confirm(school=world.smara)
+    held = confirm(school=world.smara)
+    outbox_flush()
+    world.client("admissions").post(
+        reverse("notify:outbox_retry", args=["smara"]), {"message": held.pk}
+    )
+
+    def gateway_down(message):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(services, "_deliver", gateway_down)
+    assert message_send(held.pk) == "pending"
+    monkeypatch.undo()
+    assert reload(held).failure == "unavailable"
+    assert message_send(held.pk, attempt=1) == "sent"

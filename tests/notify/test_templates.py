@@ -17,6 +17,7 @@ CONTEXTS = {
     },
     "applicant_code": {"code": "482913", "minutes": 10, "reference": "SMA-25-0042"},
 }
+CONTEXTS["application_imported"] = CONTEXTS["application_submitted"]
 CONTEXTS["offer_withdrawn"] = CONTEXTS["application_submitted"]
 CONTEXTS["contact_changed"] = {
     k: v for k, v in CONTEXTS["application_submitted"].items() if k != "space_url"
@@ -86,6 +87,7 @@ def messages_naming_the_school(name: str) -> list[tuple[str, dict]]:
     }
     return [
         ("application_submitted", submitted),
+        ("application_imported", submitted),
         ("application_reminder", submitted),
         ("offer_withdrawn", submitted),
         ("contact_changed", submitted),

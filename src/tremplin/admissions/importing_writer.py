@@ -199,7 +199,8 @@ class Writer:
         """The confirmation of each application written, (id, reference, record), in its
         applicant's language, on each channel she gave: what the portal sends on submission
         (her reference and the way to her space), written in the same transaction and sent by
-        the outbox sweep."""
+        the outbox sweep. A kind of its own: several applicants of a file may share a phone
+        (a youth centre's), which the limit on the portal's confirmations must not hold."""
         from tremplin.admissions.services import applicant_channels, message_context
         from tremplin.notify.services import message_build
 
@@ -220,7 +221,7 @@ class Writer:
                 message_build(
                     channel=channel,
                     to=recipient,
-                    template="application_submitted",
+                    template="application_imported",
                     context=context,
                     language=application.language,
                     school=self.intake.school,

@@ -38,6 +38,7 @@ from tremplin.admissions.models import ImportJob, Intake
 from tremplin.admissions.uploads import MAX_STAFF_UPLOAD_BYTES, safe_original_name
 from tremplin.core.decorators import school_view
 from tremplin.core.formatting import format_list
+from tremplin.core.links import site_url
 from tremplin.core.permissions import APPLICATIONS_MANAGE, OUTBOX_VIEW
 
 MAX_UPLOAD_BYTES = MAX_STAFF_UPLOAD_BYTES  # what the upload handler lets through
@@ -90,8 +91,10 @@ class ImportForm(forms.Form):
 
 
 def _space_url(request: HttpRequest) -> str:
-    """The applicant space's address, as the portal's own messages give it."""
-    return request.build_absolute_uri(reverse("portal:access"))
+    """The applicant space's address on the public site (``SITE_URL``), as the letters and
+    offers give it: not the address a staff member happens to use (an internal name, a
+    tunnel). The request's own where the site's address is not configured."""
+    return site_url("portal:access") or request.build_absolute_uri(reverse("portal:access"))
 
 
 def _job(intake: Intake, job_id: int) -> ImportJob:

@@ -94,6 +94,9 @@ class Message(models.Model):
         blank=True,
         help_text=_("A message whose content is worthless later, such as a one-time code."),
     )
+    # Staff sent it again past the limit of confirmations to its recipient (one by one,
+    # ``services.messages_retry``): the limit does not hold it back again.
+    limit_waived = models.BooleanField(_("sent past the limit"), default=False)
     last_error = models.TextField(_("last error"), blank=True)
     failure = models.CharField(_("failure"), max_length=12, choices=Failure.choices, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -130,9 +130,11 @@ def outbox_retryable_counts(
     *, school, filters: OutboxFilters = NO_FILTER, since: datetime
 ) -> tuple[int, int]:
     """How many of ``outbox_retryable`` were written since ``since``, and how many before
-    (too old to be sent again), in one query."""
+    (too old to be sent again), in one query; not those held back by the limit of
+    confirmations to one recipient, which ``messages_retry`` sends again one by one only."""
     counts = (
         outbox_retryable(school=school, filters=filters)
+        .exclude(failure=Message.Failure.LIMITED)  # sent again one by one only
         .order_by()
         .aggregate(
             recent=Count("pk", filter=Q(created_at__gte=since)),

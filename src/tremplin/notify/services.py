@@ -44,7 +44,7 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -79,6 +79,9 @@ CONFIRMATIONS_PER_RECIPIENT = 5
 MESSAGE_TEMPLATES = {
     "applicant_code": pgettext_lazy("message", "One-time code"),
     "application_reminder": pgettext_lazy("message", "Application already recorded"),
+    # What the portal's form sends, the same text sent by an import (when staff ask for it):
+    # told apart in the outbox, and by the limit of confirmations to one recipient.
+    "application_imported": pgettext_lazy("message", "Application imported: its reference"),
     "application_submitted": pgettext_lazy("message", "Application received"),
     "contact_changed": pgettext_lazy("message", "Contact details changed (to the former ones)"),
     "decision": pgettext_lazy("message", "Decision"),
@@ -310,10 +313,10 @@ def message_send(message_id: int, *, attempt: int | None = None) -> str | None:
 def _over_the_limit(message: Message, now: datetime) -> bool:
     """Whether ``message`` is a confirmation to a recipient who already got
     ``NOTIFY_CONFIRMATIONS_PER_RECIPIENT`` of them in the last 24 hours, from any school.
-    A confirmation held back so and sent again by staff (``messages_retry``) is not held
-    again: they judged it wanted. Several senders at once may each send one more: a
-    limit against floods, not an exact count."""
-    if message.template not in LIMITED_TEMPLATES or message.failure == Message.Failure.LIMITED:
+    A confirmation held back so and sent again by staff, one by one (``messages_retry``),
+    is not held again, whatever happens to its tries: they judged it wanted. Several
+    senders at once may each send one more: a limit against floods, not an exact count."""
+    if message.template not in LIMITED_TEMPLATES or message.limit_waived:
         return False
     limit = _setting("NOTIFY_CONFIRMATIONS_PER_RECIPIENT", CONFIRMATIONS_PER_RECIPIENT)
     sent = Message.objects.alias(to=Lower("recipient")).filter(
@@ -358,7 +361,9 @@ def messages_retry(
     a message fails about three hours after it was written (``MAX_ATTEMPTS`` tries, with
     the backoff), or at once, so a week covers an outage over a long weekend, while what an
     older one says (a call closed since, a convocation past) would mislead more than help.
-    Erased and expired messages are never sent again (``selectors.outbox_retryable``).
+    Erased and expired messages are never sent again (``selectors.outbox_retryable``), and
+    confirmations held back by the limit to one recipient (``_over_the_limit``) only one by
+    one: sent again so, the limit no longer holds them.
 
     Idempotent: the messages are locked and taken only while failed, so a repeated request
     finds them pending and queues nothing; a message another sender took is left alone."""
@@ -370,6 +375,10 @@ def messages_retry(
     failed = outbox_retryable(school=school, filters=filters)
     if message_id is not None:
         failed = failed.filter(pk=message_id)
+    else:
+        # Held back by the limit of confirmations to one recipient: sent again one by one,
+        # when staff know it is wanted, never with the others (that would send the flood).
+        failed = failed.exclude(failure=Message.Failure.LIMITED)
     ids = list(
         failed.filter(created_at__gte=since).select_for_update().values_list("pk", flat=True)
     )
@@ -377,7 +386,12 @@ def messages_retry(
     if not ids:
         return Retried(queued=0, too_old=too_old, since=since)
     Message.objects.filter(pk__in=ids, status=Message.Status.FAILED).update(
-        status=Message.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        status=Message.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        limit_waived=Case(
+            When(failure=Message.Failure.LIMITED, then=Value(True)), default=F("limit_waived")
+        ),
     )
     log_action(
         "tremplin.outbox.retried",
