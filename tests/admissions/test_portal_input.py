@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
 from tremplin.admissions.models import Application
-from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
+from tremplin.core.identifiers import ascii_digits, mask_cin, normalize_cin, normalize_phone
 from tremplin.core.text import is_name_in
 from tremplin.notify.models import Message
 
@@ -180,3 +180,19 @@ def test_a_name_in_both_scripts_as_on_the_cin_is_stored_exactly(intake):
         "Aït-Ahmed",
         "\u200fآيت أحمد\u200f",
     )
+
+
+@pytest.mark.parametrize(
+    ("cin", "masked"),
+    [
+        ("AB123456", "AB****56"),
+        ("A123456", "A****56"),
+        ("AB12345", "AB****5"),
+        ("AB1234", "AB****"),
+        ("AB123", "AB***"),
+        ("A1", "A*"),
+    ],
+)
+def test_a_masked_cin_hides_at_least_four_digits(cin, masked):
+    # The short numbers of old cards: "AB*23" would leave 10 guesses.
+    assert mask_cin(cin) == masked

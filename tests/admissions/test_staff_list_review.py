@@ -52,7 +52,7 @@ def test_applications_equal_on_the_sort_keep_one_order(world, intake):
     from tremplin.admissions.selectors import SORTS, applications_filtered
 
     for sort, order in SORTS.items():
-        expected = (*order, "number") if "number" not in order[0] else order
+        expected = order if sort in ("number", "-number") else (*order, "number")
         with scopes_disabled():
             assert applications_filtered(intake, {"sort": sort}).query.order_by == expected
     for n in range(4):  # the same birth date as the fixture's first application
@@ -250,3 +250,39 @@ def test_an_erased_staff_decision_exports_no_empty_reason(world, intake):
     )
     reason = {r["reference"]: r["eligibility_reasons"] for r in rows}[omar.reference]
     assert "équipe" not in reason and " : ." not in reason
+
+
+def test_the_history_says_which_way_the_rules_decided_once_given_back(world, intake):
+    omar = application("CD111111")  # too old: the rules say no
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    target = url("application_eligibility", intake, reference=omar.reference)
+    client.post(target, {"decision": "eligible", "reason": "Attestation vue"})
+    client.post(target, {"decision": "rules", "reason": "Erreur de saisie"})
+    (event,) = events("tremplin.applications.eligibility_rules_restored")
+    assert (event.data["from"], event.data["to"], event.data["reasons"]) == (
+        "eligible",
+        "ineligible",
+        ["age"],
+    )
+    html = client.get(url("application_detail", intake, reference=omar.reference)).content
+    lines = re.findall(r'<li class="list-group-item small text-break">(.*?)</li>', html.decode())
+    assert "· not eligible" in lines[-1] and "Erreur de saisie" in lines[-1]
+
+
+def test_sorted_by_name_whatever_the_case_the_names_were_typed_in(world, intake):
+    for n, last_name in enumerate(["zerouali", "alami", "Benali", "ALAOUI"]):
+        Client().post(
+            APPLY,
+            form_data(cin=f"JK5555{n:02d}", phone=f"06333333{n:02d}", last_name=last_name),
+        )
+    client = world.client("admissions")
+
+    def names(sort: str) -> list[str]:
+        page = client.get(url("application_list", intake), {"sort": sort}).context["page"]
+        return [a.last_name.lower() for a in page]
+
+    ascending = names("name")
+    assert ascending == sorted(ascending)
+    assert ascending.index("alami") < ascending.index("alaoui") < ascending.index("benali")
+    assert names("-name") == sorted(ascending, reverse=True)

@@ -93,7 +93,7 @@ def application_rows(
             text(a.first_name),
             text(a.last_name_ar),
             text(a.first_name_ar),
-            a.birth_date if typed else a.birth_date.strftime("%d/%m/%Y"),
+            _birth_date(a, typed),
             str(a.get_sex_display()),
             format_phone(a.phone),
             text(a.email),
@@ -217,6 +217,14 @@ def applications_export(
             },
         )
     return count
+
+
+def _birth_date(application: Application, typed: bool):
+    """Only the year of an erased application's: its day and month were chosen to keep the
+    age on the reference date (``personal_data.erased_birth_date``), not the person's."""
+    if application.erased_at is not None:
+        return application.birth_date.year
+    return application.birth_date if typed else application.birth_date.strftime("%d/%m/%Y")
 
 
 def _eligibility_reasons(application: Application) -> str:

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -271,7 +272,10 @@ class Application(models.Model):
         ]
         indexes = [
             models.Index(fields=["intake", "status", "eligibility"], name="application_screen"),
-            models.Index(fields=["intake", "last_name"], name="application_name"),
+            # The list sorted by name (``selectors.SORTS``).
+            models.Index(
+                F("intake"), Lower("last_name"), Lower("first_name"), name="application_name"
+            ),
             # The rows ``search_names_backfill`` still has to fill: empty nearly always, so
             # the sweep that looks every two minutes reads a few pages, not the table.
             models.Index(

@@ -1,6 +1,8 @@
 """Personal data (law 09-08): what an applicant may download, their request for deletion,
 and the erasure itself, on request or by the retention schedule (``retention``)."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -145,10 +147,12 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     locked.codes.all().delete()
     locked.cin = erased_cin(locked.pk)
     locked.first_name = locked.last_name = locked.first_name_ar = locked.last_name_ar = ""
-    locked.birth_date = locked.birth_date.replace(month=1, day=1)
+    locked.birth_date = erased_birth_date(locked.birth_date, locked.intake.reference_date)
     locked.phone = locked.email = locked.diploma = locked.motivation = ""
     locked.needs_accommodation = locked.accommodation_consent = False
     locked.override_reason = ""
+    # Nothing left to review: what she changed is erased, and no decision can be taken.
+    locked.changed_since_decision_at = None
     locked.erased_at = timezone.now()
     locked.save()  # which empties the folded names too (Application.save)
     log_action(
@@ -159,6 +163,15 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
         reason=reason,
         data=data,
     )
+
+
+def erased_birth_date(birth_date: datetime.date, reference: datetime.date) -> datetime.date:
+    """The date of birth an erasure keeps: the year, on the first or the last day of it, so
+    that the age on the call's reference date stays what it was (the funnel by age, the age
+    band filter and the reason "too young" still agree with what was decided)."""
+    if (birth_date.month, birth_date.day) <= (reference.month, reference.day):
+        return birth_date.replace(month=1, day=1)
+    return birth_date.replace(month=12, day=31)
 
 
 def _forget_file_hashes(events) -> None:

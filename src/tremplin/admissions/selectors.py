@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -35,8 +35,9 @@ AGE_BANDS = (
 SORTS = {
     "number": ("number",),
     "-number": ("-number",),
-    "name": ("last_name", "first_name"),
-    "-name": ("-last_name", "-first_name"),
+    # Whatever the case they were typed in ("alami" next to "Alaoui"), on any database.
+    "name": (Lower("last_name"), Lower("first_name")),
+    "-name": (Lower("last_name").desc(), Lower("first_name").desc()),
     "age": ("-birth_date",),
     "-age": ("birth_date",),
     "submitted": ("created_at",),
@@ -144,7 +145,9 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     qs = Application.objects.filter(intake=intake)
     value = params.get
     if value("queue") == "review":
-        qs = qs.filter(waits_for_review(), status=Application.Status.SUBMITTED)
+        qs = qs.filter(
+            waits_for_review(), status=Application.Status.SUBMITTED, erased_at__isnull=True
+        )
     elif value("queue") == "deletion":  # asked by the applicant, not carried out yet
         qs = qs.filter(deletion_requested_at__isnull=False, erased_at__isnull=True)
     for field, param, known in (
@@ -181,7 +184,9 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     # The number last, so that applications equal on the sort (a birth date shared) keep
     # one order from page to page.
     order = SORTS.get(value("sort", ""), SORTS["number"])
-    return qs.order_by(*order, *(("number",) if "number" not in order[0] else ()))
+    return qs.order_by(
+        *order, *(() if order in (SORTS["number"], SORTS["-number"]) else ("number",))
+    )
 
 
 # A reference as people type or read it out: its number alone ("42", "0042"), or the school's

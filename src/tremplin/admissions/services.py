@@ -598,6 +598,7 @@ def eligibility_restore_rules(
     _check_not_erased(locked)
     if not locked.eligibility_overridden:
         return None
+    before = locked.eligibility
     locked.eligibility_overridden = False
     locked.override_reason = ""
     locked.changed_since_decision_at = None
@@ -611,6 +612,12 @@ def eligibility_restore_rules(
         school=locked.intake.school,
         obj=locked,
         reason=reason,
+        # Which way the rules then decided, as the other decisions say.
+        data={
+            "from": before,
+            "to": locked.eligibility,
+            "reasons": [r["rule"] for r in locked.eligibility_reasons],
+        },
     )
     return locked
 

@@ -400,6 +400,7 @@ CONTACT_CORRECTED = "tremplin.applications.contact_corrected"
 ELIGIBILITY_DECIDED = (
     "tremplin.applications.eligibility_overridden",
     "tremplin.applications.eligibility_rechecked",
+    "tremplin.applications.eligibility_rules_restored",
 )
 
 

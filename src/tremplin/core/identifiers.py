@@ -34,11 +34,13 @@ def normalize_cin(raw: str) -> str | None:
 
 
 def mask_cin(cin: str) -> str:
-    """``AB123456`` -> ``AB****56``: enough to recognise, not enough to reuse."""
-    if len(cin) <= 4:
-        return "*" * len(cin)
+    """``AB123456`` -> ``AB****56``: enough to recognise, not enough to reuse. At least four
+    digits stay hidden, so the shorter numbers of old cards show fewer of theirs
+    (``AB12345`` -> ``AB****5``, ``AB1234`` -> ``AB****``)."""
     letters = len(cin) - len(cin.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    return cin[:letters] + "*" * (len(cin) - letters - 2) + cin[-2:]
+    digits = len(cin) - letters
+    shown = min(2, max(0, digits - 4))
+    return cin[:letters] + "*" * (digits - shown) + cin[len(cin) - shown :]
 
 
 def normalize_phone(raw: str) -> str | None:
