@@ -198,6 +198,17 @@ def test_the_history_starts_with_the_submission_and_what_the_rules_said(world, i
     lines = re.findall(r'<li class="list-group-item small text-break">(.*?)</li>', html.decode())
     assert "Application submitted · online form · not eligible" in lines[0]
     assert "Eligibility decided by staff · eligible" in lines[-1]
+    # Given back to the rules: which way they then decided.
+    client.post(target, {"decision": "rules", "reason": "Erreur de saisie"})
+    (event,) = events("tremplin.applications.eligibility_rules_restored")
+    assert (event.data["from"], event.data["to"], event.data["reasons"]) == (
+        "eligible",
+        "ineligible",
+        ["age"],
+    )
+    html = client.get(url("application_detail", intake, reference=omar.reference)).content
+    lines = re.findall(r'<li class="list-group-item small text-break">(.*?)</li>', html.decode())
+    assert "· not eligible" in lines[-1] and "Erreur de saisie" in lines[-1]
 
 
 def test_an_imported_application_s_history_starts_where_it_arrived(world, intake):
@@ -250,24 +261,6 @@ def test_an_erased_staff_decision_exports_no_empty_reason(world, intake):
     )
     reason = {r["reference"]: r["eligibility_reasons"] for r in rows}[omar.reference]
     assert "équipe" not in reason and " : ." not in reason
-
-
-def test_the_history_says_which_way_the_rules_decided_once_given_back(world, intake):
-    omar = application("CD111111")  # too old: the rules say no
-    client = world.client("admissions")
-    client.cookies["django_language"] = "en"
-    target = url("application_eligibility", intake, reference=omar.reference)
-    client.post(target, {"decision": "eligible", "reason": "Attestation vue"})
-    client.post(target, {"decision": "rules", "reason": "Erreur de saisie"})
-    (event,) = events("tremplin.applications.eligibility_rules_restored")
-    assert (event.data["from"], event.data["to"], event.data["reasons"]) == (
-        "eligible",
-        "ineligible",
-        ["age"],
-    )
-    html = client.get(url("application_detail", intake, reference=omar.reference)).content
-    lines = re.findall(r'<li class="list-group-item small text-break">(.*?)</li>', html.decode())
-    assert "· not eligible" in lines[-1] and "Erreur de saisie" in lines[-1]
 
 
 def test_sorted_by_name_whatever_the_case_the_names_were_typed_in(world, intake):

@@ -9,17 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tests.notify.test_services import PHONE, SUBMITTED
 from tremplin.notify.models import Message
 from tremplin.notify.services import message_enqueue, message_send, outbox_flush
-
-PHONE = "+212661234567"
-SUBMITTED = {
-    "first_name": "Fatima Zahra",
-    "reference": "SMA-25-0042",
-    "intake_title": "Promotion 2026",
-    "school_name": "École Numérique de Smara",
-    "space_url": "https://smara.tremplin.ma/espace/",
-}
 
 pytestmark = pytest.mark.django_db
 
