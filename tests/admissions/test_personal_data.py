@@ -187,9 +187,13 @@ def test_withdrawing_says_first_what_it_takes_back_a_seat_offered_or_the_trainin
     page = space_page(learner)
     assert "You are enrolled in the training: withdrawing ends it" in page
     assert "يُنهيه" in space_page(learner, "ar")
+    # So does asking for the deletion of her data, which withdraws too.
+    assert "You are enrolled in the training: the deletion ends it" in page
     page = space_page(offer.application)
     assert "A seat is offered to you: withdrawing declines it" in page
+    assert "A seat is offered to you: the deletion declines it" in page
     assert 'data-testid="withdraw-takes"' not in space_page(waiting)
+    assert 'data-testid="delete-takes"' not in space_page(waiting)
     assert "Withdraw my application" in space_page(waiting)
     # A graduate's application stays with her certificate: nothing to withdraw any more.
     with scopes_disabled():

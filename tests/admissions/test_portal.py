@@ -766,3 +766,54 @@ def test_a_province_the_process_has_not_seen_yet_still_gets_its_communes(intake)
     assert form.fields["commune"].choices[1] == ("Nouvelle", [(str(commune.pk), "Ville")])
     htmx = Client().get(reverse("portal:communes"), {"province": province.pk}).content.decode()
     assert f'value="{commune.pk}"' in htmx
+
+
+@pytest.mark.django_db
+def test_after_asking_for_deletion_a_page_left_open_says_why_nothing_changes(intake):
+    Client().post(APPLY, form_data())
+    (application,) = applications()
+    client = _space_client(application)
+    client.cookies["django_language"] = "en"
+    client.post(reverse("portal:delete"), {"confirm": "yes"})
+    page = client.get(reverse("portal:edit"), follow=True).content.decode()
+    assert "You asked for your data to be deleted: your application can no longer change." in (page)
+    assert "The call is closed" not in page
+
+
+@pytest.mark.django_db
+def test_a_call_opened_ahead_of_its_date_says_when_instead_of_a_button_that_refuses(world):
+    import datetime
+
+    from django.utils import timezone
+
+    opens = timezone.now() + datetime.timedelta(days=3)
+    make_open_intake(world.smara, opens_at=opens)
+    client = Client()
+    client.cookies["django_language"] = "en"
+    school = client.get(reverse("public:school", args=["smara"])).content.decode()
+    assert "Applications open on" in school and APPLY not in school
+    refused = client.get(APPLY)
+    assert refused.status_code == 403
+    assert "Applications open on" in refused.content.decode()
+    # Past its closing date, since when.
+    make_open_intake(world.smara, closes_at=timezone.now() - datetime.timedelta(hours=1))
+    late = client.get(APPLY)
+    assert late.status_code == 410 and "Applications closed since" in late.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_confirmation_page_says_when_the_phone_had_the_days_confirmations(intake):
+    from tremplin.notify.services import outbox_flush
+
+    client = Client()
+    client.cookies["django_language"] = "en"
+    for n in range(5):  # a family, or a cyber café's number, five times today
+        client.post(APPLY, form_data(cin=f"AB12345{n}"))
+    outbox_flush()
+    page = client.post(APPLY, form_data(cin="AB123459"), follow=True).content.decode()
+    assert "no SMS will come for this application. Write down your reference now." in page
+    assert "A confirmation is on its way" not in page
+    page = client.post(
+        APPLY, form_data(cin="AB123458", phone="0699999999"), follow=True
+    ).content.decode()
+    assert "A confirmation is on its way" in page and "no-confirmation" not in page

@@ -442,3 +442,19 @@ def test_the_page_that_gives_the_reference_cannot_be_reopened_from_history_after
     monkeypatch.setattr(signing.time, "time", lambda: now + 61 * 60)
     reopened = client.get(page)
     assert reopened.status_code == 302 and reopened["Location"] == reverse("portal:access")
+
+
+@pytest.mark.django_db
+def test_back_from_the_public_pages_the_open_space_needs_no_new_code(application):
+    client, _ = ask(OWNER_IP, application.reference)
+    assert opens_the_space(client, texts()[-1])
+    door = reverse("portal:access")
+    # The header's "My application", the confirmation page's link: straight to the space.
+    for link in (door, f"{door}?reference={application.reference}"):
+        response = client.get(link)
+        assert response.status_code == 302 and response["Location"] == reverse("portal:space")
+    assert len(texts()) == 1
+    # Another reference (a sister's, on the same computer): the door, to ask for its code.
+    assert client.get(f"{door}?reference=SMA-26-0999").status_code == 200
+    client.post(reverse("portal:leave"))
+    assert client.get(door).status_code == 200

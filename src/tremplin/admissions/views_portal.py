@@ -28,6 +28,7 @@ from tremplin.core.client_ip import client_ip
 from tremplin.core.feedback import refused
 from tremplin.core.identifiers import format_phone
 from tremplin.core.text import parse_id
+from tremplin.notify.services import confirmations_exhausted
 from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
@@ -133,11 +134,18 @@ def intake_page(request: HttpRequest, school_slug: str, intake_slug: str) -> Htt
 def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpResponse:
     intake = _intake(school_slug, intake_slug)
     if not intake.accepts_applications():
+        now = timezone.now()
         return render(
             request,
             "admissions/portal/closed.html",
-            {"intake": intake, "school": intake.school},
-            status=410 if timezone.now() >= intake.closes_at else 403,
+            {
+                "intake": intake,
+                "school": intake.school,
+                # When she can come back, or since when it is too late.
+                "not_yet": intake.status == Intake.Status.OPEN and now < intake.opens_at,
+                "closed": now >= intake.closes_at,
+            },
+            status=410 if now >= intake.closes_at else 403,
         )
     switching = _switches_language(request)
     with scope(school=intake.school):
@@ -211,6 +219,9 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "created": created,
             "reasons": [describe(r) for r in application.eligibility_reasons],
             "can_edit": application.accepts_changes,
+            # Her phone had the day's confirmations already (a family, a cyber café's
+            # number): no SMS will bring the reference, this page must.
+            "no_confirmation": created and confirmations_exhausted(application.phone),
             "missing_documents": any(
                 r["rule"] == "documents" for r in application.eligibility_reasons
             ),
@@ -247,10 +258,14 @@ def access(request: HttpRequest) -> HttpResponse:
     or not, and whether a code was sent or too many were already: anything else would tell
     a stranger that a reference and a CIN go together. A task looks the pair up and sends
     the code (``codes.access_request_process``)."""
+    asked = request.GET.get("reference", "")[:20]
+    if request.method == "GET" and (opened := _space_open(request)) and asked in ("", opened):
+        # Back from the public pages (the header's "My application"): her space is still
+        # open in this browser, and another code would only cost her allowance. Not when
+        # another reference is asked for (a sister's, applying on the same phone).
+        return redirect("portal:space")
     # The reference only, from the confirmation page's link: never the CIN in a URL.
-    form = AccessForm(
-        request.POST or None, initial={"reference": request.GET.get("reference", "")[:20]}
-    )
+    form = AccessForm(request.POST or None, initial={"reference": asked})
     if request.method == "POST" and form.is_valid():
         try:
             codes.access_request_create(
@@ -365,6 +380,17 @@ def code(request: HttpRequest) -> HttpResponse:
         {"form": form, "codes_per_hour": codes.CODES_PER_HOUR},
         status=400 if form.errors else 200,  # as every form with errors of the portal
     )
+
+
+def _space_open(request: HttpRequest) -> str:
+    """The reference of the applicant's space this browser's session holds (an application
+    that still has its data), or ""."""
+    application_id = request.session.get(SESSION_APPLICANT)
+    if application_id is None:
+        return ""
+    with scopes_disabled():
+        found = Application.objects.filter(pk=application_id, erased_at__isnull=True)
+        return found.values_list("reference", flat=True).first() or ""
 
 
 def applicant_required(view):
@@ -531,7 +557,7 @@ def _say_updated(request: HttpRequest, *, before: str, after: str) -> None:
 
 def _back_unchanged(request: HttpRequest, application: Application) -> HttpResponse:
     """Back to the space, saying why the application no longer takes changes."""
-    application.refresh_from_db(fields=["status"])
+    application.refresh_from_db(fields=["status", "deletion_requested_at"])
     messages.error(request, _cannot_change(application))
     return redirect("portal:space")
 
@@ -539,6 +565,8 @@ def _back_unchanged(request: HttpRequest, application: Application) -> HttpRespo
 def _cannot_change(application: Application) -> str:
     if application.status == Application.Status.WITHDRAWN:
         return _("Your application is withdrawn: it can no longer change.")
+    if application.deletion_requested_at is not None:
+        return _("You asked for your data to be deleted: your application can no longer change.")
     return _("The call is closed: your application can no longer change.")
 
 

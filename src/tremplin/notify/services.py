@@ -318,14 +318,22 @@ def _over_the_limit(message: Message, now: datetime) -> bool:
     senders at once may each send one more: a limit against floods, not an exact count."""
     if message.template not in LIMITED_TEMPLATES or message.limit_waived:
         return False
+    return confirmations_exhausted(message.recipient, now=now)
+
+
+def confirmations_exhausted(recipient: str, *, now: datetime | None = None) -> bool:
+    """Whether ``recipient`` got ``NOTIFY_CONFIRMATIONS_PER_RECIPIENT`` confirmations in the
+    24 hours before ``now``: the next one is held back (``_over_the_limit``)."""
+    now = now or timezone.now()
     limit = _setting("NOTIFY_CONFIRMATIONS_PER_RECIPIENT", CONFIRMATIONS_PER_RECIPIENT)
-    sent = Message.objects.alias(to=Lower("recipient")).filter(
-        status=Message.Status.SENT,
-        to=message.recipient.lower(),
-        sent_at__gte=now - timedelta(days=1),
-        template__in=LIMITED_TEMPLATES,
-    )
-    return sent[:limit].count() >= limit
+    with scopes_disabled():  # from any school
+        sent = Message.objects.alias(to=Lower("recipient")).filter(
+            status=Message.Status.SENT,
+            to=recipient.lower(),
+            sent_at__gte=now - timedelta(days=1),
+            template__in=LIMITED_TEMPLATES,
+        )
+        return sent[:limit].count() >= limit
 
 
 @dataclass(frozen=True)
