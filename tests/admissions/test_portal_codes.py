@@ -458,3 +458,18 @@ def test_back_from_the_public_pages_the_open_space_needs_no_new_code(application
     assert client.get(f"{door}?reference=SMA-26-0999").status_code == 200
     client.post(reverse("portal:leave"))
     assert client.get(door).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_double_tap_sends_one_code_and_keeps_the_allowance(application):
+    client, _ = ask(OWNER_IP, application.reference)
+    ask(OWNER_IP, application.reference, client=client)  # the second tap, or a resend
+    assert len(texts()) == 1
+    # Another browser asking meanwhile gets its own (the code opens only where it was asked).
+    ask(STRANGER_IP, application.reference)
+    assert len(texts()) == 2
+    # A minute later, with the first code not used, she may ask again.
+    with scopes_disabled():
+        ApplicantCode.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=2))
+    ask(OWNER_IP, application.reference, client=client)
+    assert len(texts()) == 3 and opens_the_space(client, texts()[-1])

@@ -53,6 +53,9 @@ CODE_MAX_ATTEMPTS = 5
 # may have 3 codes an hour, so that one stranger cannot use it all up; and all connections
 # 10 an hour and 20 a day, to bound what the SMS cost.
 CODES_PER_HOUR = 3
+# A request from the same browser session within this time of a code not yet tried gets no
+# other code (``applicant_code_send``).
+REPEAT_WINDOW = datetime.timedelta(minutes=1)
 CODES_PER_HOUR_IN_ALL = 10
 CODES_PER_DAY_IN_ALL = 20
 # The allowance of the browsers that opened the space before: enough for an applicant who
@@ -256,7 +259,8 @@ def access_requests_forget(*, older_than: datetime.timedelta = ACCESS_KEPT) -> i
 @transaction.atomic
 def applicant_code_send(*, application: Application, access_request: AccessRequest) -> bool:
     """Send a fresh 6-digit code by SMS (and email) for ``access_request``, whose pair
-    matches ``application``; False when its allowance is used up (see the module).
+    matches ``application``; False when its allowance is used up (see the module), or when
+    the same browser session had one within ``REPEAT_WINDOW`` that it has not tried yet.
 
     The code opens the space only in the browser session that asked for it (the request's
     ``session_hash``), and earlier codes stay valid until they expire or one is used: a
@@ -266,6 +270,16 @@ def applicant_code_send(*, application: Application, access_request: AccessReque
     """
     # Locked so that simultaneous requests count each other.
     Application.objects.select_for_update().filter(pk=application.pk).first()
+    if ApplicantCode.objects.filter(
+        application=application,
+        requester=access_request.session_hash,
+        used_at__isnull=True,
+        attempts=0,
+        created_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).exists():
+        # A double tap, or the form sent again before the SMS arrived: the code just sent
+        # stands (it opens the space in this browser), and the allowance stays for a retry.
+        return False
     device = _known_device(application, access_request.device_hash)
     if not _allowance_left(application, device=device, connection_key=access_request.ip_key):
         return False
