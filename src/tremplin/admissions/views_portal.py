@@ -28,7 +28,6 @@ from tremplin.core.client_ip import client_ip
 from tremplin.core.feedback import refused
 from tremplin.core.identifiers import format_phone
 from tremplin.core.text import parse_id
-from tremplin.notify.services import confirmations_exhausted
 from tremplin.schools.models import Track
 from tremplin.selection.decisions import decision_for
 
@@ -221,7 +220,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "can_edit": application.accepts_changes,
             # Her phone had the day's confirmations already (a family, a cyber café's
             # number): no SMS will bring the reference, this page must.
-            "no_confirmation": created and confirmations_exhausted(application.phone),
+            "no_confirmation": created and services.confirmation_held(application),
             "missing_documents": any(
                 r["rule"] == "documents" for r in application.eligibility_reasons
             ),
