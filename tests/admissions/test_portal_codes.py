@@ -445,19 +445,25 @@ def test_the_page_that_gives_the_reference_cannot_be_reopened_from_history_after
 
 
 @pytest.mark.django_db
-def test_back_from_the_public_pages_the_open_space_needs_no_new_code(application):
-    client, _ = ask(OWNER_IP, application.reference)
-    assert opens_the_space(client, texts()[-1])
-    door = reverse("portal:access")
+def test_back_from_the_public_pages_a_remembered_space_needs_no_new_code(application):
+    door, space = reverse("portal:access"), reverse("portal:space")
+    phone, _ = ask(OWNER_IP, application.reference)
+    assert opens_the_space(phone, texts()[-1], remember=True)  # her own phone
     # The header's "My application", the confirmation page's link: straight to the space.
     for link in (door, f"{door}?reference={application.reference}"):
-        response = client.get(link)
-        assert response.status_code == 302 and response["Location"] == reverse("portal:space")
-    assert len(texts()) == 1
-    # Another reference (a sister's, on the same computer): the door, to ask for its code.
-    assert client.get(f"{door}?reference=SMA-26-0999").status_code == 200
-    client.post(reverse("portal:leave"))
-    assert client.get(door).status_code == 200
+        response = phone.get(link)
+        assert response.status_code == 302 and response["Location"] == space
+    # Another reference (a sister's): the door, to ask for its code, and the door again
+    # while that code is on its way ("Ask for a new code").
+    assert phone.get(f"{door}?reference=SMA-26-0999").status_code == 200
+    ask(OWNER_IP, "SMA-26-0999", client=phone)
+    assert phone.get(door).status_code == 200
+    # A space that closes with the browser (a shared computer): the next person at it
+    # gets the door, not her space.
+    shared, _ = ask(STRANGER_IP, application.reference)
+    assert opens_the_space(shared, texts()[-1])
+    assert shared.get(door).status_code == 200
+    assert shared.get(space).status_code == 200  # still hers until the browser closes
 
 
 @pytest.mark.django_db

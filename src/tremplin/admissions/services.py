@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import (
@@ -391,32 +390,6 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
     if former and _written_today(locked, "contact_changed").count() < CONTACT_NOTICES_PER_DAY:
         notify_applicant(locked, "contact_changed", message_context(locked), channels=former)
     return locked
-
-
-def confirmation_held(application: Application) -> bool:
-    """Whether the SMS confirming ``application`` was, or will be, held back by the limit of
-    confirmations to one recipient (``notify.services.confirmations_exhausted``): her phone
-    had the day's (a family's, a cyber café's number). Said on the confirmation page, the
-    only place left to read the reference."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from tremplin.notify.models import Message
-    from tremplin.notify.services import confirmations_exhausted
-
-    with scopes_disabled():
-        own = (
-            Message.objects.filter(
-                content_type=ContentType.objects.get_for_model(Application),
-                object_id=str(application.pk),
-                template="application_submitted",
-                channel=Message.Channel.SMS,
-            )
-            .values_list("status", "failure")
-            .first()
-        )
-    if own is None or own[0] == Message.Status.SENT:
-        return False
-    return own[1] == Message.Failure.LIMITED or confirmations_exhausted(application.phone)
 
 
 def _written_today(application: Application, template: str):

@@ -218,9 +218,6 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "created": created,
             "reasons": [describe(r) for r in application.eligibility_reasons],
             "can_edit": application.accepts_changes,
-            # Her phone had the day's confirmations already (a family, a cyber café's
-            # number): no SMS will bring the reference, this page must.
-            "no_confirmation": created and services.confirmation_held(application),
             "missing_documents": any(
                 r["rule"] == "documents" for r in application.eligibility_reasons
             ),
@@ -258,10 +255,7 @@ def access(request: HttpRequest) -> HttpResponse:
     a stranger that a reference and a CIN go together. A task looks the pair up and sends
     the code (``codes.access_request_process``)."""
     asked = request.GET.get("reference", "")[:20]
-    if request.method == "GET" and (opened := _space_open(request)) and asked in ("", opened):
-        # Back from the public pages (the header's "My application"): her space is still
-        # open in this browser, and another code would only cost her allowance. Not when
-        # another reference is asked for (a sister's, applying on the same phone).
+    if request.method == "GET" and _back_to_the_space(request, asked):
         return redirect("portal:space")
     # The reference only, from the confirmation page's link: never the CIN in a URL.
     form = AccessForm(request.POST or None, initial={"reference": asked})
@@ -381,15 +375,23 @@ def code(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _space_open(request: HttpRequest) -> str:
-    """The reference of the applicant's space this browser's session holds (an application
-    that still has its data), or ""."""
+def _back_to_the_space(request: HttpRequest, asked: str) -> bool:
+    """Whether the door sends this browser straight back to the space its session holds
+    (from the header's "My application"), rather than cost another code: only a browser
+    its applicant asked to remember (her phone), not one whose space closes with it (a
+    shared computer, where the next person would land in her space); not while a code is
+    asked for here (a sister's, on the same phone); not for another reference."""
     application_id = request.session.get(SESSION_APPLICANT)
-    if application_id is None:
-        return ""
+    if (
+        application_id is None
+        or request.session.get_expire_at_browser_close()
+        or SESSION_PENDING in request.session
+    ):
+        return False
     with scopes_disabled():
         found = Application.objects.filter(pk=application_id, erased_at__isnull=True)
-        return found.values_list("reference", flat=True).first() or ""
+        opened = found.values_list("reference", flat=True).first()
+    return opened is not None and asked in ("", opened)
 
 
 def applicant_required(view):
