@@ -141,3 +141,14 @@ def demo(django_db_setup, django_db_blocker):
         call_command("demo")
         yield
         transaction.set_rollback(True)
+
+
+@pytest.fixture
+def sms_outbox(settings) -> list:
+    """Every SMS sent during the test, in order (like ``mail.outbox`` for emails)."""
+    from tremplin.notify.sms import LocmemSmsBackend
+
+    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
+    LocmemSmsBackend.outbox.clear()
+    yield LocmemSmsBackend.outbox
+    LocmemSmsBackend.outbox.clear()

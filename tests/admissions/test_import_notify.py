@@ -4,7 +4,6 @@ application an import creates, when the staff ask for it (the page's box, ``--no
 import io
 
 import pytest
-from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -17,7 +16,6 @@ from tremplin.admissions.importing import import_applications
 from tremplin.admissions.models import Application, ImportJob
 from tremplin.notify.models import Message
 from tremplin.notify.services import outbox_flush
-from tremplin.notify.sms import LocmemSmsBackend
 
 SPACE = "https://tremplin.example.ma/espace/"
 
@@ -25,15 +23,6 @@ SPACE = "https://tremplin.example.ma/espace/"
 @pytest.fixture
 def intake(world):
     return make_import_intake(world.smara)
-
-
-@pytest.fixture
-def sent_sms(settings) -> list:
-    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    LocmemSmsBackend.outbox.clear()
-    yield LocmemSmsBackend.outbox
-    LocmemSmsBackend.outbox.clear()
 
 
 def run(intake, rows, **options):
@@ -60,7 +49,9 @@ ROWS = [
 
 
 @pytest.mark.django_db
-def test_each_new_applicant_gets_the_portals_confirmation_in_their_language(intake, sent_sms):
+def test_each_new_applicant_gets_the_portals_confirmation_in_their_language(
+    intake, sms_outbox, mailoutbox
+):
     result = run(intake, ROWS, notify_url=SPACE)
     assert result.created == 2
     by_cin = applications()
@@ -80,8 +71,8 @@ def test_each_new_applicant_gets_the_portals_confirmation_in_their_language(inta
 
     # The outbox sweep sends them, as it sends the portal's.
     assert outbox_flush()["sent"] == 3
-    assert [sms.to for sms in sent_sms] == ["+212661000000", "+212661000001"]
-    assert [m.to for m in mail.outbox] == [["samira@example.ma"]]
+    assert [sms.to for sms in sms_outbox] == ["+212661000000", "+212661000001"]
+    assert [m.to for m in mailoutbox] == [["samira@example.ma"]]
 
 
 @pytest.mark.django_db
@@ -143,11 +134,11 @@ def test_queries_grow_with_batches_not_rows(world, intake):
 
 
 @pytest.mark.django_db
-def test_applicants_of_a_file_who_share_a_phone_are_all_told(intake, sent_sms):
+def test_applicants_of_a_file_who_share_a_phone_are_all_told(intake, sms_outbox):
     rows = [applicant(n, phone="06 61 23 45 67") for n in range(8)]
     assert run(intake, rows, notify_url=SPACE).created == 8
     assert outbox_flush() == {"sent": 8}
-    assert [sms.to for sms in sent_sms] == ["+212661234567"] * 8
+    assert [sms.to for sms in sms_outbox] == ["+212661234567"] * 8
 
 
 def url(name: str, *args) -> str:

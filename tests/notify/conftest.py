@@ -1,15 +1,10 @@
 import pytest
 
-from tremplin.notify.sms import LocmemSmsBackend
-
 
 @pytest.fixture(autouse=True)
-def sms_outbox(settings) -> list:
-    """Every SMS sent during the test, in order (like ``mail.outbox`` for emails)."""
-    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
-    LocmemSmsBackend.outbox.clear()
-    yield LocmemSmsBackend.outbox
-    LocmemSmsBackend.outbox.clear()
+def sms_outbox(sms_outbox) -> list:
+    """Every test of the outbox keeps its SMS (``tests/conftest.py``)."""
+    return sms_outbox
 
 
 @pytest.fixture

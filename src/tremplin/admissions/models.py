@@ -138,6 +138,10 @@ class Intake(models.Model):
         now = now or timezone.now()
         return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
 
+    def opens_later(self, now=None) -> bool:
+        """Opened by staff ahead of its opening date: it says when, and takes nothing yet."""
+        return self.status == self.Status.OPEN and (now or timezone.now()) < self.opens_at
+
 
 class IntakeTrack(models.Model):
     intake = models.ForeignKey(

@@ -124,7 +124,7 @@ def intake_page(request: HttpRequest, school_slug: str, intake_slug: str) -> Htt
             "tracks": tracks,
             **conditions,
             "open": intake.accepts_applications(),
-            "not_yet": intake.status == Intake.Status.OPEN and timezone.now() < intake.opens_at,
+            "not_yet": intake.opens_later(),
         },
     )
 
@@ -141,7 +141,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 "intake": intake,
                 "school": intake.school,
                 # When she can come back, or since when it is too late.
-                "not_yet": intake.status == Intake.Status.OPEN and now < intake.opens_at,
+                "not_yet": intake.opens_later(now),
                 "closed": now >= intake.closes_at,
             },
             status=410 if now >= intake.closes_at else 403,

@@ -115,6 +115,13 @@ def outbox_retryable(*, school, filters: OutboxFilters = NO_FILTER) -> QuerySet[
     return outbox_list(school=school, filters=filters).filter(sendable_again())
 
 
+def outbox_retryable_together(*, school, filters: OutboxFilters = NO_FILTER) -> QuerySet[Message]:
+    """``outbox_retryable`` but the confirmations held back by the limit to one recipient
+    (``services._over_the_limit``): sent again one by one only, when staff know one is
+    wanted, never with the others (that would send the flood)."""
+    return outbox_retryable(school=school, filters=filters).exclude(failure=Message.Failure.LIMITED)
+
+
 def outbox_page(*, school, filters: OutboxFilters = NO_FILTER) -> QuerySet[Message]:
     """``outbox_list``, each message saying whether it can be sent again
     (``can_be_sent_again``) or tried now (``can_be_tried_now``): its own button."""
@@ -129,12 +136,10 @@ def outbox_page(*, school, filters: OutboxFilters = NO_FILTER) -> QuerySet[Messa
 def outbox_retryable_counts(
     *, school, filters: OutboxFilters = NO_FILTER, since: datetime
 ) -> tuple[int, int]:
-    """How many of ``outbox_retryable`` were written since ``since``, and how many before
-    (too old to be sent again), in one query; not those held back by the limit of
-    confirmations to one recipient, which ``messages_retry`` sends again one by one only."""
+    """How many of ``outbox_retryable_together`` were written since ``since``, and how many
+    before (too old to be sent again), in one query."""
     counts = (
-        outbox_retryable(school=school, filters=filters)
-        .exclude(failure=Message.Failure.LIMITED)  # sent again one by one only
+        outbox_retryable_together(school=school, filters=filters)
         .order_by()
         .aggregate(
             recent=Count("pk", filter=Q(created_at__gte=since)),

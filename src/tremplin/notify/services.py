@@ -318,18 +318,11 @@ def _over_the_limit(message: Message, now: datetime) -> bool:
     senders at once may each send one more: a limit against floods, not an exact count."""
     if message.template not in LIMITED_TEMPLATES or message.limit_waived:
         return False
-    return confirmations_exhausted(message.recipient, now=now)
-
-
-def confirmations_exhausted(recipient: str, *, now: datetime | None = None) -> bool:
-    """Whether ``recipient`` got ``NOTIFY_CONFIRMATIONS_PER_RECIPIENT`` confirmations in the
-    24 hours before ``now``: the next one is held back (``_over_the_limit``)."""
-    now = now or timezone.now()
     limit = _setting("NOTIFY_CONFIRMATIONS_PER_RECIPIENT", CONFIRMATIONS_PER_RECIPIENT)
     with scopes_disabled():  # from any school
         sent = Message.objects.alias(to=Lower("recipient")).filter(
             status=Message.Status.SENT,
-            to=recipient.lower(),
+            to=message.recipient.lower(),
             sent_at__gte=now - timedelta(days=1),
             template__in=LIMITED_TEMPLATES,
         )
@@ -376,17 +369,14 @@ def messages_retry(
     Idempotent: the messages are locked and taken only while failed, so a repeated request
     finds them pending and queues nothing; a message another sender took is left alone."""
     from tremplin.core.audit import log_action
-    from tremplin.notify.selectors import NO_FILTER, outbox_retryable
+    from tremplin.notify.selectors import NO_FILTER, outbox_retryable, outbox_retryable_together
 
     filters = filters or NO_FILTER
     since = retry_since()
-    failed = outbox_retryable(school=school, filters=filters)
     if message_id is not None:
-        failed = failed.filter(pk=message_id)
+        failed = outbox_retryable(school=school, filters=filters).filter(pk=message_id)
     else:
-        # Held back by the limit of confirmations to one recipient: sent again one by one,
-        # when staff know it is wanted, never with the others (that would send the flood).
-        failed = failed.exclude(failure=Message.Failure.LIMITED)
+        failed = outbox_retryable_together(school=school, filters=filters)
     ids = list(
         failed.filter(created_at__gte=since).select_for_update().values_list("pk", flat=True)
     )

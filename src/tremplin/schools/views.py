@@ -65,14 +65,11 @@ def school_public(request: HttpRequest, school_slug: str) -> HttpResponse:
     with scope(school=school):
         tracks = list(Track.objects.filter(school=school, is_active=True))
         partners = list(SchoolPartner.objects.filter(school=school).select_related("partner"))
-        now = timezone.now()
         open_intakes = list(
             Intake.objects.filter(
-                school=school, status=Intake.Status.OPEN, closes_at__gt=now
+                school=school, status=Intake.Status.OPEN, closes_at__gt=timezone.now()
             ).select_related("school")
         )
-    for intake in open_intakes:  # opened by staff ahead of its opening date: no button yet
-        intake.not_yet = now < intake.opens_at
     return render(
         request,
         "schools/public.html",
