@@ -590,6 +590,11 @@ def eligibility_restore_rules(
     would make ineligible someone who holds an offer or is enrolled. Returns None, and
     changes and logs nothing, when the rules decide already (a colleague gave the decision
     back meanwhile, a repeated request)."""
+    # Under the call's lock, which a change of its rules (``intakes.intake_save``) and the
+    # recheck take: the rules read below are the committed ones, not those a change is
+    # replacing, and a recheck started meanwhile waits and then sees this application back
+    # in the rules' hands. "No key": submissions, which only point to the call, go on.
+    Intake.objects.select_for_update(no_key=True).only("pk").get(pk=application.intake_id)
     locked = (
         Application.objects.select_for_update(of=("self",))  # see _reference_remind
         .select_related("commune", "intake")
