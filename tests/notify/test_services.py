@@ -6,7 +6,7 @@ import time
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test.signals import template_rendered
 from django.utils import timezone, translation
@@ -343,6 +343,17 @@ def test_the_send_outbox_command_sends_what_is_due(sms_outbox):
     call_command("send_outbox", "--limit", "1", stdout=out)
     assert out.getvalue().splitlines() == ["Outbox: 1 sent.", "Outbox: 1 sent."]
     assert len(sms_outbox) == 2
+
+
+@pytest.mark.parametrize(
+    "arguments", [("--limit", "0"), ("--limit", "-1"), ("--loop", "--interval", "-1")]
+)
+def test_the_send_outbox_command_refuses_a_batch_or_interval_below_one(sms_outbox, arguments):
+    """A batch of 0 would drain for ever, doing nothing; -1 stopped with a traceback."""
+    enqueue_sms()
+    with pytest.raises(CommandError, match="above zero"):
+        call_command("send_outbox", *arguments, stdout=io.StringIO())
+    assert sms_outbox == []
 
 
 @pytest.mark.django_db(transaction=True)

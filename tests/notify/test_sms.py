@@ -1,5 +1,6 @@
 import io
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -146,3 +147,43 @@ def test_the_http_backend_raises_when_the_gateway_is_unreachable():
 def test_the_http_backend_accepts_only_http_urls():
     with pytest.raises(ImproperlyConfigured):
         HttpSmsBackend(url="file:///etc/passwd", token="t")
+
+
+def _answering(reply: bytes) -> socket.socket:
+    """A server that answers every request with ``reply``, whatever it is."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                conn, _address = server.accept()
+            except OSError:  # closed by the test
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"NOT HTTP AT ALL\r\n\r\n", b"HTTP/1.1 abc Bad\r\n\r\n"],
+    ids=["no status line", "no status code"],
+)
+def test_a_gateway_that_answers_malformed_http_is_unavailable(reply):
+    """Staff read "the gateway is unavailable" (it passes: sent again later), not "an
+    unexpected error" of the platform's."""
+    from tremplin.notify.models import Message
+    from tremplin.notify.services import failure_kind
+
+    server = _answering(reply)
+    try:
+        with pytest.raises(SmsGatewayError) as raised:
+            HttpSmsBackend(url=f"http://127.0.0.1:{server.getsockname()[1]}/sms", token="t").send(
+                PHONE, TEXT
+            )
+    finally:
+        server.close()
+    assert failure_kind(raised.value) == Message.Failure.UNAVAILABLE

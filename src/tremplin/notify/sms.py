@@ -7,6 +7,7 @@ cannot work (``SmsGatewayError.permanent``), and not before the gateway asked
 """
 
 import email.utils
+import http.client
 import json
 import sys
 import threading
@@ -119,6 +120,12 @@ class HttpSmsBackend(BaseSmsBackend):
                 status=exc.code,
                 permanent=exc.code in self.REFUSED,
                 retry_after=_retry_after(exc.headers.get("Retry-After")),
+            ) from None
+        except http.client.HTTPException as exc:
+            # Not HTTP (a bad status line, a body cut short): a gateway in trouble, like one
+            # that does not answer, and not a fault of the platform's own.
+            raise SmsGatewayError(
+                f"SMS gateway answered malformed HTTP: {type(exc).__name__}"
             ) from None
         if not 200 <= status < 300:
             raise SmsGatewayError(f"SMS gateway answered HTTP {status}", status=status)

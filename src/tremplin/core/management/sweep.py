@@ -1,12 +1,30 @@
 """The loop shared by the sweeps that run beside the server (`--loop`) or from cron."""
 
+import argparse
 import logging
 import time
+from collections.abc import Callable
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
+
+
+def positive(kind: Callable[[str], int | float]) -> Callable[[str], int | float]:
+    """An argument type: a number above zero (a batch of 0 messages would loop for ever, a
+    negative interval stops the loop with a traceback)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above zero: {text!r}")
+        return value
+
+    return parse
 
 
 class SweepCommand(BaseCommand):
@@ -23,7 +41,7 @@ class SweepCommand(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="Keep running.")
         parser.add_argument(
             "--interval",
-            type=float,
+            type=positive(float),
             default=self.interval,
             help="Seconds between sweeps with --loop.",
         )

@@ -1,4 +1,4 @@
-from tremplin.core.management.sweep import SweepCommand
+from tremplin.core.management.sweep import SweepCommand, positive
 from tremplin.notify.services import outbox_flush
 
 
@@ -12,7 +12,7 @@ class Command(SweepCommand):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument("--limit", type=int, default=500, help="Messages per batch.")
+        parser.add_argument("--limit", type=positive(int), default=500, help="Messages per batch.")
 
     def sweep(self, *, verbose: bool, limit: int, **options) -> None:
         while True:
