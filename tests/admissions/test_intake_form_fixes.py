@@ -130,6 +130,47 @@ def test_the_address_of_a_call_that_has_opened_stays_as_it_is(world):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"closes_at": "9999-12-31T23:59"},  # "no end"
+        {"opens_at": "0001-01-01T00:00"},
+        {
+            "opens_at": "9998-06-01T00:00",
+            "closes_at": "9998-12-01T00:00",
+            "reference_date": "9998-09-01",
+        },
+    ],
+    ids=["closing in 9999", "opening in year 1", "all in 9998"],
+)
+def test_dates_outside_the_years_of_a_call_are_refused_on_their_field(world, dates):
+    """They broke the dates computed from them (the reference date's span, the erasure date)
+    with a server error, on the form or on the call's page ever after."""
+    intake = make_open_intake(world.smara, status=Intake.Status.DRAFT)
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(intake), form_post(intake, **dates))
+    assert response.status_code == 400
+    for name in {"opens_at", "closes_at"} & set(dates):
+        assert errors(response)[name] == ["Give a date between 2000 and 2100."]
+    assert fresh(intake).closes_at == intake.closes_at
+    assert (
+        client.get(reverse("admissions:intake_detail", args=["smara", intake.slug])).status_code
+        == 200
+    )
+
+
+@pytest.mark.django_db
+def test_a_call_cannot_take_the_slug_of_the_page_that_creates_calls(world):
+    """/staff/smara/intakes/new/ would open the empty form, never the call."""
+    client = in_english(world.client("director"))
+    intake = make_open_intake(world.smara, status=Intake.Status.DRAFT)
+    response = client.post(edit_url(intake), form_post(intake, slug="new"))
+    assert response.status_code == 400
+    assert errors(response)["slug"] == ["“new” names a page of the site: choose another slug."]
+    assert fresh(intake).slug == intake.slug
+
+
+@pytest.mark.django_db
 def test_a_reference_date_far_from_the_calls_dates_is_refused(world):
     intake = make_open_intake(world.smara)
     client = in_english(world.client("director"))

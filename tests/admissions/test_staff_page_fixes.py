@@ -133,6 +133,20 @@ def fresh_intake(intake) -> Intake:
 
 
 @pytest.mark.django_db
+def test_each_field_of_the_application_page_has_an_id_of_its_own(world):
+    """The contact form's "Reason" label put the cursor in the eligibility decision's reason,
+    and a screen reader read that one's help under it."""
+    intake = four_applicants(world)
+    client = in_english(world.client("admissions"))
+    page = client.get(
+        url("application_detail", intake, reference=applicant(intake, "Salma").reference)
+    )
+    ids = re.findall(r'\bid="([^"]+)"', page.content.decode())
+    assert "contact_reason" in ids
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+@pytest.mark.django_db
 def test_erasing_needs_the_box_ticked_and_says_so_otherwise(world):
     intake = four_applicants(world)
     client = in_english(world.client("admissions"))

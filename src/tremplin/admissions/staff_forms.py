@@ -24,6 +24,21 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_SEATS = 10_000
 # The age reference date of a call: usually its closing date or the start of the training.
 REFERENCE_DATE_SPAN = datetime.timedelta(days=366)
+# The years a call's dates may fall in. A closing date in 9999 ("no end") would break the
+# dates computed from it (the reference date's span, the erasure date) with a server error.
+YEARS = (2000, 2100)
+# The slugs that name a page under /staff/<school>/intakes/.
+RESERVED_SLUGS = frozenset({"new"})
+
+
+def _in_years(value):
+    """``value``, a date-time, refused when its year is not in ``YEARS``. (The reference date
+    needs no such check: it must fall within a year of these two.)"""
+    if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValidationError(
+            _("Give a date between %(first)s and %(last)s.") % {"first": YEARS[0], "last": YEARS[1]}
+        )
+    return value
 
 
 class LocalDigits:
@@ -166,12 +181,23 @@ with scopes_disabled():
 
         def clean_slug(self):
             slug = self.cleaned_data["slug"]
+            if slug in RESERVED_SLUGS:
+                # /staff/<school>/intakes/new/ is the page that creates a call.
+                raise ValidationError(
+                    _("“%(slug)s” names a page of the site: choose another slug.") % {"slug": slug}
+                )
             clash = Intake.objects.filter(school=self.school, slug=slug).exclude(
                 pk=self.instance.pk
             )
             if clash.exists():
                 raise ValidationError(_("Another call of the school already uses this slug."))
             return slug
+
+        def clean_opens_at(self):
+            return _in_years(self.cleaned_data["opens_at"])
+
+        def clean_closes_at(self):
+            return _in_years(self.cleaned_data["closes_at"])
 
         def clean(self):
             cleaned = super().clean()
@@ -323,6 +349,12 @@ class ContactForm(ContactCleaning, forms.Form):
         ),
         error_messages={"required": _("Give the reason for this correction.")},
     )
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the eligibility decision's form, on the same page, has a reason too
+        # (a label would put the cursor in the other form's box).
+        kwargs.setdefault("auto_id", "contact_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ErasureForm(forms.Form):
