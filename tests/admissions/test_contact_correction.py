@@ -2,9 +2,12 @@
 no code reaches her space, so she cannot correct it herself. The messages that failed on the
 old number go again to the new one."""
 
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import applied_through_the_portal
@@ -157,3 +160,39 @@ def test_an_address_removed_gets_nothing_more_and_the_history_names_the_field(wo
     page = world.client("director").get(url(application, "application_detail")).content.decode()
     assert "Coordonnées corrigées par l&#x27;équipe" in page or "Coordonnées corrigées" in page
     assert "stranger@example.org" not in page
+
+
+def test_the_messages_still_waiting_for_an_erased_application_go_nowhere(world, sms, settings):
+    """Erased during a gateway outage: its confirmations, emptied, were handed to the gateway
+    (an SMS to "") and the email, to nobody, was recorded as sent. Even one a sender held
+    while the erasure ran (its sender died) is closed as failed when taken back."""
+    from django.core import mail
+
+    from tremplin.admissions.personal_data import application_erase
+
+    application = applied_through_the_portal(world.smara)
+    with scopes_disabled():
+        application.email = "salma@example.ma"
+        application.save()
+        about_it = Message.objects.get(template="application_submitted", channel="sms")
+        email = Message.objects.create(
+            school=world.smara, channel="email", recipient="salma@example.ma", language="fr",
+            template="application_submitted", subject="Votre candidature", body="...",
+            content_type=about_it.content_type, object_id=about_it.object_id,
+        )  # fmt: skip
+        held = Message.objects.create(
+            school=world.smara, channel="sms", recipient=application.phone, language="fr",
+            template="application_reminder", body="...", status="sending",
+            claimed_at=timezone.now() - datetime.timedelta(hours=1),
+            content_type=about_it.content_type, object_id=about_it.object_id,
+        )  # fmt: skip
+        application_erase(application=application, actor=world.users["director"], reason="x")
+    outbox_flush()
+    assert sms == [] and mail.outbox == []
+    with scopes_disabled():
+        statuses = {m.pk: (m.recipient, m.status) for m in Message.objects.all()}
+    assert statuses == {
+        about_it.pk: ("", "failed"),
+        email.pk: ("", "failed"),
+        held.pk: ("", "failed"),
+    }

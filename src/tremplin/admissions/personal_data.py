@@ -137,6 +137,8 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     messages = Message.objects.filter(**about_it)
     message_attachments_delete(messages)  # the letters sent by email
     messages.update(recipient="", subject="", body="")
+    # What still waits goes nowhere (as when staff remove an address: ``messages_readdress``).
+    messages.filter(status=Message.Status.PENDING).update(status=Message.Status.FAILED)
     # The audit log keeps who did what and when, but from now on names the application by
     # its reference only, and keeps nothing staff wrote about the person (the reasons of an
     # override, of an offer declined, of a conflict of interest...).

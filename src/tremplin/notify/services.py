@@ -277,6 +277,14 @@ def message_send(message_id: int, *, attempt: int | None = None) -> str | None:
                 pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at
             ).update(status=Message.Status.EXPIRED)
             return Message.Status.EXPIRED
+        if not message.recipient:
+            # Nobody to send it to any more: an erasure emptied it while it waited, or while
+            # a sender held it. Never handed to a backend (an SMS to "", an email to nobody
+            # that Django would count as sent).
+            Message.objects.filter(
+                pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at
+            ).update(status=Message.Status.FAILED)
+            return Message.Status.FAILED
         if _over_the_limit(message, claimed_at):
             Message.objects.filter(
                 pk=message_id, status=Message.Status.SENDING, claimed_at=claimed_at
