@@ -180,7 +180,8 @@ def start_server() -> subprocess.Popen:
 
 
 def csrf_and_ids() -> tuple[str, str, dict]:
-    """A CSRF cookie/token pair and the ids the form needs (province, commune, track)."""
+    """A CSRF cookie/token pair and the ids the form needs (province, commune, track, the
+    privacy notice's version)."""
     import http.cookiejar
 
     jar = http.cookiejar.CookieJar()
@@ -188,13 +189,19 @@ def csrf_and_ids() -> tuple[str, str, dict]:
     url = f"http://127.0.0.1:{PORT}/schools/smara/calls/promotion-2026/apply/"
     html = opener.open(url, timeout=10).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    # The version of the privacy notice the page shows, sent back with the consent.
+    notice = re.search(r'name="notice_version" value="([0-9]+)"', html).group(1)
     cookie = next(c.value for c in jar if c.name == "csrftoken")
     with psycopg.connect(database_url()) as conn:
         commune, province = conn.execute(
             "SELECT id, province_id FROM schools_commune WHERE code = '221.01.01'"
         ).fetchone()
         (track,) = conn.execute("SELECT id FROM schools_track WHERE code = 'dev-web'").fetchone()
-    return token, cookie, {"commune": commune, "province": province, "track": track}
+    return (
+        token,
+        cookie,
+        {"commune": commune, "province": province, "track": track, "notice": notice},
+    )
 
 
 _RUNS = iter(range(0, 26 * 26, 2))  # the CIN letters of each run of wrk (2 threads)
@@ -287,7 +294,7 @@ def main() -> None:
                 "birth_date": "2003-03-21", "sex": "F", "phone": "0661234567",
                 "email": "fatima@example.ma", "province": ids["province"],
                 "commune": ids["commune"], "education_level": "bac", "employment": "neet",
-                "wish_1": ids["track"], "privacy_consent": "on",
+                "wish_1": ids["track"], "privacy_consent": "on", "notice_version": ids["notice"],
             }
         )  # fmt: skip
         base = f"http://127.0.0.1:{PORT}"

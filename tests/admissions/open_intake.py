@@ -23,6 +23,7 @@ VALID = {
     "employment": "neet",
     "motivation": "",
     "privacy_consent": "on",
+    "notice_version": "1",  # the version the page showed (``make_open_intake``'s notice)
 }
 
 

@@ -55,6 +55,41 @@ def test_an_applicant_applies_and_gets_a_reference_and_a_confirmation(intake):
 
 
 @pytest.mark.django_db
+def test_the_consent_is_recorded_with_the_notice_version_the_applicant_read(world, intake):
+    """Staff replace the call's notice while she fills in the form: her consent was given to
+    the one she read. She is shown the new one, the box unticked, and her consent to it is
+    what the application records."""
+    from tremplin.admissions.models import Intake, PrivacyNotice
+
+    client = Client()
+    client.cookies["django_language"] = "en"
+    page = client.get(APPLY).content.decode()
+    assert "Privacy notice (version 1)" in page
+    assert re.search(r'<input type="hidden" name="notice_version" value="1"', page)
+    with scopes_disabled():
+        second = PrivacyNotice.objects.create(
+            school=world.smara, version=2, cndp_authorisation="D-W-999/2026",
+            text="Nouveau texte", text_ar="نص جديد",
+        )  # fmt: skip
+        Intake.objects.filter(pk=intake.pk).update(privacy_notice=second)
+    sent_back = apply(client)
+    assert sent_back.status_code == 400 and applications() == []
+    page = sent_back.content.decode()
+    assert (
+        "The privacy notice has changed since the form was opened: read it again (version 2)"
+        in page
+    )
+    assert "Privacy notice (version 2)" in page and "Nouveau texte" in page
+    assert re.search(r'<input type="hidden" name="notice_version" value="2"', page)
+    assert not re.search(r'name="privacy_consent"[^>]*checked', page)
+    # Her answers are still there; she ticks the box again and sends.
+    assert 'value="El Idrissi"' in page
+    assert apply(client, notice_version="2").status_code == 302
+    (application,) = applications()
+    assert application.privacy_notice.version == 2
+
+
+@pytest.mark.django_db
 def test_the_reference_counts_per_intake_with_the_school_code_and_year(intake):
     apply(Client())
     apply(Client(), cin="CD654321", phone="0661234568")
@@ -95,6 +130,10 @@ def test_submitting_twice_shows_the_existing_reference_instead_of_a_duplicate(in
         ("+212 661-234567", "+212661234567"),
         ("00212661234567", "+212661234567"),
         ("07.12.34.56.78", "+212712345678"),
+        # The national 0 kept after the country code.
+        ("+212 06 61 23 45 67", "+212661234567"),
+        ("2120661234567", "+212661234567"),
+        ("00212 0661234567", "+212661234567"),
     ],
 )
 def test_phones_are_accepted_the_ways_people_type_them(intake, raw, stored):
@@ -220,6 +259,61 @@ def test_an_applicant_without_her_documents_at_hand_applies_and_is_told_to_send_
         Application.objects.filter(pk=application.pk).update(eligibility="eligible")
     again = client.get(response.redirect_chain[-1][0]).content.decode()
     assert said not in again
+
+
+@pytest.mark.django_db
+def test_her_space_leads_to_where_a_missing_document_is_sent(world):
+    """It said "not eligible: missing documents" and "correct your application", whose page
+    takes no document: the way is the "Send it" link under Documents."""
+    from tests.admissions.open_intake import space_client
+
+    make_open_intake(world.smara, required_documents=["cin"])
+    Client().post(APPLY, form_data())
+    (application,) = applications()
+    page = space_client(application).get(reverse("portal:space")).content.decode()
+    hint = re.search(r'data-testid="send-documents"><a href="#documents">([^<]+)</a>', page)
+    assert hint and hint.group(1).startswith("Send the missing documents before")
+    assert 'id="documents"' in page
+    assert reverse("portal:document", args=["cin"]) in page
+
+
+@pytest.mark.django_db
+def test_a_file_chosen_in_a_form_sent_back_is_asked_for_again_not_lost_in_silence(world):
+    """Browsers do not fill a file field again: she corrected the phone, sent, and was found
+    lacking the documents she had chosen."""
+    make_open_intake(world.smara, required_documents=["cin", "photo"])
+    client = Client()
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        APPLY, {**form_data(phone="0522123456"), "document_cin": _pdf_upload(b"%PDF-1.4\n")}
+    )
+    assert response.status_code == 400 and applications() == []
+    errors = response.context["form"].errors
+    assert errors["document_cin"] == [
+        "Choose this file again (cin.pdf): a form sent back to correct cannot keep the files chosen."
+    ]
+    assert "document_photo" not in errors  # none was chosen
+    summary = response.content.decode().split('id="error-summary"')[1].split("</ul>")[0]
+    assert 'href="#id_document_cin"' in summary
+    # A form with no other error takes the file as before.
+    assert (
+        client.post(APPLY, {**form_data(), "document_cin": _pdf_upload(b"%PDF-1.4\n")}).status_code
+        == 302
+    )
+
+
+@pytest.mark.django_db
+def test_changing_the_language_says_the_files_must_be_chosen_again(world):
+    make_open_intake(world.smara, required_documents=["cin"])
+    client = Client()
+    client.cookies["django_language"] = "fr"
+    response = client.post(APPLY, {**form_data(), "language": "en"})
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert str(form["document_cin"].help_text).startswith(
+        "If you had chosen this file, choose it again: changing the language does not keep files."
+    )
+    assert not form.errors
 
 
 @pytest.mark.django_db
@@ -633,6 +727,19 @@ def test_a_date_of_birth_in_digits_alone_is_read_only_as_eight(intake, typed):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["31/02/2003", "30022003", "31-04-2003", "29/02/2003"])
+def test_a_day_the_month_does_not_have_is_pointed_out_not_the_order_explained_again(intake, typed):
+    """She wrote day/month/year, as asked: repeating the order would not help her."""
+    client = Client()
+    client.cookies["django_language"] = "en"
+    response = client.post(APPLY, form_data(birth_date=typed))
+    assert response.status_code == 400 and applications() == []
+    assert response.context["form"].errors["birth_date"] == [
+        "This date does not exist: check the day and the month."
+    ]
+
+
+@pytest.mark.django_db
 def test_a_date_of_birth_month_first_is_refused_with_the_order_to_use(intake):
     """A browser's date field on an English phone shows month first: the field is typed
     now, and a month-first date is refused with the order the form asks for."""
@@ -715,6 +822,30 @@ def test_a_call_for_one_place_names_it_without_a_list(intake):
     with translation.override("fr"):
         text = describe({"rule": "residence", "params": {"provinces": [intake.provinces.get().pk]}})
     assert text == "Cet appel est réservé aux habitants de ce lieu\u00a0: Es-Semara (province)."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("picks", "repeated"),
+    [
+        (("web", "", "web"), "wish_3"),
+        (("web", "data", "web"), "wish_3"),
+        (("web", "web", ""), "wish_2"),
+    ],
+    ids=["second left empty", "third repeats the first", "second repeats the first"],
+)
+def test_a_track_chosen_twice_is_pointed_out_on_the_choice_that_repeats_it(world, picks, repeated):
+    """The error always went under the second choice, empty or not."""
+    intake = make_open_intake(world.smara, tracks=("dev-web", "data", "design"))
+    with scopes_disabled():
+        ids = {it.track.code: it.track_id for it in intake.intake_tracks.select_related("track")}
+    ids["web"] = ids["dev-web"]
+    wishes = {f"wish_{rank}": str(ids[pick]) if pick else "" for rank, pick in enumerate(picks, 1)}
+    response = apply(Client(), **wishes)
+    assert response.status_code == 400 and applications() == []
+    assert response.context["form"].errors == {
+        repeated: ["Choisissez chaque filière une seule fois."]
+    }
 
 
 @pytest.mark.django_db
@@ -825,3 +956,11 @@ def test_the_confirmation_page_says_nothing_of_what_the_phone_received_before(in
     assert flooded == fresh
     assert "If none arrives within a few minutes, write down your reference now" in fresh
     assert outbox_flush()["failed"] == 1  # the flooded number's, held back
+
+
+@pytest.mark.django_db
+def test_the_public_pages_answer_head_as_link_checkers_ask(intake):
+    """A shared link is often checked with HEAD first (link checkers, previews): it got 405."""
+    client = Client()
+    for url in ["/", "/schools/smara/", intake.get_absolute_url()]:
+        assert client.head(url).status_code == 200, url

@@ -57,6 +57,14 @@ def test_a_superscript_is_not_a_digit_of_a_phone_number():
     assert normalize_phone("066123456²") is None
 
 
+@pytest.mark.parametrize(
+    "raw", ["+212 05 22 12 34 56", "+212 06 61 23 45 6", "+212 00661234567", "21206612345678"]
+)
+def test_the_zero_after_the_country_code_does_not_let_other_numbers_through(raw):
+    """A landline, a digit short, two zeros, a digit too many."""
+    assert normalize_phone(raw) is None
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("digits", [ARABIC, PERSIAN], ids=["arabic-indic", "persian"])
 def test_an_application_typed_with_arabic_digits_is_accepted(intake, digits):

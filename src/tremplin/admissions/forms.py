@@ -10,7 +10,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -23,6 +23,11 @@ from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_pho
 from tremplin.core.text import is_name_in, parse_id, refuse_control_characters
 
 MAX_WISHES = 3
+# Said on the file fields of a form shown again in another language: the language buttons
+# do not send the files (``views_portal._as_typed``).
+FILES_NOT_KEPT_ON_SWITCH = _(
+    "If you had chosen this file, choose it again: changing the language does not keep files."
+)
 NOT_A_CIN = _("This is not a CIN number: one or two letters then digits, like AB123456.")
 # A reference as ``references.make_reference`` writes it, once its separators are dashes:
 # the school's letters, the year's two digits, the number (four digits or more). Typed back
@@ -163,7 +168,35 @@ class BirthDateField(forms.DateField):
             value = re.sub(r"^(\d{1,2})\s+(\d{1,2})\s+(\d{4})$", r"\1/\2/\3", value)
             if value.isdigit() and len(value) != 8:
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            if _no_such_day(value):
+                raise ValidationError(
+                    _("This date does not exist: check the day and the month."), code="no_such_day"
+                ) from None
+            raise
+
+
+def _no_such_day(value) -> bool:
+    """Whether ``value`` is written day/month/year, with a month, but a day the month does not
+    have (31/02/2003): not the order to explain again, but the date to check."""
+    found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{2})(\d{2})(\d{4})", str(value))
+    if found is None:
+        return False
+    day, month, _year = (int(part) for part in found.groups() if part is not None)
+    return 1 <= month <= 12 and day >= 1
+
+
+class ShownVersionField(forms.IntegerField):
+    """The version of the privacy notice the page showed, sent back with the consent. The
+    page shows it always as the current one (its ``initial``), whatever was sent: a form
+    sent back because the notice changed then carries the new version."""
+
+    widget = forms.HiddenInput
+
+    def bound_data(self, data, initial):
+        return initial
 
 
 def _communes_from(province_id: int) -> list:
@@ -342,9 +375,19 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                 widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
             )
         self.order_fields(self._answers_order())
-        if not with_identity:
+        if with_identity:
+            # The consent is recorded with the version of the notice read: the one the page
+            # showed, which staff may have replaced while she was filling in the form.
+            self.fields["notice_version"] = ShownVersionField(
+                initial=self._notice_version(), required=False
+            )
+        else:
             for name in ("cin", "privacy_consent"):
                 del self.fields[name]
+
+    def _notice_version(self) -> int | None:
+        notice = self.intake.privacy_notice
+        return None if notice is None else notice.version
 
     def _province_chosen(self) -> int | None:
         """The province of the form, as sent or else as given to start with, when it is one
@@ -394,6 +437,21 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         province, commune = cleaned.get("province"), cleaned.get("commune")
         if province and commune and commune.province_id != province.pk:
             self.add_error("commune", _("This commune is not in the chosen province."))
+        if (
+            cleaned.get("privacy_consent")
+            and cleaned.get("notice_version") != self._notice_version()
+        ):
+            self.add_error(
+                "privacy_consent",
+                _(
+                    "The privacy notice has changed since the form was opened: read it again "
+                    "(version %(version)s) and tick the box if you agree."
+                )
+                % {"version": self._notice_version()},
+            )
+            # Shown unticked: the consent given was to the previous version.
+            self.data = self.data.copy()
+            self.data.pop(self.add_prefix("privacy_consent"), None)
         if cleaned.get("needs_accommodation") and not cleaned.get("accommodation_consent"):
             self.add_error(
                 "accommodation_consent",
@@ -408,11 +466,35 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                     self.add_error(f"document_{kind}", error)
         wishes = [cleaned.get(f"wish_{rank}") for rank in range(1, MAX_WISHES + 1)]
         chosen = [w for w in wishes if w]
-        if len(chosen) != len(set(chosen)):
-            self.add_error("wish_2", _("Choose each track only once."))
+        # Under the first choice that repeats one made above it.
+        repeated = next(
+            (rank for rank, w in enumerate(wishes, start=1) if w and w in wishes[: rank - 1]),
+            None,
+        )
+        if repeated is not None:
+            self.add_error(f"wish_{repeated}", _("Choose each track only once."))
         by_pk = {str(t.pk): t for t in self.tracks}
         cleaned["wishes"] = [by_pk[w] for w in chosen] if len(self.tracks) > 1 else self.tracks
+        if self._errors:
+            self._ask_for_the_files_again()
         return cleaned
+
+    def _ask_for_the_files_again(self) -> None:
+        """A page sent back with errors cannot fill its file fields again (browsers do not
+        allow it): say so on each file chosen, or it would be lost without a word, and the
+        application, sent once the errors are corrected, found lacking documents."""
+        for kind in self.intake.required_documents:
+            name = f"document_{kind}"
+            upload = self.files.get(self.add_prefix(name))
+            if upload and name in self.fields and name not in self._errors:
+                self.add_error(
+                    name,
+                    _(
+                        "Choose this file again (%(name)s): a form sent back to correct cannot "
+                        "keep the files chosen."
+                    )
+                    % {"name": Truncator(upload.name).chars(60)},
+                )
 
     def documents(self) -> list[tuple[str, object, str]]:
         """(kind, upload, content type) of every document given."""

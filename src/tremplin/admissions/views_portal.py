@@ -12,16 +12,28 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django_scopes import scope, scopes_disabled
 
 from tremplin.admissions import codes, documents, eligibility, personal_data, retention, services
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.eligibility import describe
-from tremplin.admissions.forms import AccessForm, ApplicationForm, CodeForm, DocumentForm
+from tremplin.admissions.forms import (
+    FILES_NOT_KEPT_ON_SWITCH,
+    AccessForm,
+    ApplicationForm,
+    CodeForm,
+    DocumentForm,
+)
 from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.portal_reads import Geography, call_details, published_call
 from tremplin.core.client_ip import client_ip
@@ -87,9 +99,14 @@ def _language_asked(request: HttpRequest) -> str | None:
 
 
 def _as_typed(form: ApplicationForm, **kwargs) -> ApplicationForm:
-    """A form showing what was typed into ``form``, with no error: nothing was checked."""
+    """A form showing what was typed into ``form``, with no error: nothing was checked. Its
+    file fields say to choose the files again: none was sent."""
     typed = {field.name: field.data for field in form}
-    return ApplicationForm(initial=typed, **kwargs)
+    shown = ApplicationForm(initial=typed, **kwargs)
+    for name, field in shown.fields.items():
+        if name.startswith("document_"):
+            field.help_text = format_lazy("{} {}", FILES_NOT_KEPT_ON_SWITCH, field.help_text)
+    return shown
 
 
 def _keep_language(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -109,7 +126,7 @@ def _keep_language(request: HttpRequest, response: HttpResponse) -> HttpResponse
     return response
 
 
-@require_GET
+@require_safe  # HEAD too: link checkers, previews of a shared link
 def intake_page(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpResponse:
     intake = _intake(school_slug, intake_slug)
     with scope(school=intake.school):
@@ -192,7 +209,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
     return _keep_language(request, response) if switching else response
 
 
-@require_GET
+@require_safe
 @never_cache  # the reference and the name, on a computer that may be shared
 def submitted(request: HttpRequest) -> HttpResponse:
     try:
@@ -218,11 +235,15 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "created": created,
             "reasons": [describe(r) for r in application.eligibility_reasons],
             "can_edit": application.accepts_changes,
-            "missing_documents": any(
-                r["rule"] == "documents" for r in application.eligibility_reasons
-            ),
+            "missing_documents": _missing_documents(application),
         },
     )
+
+
+def _missing_documents(application: Application) -> bool:
+    """Whether a document the call asks for is what she lacks (she may send it until the
+    closing date)."""
+    return any(r["rule"] == "documents" for r in application.eligibility_reasons)
 
 
 def _cin_taken(request: HttpRequest, *, intake_id: int) -> HttpResponse:
@@ -237,7 +258,7 @@ def _cin_taken(request: HttpRequest, *, intake_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def communes(request: HttpRequest) -> HttpResponse:
     """The commune options of a province (htmx improves the form with it)."""
     province = parse_id(request.GET.get("province", ""))
@@ -436,6 +457,8 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
             "reasons": [describe(r) for r in application.eligibility_reasons],
             "wishes": list(application.wishes.select_related("track")),
             "documents": _documents(application),
+            "missing_documents": _missing_documents(application),
+            "in_space": True,
             "can_edit": application.accepts_changes,
             "decision": decision_for(application),
             "graduate": seat == personal_data.SEAT_COMPLETED,

@@ -48,8 +48,8 @@ def normalize_phone(raw: str) -> str | None:
 
     Accepts the ways people type it: ``06 61 23 45 67``, ``0661234567``,
     ``+212 661-234567``, ``00212661234567``, ``212661234567``, with or without the
-    ``(0)`` some add after the country code, in ASCII or Arabic digits. Mobile numbers
-    start with 6 or 7.
+    ``(0)`` some add after the country code, or the 0 itself (``+212 06 61 23 45 67``), in
+    ASCII or Arabic digits. Mobile numbers start with 6 or 7.
     """
     value = _SEPARATORS.sub("", ascii_digits(raw or ""))
     value = value.replace("(0)", "").replace("(", "").replace(")", "")
@@ -57,12 +57,16 @@ def normalize_phone(raw: str) -> str | None:
         value = "00" + value[1:]
     if value.startswith("00212"):
         national = value[5:]
-    elif value.startswith("212") and len(value) == 12:
+    elif value.startswith("212") and len(value) in (12, 13):
         national = value[3:]
     elif value.startswith("0") and len(value) == 10:
         national = value[1:]
     else:
         return None
+    if len(national) == 10 and national.startswith("0"):
+        # The national 0 kept after the country code (+212 06 61 23 45 67), as a number
+        # written down locally is often prefixed later.
+        national = national[1:]
     # Not str.isdigit(): it takes "²" for a digit.
     if not _NATIONAL_MOBILE.fullmatch(national):
         return None

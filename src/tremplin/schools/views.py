@@ -17,7 +17,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django_scopes import scope, scopes_disabled
 
 from tremplin.admissions import selectors
@@ -49,7 +54,7 @@ from tremplin.schools.models import BudgetLine, Grant, School, SchoolPartner, Tr
 from tremplin.selection.interviews import juror_slots
 
 
-@require_GET
+@require_safe  # HEAD too: link checkers, previews of a shared link
 def index(request: HttpRequest) -> HttpResponse:
     schools = list(School.objects.filter(is_active=True).select_related("commune__province"))
     if len(schools) == 1:
@@ -57,7 +62,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "schools/index.html", {"schools": schools})
 
 
-@require_GET
+@require_safe
 def school_public(request: HttpRequest, school_slug: str) -> HttpResponse:
     school = get_object_or_404(
         School.objects.select_related("commune__province__region"), slug=school_slug, is_active=True
