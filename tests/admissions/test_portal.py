@@ -290,7 +290,8 @@ def test_a_file_chosen_in_a_form_sent_back_is_asked_for_again_not_lost_in_silenc
     assert response.status_code == 400 and applications() == []
     errors = response.context["form"].errors
     assert errors["document_cin"] == [
-        "Choose this file again (cin.pdf): a form sent back to correct cannot keep the files chosen."
+        "Choose this file again (cin.pdf): a form sent back to correct cannot keep the files "
+        "chosen."
     ]
     assert "document_photo" not in errors  # none was chosen
     summary = response.content.decode().split('id="error-summary"')[1].split("</ul>")[0]

@@ -371,6 +371,42 @@ def test_an_erasure_deletes_the_letters_and_the_attachments_sent(
     assert not any(storage.exists(path) for path in paths)
 
 
+def test_a_chunk_that_rolls_back_leaves_neither_its_letters_nor_their_emailed_copies(
+    world, intake, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The copies attached to the emails (a letter is personal data) stayed in storage, with
+    no row pointing to them, for no erasure or retention to find."""
+    from django.core.files.storage import default_storage
+
+    from tremplin.selection import letters
+
+    convene_to_test(intake)
+    second = applications(intake)[1]  # has an email
+    written = []
+    save = default_storage.save
+
+    def save_and_note(name, content, *args, **kwargs):
+        written.append(save(name, content, *args, **kwargs))
+        return written[-1]
+
+    def fails_at_the_end(*args):
+        record(*args)
+        raise RuntimeError("deadlock detected")
+
+    record = letters._record
+    monkeypatch.setattr(default_storage, "save", save_and_note)
+    monkeypatch.setattr(letters, "_record", fails_at_the_end)
+    batch = run_batch(
+        django_capture_on_commit_callbacks, intake, Kind.TEST_CONVOCATION, [second], True
+    )
+    assert batch.status == LetterBatch.Status.FAILED
+    with scopes_disabled():
+        assert not Message.objects.exists() and not Letter.objects.filter(file__gt="").exists()
+    outbox = [name for name in written if name.startswith("private/outbox/")]
+    assert len(outbox) == 2  # the letter and the convocation's calendar
+    assert not any(default_storage.exists(name) for name in written)
+
+
 def test_an_older_batch_never_replaces_the_letter_of_a_newer_one(
     world, intake, django_capture_on_commit_callbacks
 ):

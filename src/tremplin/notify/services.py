@@ -112,7 +112,11 @@ class Attachment:
 
 
 def message_enqueue(
-    *, dedupe_key: str = "", attachments: Sequence[Attachment] = (), **fields: Any
+    *,
+    dedupe_key: str = "",
+    attachments: Sequence[Attachment] = (),
+    files_written: list[str] | None = None,
+    **fields: Any,
 ) -> Message:
     """Write a message and send it once the current transaction commits; ``fields`` as for
     ``message_build`` (channel, to, template, context, language, school, related).
@@ -122,7 +126,9 @@ def message_enqueue(
     ``templates/notify/``: ``subject.txt`` and ``body.txt`` for an email, ``sms.txt`` for an
     SMS, rendered now in ``language`` with ``context``. With a ``dedupe_key``, enqueuing the
     same key again returns the first message instead of sending another one.
-    ``attachments`` (emails only) are copied to private storage with the message.
+    ``attachments`` (emails only) are copied to private storage with the message, at once:
+    their storage names are added to ``files_written``, for the caller to delete should its
+    transaction roll back (the row goes, not the file, which holds personal data).
     """
     message = message_build(dedupe_key=dedupe_key, attachments=attachments, **fields)
     if dedupe_key:
@@ -142,6 +148,8 @@ def message_enqueue(
         message.save()
     if attachments:
         _store_attachments(message, attachments)
+        if files_written is not None:
+            files_written.extend(entry["path"] for entry in message.attachments)
     message_id = message.pk
     if _backend_is_transactional():
         # The database backend stores the task in this same transaction: it exists if and

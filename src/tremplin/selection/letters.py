@@ -25,6 +25,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest
@@ -204,12 +205,15 @@ def _chunks(batch: LetterBatch, waiting: dict) -> Iterator[list[dict]]:
 def _store(
     batch: LetterBatch, rendered: list[RenderedLetter], sources: list[tuple[Application, dict]]
 ) -> None:
-    """Save a chunk's PDFs, then record them (and their messages) in one transaction."""
+    """Save a chunk's PDFs, then record them (and their messages) in one transaction. If it
+    rolls back, the files written for it go too: the PDFs, and the copies attached to its
+    emails."""
     names = [_save_file(r.pdf) for r in rendered]
     storage = Letter.file.field.storage
+    attached: list[str] = []  # the emails' copies (notify's storage)
     try:
         with transaction.atomic():
-            unused = _record(batch, list(zip(rendered, names, sources, strict=True)))
+            unused = _record(batch, list(zip(rendered, names, sources, strict=True)), attached)
             LetterBatch.objects.filter(pk=batch.pk).update(
                 done=F("done") + len(rendered), heartbeat_at=timezone.now()
             )
@@ -217,6 +221,8 @@ def _store(
     except BaseException:
         for name in names:
             storage.delete(name)
+        for name in attached:
+            default_storage.delete(name)
         raise
 
 
@@ -225,9 +231,10 @@ def _save_file(pdf: bytes) -> str:
     return field.storage.save(field.generate_filename(None, "letter.pdf"), ContentFile(pdf))
 
 
-def _record(batch: LetterBatch, items: list) -> list[str]:
+def _record(batch: LetterBatch, items: list, attached: list[str]) -> list[str]:
     """Insert or replace each letter and enqueue its messages; returns the storage names of
-    the files no letter uses any more (to delete once this commits).
+    the files no letter uses any more (to delete once this commits). The names of the files
+    attached to the emails are added to ``attached``.
 
     A letter written by a newer batch (a decision after a promotion, say) is never replaced
     by an older batch that rendered it earlier: that letter and its messages are dropped.
@@ -249,7 +256,7 @@ def _record(batch: LetterBatch, items: list) -> list[str]:
         letter.pages = rendered.pages
         letter.save()
         if batch.notify:
-            _notify(batch, application, context, rendered.pdf)
+            _notify(batch, application, context, rendered.pdf, attached)
     return unused
 
 
@@ -270,8 +277,11 @@ def _letter_created(batch: LetterBatch, application: Application) -> Letter:
         return Letter.objects.select_for_update().get(application=application, kind=batch.kind)
 
 
-def _notify(batch: LetterBatch, application: Application, context: dict, pdf: bytes) -> None:
-    """An SMS, and an email with the letter (and the convocation's calendar) attached."""
+def _notify(
+    batch: LetterBatch, application: Application, context: dict, pdf: bytes, attached: list[str]
+) -> None:
+    """An SMS, and an email with the letter (and the convocation's calendar) attached, whose
+    copies' storage names are added to ``attached``."""
     common = {
         "school": batch.intake.school,
         "related": application,
@@ -294,6 +304,7 @@ def _notify(batch: LetterBatch, application: Application, context: dict, pdf: by
         to=application.email,
         dedupe_key=f"{key}:email",
         attachments=attachments,
+        files_written=attached,
         # An SMS has no room for it; an email links to the applicant space.
         **{**common, "context": {**context, "space_url": site_url("portal:access")}},
     )
