@@ -84,6 +84,10 @@ def test_the_consent_is_recorded_with_the_notice_version_the_applicant_read(worl
     assert not re.search(r'name="privacy_consent"[^>]*checked', page)
     # Her answers are still there; she ticks the box again and sends.
     assert 'value="El Idrissi"' in page
+    # No version, or not one: the consent is asked for again, as for an old one.
+    for sent in ("", "v2", "2" * 30):
+        refused = apply(client, notice_version=sent)
+        assert list(refused.context["form"].errors) == ["privacy_consent"], sent
     assert apply(client, notice_version="2").status_code == 302
     (application,) = applications()
     assert application.privacy_notice.version == 2

@@ -198,6 +198,14 @@ class ShownVersionField(forms.IntegerField):
     def bound_data(self, data, initial):
         return initial
 
+    def to_python(self, value):
+        # Anything else than a version (a form of another site, tampered with) is no version:
+        # the consent is asked again, rather than an error on a field nobody sees.
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            return None
+
 
 def _communes_from(province_id: int) -> list:
     """The communes grouped by province, the chosen one first: those a person looks for,
