@@ -68,12 +68,14 @@ CASES: dict[str, Case] = {
     "admissions:intake_recheck": Case(method="post", expect=staff(302)),
     "admissions:application_list": Case(expect=ADMISSIONS_STAFF),
     "admissions:application_detail": Case(expect=ADMISSIONS_STAFF),
-    "admissions:application_identity": Case(method="post", expect=ADMISSIONS_STAFF),
+    # Shown, then the page itself (reloading it records no second reveal).
+    "admissions:application_identity": Case(method="post", expect=staff(302)),
     "admissions:application_eligibility": Case(
         method="post", expect=staff(302), data={"decision": "ineligible", "reason": "test"}
     ),
     "admissions:application_document": Case(expect=ADMISSIONS_STAFF),
-    "admissions:application_erase": Case(method="post", expect=staff(302), data={"reason": "x"}),
+    # Refused, the box unticked: the page again, with the form's error.
+    "admissions:application_erase": Case(method="post", expect=staff(400), data={"reason": "x"}),
     "admissions:application_contact": Case(
         method="post",
         expect=staff(302),

@@ -66,7 +66,11 @@ def test_the_cin_is_masked_until_revealed_and_each_reveal_is_audited(world, inta
     assert "CD****11" in html
     assert "CD111111" not in html
     revealed = client.post(url("application_identity", intake, reference=omar.reference))
-    assert "CD111111" in revealed.content.decode()
+    # Then the page itself: reloading it sends no POST again, and records no second reveal.
+    assert revealed["Location"] == url("application_detail", intake, reference=omar.reference)
+    assert "CD111111" in client.get(revealed["Location"]).content.decode()
+    again = client.get(revealed["Location"]).content.decode()
+    assert "CD111111" not in again and "CD****11" in again
     (event,) = events("tremplin.applications.identity_viewed")
     assert event.actor == world.users["admissions"]
 

@@ -147,6 +147,48 @@ def test_each_field_of_the_application_page_has_an_id_of_its_own(world):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "form",
+    ["application_identity", "application_eligibility", "application_contact", "application_erase"],
+)
+def test_the_address_of_a_form_opened_again_leads_to_the_application(world, form):
+    """Switching the language, or reloading, after a form was refused there asked the
+    browser for that address: "HTTP ERROR 405"."""
+    intake = four_applicants(world)
+    client = in_english(world.client("director"))
+    salma = applicant(intake, "Salma")
+    response = client.get(url(form, intake, reference=salma.reference))
+    assert response.status_code == 302
+    assert response["Location"] == url("application_detail", intake, reference=salma.reference)
+    assert fresh(salma).erased_at is None
+
+
+@pytest.mark.django_db
+def test_a_refused_decision_opens_the_page_at_its_form(world):
+    intake = four_applicants(world)
+    client = in_english(world.client("admissions"))
+    salma = applicant(intake, "Salma")
+    target = url("application_eligibility", intake, reference=salma.reference)
+    page = client.post(target, {"decision": "ineligible", "reason": " "}).content.decode()
+    assert f'action="{target}#decision" id="decision"' in page
+    assert "errorlist" in page
+
+
+@pytest.mark.django_db
+def test_the_page_of_a_withdrawn_application_says_so(world):
+    intake = four_applicants(world)
+    client = in_english(world.client("admissions"))
+    salma = applicant(intake, "Salma")
+    detail = url("application_detail", intake, reference=salma.reference)
+    status = re.compile(r'data-testid="status">(.*?)</dd>')
+    assert status.search(client.get(detail).content.decode()).group(1) == "Submitted"
+    with scopes_disabled():
+        Application.objects.filter(pk=salma.pk).update(status=Application.Status.WITHDRAWN)
+    shown = status.search(client.get(detail).content.decode()).group(1)
+    assert shown == '<span class="badge text-bg-secondary">Withdrawn</span>'
+
+
+@pytest.mark.django_db
 def test_erasing_needs_the_box_ticked_and_says_so_otherwise(world):
     intake = four_applicants(world)
     client = in_english(world.client("admissions"))
@@ -155,9 +197,14 @@ def test_erasing_needs_the_box_ticked_and_says_so_otherwise(world):
     detail = client.get(url("application_detail", intake, reference=salma.reference))
     assert 'name="confirm"' in detail.content.decode()
 
-    refused = client.post(target, {"reason": "Demande écrite"}, follow=True)
-    assert fresh(salma).erased_at is None
-    assert "Nothing was erased: tick" in refused.content.decode()
+    refused = client.post(target, {"reason": "Demande écrite"})
+    assert refused.status_code == 400 and fresh(salma).erased_at is None
+    page = refused.content.decode()
+    assert "Nothing was erased: tick" in page
+    # Where it was refused: the section open, the reason kept, the page opened there.
+    assert re.search(r'<details class="card card-body mt-3" id="erase" open>', page)
+    assert "Demande écrite" in page
+    assert f'action="{target}#erase"' in page
 
     client.post(target, {"reason": "Demande écrite", "confirm": "on"})
     assert fresh(salma).erased_at is not None

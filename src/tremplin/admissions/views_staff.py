@@ -1,6 +1,7 @@
 """Staff pages of admissions: calls, privacy notices, the list of applications, screening."""
 
 import datetime
+import functools
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -177,7 +178,7 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
                     )
                     % {"n": stale},
                 )
-                return redirect(f"{target}#recheck")
+            # To the top of the page, where this says why the button below is needed.
             return redirect(target)
     return render(
         request,
@@ -392,7 +393,29 @@ def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> Http
 def application_detail(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
-    return _detail(request, application)
+    # Shown once, after "Show": the page reloaded or opened again has it masked.
+    revealed = request.session.pop(SESSION_REVEALED, None) == application.pk
+    return _detail(request, application, reveal=revealed)
+
+
+# The application whose CIN the next view of its page shows (``application_identity``).
+SESSION_REVEALED = "tremplin.revealed_cin"
+
+
+def _form_of_the_application(view):
+    """A form's address on an application's page, which answers its POST. A GET of it (the
+    language switched, or the page reloaded, after a refused form was shown there) leads to
+    the application's page instead of "method not allowed"."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
+        if request.method != "POST":
+            return redirect(
+                "admissions:application_detail", request.access.school.slug, intake_slug, reference
+            )
+        return view(request, intake_slug, reference)
+
+    return require_http_methods(["GET", "POST"])(wrapper)
 
 
 CONTACT_CORRECTED = "tremplin.applications.contact_corrected"
@@ -453,6 +476,7 @@ def _detail(
     *,
     form: EligibilityDecisionForm | None = None,
     contact_form: ContactForm | None = None,
+    erase_form: ErasureForm | None = None,
     reveal: bool = False,
     status: int = 200,
 ) -> HttpResponse:
@@ -497,7 +521,7 @@ def _detail(
             "consents": _consents(application),
             "form": form
             or EligibilityDecisionForm(decided_by_staff=application.eligibility_overridden),
-            "erase_form": ErasureForm(),
+            "erase_form": erase_form or ErasureForm(),
             "contact_form": contact_form
             or ContactForm(
                 initial={"phone": format_phone(application.phone), "email": application.email}
@@ -512,16 +536,19 @@ def _detail(
 
 
 @school_view(IDENTITY_VIEW)
-@require_POST
+@_form_of_the_application
 def application_identity(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
+    """Show the CIN, audited; then the page, so that reloading it shows no POST again (and
+    records no second reveal)."""
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
     services.identity_reveal(application=application, actor=request.user)
-    return _detail(request, application, reveal=True)
+    request.session[SESSION_REVEALED] = application.pk
+    return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
 
 
 @school_view(APPLICATIONS_MANAGE)
-@require_POST
+@_form_of_the_application
 def application_eligibility(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
@@ -555,7 +582,7 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
 
 
 @school_view(APPLICATIONS_MANAGE)
-@require_POST
+@_form_of_the_application
 def application_contact(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
     """Correct the phone or the email, for the roles that see them (``IDENTITY_VIEW``)."""
     intake = access_intake(request, intake_slug)
@@ -592,14 +619,13 @@ def application_contact(request: HttpRequest, intake_slug: str, reference: str) 
 
 
 @school_view(APPLICATIONS_MANAGE)
-@require_POST
+@_form_of_the_application
 def application_erase(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
     form = ErasureForm(request.POST)
     if not form.is_valid():
-        refused(request, ValidationError([e for errors in form.errors.values() for e in errors]))
-        return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+        return _detail(request, application, erase_form=form, status=400)
     try:
         personal_data.application_erase(
             application=application, actor=request.user, reason=form.cleaned_data["reason"]
