@@ -147,9 +147,7 @@ def message_enqueue(
     else:
         message.save()
     if attachments:
-        _store_attachments(message, attachments)
-        if files_written is not None:
-            files_written.extend(entry["path"] for entry in message.attachments)
+        _store_attachments(message, attachments, [] if files_written is None else files_written)
     message_id = message.pk
     if _backend_is_transactional():
         # The database backend stores the task in this same transaction: it exists if and
@@ -222,10 +220,15 @@ def message_build(
     return message
 
 
-def _store_attachments(message: Message, attachments: Sequence[Attachment]) -> None:
+def _store_attachments(
+    message: Message, attachments: Sequence[Attachment], written: list[str]
+) -> None:
+    """Write the copies, each name added to ``written`` as soon as the file is (a later one
+    failing leaves none unnamed)."""
     stored = []
     for entry, attachment in zip(message.attachments, attachments, strict=True):
         name = default_storage.save(entry["path"], ContentFile(attachment.content))
+        written.append(name)
         stored.append({**entry, "path": name})
     if stored != message.attachments:  # the storage chose another name
         message.attachments = stored
