@@ -171,6 +171,22 @@ def test_a_call_cannot_take_the_slug_of_the_page_that_creates_calls(world):
 
 
 @pytest.mark.django_db
+def test_an_opened_call_keeps_its_address_and_odd_opening_year_editable(world):
+    """A call that opened as "new", or in 1999, before those were refused: its slug cannot
+    change any more, nor its opening leave the year its references carry. Refusing them on
+    every save would leave it impossible to correct."""
+    intake = make_open_intake(
+        world.smara,
+        slug="new",
+        opens_at=timezone.make_aware(datetime.datetime(1999, 9, 1, 9, 0)),
+    )
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(intake), form_post(intake, title="Promotion 2026 bis"))
+    assert response.status_code == 302, errors(response)
+    assert fresh(intake).title == "Promotion 2026 bis"
+
+
+@pytest.mark.django_db
 def test_a_reference_date_far_from_the_calls_dates_is_refused(world):
     intake = make_open_intake(world.smara)
     client = in_english(world.client("director"))

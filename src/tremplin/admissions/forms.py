@@ -1,6 +1,7 @@
 """Forms of the applicant portal. They clean values; the rules live in services and
 eligibility."""
 
+import calendar
 import datetime
 import functools
 import re
@@ -181,11 +182,11 @@ class BirthDateField(forms.DateField):
 def _no_such_day(value) -> bool:
     """Whether ``value`` is written day/month/year, with a month, but a day the month does not
     have (31/02/2003): not the order to explain again, but the date to check."""
-    found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{2})(\d{2})(\d{4})", str(value))
+    found = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})|(\d{2})(\d{2})(\d{4})", str(value))
     if found is None:
         return False
-    day, month, _year = (int(part) for part in found.groups() if part is not None)
-    return 1 <= month <= 12 and day >= 1
+    day, month, year = (int(part) for part in found.groups() if part and part.isdigit())
+    return year >= 1 and 1 <= month <= 12 and day > calendar.monthrange(year, month)[1]
 
 
 class ShownVersionField(forms.IntegerField):
@@ -199,8 +200,8 @@ class ShownVersionField(forms.IntegerField):
         return initial
 
     def to_python(self, value):
-        # Anything else than a version (a form of another site, tampered with) is no version:
-        # the consent is asked again, rather than an error on a field nobody sees.
+        # Anything else than a version (tampered with) is no version: no error on a field
+        # nobody sees.
         try:
             return super().to_python(value)
         except ValidationError:
@@ -445,10 +446,10 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         province, commune = cleaned.get("province"), cleaned.get("commune")
         if province and commune and commune.province_id != province.pk:
             self.add_error("commune", _("This commune is not in the chosen province."))
-        if (
-            cleaned.get("privacy_consent")
-            and cleaned.get("notice_version") != self._notice_version()
-        ):
+        shown = cleaned.get("notice_version")
+        # None: a page opened before the version was sent with the consent (a deployment
+        # during an open call), or not a version; the call's notice is recorded, as then.
+        if cleaned.get("privacy_consent") and shown is not None and shown != self._notice_version():
             self.add_error(
                 "privacy_consent",
                 _(

@@ -181,7 +181,8 @@ with scopes_disabled():
 
         def clean_slug(self):
             slug = self.cleaned_data["slug"]
-            if slug in RESERVED_SLUGS:
+            # Checked when it changes: a call that has opened keeps its address, whatever it is.
+            if slug in RESERVED_SLUGS and "slug" in self.changed_data:
                 # /staff/<school>/intakes/new/ is the page that creates a call.
                 raise ValidationError(
                     _("“%(slug)s” names a page of the site: choose another slug.") % {"slug": slug}
@@ -194,7 +195,10 @@ with scopes_disabled():
             return slug
 
         def clean_opens_at(self):
-            return _in_years(self.cleaned_data["opens_at"])
+            opens = self.cleaned_data["opens_at"]
+            # Checked when it changes: once references carry its year, an opening cannot
+            # leave that year (``intakes._refuse_another_year``), odd as the year may be.
+            return _in_years(opens) if "opens_at" in self.changed_data else opens
 
         def clean_closes_at(self):
             return _in_years(self.cleaned_data["closes_at"])
