@@ -104,10 +104,15 @@ def test_a_us_export_is_read_month_first_and_the_dry_run_says_so(
 
 @pytest.mark.django_db
 def test_a_month_first_column_says_so_when_a_date_is_wrong(intake):
-    data = csv_bytes(US_HEADERS, [us_row(0, "03/25/2003"), us_row(1, "02/30/2003")])
+    data = csv_bytes(
+        US_HEADERS,
+        [us_row(0, "03/25/2003"), us_row(1, "03/2003"), us_row(2, "02/30/2003")],
+    )
     result = run(intake, data, dry_run=True)
     assert reasons(result) == [
-        (3, "Not a date: this column writes dates month first, mm/dd/yyyy (e.g. 03/15/2001).")
+        (3, "Not a date: this column writes dates month first, mm/dd/yyyy (e.g. 03/15/2001)."),
+        # Written in the column's order, with a day its month lacks.
+        (4, "This date does not exist: check the day and the month."),
     ]
 
 

@@ -86,7 +86,7 @@ def test_headers_in_french_english_or_arabic_name_the_same_fields(header, field)
         ("21/03/98", datetime.date(1998, 3, 21)),
         ("٢١/٠٣/٢٠٠٣", datetime.date(2003, 3, 21)),
         (str(excel_serial(datetime.date(2003, 3, 21))), datetime.date(2003, 3, 21)),
-        ("31/02/2003", "date_invalid"),
+        ("31/02/2003", "date_no_such_day"),
         ("03/21/2003", "date_invalid"),
         ("demain", "date_invalid"),
         ("21/03/2030", "date_out_of_range"),

@@ -140,6 +140,11 @@ def test_a_running_job_is_polled_by_htmx_and_has_a_refresh_link(world, intake):
     fragment = client.get(url("import_detail", job.pk), HTTP_HX_REQUEST="true")
     assert fragment.content.decode().startswith('<div id="import-status"')
     assert "<html" not in fragment.content.decode()
+    # Before the file is counted, not "0 of 0 rows checked".
+    with scopes_disabled():
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=0, processed_rows=0)
+    page = client.get(url("import_detail", job.pk)).content.decode()
+    assert "Reading the file…" in page and "0 of 0" not in page
     assert "HX-Request" in fragment["Vary"]
 
 

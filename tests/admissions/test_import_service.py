@@ -77,7 +77,7 @@ def test_valid_only_imports_the_good_rows_and_reports_the_bad_ones_by_line_and_c
     assert count(cin__in=["JA100000", "JA100003"]) == 2
     assert [(e["line"], e["column"], e["code"]) for e in result.report] == [
         (3, "phone", "phone_invalid"),
-        (4, "birth_date", "date_invalid"),
+        (4, "birth_date", "date_no_such_day"),  # 31/02
         (4, "sex", "choice_invalid"),
     ]
     with translation.override("en"):

@@ -38,6 +38,28 @@ def test_a_number_is_a_date_only_if_it_gives_a_plausible_birth_date(text, expect
     assert parse_date(text, TODAY) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("31/02/2001", "day_first", "date_no_such_day"),
+        ("29/02/2001", "day_first", "date_no_such_day"),
+        ("29/02/2004", "day_first", datetime.date(2004, 2, 29)),
+        ("2001-04-31", "day_first", "date_no_such_day"),
+        ("02/31/2001", "month_first", "date_no_such_day"),
+        ("31/13/2001", "day_first", "date_invalid"),  # no such month: the order is to explain
+        ("00/01/2001", "day_first", "date_invalid"),
+    ],
+)
+def test_a_day_its_month_lacks_is_told_as_such_not_as_a_format(text, order, expected):
+    """31/02/2001 is written dd/mm/yyyy: "write it as dd/mm/yyyy" would not help."""
+    assert parse_date(text, TODAY, order) == expected
+    if isinstance(expected, str):
+        with translation.override("en"):
+            reason = describe_error({"line": 2, "column": "Né le", "code": expected})
+        said = "This date does not exist: check the day and the month."
+        assert (reason == said) == (expected == "date_no_such_day")
+
+
 def test_a_year_alone_is_refused_with_its_own_reason():
     with translation.override("en"):
         reason = describe_error({"line": 2, "column": "Né le", "code": "date_year_only"})

@@ -52,6 +52,21 @@ def test_arabic_digits_stay_latin():
         assert not any(arabic_indic & set(s) for s in strings), message.id
 
 
+def test_a_file_extension_in_arabic_is_isolated_left_to_right():
+    """In a right-to-left line ".xlsx" shows as "xlsx.": its dot goes to the other end."""
+    import re
+
+    with open(LOCALE / "ar" / "LC_MESSAGES" / "django.po", "rb") as po:
+        catalog = read_po(po, locale="ar")
+    bare = re.compile(r"(?<!\u2066)\.(xlsx|csv|pdf|ics|json)\b")
+    found = 0
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert not any(bare.search(s) for s in strings), message.id
+        found += any("\u2066.xlsx\u2069" in s for s in strings)
+    assert found >= 3
+
+
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (make messages)")
 def test_every_string_of_the_code_is_in_the_catalogues(tmp_path, settings):
     """What ``make messages`` would extract today, on a copy: a string added to the code or a

@@ -71,10 +71,10 @@ def parse_date(value: str, today: datetime.date, order: str = DAY_FIRST) -> date
                 return "date_order_unclear"
             if len(match.group(3)) == 2:
                 year += 2000 if 2000 + year <= today.year else 1900
-            result = datetime.date(year, month, day)
+            result = _day(year, month, day)
         elif match := _YMD.match(value):
             year, month, day = (int(g) for g in match.groups())
-            result = datetime.date(year, month, day)
+            result = _day(year, month, day)
         elif _SERIAL.match(value):
             if _YEAR.match(value) and int(value) <= today.year:
                 return "date_year_only"
@@ -85,9 +85,22 @@ def parse_date(value: str, today: datetime.date, order: str = DAY_FIRST) -> date
             return "date_invalid"
     except (ValueError, OverflowError):
         return "date_invalid"
+    if isinstance(result, str):  # an error's code
+        return result
     if not _OLDEST <= result <= today:
         return "date_out_of_range"
     return result
+
+
+def _day(year: int, month: int, day: int) -> datetime.date | str:
+    """The date, or "date_no_such_day" for a day its month lacks (31/02): written in the
+    right order, it is the day and month to check, not the format."""
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        if 1 <= month <= 12 and 1 <= day <= 31 and datetime.MINYEAR <= year <= datetime.MAXYEAR:
+            return "date_no_such_day"
+        raise
 
 
 def written_order(value: str) -> str | None:

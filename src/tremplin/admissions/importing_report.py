@@ -130,6 +130,7 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "Not a CIN number (one or two letters then up to six digits, e.g. AB123456)."
     ),
     "date_invalid": lambda: _("Not a date: write it as dd/mm/yyyy (e.g. 15/03/2001)."),
+    "date_no_such_day": lambda: _("This date does not exist: check the day and the month."),
     "date_year_only": lambda: _("Only the year is given: give the full date, dd/mm/yyyy."),
     "date_out_of_range": lambda: _("This date of birth is not plausible."),
     "date_invalid_month_first": lambda: _(
