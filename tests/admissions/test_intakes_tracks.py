@@ -199,3 +199,27 @@ def test_a_call_of_one_track_keeps_the_waiting_list_it_held_before_tracks_had_on
     response = client.post(edit_url(intake), form_post(intake, {"dev-web": (35, 30)}))
     assert response.status_code == 302, response.context["form"].errors
     assert totals(intake) == (35, 30)
+
+
+@pytest.mark.django_db
+def test_a_call_without_seats_says_so_next_to_the_tracks_table(world, intake):
+    """It was only in the summary at the top, screens above the table on a phone."""
+    client = in_english(world.client("director"))
+    response = client.post(edit_url(intake), form_post(intake, {"dev-web": (0, 0), "data": (0, 0)}))
+    assert response.status_code == 400
+    form = response.context["form"]
+    first = f"track_{form.tracks[0].pk}"  # the table's first row
+    assert form.errors[first] == ["Give seats to at least one track."]
+    page = response.content.decode()
+    assert f'id="id_{first}_error"' in page and f'href="#id_{first}"' in page
+
+
+@pytest.mark.django_db
+def test_a_refused_privacy_notice_lists_its_errors_at_the_top(world):
+    client = in_english(world.client("director"))
+    response = client.post(
+        reverse("admissions:notice_create", args=["smara"]), {"cndp_authorisation": "à venir"}
+    )
+    assert response.status_code == 400
+    summary = response.content.decode().split('id="error-summary"')[1].split("</ul>")[0]
+    assert 'href="#id_cndp_authorisation"' in summary

@@ -250,7 +250,9 @@ with scopes_disabled():
             places = self.track_places()
             refused = any(f"track_{track.pk}" in self.errors for track in self.tracks)
             if not refused and not any(p.seats for p in places.values()):
-                self.add_error(None, _("Give seats to at least one track."))
+                # On the first track's seats, next to the table, where they are given.
+                first = f"track_{self.tracks[0].pk}" if self.tracks else None
+                self.add_error(first, _("Give seats to at least one track."))
             for track, p in places.items():
                 if f"track_{track.pk}" in self.errors:  # its seats are refused already
                     continue
