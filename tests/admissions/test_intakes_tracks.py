@@ -223,3 +223,16 @@ def test_a_refused_privacy_notice_lists_its_errors_at_the_top(world):
     assert response.status_code == 400
     summary = response.content.decode().split('id="error-summary"')[1].split("</ul>")[0]
     assert 'href="#id_cndp_authorisation"' in summary
+
+
+@pytest.mark.django_db
+def test_a_waiting_list_without_seats_is_still_pointed_out_when_no_track_has_seats(world):
+    intake = make_open_intake(world.smara, tracks=("dev-web", "data"))
+    client = in_english(world.client("director"))
+    first = client.get(edit_url(intake)).context["form"].tracks[0]  # the table's first row
+    places = {"dev-web": (0, 0), "data": (0, 0)} | {first.code: (0, 10)}
+    response = client.post(edit_url(intake), form_post(intake, places))
+    assert response.status_code == 400
+    assert response.context["form"].errors[f"waitlist_{first.pk}"] == [
+        "A track outside the call has no waiting list: give it seats first."
+    ]

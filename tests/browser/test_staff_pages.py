@@ -138,3 +138,53 @@ def test_the_funnel_of_a_call_fits_a_phone_each_count_with_its_name(
             assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
     finally:
         context.close()
+
+
+def _in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
+
+
+@pytest.mark.parametrize("form", ["decision", "contact"])
+def test_a_form_of_an_application_shows_its_outcome_on_a_phone(
+    browser, live_world, live_server, form
+):
+    """Refused, the page opens at the form, its error in view; done, at the top, where the
+    message is (the redirect would otherwise keep the form's #fragment)."""
+    from django.urls import reverse
+    from django_scopes import scopes_disabled
+
+    from tests.admissions.intake_pages import four_applicants
+    from tremplin.admissions.models import Application
+
+    intake = four_applicants(live_world)
+    with scopes_disabled():
+        salma = Application.objects.get(intake=intake, first_name="Salma")
+    context = browser.new_context(viewport=PHONE, locale="fr-FR")
+    page = context.new_page()
+    log_in(page, live_server.url)
+    page.wait_for_url(f"{live_server.url}/staff/smara/")
+    detail = reverse("admissions:application_detail", args=["smara", intake.slug, salma.reference])
+    page.goto(live_server.url + detail)
+    if form == "decision":
+        scope = page.locator("#decision")
+        scope.locator("input[type=radio][value=ineligible]").check()
+        reason = scope.locator("[name=reason]").first
+    else:
+        page.locator("#contact summary").click()
+        scope = page.locator("#contact")
+        scope.locator("input[name=phone]").fill("06 12 34 56 99")
+        reason = scope.locator("[name=reason]")
+    # Refused (no reason): the error is in view.
+    scope.locator("button").last.click()
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    assert _in_view(page, scope.locator(".errorlist").first), page.url
+    # Done: the message is in view.
+    reason.fill("Appel de la candidate")
+    scope.locator("button").last.click()
+    page.wait_for_url(lambda url: url.split("#")[0].endswith(detail))
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    assert _in_view(page, page.locator("main > .alert").first), page.url
+    context.close()

@@ -248,13 +248,14 @@ with scopes_disabled():
             if low is not None and high is not None and low > high:
                 self.add_error("max_age", _("The maximum age must be at least the minimum age."))
             places = self.track_places()
-            refused = any(f"track_{track.pk}" in self.errors for track in self.tracks)
+            # The tracks whose seats are refused (negative, too many): said alone.
+            refused = {track for track in self.tracks if f"track_{track.pk}" in self.errors}
             if not refused and not any(p.seats for p in places.values()):
                 # On the first track's seats, next to the table, where they are given.
                 first = f"track_{self.tracks[0].pk}" if self.tracks else None
                 self.add_error(first, _("Give seats to at least one track."))
             for track, p in places.items():
-                if f"track_{track.pk}" in self.errors:  # its seats are refused already
+                if track in refused:  # its seats are refused already
                     continue
                 if p.waitlist and not p.seats:
                     self.add_error(

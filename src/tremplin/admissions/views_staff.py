@@ -418,6 +418,16 @@ def _form_of_the_application(view):
     return require_http_methods(["GET", "POST"])(wrapper)
 
 
+def _to_the_page(intake: Intake, reference: str) -> HttpResponse:
+    """The application's page from the top of its content, where the message is: without a
+    fragment of its own, the browser would keep the form's (#decision, #contact, #erase) and
+    open the page screens below the message."""
+    detail = reverse(
+        "admissions:application_detail", args=[intake.school.slug, intake.slug, reference]
+    )
+    return redirect(f"{detail}#main")
+
+
 CONTACT_CORRECTED = "tremplin.applications.contact_corrected"
 # The history lines that say which way eligibility went.
 ELIGIBILITY_DECIDED = (
@@ -564,9 +574,7 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
                 application=application, actor=request.user, reason=reason
             ):
                 messages.info(request, _("The rules already decide for this application."))
-                return redirect(
-                    "admissions:application_detail", intake.school.slug, intake.slug, reference
-                )
+                return _to_the_page(intake, reference)
         else:
             services.eligibility_override(
                 application=application,
@@ -578,7 +586,7 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
         form.add_error(None, error)
         return _detail(request, application, form=form, status=400)
     messages.success(request, _("The decision is recorded."))
-    return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+    return _to_the_page(intake, reference)
 
 
 @school_view(APPLICATIONS_MANAGE)
@@ -598,7 +606,7 @@ def application_contact(request: HttpRequest, intake_slug: str, reference: str) 
         )
     except ValidationError as error:  # erased meanwhile: the form is no longer shown
         refused(request, error)
-        return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+        return _to_the_page(intake, reference)
     if not corrected.changed:
         messages.info(request, _("The phone and the email were already these: nothing changed."))
     elif corrected.resent:
@@ -615,7 +623,7 @@ def application_contact(request: HttpRequest, intake_slug: str, reference: str) 
         )
     else:
         messages.success(request, _("The contact details are corrected."))
-    return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+    return _to_the_page(intake, reference)
 
 
 @school_view(APPLICATIONS_MANAGE)
@@ -634,7 +642,7 @@ def application_erase(request: HttpRequest, intake_slug: str, reference: str) ->
         refused(request, error)
     else:
         messages.success(request, _("The personal data of this application is erased."))
-    return redirect("admissions:application_detail", intake.school.slug, intake.slug, reference)
+    return _to_the_page(intake, reference)
 
 
 @school_view(IDENTITY_VIEW)
