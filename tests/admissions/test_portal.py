@@ -743,28 +743,34 @@ def test_a_date_of_birth_in_digits_alone_is_read_only_as_eight(intake, typed):
     )
 
 
+NO_SUCH_DAY = "This date does not exist: check the day and the month."
+ORDER = "Write the date of birth as day/month/year, for example 21/03/2003."
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("typed", ["31/02/2003", "30022003", "31-04-2003", "29/02/2003"])
-def test_a_day_the_month_does_not_have_is_pointed_out_not_the_order_explained_again(intake, typed):
-    """She wrote day/month/year, as asked: repeating the order would not help her."""
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        # Written day/month/year, as asked: repeating the order would not help her.
+        ("31/02/2003", NO_SUCH_DAY),
+        ("30022003", NO_SUCH_DAY),
+        ("31-04-2003", NO_SUCH_DAY),
+        ("29/02/2003", NO_SUCH_DAY),
+        # A date that exists, or one not written day/month/year: the order to use.
+        ("21/03-2003", ORDER),
+        ("21.03/2003", ORDER),
+        ("21/03/0000", ORDER),
+        ("29/02/2004x", ORDER),
+    ],
+)
+def test_a_day_the_month_lacks_is_pointed_out_and_any_other_slip_gets_the_order(
+    intake, typed, said
+):
     client = Client()
     client.cookies["django_language"] = "en"
     response = client.post(APPLY, form_data(birth_date=typed))
     assert response.status_code == 400 and applications() == []
-    assert response.context["form"].errors["birth_date"] == [
-        "This date does not exist: check the day and the month."
-    ]
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("typed", ["21/03-2003", "21.03/2003", "21/03/0000", "29/02/2004x"])
-def test_a_date_that_exists_or_is_not_written_day_month_year_gets_the_order_to_use(intake, typed):
-    client = Client()
-    client.cookies["django_language"] = "en"
-    response = client.post(APPLY, form_data(birth_date=typed))
-    assert list(response.context["form"].errors["birth_date"]) == [
-        "Write the date of birth as day/month/year, for example 21/03/2003."
-    ]
+    assert list(response.context["form"].errors["birth_date"]) == [said]
 
 
 @pytest.mark.django_db
