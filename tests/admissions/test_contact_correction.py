@@ -14,19 +14,10 @@ from tests.admissions.open_intake import applied_through_the_portal
 from tremplin.core.models import AuditEvent
 from tremplin.notify.models import Message
 from tremplin.notify.services import outbox_flush
-from tremplin.notify.sms import LocmemSmsBackend
 
 pytestmark = pytest.mark.django_db
 
 NEW = {"phone": "07 00 11 22 33", "email": "salma@example.ma", "reason": "Appel de la candidate"}
-
-
-@pytest.fixture
-def sms(settings) -> list:
-    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
-    LocmemSmsBackend.outbox.clear()
-    yield LocmemSmsBackend.outbox
-    LocmemSmsBackend.outbox.clear()
 
 
 def url(application, name="application_contact") -> str:
@@ -44,7 +35,7 @@ def refused_confirmation(application) -> Message:
     return message
 
 
-def test_a_corrected_number_gets_the_message_the_old_one_refused(world, sms):
+def test_a_corrected_number_gets_the_message_the_old_one_refused(world, sms_outbox):
     application = applied_through_the_portal(world.smara)
     message = refused_confirmation(application)
     response = world.client("admissions").post(url(application), NEW, follow=True)
@@ -57,7 +48,7 @@ def test_a_corrected_number_gets_the_message_the_old_one_refused(world, sms):
     assert (application.phone, application.email) == ("+212700112233", "salma@example.ma")
     assert (message.recipient, message.status, message.failure) == ("+212700112233", "pending", "")
     assert outbox_flush()["sent"] == 1
-    assert [s.to for s in sms] == ["+212700112233"]
+    assert [s.to for s in sms_outbox] == ["+212700112233"]
     with scopes_disabled():
         event = AuditEvent.objects.get(action="tremplin.applications.contact_corrected")
     assert event.actor == world.users["admissions"] and event.reason == NEW["reason"]
@@ -121,7 +112,9 @@ def test_the_detail_page_offers_the_correction_and_the_applicants_messages(world
     assert f'href="{outbox}?ref={application.reference}"' in page
 
 
-def test_a_message_still_waiting_goes_to_the_new_number_and_one_being_sent_is_left(world, sms):
+def test_a_message_still_waiting_goes_to_the_new_number_and_one_being_sent_is_left(
+    world, sms_outbox
+):
     application = applied_through_the_portal(world.smara)
     with scopes_disabled():
         waiting = Message.objects.get(template="application_submitted", channel="sms")
@@ -162,7 +155,7 @@ def test_an_address_removed_gets_nothing_more_and_the_history_names_the_field(wo
     assert "stranger@example.org" not in page
 
 
-def test_the_messages_still_waiting_for_an_erased_application_go_nowhere(world, sms, settings):
+def test_the_messages_still_waiting_for_an_erased_application_go_nowhere(world, sms_outbox):
     """Erased during a gateway outage: its confirmations, emptied, were handed to the gateway
     (an SMS to "") and the email, to nobody, was recorded as sent. Even one a sender held
     while the erasure ran (its sender died) is closed as failed when taken back."""
@@ -188,7 +181,7 @@ def test_the_messages_still_waiting_for_an_erased_application_go_nowhere(world, 
         )  # fmt: skip
         application_erase(application=application, actor=world.users["director"], reason="x")
     outbox_flush()
-    assert sms == [] and mail.outbox == []
+    assert sms_outbox == [] and mail.outbox == []
     with scopes_disabled():
         statuses = {m.pk: (m.recipient, m.status) for m in Message.objects.all()}
     assert statuses == {
