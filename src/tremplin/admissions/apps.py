@@ -6,3 +6,16 @@ class AdmissionsConfig(AppConfig):
     name = "tremplin.admissions"
     label = "admissions"
     verbose_name = _("Admissions")
+
+    def ready(self):
+        from tremplin.admissions.models import Document, ImportJob
+        from tremplin.core import private_files
+
+        # What a process killed before its commit may leave there (core.private_files).
+        private_files.register(
+            "private/applications", private_files.named_by(Document.file.field), recursive=True
+        )
+        private_files.register("private/imports", private_files.named_by(ImportJob.file.field))
+        private_files.register(
+            "private/import-reports", private_files.named_by(ImportJob.report_file.field)
+        )

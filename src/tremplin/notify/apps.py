@@ -6,3 +6,10 @@ class NotifyConfig(AppConfig):
     name = "tremplin.notify"
     label = "notify"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from tremplin.core import private_files
+        from tremplin.notify.services import message_attachments_named
+
+        # An email's copies, written once its row is in (notify.services.message_enqueue).
+        private_files.register("private/outbox", message_attachments_named)

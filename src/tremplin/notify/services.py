@@ -246,6 +246,15 @@ def message_attachments_delete(messages: models.QuerySet) -> None:
     transaction.on_commit(lambda: [default_storage.delete(path) for path in paths])
 
 
+def message_attachments_named(names: list[str]) -> set[str]:
+    """The copies among ``names`` that a message still names (``core.private_files``). The
+    names are in JSON, so the messages with attachments are read once, in chunks."""
+    with scopes_disabled():
+        rows = Message.objects.exclude(attachments=[]).values_list("attachments", flat=True)
+        named = {entry["path"] for attachments in rows.iterator(2000) for entry in attachments}
+    return named & set(names)
+
+
 def _backend_is_transactional() -> bool:
     """True when tasks are rows of this database (django-tasks-db), written in the caller's
     transaction; other backends (a broker, the immediate backend) are enqueued on commit."""

@@ -8,4 +8,9 @@ class SelectionConfig(AppConfig):
     verbose_name = _("Selection")
 
     def ready(self):
+        from tremplin.core import private_files
         from tremplin.selection import system_checks  # noqa: F401  (registers the checks)
+        from tremplin.selection.models import Letter
+
+        # A letter's PDF written by a worker killed before its chunk committed.
+        private_files.register("private/letters", private_files.named_by(Letter.file.field))

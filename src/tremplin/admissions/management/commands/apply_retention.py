@@ -3,14 +3,16 @@ from django.utils import timezone
 
 from tremplin.admissions.retention import retention_apply, retention_months
 from tremplin.core.management.sweep import SweepCommand
+from tremplin.core.private_files import private_orphans_delete
 
 
 class Command(SweepCommand):
     help = (
         "Erase the personal data kept past its retention period: applicants who did not join "
         "the school, TREMPLIN_RETENTION_MONTHS after their call closed (law 09-08). Each "
-        "erasure is audited; expired sessions are deleted too. Run it daily from cron, or as "
-        "a sidecar with --loop."
+        "erasure is audited. Expired sessions are deleted too, and the private files that no "
+        "row names, a day after a process killed before its commit left them. Run it daily "
+        "from cron, or as a sidecar with --loop."
     )
     interval = 6 * 3600.0
 
@@ -33,4 +35,13 @@ class Command(SweepCommand):
             self.stdout.write(
                 f"{verb} the personal data of {run.erased} applications in {run.calls} calls "
                 f"(retention: {retention_months()} months after the call closed)."
+            )
+        orphans = private_orphans_delete(dry_run=dry_run)
+        if orphans.failed:
+            self.stderr.write(f"{orphans.failed} private files could not be deleted (see the log).")
+        if orphans.found or verbose or dry_run:
+            verb = "Would delete" if dry_run else "Deleted"
+            self.stdout.write(
+                f"{verb} {orphans.found if dry_run else orphans.deleted} private files that no "
+                "row names (left by a process stopped before its commit)."
             )
