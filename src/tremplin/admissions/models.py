@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +11,7 @@ from django_scopes import ScopedManager
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
 from tremplin.core.i18n import localized
+from tremplin.core.ordering import Unaccented
 from tremplin.core.text import search_key
 
 
@@ -278,7 +278,10 @@ class Application(models.Model):
             models.Index(fields=["intake", "status", "eligibility"], name="application_screen"),
             # The list sorted by name (``selectors.SORTS``).
             models.Index(
-                F("intake"), Lower("last_name"), Lower("first_name"), name="application_name"
+                F("intake"),
+                Unaccented("last_name", index=True),
+                Unaccented("first_name", index=True),
+                name="application_name",
             ),
             # The rows ``search_names_backfill`` still has to fill: empty nearly always, so
             # the sweep that looks every two minutes reads a few pages, not the table.

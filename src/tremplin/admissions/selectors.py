@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -18,6 +18,7 @@ from tremplin.admissions.models import Application, Intake, PrivacyNotice, Wish
 from tremplin.admissions.references import reference_year
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin
+from tremplin.core.ordering import Unaccented
 from tremplin.core.text import fold, parse_id, typed_search
 from tremplin.schools.models import Commune, Track
 
@@ -35,9 +36,10 @@ AGE_BANDS = (
 SORTS = {
     "number": ("number",),
     "-number": ("-number",),
-    # Whatever the case they were typed in ("alami" next to "Alaoui"), on any database.
-    "name": (Lower("last_name"), Lower("first_name")),
-    "-name": (Lower("last_name").desc(), Lower("first_name").desc()),
+    # Whatever the case and the accents they were typed with ("alami" next to "Alaoui",
+    # "Aït Ahmed" next to "Ait Bella"), on either database.
+    "name": (Unaccented("last_name"), Unaccented("first_name")),
+    "-name": (Unaccented("last_name").desc(), Unaccented("first_name").desc()),
     "age": ("-birth_date",),
     "-age": ("birth_date",),
     "submitted": ("created_at",),

@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from tremplin.core import checks  # noqa: F401  (registers the system checks)
+        from tremplin.core.ordering import register_on_sqlite
+
+        connection_created.connect(register_on_sqlite, dispatch_uid="tremplin_unaccented")
