@@ -263,9 +263,7 @@ def test_an_erased_staff_decision_exports_no_empty_reason(world, intake):
     assert "équipe" not in reason and " : ." not in reason
 
 
-def test_sorted_by_name_whatever_the_case_and_the_accents_the_names_were_typed_with(
-    world, intake
-):
+def test_sorted_by_name_whatever_the_case_and_the_accents_the_names_were_typed_with(world, intake):
     typed = ["zerouali", "amrani", "Bennani", "AMZIL", "Aït Ahmed", "AÏT BELLA", "Élalami"]
     for n, last_name in enumerate(typed):
         Client().post(

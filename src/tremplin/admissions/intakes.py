@@ -228,6 +228,15 @@ def rules_frozen(published) -> str:
     ) % {"number": published.number}
 
 
+def eligibility_frozen(published) -> str:
+    """Why staff can no longer make eligible an application that is not, once a ranking of
+    its call is published (``services._check_published_allows``)."""
+    return _(
+        "Run #%(number)s is published: it was made on the eligibility of the applications "
+        "then, and takes no one in now. This application can no longer become eligible."
+    ) % {"number": published.number}
+
+
 def _refuse_another_year(intake: Intake, stored: Intake) -> None:
     """References carry the year the call opens (``SMA-25-0042``) and are numbered per school
     and year: once applications have theirs, an opening moved to another year would number

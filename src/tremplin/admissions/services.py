@@ -552,7 +552,8 @@ def eligibility_override(
     accepted offer or is enrolled (the offer must go first)."""
     if not reason.strip():
         raise ValidationError(_("Give the reason for this decision."))
-    locked = Application.objects.select_for_update().get(pk=application.pk)
+    published = _published_run_locked(application.intake_id)
+    locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     _check_not_erased(locked)
     if not eligible:
         _check_can_be_ineligible(locked)
@@ -560,6 +561,7 @@ def eligibility_override(
     locked.eligibility = (
         Application.Eligibility.ELIGIBLE if eligible else Application.Eligibility.INELIGIBLE
     )
+    _check_published_allows(published, before, locked.eligibility)
     locked.eligibility_overridden = True
     locked.override_reason = reason.strip()
     locked.changed_since_decision_at = None
@@ -582,6 +584,30 @@ def eligibility_override(
     return locked
 
 
+def _published_run_locked(intake_id: int):
+    """The call's published ranking run, or None, read under the call's lock, which a change
+    of its rules (``intakes.intake_save``), the recheck and the publication take: a
+    publication cannot slip in, and the rules read after it are the committed ones. "No
+    key": submissions, which only point to the call, go on."""
+    from tremplin.selection.schemes import published_run
+
+    Intake.objects.select_for_update(no_key=True).only("pk").get(pk=intake_id)
+    return published_run(intake_id)
+
+
+def _check_published_allows(published, before: str, after: str) -> None:
+    """Once a ranking of the call is published, nobody becomes eligible (by staff, or by the
+    rules given back): the ranking was made on the eligibility then, and she would read an
+    outcome and an eligibility that contradict each other, and still not be ranked. The
+    other way stays possible: false information found after the publication, once the
+    offer is withdrawn (``_check_can_be_ineligible``)."""
+    from tremplin.admissions.intakes import eligibility_frozen
+
+    eligible = Application.Eligibility.ELIGIBLE
+    if published is not None and after == eligible and before != eligible:
+        raise ValidationError(eligibility_frozen(published))
+
+
 @transaction.atomic
 def eligibility_restore_rules(
     *, application: Application, actor, reason: str
@@ -590,11 +616,10 @@ def eligibility_restore_rules(
     would make ineligible someone who holds an offer or is enrolled. Returns None, and
     changes and logs nothing, when the rules decide already (a colleague gave the decision
     back meanwhile, a repeated request)."""
-    # Under the call's lock, which a change of its rules (``intakes.intake_save``) and the
-    # recheck take: the rules read below are the committed ones, not those a change is
-    # replacing, and a recheck started meanwhile waits and then sees this application back
-    # in the rules' hands. "No key": submissions, which only point to the call, go on.
-    Intake.objects.select_for_update(no_key=True).only("pk").get(pk=application.intake_id)
+    # The call's lock first: the rules read below are the committed ones, not those a change
+    # is replacing, and a recheck started meanwhile waits, then sees this application back in
+    # the rules' hands.
+    published = _published_run_locked(application.intake_id)
     locked = (
         Application.objects.select_for_update(of=("self",))  # see _reference_remind
         .select_related("commune", "intake")
@@ -610,6 +635,7 @@ def eligibility_restore_rules(
     _check_eligibility(locked, eligibility.Rules.of(locked.intake))
     if locked.eligibility == Application.Eligibility.INELIGIBLE:
         _check_can_be_ineligible(locked)
+    _check_published_allows(published, before, locked.eligibility)
     locked.save()
     log_action(
         "tremplin.applications.eligibility_rules_restored",

@@ -329,10 +329,15 @@ class EligibilityDecisionForm(forms.Form):
 
     def __init__(self, *args, decided_by_staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        # The rules decide already: nothing to give back, so the page does not offer it (a
-        # page left open while a colleague gave it back still sends it: see the service).
-        if not decided_by_staff and not self.is_bound:
-            self.fields["decision"].choices = self.fields["decision"].choices[:2]
+        # The rules decide already: nothing to give back, so the page does not offer it, nor
+        # shows it again with an error; but a page left open while a colleague gave it back
+        # still sends it, and is answered (see the service).
+        if not decided_by_staff:
+            decision = self.fields["decision"]
+            if self.is_bound:
+                decision.widget.choices = decision.choices[:2]
+            else:
+                decision.choices = decision.choices[:2]
 
 
 class ContactForm(ContactCleaning, forms.Form):

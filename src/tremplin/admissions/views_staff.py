@@ -503,6 +503,7 @@ def _detail(
     )
     for event in history:
         event.detail = _event_detail(event)
+    eligibility_frozen = _eligibility_frozen(application)
     if not any(event.action == services.APPLICATION_SUBMITTED for event in history):
         # Imported (the import's event names the call) or loaded before submissions were
         # recorded: the history still starts where the application did.
@@ -540,9 +541,21 @@ def _detail(
             "list_query": request.session.get(_list_key(application.intake), ""),
             "seat": _seat(application),
             "selection": _selection(application),
+            "eligibility_frozen": eligibility_frozen,
         },
         status=status,
     )
+
+
+def _eligibility_frozen(application: Application) -> str:
+    """Why staff can no longer make this application eligible, or "": it is not, and a
+    ranking of its call is published (``services._check_published_allows``)."""
+    from tremplin.admissions.intakes import eligibility_frozen
+
+    if application.eligibility == Application.Eligibility.ELIGIBLE:
+        return ""
+    published = _published(application.intake)
+    return eligibility_frozen(published) if published is not None else ""
 
 
 @school_view(IDENTITY_VIEW)
