@@ -70,6 +70,35 @@ def test_common_wordings_of_headers_are_recognised(header, field):
     assert header_field(header) == field
 
 
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Quel est votre niveau d'études ?", "education_level"),
+        ("Quelle est votre situation actuelle ?", "employment"),
+        ("Quelles filières vous intéressent ?", "wish_1"),
+        ("Quelle filière souhaitez-vous suivre ?", "wish_1"),
+        ("Quelle est votre date de naissance ?", "birth_date"),
+        ("Quel est votre numéro de CIN ?", "cin"),
+        ("Quel est votre nom ?", "last_name"),
+        ("Quel est votre nom en arabe ?", "last_name_ar"),
+        ("Dans quelle commune habitez-vous ?", "commune"),
+        ("Où habitez-vous ?", "commune"),
+        ("Commune de résidence actuelle", "commune"),
+        ("Niveau d'études actuel", "education_level"),
+        ("Êtes-vous actuellement :", "employment"),
+        ("Êtes-vous en situation de handicap ?", "needs_accommodation"),
+        ("ما هو مستواك الدراسي؟", "education_level"),
+        ("ما هي وضعيتك المهنية؟", "employment"),
+        # Questions about something else stay unknown.
+        ("Quel est votre âge ?", None),
+        ("Quelle est votre adresse ?", None),
+        ("Vous êtes :", None),
+    ],
+)
+def test_the_questions_of_a_form_are_recognised_by_what_they_ask(header, field):
+    assert header_field(header) == field
+
+
 def run(intake, data: bytes, **options):
     return import_applications(
         intake=intake, fileobj=io.BytesIO(data), filename="candidats.csv", mode="valid", **options

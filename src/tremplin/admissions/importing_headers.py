@@ -111,6 +111,22 @@ _FILLER = frozenset(
 )
 
 
+# The words of a form's question around what it asks (« Quel est votre niveau d'études ? »,
+# « Dans quelle commune habitez-vous ? », « ما هو مستواك الدراسي؟ »): dropped when the header
+# is not known as it is.
+_QUESTION = frozenset(
+    "quel quelle quels quelles qu que quoi est sont etes es avez as vous tu un une dans en ou "  # noqa: SIM905
+    "actuel actuelle actuels actuelles actuellement habitez habites residez vivez "
+    "what which is are do does you current currently where "
+    "ما ماهو ماهي هو هي هل في حاليا الحالي الحاليه".split()
+)
+
+
+def _unasked(key: str) -> str:
+    """A header's key without the words of a question."""
+    return " ".join(word for word in key.split() if word not in _QUESTION)
+
+
 # « C.I.N », « N.B. »: letters one by one, each followed by a dot.
 _DOTTED = re.compile(r"(?<!\w)(?:[^\W\d_]\.)+[^\W\d_](?!\w)")
 
@@ -157,10 +173,12 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "البريد الالكتروني الشخصي"),
     "commune": ("commune", "commune residence", "commune of residence", "municipality",
         "lieu residence", "residence", "ville", "ville residence", "ville actuelle",
-        "commune actuelle", "city", "city of residence", "town", "الجماعه", "جماعه الاقامه",
+        "commune actuelle", "city", "city of residence", "town", "ou habitez vous", "الجماعه",
+        "جماعه الاقامه",
         "الجماعه الترابيه", "مكان الاقامه", "مدينه الاقامه", "المدينه", "مدينه السكن",
         "مكان السكن"),
     "education_level": ("education level", "education", "level of education", "niveau",
+        "مستواك الدراسي", "مستواك التعليمي",
         "niveau etudes", "niveau d etudes", "niveau etude", "niveau scolaire",
         "niveau instruction", "dernier niveau etudes", "dernier niveau etude",
         "dernier niveau scolaire", "niveau etudes atteint", "niveau etude atteint",
@@ -176,7 +194,9 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "statut professionnel", "statut professionnel actuel", "statut", "statut actuel",
         "activite", "activite actuelle", "current situation", "occupation status",
         "الوضعيه المهنيه", "الوضعيه المهنيه الحاليه", "الوضعيه الحاليه", "الوضعيه",
-        "الحاله المهنيه"),
+        "الحاله المهنيه", "وضعيتك", "وضعيتك المهنيه", "وضعيتك الحاليه",
+        # « Êtes-vous actuellement : » (étudiant, en emploi, sans emploi…)
+        "etes vous actuellement", "vous etes actuellement", "actuellement"),
     "motivation": ("motivation", "motivations", "why", "pourquoi", "lettre motivation", "الحافز",
         "الدوافع", "التحفيز"),
     "needs_accommodation": ("needs accommodation", "needs an accommodation", "accommodation",
@@ -198,7 +218,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 # A wish column: a word for a choice or a track, at most one rank (« 2e choix », « Filière
 # souhaitée (1er choix) », « الاختيار الأول », « Second choice »), and nothing else but filler.
 _WISH_WORDS = frozenset(
-    "wish wishes choice track preference voeu voeux choix filiere formation parcours option "  # noqa: SIM905
+    "wish wishes choice track tracks preference voeu voeux choix filiere filieres formation "  # noqa: SIM905
+    "parcours option "
     "رغبه الرغبه اختيار الاختيار شعبه الشعبه مسلك المسلك التكوين".split()
 )
 _RANK_WORDS = {
@@ -210,15 +231,17 @@ _RANK_WORDS = {
 }
 _RANK_NUMBER = re.compile(r"(\d)(?:er|ere|e|eme|st|nd|rd|th)?$")
 _WISH_DESIRED = frozenset(
-    "souhaite souhaitee desire desiree prefere preferee choisi choisie preferred desired "  # noqa: SIM905
-    "chosen المرغوب المرغوبه المفضل المفضله المختار المختاره".split()
+    "souhaite souhaitee souhaitez desire desiree prefere preferee choisi choisie preferred "  # noqa: SIM905
+    "desired chosen interessent interesse want "
+    "المرغوب المرغوبه المفضل المفضله المختار المختاره".split()
 )
 _WISH_FILLER = (
     _FILLER
     | _WISH_DESIRED
+    | _QUESTION
     | frozenset(
         "er ere e eme st nd rd th ordre order by my mon ma facultatif optionnel optional "  # noqa: SIM905
-        "فيه فيها".split()
+        "qui suivre integrer would like to فيه فيها".split()
     )
 )
 # Words that name a track only when the header says it is wished or ranked: « En formation ? »
@@ -375,6 +398,8 @@ def header_field(header: str) -> str | None:
     key = fold_header(raw)
     if key in index:
         return index[key]
+    if _unasked(key) in index:
+        return index[_unasked(key)]
     # With what is in brackets first (« Filière (1er choix) »), then without (« Vos vœux
     # (cochez les filières qui vous intéressent) »).
     for candidate in (fold(raw), key):
