@@ -119,9 +119,32 @@ def test_a_dry_run_all_or_nothing_with_errors_offers_no_real_import(
         )
     page = client.get(response["Location"]).content.decode()
     assert "this file would import nothing" in page and "Import for real" not in page
+    # The valid row is held back: neither the figure nor the list says it would be created.
+    assert stat(page, "Would be created") == "0"
+    assert "1 valid row held back (all or nothing)" in page
+    listed = client.get(url("import_form")).content.decode()
+    assert "would create 0</span></td>" in listed and "would create 1" not in listed
     with scopes_disabled():
         job = ImportJob.objects.get()
     assert client.post(url("import_detail", job.pk)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_recent_imports_say_a_file_refused_as_a_whole_was_not_read(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    file = SimpleUploadedFile("notes.csv", b"Horodateur;Remarque\n01/09/2025;ok\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("import_form"), {"file": file, "mode": "valid", "dry_run": "on"})
+    (row,) = client.get(url("import_form")).content.decode().split("<tr>")[2:]
+    cells = [cell.split("</td>")[0] for cell in row.split('data-label="')[3:]]
+    assert cells == [
+        'Status"><span class="text-danger">file not read</span>',
+        'Created" class="text-end">—',
+        'Errors" class="text-end">—',
+    ]
 
 
 @pytest.mark.django_db

@@ -128,7 +128,10 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
         job.save()
         import_job_enqueue(job)
         return redirect("admissions:import_detail", request.access.school.slug, intake.slug, job.pk)
-    jobs = ImportJob.objects.filter(intake=intake).select_related("created_by")[:10]
+    jobs = list(ImportJob.objects.filter(intake=intake).select_related("created_by")[:10])
+    for job in jobs:
+        # Refused as a whole (a missing column, an unreadable file): no row was counted.
+        job.file_refused = any(entry["code"] in FILE_PROBLEMS for entry in job.report)
     return render(
         request,
         "admissions/import_form.html",
