@@ -69,6 +69,15 @@ def test_the_space_lists_the_calls_documents_and_which_are_missing(application):
 
 
 @pytest.mark.django_db
+def test_a_document_received_while_another_is_missing_is_not_said_in_green(application):
+    client = space_client(application)
+    send(client, "cin", upload(name="cin-recto-verso.pdf"))  # the diploma is still missing
+    page = client.get(reverse("portal:space")).content.decode()
+    assert "Your document is received, but your application does not meet" in page
+    assert "alert-success" not in page
+
+
+@pytest.mark.django_db
 def test_a_missing_document_sent_from_the_space_makes_the_application_eligible(application):
     client = space_client(application)
     before = application.updated_at

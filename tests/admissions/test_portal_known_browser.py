@@ -249,6 +249,15 @@ def test_a_browser_is_remembered_only_when_the_applicant_asks(application):
 
 
 @pytest.mark.django_db
+def test_the_doors_way_back_to_the_space_is_not_kept_by_the_browser(application, owners_phone):
+    """Kept, the redirect from the door to the space and the space's own back to the door
+    looped for ever when she pressed Back after leaving."""
+    response = owners_phone.get(reverse("portal:access"))
+    assert response.status_code == 302 and response["Location"] == reverse("portal:space")
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
 def test_the_box_is_never_ticked_beforehand_and_unticked_makes_no_browser_known(world):
     """At a cyber café, the cookie a first applicant asked for must not make the computer
     known for the next one, who did not tick the box."""

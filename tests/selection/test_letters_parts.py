@@ -2,6 +2,7 @@
 message templates, the system check, and the downloads and progress pages."""
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -256,6 +257,10 @@ def test_the_applicant_links_list_their_letters(
         letters = letters_of(first)
     html = render_to_string("selection/letters/_applicant_links.html", {"letters": letters})
     assert reverse("selection:applicant_letter", args=[letters[0].pk]) in html
+    # Each isolated: on an Arabic page, "PDF" cut the date in two ("(2025/09/PDF، 19)").
+    with translation.override("ar"):
+        html = render_to_string("selection/letters/_applicant_links.html", {"letters": letters})
+    assert re.search(r"\(<bdi>PDF</bdi>، <bdi>[^<]*\d{4}</bdi>\)", html), html
 
 
 def test_staff_download_the_letters_of_their_school_only(

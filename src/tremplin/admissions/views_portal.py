@@ -270,6 +270,7 @@ def communes(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache  # its redirect to the space: replayed from the cache after leaving, it loops
 def access(request: HttpRequest) -> HttpResponse:
     """Step 1: reference and CIN. The answer is the same, and as quick, whether they match
     or not, and whether a code was sent or too many were already: anything else would tell
@@ -498,7 +499,17 @@ def document(request: HttpRequest, application: Application, kind: str) -> HttpR
             )
         except services.ApplicationClosed:
             return _back_unchanged(request, application)
-        messages.success(request, _("Your document is received."))
+        if application.eligibility == Application.Eligibility.INELIGIBLE:
+            # Not a green "received" above a red "not eligible" (see ``_say_updated``).
+            messages.warning(
+                request,
+                _(
+                    "Your document is received, but your application does not meet the "
+                    "conditions of the call yet: the reason is below."
+                ),
+            )
+        else:
+            messages.success(request, _("Your document is received."))
         return redirect("portal:space")
     return render(
         request,
