@@ -479,3 +479,36 @@ def test_a_double_tap_sends_one_code_and_keeps_the_allowance(application):
         ApplicantCode.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=2))
     ask(OWNER_IP, application.reference, client=client)
     assert len(texts()) == 3 and opens_the_space(client, texts()[-1])
+
+
+def leave_unused(client: Client, minutes: int) -> None:
+    from tremplin.admissions.views_portal import SESSION_SEEN
+
+    session = client.session
+    session[SESSION_SEEN] -= minutes * 60
+    session.save()
+
+
+@pytest.mark.django_db
+def test_a_space_left_open_on_a_shared_computer_closes_after_half_an_hour_unused(application):
+    cafe, _ = ask(OWNER_IP, application.reference)
+    assert opens_the_space(cafe, texts()[-1])  # not remembered
+    leave_unused(cafe, 29)
+    assert cafe.get(reverse("portal:space")).status_code == 200  # still in use: it goes on
+    leave_unused(cafe, 29)
+    assert cafe.get(reverse("portal:space")).status_code == 200
+    leave_unused(cafe, 31)
+
+    response = cafe.get(reverse("portal:space"), follow=True)
+
+    assert response.redirect_chain == [(reverse("portal:access"), 302)]
+    assert "Your space closed after 30 minutes without use" in response.content.decode()
+    assert cafe.get(reverse("portal:space"))["Location"] == reverse("portal:access")
+
+
+@pytest.mark.django_db
+def test_a_space_on_her_own_remembered_phone_does_not_close_after_half_an_hour(application):
+    phone, _ = ask(OWNER_IP, application.reference)
+    assert opens_the_space(phone, texts()[-1], remember=True)
+    leave_unused(phone, 120)
+    assert phone.get(reverse("portal:space")).status_code == 200

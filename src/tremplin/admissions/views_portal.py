@@ -2,6 +2,7 @@
 
 import json
 import secrets
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -46,6 +47,10 @@ from tremplin.selection.decisions import decision_for
 SESSION_APPLICANT = "applicant_application_id"
 SESSION_PENDING = "applicant_code_tries"
 SESSION_REQUESTER = "applicant_requester"
+SESSION_SEEN = "applicant_seen"  # when the space was last opened, in seconds since the epoch
+# A space that closes with the browser (a shared computer, a cyber café's) closes after this
+# long unused too: such browsers are seldom closed, and the next person would find it open.
+APPLICANT_IDLE_MINUTES = 30
 SUBMITTED_SALT = "tremplin.portal.submitted"
 # How long the confirmation page's link shows the reference and the eligibility: enough to
 # reload it, not a day for whoever opens the history of a shared computer (a cyber café)
@@ -371,6 +376,7 @@ def code(request: HttpRequest) -> HttpResponse:
                 request.session.cycle_key()
                 request.session.pop(SESSION_PENDING, None)
                 request.session[SESSION_APPLICANT] = application.pk
+                request.session[SESSION_SEEN] = int(time.time())
                 # Perhaps a cyber café's computer: the space closes with the browser. On her
                 # own phone, remembered, it lasts as a session does (SESSION_COOKIE_AGE).
                 request.session.set_expiry(None if remember else 0)
@@ -427,6 +433,17 @@ def applicant_required(view):
         application_id = request.session.get(SESSION_APPLICANT)
         if application_id is None:
             return redirect("portal:access")
+        if _unused_too_long(request):
+            request.session.pop(SESSION_APPLICANT, None)
+            messages.info(
+                request,
+                _(
+                    "Your space closed after %(minutes)s minutes without use, as it does on a "
+                    "computer that is not yours. Ask for a new code to open it again."
+                )
+                % {"minutes": APPLICANT_IDLE_MINUTES},
+            )
+            return redirect("portal:access")
         with scopes_disabled():
             application = (
                 Application.objects.select_related(
@@ -442,6 +459,21 @@ def applicant_required(view):
             return view(request, application, *args, **kwargs)
 
     return wrapper
+
+
+def _unused_too_long(request: HttpRequest) -> bool:
+    """Whether a space that closes with the browser was left unused too long; else notes
+    this visit (at most once a minute: a session written on every page for nothing). A
+    remembered browser (her own phone) keeps it as a session lasts."""
+    if not request.session.get_expire_at_browser_close():
+        return False
+    now = int(time.time())
+    seen = request.session.get(SESSION_SEEN, now)
+    if now - seen > APPLICANT_IDLE_MINUTES * 60:
+        return True
+    if now - seen >= 60 or SESSION_SEEN not in request.session:
+        request.session[SESSION_SEEN] = now
+    return False
 
 
 @applicant_required
@@ -654,6 +686,7 @@ def leave(request: HttpRequest) -> HttpResponse:
     cookie is deleted and its allowance of codes for this application withdrawn."""
     application_id = request.session.pop(SESSION_APPLICANT, None)
     request.session.pop(SESSION_PENDING, None)
+    request.session.pop(SESSION_SEEN, None)
     response = redirect("public:index")
     if request.POST.get("forget"):
         device_token = _device_token(request)
