@@ -15,8 +15,14 @@ def intake(world):
     return selection_intake(world.smara)
 
 
+def staff(world):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    return client
+
+
 def decide(world, application, decision: str):
-    return world.client("admissions").post(
+    return staff(world).post(
         reverse(
             "admissions:application_eligibility",
             args=["smara", application.intake.slug, application.reference],
@@ -30,7 +36,7 @@ def detail(world, application) -> str:
         "admissions:application_detail",
         args=["smara", application.intake.slug, application.reference],
     )
-    return world.client("admissions").get(url).content.decode()
+    return staff(world).get(url).content.decode()
 
 
 @pytest.mark.django_db
@@ -76,7 +82,7 @@ def test_once_published_someone_on_the_waiting_list_can_still_be_marked_not_elig
 @pytest.mark.django_db
 def test_a_refused_reason_shows_no_choice_to_give_back_what_the_rules_decide(world, intake):
     application = applications(intake)[0]
-    response = world.client("admissions").post(
+    response = staff(world).post(
         reverse(
             "admissions:application_eligibility",
             args=["smara", intake.slug, application.reference],

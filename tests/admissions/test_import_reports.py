@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from tests.admissions.builders import applicant, canonical_csv, make_import_intake
@@ -165,3 +166,15 @@ def test_a_long_report_is_all_in_the_download_and_counted_on_the_page(world, int
                             delimiter=";"))  # fmt: skip
     assert len(lines) == 1 + 300
     assert lines[-1][:3] == ["301", "phone", "phone_invalid"]
+
+
+def test_a_header_quoted_in_an_arabic_message_keeps_its_punctuation_in_place():
+    """« Quel est votre niveau d'études ? » in an Arabic sentence: without isolation, its
+    "?" and the guillemets jumped to the other end of the line."""
+    from tremplin.admissions.importing_report import describe_error, problem
+
+    header = "Quel est votre niveau d'études ?"
+    missing = problem(0, "", "column_missing", field="education_level", ignored=[header])
+    with translation.override("ar"):
+        message = describe_error(missing)
+    assert f"«\u2068{header}\u2069»" in message

@@ -519,6 +519,32 @@ def test_a_new_phone_or_email_is_told_to_the_former_ones_in_the_applicants_langu
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_withdrawal_and_a_deletion_request_are_told_to_the_applicant_once(intake, language):
+    """Both can be done from a space left open on a shared computer: she hears of them, on
+    every channel she gave, in her language; a repeated request tells her nothing more."""
+    client = Client()
+    client.cookies["django_language"] = language
+    client.post(APPLY, form_data(email="fatima@example.ma"))
+    (application,) = applications()
+    client = _space_client(application)
+    for _twice in range(2):
+        client.post(reverse("portal:withdraw"), {"confirm": "yes"})
+        client.post(reverse("portal:delete"), {"confirm": "yes"})
+
+    for template, words in [
+        ("application_withdrawn", {"fr": "retirée", "ar": "سحب"}),
+        ("deletion_requested", {"fr": "suppression", "ar": "حذف"}),
+    ]:
+        told = {(m.channel, m.recipient): m for m in messages_for(template)}
+        assert len(messages_for(template)) == 2, template
+        assert set(told) == {("sms", "+212661234567"), ("email", "fatima@example.ma")}
+        sms = told["sms", "+212661234567"]
+        assert sms.language == language and application.reference in sms.body
+        assert words[language] in sms.body
+
+
+@pytest.mark.django_db
 def test_changing_the_phone_back_and_forth_does_not_flood_the_former_numbers(intake):
     apply(Client())
     (application,) = applications()

@@ -22,6 +22,8 @@ CONTEXTS["offer_withdrawn"] = CONTEXTS["application_submitted"]
 CONTEXTS["contact_changed"] = {
     k: v for k, v in CONTEXTS["application_submitted"].items() if k != "space_url"
 }
+CONTEXTS["application_withdrawn"] = CONTEXTS["contact_changed"]
+CONTEXTS["deletion_requested"] = CONTEXTS["contact_changed"]
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
@@ -54,7 +56,12 @@ def test_the_arabic_sms_without_a_link_fit_in_two_parts():
     from tremplin.notify.services import _render
 
     context = {**CONTEXTS["contact_changed"], "school_name": "المدرسة الرقمية بالسمارة"}
-    for template in ("contact_changed", "offer_withdrawn"):
+    for template in (
+        "contact_changed",
+        "offer_withdrawn",
+        "application_withdrawn",
+        "deletion_requested",
+    ):
         _subject, text = _render("sms", template, {**context, "space_url": ""}, "ar")
         assert "SMA-25-0042" in text
         assert len(text) <= 2 * 67, (template, len(text), text)
@@ -91,6 +98,8 @@ def messages_naming_the_school(name: str) -> list[tuple[str, dict]]:
         ("application_reminder", submitted),
         ("offer_withdrawn", submitted),
         ("contact_changed", submitted),
+        ("application_withdrawn", submitted),
+        ("deletion_requested", submitted),
         *(
             ("decision", {**letter, "decision": {**decision, "status": status}})
             for status in ("offer", "waitlisted", "not_retained")

@@ -27,16 +27,23 @@ def application_request_deletion(*, application: Application) -> Application:
     """The applicant asks for their data to be deleted (law 09-08); staff carry it out.
     Refused once the training is completed: the erasure would be (``application_erase``),
     and a request staff cannot carry out would wait in their queue for ever."""
+    from tremplin.admissions.services import message_context, notify_applicant
+
     if seat_held(application) == SEAT_COMPLETED:
         raise ValidationError(str(GRADUATE_KEPT))
-    if application.deletion_requested_at is None:
-        application.deletion_requested_at = timezone.now()
-        application.save(update_fields=["deletion_requested_at"])
+    # Once, whatever the requests repeated at the same instant (a double click).
+    asked = Application.objects.filter(
+        pk=application.pk, deletion_requested_at__isnull=True
+    ).update(deletion_requested_at=timezone.now())
+    application.refresh_from_db(fields=["deletion_requested_at"])
+    if asked:
         log_action(
             "tremplin.applications.deletion_requested",
             school=application.intake.school,
             obj=application,
         )
+        # Perhaps asked from a space left open on a shared computer: she is told.
+        notify_applicant(application, "deletion_requested", message_context(application))
     return application
 
 

@@ -431,6 +431,9 @@ def application_withdraw(*, application: Application) -> Application:
         log_action(
             "tremplin.applications.withdrawn", school=application.intake.school, obj=application
         )
+        # Final, and done from a space perhaps left open on a shared computer: she is told,
+        # on every channel she gave.
+        notify_applicant(application, "application_withdrawn", message_context(application))
     return application
 
 

@@ -83,8 +83,10 @@ MESSAGE_TEMPLATES = {
     # told apart in the outbox, and by the limit of confirmations to one recipient.
     "application_imported": pgettext_lazy("message", "Application imported: its reference"),
     "application_submitted": pgettext_lazy("message", "Application received"),
+    "application_withdrawn": pgettext_lazy("message", "Application withdrawn by its applicant"),
     "contact_changed": pgettext_lazy("message", "Contact details changed (to the former ones)"),
     "decision": pgettext_lazy("message", "Decision"),
+    "deletion_requested": pgettext_lazy("message", "Deletion of the data requested"),
     "interview_convocation": pgettext_lazy("message", "Interview convocation"),
     "offer_withdrawn": pgettext_lazy("message", "Seat withdrawn by the school"),
     "test_convocation": pgettext_lazy("message", "Written test convocation"),
