@@ -47,6 +47,16 @@ def test_an_admitted_applicant_downloads_her_selection_too(demo):
     [published] = selection["published_rankings"]  # the draft run is not hers to see
     assert published["outcome"] == "admitted"
     assert [o["status"] for o in selection["offers"]] == ["accepted"]
+    # And the training the accepted seat led to.
+    with scopes_disabled():
+        enrolment = application.enrolment
+    assert data["training"] == {
+        "cohort": enrolment.cohort.name,
+        "track": enrolment.track.name,
+        "status": enrolment.status,
+        "status_label": enrolment.get_status_display(),
+        "enrolled_at": enrolment.enrolled_at.isoformat(),
+    }
 
 
 @pytest.mark.django_db
@@ -64,6 +74,7 @@ def test_a_new_applicant_downloads_her_confirmation_and_an_empty_selection(demo)
         "offers": [],
         "letters": [],
     }
+    assert data["training"] is None
 
 
 @pytest.mark.django_db

@@ -199,8 +199,9 @@ def _forget_file_hashes(events) -> None:
 
 def application_data(application: Application) -> dict:
     """Everything the platform holds about the applicant, for their download: the
-    application, the messages sent to them, and what the selection recorded about them (the
-    convocations, their marks, the results of the published rankings, offers and letters).
+    application, the messages sent to them, what the selection recorded about them (the
+    convocations, their marks, the results of the published rankings, offers and letters),
+    and their enrolment in the training.
 
     Codes are given as stored (``bac``, ``neet``), with their texts under ``labels``, in
     the language of the request (the applicant's, who downloads it). Not included: the
@@ -246,6 +247,7 @@ def application_data(application: Application) -> dict:
         "deletion_requested_at": _time(application.deletion_requested_at),
         "messages": _messages(application),
         "selection": _selection(application),
+        "training": _training(application),
         "labels": {
             "sex": application.get_sex_display(),
             "education_level": application.get_education_level_display(),
@@ -254,6 +256,24 @@ def application_data(application: Application) -> dict:
             "eligibility": application.get_eligibility_display(),
             "source": application.get_source_display(),
         },
+    }
+
+
+def _training(application: Application) -> dict | None:
+    """Her enrolment in the training the selection led to, None before it."""
+    from tremplin.training.models import Enrolment
+
+    enrolment = (
+        Enrolment.objects.filter(application=application).select_related("cohort", "track").first()
+    )
+    if enrolment is None:
+        return None
+    return {
+        "cohort": enrolment.cohort.name,
+        "track": localized(enrolment.track, "name"),
+        "status": enrolment.status,
+        "status_label": enrolment.get_status_display(),
+        "enrolled_at": enrolment.enrolled_at.isoformat(),
     }
 
 
