@@ -3,7 +3,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
 from tremplin.admissions.choices import Sex
@@ -198,7 +198,8 @@ def test_a_deletion_request_reaches_the_staff_until_it_is_carried_out(world, int
     detail = url("intake_detail", intake)
     assert "queue=deletion" not in client.get(detail).content.decode()
     omar = application("CD111111")
-    application_request_deletion(application=omar)
+    with scope(school=world.smara):  # as the applicant's space calls it
+        application_request_deletion(application=omar)
 
     page = client.get(detail).content.decode()
     assert "Demandes de suppression (1)" in page and "queue=deletion" in page

@@ -280,3 +280,17 @@ def test_sorted_by_name_whatever_the_case_and_the_accents_the_names_were_typed_w
     expected = ["Aït Ahmed", "AÏT BELLA", "amrani", "AMZIL", "Bennani", "Élalami", "zerouali"]
     assert names("name") == expected
     assert names("-name") == expected[::-1]
+
+
+def test_the_sort_menu_offers_every_order_and_shows_the_one_in_use(world, intake):
+    """A list sorted Z to A showed "reference" chosen: the next search sorted it by number."""
+    from tremplin.admissions.selectors import SORTS
+
+    client = world.client("admissions")
+    page = client.get(url("application_list", intake), {"sort": "-name", "sex": "F"})
+    html = page.content.decode()
+    menu = html[html.index('<select id="sort"') : html.index("</select>")]
+    assert re.findall(r'<option value="([^"]+)"', menu) == list(SORTS)
+    assert re.findall(r'<option value="([^"]+)" selected', menu) == ["-name"]
+    unknown = client.get(url("application_list", intake), {"sort": "nonsense"}).content.decode()
+    assert re.findall(r'<option value="([^"]+)" selected', unknown) == ["number"]

@@ -46,6 +46,18 @@ SORTS = {
     "-submitted": ("-created_at",),
 }
 
+# The orders of the list's menu, as it names them.
+SORT_LABELS = {
+    "number": _("reference"),
+    "-number": _("reference, last first"),
+    "name": _("name, A to Z"),
+    "-name": _("name, Z to A"),
+    "age": _("age, youngest first"),
+    "-age": _("age, oldest first"),
+    "submitted": _("first received first"),
+    "-submitted": _("most recent first"),
+}
+
 FILTERS = ("status", "eligibility", "sex", "age", "commune", "education", "employment", "wish")
 
 

@@ -6,13 +6,14 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,7 +31,7 @@ from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.documents import DOCUMENT_GIVEN
 from tremplin.admissions.eligibility import describe_for_staff
-from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
+from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice, Wish
 from tremplin.admissions.staff_forms import (
     ContactForm,
     EligibilityDecisionForm,
@@ -41,6 +42,7 @@ from tremplin.admissions.staff_forms import (
 from tremplin.core.decorators import school_view
 from tremplin.core.feedback import refused
 from tremplin.core.formatting import format_datetime, format_list
+from tremplin.core.i18n import localized
 from tremplin.core.identifiers import format_phone, mask_cin, mask_phone
 from tremplin.core.models import AuditEvent
 from tremplin.core.permissions import (
@@ -311,7 +313,11 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
             # What narrows the list: a value that names nothing does not (see the facets).
             "filtered": bool(params.get(selectors.SEARCH)) or any(f.selected for f in facets),
             "clear_query": urlencode(kept),
-            "sort": request.GET.get("sort", "number"),
+            # What the list is sorted by, which the menu shows chosen (and a search keeps).
+            "sort": request.GET.get("sort")
+            if request.GET.get("sort") in selectors.SORTS
+            else "number",
+            "sorts": selectors.SORT_LABELS.items(),
             "show_identity": request.access.can(IDENTITY_VIEW),
             "published": _published(intake) if params.get("queue") == "review" else None,
         },
@@ -429,6 +435,8 @@ def _to_the_page(intake: Intake, reference: str) -> HttpResponse:
 
 
 CONTACT_CORRECTED = "tremplin.applications.contact_corrected"
+UPDATED_BY_APPLICANT = "tremplin.applications.updated_by_applicant"
+MARK_CHANGED = "tremplin.selection.mark.changed"
 # The history lines that say which way eligibility went.
 ELIGIBILITY_DECIDED = (
     "tremplin.applications.eligibility_overridden",
@@ -449,9 +457,11 @@ def _arrival(application: Application) -> SimpleNamespace:
     )
 
 
-def _event_detail(event: AuditEvent) -> str:
+def _event_detail(event: AuditEvent, components: dict[str, str]) -> str:
     """What a line of the history adds to the action's name: how the application came and
-    what the rules said then, which document was sent, which way eligibility was decided."""
+    what the rules said then, which document was sent, which way eligibility was decided,
+    what the applicant corrected, which mark changed (``components``: their names by
+    code)."""
     if event.action == services.APPLICATION_SUBMITTED:
         parts = []
         if event.data.get("source") in Application.Source.values:
@@ -470,7 +480,39 @@ def _event_detail(event: AuditEvent) -> str:
     if event.action == CONTACT_CORRECTED:
         labels = {"phone": _("Mobile phone"), "email": _("Email")}
         return format_list(str(labels[f]) for f in event.data.get("fields", ()) if f in labels)
+    if event.action == UPDATED_BY_APPLICANT:
+        # The names of the fields only, as recorded: not their values.
+        return format_list(_field_name(f) for f in event.data.get("fields", ()))
+    if event.action == MARK_CHANGED:
+        return _("%(component)s: %(new)s (before: %(old)s)") % {
+            "component": components.get(event.data.get("component"), event.data.get("component")),
+            "new": _mark(event.data.get("new")),
+            "old": _mark(event.data.get("old")),
+        }
     return ""
+
+
+def _field_name(name: str) -> str:
+    if name == "wishes":
+        return capfirst(Wish._meta.verbose_name_plural)
+    try:
+        return capfirst(Application._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _mark(recorded: str | None) -> str:
+    """A mark as the audit log records it (``assessment_marks.mark_label``), to be read."""
+    if recorded is None:
+        return "—"
+    return _("absent") if recorded == "absent" else recorded
+
+
+def _component_names(intake: Intake) -> dict[str, str]:
+    """The names of the call's marked parts by code, in the reader's language."""
+    from tremplin.selection.models import Component
+
+    return {c.code: localized(c, "name") for c in Component.objects.filter(scheme__intake=intake)}
 
 
 def _consents(application: Application) -> list[str]:
@@ -501,8 +543,9 @@ def _detail(
         .select_related("actor")
         .order_by("created_at", "pk")
     )
+    components = _component_names(application.intake)
     for event in history:
-        event.detail = _event_detail(event)
+        event.detail = _event_detail(event, components)
     eligibility_frozen = _eligibility_frozen(application)
     if not any(event.action == services.APPLICATION_SUBMITTED for event in history):
         # Imported (the import's event names the call) or loaded before submissions were
