@@ -491,7 +491,9 @@ def leave_unused(client: Client, minutes: int) -> None:
 
 @pytest.mark.django_db
 def test_a_space_left_open_on_a_shared_computer_closes_after_half_an_hour_unused(application):
-    cafe, _ = ask(OWNER_IP, application.reference)
+    cafe = Client(REMOTE_ADDR=OWNER_IP)
+    cafe.cookies["django_language"] = "en"
+    ask(OWNER_IP, application.reference, client=cafe)
     assert opens_the_space(cafe, texts()[-1])  # not remembered
     leave_unused(cafe, 29)
     assert cafe.get(reverse("portal:space")).status_code == 200  # still in use: it goes on

@@ -119,3 +119,29 @@ def test_without_a_staff_decision_the_rules_simply_decide_again(world, intake):
     assert application.eligibility == Eligibility.ELIGIBLE
     assert application.changed_since_decision_at is None
     assert review_queue(world, intake) == []
+
+
+@pytest.mark.django_db
+def test_the_reasons_follow_the_corrected_answers_while_the_staff_decision_stands(world, intake):
+    """Turned away by staff, she corrected her date of birth: "you are 46" was still what
+    she and the staff read, of an age she no longer gives."""
+    with scopes_disabled():
+        services.eligibility_override(
+            application=omar(), actor=world.users["admissions"], eligible=False,
+            reason="Pièce d'identité illisible",
+        )  # fmt: skip
+    assert [r["rule"] for r in omar().eligibility_reasons] == ["age"]
+
+    edit(birth_date=omar().birth_date.replace(year=2001))
+
+    application = omar()
+    assert application.eligibility == Eligibility.INELIGIBLE  # the decision stands
+    assert application.eligibility_reasons == []  # the age is right now
+    assert application.changed_since_decision_at is not None  # and staff are told
+
+    let_in(world)  # staff let him in; the rules read a commune outside the call's now
+    with scopes_disabled():
+        outside = Commune.objects.exclude(province_id=omar().commune.province_id).first()
+    edit(province=outside.province, commune=outside)
+    assert omar().eligibility == Eligibility.ELIGIBLE
+    assert [r["rule"] for r in omar().eligibility_reasons] == ["residence"]

@@ -134,9 +134,10 @@ def decision_to_review(application: Application) -> None:
 def _check_eligibility(
     application: Application, rules: eligibility.Rules, documents: list[str] | None = None
 ) -> None:
-    """Evaluate the rules unless staff decided; sets the fields, does not save."""
-    if application.eligibility_overridden:
-        return
+    """Evaluate the rules; sets the fields, does not save. When staff decided, their
+    decision stands and only the reasons follow the answers: those of a decision taken
+    on answers since corrected ("you are 28", after a corrected date of birth) would be
+    read as the rules' word on the answers of today."""
     if documents is None:
         documents = [d.kind for d in application.documents.all()] if application.pk else []
     failed = eligibility.evaluate(
@@ -148,9 +149,10 @@ def _check_eligibility(
         employment=application.employment,
         documents=documents,
     )
-    application.eligibility = (
-        Application.Eligibility.INELIGIBLE if failed else Application.Eligibility.ELIGIBLE
-    )
+    if not application.eligibility_overridden:
+        application.eligibility = (
+            Application.Eligibility.INELIGIBLE if failed else Application.Eligibility.ELIGIBLE
+        )
     application.eligibility_reasons = failed
     application.eligibility_checked_at = timezone.now()
 
