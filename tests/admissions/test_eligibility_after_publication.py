@@ -2,6 +2,8 @@
 ranking was made on it, and the applicant would read an outcome and an eligibility that
 contradict each other."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -62,7 +64,9 @@ def test_no_one_becomes_eligible_once_the_ranking_is_published(world, intake, wh
         assert Application.objects.values().get(pk=application.pk) == before
     page = detail(world, application)
     assert 'data-testid="eligibility-frozen"' in page
-    assert "Record the decision" not in page  # nothing left to decide
+    # "Not eligible" only: its reason, which she reads, can still be written again.
+    assert re.findall(r'name="decision" value="([a-z]+)"', page) == ["ineligible"]
+    assert decide(world, application, "ineligible").status_code == 302
 
 
 @pytest.mark.django_db
@@ -76,7 +80,9 @@ def test_once_published_someone_on_the_waiting_list_can_still_be_marked_not_elig
     with scopes_disabled():
         waiting.refresh_from_db()
     assert waiting.eligibility == Application.Eligibility.INELIGIBLE
-    assert 'data-testid="eligibility-frozen"' in detail(world, waiting)
+    page = detail(world, waiting)
+    assert 'data-testid="eligibility-frozen"' in page
+    assert re.findall(r'name="decision" value="([a-z]+)"', page) == ["ineligible"]
 
 
 @pytest.mark.django_db

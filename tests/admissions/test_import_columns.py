@@ -89,10 +89,18 @@ def test_common_wordings_of_headers_are_recognised(header, field):
         ("Êtes-vous en situation de handicap ?", "needs_accommodation"),
         ("ما هو مستواك الدراسي؟", "education_level"),
         ("ما هي وضعيتك المهنية؟", "employment"),
-        # Questions about something else stay unknown.
+        ("Quel est votre 2e choix de filière ?", "wish_2"),
+        ("Avez-vous un handicap ?", "needs_accommodation"),
+        # Questions about something else stay unknown: a wrong column is worse than none.
         ("Quel est votre âge ?", None),
         ("Quelle est votre adresse ?", None),
         ("Vous êtes :", None),
+        ("Où êtes-vous né(e) ?", None),  # the birthplace, not the date
+        ("Avez-vous WhatsApp ?", None),  # yes or no, not the phone
+        ("Habitez-vous dans la commune ?", None),
+        ("Avez-vous un diplôme ?", None),
+        ("Quelle est votre filière ?", None),  # the stream of her bac, not a wish
+        ("Etes-vous inscrit à l'ANAPEC ?", None),
     ],
 )
 def test_the_questions_of_a_form_are_recognised_by_what_they_ask(header, field):

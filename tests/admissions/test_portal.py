@@ -522,7 +522,8 @@ def test_a_new_phone_or_email_is_told_to_the_former_ones_in_the_applicants_langu
 @pytest.mark.parametrize("language", ["fr", "ar"])
 def test_a_withdrawal_and_a_deletion_request_are_told_to_the_applicant_once(intake, language):
     """Both can be done from a space left open on a shared computer: she hears of them, on
-    every channel she gave, in her language; a repeated request tells her nothing more."""
+    every channel she gave, in her language; a request sent again (a page reloaded, a
+    retry) tells her nothing more."""
     client = Client()
     client.cookies["django_language"] = language
     client.post(APPLY, form_data(email="fatima@example.ma"))

@@ -112,12 +112,21 @@ def test_the_retention_sweep_deletes_the_old_files_no_row_names_and_nothing_else
     assert "private files" not in sweep()  # nothing left to say
 
 
+class ClientError(Exception):
+    """What django-storages' S3 backend raises (botocore's), not an OSError."""
+
+
 @pytest.mark.django_db
-def test_a_file_the_storage_cannot_delete_is_said_and_left_for_the_next_sweep(world, monkeypatch):
+@pytest.mark.parametrize(
+    "refusal", [PermissionError(13, "Permission denied"), ClientError("AccessDenied")]
+)
+def test_a_file_the_storage_cannot_delete_is_said_and_left_for_the_next_sweep(
+    world, monkeypatch, refusal
+):
     orphan = write("private/letters/3d4e5f.pdf")
 
     def refuse(name):
-        raise PermissionError(13, "Permission denied", name)
+        raise refusal
 
     monkeypatch.setattr(default_storage, "delete", refuse)
     err = io.StringIO()

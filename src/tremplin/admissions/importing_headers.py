@@ -112,19 +112,40 @@ _FILLER = frozenset(
 
 
 # The words of a form's question around what it asks (« Quel est votre niveau d'études ? »,
-# « Dans quelle commune habitez-vous ? », « ما هو مستواك الدراسي؟ »): dropped when the header
-# is not known as it is.
+# « Dans quelle commune habitez-vous ? », « ما هو مستواك الدراسي؟ »), dropped when the header
+# is not known as it is (``_unasked``).
 _QUESTION = frozenset(
     "quel quelle quels quelles qu que quoi est sont etes es avez as vous tu un une dans en ou "  # noqa: SIM905
     "actuel actuelle actuels actuelles actuellement habitez habites residez vivez "
     "what which is are do does you current currently where "
     "ما ماهو ماهي هو هي هل في حاليا الحالي الحاليه".split()
 )
+# How a question that asks for a value starts: « Quel(le) est… », « What is… », « ما هو… »,
+# « Dans quelle commune… ». Other questions (« Où êtes-vous né(e) ? », « Habitez-vous dans
+# la commune ? ») ask something else than the field their last words name.
+_ASKING = frozenset("quel quelle quels quelles what which ما ماهو ماهي".split())  # noqa: SIM905
+# A yes/no question (« Avez-vous un handicap ? », « هل… »): only a yes/no field may answer
+# it; « Avez-vous un diplôme ? » or « Avez-vous WhatsApp ? » are not the diploma or the phone.
+_YES_NO = frozenset("avez etes es as هل are do have".split())  # noqa: SIM905
+_YES_NO_FIELDS = frozenset({"needs_accommodation", "accommodation_consent", "follow_up_consent"})
+# « Niveau d'études actuel », « Commune de résidence actuelle »: what the field is now.
+_NOW = frozenset("actuel actuelle actuels actuelles actuellement".split())  # noqa: SIM905
 
 
-def _unasked(key: str) -> str:
-    """A header's key without the words of a question."""
-    return " ".join(word for word in key.split() if word not in _QUESTION)
+def _unasked(key: str, index: dict[str, str]) -> str | None:
+    """The field a header written as a question asks for, or None."""
+    words = key.split()
+    if not words:
+        return None
+    if words[-1] in _NOW and " ".join(words[:-1]) in index:
+        return index[" ".join(words[:-1])]
+    asking = words[0] in _ASKING or words[:2] == ["dans", "quelle"]
+    if not asking and words[0] not in _YES_NO:
+        return None
+    field = index.get(" ".join(word for word in words if word not in _QUESTION))
+    if words[0] in _YES_NO and field not in _YES_NO_FIELDS:
+        return None
+    return field
 
 
 # « C.I.N », « N.B. »: letters one by one, each followed by a dot.
@@ -252,6 +273,9 @@ _WISH_AMBIGUOUS = frozenset("formation parcours option التكوين".split()) 
 def _wish_rank(folded_header: str) -> int | None:
     """The rank a wish column gives (1 when it names none), None when it is no wish column."""
     rank, named, plain, desired = None, False, False, False
+    # « Quelle est votre filière ? » asks the stream of her bac: a question names a wish only
+    # with a word of wishing or a rank (« Quelle filière souhaitez-vous suivre ? »).
+    asked = any(word in _QUESTION for word in folded_header.split())
     for word in folded_header.split():
         if word in _WISH_WORDS:
             named = True
@@ -267,6 +291,8 @@ def _wish_rank(folded_header: str) -> int | None:
         elif word not in _WISH_FILLER:
             return None
     if not named or rank == 0 or not (plain or desired or rank):
+        return None
+    if asked and not (desired or rank):
         return None
     return rank or 1
 
@@ -398,8 +424,9 @@ def header_field(header: str) -> str | None:
     key = fold_header(raw)
     if key in index:
         return index[key]
-    if _unasked(key) in index:
-        return index[_unasked(key)]
+    asked = _unasked(key, index)
+    if asked is not None:
+        return asked
     # With what is in brackets first (« Filière (1er choix) »), then without (« Vos vœux
     # (cochez les filières qui vous intéressent) »).
     for candidate in (fold(raw), key):

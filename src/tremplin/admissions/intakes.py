@@ -233,7 +233,8 @@ def eligibility_frozen(published) -> str:
     its call is published (``services._check_published_allows``)."""
     return _(
         "Run #%(number)s is published: it was made on the eligibility of the applications "
-        "then, and takes no one in now. This application can no longer become eligible."
+        "then, and takes no one in now. This application can no longer become eligible; its "
+        "reason can still be written again."
     ) % {"number": published.number}
 
 

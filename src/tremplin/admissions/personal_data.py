@@ -31,7 +31,8 @@ def application_request_deletion(*, application: Application) -> Application:
 
     if seat_held(application) == SEAT_COMPLETED:
         raise ValidationError(str(GRADUATE_KEPT))
-    # Once, whatever the requests repeated at the same instant (a double click).
+    # Once: a conditional update, which a request sent again (or at the same instant) finds
+    # done.
     asked = Application.objects.filter(
         pk=application.pk, deletion_requested_at__isnull=True
     ).update(deletion_requested_at=timezone.now())
@@ -270,7 +271,8 @@ def _training(application: Application) -> dict | None:
         return None
     return {
         "cohort": enrolment.cohort.name,
-        "track": localized(enrolment.track, "name"),
+        # None in a call of one track (``selection.offers``: its pool has no track).
+        "track": localized(enrolment.track, "name") if enrolment.track else None,
         "status": enrolment.status,
         "status_label": enrolment.get_status_display(),
         "enrolled_at": enrolment.enrolled_at.isoformat(),

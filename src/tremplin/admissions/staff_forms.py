@@ -327,17 +327,25 @@ class EligibilityDecisionForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, decided_by_staff: bool = False, **kwargs):
+    def __init__(self, *args, decided_by_staff: bool = False, frozen: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        # The rules decide already: nothing to give back, so the page does not offer it, nor
-        # shows it again with an error; but a page left open while a colleague gave it back
-        # still sends it, and is answered (see the service).
-        if not decided_by_staff:
-            decision = self.fields["decision"]
-            if self.is_bound:
-                decision.widget.choices = decision.choices[:2]
-            else:
-                decision.choices = decision.choices[:2]
+        decision = self.fields["decision"]
+        if frozen:
+            # Not eligible, the ranking published: it stays so (``services.
+            # _check_published_allows``), its reason can still be written again.
+            shown = decision.choices[1:2]
+            decision.initial = "ineligible"
+        elif not decided_by_staff:  # the rules decide already: nothing to give back
+            shown = decision.choices[:2]
+        else:
+            shown = decision.choices
+        if self.is_bound:
+            # Shown again with an error, the form offers the same; but a page left open (a
+            # colleague gave the decision back, a ranking published since) still sends the
+            # others, which the service answers, saying why.
+            decision.widget.choices = shown
+        else:
+            decision.choices = shown
 
 
 class ContactForm(ContactCleaning, forms.Form):

@@ -574,7 +574,10 @@ def _detail(
             "history": history,
             "consents": _consents(application),
             "form": form
-            or EligibilityDecisionForm(decided_by_staff=application.eligibility_overridden),
+            or EligibilityDecisionForm(
+                decided_by_staff=application.eligibility_overridden,
+                frozen=bool(eligibility_frozen),
+            ),
             "erase_form": erase_form or ErasureForm(),
             "contact_form": contact_form
             or ContactForm(
@@ -619,7 +622,9 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
     intake = access_intake(request, intake_slug)
     application = access_application(request, intake, reference)
     form = EligibilityDecisionForm(
-        request.POST, decided_by_staff=application.eligibility_overridden
+        request.POST,
+        decided_by_staff=application.eligibility_overridden,
+        frozen=bool(_eligibility_frozen(application)),
     )
     if not form.is_valid():
         return _detail(request, application, form=form, status=400)

@@ -100,7 +100,7 @@ def private_orphans_delete(
                     result.deleted += 1
             except FileNotFoundError:  # deleted meanwhile (an erasure, another sweep)
                 continue
-            except OSError:
+            except Exception:  # OSError; on S3, botocore's errors (a missing key too)
                 logger.exception(
                     "The private file %s, which no row names, could not be deleted.", name
                 )
