@@ -45,6 +45,9 @@ from tremplin.admissions.models import Application, ImportJob, Wish
         ("Option", None),
         ("Formation souhaitée", "wish_1"),
         ("Option 2", "wish_2"),
+        # Words that also begin questions do not make a wish column one.
+        ("Choix de filière ou option", "wish_1"),
+        ("Filière (une seule)", "wish_1"),
     ],
 )
 def test_ordinal_wish_headers_name_their_rank(header, field):

@@ -275,7 +275,8 @@ def _wish_rank(folded_header: str) -> int | None:
     rank, named, plain, desired = None, False, False, False
     # « Quelle est votre filière ? » asks the stream of her bac: a question names a wish only
     # with a word of wishing or a rank (« Quelle filière souhaitez-vous suivre ? »).
-    asked = any(word in _QUESTION for word in folded_header.split())
+    words = folded_header.split()
+    asked = bool(words) and (words[0] in _ASKING or words[0] in _YES_NO)
     for word in folded_header.split():
         if word in _WISH_WORDS:
             named = True
