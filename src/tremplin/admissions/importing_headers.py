@@ -114,10 +114,11 @@ _FILLER = frozenset(
 # The words of a form's question around what it asks (« Quel est votre niveau d'études ? »,
 # « Dans quelle commune habitez-vous ? », « ما هو مستواك الدراسي؟ »), dropped when the header
 # is not known as it is (``_unasked``).
-_QUESTION = frozenset(
+# « Niveau d'études actuel », « Commune de résidence actuelle »: what the field is now.
+_NOW = frozenset("actuel actuelle actuels actuelles actuellement".split())  # noqa: SIM905
+_QUESTION = _NOW | frozenset(
     "quel quelle quels quelles qu que quoi est sont etes es avez as vous tu un une dans en ou "  # noqa: SIM905
-    "actuel actuelle actuels actuelles actuellement habitez habites residez vivez "
-    "what which is are do does you current currently where "
+    "habitez habites residez vivez what which is are do does you current currently where "
     "ما ماهو ماهي هو هي هل في حاليا الحالي الحاليه".split()
 )
 # How a question that asks for a value starts: « Quel(le) est… », « What is… », « ما هو… »,
@@ -128,8 +129,6 @@ _ASKING = frozenset("quel quelle quels quelles what which ما ماهو ماهي
 # it; « Avez-vous un diplôme ? » or « Avez-vous WhatsApp ? » are not the diploma or the phone.
 _YES_NO = frozenset("avez etes es as هل are do have".split())  # noqa: SIM905
 _YES_NO_FIELDS = frozenset({"needs_accommodation", "accommodation_consent", "follow_up_consent"})
-# « Niveau d'études actuel », « Commune de résidence actuelle »: what the field is now.
-_NOW = frozenset("actuel actuelle actuels actuelles actuellement".split())  # noqa: SIM905
 
 
 def _unasked(key: str, index: dict[str, str]) -> str | None:

@@ -600,6 +600,18 @@ def _published_run_locked(intake_id: int):
     return published_run(intake_id)
 
 
+def eligibility_frozen_reason(application: Application) -> str:
+    """Why staff can no longer make ``application`` eligible, or "": it is not, and a ranking
+    of its call is published (``_check_published_allows``)."""
+    from tremplin.admissions.intakes import eligibility_frozen
+    from tremplin.selection.schemes import published_run
+
+    if application.eligibility == Application.Eligibility.ELIGIBLE:
+        return ""
+    published = published_run(application.intake_id)
+    return eligibility_frozen(published) if published is not None else ""
+
+
 def _check_published_allows(published, before: str, after: str) -> None:
     """Once a ranking of the call is published, nobody becomes eligible (by staff, or by the
     rules given back): the ranking was made on the eligibility then, and she would read an

@@ -31,6 +31,7 @@ from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.documents import DOCUMENT_GIVEN
 from tremplin.admissions.eligibility import describe_for_staff
+from tremplin.admissions.importing_report import field_label
 from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice, Wish
 from tremplin.admissions.staff_forms import (
     ContactForm,
@@ -496,8 +497,8 @@ def _field_name(name: str) -> str:
     if name == "wishes":
         return capfirst(Wish._meta.verbose_name_plural)
     try:
-        return capfirst(Application._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
+        return field_label(name)
+    except FieldDoesNotExist:  # a field since removed, in an old event
         return name
 
 
@@ -546,7 +547,7 @@ def _detail(
     components = _component_names(application.intake)
     for event in history:
         event.detail = _event_detail(event, components)
-    eligibility_frozen = _eligibility_frozen(application)
+    eligibility_frozen = services.eligibility_frozen_reason(application)
     if not any(event.action == services.APPLICATION_SUBMITTED for event in history):
         # Imported (the import's event names the call) or loaded before submissions were
         # recorded: the history still starts where the application did.
@@ -593,17 +594,6 @@ def _detail(
     )
 
 
-def _eligibility_frozen(application: Application) -> str:
-    """Why staff can no longer make this application eligible, or "": it is not, and a
-    ranking of its call is published (``services._check_published_allows``)."""
-    from tremplin.admissions.intakes import eligibility_frozen
-
-    if application.eligibility == Application.Eligibility.ELIGIBLE:
-        return ""
-    published = _published(application.intake)
-    return eligibility_frozen(published) if published is not None else ""
-
-
 @school_view(IDENTITY_VIEW)
 @_form_of_the_application
 def application_identity(request: HttpRequest, intake_slug: str, reference: str) -> HttpResponse:
@@ -624,7 +614,7 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
     form = EligibilityDecisionForm(
         request.POST,
         decided_by_staff=application.eligibility_overridden,
-        frozen=bool(_eligibility_frozen(application)),
+        frozen=bool(services.eligibility_frozen_reason(application)),
     )
     if not form.is_valid():
         return _detail(request, application, form=form, status=400)
