@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tremplin.core.middleware.SignedInPagesMiddleware",
     "tremplin.core.middleware.AdminScopeMiddleware",
     "tremplin.core.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

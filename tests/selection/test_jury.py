@@ -155,6 +155,38 @@ def test_a_juror_never_sees_an_applicant_they_declared_a_conflict_with(world, ju
     assert client.get(jury.url(jury.slots[0])).status_code == 404
 
 
+def test_a_jurors_search_finds_only_those_who_may_still_be_interviewed(world, jury):
+    """Not someone found ineligible, nor anybody once the call's ranking is published: the
+    search for conflicts is no directory of every applicant the school ever had."""
+    from django.utils import timezone
+
+    from tremplin.admissions.models import Application
+    from tremplin.selection.models import RankingRun
+
+    url = reverse("selection:jury_conflicts", args=["smara"])
+    client = world.client("juror")
+    first, second = (slot.application for slot in jury.slots[:2])
+    with scopes_disabled():
+        Application.objects.filter(pk=second.pk).update(
+            eligibility=Application.Eligibility.INELIGIBLE
+        )
+    assert first.full_name in client.get(url, {"q": first.reference}).content.decode()
+    assert second.full_name not in client.get(url, {"q": second.reference}).content.decode()
+    assert client.post(url, {"application": second.pk, "reason": "Ma voisine"}).status_code == 404
+
+    with scopes_disabled():
+        RankingRun.objects.create(
+            intake=jury.selection.intake, number=1, status=RankingRun.Status.DONE,
+            created_by=world.users["director"], published_at=timezone.now(),
+        )  # fmt: skip
+    page = client.get(url, {"q": first.reference}).content.decode()
+    assert first.full_name not in page
+    assert "Personne ne correspond parmi les candidats qui peuvent encore" in page
+    assert client.post(url, {"application": first.pk, "reason": "Mon cousin"}).status_code == 404
+    with scopes_disabled():
+        assert not ConflictOfInterest.objects.exists()
+
+
 def test_a_juror_never_sees_a_cin(world, jury):
     client = world.client("juror")
     pages = [

@@ -612,7 +612,7 @@ def import_applications(
             return result
         validator = _validator(intake, table, positions, result)
         writer = None if dry_run else Writer(intake, notify_url=notify_url)
-        audit = None if dry_run else _auditor(intake, actor, filename, result)
+        audit = _auditor(intake, actor, filename, result, dry_run=dry_run)
         try:
             if mode == ImportJob.Mode.VALID_ONLY or dry_run:
                 _import_streaming(validator, writer, table, result, progress, batch_size)
@@ -626,7 +626,8 @@ def import_applications(
             if mode != ImportJob.Mode.VALID_ONLY:
                 result.created = 0
             result.report.append(problem(0, "", "ranking_published"))
-        if mode == ImportJob.Mode.VALID_ONLY and audit is not None and result.created:
+        if dry_run or mode == ImportJob.Mode.VALID_ONLY or not result.created:
+            # All or nothing that created rows recorded it in their transaction.
             with transaction.atomic():
                 audit()
     if result.repeated:
@@ -676,12 +677,17 @@ def _validator(
     return validator
 
 
-def _auditor(intake: Intake, actor, filename: str, result: ImportResult) -> Callable[[], None]:
-    """The import's one audit event, written once the counts are known."""
+def _auditor(
+    intake: Intake, actor, filename: str, result: ImportResult, *, dry_run: bool
+) -> Callable[[], None]:
+    """The import's one audit event, written once the counts are known. A dry run, and an
+    import that created nothing, are recorded too: checking a file matches its CINs with
+    the call's applications, and names those it finds (a CIN recovered by trying a file of
+    guesses would otherwise leave no trace)."""
 
     def audit() -> None:
         log_action(
-            "tremplin.applications.imported",
+            "tremplin.applications.import_checked" if dry_run else "tremplin.applications.imported",
             actor=actor,
             school=intake.school,
             obj=intake,

@@ -151,6 +151,11 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     # its reference only, and keeps nothing staff wrote about the person (the reasons of an
     # override, of an offer declined, of a conflict of interest...).
     AuditEvent.objects.filter(**about_it).update(object_repr=locked.reference, reason="")
+    # Nor where she did it from: the address of her own actions (she has no account, so
+    # they have no actor) identifies her connection. Staff's actions keep theirs.
+    AuditEvent.objects.filter(**about_it, actor=None).exclude(ip_address=None).update(
+        ip_address=None
+    )
     _forget_file_hashes(AuditEvent.objects.filter(**about_it, action=DOCUMENT_GIVEN))
     letters_erase(application=locked)
     selection_notes_erase(application=locked)

@@ -24,7 +24,9 @@ from tremplin.admissions.models import (
 )
 from tremplin.admissions.references import make_reference, number_for_application, reference_year
 from tremplin.core.audit import audit_event, log_action
+from tremplin.core.identifiers import normalize_cin
 from tremplin.core.inserts import Dependent, insert_family
+from tremplin.core.text import typed_search
 
 # The audit action of a submission through the portal (the application's history starts there).
 APPLICATION_SUBMITTED = "tremplin.applications.submitted"
@@ -715,6 +717,22 @@ def application_contact_correct(
         reason=reason.strip(),
     )
     return ContactCorrected(changed=changed, resent=resent)
+
+
+def identity_search_record(*, intake: Intake, search: str | None, actor) -> None:
+    """A search that gives an applicant's CIN in full looks her up by her identity: like a
+    reveal, it is audited, on each application of ``intake`` it finds (the list, its
+    export, a ranking's results). A search by name or reference records nothing."""
+    cin = normalize_cin(typed_search(search)) if search else None
+    if cin is None:
+        return
+    for application in Application.objects.filter(intake=intake, cin=cin):
+        log_action(
+            "tremplin.applications.identity_searched",
+            actor=actor,
+            school=intake.school,
+            obj=application,
+        )
 
 
 def identity_reveal(*, application: Application, actor) -> str:

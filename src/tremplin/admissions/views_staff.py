@@ -287,6 +287,9 @@ def notice_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
+    services.identity_search_record(
+        intake=intake, search=request.GET.get(selectors.SEARCH), actor=request.user
+    )
     qs = selectors.applications_filtered(intake, request.GET).select_related("commune")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     facets = selectors.facets(intake, request.GET)
@@ -380,6 +383,9 @@ def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> Http
     intake = access_intake(request, intake_slug)
     if fmt not in exporting.FORMATS:
         raise Http404
+    services.identity_search_record(
+        intake=intake, search=request.GET.get(selectors.SEARCH), actor=request.user
+    )
     response = HttpResponse(content_type=exporting.CONTENT_TYPES[fmt])
     filename = exporting.export_filename(intake, fmt)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

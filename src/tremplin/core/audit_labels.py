@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 ACTION_LABELS = {
     "tremplin.applications.submitted": _("Application submitted"),
     "tremplin.applications.imported": _("Applications imported"),
+    "tremplin.applications.import_checked": _("Import file checked (dry run)"),
     "tremplin.applications.updated_by_applicant": _("Corrected by the applicant"),
     "tremplin.applications.document_given": _("Document sent by the applicant"),
     "tremplin.applications.document_viewed": _("Document viewed"),
@@ -16,6 +17,7 @@ ACTION_LABELS = {
     "tremplin.applications.erased": _("Personal data erased"),
     "tremplin.applications.exported": _("Applications exported"),
     "tremplin.applications.identity_viewed": _("CIN shown in full"),
+    "tremplin.applications.identity_searched": _("Found by a search of the full CIN"),
     "tremplin.applications.eligibility_rechecked": _("Eligibility checked again"),
     "tremplin.applications.eligibility_overridden": _("Eligibility decided by staff"),
     "tremplin.applications.contact_corrected": _("Contact details corrected by staff"),

@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django_scopes import scopes_disabled
 
 from tremplin.core.audit import current_ip
@@ -50,4 +51,20 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", self.POLICY)
+        return response
+
+
+class SignedInPagesMiddleware:
+    """What a signed-in person is shown is never kept by the browser or a proxy: the pages of
+    staff hold names, CINs revealed once, searches and exports, on computers that may be
+    shared. Back after leaving asks the server again (which asks to sign in), and nothing
+    stays in the browser's cache on disk. A view that chose its own caching keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" not in response.headers and request.user.is_authenticated:
+            add_never_cache_headers(response)
         return response

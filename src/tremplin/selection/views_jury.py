@@ -11,7 +11,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,6 +28,7 @@ from tremplin.selection.forms_assessment import ReasonForm, SheetForm
 from tremplin.selection.interviews import conflict_declare, juror_slots
 from tremplin.selection.interviews_scoring import sheet_amend, sheet_save
 from tremplin.selection.models import Component, ConflictOfInterest, InterviewSlot, ScoreSheet
+from tremplin.selection.schemes import published_runs
 
 SEARCH_LIMIT = 20
 
@@ -190,13 +191,19 @@ def jury_sheet_amend(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 
 def _declarable(request: HttpRequest):
-    """Applications a juror may declare a conflict with: those of the school's calls that
-    have an interview, still in the running."""
+    """Applications a juror may declare a conflict with: those that may still be called to
+    an interview. Their call has one and no published ranking yet, and they are in the
+    running, not found ineligible: a juror's search is no directory of every applicant the
+    school ever had."""
     intakes = Component.objects.filter(kind=Component.Kind.INTERVIEW).values("scheme__intake_id")
-    return Application.objects.filter(
-        intake__school=request.access.school,
-        intake_id__in=intakes,
-        status=Application.Status.SUBMITTED,
+    return (
+        Application.objects.filter(
+            intake__school=request.access.school,
+            intake_id__in=intakes,
+            status=Application.Status.SUBMITTED,
+        )
+        .exclude(eligibility=Application.Eligibility.INELIGIBLE)
+        .exclude(Exists(published_runs(OuterRef("intake_id"))))
     )
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tremplin.admissions.access import access_intake
 from tremplin.admissions.models import Intake, IntakeTrack
+from tremplin.admissions.services import identity_search_record
 from tremplin.core.decorators import school_view
 from tremplin.core.feedback import refused
 from tremplin.core.permissions import (
@@ -171,6 +172,7 @@ def _mark(value: str | None) -> Decimal | str | None:
 
 def _results_context(request: HttpRequest, intake: Intake, run: RankingRun) -> dict:
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    identity_search_record(intake=intake, search=params.get("q"), actor=request.user)
     results = ranking_results.results_filtered(run, params)
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     tracks = ranking_results.track_names(run)
