@@ -293,44 +293,117 @@ def test_her_space_leads_to_where_a_missing_document_is_sent(world):
     assert reverse("portal:document", args=["cin"]) in page
 
 
+def _held_files() -> list[str]:
+    from django.core.files.storage import default_storage
+
+    from tremplin.admissions.held_uploads import HELD_DIR
+
+    try:
+        return default_storage.listdir(HELD_DIR)[1]
+    except FileNotFoundError:
+        return []
+
+
 @pytest.mark.django_db
-def test_a_file_chosen_in_a_form_sent_back_is_asked_for_again_not_lost_in_silence(world):
-    """Browsers do not fill a file field again: she corrected the phone, sent, and was found
-    lacking the documents she had chosen."""
+def test_a_file_received_with_a_form_sent_back_is_kept_until_the_form_goes_through(world):
+    """Browsers do not fill a file field again: she corrected only the phone, sent, and was
+    found lacking the document she had sent (4 MB over a mobile connection)."""
     make_open_intake(world.smara, required_documents=["cin", "photo"])
+    client = Client()
+    client.cookies["django_language"] = "en"
+    scan = b"%PDF-1.4\n scan of the card"
+    response = client.post(
+        APPLY, {**form_data(phone="0522123456"), "document_cin": _pdf_upload(scan, "ma cin.pdf")}
+    )
+    assert response.status_code == 400 and applications() == []
+    form = response.context["form"]
+    assert set(form.errors) == {"phone"}  # the file is no error
+    assert str(form["document_cin"].help_text) == (
+        "Received and kept: ma cin.pdf. No need to choose it again; choose another file only "
+        "to replace it."
+    )
+    token = form["held_cin"].value()
+    assert token and f'value="{token}"' in response.content.decode()
+    assert not form["held_photo"].value()  # none was chosen
+    assert len(_held_files()) == 1
+
+    # She corrects the phone only: the file received before is her document.
+    sent = client.post(APPLY, {**form_data(), "held_cin": token})
+    assert sent.status_code == 302
+    (application,) = applications()
+    with scopes_disabled():
+        (document,) = application.documents.all()
+        assert (document.kind, document.original_name) == ("cin", "ma cin.pdf")
+        assert document.content_type == "application/pdf"
+        assert document.file.read() == scan
+    assert _held_files() == []  # stored with the application, no longer held
+
+
+@pytest.mark.django_db
+def test_a_held_file_is_only_ever_the_one_this_call_and_field_received(world):
+    """A token is signed: forged, of another field, or of another call, it names nothing."""
+    from tremplin.admissions.held_uploads import hold
+
+    intake = make_open_intake(world.smara, required_documents=["cin", "photo"])
+    pdf = _pdf_upload(b"%PDF-1.4\n")
+    other_call = hold(pdf, intake_id=intake.pk + 1, kind="cin", content_type="application/pdf")
+    photo = hold(pdf, intake_id=intake.pk, kind="photo", content_type="application/pdf")
+    for token in (other_call, photo, photo[:-2] + "xx", "../../secret.pdf"):
+        response = Client().post(APPLY, {**form_data(phone="0522123456"), "held_cin": token})
+        assert response.status_code == 400
+        form = response.context["form"]
+        assert "cin" not in form.kept and not form["held_cin"].value()
+    assert Client().post(APPLY, {**form_data(), "held_cin": photo}).status_code == 302
+    (application,) = applications()
+    with scopes_disabled():
+        assert not application.documents.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_that_cannot_be_held_is_asked_for_again_not_lost_in_silence(world, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    make_open_intake(world.smara, required_documents=["cin"])
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(default_storage, "save", full_disk)
     client = Client()
     client.cookies["django_language"] = "en"
     response = client.post(
         APPLY, {**form_data(phone="0522123456"), "document_cin": _pdf_upload(b"%PDF-1.4\n")}
     )
-    assert response.status_code == 400 and applications() == []
-    errors = response.context["form"].errors
-    assert errors["document_cin"] == [
+    assert response.status_code == 400
+    assert response.context["form"].errors["document_cin"] == [
         "Choose this file again (cin.pdf): a form sent back to correct cannot keep the files "
         "chosen."
     ]
-    assert "document_photo" not in errors  # none was chosen
     summary = response.content.decode().split('id="error-summary"')[1].split("</ul>")[0]
     assert 'href="#id_document_cin"' in summary
-    # A form with no other error takes the file as before.
-    assert (
-        client.post(APPLY, {**form_data(), "document_cin": _pdf_upload(b"%PDF-1.4\n")}).status_code
-        == 302
-    )
 
 
 @pytest.mark.django_db
-def test_changing_the_language_says_the_files_must_be_chosen_again(world):
-    make_open_intake(world.smara, required_documents=["cin"])
+def test_changing_the_language_keeps_the_files_received_and_says_the_others_are_not(world):
+    make_open_intake(world.smara, required_documents=["cin", "photo"])
     client = Client()
     client.cookies["django_language"] = "fr"
-    response = client.post(APPLY, {**form_data(), "language": "en"})
+    response = client.post(
+        APPLY,
+        {**form_data(), "language": "en", "document_photo": _pdf_upload(b"%PDF-1.4\n", "me.pdf")},
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert str(form["document_cin"].help_text).startswith(
         "If you had chosen this file, choose it again: changing the language does not keep files."
     )
+    assert str(form["document_photo"].help_text).startswith("Received and kept: me.pdf.")
     assert not form.errors
+    token = form["held_photo"].value()
+    assert client.post(APPLY, {**form_data(), "held_photo": token}).status_code == 302
+    (application,) = applications()
+    with scopes_disabled():
+        assert [d.kind for d in application.documents.all()] == ["photo"]
 
 
 @pytest.mark.django_db
@@ -1025,3 +1098,40 @@ def test_the_public_pages_answer_head_as_link_checkers_ask(intake):
     client = Client()
     for url in ["/", "/schools/smara/", intake.get_absolute_url()]:
         assert client.head(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_the_places_are_listed_in_the_order_of_the_readers_alphabet(world, language):
+    """An Arabic page lists بوجدور after السمارة, not in the order of the French names; a
+    French page lists "Laâyoune" before "Larache"."""
+    from tremplin.core.ordering import unaccented
+
+    make_open_intake(world.smara)
+    client = Client()
+    client.cookies["django_language"] = language
+    page = client.get(APPLY).content.decode()
+    select = page.split('name="province"')[1].split("</select>")[0]
+    provinces = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+    assert len(provinces) > 3
+    key = (lambda name: name) if language == "ar" else (lambda name: unaccented(name).lower())
+    assert provinces == sorted(provinces, key=key)
+    # The communes of a province, as htmx narrows the list.
+    province = re.search(r'<option value="(\d+)"', select).group(1)
+    options = client.get(reverse("portal:communes"), {"province": province}).content.decode()
+    communes = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', options)
+    assert len(communes) > 1 and communes == sorted(communes, key=key)
+
+
+@pytest.mark.django_db
+def test_the_commune_list_cannot_be_chosen_from_while_it_reloads(world):
+    """A commune picked from the old list while the province's was loading was wiped."""
+    make_open_intake(world.smara)
+    page = Client().get(APPLY).content.decode()
+    (province,) = re.findall(r'<select name="province"[^>]*>', page)
+    assert 'hx-disabled-elt="#id_commune"' in province
+    # And the optional names say so, since unmarked fields are required.
+    assert (
+        "First name in Arabic letters (optional)"
+        in Client(headers={"cookie": "django_language=en"}).get(APPLY).content.decode()
+    )

@@ -138,13 +138,20 @@ def test_a_file_the_storage_cannot_delete_is_said_and_left_for_the_next_sweep(
     assert not default_storage.exists(orphan)
 
 
+def test_a_document_held_for_a_form_sent_back_goes_once_a_day_old(world):
+    """No row ever names it: the form that used it stored a copy, or was never sent again."""
+    old, recent = write("private/held/a1b2.pdf"), write("private/held/c3d4.pdf", seconds=60)
+    assert "Deleted 1 private files" in sweep()
+    assert not default_storage.exists(old) and default_storage.exists(recent)
+
+
 def test_every_private_directory_the_code_writes_to_is_swept():
     """A new kind of private file must say what names it, or its orphans stay for ever."""
     written = {
         match
         for path in Path(tremplin.__file__).parent.rglob("*.py")
         if "migrations" not in path.parts
-        for match in re.findall(r"[\"'](private/[a-z-]+(?:/marks)?)/", path.read_text())
+        for match in re.findall(r"[\"'](private/[a-z-]+(?:/marks)?)[/\"']", path.read_text())
     }
     swept_elsewhere = {"private/imports/marks"}  # selection.marks_import.marks_stashes_forget
     assert written - swept_elsewhere <= set(DIRECTORIES), "register it in core.private_files"

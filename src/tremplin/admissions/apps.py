@@ -8,6 +8,7 @@ class AdmissionsConfig(AppConfig):
     verbose_name = _("Admissions")
 
     def ready(self):
+        from tremplin.admissions.held_uploads import HELD_DIR
         from tremplin.admissions.models import Document, ImportJob
         from tremplin.core import private_files
 
@@ -19,3 +20,6 @@ class AdmissionsConfig(AppConfig):
         private_files.register(
             "private/import-reports", private_files.named_by(ImportJob.report_file.field)
         )
+        # Documents held while a form sent back is corrected: no row ever names them, so
+        # each goes once it is a day old (``held_uploads``).
+        private_files.register(HELD_DIR, lambda names: set())

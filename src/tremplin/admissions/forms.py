@@ -15,12 +15,14 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tremplin.admissions import held_uploads
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment, Sex
 from tremplin.admissions.portal_reads import Geography
 from tremplin.admissions.references import make_reference
-from tremplin.admissions.uploads import validate_document
+from tremplin.admissions.uploads import safe_original_name, validate_document
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
+from tremplin.core.ordering import unaccented
 from tremplin.core.text import is_name_in, parse_id, refuse_control_characters
 
 MAX_WISHES = 3
@@ -76,7 +78,7 @@ class CleanTextMixin:
 
 # Module functions, not partials: a form copies its fields, and a function is not copied.
 def _province_options() -> list[tuple[str, str]]:
-    places = Geography.provinces().values()
+    places = Geography.in_order()[0]
     return [("", "—"), *((str(p.pk), localized(p, "name")) for p in places)]
 
 
@@ -88,7 +90,7 @@ def _commune_options() -> list[tuple[str, str]]:
         ("", "—"),
         *(
             (str(c.pk), f"{localized(c, 'name')} — {localized(c.province, 'name')}")
-            for c in Geography.communes().values()
+            for c in Geography.in_order()[1]
         ),
     ]
 
@@ -211,7 +213,7 @@ class ShownVersionField(forms.IntegerField):
 def _communes_from(province_id: int) -> list:
     """The communes grouped by province, the chosen one first: those a person looks for,
     and, without JavaScript, the others still within reach after changing province."""
-    provinces = Geography.provinces()
+    provinces = {p.pk: p for p in Geography.in_order()[0]}
     order = [province_id, *(pk for pk in provinces if pk != province_id)]
     return [
         ("", "—"),
@@ -245,14 +247,14 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "family-name", "dir": "ltr"}),
     )
     first_name_ar = forms.CharField(
-        label=_("First name (Arabic letters)"),
+        label=_("First name in Arabic letters (optional)"),
         max_length=80,
         validators=[ARABIC_NAME],
         required=False,
         widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
     )
     last_name_ar = forms.CharField(
-        label=_("Last name (Arabic letters)"),
+        label=_("Last name in Arabic letters (optional)"),
         max_length=80,
         validators=[ARABIC_NAME],
         required=False,
@@ -355,6 +357,8 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                 "hx-get": reverse("portal:communes"),
                 "hx-target": "#id_commune",
                 "hx-swap": "innerHTML",
+                # Not chosen from while its list reloads: the new list would drop the choice.
+                "hx-disabled-elt": "#id_commune",
             }
         )
         if (province := self._province_chosen()) is not None:
@@ -362,7 +366,12 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             # the province's communes first (``_communes_from``).
             self.fields["commune"].choices = functools.partial(_communes_from, province)
         if len(self.tracks) > 1:
-            choices = [("", "—")] + [(str(t.pk), localized(t, "name")) for t in self.tracks]
+            # In the page's language's order, as the provinces (``Geography.in_order``).
+            names = sorted(
+                (unaccented(localized(t, "name")).lower(), localized(t, "name"), str(t.pk))
+                 for t in self.tracks
+            )  # fmt: skip
+            choices = [("", "—")] + [(pk, name) for _key, name, pk in names]
             for rank in range(1, min(MAX_WISHES, len(self.tracks)) + 1):
                 self.fields[f"wish_{rank}"] = forms.ChoiceField(
                     label=_("Choice %(rank)s") % {"rank": rank},
@@ -383,6 +392,14 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                 ),
                 widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
             )
+            # The token of this document as received with a form sent back (``held_uploads``).
+            self.fields[f"held_{kind}"] = forms.CharField(
+                required=False, max_length=1000, widget=forms.HiddenInput
+            )
+        # The documents of a form sent back that were received and kept, by kind: their
+        # names, for the page to say so; and those this form used in place of a new file.
+        self.kept: dict[str, str] = {}
+        self.held_used: list[held_uploads.Held] = []
         self.order_fields(self._answers_order())
         if with_identity:
             # The consent is recorded with the version of the notice read: the one the page
@@ -473,6 +490,11 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                     cleaned[f"content_type_{kind}"] = validate_document(upload)
                 except ValidationError as error:
                     self.add_error(f"document_{kind}", error)
+            elif kept := self._held(kind, cleaned.get(f"held_{kind}")):
+                document, stored = kept
+                cleaned[f"document_{kind}"] = stored
+                cleaned[f"content_type_{kind}"] = document.content_type
+                self.held_used.append(document)
         wishes = [cleaned.get(f"wish_{rank}") for rank in range(1, MAX_WISHES + 1)]
         chosen = [w for w in wishes if w]
         # Under the first choice that repeats one made above it.
@@ -485,25 +507,77 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         by_pk = {str(t.pk): t for t in self.tracks}
         cleaned["wishes"] = [by_pk[w] for w in chosen] if len(self.tracks) > 1 else self.tracks
         if self._errors:
-            self._ask_for_the_files_again()
+            self._keep_the_files(cleaned)
         return cleaned
 
-    def _ask_for_the_files_again(self) -> None:
+    def _held(self, kind: str, token: str | None):
+        """The document held under ``token`` and its file, or None (no token, a token of
+        another call, expired, forged, or its file swept)."""
+        document = token and held_uploads.held(token, intake_id=self.intake.pk, kind=kind)
+        stored = document.open() if document else None
+        return (document, stored) if stored is not None else None
+
+    def _keep_the_files(self, cleaned: dict) -> None:
         """A page sent back with errors cannot fill its file fields again (browsers do not
-        allow it): say so on each file chosen, or it would be lost without a word, and the
-        application, sent once the errors are corrected, found lacking documents."""
+        allow it): hold each valid file received, so that the page says it is kept and the
+        next submission uses it (``held_uploads``). A file that cannot be held is asked for
+        again, or it would be lost without a word, and the application, sent once the
+        errors are corrected, found lacking documents."""
+        data = self.data.copy()
+        tokens = self.hold_files(skip=set(self._errors))
+        for kind in self.intake.required_documents:  # a token naming nothing is dropped
+            data.pop(self.add_prefix(f"held_{kind}"), None)
+        for kind, token in tokens.items():
+            data[self.add_prefix(f"held_{kind}")] = token
+        self.data = data
+        self.say_kept()
+
+    def hold_files(self, *, skip: set[str] = frozenset()) -> dict[str, str]:
+        """Hold the valid files this form received, and keep those it was given held: the
+        token of each by kind (``kept`` gets their names). A file that cannot be held gets
+        an error asking for it again. ``skip``: the file fields not to look at (refused)."""
+        tokens = {}
         for kind in self.intake.required_documents:
             name = f"document_{kind}"
+            if name not in self.fields or name in skip:
+                continue
             upload = self.files.get(self.add_prefix(name))
-            if upload and name in self.fields and name not in self._errors:
-                self.add_error(
-                    name,
-                    _(
-                        "Choose this file again (%(name)s): a form sent back to correct cannot "
-                        "keep the files chosen."
+            if upload:
+                try:
+                    content_type = validate_document(upload)
+                except ValidationError:
+                    continue
+                try:
+                    tokens[kind] = held_uploads.hold(
+                        upload, intake_id=self.intake.pk, kind=kind, content_type=content_type
                     )
-                    % {"name": Truncator(upload.name).chars(60)},
-                )
+                except OSError:
+                    if not hasattr(self, "cleaned_data"):  # not checked: the page says it
+                        continue
+                    self.add_error(
+                        name,
+                        _(
+                            "Choose this file again (%(name)s): a form sent back to correct "
+                            "cannot keep the files chosen."
+                        )
+                        % {"name": Truncator(upload.name).chars(60)},
+                    )
+                    continue
+                self.kept[kind] = upload.name
+            elif kept := self._held(kind, self.data.get(self.add_prefix(f"held_{kind}"))):
+                tokens[kind] = self.data[self.add_prefix(f"held_{kind}")]
+                self.kept[kind] = kept[0].name
+        return tokens
+
+    def say_kept(self) -> None:
+        """Say on each file field whose document is kept that it need not be chosen again."""
+        for kind, original in self.kept.items():
+            said = _(
+                "Received and kept: %(name)s. No need to choose it again; choose another file "
+                "only to replace it."
+            ) % {"name": Truncator(safe_original_name(original)).chars(60)}
+            # The bound field copies its field's help text when the form is checked.
+            self.fields[f"document_{kind}"].help_text = self[f"document_{kind}"].help_text = said
 
     def documents(self) -> list[tuple[str, object, str]]:
         """(kind, upload, content type) of every document given."""

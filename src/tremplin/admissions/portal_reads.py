@@ -14,10 +14,12 @@ only where they cannot go stale:
 
 from django.db import connection
 from django.db.models.signals import post_migrate
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Intake, IntakeTrack, PrivacyNotice
+from tremplin.core.ordering import unaccented
 from tremplin.core.prepared import prepared_cursor
 from tremplin.schools.models import Commune, Province, School, Track
 
@@ -119,6 +121,7 @@ class Geography:
     """
 
     _places: tuple[dict[int, Province], dict[int, Commune]] | None = None
+    _ordered: dict[bool, tuple[list[Province], list[Commune]]] = {}
 
     @classmethod
     def provinces(cls) -> dict[int, Province]:
@@ -132,11 +135,29 @@ class Geography:
 
     @classmethod
     def communes_of(cls, province_id: int) -> list[Commune]:
-        """The communes of one province, ordered by name (reloaded once for a province the
-        copy lacks, as ``find`` does)."""
+        """The communes of one province, in the page's order (reloaded once for a province
+        the copy lacks, as ``find`` does)."""
         if province_id not in cls.provinces():
             cls.forget()
-        return [c for c in cls.communes().values() if c.province_id == province_id]
+        return [c for c in cls.in_order()[1] if c.province_id == province_id]
+
+    @classmethod
+    def in_order(cls) -> tuple[list[Province], list[Commune]]:
+        """The provinces, and the communes by province, in the order of the page's language:
+        by their Arabic names on an Arabic page, else by their names without accents
+        ("Béni Mellal" before "Boulemane"). Sorted once per language."""
+        arabic = translation.get_language() == "ar"
+        ordered = cls._ordered.get(arabic)
+        if ordered is None:
+
+            def key(place) -> str:
+                return (place.name_ar or place.name) if arabic else unaccented(place.name).lower()
+
+            provinces = sorted(cls.provinces().values(), key=key)
+            rank = {province.pk: n for n, province in enumerate(provinces)}
+            communes = sorted(cls.communes().values(), key=lambda c: (rank[c.province_id], key(c)))
+            ordered = cls._ordered[arabic] = (provinces, communes)
+        return ordered
 
     @classmethod
     def find(cls, kind: str, pk: int) -> Province | Commune | None:
@@ -150,6 +171,7 @@ class Geography:
     @classmethod
     def forget(cls, **kwargs) -> None:
         cls._places = None
+        cls._ordered = {}
 
     @classmethod
     def _load(cls) -> tuple[dict[int, Province], dict[int, Commune]]:

@@ -25,7 +25,15 @@ from django.views.decorators.http import (
 )
 from django_scopes import scope, scopes_disabled
 
-from tremplin.admissions import codes, documents, eligibility, personal_data, retention, services
+from tremplin.admissions import (
+    codes,
+    documents,
+    eligibility,
+    held_uploads,
+    personal_data,
+    retention,
+    services,
+)
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.eligibility import describe
 from tremplin.admissions.forms import (
@@ -104,12 +112,16 @@ def _language_asked(request: HttpRequest) -> str | None:
 
 
 def _as_typed(form: ApplicationForm, **kwargs) -> ApplicationForm:
-    """A form showing what was typed into ``form``, with no error: nothing was checked. Its
-    file fields say to choose the files again: none was sent."""
-    typed = {field.name: field.data for field in form}
+    """A form showing what was typed into ``form``, with no error: nothing was checked. The
+    valid files it received are held (``held_uploads``); its other file fields say to
+    choose the files again."""
+    held = {f"held_{kind}": token for kind, token in form.hold_files().items()}
+    typed = {f.name: f.data for f in form if not f.name.startswith("held_")} | held
     shown = ApplicationForm(initial=typed, **kwargs)
+    shown.kept = form.kept
+    shown.say_kept()
     for name, field in shown.fields.items():
-        if name.startswith("document_"):
+        if name.startswith("document_") and name.removeprefix("document_") not in form.kept:
             field.help_text = format_lazy("{} {}", FILES_NOT_KEPT_ON_SWITCH, field.help_text)
     return shown
 
@@ -189,6 +201,8 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 )
             except services.ApplicationClosed:
                 return redirect(intake.get_absolute_url())
+            # Stored with the application (or it existed already): no longer held.
+            held_uploads.forget(form.held_used)
             # A signed token in the URL rather than a session: no session row to write on the
             # busiest request of the year.
             if submission.application is None:
