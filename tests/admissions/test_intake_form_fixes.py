@@ -236,3 +236,41 @@ def test_the_errors_of_the_call_are_listed_at_the_top_each_linking_to_its_field(
         page.index('id="error-summary"') : page.index("</ul>", page.index("error-summary"))
     ]
     assert 'href="#id_reference_date"' in summary and "Ages are computed" in summary
+
+
+@pytest.mark.django_db
+def test_an_open_call_cannot_be_given_an_opening_still_to_come(world):
+    """It would stop applications and corrections until then, with no word to anybody."""
+    intake = make_open_intake(world.smara)
+    client = in_english(world.client("admissions"))
+    later = (timezone.localtime() + datetime.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(edit_url(intake), form_post(intake, opens_at=later))
+    assert response.status_code == 400
+    assert errors(response)["opens_at"][0].startswith("This call is open: an opening still to")
+    assert fresh(intake).opens_at < timezone.now()
+    # A draft opens when it likes.
+    draft = make_open_intake(world.smara, slug="promo-2027", status=Intake.Status.DRAFT)
+    response = client.post(edit_url(draft), form_post(draft, opens_at=later))
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_slug_is_one_address_whatever_its_capitals(world):
+    """ "Promotion-2026" typed from a poster is the address of "promotion-2026"."""
+    make_open_intake(world.smara)
+    client = in_english(world.client("director"))
+    draft = make_open_intake(world.smara, slug="brouillon", status=Intake.Status.DRAFT)
+    response = client.post(edit_url(draft), form_post(draft, slug="Promo-2026"))
+    assert response.status_code == 400
+    assert errors(response)["slug"] == ["Another call of the school already uses this slug."]
+    response = client.post(edit_url(draft), form_post(draft, slug="Promo-2027"))
+    assert response.status_code == 302
+    assert fresh(draft).slug == "promo-2027"
+
+
+@pytest.mark.django_db
+def test_the_provinces_are_listed_in_the_order_of_the_readers_alphabet(world):
+    client = world.client("director")
+    page = client.get(CREATE).content.decode()
+    names = ["Béni Mellal", "Boulemane", "Fès", "Fquih Ben Salah", "Tétouan", "Tiznit"]
+    assert sorted(names, key=page.index) == names

@@ -15,6 +15,7 @@ from tremplin.admissions.intakes import TrackPlaces, current_places
 from tremplin.admissions.models import Intake, PrivacyNotice
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits
+from tremplin.core.ordering import Unaccented
 from tremplin.schools.models import Commune, Province, Track
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -117,10 +118,12 @@ with scopes_disabled():
             # In the page's language, and each commune with its province: several communes
             # bear the name of their province (Es-Semara, Boujdour).
             name = "name_ar" if translation.get_language() == "ar" else "name"
-            self.fields["provinces"].queryset = Province.objects.order_by(name)
+            # French names without their accents ("Béni Mellal" before "Boulemane").
+            by = (lambda field: field) if name == "name_ar" else Unaccented
+            self.fields["provinces"].queryset = Province.objects.order_by(by(name))
             self.fields["provinces"].label_from_instance = lambda p: localized(p, "name")
             self.fields["communes"].queryset = Commune.objects.select_related("province").order_by(
-                f"province__{name}", name
+                by(f"province__{name}"), by(name)
             )
             self.fields["communes"].label_from_instance = lambda c: (
                 f"{localized(c, 'name')} — {localized(c.province, 'name')}"
@@ -181,13 +184,16 @@ with scopes_disabled():
 
         def clean_slug(self):
             slug = self.cleaned_data["slug"]
+            if "slug" in self.changed_data:
+                # An address typed from a poster: "Promotion-2026" is "promotion-2026".
+                slug = slug.lower()
             # Checked when it changes: a call that has opened keeps its address, whatever it is.
             if slug in RESERVED_SLUGS and "slug" in self.changed_data:
                 # /staff/<school>/intakes/new/ is the page that creates a call.
                 raise ValidationError(
                     _("“%(slug)s” names a page of the site: choose another slug.") % {"slug": slug}
                 )
-            clash = Intake.objects.filter(school=self.school, slug=slug).exclude(
+            clash = Intake.objects.filter(school=self.school, slug__iexact=slug).exclude(
                 pk=self.instance.pk
             )
             if clash.exists():
@@ -219,6 +225,20 @@ with scopes_disabled():
                     _(
                         "This closing date is already past: applicants could no longer apply "
                         "nor correct their application. To stop the applications now, close "
+                        "the call from its page."
+                    ),
+                )
+            elif (
+                opens
+                and "opens_at" in self.changed_data
+                and opens > timezone.now()
+                and self.instance.status == Intake.Status.OPEN
+            ):
+                self.add_error(
+                    "opens_at",
+                    _(
+                        "This call is open: an opening still to come would stop the "
+                        "applications and the corrections until then. To stop them now, close "
                         "the call from its page."
                     ),
                 )
