@@ -1,6 +1,7 @@
 """Helpers for the tests of the staff pages of a call: its form as staff would post it."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tremplin.admissions.models import Intake
@@ -33,8 +34,9 @@ def form_post(intake: Intake, places: dict | None = None, **changes) -> dict:
             "title": intake.title,
             "title_ar": intake.title_ar,
             "slug": intake.slug,
-            "opens_at": intake.opens_at.strftime("%Y-%m-%dT%H:%M"),
-            "closes_at": intake.closes_at.strftime("%Y-%m-%dT%H:%M"),
+            # As the page shows them: in Casablanca's time.
+            "opens_at": timezone.localtime(intake.opens_at).strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": timezone.localtime(intake.closes_at).strftime("%Y-%m-%dT%H:%M"),
             "reference_date": intake.reference_date.isoformat(),
             "min_age": str(intake.min_age),
             "max_age": str(intake.max_age),

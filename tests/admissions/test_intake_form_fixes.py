@@ -274,3 +274,70 @@ def test_the_provinces_are_listed_in_the_order_of_the_readers_alphabet(world):
     page = client.get(CREATE).content.decode()
     names = ["Béni Mellal", "Boulemane", "Fès", "Fquih Ben Salah", "Tétouan", "Tiznit"]
     assert sorted(names, key=page.index) == names
+
+
+@pytest.mark.django_db
+def test_a_page_opened_before_a_colleague_saved_the_call_does_not_undo_her_changes(world):
+    """Tab B gives a track more seats; tab A, opened before, lowers the maximum age: A is
+    refused, with nothing changed, and shown the call as it is now."""
+    import re
+
+    intake = make_open_intake(world.smara, slug="promo-2026")
+    client = in_english(world.client("admissions"))
+
+    def shown_version() -> str:
+        page = client.get(edit_url(intake)).content.decode()
+        return re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
+
+    tab_a, tab_b = shown_version(), shown_version()
+    saved = client.post(
+        edit_url(intake),
+        {**form_post(intake, {"dev-web": (75, 30)}), "version": tab_b},
+    )
+    assert saved.status_code == 302
+    stale = client.post(
+        edit_url(intake), {**form_post(intake, max_age="34", slug="autre"), "version": tab_a}
+    )
+    assert stale.status_code == 302 and stale["Location"] == edit_url(intake)
+    call = fresh(intake)
+    assert (call.seats, call.max_age, call.slug) == (75, 35, "promo-2026")
+    shown = client.get(stale["Location"]).content.decode()
+    assert "Someone else changed this call while you were editing it" in shown
+    # Made again on the call as it is now, the change goes through.
+    again = client.post(
+        edit_url(intake),
+        {
+            **form_post(fresh(intake), {"dev-web": (75, 30)}, max_age="34"),
+            "version": shown_version(),
+        },
+    )
+    assert again.status_code == 302
+    assert (fresh(intake).seats, fresh(intake).max_age) == (75, 34)
+
+
+@pytest.mark.django_db
+def test_the_dates_of_a_published_call_stand_and_every_change_of_a_call_is_audited(
+    world, published
+):
+    """Moving the closing of a published call to 2099 moved the erasure of its applicants'
+    data by 75 years, and the audit log kept no trace of the dates."""
+    from tremplin.core.models import AuditEvent
+
+    client = in_english(world.client("director"))
+    closes = fresh(published).closes_at
+    response = client.post(
+        edit_url(published), as_it_stands(published, closes_at="2099-12-31T23:59")
+    )
+    assert response.status_code == 400
+    assert errors(response)["closes_at"][0].startswith("A ranking of this call is published: its")
+    assert fresh(published).closes_at == closes
+
+    response = client.post(
+        edit_url(published), as_it_stands(published, title="Promotion 2025 (Smara)")
+    )
+    assert response.status_code == 302, errors(response)
+    with scopes_disabled():
+        event = AuditEvent.objects.filter(action="tremplin.intakes.changed").latest("pk")
+    assert event.data["fields"] == {
+        "title": {"from": "Promotion 2026", "to": "Promotion 2025 (Smara)"}
+    }

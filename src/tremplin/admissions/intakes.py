@@ -1,13 +1,15 @@
 """Workflows of a call for applications: creating and editing it, opening and closing it,
 and publishing the school's privacy notice it refers to. Each change is audited."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from tremplin.admissions.models import Intake, IntakeTrack, Wish
 from tremplin.admissions.references import reference_year
@@ -28,6 +30,15 @@ class TrackPlaces:
 
     seats: int
     waitlist: int = 0
+
+
+# The fields of a call whose change the audit log records with their old and new value
+# (besides the seats and the eligibility rules).
+AUDITED_FIELDS = ("slug", "title", "title_ar", "opens_at", "closes_at", "privacy_notice_id")
+CHANGED_SINCE_SHOWN = gettext_lazy(
+    "Someone else changed this call while you were editing it: nothing you sent was saved. "
+    "Here it is as it is now; make your changes again."
+)
 
 
 @dataclass(frozen=True)
@@ -91,20 +102,53 @@ def intake_set_status(*, intake: Intake, actor, status: str) -> Intake:
     return locked
 
 
+def intake_version(intake: Intake) -> str:
+    """A fingerprint of the call as stored: its fields, the places of its rules and the
+    places of its tracks. The edit page carries the one it was opened with; ``intake_save``
+    refuses a form opened before someone else saved the call (or opened it, which fixes its
+    address), so that a stale page never undoes a colleague's changes in silence."""
+    fields = {
+        field.attname: str(field.value_from_object(intake))
+        for field in Intake._meta.concrete_fields
+    }
+    places = sorted(
+        IntakeTrack.objects.filter(intake=intake).values_list("track_id", "seats", "waitlist")
+    )
+    state = [
+        fields,
+        sorted(intake.provinces.values_list("pk", flat=True)),
+        sorted(intake.communes.values_list("pk", flat=True)),
+        places,
+    ]
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:32]
+
+
 @transaction.atomic
-def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: dict) -> SavedIntake:
+def intake_save(
+    *,
+    school,
+    actor,
+    intake: Intake,
+    provinces,
+    communes,
+    tracks: dict,
+    version: str | None = None,
+) -> SavedIntake:
     """Create or update a call, its eligibility rules, and the seats and waiting list of
     each of its tracks (`tracks`: Track -> TrackPlaces); the call's seats and waiting list
     are the sums over all its tracks, listed or not.
 
     Raises ValidationError, and nothing changes, when a track that applications wish or
     the selection uses would leave the call, or when seats, waiting lists, tracks or
-    eligibility rules would change after a ranking run was published. The audit event
-    records the rules that changed, each with its old and new value.
+    eligibility rules would change after a ranking run was published, or when ``version``
+    (``intake_version`` of the call as the form showed it) is no longer the call's. The
+    audit event records the rules that changed, each with its old and new value.
     """
     created = intake.pk is None
     # Locked as ranking_publish locks it, so that a publication cannot slip in between.
     stored = None if created else Intake.objects.select_for_update().get(pk=intake.pk)
+    if stored is not None and version is not None and version != intake_version(stored):
+        raise ValidationError(CHANGED_SINCE_SHOWN, code="changed_since_shown")
     if stored is not None:
         # The status changes through intake_set_status only: a form loaded before someone
         # closed the call must not reopen it.
@@ -122,6 +166,21 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: d
     _refuse_places(intake, wanted, current, removed, published)
     if published is not None and _rules(intake, provinces, communes) != rules_before:
         raise ValidationError(rules_frozen(published))
+    if published is not None and _to_the_minute(intake.opens_at, intake.closes_at) == (
+        _to_the_minute(stored.opens_at, stored.closes_at)
+    ):
+        # As the form shows them, to the minute: the seconds stored stay.
+        intake.opens_at, intake.closes_at = stored.opens_at, stored.closes_at
+    elif published is not None:
+        # The erasure of the applicants' data counts from the closing (``retention``).
+        raise ValidationError(
+            {
+                "closes_at": _(
+                    "A ranking of this call is published: its dates no longer change (the "
+                    "applicants' data is kept counting from its closing)."
+                )
+            }
+        )
     if stored is not None:
         _refuse_another_year(intake, stored)
     if intake.status == Intake.Status.OPEN and intake.privacy_notice_id is None:
@@ -159,6 +218,20 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: d
     }
     if removed:
         data["removed_tracks"] = [it.track.code for it in removed]
+    if stored is not None:
+        # What else changed, with its old and new value; the descriptions, only that they did.
+        fields = {
+            name: {"from": getattr(stored, name), "to": getattr(intake, name)}
+            for name in AUDITED_FIELDS
+            if getattr(stored, name) != getattr(intake, name)
+        }
+        fields |= {
+            name: "changed"
+            for name in ("description", "description_ar")
+            if getattr(stored, name) != getattr(intake, name)
+        }
+        if fields:
+            data["fields"] = fields
     rules_changed = {}
     if rules_before is not None:
         after = _rules(intake, provinces, communes)
@@ -177,6 +250,10 @@ def intake_save(*, school, actor, intake: Intake, provinces, communes, tracks: d
         data=data,
     )
     return SavedIntake(intake, rules_changed=bool(rules_changed))
+
+
+def _to_the_minute(*moments) -> tuple:
+    return tuple(m.replace(second=0, microsecond=0) if m else m for m in moments)
 
 
 def _places(stored: Intake | None) -> tuple[dict[int, IntakeTrack], dict[int, TrackPlaces]]:

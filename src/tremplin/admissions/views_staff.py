@@ -148,7 +148,10 @@ def _closed_since(intake: Intake, now: datetime.datetime) -> datetime.datetime |
 
 def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
     school = request.access.school
+    address = intake.slug  # as stored: the form writes the one sent on the instance
     form = IntakeForm(request.POST or None, instance=intake, school=school)
+    # The call as this page first showed it (kept through a form sent back with errors).
+    version = request.POST.get("version") or (intakes.intake_version(intake) if intake.pk else "")
     if request.method == "POST" and form.is_valid():
         try:
             saved = intakes.intake_save(
@@ -158,8 +161,13 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
                 provinces=form.cleaned_data["provinces"],
                 communes=form.cleaned_data["communes"],
                 tracks=form.track_places(),
+                version=version or None,
             )
         except ValidationError as error:
+            if getattr(error, "code", None) == "changed_since_shown":
+                # The call as it is now, for the changes to be made again on it.
+                messages.error(request, error.messages[0])
+                return redirect("admissions:intake_edit", school.slug, address)
             _refused_on(form, error)
         else:
             messages.success(request, _("The call is saved."))
@@ -186,7 +194,7 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
     return render(
         request,
         "admissions/staff/intake_form.html",
-        {"form": form, "intake": intake, "school": school},
+        {"form": form, "intake": intake, "school": school, "version": version},
         status=400 if request.method == "POST" else 200,
     )
 
