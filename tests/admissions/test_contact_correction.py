@@ -189,3 +189,23 @@ def test_the_messages_still_waiting_for_an_erased_application_go_nowhere(world, 
         email.pk: ("", "failed"),
         held.pk: ("", "failed"),
     }
+
+
+def test_her_own_correction_sends_to_the_new_number_what_the_old_one_refused(world, sms_outbox):
+    """She corrected in her space the number her confirmation never reached: it goes to the
+    new one, as when staff correct it, and not again to the number that refused it."""
+    from tests.admissions.open_intake import form_data, space_client
+
+    application = applied_through_the_portal(world.smara)
+    message = refused_confirmation(application)
+    client = space_client(application)
+    data = form_data(phone="07 00 11 22 33")
+    for fixed in ("cin", "privacy_consent", "notice_version"):  # not on her edit page
+        data.pop(fixed)
+    response = client.post(reverse("portal:edit"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    with scopes_disabled():
+        message.refresh_from_db()
+    assert (message.recipient, message.status) == ("+212700112233", "pending")
+    outbox_flush()
+    assert "+212700112233" in [s.to for s in sms_outbox]

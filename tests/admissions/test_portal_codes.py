@@ -514,3 +514,27 @@ def test_a_space_on_her_own_remembered_phone_does_not_close_after_half_an_hour(a
     assert opens_the_space(phone, texts()[-1], remember=True)
     leave_unused(phone, 120)
     assert phone.get(reverse("portal:space")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_code_sent_twice_keeps_her_in_her_space(application, settings):
+    """Enter pressed again, or a second tap on a slow line: the second request carries the
+    session the first replaced. It used to delete the browser's new cookie, and she landed
+    at the door with her code spent."""
+    owner, _ = ask(OWNER_IP, application.reference)
+    (code,) = texts()
+    name = settings.SESSION_COOKIE_NAME
+    before = owner.cookies[name].value
+    assert opens_the_space(owner, code)
+    after = owner.cookies[name].value
+    assert after != before  # a new session (no fixation)
+
+    second = Client(REMOTE_ADDR=OWNER_IP)
+    second.cookies[name] = before
+    response = second.post(reverse("portal:code"), {"code": code})
+    assert response.status_code == 302 and response["Location"] == reverse("portal:space")
+    assert name not in response.cookies  # the new cookie stays as the first answer set it
+    # In the browser, which holds the new cookie: her space.
+    assert owner.get(reverse("portal:space")).status_code == 200
+    # Where nothing was ever opened, the space sends back to the door.
+    assert second.get(reverse("portal:space"))["Location"].startswith(reverse("portal:access"))

@@ -139,6 +139,31 @@ def test_platform_admins_can_read_the_outbox_in_the_django_admin_but_not_change_
     detail = client.get(reverse("admin:notify_message_change", args=[email.pk]))
     assert detail.status_code == 200 and "SMA-26-0007" not in detail.content.decode()
     assert "482913" not in detail.content.decode()
+    # And in the error of a gateway that quotes the text it refused.
+    refused = make_message(
+        world.smara, status="failed", failure="refused", last_error="refused: 482913 est votre"
+    )
+    detail = client.get(reverse("admin:notify_message_change", args=[refused.pk]))
+    assert detail.status_code == 200 and "482913" not in detail.content.decode()
+    other = make_message(
+        world.smara,
+        template="application_submitted",
+        body="Votre candidature",
+        last_error="HTTP 400",
+    )
+    detail = client.get(reverse("admin:notify_message_change", args=[other.pk]))
+    assert "HTTP 400" in detail.content.decode()
+
+
+def test_an_expired_message_is_not_said_to_be_tried_again(world):
+    """A code that could not go in time ends as expired: it is never tried again, whatever
+    its last failure (the gateway unavailable) would otherwise advise."""
+    make_message(world.smara, status="expired", failure="unavailable", last_error="HTTP 429")
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    page = client.get(outbox_url()).content.decode()
+    assert "no longer valid when it could go" in page
+    assert "is tried again by itself" not in page
 
 
 def retry_url(school_slug: str = "smara") -> str:

@@ -285,6 +285,29 @@ def test_an_email_goes_through_djangos_email_backend_in_the_recipients_language(
     assert email.extra_headers["Message-ID"].startswith(f"<outbox.{message.pk}.")
 
 
+@pytest.mark.parametrize(("language", "direction"), [("ar", "rtl"), ("fr", "ltr")])
+def test_an_email_carries_the_direction_of_its_language(
+    django_capture_on_commit_callbacks, language, direction
+):
+    """Plain text has no direction: an Arabic email shown left to right put its punctuation
+    on the wrong side, and its link became "/http://...". Its HTML copy says it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        message_enqueue(
+            channel="email",
+            to="fatima@example.org",
+            template="application_submitted",
+            context={**SUBMITTED, "first_name": "<b>Fatima</b>"},
+            language=language,
+        )
+    [email] = mail.outbox
+    [(html, mimetype)] = email.alternatives
+    assert mimetype == "text/html"
+    assert f'<html lang="{language}" dir="{direction}">' in html
+    assert "SMA-25-0042" in html
+    assert '<a dir="ltr" href="https://smara.tremplin.ma/espace/"' in html
+    assert "<b>Fatima</b>" not in html and "&lt;b&gt;Fatima&lt;/b&gt;" in html
+
+
 def test_a_message_may_point_to_the_object_that_caused_it(world):
     message = enqueue_sms(school=world.smara, related=world.users["director"])
     message = reload(message)

@@ -391,6 +391,18 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         obj=locked,
         data={"fields": sorted(changed)},
     )
+    from tremplin.notify.services import messages_readdress
+
+    # What never reached the former phone or address goes to the new one, as when staff
+    # correct them (``application_contact_correct``): she corrected a mistyped number
+    # because her confirmation did not come.
+    for channel, old in former:
+        messages_readdress(
+            related=locked,
+            channel=channel,
+            old=old,
+            new=locked.phone if channel == "sms" else locked.email,
+        )
     if former and _written_today(locked, "contact_changed").count() < CONTACT_NOTICES_PER_DAY:
         notify_applicant(locked, "contact_changed", message_context(locked), channels=former)
     return locked

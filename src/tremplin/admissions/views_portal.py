@@ -364,6 +364,14 @@ def _remember_device(response: HttpResponse, token: str) -> None:
 def code(request: HttpRequest) -> HttpResponse:
     """Step 2: the one-time code sent by SMS (and email)."""
     if SESSION_PENDING not in request.session:
+        if request.method == "POST" and request.session.is_empty():
+            # Sent twice (Enter pressed again, a second tap on a slow line): the first
+            # opened the space in a new session and deleted this one. Leave the browser's
+            # cookie alone, which the first answer replaced (the session middleware would
+            # delete it as the cookie of an empty session): the space opens if it holds
+            # the new session, and sends back to the door otherwise.
+            request.COOKIES.pop(settings.SESSION_COOKIE_NAME, None)
+            return redirect("portal:space")
         return redirect("portal:access")
     # Never ticked beforehand: on a cyber café's computer, the cookie may be someone else's.
     form = CodeForm(request.POST or None, months=codes.DEVICE_REMEMBERED.days // 30)

@@ -21,7 +21,8 @@ class MessageAdmin(ReadOnlyAdmin):
     search_fields = ("recipient", "dedupe_key", "object_id")
     date_hierarchy = "created_at"
     list_select_related = ("school",)
-    # No body: it may hold an applicant's one-time code; nor the subject of such a message.
+    # No body: it may hold an applicant's one-time code; nor the subject or the last error
+    # of such a message.
     fields = (
         "school",
         "channel",
@@ -35,7 +36,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "claimed_at",
         "sent_at",
         "failure",
-        "last_error",
+        "last_error_shown",
         "created_at",
         "content_type",
         "object_id",
@@ -50,6 +51,13 @@ class MessageAdmin(ReadOnlyAdmin):
         """A message carrying a one-time code (``Message.holds_a_code``) has it in its
         subject too."""
         return _("(hidden: it holds a one-time code)") if obj.holds_a_code else obj.subject
+
+    @admin.display(description=_("last error"))
+    def last_error_shown(self, obj: Message) -> str:
+        """A gateway may quote the text it refused, and with it the code."""
+        if obj.holds_a_code and obj.last_error:
+            return _("(hidden: it holds a one-time code)")
+        return obj.last_error
 
     @admin.display(description=_("recipient"))
     def masked_recipient(self, obj: Message) -> str:

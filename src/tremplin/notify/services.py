@@ -41,13 +41,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import urlize
 from django.utils.translation import pgettext_lazy
 from django_scopes import scopes_disabled
 
@@ -578,18 +579,33 @@ def _deliver(message: Message) -> None:
         # Stable across retries, so a mail client can fold the duplicate of an in-flight
         # message resent after a crash.
         message_id = f"<outbox.{message.pk}.{message.created_at:%Y%m%d%H%M%S}@{DNS_NAME}>"
-        email = EmailMessage(
+        email = EmailMultiAlternatives(
             message.subject,
             message.body,
             to=[message.recipient],
             headers={"Content-Language": message.language, "Message-ID": message_id},
         )
+        # The same text, with its direction: plain text has none, and a mail client showing
+        # an Arabic message left to right puts its punctuation, and its links, on the wrong
+        # side.
+        email.attach_alternative(_as_html(message.body, message.language), "text/html")
         for entry in message.attachments:
             with default_storage.open(entry["path"], "rb") as stored:
                 email.attach(entry["filename"], stored.read(), entry["mimetype"])
         email.send()
     else:
         get_sms_backend().send(message.recipient, message.body)
+
+
+def _as_html(body: str, language: str) -> str:
+    """A message's text as an HTML page in its language's direction, its lines kept and its
+    links (left to right, whatever the text around them) made links."""
+    direction = "rtl" if translation.get_language_info(language)["bidi"] else "ltr"
+    text = urlize(body, autoescape=True).replace("<a ", '<a dir="ltr" ')
+    return (
+        f'<!doctype html><html lang="{language}" dir="{direction}"><body>'
+        f'<div dir="{direction}" style="white-space: pre-wrap">{text}</div></body></html>'
+    )
 
 
 def _record_failure(message: Message, *, claimed_at: datetime, error: Exception) -> str | None:

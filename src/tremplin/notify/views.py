@@ -57,6 +57,12 @@ FAILURE_ADVICE = {
     ),
 }
 
+# A message that expired is never tried nor sent again, whatever its last failure was.
+EXPIRED_ADVICE = _(
+    "Not sent: what it said (a one-time code) was no longer valid when it could go. It is "
+    "not sent again; the applicant asks for a new code."
+)
+
 
 @school_view(OUTBOX_VIEW)
 @require_GET
@@ -81,7 +87,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
                     m,
                     applications.get(m.pk),
                     message_template_label(m.template),
-                    FAILURE_ADVICE.get(m.failure, ""),
+                    EXPIRED_ADVICE
+                    if m.status == Message.Status.EXPIRED
+                    else FAILURE_ADVICE.get(m.failure, ""),
                 )
                 for m in page.object_list
             ],
