@@ -68,13 +68,35 @@ def test_changed_rules_are_audited_and_staff_are_told_the_applications_were_not_
 
 
 @pytest.mark.django_db
+def test_the_calls_page_says_until_the_recheck_that_its_figures_count_the_former_rules(
+    world, intake
+):
+    """The warning after saving showed once; the funnel then counted, with nothing to say
+    so, applicants aged 18 as eligible under a minimum age of 26."""
+    from django.test import Client
+
+    from tests.admissions.open_intake import form_data
+
+    client = in_english(world.client("director"))
+    assert client.post(edit_url(intake), form_post(intake, min_age="20")).status_code == 302
+    Client().post(APPLY, form_data(cin="ZZ999999", phone="0612340099"))  # under the new rules
+    page = client.get(detail_url(intake)).content.decode()
+    assert 'data-testid="decided-before"' in page
+    assert "4 applications were decided under the former rules" in page
+    with scope(school=world.smara):
+        services.eligibility_recheck(intake=intake, actor=world.users["director"])
+    assert 'data-testid="decided-before"' not in client.get(detail_url(intake)).content.decode()
+
+
+@pytest.mark.django_db
 def test_an_edit_that_keeps_the_rules_says_nothing_about_them(world, intake):
     client = in_english(world.client("director"))
     response = client.post(edit_url(intake), form_post(intake, title="Promotion 2026 (Smara)"))
     assert response["Location"] == detail_url(intake)
     (event,) = events("tremplin.intakes.changed")
     assert "rules" not in event.data
-    assert "not checked again" not in client.get(detail_url(intake)).content.decode()
+    page = client.get(detail_url(intake)).content.decode()
+    assert "not checked again" not in page and 'data-testid="decided-before"' not in page
 
 
 @pytest.mark.django_db

@@ -215,3 +215,34 @@ def test_an_applicant_sends_a_missing_document_from_her_space_on_a_phone(
     )
     page.screenshot(path=f"var/screenshots/portal-space-documents-{language}.png", full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_document_sent_with_a_mistyped_phone_is_kept_while_she_corrects_it(
+    browser, live_server, live_world, language, javascript, tmp_path
+):
+    """The 4 MB photo of her ID card, sent over a mobile connection with a landline typed by
+    mistake: corrected, the application goes with the document she need not choose again."""
+    make_open_intake(live_world.smara, required_documents=["cin"])
+    scan = tmp_path / "ma-cin.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/schools/smara/calls/promo-2026/apply/")
+    fill_application(page, cin="sh 654321", phone="05 22 12 34 56", javascript=javascript)
+    page.set_input_files("#id_document_cin", str(scan))
+    page.get_by_role("button", name=label(language, "Send my application")).click()
+    kept = page.locator("#id_document_cin_helptext")
+    expect(kept).to_contain_text("ma-cin.pdf")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=f"var/screenshots/portal-document-kept-{language}-{javascript}.png")
+    page.fill("#id_phone", "06 61 23 45 67")
+    page.get_by_role("button", name=label(language, "Send my application")).click()
+    reference = page.get_by_test_id("reference").inner_text().strip()
+    with scopes_disabled():
+        application = Application.objects.get(reference=reference)
+        assert [d.original_name for d in application.documents.all()] == ["ma-cin.pdf"]
+        assert application.eligibility == "eligible"
+    context.close()

@@ -188,3 +188,33 @@ def test_a_form_of_an_application_shows_its_outcome_on_a_phone(
     page.wait_for_timeout(300)
     assert _in_view(page, page.locator("main > .alert").first), page.url
     context.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_call_titled_without_spaces_does_not_widen_its_pages_on_a_phone(
+    browser, live_server, live_world, language
+):
+    """The longest title the form takes, typed without a space: the list of calls and the
+    call's page scrolled sideways over 2,700 pixels."""
+    from tests.admissions.open_intake import make_open_intake
+
+    intake = make_open_intake(live_world.smara, title="Promotion" * 22, title_ar="فوج" * 60)
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    log_in_by_session(context, live_server.url, live_world.users["admissions"])
+    for path in ("/staff/smara/intakes/", f"/staff/smara/intakes/{intake.slug}/"):
+        page.goto(f"{live_server.url}{path}")
+        assert no_horizontal_scroll(page), path
+    context.close()
+
+
+def log_in_by_session(context, base: str, user) -> None:
+    """A staff session as after the login and its second factor, for pages that test
+    something else than the login."""
+    from tests.conftest import verified_client
+
+    client = verified_client(user)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
+    )

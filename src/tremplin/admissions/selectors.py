@@ -131,6 +131,36 @@ def applications_to_recheck(intake: Intake) -> QuerySet[Application]:
     ).exclude(holds_a_seat())
 
 
+def decided_before_the_rules(intake: Intake) -> tuple[datetime.datetime | None, int]:
+    """When the call's eligibility rules last changed, and how many of the applications a
+    re-check would decide again were last checked before that (under the former rules):
+    until a re-check, the funnel counts them as decided then. (None, 0) when the rules
+    never changed, or none waits."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.core.models import AuditEvent
+
+    changed_at = (
+        AuditEvent.objects.filter(
+            school=intake.school,
+            action="tremplin.intakes.changed",
+            content_type=ContentType.objects.get_for_model(Intake),
+            object_id=str(intake.pk),
+            data__has_key="rules",
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if changed_at is None:
+        return None, 0
+    before = applications_to_recheck(intake).filter(
+        Q(eligibility_checked_at__lt=changed_at) | Q(eligibility_checked_at__isnull=True)
+    )
+    count = before.count()
+    return (changed_at, count) if count else (None, 0)
+
+
 def waits_for_review() -> Q:
     """The applications a person has to look at (the review queue, with the submitted
     ones): eligibility still pending; found ineligible by the rules, for staff to confirm

@@ -94,6 +94,11 @@ def intake_list(request: HttpRequest) -> HttpResponse:
 def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     funnel = selectors.funnel(intake)
+    rules_frozen = _rules_frozen(intake)
+    # Until a re-check, what the funnel counts of them was decided under the former rules.
+    rules_changed_at, decided_before = (
+        (None, 0) if rules_frozen else selectors.decided_before_the_rules(intake)
+    )
     return render(
         request,
         "admissions/staff/intake_detail.html",
@@ -115,7 +120,9 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "refusals": _refusals(intake),
             "closed_since": _closed_since(intake, timezone.now()),
             "conditions": eligibility.conditions(intake),
-            "rules_frozen": _rules_frozen(intake),
+            "rules_frozen": rules_frozen,
+            "rules_changed_at": rules_changed_at,
+            "decided_before": decided_before,
             "import_refusal": importing.import_refusal(intake),
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
