@@ -319,8 +319,8 @@ def test_a_file_received_with_a_form_sent_back_is_kept_until_the_form_goes_throu
     form = response.context["form"]
     assert set(form.errors) == {"phone"}  # the file is no error
     assert str(form["document_cin"].help_text) == (
-        "Received and kept: ma cin.pdf. No need to choose it again; choose another file only "
-        "to replace it."
+        "Received and kept: \u2068ma cin.pdf\u2069. No need to choose it again; choose another "
+        "file only to replace it."
     )
     token = form["held_cin"].value()
     assert token and f'value="{token}"' in response.content.decode()
@@ -397,7 +397,9 @@ def test_changing_the_language_keeps_the_files_received_and_says_the_others_are_
     assert str(form["document_cin"].help_text).startswith(
         "If you had chosen this file, choose it again: changing the language does not keep files."
     )
-    assert str(form["document_photo"].help_text).startswith("Received and kept: me.pdf.")
+    assert str(form["document_photo"].help_text).startswith(
+        "Received and kept: \u2068me.pdf\u2069."
+    )
     assert not form.errors
     token = form["held_photo"].value()
     assert client.post(APPLY, {**form_data(), "held_photo": token}).status_code == 302

@@ -575,7 +575,10 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             said = _(
                 "Received and kept: %(name)s. No need to choose it again; choose another file "
                 "only to replace it."
-            ) % {"name": Truncator(safe_original_name(original)).chars(60)}
+            ) % {
+                # Isolated (FSI…PDI): "ma-cin.pdf" keeps its order in an Arabic sentence.
+                "name": "\u2068" + Truncator(safe_original_name(original)).chars(60) + "\u2069"
+            }
             # The bound field copies its field's help text when the form is checked.
             self.fields[f"document_{kind}"].help_text = self[f"document_{kind}"].help_text = said
 
