@@ -111,6 +111,16 @@ def test_the_results_table_filters_by_outcome_and_searches(world, intake):
     # With an invisible control character pasted in (PostgreSQL refuses NUL in a query).
     page = client.get(url(intake, "selection:ranking_run", run.number), {"q": "SMA-25-0004\x00"})
     assert [r["result"].application.number for r in page.context["rows"]] == [4]
+    # By the full CIN, as staff type it: found, and audited as a look-up of her identity.
+    with scopes_disabled():
+        fourth = intake.applications.get(number=4)
+        assert not AuditEvent.objects.filter(action="tremplin.applications.identity_searched")
+    typed = f"{fourth.cin[:2].lower()} {fourth.cin[2:]}"
+    page = client.get(url(intake, "selection:ranking_run", run.number), {"q": typed})
+    assert [r["result"].application.number for r in page.context["rows"]] == [4]
+    with scopes_disabled():
+        (event,) = AuditEvent.objects.filter(action="tremplin.applications.identity_searched")
+    assert (event.object_id, event.actor) == (str(fourth.pk), world.users["director"])
     page = client.get(url(intake, "selection:ranking_run", run.number), {"sort": "-composite"})
     composites = [r["result"].composite for r in page.context["rows"]]
     present = [c for c in composites if c is not None]

@@ -1,6 +1,7 @@
 """Workflows of a call for applications: creating and editing it, opening and closing it,
 and publishing the school's privacy notice it refers to. Each change is audited."""
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -223,7 +224,8 @@ def intake_save(
         fields = {
             name: {"from": getattr(stored, name), "to": getattr(intake, name)}
             for name in AUDITED_FIELDS
-            if getattr(stored, name) != getattr(intake, name)
+            # Dates to the minute, as the form gives them: seconds stored are no change.
+            if _to_the_minute(getattr(stored, name)) != _to_the_minute(getattr(intake, name))
         }
         fields |= {
             name: "changed"
@@ -252,8 +254,12 @@ def intake_save(
     return SavedIntake(intake, rules_changed=bool(rules_changed))
 
 
-def _to_the_minute(*moments) -> tuple:
-    return tuple(m.replace(second=0, microsecond=0) if m else m for m in moments)
+def _to_the_minute(*values) -> tuple:
+    """The values, each moment (a datetime) without its seconds."""
+    return tuple(
+        v.replace(second=0, microsecond=0) if isinstance(v, datetime.datetime) else v
+        for v in values
+    )
 
 
 def _places(stored: Intake | None) -> tuple[dict[int, IntakeTrack], dict[int, TrackPlaces]]:
