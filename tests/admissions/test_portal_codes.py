@@ -538,3 +538,38 @@ def test_the_code_sent_twice_keeps_her_in_her_space(application, settings):
     assert owner.get(reverse("portal:space")).status_code == 200
     # Where nothing was ever opened, the space sends back to the door.
     assert second.get(reverse("portal:space"))["Location"].startswith(reverse("portal:access"))
+
+
+@pytest.mark.django_db
+def test_the_code_sent_twice_at_once_answers_the_second_request_with_the_space(
+    application, settings
+):
+    """Both requests loaded the session before the first opened the space: the second found
+    the code used, and writing its wrong try into the session the first had deleted failed
+    with a bare "Bad Request". It now goes to the space, writing nothing."""
+    from importlib import import_module
+
+    from tremplin.admissions.views_portal import SESSION_PENDING
+
+    owner, _ = ask(OWNER_IP, application.reference)
+    (code,) = texts()
+    name = settings.SESSION_COOKIE_NAME
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    as_loaded = dict(store(owner.cookies[name].value).load())  # by the second request
+    assert opens_the_space(owner, code)
+
+    second = store()
+    second.update(as_loaded)
+    second.create()
+    twin = Client(REMOTE_ADDR=OWNER_IP)
+    twin.cookies[name] = second.session_key
+    response = twin.post(reverse("portal:code"), {"code": code})
+    assert response.status_code == 302 and response["Location"] == reverse("portal:space")
+    assert store(second.session_key).load()[SESSION_PENDING] == as_loaded[SESSION_PENDING]
+    # A wrong code in that session is still a wrong try.
+    wrong = twin.post(reverse("portal:code"), {"code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 400
+    # Long after, the same code is no longer "the same form sent twice".
+    with scopes_disabled():
+        ApplicantCode.objects.update(used_at=timezone.now() - datetime.timedelta(minutes=5))
+    assert twin.post(reverse("portal:code"), {"code": code}).status_code == 400

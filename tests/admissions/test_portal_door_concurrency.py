@@ -110,3 +110,64 @@ def test_simultaneous_requests_from_many_connections_get_an_application_ten_code
         with scopes_disabled():
             sent = ApplicantCode.objects.filter(application=application).count()
         assert sent == codes.CODES_PER_HOUR_IN_ALL
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 302 itself is the answer looked at
+
+
+def _send_twice(url: str, data: dict, cookie: str) -> list[tuple[int, str]]:
+    """The form ``data`` posted twice at the same instant by one browser (its ``cookie``):
+    each answer's status and where it redirects."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def post() -> None:
+        request = urllib.request.Request(
+            url,
+            data=urllib.parse.urlencode(data).encode(),
+            headers={"Referer": url, "Cookie": cookie},
+        )
+        barrier.wait()
+        try:
+            answers.append((opener.open(request, timeout=60).status, ""))
+        except urllib.error.HTTPError as error:
+            answers.append((error.code, error.headers.get("Location", "")))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    return answers
+
+
+def test_the_code_sent_twice_at_once_opens_the_space_for_both_requests(door, world):
+    """Enter pressed twice on a slow line: both requests carry the session that asked for
+    the code. The one that finds it used by the other goes to the space too, rather than
+    fail writing a session the other replaced ("Bad Request")."""
+    from tremplin.notify.models import Message
+
+    make_open_intake(world.smara)
+    code_url = door.replace(reverse("portal:access"), reverse("portal:code"))
+    for round_number in range(ROUNDS):
+        cin = f"DD{200000 + round_number}"
+        Client().post("/schools/smara/calls/promo-2026/apply/", form_data(cin=cin))
+        with scopes_disabled():
+            reference = Application.objects.get(cin=cin).reference
+        opener, token = _client(door, f"197.{round_number}.0.1")
+        data = {"reference": reference, "cin": cin, "csrfmiddlewaretoken": token}
+        asked = urllib.request.Request(
+            door, data=urllib.parse.urlencode(data).encode(), headers={"Referer": door}
+        )
+        page = opener.open(asked, timeout=60).read().decode()  # the code page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        with scopes_disabled():
+            body = Message.objects.filter(template="applicant_code").latest("pk").body
+        code = re.search(r"\b(\d{6})\b", body).group(1)
+        jar = next(h.cookiejar for h in opener.handlers if hasattr(h, "cookiejar"))
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        answers = _send_twice(code_url, {"code": code, "csrfmiddlewaretoken": token}, cookie)
+        assert answers == [(302, reverse("portal:space"))] * 2, answers

@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 CODE_TTL = datetime.timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
+# A code used this recently by the same browser session is the same form sent twice.
+JUST_USED = datetime.timedelta(seconds=30)
 # The shared allowance of an application: a connection (an IPv4 address or an IPv6 /64)
 # may have 3 codes an hour, so that one stranger cannot use it all up; and all connections
 # 10 an hour and 20 a day, to bound what the SMS cost.
@@ -361,6 +363,16 @@ def _as_a_write() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_current_xact_id()")
+
+
+def applicant_code_just_used(*, code: str, session_token: str) -> bool:
+    """Whether ``code`` opened the space for this browser session in the last moments: the
+    form sent twice at once, whose second request found it used by the first."""
+    recent = ApplicantCode.objects.filter(
+        requester=session_hash(session_token),
+        used_at__gte=timezone.now() - JUST_USED,
+    )
+    return any(hmac.compare_digest(c.code_hash, _hash_code(c.application_id, code)) for c in recent)
 
 
 def applicant_code_verify(

@@ -406,6 +406,15 @@ def code(request: HttpRequest) -> HttpResponse:
                 if remember:
                     _remember_device(response, device_token)
                 return response
+            with scopes_disabled():
+                twice = codes.applicant_code_just_used(
+                    code=form.cleaned_data["code"], session_token=_session_token(request)
+                )
+            if twice:
+                # Sent twice at once: the first request opened the space in a new session,
+                # which the browser holds; this one leaves the session untouched (writing
+                # it would fail, the first having deleted it).
+                return redirect("portal:space")
             request.session[SESSION_PENDING] = tries + 1
             # The same words whether the pair matched or not: a code typed in another browser
             # than the one that asked for it is refused too (``codes.applicant_code_verify``).
