@@ -133,10 +133,18 @@ def test_the_gateways_retry_after_is_read_in_seconds_or_as_a_date(gateway, heade
 
 
 def test_the_http_backend_does_not_follow_a_redirect(gateway):
+    """A redirected POST would be replayed as a GET without the message. The address moved
+    (http to https): the settings are to correct, which the outbox says, rather than retry
+    for hours as if the gateway were out of service."""
+    from tremplin.notify.models import Message
+    from tremplin.notify.services import failure_kind
+
     Gateway.status, Gateway.location = 302, url(gateway) + "/elsewhere"
-    with pytest.raises(SmsGatewayError, match="HTTP 302"):
+    with pytest.raises(SmsGatewayError, match="HTTP 302") as redirected:
         HttpSmsBackend(url=url(gateway), token="t").send(PHONE, TEXT)
     assert len(Gateway.received) == 1
+    assert "/elsewhere: correct SMS_GATEWAY_URL" in str(redirected.value)
+    assert failure_kind(redirected.value) == Message.Failure.OTHER
 
 
 def test_the_http_backend_raises_when_the_gateway_is_unreachable():

@@ -661,7 +661,8 @@ def failure_kind(error: Exception) -> str:
     every recipient with a 5xx reply (no such mailbox, a malformed address). Credentials: the
     gateway answered 401 or 403, or the mail server refused the login. Unavailable: no answer,
     a broken connection, any other refusal of the gateway or the mail server (its error, its
-    limit), which passes. Anything else is unexpected."""
+    limit), which passes. Anything else is unexpected, a gateway's redirect too (its address
+    in the settings is to correct)."""
     from tremplin.notify.sms import SmsGatewayError
 
     if isinstance(error, smtplib.SMTPRecipientsRefused):
@@ -675,6 +676,8 @@ def failure_kind(error: Exception) -> str:
         403,
     ):
         return Message.Failure.CREDENTIALS
+    if 300 <= (getattr(error, "status", None) or 0) < 400:
+        return Message.Failure.OTHER  # a redirect: the gateway's address is to correct
     if isinstance(error, SmsGatewayError | smtplib.SMTPException | OSError):
         return Message.Failure.UNAVAILABLE  # OSError: refused connection, timeout, DNS
     return Message.Failure.OTHER

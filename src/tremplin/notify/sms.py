@@ -115,6 +115,12 @@ class HttpSmsBackend(BaseSmsBackend):
         except urllib.error.HTTPError as exc:
             # The gateway's explanation ("unknown number", "quota exceeded") helps staff.
             detail = exc.read(200).decode("utf-8", "replace").strip()
+            if 300 <= exc.code < 400:
+                # The address moved (http to https, a new path): the platform's settings are
+                # to correct, and trying again the same address cannot work.
+                detail = (
+                    f"redirected to {exc.headers.get('Location', '?')}: correct SMS_GATEWAY_URL"
+                )
             raise SmsGatewayError(
                 f"SMS gateway answered HTTP {exc.code}: {detail}",
                 status=exc.code,
