@@ -33,7 +33,7 @@ $(TREMPLIN_DATA_DIR)/secret_key:
 run: install pdf $(TREMPLIN_DATA_DIR)/secret_key
 	$(RUN_ENV) $(BIN)/tremplin migrate --noinput -v0
 	$(RUN_ENV) $(BIN)/tremplin collectstatic --noinput -v0
-	$(RUN_ENV) $(BIN)/tremplin demo
+	$(RUN_ENV) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/tremplin demo
 	$(RUN_ENV) PORT=$(PORT) BIN=$(BIN) scripts/serve
 
 # Debian's Chromium for the browser tests (required when CI=true).
