@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from tests.admissions.intake_pages import edit_url, form_post, in_english, track
+from tests.admissions.intake_pages import detail_url, edit_url, form_post, in_english, track
 from tests.admissions.open_intake import make_open_intake
 from tests.selection.offers_world import published_call
 from tremplin.admissions.models import Application, Intake, PrivacyNotice
@@ -285,18 +285,18 @@ def test_a_page_opened_before_a_colleague_saved_the_call_does_not_undo_her_chang
     intake = make_open_intake(world.smara, slug="promo-2026")
     client = in_english(world.client("admissions"))
 
-    def shown_version() -> str:
+    def shown_version() -> dict:
         page = client.get(edit_url(intake)).content.decode()
-        return re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
+        return {
+            name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)
+            for name in ("version", "page")
+        }
 
     tab_a, tab_b = shown_version(), shown_version()
-    saved = client.post(
-        edit_url(intake),
-        {**form_post(intake, {"dev-web": (75, 30)}), "version": tab_b},
-    )
+    saved = client.post(edit_url(intake), {**form_post(intake, {"dev-web": (75, 30)}), **tab_b})
     assert saved.status_code == 302
     stale = client.post(
-        edit_url(intake), {**form_post(intake, max_age="34", slug="autre"), "version": tab_a}
+        edit_url(intake), {**form_post(intake, max_age="34", slug="autre"), **tab_a}
     )
     assert stale.status_code == 302 and stale["Location"] == edit_url(intake)
     call = fresh(intake)
@@ -306,10 +306,7 @@ def test_a_page_opened_before_a_colleague_saved_the_call_does_not_undo_her_chang
     # Made again on the call as it is now, the change goes through.
     again = client.post(
         edit_url(intake),
-        {
-            **form_post(fresh(intake), {"dev-web": (75, 30)}, max_age="34"),
-            "version": shown_version(),
-        },
+        {**form_post(fresh(intake), {"dev-web": (75, 30)}, max_age="34"), **shown_version()},
     )
     assert again.status_code == 302
     assert (fresh(intake).seats, fresh(intake).max_age) == (75, 34)
@@ -341,3 +338,25 @@ def test_the_dates_of_a_published_call_stand_and_every_change_of_a_call_is_audit
     assert event.data["fields"] == {
         "title": {"from": "Promotion 2026", "to": "Promotion 2025 (Smara)"}
     }
+
+
+@pytest.mark.django_db
+def test_the_call_form_sent_twice_is_saved_once_and_says_so(world):
+    """A double click on Save, a resend on a slow line: the second request finds the version
+    its page showed changed, by the first. It is told saved, not "someone else changed"."""
+    import re
+
+    intake = make_open_intake(world.smara, slug="promo-2026")
+    client = in_english(world.client("admissions"))
+    page = client.get(edit_url(intake)).content.decode()
+    shown = {
+        name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)
+        for name in ("version", "page")
+    }
+    data = {**form_post(intake, max_age="34"), **shown}
+    assert client.post(edit_url(intake), data).status_code == 302
+    again = client.post(edit_url(intake), data, follow=True)
+    assert again.redirect_chain[-1][0] == detail_url(intake)
+    assert "The call is saved." in again.content.decode()
+    assert "Someone else" not in again.content.decode()
+    assert fresh(intake).max_age == 34

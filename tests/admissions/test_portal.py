@@ -293,6 +293,12 @@ def test_her_space_leads_to_where_a_missing_document_is_sent(world):
     assert reverse("portal:document", args=["cin"]) in page
 
 
+@pytest.fixture
+def own_media(settings, tmp_path):
+    """A storage of the test's own: other tests of this process leave files in theirs."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 def _held_files() -> list[str]:
     from django.core.files.storage import default_storage
 
@@ -305,7 +311,9 @@ def _held_files() -> list[str]:
 
 
 @pytest.mark.django_db
-def test_a_file_received_with_a_form_sent_back_is_kept_until_the_form_goes_through(world):
+def test_a_file_received_with_a_form_sent_back_is_kept_until_the_form_goes_through(
+    world, own_media
+):
     """Browsers do not fill a file field again: she corrected only the phone, sent, and was
     found lacking the document she had sent (4 MB over a mobile connection)."""
     make_open_intake(world.smara, required_documents=["cin", "photo"])
@@ -1105,9 +1113,10 @@ def test_the_public_pages_answer_head_as_link_checkers_ask(intake):
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["ar", "fr"])
 def test_the_places_are_listed_in_the_order_of_the_readers_alphabet(world, language):
-    """An Arabic page lists بوجدور after السمارة, not in the order of the French names; a
-    French page lists "Laâyoune" before "Larache"."""
-    from tremplin.core.ordering import unaccented
+    """An Arabic page lists بوجدور after السمارة, not in the order of the French names, and
+    أزيلال before آسفي (the forms of alef as one letter); a French page lists "Laâyoune"
+    before "Larache"."""
+    from tremplin.core.text import fold
 
     make_open_intake(world.smara)
     client = Client()
@@ -1116,7 +1125,11 @@ def test_the_places_are_listed_in_the_order_of_the_readers_alphabet(world, langu
     select = page.split('name="province"')[1].split("</select>")[0]
     provinces = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
     assert len(provinces) > 3
-    key = (lambda name: name) if language == "ar" else (lambda name: unaccented(name).lower())
+
+    def key(name: str) -> str:
+        return fold(name)
+
+    assert key("أزيلال") < key("آسفي") and key("Laâyoune") < key("Larache")
     assert provinces == sorted(provinces, key=key)
     # The communes of a province, as htmx narrows the list.
     province = re.search(r'<option value="(\d+)"', select).group(1)
@@ -1137,3 +1150,56 @@ def test_the_commune_list_cannot_be_chosen_from_while_it_reloads(world):
         "First name in Arabic letters (optional)"
         in Client(headers={"cookie": "django_language=en"}).get(APPLY).content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_a_kept_files_name_is_shown_as_text_and_a_refused_replacement_keeps_it(world, own_media):
+    """Help texts are drawn as HTML: "CV <Fatima> & R&D.pdf" broke the page (and could carry
+    markup). A new file that is refused leaves the one kept; a new valid one replaces it,
+    and the one it replaced is deleted."""
+    make_open_intake(world.smara, required_documents=["cin"])
+    client = Client()
+    client.cookies["django_language"] = "en"
+    first = client.post(
+        APPLY,
+        {
+            **form_data(phone="0522123456"),
+            "document_cin": _pdf_upload(b"%PDF-1.4\n", "CV <Fatima> & R&D.pdf"),
+        },
+    )
+    page = first.content.decode()
+    assert "<Fatima>" not in page and "CV &lt;Fatima&gt; &amp; R&amp;D.pdf" in page
+    token = first.context["form"]["held_cin"].value()
+    (held,) = _held_files()
+
+    refused = client.post(
+        APPLY,
+        {
+            **form_data(phone="0522123456"),
+            "held_cin": token,
+            "document_cin": _pdf_upload(b"<html>not a pdf", "page.pdf"),
+        },
+    )
+    form = refused.context["form"]
+    assert "document_cin" in form.errors and form["held_cin"].value() == token
+    assert _held_files() == [held]
+
+    replaced = client.post(
+        APPLY,
+        {
+            **form_data(phone="0522123456"),
+            "held_cin": token,
+            "document_cin": _pdf_upload(b"%PDF-1.4\nnew", "new.pdf"),
+        },
+    )
+    new_token = replaced.context["form"]["held_cin"].value()
+    assert new_token != token and held not in _held_files() and len(_held_files()) == 1
+    # Sent with a file chosen again in place of the one held: neither stays held.
+    assert (
+        client.post(
+            APPLY,
+            {**form_data(), "held_cin": new_token, "document_cin": _pdf_upload(b"%PDF-1.4\n3")},
+        ).status_code
+        == 302
+    )
+    assert _held_files() == []

@@ -573,3 +573,18 @@ def test_the_code_sent_twice_at_once_answers_the_second_request_with_the_space(
     with scopes_disabled():
         ApplicantCode.objects.update(used_at=timezone.now() - datetime.timedelta(minutes=5))
     assert twin.post(reverse("portal:code"), {"code": code}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_code_voided_by_another_used_is_not_a_double_tap(application):
+    """Her phone asked for a code, her computer opened the space with its own, which voided
+    the phone's: the phone asking again at once gets a new code (not "the code just sent
+    stands"), and the voided one neither opens the space nor counts as sent twice."""
+    phone, _ = ask(OWNER_IP, application.reference)
+    computer, _ = ask(OWNER_IP, application.reference)
+    voided, used = texts()
+    assert opens_the_space(computer, used)
+    ask(OWNER_IP, application.reference, client=phone)
+    assert len(texts()) == 3
+    assert not opens_the_space(phone, voided)
+    assert opens_the_space(phone, texts()[-1])

@@ -46,3 +46,32 @@ def test_public_pages_are_left_to_the_browsers_cache(world, reference):
         response = Client().get(url)
         assert response.status_code == 200, url
         assert "no-store" not in response.get("Cache-Control", ""), url
+
+
+def test_an_anonymous_submission_is_not_made_to_read_its_session_for_this(world, reference):
+    """The portal's busiest request: an applicant who opened her space before still carries
+    its cookie; whether the page is a signed-in person's is asked of the request only when
+    it already knows its user. (A form with a file field is sent as multipart, whose upload
+    limit asks who sends it: a call that asks for no document is sent as below.)"""
+    from urllib.parse import urlencode
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.admissions.open_intake import form_data
+
+    session = SessionStore()
+    session["seen"] = 1
+    session.create()
+    client = Client()
+    client.cookies["sessionid"] = session.session_key
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/schools/smara/calls/promo-2026/apply/",
+            urlencode(form_data(cin="KK123456", phone="0612345600")),
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert response.status_code == 302
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+    assert "no-store" not in response.get("Cache-Control", "")

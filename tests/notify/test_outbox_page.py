@@ -164,6 +164,11 @@ def test_an_expired_message_is_not_said_to_be_tried_again(world):
     page = client.get(outbox_url()).content.decode()
     assert "no longer valid when it could go" in page
     assert "is tried again by itself" not in page
+    # Expired in the queue, never tried: no failure, and the same word.
+    with scopes_disabled():
+        Message.objects.update(failure="", last_error="")
+    page = client.get(outbox_url()).content.decode()
+    assert "no longer valid when it could go" in page
 
 
 def retry_url(school_slug: str = "smara") -> str:

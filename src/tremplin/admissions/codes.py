@@ -276,6 +276,7 @@ def applicant_code_send(*, application: Application, access_request: AccessReque
         application=application,
         requester=access_request.session_hash,
         used_at__isnull=True,
+        expires_at__gt=timezone.now(),  # not voided by another code used since
         attempts=0,
         created_at__gte=timezone.now() - REPEAT_WINDOW,
     ).exists():
@@ -367,7 +368,8 @@ def _as_a_write() -> None:
 
 def applicant_code_just_used(*, code: str, session_token: str) -> bool:
     """Whether ``code`` opened the space for this browser session in the last moments: the
-    form sent twice at once, whose second request found it used by the first."""
+    form sent twice at once, whose second request found it used by the first. (A code
+    voided by another one used is not: it expired, unused.)"""
     recent = ApplicantCode.objects.filter(
         requester=session_hash(session_token),
         used_at__gte=timezone.now() - JUST_USED,
@@ -409,9 +411,12 @@ def applicant_code_verify(
             held.update(attempts=F("attempts") + 1)
             return None
         application_id = matches[0].application_id
-        ApplicantCode.objects.filter(application_id=application_id, used_at__isnull=True).update(
-            used_at=now
-        )
+        # The code used is marked so (``applicant_code_just_used``); the others still
+        # outstanding are voided: they expire now.
+        ApplicantCode.objects.filter(pk=matches[0].pk).update(used_at=now)
+        ApplicantCode.objects.filter(
+            application_id=application_id, used_at__isnull=True, expires_at__gt=now
+        ).update(expires_at=now)
         # Unasked, a browser known before stays so until then (as its cookie): never made so.
         if remember and device_token:
             KnownDevice.objects.update_or_create(

@@ -4,6 +4,7 @@ eligibility."""
 import calendar
 import datetime
 import functools
+import logging
 import re
 
 from django import forms
@@ -11,6 +12,8 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -22,8 +25,9 @@ from tremplin.admissions.references import make_reference
 from tremplin.admissions.uploads import safe_original_name, validate_document
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
-from tremplin.core.ordering import unaccented
-from tremplin.core.text import is_name_in, parse_id, refuse_control_characters
+from tremplin.core.text import fold, is_name_in, parse_id, refuse_control_characters
+
+logger = logging.getLogger(__name__)
 
 MAX_WISHES = 3
 # Said on the file fields of a form shown again in another language: the language buttons
@@ -368,9 +372,8 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         if len(self.tracks) > 1:
             # In the page's language's order, as the provinces (``Geography.in_order``).
             names = sorted(
-                (unaccented(localized(t, "name")).lower(), localized(t, "name"), str(t.pk))
-                 for t in self.tracks
-            )  # fmt: skip
+                (fold(localized(t, "name")), localized(t, "name"), str(t.pk)) for t in self.tracks
+            )
             choices = [("", "—")] + [(pk, name) for _key, name, pk in names]
             for rank in range(1, min(MAX_WISHES, len(self.tracks)) + 1):
                 self.fields[f"wish_{rank}"] = forms.ChoiceField(
@@ -400,6 +403,8 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         # names, for the page to say so; and those this form used in place of a new file.
         self.kept: dict[str, str] = {}
         self.held_used: list[held_uploads.Held] = []
+        # Held before, and replaced by a file chosen in this form: to delete once it is sent.
+        self.held_superseded: list[held_uploads.Held] = []
         self.order_fields(self._answers_order())
         if with_identity:
             # The consent is recorded with the version of the notice read: the one the page
@@ -490,6 +495,9 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                     cleaned[f"content_type_{kind}"] = validate_document(upload)
                 except ValidationError as error:
                     self.add_error(f"document_{kind}", error)
+                else:  # chosen in place of the one held: that one goes once this is sent
+                    before = self._token(kind, cleaned.get(f"held_{kind}"))
+                    self.held_superseded += [before] if before else []
             elif kept := self._held(kind, cleaned.get(f"held_{kind}")):
                 document, stored = kept
                 cleaned[f"document_{kind}"] = stored
@@ -510,10 +518,14 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             self._keep_the_files(cleaned)
         return cleaned
 
+    def _token(self, kind: str, token: str | None) -> held_uploads.Held | None:
+        """The document ``token`` names for this call and ``kind``, or None."""
+        return held_uploads.held(token, intake_id=self.intake.pk, kind=kind) if token else None
+
     def _held(self, kind: str, token: str | None):
         """The document held under ``token`` and its file, or None (no token, a token of
         another call, expired, forged, or its file swept)."""
-        document = token and held_uploads.held(token, intake_id=self.intake.pk, kind=kind)
+        document = self._token(kind, token)
         stored = document.open() if document else None
         return (document, stored) if stored is not None else None
 
@@ -524,7 +536,7 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         again, or it would be lost without a word, and the application, sent once the
         errors are corrected, found lacking documents."""
         data = self.data.copy()
-        tokens = self.hold_files(skip=set(self._errors))
+        tokens = self.hold_files(refused=set(self._errors))
         for kind in self.intake.required_documents:  # a token naming nothing is dropped
             data.pop(self.add_prefix(f"held_{kind}"), None)
         for kind, token in tokens.items():
@@ -532,53 +544,65 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         self.data = data
         self.say_kept()
 
-    def hold_files(self, *, skip: set[str] = frozenset()) -> dict[str, str]:
+    def hold_files(self, *, refused: set[str] = frozenset()) -> dict[str, str]:
         """Hold the valid files this form received, and keep those it was given held: the
-        token of each by kind (``kept`` gets their names). A file that cannot be held gets
-        an error asking for it again. ``skip``: the file fields not to look at (refused)."""
+        token of each by kind (``kept`` gets their names). A new file replaces the one held
+        before, which is deleted; a file refused (``refused``: the file fields with an
+        error) leaves it held. A file that cannot be held gets an error asking for it again."""
         tokens = {}
         for kind in self.intake.required_documents:
             name = f"document_{kind}"
-            if name not in self.fields or name in skip:
+            if name not in self.fields:
                 continue
+            posted = self.data.get(self.add_prefix(f"held_{kind}"))
             upload = self.files.get(self.add_prefix(name))
-            if upload:
-                try:
-                    content_type = validate_document(upload)
-                except ValidationError:
-                    continue
-                try:
-                    tokens[kind] = held_uploads.hold(
-                        upload, intake_id=self.intake.pk, kind=kind, content_type=content_type
-                    )
-                except OSError:
-                    if not hasattr(self, "cleaned_data"):  # not checked: the page says it
-                        continue
-                    self.add_error(
-                        name,
-                        _(
-                            "Choose this file again (%(name)s): a form sent back to correct "
-                            "cannot keep the files chosen."
-                        )
-                        % {"name": Truncator(upload.name).chars(60)},
-                    )
-                    continue
-                self.kept[kind] = upload.name
-            elif kept := self._held(kind, self.data.get(self.add_prefix(f"held_{kind}"))):
-                tokens[kind] = self.data[self.add_prefix(f"held_{kind}")]
-                self.kept[kind] = kept[0].name
+            if upload and name not in refused and (token := self._hold(name, kind, upload)):
+                tokens[kind], self.kept[kind] = token, upload.name
+                before = self._token(kind, posted)
+                held_uploads.forget([before] if before else [])
+            elif kept := self._held(kind, posted):
+                tokens[kind], self.kept[kind] = posted, kept[0].name
         return tokens
+
+    def _hold(self, name: str, kind: str, upload) -> str | None:
+        """Hold ``upload`` when it is a document: its token, else None."""
+        try:
+            content_type = validate_document(upload)
+        except ValidationError:
+            return None
+        try:
+            return held_uploads.hold(
+                upload, intake_id=self.intake.pk, kind=kind, content_type=content_type
+            )
+        except Exception:  # OSError; on S3, botocore's errors
+            logger.exception("A document of a form sent back could not be held.")
+            if hasattr(self, "cleaned_data"):  # checked (not a language switch, which says it)
+                self.add_error(
+                    name,
+                    _(
+                        "Choose this file again (%(name)s): a form sent back to correct "
+                        "cannot keep the files chosen."
+                    )
+                    % {"name": Truncator(upload.name).chars(60)},
+                )
+            return None
 
     def say_kept(self) -> None:
         """Say on each file field whose document is kept that it need not be chosen again."""
         for kind, original in self.kept.items():
-            said = _(
-                "Received and kept: %(name)s. No need to choose it again; choose another file "
-                "only to replace it."
-            ) % {
-                # Isolated (FSI…PDI): "ma-cin.pdf" keeps its order in an Arabic sentence.
-                "name": "\u2068" + Truncator(safe_original_name(original)).chars(60) + "\u2069"
-            }
+            # Help texts are drawn as HTML: the name, as the applicant's file had it, is
+            # escaped ("CV <Fatima> & R&D.pdf"), and isolated (FSI…PDI) so that "ma-cin.pdf"
+            # keeps its order in an Arabic sentence.
+            name = Truncator(safe_original_name(original)).chars(60)
+            said = mark_safe(  # noqa: S308 - both parts escaped here
+                escape(
+                    _(
+                        "Received and kept: %(name)s. No need to choose it again; choose "
+                        "another file only to replace it."
+                    )
+                )
+                % {"name": escape(f"\u2068{name}\u2069")}
+            )
             # The bound field copies its field's help text when the form is checked.
             self.fields[f"document_{kind}"].help_text = self[f"document_{kind}"].help_text = said
 

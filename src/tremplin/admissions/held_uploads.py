@@ -51,6 +51,9 @@ class Held:
             stored = default_storage.open(self.path, "rb")
         except FileNotFoundError:
             return None
+        except Exception:  # OSError; on S3, botocore's errors: as if gone, asked again
+            logger.exception("The held document %s could not be read.", self.path)
+            return None
         return File(stored, name=self.name)
 
 

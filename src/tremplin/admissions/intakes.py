@@ -134,6 +134,7 @@ def intake_save(
     communes,
     tracks: dict,
     version: str | None = None,
+    page: str = "",
 ) -> SavedIntake:
     """Create or update a call, its eligibility rules, and the seats and waiting list of
     each of its tracks (`tracks`: Track -> TrackPlaces); the call's seats and waiting list
@@ -143,7 +144,8 @@ def intake_save(
     the selection uses would leave the call, or when seats, waiting lists, tracks or
     eligibility rules would change after a ranking run was published, or when ``version``
     (``intake_version`` of the call as the form showed it) is no longer the call's. The
-    audit event records the rules that changed, each with its old and new value.
+    audit event records the rules that changed, each with its old and new value, and
+    ``page``, the edit page that sent it (``last_saved_by``).
     """
     created = intake.pk is None
     # Locked as ranking_publish locks it, so that a publication cannot slip in between.
@@ -219,6 +221,8 @@ def intake_save(
     }
     if removed:
         data["removed_tracks"] = [it.track.code for it in removed]
+    if page:
+        data["page"] = page[:40]
     if stored is not None:
         # What else changed, with its old and new value; the descriptions, only that they did.
         fields = {
@@ -252,6 +256,27 @@ def intake_save(
         data=data,
     )
     return SavedIntake(intake, rules_changed=bool(rules_changed))
+
+
+def last_saved_by(intake_id: int, page: str) -> bool:
+    """Whether the last change of the call came from the edit page ``page``: its form sent
+    twice (a double click on Save, a resend on a slow line), whose second request found
+    the version changed by the first, not by a colleague."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.core.models import AuditEvent
+
+    last = (
+        AuditEvent.objects.filter(
+            action="tremplin.intakes.changed",
+            content_type=ContentType.objects.get_for_model(Intake),
+            object_id=str(intake_id),
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return bool(page) and last is not None and last.get("page") == page[:40]
 
 
 def _to_the_minute(*values) -> tuple:

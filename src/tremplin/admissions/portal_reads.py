@@ -19,8 +19,8 @@ from django_scopes import scopes_disabled
 
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Intake, IntakeTrack, PrivacyNotice
-from tremplin.core.ordering import unaccented
 from tremplin.core.prepared import prepared_cursor
+from tremplin.core.text import fold
 from tremplin.schools.models import Commune, Province, School, Track
 
 # The call's row with its school's and notice's, as plain values.
@@ -144,14 +144,16 @@ class Geography:
     @classmethod
     def in_order(cls) -> tuple[list[Province], list[Commune]]:
         """The provinces, and the communes by province, in the order of the page's language:
-        by their Arabic names on an Arabic page, else by their names without accents
-        ("Béni Mellal" before "Boulemane"). Sorted once per language."""
+        by their Arabic names on an Arabic page, the forms of a letter as one (أ, إ and آ
+        as ا: "أزيلال" before "آسفي"), else by their names without accents ("Béni Mellal"
+        before "Boulemane"); as the search folds them (``fold``). Sorted once per language."""
         arabic = translation.get_language() == "ar"
         ordered = cls._ordered.get(arabic)
         if ordered is None:
 
-            def key(place) -> str:
-                return (place.name_ar or place.name) if arabic else unaccented(place.name).lower()
+            def key(place) -> tuple[str, str]:
+                name = (place.name_ar or place.name) if arabic else place.name
+                return fold(name), name
 
             provinces = sorted(cls.provinces().values(), key=key)
             rank = {province.pk: n for n, province in enumerate(provinces)}

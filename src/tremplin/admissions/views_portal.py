@@ -202,7 +202,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
             except services.ApplicationClosed:
                 return redirect(intake.get_absolute_url())
             # Stored with the application (or it existed already): no longer held.
-            held_uploads.forget(form.held_used)
+            held_uploads.forget(form.held_used + form.held_superseded)
             # A signed token in the URL rather than a session: no session row to write on the
             # busiest request of the year.
             if submission.application is None:

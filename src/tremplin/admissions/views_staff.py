@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import secrets
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -157,8 +158,10 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
     school = request.access.school
     address = intake.slug  # as stored: the form writes the one sent on the instance
     form = IntakeForm(request.POST or None, instance=intake, school=school)
-    # The call as this page first showed it (kept through a form sent back with errors).
+    # The call as this page first showed it (kept through a form sent back with errors),
+    # and the page itself: its form sent twice is told apart from a colleague's change.
     version = request.POST.get("version") or (intakes.intake_version(intake) if intake.pk else "")
+    page = request.POST.get("page") or secrets.token_urlsafe(12)
     if request.method == "POST" and form.is_valid():
         try:
             saved = intakes.intake_save(
@@ -169,13 +172,20 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
                 communes=form.cleaned_data["communes"],
                 tracks=form.track_places(),
                 version=version or None,
+                page=page,
             )
         except ValidationError as error:
-            if getattr(error, "code", None) == "changed_since_shown":
+            if getattr(error, "code", None) != "changed_since_shown":
+                _refused_on(form, error)
+            elif intakes.last_saved_by(intake.pk, page):
+                # Sent twice (a double click on Save, a resend on a slow line): saved.
+                messages.success(request, _("The call is saved."))
+                current = Intake.objects.only("slug").get(pk=intake.pk)
+                return redirect("admissions:intake_detail", school.slug, current.slug)
+            else:
                 # The call as it is now, for the changes to be made again on it.
                 messages.error(request, error.messages[0])
                 return redirect("admissions:intake_edit", school.slug, address)
-            _refused_on(form, error)
         else:
             messages.success(request, _("The call is saved."))
             target = reverse("admissions:intake_detail", args=[school.slug, saved.intake.slug])
@@ -201,7 +211,7 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
     return render(
         request,
         "admissions/staff/intake_form.html",
-        {"form": form, "intake": intake, "school": school, "version": version},
+        {"form": form, "intake": intake, "school": school, "version": version, "page": page},
         status=400 if request.method == "POST" else 200,
     )
 

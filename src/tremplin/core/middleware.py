@@ -65,6 +65,11 @@ class SignedInPagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if "Cache-Control" not in response.headers and request.user.is_authenticated:
+        # The user as the request resolved it (AuthenticationMiddleware keeps it there): a
+        # page for a signed-in person always resolves it, and an anonymous request that
+        # never did (the portal's submission, on the busiest day) is not made to read its
+        # session for this. tests/core/test_signed_in_pages.py holds this to account.
+        user = getattr(request, "_cached_user", None)
+        if "Cache-Control" not in response.headers and user is not None and user.is_authenticated:
             add_never_cache_headers(response)
         return response

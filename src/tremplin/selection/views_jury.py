@@ -191,20 +191,16 @@ def jury_sheet_amend(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 
 def _declarable(request: HttpRequest):
-    """Applications a juror may declare a conflict with: those that may still be called to
-    an interview. Their call has one and no published ranking yet, and they are in the
-    running, not found ineligible: a juror's search is no directory of every applicant the
-    school ever had."""
+    """Applications a juror may declare a conflict with: those of the school's calls that
+    have an interview and no published ranking yet, still in the running (found ineligible
+    after an interview was assigned, she keeps it: the juror may still declare). A juror's
+    search is no directory of every applicant the school ever had."""
     intakes = Component.objects.filter(kind=Component.Kind.INTERVIEW).values("scheme__intake_id")
-    return (
-        Application.objects.filter(
-            intake__school=request.access.school,
-            intake_id__in=intakes,
-            status=Application.Status.SUBMITTED,
-        )
-        .exclude(eligibility=Application.Eligibility.INELIGIBLE)
-        .exclude(Exists(published_runs(OuterRef("intake_id"))))
-    )
+    return Application.objects.filter(
+        intake__school=request.access.school,
+        intake_id__in=intakes,
+        status=Application.Status.SUBMITTED,
+    ).exclude(Exists(published_runs(OuterRef("intake_id"))))
 
 
 @school_view(JURY_SCORE)
