@@ -354,8 +354,9 @@ def test_a_held_file_is_only_ever_the_one_this_call_and_field_received(world):
 
     intake = make_open_intake(world.smara, required_documents=["cin", "photo"])
     pdf = _pdf_upload(b"%PDF-1.4\n")
-    other_call = hold(pdf, intake_id=intake.pk + 1, kind="cin", content_type="application/pdf")
-    photo = hold(pdf, intake_id=intake.pk, kind="photo", content_type="application/pdf")
+    pdf_type = {"content_type": "application/pdf", "holder": "test"}
+    other_call = hold(pdf, intake_id=intake.pk + 1, kind="cin", **pdf_type)
+    photo = hold(pdf, intake_id=intake.pk, kind="photo", **pdf_type)
     for token in (other_call, photo, photo[:-2] + "xx", "../../secret.pdf"):
         response = Client().post(APPLY, {**form_data(phone="0522123456"), "held_cin": token})
         assert response.status_code == 400
@@ -1203,3 +1204,31 @@ def test_a_kept_files_name_is_shown_as_text_and_a_refused_replacement_keeps_it(w
         == 302
     )
     assert _held_files() == []
+
+
+@pytest.mark.django_db
+def test_a_connection_holds_a_few_files_an_hour_not_the_disk(world, own_media, monkeypatch):
+    """Nobody is signed in on the form: a script sending it back with 5 MB files again and
+    again would fill the disk for a day. Past its allowance, a connection's form sent back
+    asks for its files again (as before files were held); another connection still holds."""
+    from tremplin.admissions import held_uploads
+
+    monkeypatch.setattr(held_uploads, "HELD_PER_CONNECTION", 2)
+    make_open_intake(world.smara, required_documents=["cin"])
+
+    def send_back(ip: str):
+        client = Client(REMOTE_ADDR=ip)
+        client.cookies["django_language"] = "en"
+        return client.post(
+            APPLY, {**form_data(phone="0522123456"), "document_cin": _pdf_upload(b"%PDF-1.4\n")}
+        ).context["form"]
+
+    assert [bool(send_back("105.66.1.1")["held_cin"].value()) for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    assert send_back("105.66.1.1").errors["document_cin"][0].startswith("Choose this file again")
+    assert len(_held_files()) == 2
+    assert send_back("196.200.1.1")["held_cin"].value()
+    assert len(_held_files()) == 3

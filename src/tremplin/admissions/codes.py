@@ -91,7 +91,7 @@ ACCESS_PER_DEVICE = 30
 ACCESS_KEPT = datetime.timedelta(days=1)
 
 
-def _connection(ip_address: str | None) -> str:
+def connection_of(ip_address: str | None) -> str:
     """What the throttle counts as one connection: an IPv4 address, or an IPv6 /64 (one
     subscriber's network, whose addresses they may change at will)."""
     if ip_address and ":" in ip_address:
@@ -169,7 +169,7 @@ def access_request_create(
     every browser, so that cookies a stranger collected from their own application do not
     multiply it.
     """
-    where = _connection(ip_address)
+    where = connection_of(ip_address)
     device_hash = _device_hash(device_token)
     ip_key = _access_key("ip", where)
     pair_key = _access_key("pair", f"device:{device_hash}" if device_hash else where, cin)

@@ -405,6 +405,9 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         self.held_used: list[held_uploads.Held] = []
         # Held before, and replaced by a file chosen in this form: to delete once it is sent.
         self.held_superseded: list[held_uploads.Held] = []
+        # Whose files this form holds (``held_uploads.holder_key`` of the connection): the
+        # view sets it from the request.
+        self.holder = ""
         self.order_fields(self._answers_order())
         if with_identity:
             # The consent is recorded with the version of the notice read: the one the page
@@ -572,10 +575,17 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             return None
         try:
             return held_uploads.hold(
-                upload, intake_id=self.intake.pk, kind=kind, content_type=content_type
+                upload,
+                intake_id=self.intake.pk,
+                kind=kind,
+                content_type=content_type,
+                holder=self.holder,
             )
-        except Exception:  # OSError; on S3, botocore's errors
-            logger.exception("A document of a form sent back could not be held.")
+        except Exception as error:  # HoldRefused; OSError; on S3, botocore's errors
+            if isinstance(error, held_uploads.HoldRefused):
+                logger.warning("A connection held too many documents: asked for again.")
+            else:
+                logger.exception("A document of a form sent back could not be held.")
             if hasattr(self, "cleaned_data"):  # checked (not a language switch, which says it)
                 self.add_error(
                     name,

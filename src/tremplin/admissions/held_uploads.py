@@ -9,6 +9,11 @@ it, which the next submission of the same form uses in place of a file chosen ag
 The token is signed (nobody can name another person's file) and short-lived (``HOLD_FOR``);
 a held file is never named by a row, so the retention sweep deletes it once it is a day old
 (``core.private_files``), and a submission deletes those it used once it commits.
+
+Nobody is signed in on the form: so that a script cannot fill the disk 5 MB a request, a
+connection holds at most ``HELD_PER_CONNECTION`` files an hour (its name begins with a
+keyed hash of the connection); past it, a form sent back asks for its files again, as it
+did before files were held.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from pathlib import PurePath
 from django.core import signing
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from tremplin.admissions.uploads import safe_original_name
 
@@ -32,6 +39,20 @@ HELD_DIR = "private/held"
 # a file already swept).
 HOLD_FOR = datetime.timedelta(hours=6)
 _SALT = "tremplin.admissions.held_upload"
+# Files a connection (an IPv4 address, an IPv6 /64) may have held in the last hour: a family
+# behind one address correcting a few forms, not a script filling the disk.
+HELD_PER_CONNECTION = 30
+_WINDOW = datetime.timedelta(hours=1)
+
+
+class HoldRefused(Exception):
+    """This connection held too many files lately."""
+
+
+def holder_key(connection: str) -> str:
+    """The prefix of the names of the files a connection holds: a keyed hash, never its
+    address."""
+    return salted_hmac(_SALT, connection, algorithm="sha256").hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -57,17 +78,36 @@ class Held:
         return File(stored, name=self.name)
 
 
-def hold(upload, *, intake_id: int, kind: str, content_type: str) -> str:
-    """Keep ``upload`` (already checked) and return the token naming it."""
+def hold(upload, *, intake_id: int, kind: str, content_type: str, holder: str) -> str:
+    """Keep ``upload`` (already checked) for the connection ``holder`` (``holder_key``) and
+    return the token naming it. Raises ``HoldRefused`` past ``HELD_PER_CONNECTION``."""
+    _check_allowance(holder)
     suffix = PurePath(upload.name or "").suffix.lower()[:5]
     upload.seek(0)
-    path = default_storage.save(f"{HELD_DIR}/{uuid.uuid4().hex}{suffix}", upload)
+    path = default_storage.save(f"{HELD_DIR}/{holder}-{uuid.uuid4().hex}{suffix}", upload)
     upload.seek(0)
     return signing.dumps(
         [intake_id, kind, path, safe_original_name(upload.name), content_type],
         salt=_SALT,
         compress=True,
     )
+
+
+def _check_allowance(holder: str) -> None:
+    try:
+        names = default_storage.listdir(HELD_DIR)[1]
+    except FileNotFoundError:
+        return
+    since = timezone.now() - _WINDOW
+    recent = 0
+    for name in names:
+        if name.startswith(f"{holder}-"):
+            try:
+                recent += default_storage.get_modified_time(f"{HELD_DIR}/{name}") >= since
+            except FileNotFoundError:  # used or swept meanwhile
+                continue
+    if recent >= HELD_PER_CONNECTION:
+        raise HoldRefused(holder)
 
 
 def held(token: str, *, intake_id: int, kind: str) -> Held | None:

@@ -186,6 +186,8 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
         form = ApplicationForm(
             request.POST or None, request.FILES or None, intake=intake, tracks=tracks
         )
+        if request.FILES:  # whose documents it may hold (``held_uploads``)
+            form.holder = held_uploads.holder_key(codes.connection_of(client_ip(request)))
         if switching:
             form = _as_typed(form, intake=intake, tracks=tracks)
         elif request.method == "POST" and form.is_valid():
