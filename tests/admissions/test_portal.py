@@ -305,9 +305,10 @@ def _held_files() -> list[str]:
     from tremplin.admissions.held_uploads import HELD_DIR
 
     try:
-        return default_storage.listdir(HELD_DIR)[1]
+        holders = default_storage.listdir(HELD_DIR)[0]
     except FileNotFoundError:
         return []
+    return [name for h in holders for name in default_storage.listdir(f"{HELD_DIR}/{h}")[1]]
 
 
 @pytest.mark.django_db

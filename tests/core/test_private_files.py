@@ -140,7 +140,8 @@ def test_a_file_the_storage_cannot_delete_is_said_and_left_for_the_next_sweep(
 
 def test_a_document_held_for_a_form_sent_back_goes_once_a_day_old(world):
     """No row ever names it: the form that used it stored a copy, or was never sent again."""
-    old, recent = write("private/held/a1b2.pdf"), write("private/held/c3d4.pdf", seconds=60)
+    old = write("private/held/5f0c1e2d3a4b6c7d/a1b2.pdf")
+    recent = write("private/held/5f0c1e2d3a4b6c7d/c3d4.pdf", seconds=60)
     assert "Deleted 1 private files" in sweep()
     assert not default_storage.exists(old) and default_storage.exists(recent)
 

@@ -22,4 +22,4 @@ class AdmissionsConfig(AppConfig):
         )
         # Documents held while a form sent back is corrected: no row ever names them, so
         # each goes once it is a day old (``held_uploads``).
-        private_files.register(HELD_DIR, lambda names: set())
+        private_files.register(HELD_DIR, lambda names: set(), recursive=True)

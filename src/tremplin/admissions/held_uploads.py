@@ -11,9 +11,9 @@ a held file is never named by a row, so the retention sweep deletes it once it i
 (``core.private_files``), and a submission deletes those it used once it commits.
 
 Nobody is signed in on the form: so that a script cannot fill the disk 5 MB a request, a
-connection holds at most ``HELD_PER_CONNECTION`` files an hour (its name begins with a
-keyed hash of the connection); past it, a form sent back asks for its files again, as it
-did before files were held.
+connection holds at most ``HELD_PER_CONNECTION`` files an hour (in a directory named by a
+keyed hash of the connection, which alone is listed to count them, on S3 too); past it, a
+form sent back asks for its files again, as it did before files were held.
 """
 
 from __future__ import annotations
@@ -50,8 +50,7 @@ class HoldRefused(Exception):
 
 
 def holder_key(connection: str) -> str:
-    """The prefix of the names of the files a connection holds: a keyed hash, never its
-    address."""
+    """The directory of the files a connection holds: a keyed hash, never its address."""
     return salted_hmac(_SALT, connection, algorithm="sha256").hexdigest()[:16]
 
 
@@ -84,7 +83,7 @@ def hold(upload, *, intake_id: int, kind: str, content_type: str, holder: str) -
     _check_allowance(holder)
     suffix = PurePath(upload.name or "").suffix.lower()[:5]
     upload.seek(0)
-    path = default_storage.save(f"{HELD_DIR}/{holder}-{uuid.uuid4().hex}{suffix}", upload)
+    path = default_storage.save(f"{HELD_DIR}/{holder}/{uuid.uuid4().hex}{suffix}", upload)
     upload.seek(0)
     return signing.dumps(
         [intake_id, kind, path, safe_original_name(upload.name), content_type],
@@ -95,17 +94,16 @@ def hold(upload, *, intake_id: int, kind: str, content_type: str, holder: str) -
 
 def _check_allowance(holder: str) -> None:
     try:
-        names = default_storage.listdir(HELD_DIR)[1]
-    except FileNotFoundError:
+        names = default_storage.listdir(f"{HELD_DIR}/{holder}")[1]
+    except FileNotFoundError:  # nothing held yet
         return
     since = timezone.now() - _WINDOW
     recent = 0
     for name in names:
-        if name.startswith(f"{holder}-"):
-            try:
-                recent += default_storage.get_modified_time(f"{HELD_DIR}/{name}") >= since
-            except FileNotFoundError:  # used or swept meanwhile
-                continue
+        try:
+            recent += default_storage.get_modified_time(f"{HELD_DIR}/{holder}/{name}") >= since
+        except FileNotFoundError:  # used or swept meanwhile
+            continue
     if recent >= HELD_PER_CONNECTION:
         raise HoldRefused(holder)
 
