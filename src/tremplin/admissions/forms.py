@@ -351,6 +351,7 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         tracks=(),
         with_identity: bool = True,
         with_documents: bool = True,
+        holder: str = "",
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -405,9 +406,8 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         self.held_used: list[held_uploads.Held] = []
         # Held before, and replaced by a file chosen in this form: to delete once it is sent.
         self.held_superseded: list[held_uploads.Held] = []
-        # Whose files this form holds (``held_uploads.holder_key`` of the connection): the
-        # view sets it from the request.
-        self.holder = ""
+        # Whose files this form holds: ``held_uploads.holder_key`` of the connection.
+        self.holder = holder
         self.order_fields(self._answers_order())
         if with_identity:
             # The consent is recorded with the version of the notice read: the one the page

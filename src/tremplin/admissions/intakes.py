@@ -145,12 +145,14 @@ def intake_save(
     eligibility rules would change after a ranking run was published, or when ``version``
     (``intake_version`` of the call as the form showed it) is no longer the call's. The
     audit event records the rules that changed, each with its old and new value, and
-    ``page``, the edit page that sent it (``last_saved_by``).
+    ``page``, the edit page that sent it (``_last_saved_by``).
     """
     created = intake.pk is None
     # Locked as ranking_publish locks it, so that a publication cannot slip in between.
     stored = None if created else Intake.objects.select_for_update().get(pk=intake.pk)
     if stored is not None and version is not None and version != intake_version(stored):
+        if _last_saved_by(stored.pk, page):  # the same form sent again: saved already
+            return SavedIntake(stored, rules_changed=False)
         raise ValidationError(CHANGED_SINCE_SHOWN, code="changed_since_shown")
     if stored is not None:
         # The status changes through intake_set_status only: a form loaded before someone
@@ -186,6 +188,21 @@ def intake_save(
         )
     if stored is not None:
         _refuse_another_year(intake, stored)
+    if (
+        stored is not None
+        and intake.status == Intake.Status.OPEN
+        and _to_the_minute(intake.opens_at) != _to_the_minute(stored.opens_at)
+        and intake.opens_at > timezone.now()
+    ):
+        raise ValidationError(
+            {
+                "opens_at": _(
+                    "This call is open: an opening still to come would stop the "
+                    "applications and the corrections until then. To stop them now, close "
+                    "the call from its page."
+                )
+            }
+        )
     if intake.status == Intake.Status.OPEN and intake.privacy_notice_id is None:
         raise ValidationError(
             {
@@ -258,24 +275,24 @@ def intake_save(
     return SavedIntake(intake, rules_changed=bool(rules_changed))
 
 
-def last_saved_by(intake_id: int, page: str) -> bool:
-    """Whether the last change of the call came from the edit page ``page``: its form sent
-    twice (a double click on Save, a resend on a slow line), whose second request found
-    the version changed by the first, not by a colleague."""
+def intake_changes(intake_id: int):
+    """The audit events of the saves of a call (``intake_save``), latest first."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.core.models import AuditEvent
 
-    last = (
-        AuditEvent.objects.filter(
-            action="tremplin.intakes.changed",
-            content_type=ContentType.objects.get_for_model(Intake),
-            object_id=str(intake_id),
-        )
-        .order_by("-created_at", "-pk")
-        .values_list("data", flat=True)
-        .first()
-    )
+    return AuditEvent.objects.filter(
+        action="tremplin.intakes.changed",
+        content_type=ContentType.objects.get_for_model(Intake),
+        object_id=str(intake_id),
+    ).order_by("-created_at", "-pk")
+
+
+def _last_saved_by(intake_id: int, page: str) -> bool:
+    """Whether the last change of the call came from the edit page ``page``: its form sent
+    twice (a double click on Save, a resend on a slow line), whose second request found
+    the version changed by the first, not by a colleague."""
+    last = intake_changes(intake_id).values_list("data", flat=True).first()
     return bool(page) and last is not None and last.get("page") == page[:40]
 
 

@@ -136,19 +136,11 @@ def decided_before_the_rules(intake: Intake) -> tuple[datetime.datetime | None, 
     re-check would decide again were last checked before that (under the former rules):
     until a re-check, the funnel counts them as decided then. (None, 0) when the rules
     never changed, or none waits."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from tremplin.core.models import AuditEvent
+    from tremplin.admissions.intakes import intake_changes
 
     changed_at = (
-        AuditEvent.objects.filter(
-            school=intake.school,
-            action="tremplin.intakes.changed",
-            content_type=ContentType.objects.get_for_model(Intake),
-            object_id=str(intake.pk),
-            data__has_key="rules",
-        )
-        .order_by("-created_at")
+        intake_changes(intake.pk)
+        .filter(data__has_key="rules")
         .values_list("created_at", flat=True)
         .first()
     )

@@ -363,6 +363,7 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         for channel, field in (("sms", "phone"), ("email", "email"))
         if (old := getattr(locked, field)) and data[field] != old
     ]
+    contact = {field: getattr(locked, field) for field in ("phone", "email")}
     changed = {}
     for field in APPLICANT_FIELDS:
         new = data[field]
@@ -391,21 +392,26 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         obj=locked,
         data={"fields": sorted(changed)},
     )
-    from tremplin.notify.services import messages_readdress
-
     # What never reached the former phone or address goes to the new one, as when staff
     # correct them (``application_contact_correct``): she corrected a mistyped number
     # because her confirmation did not come.
-    for channel, old in former:
-        messages_readdress(
-            related=locked,
-            channel=channel,
-            old=old,
-            new=locked.phone if channel == "sms" else locked.email,
-        )
+    _readdress(locked, contact)
     if former and _written_today(locked, "contact_changed").count() < CONTACT_NOTICES_PER_DAY:
         notify_applicant(locked, "contact_changed", message_context(locked), channels=former)
     return locked
+
+
+def _readdress(locked: Application, old: dict[str, str]) -> int:
+    """Send to ``locked``'s phone and email what never reached their ``old`` values (by
+    field name); how many messages will go (``notify.services.messages_readdress``)."""
+    from tremplin.notify.models import Message
+    from tremplin.notify.services import messages_readdress
+
+    return messages_readdress(
+        related=locked, channel=Message.Channel.SMS, old=old["phone"], new=locked.phone
+    ) + messages_readdress(
+        related=locked, channel=Message.Channel.EMAIL, old=old["email"], new=locked.email
+    )
 
 
 def _written_today(application: Application, template: str):
@@ -699,9 +705,6 @@ def application_contact_correct(
     correct it themselves). Audited with the reason, the fields named and not their values;
     the messages that did not reach the old number or address go to the new one
     (``notify.services.messages_readdress``)."""
-    from tremplin.notify.models import Message
-    from tremplin.notify.services import messages_readdress
-
     if not reason.strip():
         raise ValidationError(_("Give the reason for this correction."))
     locked = Application.objects.select_for_update().get(pk=application.pk)
@@ -715,11 +718,7 @@ def application_contact_correct(
     if not changed:
         return ContactCorrected(changed=[], resent=0)
     locked.save(update_fields=[*changed, "updated_at"])
-    resent = messages_readdress(
-        related=locked, channel=Message.Channel.SMS, old=old["phone"], new=locked.phone
-    ) + messages_readdress(
-        related=locked, channel=Message.Channel.EMAIL, old=old["email"], new=locked.email
-    )
+    resent = _readdress(locked, old)
     log_action(
         "tremplin.applications.contact_corrected",
         actor=actor,

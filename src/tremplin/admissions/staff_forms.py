@@ -228,20 +228,6 @@ with scopes_disabled():
                         "the call from its page."
                     ),
                 )
-            elif (
-                opens
-                and "opens_at" in self.changed_data
-                and opens > timezone.now()
-                and self.instance.status == Intake.Status.OPEN
-            ):
-                self.add_error(
-                    "opens_at",
-                    _(
-                        "This call is open: an opening still to come would stop the "
-                        "applications and the corrections until then. To stop them now, close "
-                        "the call from its page."
-                    ),
-                )
             reference = cleaned.get("reference_date")
             # Checked when one of its dates changes: a call saved before the check (a
             # published one, whose rules no longer change) keeps being editable.

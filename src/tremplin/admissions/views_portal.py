@@ -184,10 +184,15 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
     with scope(school=intake.school):
         tracks, rules = call_details(intake)
         form = ApplicationForm(
-            request.POST or None, request.FILES or None, intake=intake, tracks=tracks
+            request.POST or None,
+            request.FILES or None,
+            intake=intake,
+            tracks=tracks,
+            # Whose documents it may hold (``held_uploads``): only a form that sent some.
+            holder=held_uploads.holder_key(codes.connection_of(client_ip(request)))
+            if request.FILES
+            else "",
         )
-        if request.FILES:  # whose documents it may hold (``held_uploads``)
-            form.holder = held_uploads.holder_key(codes.connection_of(client_ip(request)))
         if switching:
             form = _as_typed(form, intake=intake, tracks=tracks)
         elif request.method == "POST" and form.is_valid():

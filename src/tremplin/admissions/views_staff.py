@@ -177,11 +177,6 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
         except ValidationError as error:
             if getattr(error, "code", None) != "changed_since_shown":
                 _refused_on(form, error)
-            elif intakes.last_saved_by(intake.pk, page):
-                # Sent twice (a double click on Save, a resend on a slow line): saved.
-                messages.success(request, _("The call is saved."))
-                current = Intake.objects.only("slug").get(pk=intake.pk)
-                return redirect("admissions:intake_detail", school.slug, current.slug)
             else:
                 # The call as it is now, for the changes to be made again on it.
                 messages.error(request, error.messages[0])
