@@ -146,6 +146,28 @@ def test_a_document_held_for_a_form_sent_back_goes_once_a_day_old(world):
     assert not default_storage.exists(old) and default_storage.exists(recent)
 
 
+def test_a_connection_s_directory_of_held_documents_left_empty_goes_a_day_later(world):
+    """One directory per connection that held a file: at national scale, millions left
+    empty on a local disk unless the sweep removes them once nothing touched them for a
+    day."""
+    emptied = Path(default_storage.path(write("private/held/aaaa1111/a1.pdf"))).parent
+    kept = Path(default_storage.path(write("private/held/bbbb2222/b1.pdf", seconds=60))).parent
+    fresh = Path(default_storage.path("private/held/cccc3333"))
+    fresh.mkdir()
+    sweep()
+    # Emptied by this sweep, so touched just now: it goes with the next one.
+    assert emptied.is_dir() and not any(emptied.iterdir())
+    for directory in (emptied, kept, fresh):
+        os.utime(directory, (time.time() - TWO_DAYS,) * 2)
+    os.utime(fresh, None)  # a connection holding its first file now
+
+    sweep()
+    assert not emptied.exists()
+    assert kept.is_dir() and default_storage.exists("private/held/bbbb2222/b1.pdf")
+    assert fresh.is_dir()
+    assert Path(default_storage.path("private/held")).is_dir()
+
+
 def test_every_private_directory_the_code_writes_to_is_swept():
     """A new kind of private file must say what names it, or its orphans stay for ever."""
     written = {

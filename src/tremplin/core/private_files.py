@@ -7,6 +7,8 @@ file behind, and a rollback whose clean-up failed does too. Such a file holds pe
 data that nobody can reach and that the retention schedule, which erases through the rows,
 would keep for ever. The retention sweep deletes it once it is older than ``ORPHAN_AGE``:
 no transaction lasts that long, so a file whose row is still to commit is never taken.
+On a local disk, it also removes the subdirectories of a recursive directory (one per
+connection under ``private/held``) left empty for as long (S3 has no directories).
 
 Each app registers its private directories with what names their files (``register``, in
 its ``AppConfig.ready``). A directory registered without ``recursive`` is listed alone: a
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -76,6 +79,7 @@ class Orphans:
     found: int = 0
     deleted: int = 0
     failed: int = 0
+    pruned: int = 0  # empty directories removed
 
 
 def private_orphans_delete(
@@ -105,6 +109,8 @@ def private_orphans_delete(
                     "The private file %s, which no row names, could not be deleted.", name
                 )
                 result.failed += 1
+        if directory.recursive and not dry_run:
+            result.pruned += _prune(directory.storage, directory.path, cutoff)
     if result.deleted:
         logger.warning("Deleted %d private files that no row named.", result.deleted)
     return result
@@ -120,3 +126,26 @@ def _files(storage: Storage, path: str, recursive: bool) -> Iterator[str]:
     if recursive:
         for child in directories:
             yield from _files(storage, f"{path}/{child}", recursive)
+
+
+def _prune(storage: Storage, path: str, cutoff: datetime.datetime) -> int:
+    """Remove the subdirectories of ``path`` on a local disk that are empty and untouched
+    since ``cutoff``, deepest first; their number. Adding or deleting an entry touches a
+    directory: one emptied by this sweep goes with the next, and one a request is writing
+    to now is not taken (should it be, its file is refused and asked for again)."""
+    try:
+        root = storage.path(path)
+    except NotImplementedError:  # S3 and the like: no directories to leave behind
+        return 0
+    pruned = 0
+    limit = cutoff.timestamp()
+    for parent, _, _ in os.walk(root, topdown=False):
+        if parent == root:
+            continue
+        try:
+            if os.stat(parent).st_mtime < limit:
+                os.rmdir(parent)  # refused if not empty: then it stays
+                pruned += 1
+        except OSError:
+            continue
+    return pruned
