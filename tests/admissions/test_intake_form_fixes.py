@@ -274,6 +274,17 @@ def test_the_provinces_are_listed_in_the_order_of_the_readers_alphabet(world):
     page = client.get(CREATE).content.decode()
     names = ["Béni Mellal", "Boulemane", "Fès", "Fquih Ben Salah", "Tétouan", "Tiznit"]
     assert sorted(names, key=page.index) == names
+    # In Arabic, the forms of alef as one letter, as on the application form: by code
+    # point, آسفي (U+0622) came before أزيلال (U+0623) and إفران (U+0625).
+    client.cookies["django_language"] = "ar"
+    page = client.get(CREATE).content.decode()
+    provinces = page.split('name="provinces"')[1].split("</select>")[0]
+    names = ["أزيلال", "آسفي", "إفران"]
+    assert sorted(names, key=lambda name: provinces.index(f">{name}<")) == names
+    # The communes by province, then by name: أمكالة (U+0623) after السمارة.
+    communes = page.split('name="communes"')[1].split("</select>")[0]
+    names = ["الجديرية — السمارة", "السمارة — السمارة", "أمكالة — السمارة", "الدشيرة — العيون"]
+    assert sorted(names, key=communes.index) == names
 
 
 @pytest.mark.django_db

@@ -294,3 +294,20 @@ def test_the_sort_menu_offers_every_order_and_shows_the_one_in_use(world, intake
     assert re.findall(r'<option value="([^"]+)" selected', menu) == ["-name"]
     unknown = client.get(url("application_list", intake), {"sort": "nonsense"}).content.decode()
     assert re.findall(r'<option value="([^"]+)" selected', unknown) == ["number"]
+
+
+def test_the_commune_filter_lists_its_names_in_the_order_of_the_readers_alphabet(world, intake):
+    """An Arabic list counted أمكالة (U+0623) before السمارة, by code point; the portal and
+    the call's form read the forms of alef as one letter."""
+    from tremplin.admissions.models import Application
+    from tremplin.schools.models import Commune
+
+    with scopes_disabled():
+        for cin, name in (("CD111111", "أمكالة"), ("EF222222", "الجديرية")):
+            commune = Commune.objects.get(name_ar=name, province__code="221")
+            Application.objects.filter(cin=cin).update(commune=commune)
+    client = world.client("admissions")
+    client.cookies["django_language"] = "ar"
+    facets = client.get(url("application_list", intake)).context["facets"]
+    (communes,) = [facet for facet in facets if facet.name == "commune"]
+    assert [option[1] for option in communes.options] == ["الجديرية", "السمارة", "أمكالة"]

@@ -20,7 +20,7 @@ from django_scopes import scopes_disabled
 from tremplin.admissions import eligibility
 from tremplin.admissions.models import Intake, IntakeTrack, PrivacyNotice
 from tremplin.core.prepared import prepared_cursor
-from tremplin.core.text import fold
+from tremplin.core.text import reading_order
 from tremplin.schools.models import Commune, Province, School, Track
 
 # The call's row with its school's and notice's, as plain values.
@@ -152,8 +152,7 @@ class Geography:
         if ordered is None:
 
             def key(place) -> tuple[str, str]:
-                name = (place.name_ar or place.name) if arabic else place.name
-                return fold(name), name
+                return reading_order((place.name_ar or place.name) if arabic else place.name)
 
             provinces = sorted(cls.provinces().values(), key=key)
             rank = {province.pk: n for n, province in enumerate(provinces)}

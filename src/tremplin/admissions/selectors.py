@@ -19,7 +19,7 @@ from tremplin.admissions.references import reference_year
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin
 from tremplin.core.ordering import Unaccented
-from tremplin.core.text import fold, parse_id, typed_search
+from tremplin.core.text import fold, parse_id, reading_order, typed_search
 from tremplin.schools.models import Commune, Track
 
 # Code, label, lowest and highest age. The first and last bands are open-ended, so every
@@ -333,7 +333,7 @@ def facets(intake: Intake, params) -> list[Facet]:
         facet(
             "commune",
             _("Commune"),
-            ((str(pk), name, n) for pk, name, n in sorted(communes, key=lambda c: c[1])),
+            ((str(pk), name, n) for pk, name, n in sorted(communes, key=in_reading_order)),
             named(Commune),
         ),
         facet(
@@ -351,10 +351,19 @@ def facets(intake: Intake, params) -> list[Facet]:
         facet(
             "wish",
             _("Track wished"),
-            ((str(pk), name, n) for pk, name, n in wishes if pk is not None),
+            (
+                (str(pk), name, n)
+                for pk, name, n in sorted(wishes, key=in_reading_order)
+                if pk is not None
+            ),
             named(Track),
         ),
     ]
+
+
+def in_reading_order(choice: tuple) -> tuple[str, str]:
+    """A facet's choices (value, name, count) by their names (none for no track wished)."""
+    return reading_order(choice[1] or "")
 
 
 def _local_name(name: str, name_ar: str) -> str:

@@ -5,7 +5,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -15,7 +15,7 @@ from tremplin.admissions.intakes import TrackPlaces, current_places
 from tremplin.admissions.models import Intake, PrivacyNotice
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits
-from tremplin.core.ordering import Unaccented
+from tremplin.core.text import reading_order
 from tremplin.schools.models import Commune, Province, Track
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -30,6 +30,23 @@ REFERENCE_DATE_SPAN = datetime.timedelta(days=366)
 YEARS = (2000, 2100)
 # The slugs that name a page under /staff/<school>/intakes/.
 RESERVED_SLUGS = frozenset({"new"})
+
+
+class InReadingOrder(forms.models.ModelChoiceIterator):
+    """A field's places by their names in the page's language as readers expect them
+    (``reading_order``), a commune after its province; sorted here, since neither database
+    orders Arabic so (each form of alef apart) nor French without a function."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+
+        def key(place):
+            names = [place.province, place] if isinstance(place, Commune) else [place]
+            return [reading_order(localized(p, "name")) for p in names]
+
+        for place in sorted(self.queryset, key=key):
+            yield self.choice(place)
 
 
 def _in_years(value):
@@ -115,16 +132,15 @@ with scopes_disabled():
             super().__init__(*args, **kwargs)
             self.school = school
             self.fields["privacy_notice"].queryset = PrivacyNotice.objects.filter(school=school)
-            # In the page's language, and each commune with its province: several communes
-            # bear the name of their province (Es-Semara, Boujdour).
-            name = "name_ar" if translation.get_language() == "ar" else "name"
-            # French names without their accents ("Béni Mellal" before "Boulemane").
-            by = (lambda field: field) if name == "name_ar" else Unaccented
-            self.fields["provinces"].queryset = Province.objects.order_by(by(name))
+            # In the page's language, in the portal's order (``reading_order``), and each
+            # commune with its province: several communes bear the name of their province
+            # (Es-Semara, Boujdour).
+            # The iterator first: setting the queryset hands the widget its choices.
+            self.fields["provinces"].iterator = InReadingOrder
+            self.fields["provinces"].queryset = Province.objects.all()
             self.fields["provinces"].label_from_instance = lambda p: localized(p, "name")
-            self.fields["communes"].queryset = Commune.objects.select_related("province").order_by(
-                by(f"province__{name}"), by(name)
-            )
+            self.fields["communes"].iterator = InReadingOrder
+            self.fields["communes"].queryset = Commune.objects.select_related("province")
             self.fields["communes"].label_from_instance = lambda c: (
                 f"{localized(c, 'name')} — {localized(c.province, 'name')}"
             )

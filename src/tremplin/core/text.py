@@ -130,6 +130,13 @@ def fold(text: str) -> str:
     return "".join(filter(str.isalnum, folded))
 
 
+def reading_order(name: str) -> tuple[str, str]:
+    """A key that sorts names as a reader of either script expects: by their letters
+    (``fold``: "Béni Mellal" before "Boulemane", and أ, إ and آ as ا, "أزيلال" before
+    "آسفي"), then as written. Code points put "É" after "z" and each form of alef apart."""
+    return fold(name), name
+
+
 def search_key(*names: str) -> str:
     """The names, each folded (``fold``) into one word, separated by spaces: a word typed in
     the search box is found inside one name, never across two. Names of punctuation alone
