@@ -63,3 +63,54 @@ def test_no_selection_before_a_ranking_is_published(world):
     )
     html = world.client("admissions").get(url).content.decode()
     assert 'data-testid="selection"' not in html
+
+
+def history_of(client, application, language: str = "en") -> list[str]:
+    """The history's lines, each without its date."""
+    client.cookies["django_language"] = language
+    url = reverse(
+        "admissions:application_detail",
+        args=["smara", application.intake.slug, application.reference],
+    )
+    html = client.get(url).content.decode()
+    items = html.split('data-testid="history"')[1].split("</ul>")[0]
+    lines = re.findall(r"<li[^>]*>(.*?)</li>", items, re.S)
+    return [" · ".join(line.split(" · ")[1:]).strip() for line in lines]
+
+
+def test_the_history_tells_the_outcome_published_the_letter_and_the_enrolment(world, intake):
+    """The ranking's publication, the batches of letters and the enrolment were recorded
+    for the call or not at all: an application's history went from its marks to an offer
+    made, with no word of the decision that led to it or of the training that followed."""
+    from django.utils import timezone
+
+    from tremplin.selection.models import Letter, LetterBatch
+
+    client = world.client("admissions")
+    director = world.users["director"]
+    offered = app(intake, 1)
+    with scopes_disabled():
+        waiting = next(
+            a
+            for a in (app(intake, n) for n in range(1, 11))
+            if (d := decision_for(a)) is not None and d.current_position == 2
+        )
+        batch = LetterBatch.objects.create(
+            intake=intake, kind="decision", notify=True, created_by=director,
+            finished_at=timezone.now(), status="done",
+        )  # fmt: skip
+        Letter.objects.create(application=offered, kind="decision", batch=batch, language="fr")
+    offer_accept(offer=offer_of(offered), channel="applicant")
+
+    lines = history_of(client, offered)
+    published = f"{director} · Ranking published · Admitted"
+    letter = f"{director} · Letter prepared · Decision, with its SMS and email"
+    accepted = "applicant or system · Seat accepted"
+    assert lines.index(published) < lines.index(letter) < lines.index(accepted)
+    assert re.fullmatch(r"applicant or system · Enrolled in the cohort · .+", lines[-1])
+
+    assert f"{director} · Ranking published · On the waiting list, position 2" in (
+        history_of(client, waiting)
+    )
+    arabic = history_of(client, waiting, "ar")
+    assert any("لائحة الانتظار" in line for line in arabic), arabic

@@ -484,6 +484,63 @@ def _arrival(application: Application) -> SimpleNamespace:
     )
 
 
+# Lines of the history read from their own tables: the audit log records these steps once
+# for the call (a ranking published, a batch of letters), or not at all (an enrolment).
+RANKING_PUBLISHED = "tremplin.selection.ranking.published"
+LETTER_PREPARED = "tremplin.letters.prepared"
+ENROLLED = "tremplin.training.enrolled"
+
+
+def _milestones(application: Application) -> list[SimpleNamespace]:
+    """What the selection did with the application, each on its date: the outcome the
+    published ranking gave it, each letter it has (the latest of its kind: a letter made
+    again replaces the one before), and the cohort it joined."""
+    from tremplin.selection.models import Letter, RankingResult
+    from tremplin.training.models import Enrolment
+
+    def line(at, actor, action, detail) -> SimpleNamespace:
+        return SimpleNamespace(created_at=at, actor=actor, action=action, detail=detail, reason="")
+
+    lines = []
+    result = (
+        RankingResult.objects.filter(application=application, run__published_at__isnull=False)
+        .select_related("run__published_by", "track__track")
+        .first()
+    )
+    if result is not None:
+        lines.append(
+            line(result.run.published_at, result.run.published_by, RANKING_PUBLISHED,
+                 _outcome(result))
+        )  # fmt: skip
+    for letter in Letter.objects.filter(application=application).select_related(
+        "batch__created_by"
+    ):
+        batch = letter.batch
+        detail = capfirst(letter.get_kind_display())
+        if batch is not None and batch.notify:
+            detail = _("%(letter)s, with its SMS and email") % {"letter": detail}
+        at = (batch.finished_at or batch.created_at) if batch is not None else letter.created_at
+        lines.append(line(at, batch.created_by if batch else None, LETTER_PREPARED, detail))
+    enrolment = Enrolment.objects.filter(application=application).select_related("cohort").first()
+    if enrolment is not None:
+        lines.append(line(enrolment.enrolled_at, None, ENROLLED, str(enrolment.cohort)))
+    return lines
+
+
+def _outcome(result) -> str:
+    """A published result as the history says it: "On the waiting list, position 12", and
+    the track it is about when the call has several."""
+    outcome = capfirst(result.get_outcome_display())
+    if result.waitlist_position:
+        outcome = _("%(outcome)s, position %(position)s") % {
+            "outcome": outcome,
+            "position": result.waitlist_position,
+        }
+    if result.track_id:
+        outcome = f"{outcome} · {localized(result.track.track, 'name')}"
+    return outcome
+
+
 def _event_detail(event: AuditEvent, components: dict[str, str]) -> str:
     """What a line of the history adds to the action's name: how the application came and
     what the rules said then, which document was sent, which way eligibility was decided,
@@ -573,6 +630,8 @@ def _detail(
     components = _component_names(application.intake)
     for event in history:
         event.detail = _event_detail(event, components)
+    # Stable: lines of the same moment keep the audit log's order, then the milestones'.
+    history = sorted([*history, *_milestones(application)], key=lambda e: e.created_at)
     eligibility_frozen = services.eligibility_frozen_reason(application)
     if not any(event.action == services.APPLICATION_SUBMITTED for event in history):
         # Imported (the import's event names the call) or loaded before submissions were

@@ -70,6 +70,9 @@ ACTION_LABELS = {
     "tremplin.selection.offer_cancelled": _("Offer cancelled"),
     "tremplin.selection.offer_expired": _("Offer expired"),
     "tremplin.selection.offer_withdrawn": _("Offer withdrawn by the school"),
+    # Not audit events: lines of an application's history read from their own tables.
+    "tremplin.letters.prepared": _("Letter prepared"),
+    "tremplin.training.enrolled": _("Enrolled in the cohort"),
 }
 
 

@@ -286,9 +286,11 @@ def offer_accept(*, offer: Offer, channel: str, actor=None, reason: str = "") ->
         if not accepted:
             return OfferAnswer(offer=offer, changed=False)
         _seat_confirm(offer.pool_id)
+        # Audited first: the application's history reads the acceptance, then the
+        # enrolment it made (dated by its row).
+        offer_audit(offer, "accepted", actor=actor, reason=reason, channel=channel)
         _enrolment_resume(offer)
         enrolment_create(offer=offer)
-        offer_audit(offer, "accepted", actor=actor, reason=reason, channel=channel)
     return OfferAnswer(offer=offer, changed=True)
 
 
