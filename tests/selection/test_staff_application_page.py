@@ -114,3 +114,37 @@ def test_the_history_tells_the_outcome_published_the_letter_and_the_enrolment(wo
     )
     arabic = history_of(client, waiting, "ar")
     assert any("لائحة الانتظار" in line for line in arabic), arabic
+
+
+def test_the_history_tells_where_and_when_the_applicant_was_convened_and_by_whom(
+    world, monkeypatch
+):
+    """The convocations are audited for the test or the interview as a whole."""
+    from tests.selection.assessment_builders import stub_letters
+    from tests.selection.letters_world import (
+        applications,
+        convene_to_interview,
+        convene_to_test,
+        selection_intake,
+    )
+    from tremplin.selection.assessment import test_convocations_send
+    from tremplin.selection.interviews import interview_convocations_send
+    from tremplin.selection.models import Component
+
+    stub_letters(monkeypatch)
+    call = selection_intake(world.smara, n=2, slug="promo-conv")
+    convene_to_test(call)
+    convene_to_interview(call)
+    officer = world.users["admissions"]
+    with scopes_disabled():
+        components = {c.code: c for c in Component.objects.filter(scheme__intake=call)}
+        test_convocations_send(component=components["test"], actor=officer)
+        interview_convocations_send(component=components["interview"], actor=officer)
+    first = applications(call)[0]
+
+    lines = history_of(world.client("director"), first)
+    assert f"{officer} · Convened to the test · Salle polyvalente, 9/12/25, 9:00\u202fAM" in lines
+    interview = f"{officer} · Convened to the interview · 9/20/25"
+    assert any(line.startswith(interview) for line in lines)
+    arabic = history_of(world.client("director"), first, "ar")
+    assert any("القاعة متعددة الاختصاصات" in line for line in arabic), arabic

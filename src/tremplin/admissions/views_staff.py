@@ -487,21 +487,37 @@ def _arrival(application: Application) -> SimpleNamespace:
 # Lines of the history read from their own tables: the audit log records these steps once
 # for the call (a ranking published, a batch of letters), or not at all (an enrolment).
 RANKING_PUBLISHED = "tremplin.selection.ranking.published"
+TEST_CONVENED = "tremplin.selection.test.convened"
+INTERVIEW_CONVENED = "tremplin.selection.interview.convened"
 LETTER_PREPARED = "tremplin.letters.prepared"
 ENROLLED = "tremplin.training.enrolled"
 
 
 def _milestones(application: Application) -> list[SimpleNamespace]:
-    """What the selection did with the application, each on its date: the outcome the
-    published ranking gave it, each letter it has (the latest of its kind: a letter made
-    again replaces the one before), and the cohort it joined."""
-    from tremplin.selection.models import Letter, RankingResult
+    """What the selection did with the application, each on its date: its convocations
+    to the test and the interview (where and when; the latest, if convened again), the
+    outcome the published ranking gave it, each letter it has (the latest of its kind: a
+    letter made again replaces the one before), and the cohort it joined."""
+    from tremplin.selection.models import InterviewSlot, Letter, RankingResult, TestSitting
     from tremplin.training.models import Enrolment
 
     def line(at, actor, action, detail) -> SimpleNamespace:
         return SimpleNamespace(created_at=at, actor=actor, action=action, detail=detail, reason="")
 
     lines = []
+    school_id = application.intake.school_id
+    for sitting in TestSitting.objects.filter(
+        application=application, convened_at__isnull=False
+    ).select_related("session"):
+        session = sitting.session
+        when = format_datetime(session.starts_at, "short")
+        where = f"{localized(session, 'place')}, {when}"
+        convener = _convener(school_id, TEST_CONVENED, sitting.component_id, sitting.convened_at)
+        lines.append(line(sitting.convened_at, convener, TEST_CONVENED, where))
+    for slot in InterviewSlot.objects.filter(application=application, convened_at__isnull=False):
+        when = format_datetime(slot.starts_at, "short")
+        convener = _convener(school_id, INTERVIEW_CONVENED, slot.component_id, slot.convened_at)
+        lines.append(line(slot.convened_at, convener, INTERVIEW_CONVENED, when))
     result = (
         RankingResult.objects.filter(application=application, run__published_at__isnull=False)
         .select_related("run__published_by", "track__track")
@@ -525,6 +541,28 @@ def _milestones(application: Application) -> list[SimpleNamespace]:
     if enrolment is not None:
         lines.append(line(enrolment.enrolled_at, None, ENROLLED, str(enrolment.cohort)))
     return lines
+
+
+def _convener(school_id: int, action: str, component_id: int, at: datetime.datetime):
+    """Who convened: the convocation is audited for the test or the interview as a whole,
+    just after the applicants' places are marked convened."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.selection.models import Component
+
+    event = (
+        AuditEvent.objects.filter(
+            school_id=school_id,
+            action=action,
+            content_type=ContentType.objects.get_for_model(Component),
+            object_id=str(component_id),
+            created_at__gte=at,
+        )
+        .select_related("actor")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return event.actor if event is not None else None
 
 
 def _outcome(result) -> str:
