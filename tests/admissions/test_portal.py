@@ -1233,3 +1233,36 @@ def test_a_connection_holds_a_few_files_an_hour_not_the_disk(world, own_media, m
     assert len(_held_files()) == 2
     assert send_back("196.200.1.1")["held_cin"].value()
     assert len(_held_files()) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_correction_after_a_staff_refusal_is_told_to_go_back_to_the_school(intake, language):
+    """Staff found her not eligible ("over 35"); she corrects her date of birth. She was told
+    that with these answers she fails the conditions, the staff's reason under it as if
+    the rules still said so, and to correct her application: the rules decide nothing
+    here, the school looks at its decision again."""
+    apply(Client())
+    (application,) = applications()
+    with scopes_disabled():
+        Application.objects.filter(pk=application.pk).update(
+            eligibility=Application.Eligibility.INELIGIBLE,
+            eligibility_overridden=True,
+            override_reason="Plus de 35 ans",
+        )
+    client = _space_client(application)
+    client.cookies["django_language"] = language
+    data = form_data(birth_date="2001-02-03")
+    del data["cin"], data["privacy_consent"]
+    assert client.post(reverse("portal:edit"), data).status_code == 302
+    page = client.get(reverse("portal:space")).content.decode().replace("&#x27;", "'")
+    told = {
+        "en": "Your application is updated. The school decided itself whether",
+        "ar": "قررت المدرسة بنفسها",
+    }[language]
+    assert told in page
+    assert "Plus de 35 ans" in page
+    assert 'data-testid="decision-to-review"' in page
+    if language == "en":
+        assert "with these answers it does not meet" not in page
+        assert "You do not meet the conditions" not in page

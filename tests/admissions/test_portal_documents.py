@@ -161,13 +161,23 @@ def test_a_staff_decision_stands_when_a_document_is_sent(application):
         Application.objects.filter(pk=application.pk).update(
             eligibility_overridden=True, override_reason="Dossier incomplet"
         )
-    send(space_client(application), "diploma", upload())
+    client = space_client(application)
+    client.cookies["django_language"] = "en"
+    send(client, "diploma", upload())
     with scopes_disabled():
         application.refresh_from_db()
     assert application.eligibility == Application.Eligibility.INELIGIBLE
     assert "diploma" in documents(application)
     # ...and goes back to the staff's review queue: the diploma missing was perhaps its reason.
     assert application.changed_since_decision_at is not None
+    # She is told so, not that her application fails the rules (which it may now meet)
+    # with the staff's reason for a reason of the rules, and to correct it.
+    page = client.get(reverse("portal:space")).content.decode().replace("&#x27;", "'")
+    assert "Your document is received. The school decided itself whether" in page
+    assert "The school decided that your application does not meet" in page
+    assert "Dossier incomplet" in page
+    assert "after this decision: the school will look at it again." in page
+    assert "You do not meet the conditions" not in page and "yet:" not in page
 
 
 @pytest.mark.django_db

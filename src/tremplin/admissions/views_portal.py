@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -569,7 +569,9 @@ def document(request: HttpRequest, application: Application, kind: str) -> HttpR
             )
         except services.ApplicationClosed:
             return _back_unchanged(request, application)
-        if application.eligibility == Application.Eligibility.INELIGIBLE:
+        if application.eligibility_overridden:
+            messages.success(request, _("Your document is received.") + " " + str(TO_REVIEW))
+        elif application.eligibility == Application.Eligibility.INELIGIBLE:
             # Not a green "received" above a red "not eligible" (see ``_say_updated``).
             messages.warning(
                 request,
@@ -621,7 +623,7 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
             )
         except services.ApplicationClosed:
             return _back_unchanged(request, application)
-        _say_updated(request, before=application.eligibility, after=updated.eligibility)
+        _say_updated(request, before=application.eligibility, updated=updated)
         return redirect("portal:space")
     response = render(
         request,
@@ -638,11 +640,24 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
     return _keep_language(request, response) if switching else response
 
 
-def _say_updated(request: HttpRequest, *, before: str, after: str) -> None:
+# Staff decided on eligibility: the rules do not undo it, the applicant's changes send it
+# back to them (``services.decision_to_review``).
+TO_REVIEW = gettext_lazy(
+    "The school decided itself whether your application meets the conditions of the call: "
+    "it will look at its decision again with your changes."
+)
+
+
+def _say_updated(request: HttpRequest, *, before: str, updated: Application) -> None:
     """The correction is saved; said with what it changed to the conditions of the call,
     which the space then explains (a green "updated" above a red "not eligible" read as
     if all was well)."""
     ineligible = Application.Eligibility.INELIGIBLE
+    if updated.eligibility_overridden:
+        # Not "with these answers it does not meet the conditions": the rules did not say so.
+        messages.success(request, _("Your application is updated.") + " " + str(TO_REVIEW))
+        return
+    after = updated.eligibility
     if after == ineligible:
         messages.warning(
             request,
