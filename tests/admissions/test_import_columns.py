@@ -358,3 +358,46 @@ def test_two_answer_time_columns_keep_both_notes(world):
         "(pas « Timestamp ») ; quand une CIN a répondu plusieurs fois, seule sa dernière "
         "réponse est importée"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_choices_under_a_header_merged_over_them_refuse_the_file_not_vanish(world, dry_run):
+    """« Filière souhaitée » merged over three columns, « 1er choix », « 2e choix »,
+    « 3e choix » below it: the second and third choices were dropped without a word, the
+    dry run saying all would be created, and the applicants ranked on their first alone."""
+    from openpyxl import Workbook
+
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data", "cyber"))
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([*FORM_HEADERS[:-2], "Filière souhaitée", None, None])
+    sheet.merge_cells(start_row=1, start_column=12, end_row=1, end_column=14)
+    sheet.append([None] * 11 + ["1er choix", "2e choix", "3e choix"])
+    sheet.append([*form_row(0, "dev-web", "")[:-1], "data", "cyber"])
+    data = io.BytesIO()
+    workbook.save(data)
+    result = import_applications(
+        intake=intake, fileobj=io.BytesIO(data.getvalue()), filename="candidats.xlsx",
+        mode="valid", dry_run=dry_run,
+    )  # fmt: skip
+    assert result.created == 0
+    assert [(e["code"], e["column"]) for e in result.report] == [
+        ("column_unnamed", "M"),
+        ("column_unnamed", "N"),
+    ]
+    with translation.override("en"):
+        message = describe_error(result.report[0])
+    assert message.startswith("Column M holds values (line 2: “2e choix”) but has no header")
+    with translation.override("fr"):
+        assert describe_error(result.report[1]).startswith("La colonne N contient des valeurs")
+    with scopes_disabled():
+        assert not Application.objects.filter(intake=intake).exists()
+
+
+@pytest.mark.django_db
+def test_an_empty_column_without_a_header_is_no_problem(world):
+    intake = make_import_intake(world.smara)
+    data = csv_bytes([*FORM_HEADERS[:-1], "", ""], [[*form_row(0, "dev-web", "")[:-1], "", ""]])
+    result = run(intake, data)
+    assert (result.valid, result.report) == (1, [])

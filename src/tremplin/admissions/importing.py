@@ -27,6 +27,7 @@ from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_scopes import scope
+from openpyxl.utils import get_column_letter
 
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
@@ -533,8 +534,9 @@ IDENTITY_COLUMNS = frozenset(
 def _column_problems(
     table: Table, positions: dict[str, int], repeated: dict, ignored: list[str], tracks: int
 ) -> list[dict]:
-    """The file problems of its header: identity fields claimed by several columns, required
-    columns missing (the first name column missing says that a full name must be split)."""
+    """The file problems of its header: identity fields claimed by several columns, values
+    in columns with no header, required columns missing (the first name column missing says
+    that a full name must be split)."""
     problems = [
         problem(table.header_line, "", "column_repeated", field=name, columns=found)
         for name, found in repeated.items()
@@ -543,6 +545,12 @@ def _column_problems(
     missing = [name for name in cols.REQUIRED_COLUMNS if name not in positions]
     if tracks > 1 and not any(cols.wish_column(r) in positions for r in range(1, 10)):
         missing.append(cols.wish_column(1))
+    # Values under no header would not be read: refused, not left out without a word.
+    problems += [
+        problem(table.header_line, get_column_letter(index + 1), "column_unnamed",
+                column=get_column_letter(index + 1), line=line, value=value[:60])
+        for index, (line, value) in table.unnamed.items()
+    ]  # fmt: skip
     ignored = [h[:60] for h in ignored[:MISSING_HINTS]]
     hinted = False
     for name in missing:

@@ -18,7 +18,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 from django.utils import translation
@@ -577,6 +577,9 @@ class Table:
     headers: list[str]
     header_line: int
     rows: list[tuple[int, list[str]]]
+    # The columns that hold values under no header (a header merged over two or three
+    # columns, a column added at the right): {index: (first line, its value)}. Not read.
+    unnamed: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 class TableError(Exception):
@@ -771,10 +774,27 @@ def _table(rows: Iterator[tuple[int, list[str]]]) -> Table:
     at = scores.index(max(scores))
     header_line, headers = head[at]
     width = len(headers)
-    body = [(line, cells[:width]) for line, cells in head[at + 1 :]]
+    blank = [index for index, header in enumerate(headers) if not header.strip()]
+    unnamed: dict[int, tuple[int, str]] = {}
+
+    def body_row(line: int, cells: list[str]) -> tuple[int, list[str]]:
+        for index in blank:
+            if index < len(cells) and cells[index].strip() and index not in unnamed:
+                unnamed[index] = (line, cells[index].strip())
+        for index in range(width, len(cells)):
+            if cells[index].strip() and index not in unnamed:
+                unnamed[index] = (line, cells[index].strip())
+        return line, cells[:width]
+
+    body = [body_row(line, cells) for line, cells in head[at + 1 :]]
     for line, cells in rows:
         if "".join(cells).strip():
             if len(body) >= MAX_ROWS:
                 raise TableError("too_many_rows", max=MAX_ROWS)
-            body.append((line, cells[:width]))
-    return Table(headers=[h.strip() for h in headers], header_line=header_line, rows=body)
+            body.append(body_row(line, cells))
+    return Table(
+        headers=[h.strip() for h in headers],
+        header_line=header_line,
+        rows=body,
+        unnamed=dict(sorted(unnamed.items())),
+    )

@@ -57,6 +57,20 @@ def _column_missing(params: dict) -> str:
     return message
 
 
+def _column_unnamed(params: dict) -> str:
+    return _(
+        "Column %(column)s holds values (line %(line)s: %(value)s) but has no header, so it "
+        "cannot be read. Give it one, on the header's row, naming what it holds (a header "
+        "written on two rows, a merged cell above sub-headers, must be written on one: "
+        "%(example)s, say), or delete the column; then send the file again."
+    ) % {
+        "example": _quoted(field_label("wish_2")),
+        "column": params.get("column", ""),
+        "line": params.get("line", ""),
+        "value": _quoted(params.get("value", "")),
+    }
+
+
 def _column_repeated(params: dict) -> str:
     return _(
         "Several columns of the file hold “%(field)s”: %(columns)s. Keep one of them (delete "
@@ -85,6 +99,8 @@ def describe_error(error: dict) -> str:
         return _column_missing(params)
     if code == "column_repeated":
         return _column_repeated(params)
+    if code == "column_unnamed":
+        return _column_unnamed(params)
     if code == "commune_unknown":
         return _commune_unknown(params)
     message = _MESSAGES.get(code)
@@ -198,6 +214,7 @@ FILE_PROBLEMS = frozenset(
     {
         "column_missing",
         "column_repeated",
+        "column_unnamed",
         "ranking_published",
         "file_unreadable",
         "file_encoding",
