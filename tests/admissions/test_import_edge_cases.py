@@ -397,3 +397,18 @@ def test_a_file_lost_between_the_click_and_the_import_fails_with_a_reason(
     ) in page
     assert "technical team" not in page
     assert jobs_and_applications() == (2, 0)
+
+
+@pytest.mark.django_db
+def test_a_mobile_without_its_zero_is_read_however_it_is_spaced(intake):
+    """Typed after a list whose spreadsheet had dropped the 0: "661223346" was read, and
+    "6 61 22 33 46" refused as not a Moroccan mobile."""
+    typed = ["661223346", "6 61 22 33 47", "6.61.22.33.48", "7-00-11-22-33"]
+    rows = [applicant(n, phone=phone) for n, phone in enumerate(typed)]
+    result = run(intake, canonical_csv(rows))
+    assert (result.created, result.report) == (4, [])
+    with scopes_disabled():
+        phones = list(Application.objects.order_by("number").values_list("phone", flat=True))
+    assert phones == ["+212661223346", "+212661223347", "+212661223348", "+212700112233"]
+    # Nine digits not starting as a mobile does are not made one.
+    assert run(intake, canonical_csv([applicant(9, phone="5 22 11 22 33")])).invalid == 1

@@ -149,6 +149,7 @@ class ImportResult:
 _SPLIT_WISHES = re.compile(r"\s*[,;|\n]\s*")
 # Addresses that Django's EmailValidator accepts for sure, checked without it (it is the
 # slowest check of a row); anything else goes through it.
+_PHONE_SEPARATORS = re.compile(r"[\s.\-]+")
 _PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
@@ -382,8 +383,11 @@ class _Validator:
         if sex_code is None:
             self._choice_error(error, "sex", sex)
 
-        if phone.isdigit() and len(phone) == 9 and phone[0] in "67":
-            phone = "0" + phone  # a spreadsheet that took the number for a number dropped the 0
+        bare = _PHONE_SEPARATORS.sub("", phone)
+        if bare.isdigit() and len(bare) == 9 and bare[0] in "67":
+            # A spreadsheet that took the number for a number dropped the 0 (and a person
+            # who typed it after such a list, in pairs: "6 61 22 33 46").
+            phone = "0" + bare
         normalized_phone = normalize_phone(phone if phone.isascii() else phone.translate(DIGITS))
         if normalized_phone is None:
             error("phone", "phone_invalid" if phone else "required")
