@@ -119,19 +119,25 @@ def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_st
         reverse("admissions:intake_recheck", kwargs={"school_slug": "smara",
                                                      "intake_slug": intake.slug}), follow=True
     )  # fmt: skip
-    assert "Eligibility checked again for 2 applications. 1 result changed." in (
-        response.content.decode()
-    )
+    # The staff's decision was skipped without a word, and its reasons kept saying what
+    # the former rules said: staff are told, and its page says what the rules say now.
+    assert (
+        "Eligibility checked again for 2 applications. 1 result changed. 1 decision taken by "
+        "staff stands: its page says what the rules say now."
+    ) in response.content.decode()
     after = by_cin()
     assert after["CD111111"].eligibility == ELIGIBLE  # 46, now within 24–50
     assert after["EF222222"].eligibility == ELIGIBLE  # withdrawn: left as it was
     assert after["AB123456"].eligibility == ELIGIBLE  # decided by staff: left as it was
+    assert [r["rule"] for r in after["AB123456"].eligibility_reasons] == ["age"]
+    assert after["AB123456"].eligibility_checked_at > people["AB123456"].eligibility_checked_at
+    assert after["EF222222"].eligibility_reasons == []  # withdrawn: not read again
     assert after["GH333333"].eligibility == ELIGIBLE  # 31: same result, checked again
     assert after["GH333333"].eligibility_checked_at > people["GH333333"].eligibility_checked_at
 
     (summary,) = events("tremplin.intakes.eligibility_rechecked")
     assert summary.actor == world.users["admissions"]
-    assert summary.data == {"count": 2, "changed": 1}
+    assert summary.data == {"count": 2, "changed": 1, "staff_decided": 1}
     (changed,) = events("tremplin.applications.eligibility_rechecked")
     assert changed.object_id == str(after["CD111111"].pk)
     assert changed.actor == world.users["admissions"]

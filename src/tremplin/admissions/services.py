@@ -466,13 +466,17 @@ def application_withdraw(*, application: Application) -> Application:
 class Recheck:
     checked: int
     changed: int
+    # Decided by staff: their decision stands, their reasons say what the rules say now.
+    staff_decided: int = 0
 
 
 @transaction.atomic
 def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
     """Evaluate the current rules again for the submitted applications (not withdrawn nor
     erased) that staff have not decided; each application whose result changes gets an
-    audit event of its own.
+    audit event of its own. Those staff decided keep their decision, and their reasons
+    follow the rules (as after the applicant's correction: ``_check_eligibility``), so that
+    their pages say what the new rules would decide.
 
     Each write re-asserts ``eligibility_overridden=False``: a staff decision committed
     while the rules were being evaluated is kept, not overwritten. Refused once a ranking of
@@ -528,14 +532,30 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
         Application.objects.filter(
             pk__in=unchanged[start : start + 500], eligibility_overridden=False
         ).update(eligibility_checked_at=now)
+    staff_decided = list(
+        Application.objects.filter(
+            intake=intake,
+            status=Application.Status.SUBMITTED,
+            erased_at__isnull=True,
+            eligibility_overridden=True,
+        )
+        .select_for_update(of=("self",))
+        .select_related("commune")
+        .prefetch_related("documents")
+    )
+    for application in staff_decided:
+        _check_eligibility(application, rules)  # the reasons only: the decision stands
+        Application.objects.filter(pk=application.pk, eligibility_overridden=True).update(
+            eligibility_reasons=application.eligibility_reasons, eligibility_checked_at=now
+        )
     log_action(
         "tremplin.intakes.eligibility_rechecked",
         actor=actor,
         school=intake.school,
         obj=intake,
-        data={"count": len(applications), "changed": changed},
+        data={"count": len(applications), "changed": changed, "staff_decided": len(staff_decided)},
     )
-    return Recheck(checked=len(applications), changed=changed)
+    return Recheck(checked=len(applications), changed=changed, staff_decided=len(staff_decided))
 
 
 def _holds_a_seat(application: Application) -> bool:

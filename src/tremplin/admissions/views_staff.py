@@ -269,7 +269,17 @@ def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
     changed = ngettext("%(n)s result changed.", "%(n)s results changed.", recheck.changed) % {
         "n": recheck.changed
     }
-    messages.success(request, f"{checked} {changed}")
+    said = [checked, changed]
+    if recheck.staff_decided:
+        said.append(
+            ngettext(
+                "%(n)s decision taken by staff stands: its page says what the rules say now.",
+                "%(n)s decisions taken by staff stand: their pages say what the rules say now.",
+                recheck.staff_decided,
+            )
+            % {"n": recheck.staff_decided}
+        )
+    messages.success(request, " ".join(said))
     return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
 
 
