@@ -95,6 +95,7 @@ def test_a_missing_document_sent_from_the_space_makes_the_application_eligible(a
         "kind": "diploma",
         "sha256": hashlib.sha256(PNG).hexdigest(),
         "replaced": False,
+        "eligibility": {"from": "ineligible", "to": "eligible"},
     }
     assert "Your document is received." in client.get(reverse("portal:space")).content.decode()
 
@@ -284,7 +285,8 @@ def test_the_staff_history_says_which_document_was_sent_and_that_it_replaced_one
             args=[intake.school.slug, intake.slug, application.reference],
         )
     ).content.decode()
-    assert f"Document sent by the applicant · {DocumentKind.DIPLOMA.label}<" in page
+    # The diploma was the one missing: it made the application eligible.
+    assert f"Document sent by the applicant · {DocumentKind.DIPLOMA.label} · now eligible<" in page
     assert (
         "Document sent by the applicant · copy of the national identity card, "
         "in place of the one sent before<" in page

@@ -15,6 +15,7 @@ from tremplin.admissions.services import (
     _check_eligibility,
     _document,
     decision_to_review,
+    eligibility_moved,
 )
 from tremplin.admissions.uploads import sha256_of
 from tremplin.core.audit import log_action
@@ -55,6 +56,7 @@ def application_document_give(
                 old.delete()
                 transaction.on_commit(lambda f=old.file: f.delete(save=False), robust=True)
             decision_to_review(locked)
+            was = locked.eligibility
             _check_eligibility(locked, eligibility.Rules.of(locked.intake))
             locked.save(
                 update_fields=[
@@ -74,6 +76,7 @@ def application_document_give(
                     "sha256": sha256,
                     "replaced": bool(replaced),
                     **({"previous": previous} if previous else {}),
+                    **eligibility_moved(was, locked),
                 },
             )
     except BaseException:

@@ -133,6 +133,14 @@ def decision_to_review(application: Application) -> None:
         application.changed_since_decision_at = timezone.now()
 
 
+def eligibility_moved(was: str, application: Application) -> dict:
+    """What an audit event of the applicant's own change adds when it changed her
+    eligibility (``{"eligibility": {"from", "to"}}``): her history then says so."""
+    if application.eligibility == was:
+        return {}
+    return {"eligibility": {"from": was, "to": application.eligibility}}
+
+
 def _check_eligibility(
     application: Application, rules: eligibility.Rules, documents: list[str] | None = None
 ) -> None:
@@ -383,6 +391,7 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         changed["wishes"] = True
     if changed.keys() & set(RULE_FIELDS):
         decision_to_review(locked)
+    was = locked.eligibility
     _check_eligibility(locked, eligibility.Rules.of(locked.intake))
     locked.save()
     # Field names only: the audit log must not become a second copy of personal data.
@@ -390,7 +399,7 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
         "tremplin.applications.updated_by_applicant",
         school=locked.intake.school,
         obj=locked,
-        data={"fields": sorted(changed)},
+        data={"fields": sorted(changed), **eligibility_moved(was, locked)},
     )
     # What never reached the former phone or address goes to the new one, as when staff
     # correct them (``application_contact_correct``): she corrected a mistyped number

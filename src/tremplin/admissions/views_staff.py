@@ -593,7 +593,16 @@ def _event_detail(event: AuditEvent, components: dict[str, str]) -> str:
     """What a line of the history adds to the action's name: how the application came and
     what the rules said then, which document was sent, which way eligibility was decided,
     what the applicant corrected, which mark changed (``components``: their names by
-    code)."""
+    code); and where the applicant's own change moved her eligibility."""
+    detail = _what_happened(event, components)
+    moved = event.data.get("eligibility")
+    if isinstance(moved, dict) and moved.get("to") in Application.Eligibility.values:
+        now = _("now %(eligibility)s") % {"eligibility": Application.Eligibility(moved["to"]).label}
+        detail = f"{detail} · {now}" if detail else now
+    return detail
+
+
+def _what_happened(event: AuditEvent, components: dict[str, str]) -> str:
     if event.action == services.APPLICATION_SUBMITTED:
         parts = []
         if event.data.get("source") in Application.Source.values:
