@@ -181,3 +181,44 @@ def test_a_staff_decision_made_during_the_recheck_is_kept(world, intake, monkeyp
     assert (omar.eligibility, omar.eligibility_overridden) == (INELIGIBLE, True)
     assert recheck.changed == 0
     assert not events("tremplin.applications.eligibility_rechecked")
+
+
+def notices() -> list:
+    from tremplin.notify.models import Message
+
+    with scopes_disabled():
+        return list(Message.objects.filter(template="eligibility_changed").order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_an_applicant_the_recheck_or_staff_turn_away_is_told_while_she_can_act(world, intake):
+    """Rules tightened made applicants not eligible, and so did a staff decision: no word to
+    them, who would learn it by chance, perhaps once the call had closed."""
+    with scopes_disabled():
+        type(intake).objects.filter(pk=intake.pk).update(min_age=24)  # Fatima, Salma: 23
+        Application.objects.filter(cin="EF222222").update(
+            status=Application.Status.WITHDRAWN, withdrawn_at=timezone.now()
+        )
+        intake.refresh_from_db()
+    director = world.users["director"]
+    with scope(school=world.smara):
+        services.eligibility_recheck(intake=intake, actor=director)
+    (sms,) = notices()  # Fatima; Salma withdrew; Omar and Karim did not change
+    fatima = by_cin()["AB123456"]
+    assert (sms.channel, sms.recipient, sms.object_id) == ("sms", fatima.phone, str(fatima.pk))
+    assert "no longer meets the conditions" in sms.body or "ne remplit plus" in sms.body
+    assert fatima.reference in sms.body
+
+    # Staff let her in: told too; and a decision changed back and forth does not flood her.
+    with scope(school=world.smara):
+        for eligible in (True, False, True):
+            services.eligibility_override(
+                application=by_cin()["AB123456"], actor=director, eligible=eligible, reason="Vu"
+            )
+    assert len(notices()) == 2  # at most two a day
+    # Karim, let in already by the rules, confirmed eligible by staff: nothing moved.
+    with scope(school=world.smara):
+        services.eligibility_override(
+            application=by_cin()["GH333333"], actor=director, eligible=True, reason="Vu"
+        )
+    assert len(notices()) == 2

@@ -171,11 +171,16 @@ def test_the_text_messages_with_a_link_fit_their_parts_and_end_it_on_a_letter(cl
         "space_url": "https://tremplin.example.ma" + access,
     }
     link = context["space_url"].rstrip("/")
-    for template in ("application_submitted", "application_reminder"):
-        _subject, text = _render("sms", template, context, "ar")
+    for template, values in [
+        ("application_submitted", context),
+        ("application_reminder", context),
+        ("eligibility_changed", context),
+        ("eligibility_changed", {**context, "eligible": True}),
+    ]:
+        _subject, text = _render("sms", template, values, "ar")
         assert text.endswith(f" {link}"), text
         assert len(text) <= 2 * 67, (template, len(text), text)
-        _subject, text = _render("sms", template, {**context, "school_name": "Smara"}, "fr")
+        _subject, text = _render("sms", template, {**values, "school_name": "Smara"}, "fr")
         assert text.endswith(f" {link}") and len(text) <= 160, text
     response = client.get(access.rstrip("/"))
     assert response.status_code == 301 and response["Location"] == access

@@ -23,6 +23,11 @@ CONTEXTS["contact_changed"] = {
     k: v for k, v in CONTEXTS["application_submitted"].items() if k != "space_url"
 }
 CONTEXTS["application_withdrawn"] = CONTEXTS["contact_changed"]
+# Found not eligible while the call is open ("eligible": True says the opposite).
+CONTEXTS["eligibility_changed"] = {
+    **CONTEXTS["application_submitted"],
+    "closes_at": "31/01/2027 23:59",
+}
 CONTEXTS["deletion_requested"] = CONTEXTS["contact_changed"]
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -100,6 +105,8 @@ def messages_naming_the_school(name: str) -> list[tuple[str, dict]]:
         ("contact_changed", submitted),
         ("application_withdrawn", submitted),
         ("deletion_requested", submitted),
+        ("eligibility_changed", submitted),
+        ("eligibility_changed", {**submitted, "eligible": True}),
         *(
             ("decision", {**letter, "decision": {**decision, "status": status}})
             for status in ("offer", "waitlisted", "not_retained")
@@ -147,3 +154,23 @@ def test_the_schools_name_stands_apart_from_the_sentences_of_every_message(langu
                 after_a_dash = line.endswith("—")
                 a_label = line == "" and after[:1] in (":", "\n", "")
                 assert after_a_dash or a_label, (template, language, text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_eligibility_notice_says_which_way_and_what_she_can_do(language):
+    from tremplin.notify.services import _render
+
+    lost = CONTEXTS["eligibility_changed"]
+    after_closing = {**lost, "closes_at": ""}
+    regained = {**lost, "eligible": True}
+    with translation.override("en"):
+        english = {
+            name: _render("email", "eligibility_changed", context, "en")[1]
+            for name, context in [("lost", lost), ("closed", after_closing), ("ok", regained)]
+        }
+    assert "no longer meets the conditions" in english["lost"]
+    assert "until 31/01/2027 23:59, you can correct your application" in english["lost"]
+    assert "contact the school" in english["closed"] and "until" not in english["closed"]
+    assert "now meets the conditions" in english["ok"] and "why" not in english["ok"]
+    texts = {_render("sms", "eligibility_changed", c, language)[1] for c in (lost, regained)}
+    assert len(texts) == 2  # two different texts, in every language

@@ -37,6 +37,10 @@ REMINDERS_PER_DAY = 3
 # The notices of an applicant's new phone or email to the former ones, at most so many a
 # day for one application: changing a number back and forth must not flood anyone.
 CONTACT_NOTICES_PER_DAY = 3
+# The notices that her eligibility moved without her doing (the rules checked again, a
+# staff decision), at most so many a day for one application: a decision changed back and
+# forth must not flood her.
+ELIGIBILITY_NOTICES_PER_DAY = 2
 
 APPLICANT_FIELDS = (
     "first_name",
@@ -109,6 +113,35 @@ def message_context(application: Application) -> dict:
         "intake_title": intake.title if application.language != "ar" else intake.title_ar,
         "school_name": in_language(intake.school, application.language),
     }
+
+
+def tell_eligibility(application: Application, before: str) -> None:
+    """Tell the applicant, in her language, that her eligibility moved from ``before``
+    without her doing (the rules checked again, a staff decision or its undoing): found not
+    eligible behind her back, she would learn it only by opening her space, perhaps after
+    the closing date, when she can no longer correct her application. Nothing to a
+    withdrawn or erased application, or past ``ELIGIBILITY_NOTICES_PER_DAY``."""
+    from tremplin.core.formatting import format_datetime
+    from tremplin.core.links import site_url
+
+    Eligibility = Application.Eligibility
+    now = application.eligibility
+    if now == before or now not in (Eligibility.ELIGIBLE, Eligibility.INELIGIBLE):
+        return
+    if application.erased_at is not None or application.status != Application.Status.SUBMITTED:
+        return
+    if _written_today(application, "eligibility_changed").count() >= ELIGIBILITY_NOTICES_PER_DAY:
+        return
+    closes_at = ""
+    if application.accepts_changes:
+        closes_at = format_datetime(application.intake.closes_at, "short", application.language)
+    context = {
+        **message_context(application),
+        "eligible": now == Eligibility.ELIGIBLE,
+        "closes_at": closes_at,
+        "space_url": site_url("portal:access"),
+    }
+    notify_applicant(application, "eligibility_changed", context)
 
 
 def applicant_channels(application: Application) -> list[tuple[str, str]]:
@@ -506,7 +539,7 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
         # result computed from her old answers.
         applications_to_recheck(intake)
         .select_for_update(of=("self",))
-        .select_related("commune")
+        .select_related("commune", "intake__school")
         .prefetch_related("documents")
     )
     now = timezone.now()
@@ -526,6 +559,7 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
         )
         if written:
             changed += 1
+            tell_eligibility(application, before[0])
             log_action(
                 "tremplin.applications.eligibility_rechecked",
                 actor=actor,
@@ -635,6 +669,7 @@ def eligibility_override(
         data={"from": before, "to": locked.eligibility},
         reason=locked.override_reason,
     )
+    tell_eligibility(locked, before)
     return locked
 
 
@@ -716,6 +751,7 @@ def eligibility_restore_rules(
             "reasons": [r["rule"] for r in locked.eligibility_reasons],
         },
     )
+    tell_eligibility(locked, before)
     return locked
 
 

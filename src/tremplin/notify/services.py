@@ -87,6 +87,7 @@ MESSAGE_TEMPLATES = {
     "application_withdrawn": pgettext_lazy("message", "Application withdrawn by its applicant"),
     "contact_changed": pgettext_lazy("message", "Contact details changed (to the former ones)"),
     "decision": pgettext_lazy("message", "Decision"),
+    "eligibility_changed": pgettext_lazy("message", "Eligibility changed by the school"),
     "deletion_requested": pgettext_lazy("message", "Deletion of the data requested"),
     "interview_convocation": pgettext_lazy("message", "Interview convocation"),
     "offer_withdrawn": pgettext_lazy("message", "Seat withdrawn by the school"),
