@@ -484,3 +484,28 @@ def test_recent_imports_say_what_a_dry_run_would_create_not_that_it_created(
         "2",
         '<span class="text-body-secondary">would create 2</span>',
     ]
+
+
+@pytest.mark.django_db
+def test_the_arabic_template_reads_right_to_left_and_its_cells_hold_no_marks_for_browsers(
+    world, intake
+):
+    """Its instructions carried the invisible marks that isolate an example in a web page
+    (copied with the phone number), read left to right, said "fr or ar" where "en" is read
+    too, and only its first two rows kept the CIN and the phone as text."""
+    from openpyxl import load_workbook
+
+    client = world.client("admissions")
+    client.cookies["django_language"] = "ar"
+    book = load_workbook(io.BytesIO(client.get(url("import_template")).content))
+    applications, instructions = book.worksheets
+    assert applications.sheet_view.rightToLeft and instructions.sheet_view.rightToLeft
+    cells = "".join(str(v) for row in instructions.iter_rows(values_only=True) for v in row)
+    assert "06 61 23 45 67" in cells
+    assert not set(cells) & {"\u2066", "\u2067", "\u2068", "\u2069"}
+    assert all(applications.column_dimensions[c].number_format == "@" for c in "AH")
+    client.cookies["django_language"] = "en"
+    book = load_workbook(io.BytesIO(client.get(url("import_template")).content))
+    assert not book.worksheets[1].sheet_view.rightToLeft
+    help_of = {row[0]: row[1] for row in book.worksheets[1].iter_rows(values_only=True)}
+    assert help_of["language"].startswith("fr, ar or en")

@@ -299,9 +299,15 @@ def _column_help() -> list[tuple[str, str]]:
         ("needs_accommodation", _("1 if the applicant needs an accommodation, else 0.")),
         ("accommodation_consent", _("1 if the applicant consents to the use of that need.")),
         ("follow_up_consent", _("1 if the applicant consents to the job-placement follow-up.")),
-        ("language", _("fr or ar: the language of the messages sent to the applicant.")),
+        (
+            "language",
+            _("fr, ar or en: the language of the messages sent to the applicant (fr if empty)."),
+        ),
         ("wish_1, wish_2…", _("Tracks in order of preference (code or name).")),
     ]
+
+
+_ISOLATES = dict.fromkeys(range(0x2066, 0x206A))
 
 
 def template_workbook(intake: Intake | None = None) -> bytes:
@@ -321,11 +327,16 @@ def template_workbook(intake: Intake | None = None) -> bytes:
     for column in ("A", "H"):  # CIN and phone stay text: Excel would drop a leading 0
         for cell in sheet[column]:
             cell.number_format = "@"
+        sheet.column_dimensions[column].number_format = "@"  # and the rows typed below
     sheet.freeze_panes = "A2"
     notes = workbook.create_sheet(_("instructions")[:31])
     notes.append([_("column"), _("what to write")])
     for name, text in _column_help():
-        notes.append([name, text])
+        # The marks that isolate an example in a page's sentence are for browsers: a
+        # spreadsheet's cell shows them, or keeps them in what is copied from it.
+        notes.append([name, text.translate(_ISOLATES)])
+    for each in (sheet, notes):
+        each.sheet_view.rightToLeft = translation.get_language_bidi()  # as the pages read
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
