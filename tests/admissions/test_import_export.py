@@ -288,3 +288,23 @@ def test_the_template_lists_the_allowed_values_in_the_readers_language(language,
     assert separator in values and last in values
     if language == "ar":
         assert ", " not in values  # no Latin comma between Arabic words
+
+
+@pytest.mark.django_db
+def test_a_file_refused_as_a_whole_prints_no_counts_of_rows_never_read(world, tmp_path):
+    """A file without a required column (or a call with a published ranking) was refused
+    after "1 rows: 0 applications would be created, 0 duplicates skipped, 0 rows with
+    errors", which reads as if its row had been looked at and found a duplicate."""
+    from tests.admissions.builders import csv_bytes, make_import_intake
+
+    make_import_intake(world.smara)
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(csv_bytes(["cin", "last_name"], [["AB123456", "El Idrissi"]]))
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_applications", str(path), intake="promo-2026", language="en", stdout=out
+        )
+    assert "The required column “First name (Latin script)” is missing." in str(refused.value)
+    assert "rows:" not in out.getvalue()
+    assert (tmp_path / "candidats.report.csv").exists()  # the report is still written
