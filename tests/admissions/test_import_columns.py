@@ -401,3 +401,42 @@ def test_an_empty_column_without_a_header_is_no_problem(world):
     data = csv_bytes([*FORM_HEADERS[:-1], "", ""], [[*form_row(0, "dev-web", "")[:-1], "", ""]])
     result = run(intake, data)
     assert (result.valid, result.report) == (1, [])
+
+
+@pytest.mark.django_db
+def test_the_applicants_language_where_the_file_gives_none_is_the_one_chosen(
+    world, django_capture_on_commit_callbacks, tmp_path
+):
+    """An Arabic Google Form has no language column: its applicants were recorded French,
+    and told their reference by SMS in French."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    intake = make_import_intake(world.smara)
+    data = csv_bytes(FORM_HEADERS[:-1], [form_row(0, "dev-web", "")[:-1]])
+    client = world.client("admissions")
+    client.cookies["django_language"] = "ar"
+    page = client.get(reverse("admissions:import_form", args=["smara", intake.slug]))
+    assert '<option value="ar" selected>' in page.content.decode()  # the page's, at first
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admissions:import_form", args=["smara", intake.slug]),
+            {"file": SimpleUploadedFile("reponses.csv", data), "mode": "all", "language": "ar"},
+        )
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert Application.objects.get().language == "ar"
+        job = ImportJob.objects.get()
+    assert (job.language, job.dry_run) == ("ar", False)
+
+    # The command's own option; a row's own language still wins.
+    other = make_import_intake(world.smara, slug="promo-2027")
+    path = tmp_path / "r.csv"
+    rows = [form_row(1, "dev-web", "")[:-1], form_row(2, "dev-web", "")[:-1]]
+    path.write_bytes(csv_bytes([*FORM_HEADERS[:-1], "Langue"], [rows[0] + [""], rows[1] + ["fr"]]))
+    call_command(
+        "import_applications", str(path), intake="promo-2027", applicants_language="ar",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    with scopes_disabled():
+        languages = dict(other.applications.values_list("cin", "language"))
+    assert languages == {"JA100001": "ar", "JA100002": "fr"}

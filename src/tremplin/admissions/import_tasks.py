@@ -90,6 +90,7 @@ def run_import(job_id: int) -> None:
                     actor=job.created_by,
                     progress=progress,
                     notify_url=job.notify_url,
+                    language=job.language,
                 )
         except Exception:
             logger.exception("import job %s failed", job_id)

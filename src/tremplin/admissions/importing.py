@@ -212,8 +212,10 @@ class _Validator:
         *,
         date_order: DateOrder | None = None,
         replaced: dict[int, int] | None = None,
+        language: str = "fr",
     ):
         self.intake = intake
+        self.default_language = language
         self.today = timezone.localdate()
         self.rules = Rules.of(intake)
         # Missing optional columns read the empty cell appended to every row (index -1).
@@ -427,7 +429,7 @@ class _Validator:
                     error(name, "boolean_invalid")
         elif flags[0] and not flags[1]:
             error("needs_accommodation", "accommodation_consent_missing")
-        language_code = self.language[language] if language else "fr"
+        language_code = self.language[language] if language else self.default_language
         if language_code is None:
             error("language", "choice_invalid", value=language[:60], field="language")
 
@@ -582,6 +584,7 @@ def import_applications(
     progress: Progress | None = None,
     batch_size: int | None = None,
     notify_url: str = "",
+    language: str = "fr",
 ) -> ImportResult:
     """Check every row of the file and, unless ``dry_run``, create the valid applications.
 
@@ -593,6 +596,7 @@ def import_applications(
     ``progress(done, total)`` is called outside any transaction after each batch.
     ``notify_url``: the applicant space's address; when given, each application created gets
     the portal's confirmation (its reference and this link), in the same transaction.
+    ``language``: the applicants' where their row does not give one.
     """
     if mode not in MODES:
         raise ValueError(f"unknown import mode {mode!r}")
@@ -622,7 +626,7 @@ def import_applications(
         if not table.rows:
             result.report.append(problem(table.header_line, "", "file_empty"))
             return result
-        validator = _validator(intake, table, positions, result)
+        validator = _validator(intake, table, positions, result, language=language)
         writer = None if dry_run else Writer(intake, notify_url=notify_url)
         audit = _auditor(intake, actor, filename, result, dry_run=dry_run)
         try:
@@ -669,7 +673,7 @@ def _refusal_code(intake: Intake) -> str | None:
 
 
 def _validator(
-    intake: Intake, table: Table, positions: dict[str, int], result: ImportResult
+    intake: Intake, table: Table, positions: dict[str, int], result: ImportResult, *, language
 ) -> _Validator:
     """The rows' validator, with what the whole columns tell: the order of the birth dates
     and the rows replaced by a later answer of the same person (noted in ``result``)."""
@@ -683,8 +687,9 @@ def _validator(
     if order.note:
         result.note("birth_date", order.note["code"], **order.note["params"])
     validator = _Validator(
-        intake, positions, len(table.headers), date_order=order, replaced=replaced
-    )
+        intake, positions, len(table.headers), date_order=order, replaced=replaced,
+        language=language,
+    )  # fmt: skip
     validator.headers.update(result.columns)
     return validator
 

@@ -524,6 +524,11 @@ class ImportJob(models.Model):
     # creates (the confirmation the portal sends); empty: they are not told. Kept here, as
     # the task that writes the messages has no request to take it from.
     notify_url = models.CharField(_("link sent to the applicants"), max_length=300, blank=True)
+    # The language of the applicants whose row does not say (a file with no language
+    # column): that of their messages and of their space.
+    language = models.CharField(
+        _("language of the applicants"), max_length=5, choices=settings.LANGUAGES, default="fr"
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

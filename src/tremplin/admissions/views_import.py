@@ -6,14 +6,15 @@ import uuid
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tremplin.admissions.access import access_intake
@@ -75,6 +76,16 @@ class ImportForm(forms.Form):
         required=False,
     )
 
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the applicants whose row does not say"),
+        help_text=gettext_lazy(
+            "That of their messages and of their applicant space, when the file has no "
+            "language column or leaves it empty: Arabic for the answers to a form in Arabic."
+        ),
+        choices=settings.LANGUAGES,
+        required=False,  # not sent (a script, a page from before it): the page's language
+    )
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         extension = Path(upload.name or "").suffix.lower()
@@ -111,7 +122,10 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
     nothing)."""
     intake = access_intake(request, intake_slug)
     refusal = import_refusal(intake)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    # The page's language at first: the staff's, often that of the form they ran.
+    form = ImportForm(
+        request.POST or None, request.FILES or None, initial={"language": get_language()}
+    )
     if request.method == "POST" and refusal is None and form.is_valid():
         upload = form.cleaned_data["file"]
         job = ImportJob(
@@ -121,6 +135,7 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
             mode=form.cleaned_data["mode"],
             dry_run=form.cleaned_data["dry_run"],
             notify_url=_space_url(request) if form.cleaned_data["notify"] else "",
+            language=form.cleaned_data["language"] or get_language(),
         )
         # A random name: the uploaded name is metadata, never a path.
         extension = Path(upload.name).suffix.lower()
@@ -183,6 +198,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
             mode=job.mode,
             dry_run=False,
             notify_url=job.notify_url,
+            language=job.language,
         )
         import_job_enqueue(real)
         return redirect(

@@ -47,6 +47,13 @@ class Command(BaseCommand):
             "--report", help="Where to write the report (CSV); default: FILE.report.csv."
         )
         parser.add_argument(
+            "--applicants-language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default="fr",
+            help="The language of the applicants whose row gives none (no language column, "
+            "or an empty cell): that of their messages and space (default: fr).",
+        )
+        parser.add_argument(
             "--language",
             choices=[code for code, _name in settings.LANGUAGES],
             default=None,
@@ -56,6 +63,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, file, intake, school, dry_run, valid_only, notify, report, language, **opts
     ):
+        applicants_language = opts["applicants_language"]
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
@@ -76,6 +84,7 @@ class Command(BaseCommand):
                     mode=mode,
                     dry_run=dry_run,
                     notify_url=notify_url,
+                    language=applicants_language,
                 )
         report_path = Path(report) if report else path.with_name(f"{path.stem}.report.csv")
         if result.file_problems:
