@@ -440,3 +440,21 @@ def test_the_applicants_language_where_the_file_gives_none_is_the_one_chosen(
     with scopes_disabled():
         languages = dict(other.applications.values_list("cin", "language"))
     assert languages == {"JA100001": "ar", "JA100002": "fr"}
+
+
+@pytest.mark.django_db
+def test_tracks_ticked_in_one_cell_are_read_in_order_and_the_dry_run_says_so(world):
+    """A form's ticked boxes come in the form's order: read as wishes 1 and 2, they ranked
+    every applicant's tracks alike, with no word of it."""
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data", "cyber"))
+    rows = [form_row(0, "dev-web", "")[:-1], form_row(1, "data, cyber", "")[:-1]]
+    result = run(intake, csv_bytes(FORM_HEADERS[:-1], rows))
+    assert (result.valid, result.report) == (2, [])
+    with translation.override("en"):
+        note = describe_note(result.notes["wish_1"])
+    assert note == (
+        "several tracks in one cell (e.g. line 3) are read as wishes in the order written: the "
+        "boxes ticked on a form come in the form's order, not in the applicant's preference"
+    )
+    plain = run(intake, csv_bytes(FORM_HEADERS[:-1], rows[:1]))
+    assert "wish_1" not in plain.notes

@@ -216,6 +216,7 @@ class _Validator:
     ):
         self.intake = intake
         self.default_language = language
+        self.ticked_line = 0  # the first row whose wishes came in one cell
         self.today = timezone.localdate()
         self.rules = Rules.of(intake)
         # Missing optional columns read the empty cell appended to every row (index -1).
@@ -433,7 +434,7 @@ class _Validator:
         if language_code is None:
             error("language", "choice_invalid", value=language[:60], field="language")
 
-        wishes = self._wishes(cells, error)
+        wishes = self._wishes(line, cells, error)
 
         if errors:
             return None, errors
@@ -482,7 +483,7 @@ class _Validator:
         else:
             error(name, "required")
 
-    def _wishes(self, cells: list[str], error) -> tuple[int, ...]:
+    def _wishes(self, line: int, cells: list[str], error) -> tuple[int, ...]:
         """The tracks wished, each problem reported under the column of its cell."""
         if not self.wish_positions and self.default_track is not None:
             return self.single_wish
@@ -490,8 +491,9 @@ class _Validator:
         if len(raw) == 1:
             name, value = raw[0]
             if self.tracks[value] is None and _SPLIT_WISHES.search(value):
-                # A checkbox answer: "A, B".
+                # A checkbox answer: "A, B", in the order of the form's boxes (noted).
                 raw = [(name, v) for v in _SPLIT_WISHES.split(value) if v]
+                self.ticked_line = self.ticked_line or line
         tracks = []
         for name, value in raw:
             track = self.tracks[value]
@@ -642,6 +644,8 @@ def import_applications(
             if mode != ImportJob.Mode.VALID_ONLY:
                 result.created = 0
             result.report.append(problem(0, "", "ranking_published"))
+        if validator.ticked_line:
+            result.note(validator.first_wish, "wishes_in_one_cell", line=validator.ticked_line)
         if dry_run or mode == ImportJob.Mode.VALID_ONLY or not result.created:
             # All or nothing that created rows recorded it in their transaction.
             with transaction.atomic():

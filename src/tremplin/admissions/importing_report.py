@@ -225,6 +225,11 @@ FILE_PROBLEMS = frozenset(
 )
 _NOTES: dict[str, Callable[[], str]] = {
     "dates_day_first": lambda: _("dates read as day/month/year"),
+    "wishes_in_one_cell": lambda: _(
+        "several tracks in one cell (e.g. line %(line)s) are read as wishes in the order "
+        "written: the boxes ticked on a form come in the form's order, not in the "
+        "applicant's preference"
+    ),
     "dates_month_first": lambda: _(
         "dates read as month/day/year, as the file writes them (e.g. line %(line)s)"
     ),
