@@ -147,4 +147,15 @@ def test_the_history_tells_where_and_when_the_applicant_was_convened_and_by_whom
     interview = f"{officer} · Convened to the interview · 9/20/25"
     assert any(line.startswith(interview) for line in lines)
     arabic = history_of(world.client("director"), first, "ar")
-    assert any("القاعة متعددة الاختصاصات" in line for line in arabic), arabic
+    # The place, then the time, with an Arabic comma.
+    assert any("القاعة متعددة الاختصاصات، " in line for line in arabic), arabic
+
+    # Marked convened by no convocation the audit log holds (a script): the school's staff.
+    from django.utils import timezone
+
+    from tremplin.selection.models import InterviewSlot
+
+    with scopes_disabled():
+        InterviewSlot.objects.filter(application=first).update(convened_at=timezone.now())
+    lines = history_of(world.client("director"), first)
+    assert any(line.startswith("school staff · Convened to the interview") for line in lines)

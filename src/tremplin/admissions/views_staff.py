@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tremplin.admissions import (
@@ -521,7 +521,10 @@ def _milestones(application: Application) -> list[SimpleNamespace]:
     ).select_related("session"):
         session = sitting.session
         when = format_datetime(session.starts_at, "short")
-        where = f"{localized(session, 'place')}, {when}"
+        where = pgettext("a place, then a time", "%(place)s, %(time)s") % {
+            "place": localized(session, "place"),
+            "time": when,
+        }
         convener = _convener(school_id, TEST_CONVENED, sitting.component_id, sitting.convened_at)
         lines.append(line(sitting.convened_at, convener, TEST_CONVENED, where))
     for slot in InterviewSlot.objects.filter(application=application, convened_at__isnull=False):
@@ -555,7 +558,8 @@ def _milestones(application: Application) -> list[SimpleNamespace]:
 
 def _convener(school_id: int, action: str, component_id: int, at: datetime.datetime):
     """Who convened: the convocation is audited for the test or the interview as a whole,
-    just after the applicants' places are marked convened."""
+    just after the applicants' places are marked convened; the school's staff, unnamed,
+    when it was not (places marked convened by a script, the demo's)."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.selection.models import Component
@@ -572,7 +576,7 @@ def _convener(school_id: int, action: str, component_id: int, at: datetime.datet
         .order_by("created_at", "pk")
         .first()
     )
-    return event.actor if event is not None else None
+    return event.actor if event is not None else _("school staff")
 
 
 def _outcome(result) -> str:
