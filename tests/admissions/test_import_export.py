@@ -308,3 +308,28 @@ def test_a_file_refused_as_a_whole_prints_no_counts_of_rows_never_read(world, tm
     assert "The required column “First name (Latin script)” is missing." in str(refused.value)
     assert "rows:" not in out.getvalue()
     assert (tmp_path / "candidats.report.csv").exists()  # the report is still written
+
+
+@pytest.mark.django_db
+def test_rows_written_before_a_ranking_was_published_mid_import_are_still_counted(
+    world, tmp_path, monkeypatch
+):
+    """--valid-only keeps the batches written before the publication: the command says how
+    many, then why the rest was not written (not the refusal alone, as if none were)."""
+    from tests.admissions.builders import make_import_intake
+    from tremplin.admissions.importing import ImportResult, problem
+    from tremplin.admissions.management.commands import import_applications as command
+
+    make_import_intake(world.smara)
+    interrupted = ImportResult(mode="valid", dry_run=False, rows=900, valid=500, created=500)
+    interrupted.report.append(problem(0, "", "ranking_published"))
+    monkeypatch.setattr(command, "import_applications", lambda **kwargs: interrupted)
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(b"cin\n")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="ranking"):
+        call_command(
+            "import_applications", str(path), intake="promo-2026", valid_only=True,
+            language="en", stdout=out,
+        )  # fmt: skip
+    assert "900 rows: 500 applications created" in out.getvalue()

@@ -509,3 +509,4 @@ def test_the_arabic_template_reads_right_to_left_and_its_cells_hold_no_marks_for
     assert not book.worksheets[1].sheet_view.rightToLeft
     help_of = {row[0]: row[1] for row in book.worksheets[1].iter_rows(values_only=True)}
     assert help_of["language"].startswith("fr, ar or en")
+    assert help_of["language"].endswith("(if empty: the one chosen when importing).")

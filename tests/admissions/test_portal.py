@@ -1266,3 +1266,9 @@ def test_a_correction_after_a_staff_refusal_is_told_to_go_back_to_the_school(int
     if language == "en":
         assert "with these answers it does not meet" not in page
         assert "You do not meet the conditions" not in page
+        # Her email corrected: nothing the rules read, nothing goes back to the school.
+        data["email"] = "autre@example.ma"
+        assert client.post(reverse("portal:edit"), data).status_code == 302
+        page = client.get(reverse("portal:space")).content.decode().replace("&#x27;", "'")
+        assert "Your application is updated." in page
+        assert "will look at its decision again" not in page

@@ -174,3 +174,12 @@ def test_the_eligibility_notice_says_which_way_and_what_she_can_do(language):
     assert "now meets the conditions" in english["ok"] and "why" not in english["ok"]
     texts = {_render("sms", "eligibility_changed", c, language)[1] for c in (lost, regained)}
     assert len(texts) == 2  # two different texts, in every language
+
+    # Decided by staff: said so, and a correction is not promised to change it.
+    by_staff = _render("email", "eligibility_changed", {**lost, "by_staff": True}, "en")[1]
+    assert "The school decided that your application SMA-25-0042" in by_staff
+    assert "does not meet the conditions" in by_staff and "correct your application" not in by_staff
+    # Without the site's address (SITE_URL unset), no sentence left hanging on it.
+    for context in (lost, regained):
+        text = _render("sms", "eligibility_changed", {**context, "space_url": ""}, language)[1]
+        assert text.rstrip().endswith("."), text

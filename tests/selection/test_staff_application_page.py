@@ -104,7 +104,9 @@ def test_the_history_tells_the_outcome_published_the_letter_and_the_enrolment(wo
 
     lines = history_of(client, offered)
     published = f"{director} · Ranking published · Admitted"
-    letter = f"{director} · Letter prepared · Decision, with its SMS and email"
+    # Its email went too only where she gave an address.
+    assert not offered.email
+    letter = f"{director} · Letter prepared · Decision, with its SMS"
     accepted = "applicant or system · Seat accepted"
     assert lines.index(published) < lines.index(letter) < lines.index(accepted)
     assert re.fullmatch(r"applicant or system · Enrolled in the cohort · .+", lines[-1])

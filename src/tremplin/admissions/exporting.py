@@ -301,7 +301,10 @@ def _column_help() -> list[tuple[str, str]]:
         ("follow_up_consent", _("1 if the applicant consents to the job-placement follow-up.")),
         (
             "language",
-            _("fr, ar or en: the language of the messages sent to the applicant (fr if empty)."),
+            _(
+                "fr, ar or en: the language of the messages sent to the applicant (if empty: "
+                "the one chosen when importing)."
+            ),
         ),
         ("wish_1, wish_2…", _("Tracks in order of preference (code or name).")),
     ]

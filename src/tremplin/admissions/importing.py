@@ -553,11 +553,16 @@ def _column_problems(
     missing = [name for name in cols.REQUIRED_COLUMNS if name not in positions]
     if tracks > 1 and not any(cols.wish_column(r) in positions for r in range(1, 10)):
         missing.append(cols.wish_column(1))
-    # Values under no header would not be read: refused, not left out without a word.
+    # Values under no header just right of track choices: a header merged over several
+    # choices (« Filière souhaitée » over the 1st, 2nd and 3rd), whose later ones would be
+    # lost without a word. Refused. Elsewhere (a column of row numbers, a mark added by
+    # staff) such a column is left out, as it always was.
+    named = {at: name for name, at in positions.items()}
     problems += [
         problem(table.header_line, get_column_letter(index + 1), "column_unnamed",
                 column=get_column_letter(index + 1), line=line, value=value[:60])
         for index, (line, value) in table.unnamed.items()
+        if _left_of(index, table.headers, named).startswith("wish_")
     ]  # fmt: skip
     ignored = [h[:60] for h in ignored[:MISSING_HINTS]]
     hinted = False
@@ -567,6 +572,15 @@ def _column_problems(
             params["full_name"] = hinted = True
         problems.append(problem(table.header_line, "", "column_missing", **params))
     return problems
+
+
+def _left_of(index: int, headers: list[str], named: dict[int, str]) -> str:
+    """The field of the nearest column with a header left of column ``index`` ("" if none,
+    or if that header names no field)."""
+    for at in range(min(index, len(headers)) - 1, -1, -1):
+        if headers[at].strip():
+            return named.get(at, "")
+    return ""
 
 
 def _chunks(rows: list, size: int) -> Iterator[list]:

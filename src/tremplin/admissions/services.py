@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -37,10 +38,6 @@ REMINDERS_PER_DAY = 3
 # The notices of an applicant's new phone or email to the former ones, at most so many a
 # day for one application: changing a number back and forth must not flood anyone.
 CONTACT_NOTICES_PER_DAY = 3
-# The notices that her eligibility moved without her doing (the rules checked again, a
-# staff decision), at most so many a day for one application: a decision changed back and
-# forth must not flood her.
-ELIGIBILITY_NOTICES_PER_DAY = 2
 
 APPLICANT_FIELDS = (
     "first_name",
@@ -120,9 +117,16 @@ def tell_eligibility(application: Application, before: str) -> None:
     without her doing (the rules checked again, a staff decision or its undoing): found not
     eligible behind her back, she would learn it only by opening her space, perhaps after
     the closing date, when she can no longer correct her application. Nothing to a
-    withdrawn or erased application, or past ``ELIGIBILITY_NOTICES_PER_DAY``."""
+    withdrawn or erased application.
+
+    Each change is told (only staff cause them, and each is her standing now); one told
+    before that still waits to be sent no longer says so: it expires, and this one goes in
+    its place (a decision corrected at once sends only the correction)."""
+    from django.contrib.contenttypes.models import ContentType
+
     from tremplin.core.formatting import format_datetime
     from tremplin.core.links import site_url
+    from tremplin.notify.models import Message
 
     Eligibility = Application.Eligibility
     now = application.eligibility
@@ -130,14 +134,20 @@ def tell_eligibility(application: Application, before: str) -> None:
         return
     if application.erased_at is not None or application.status != Application.Status.SUBMITTED:
         return
-    if _written_today(application, "eligibility_changed").count() >= ELIGIBILITY_NOTICES_PER_DAY:
-        return
+    moment = timezone.now()
+    Message.objects.filter(
+        template="eligibility_changed",
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=str(application.pk),
+        status=Message.Status.PENDING,
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment)).update(expires_at=moment)
     closes_at = ""
     if application.accepts_changes:
         closes_at = format_datetime(application.intake.closes_at, "short", application.language)
     context = {
         **message_context(application),
         "eligible": now == Eligibility.ELIGIBLE,
+        "by_staff": application.eligibility_overridden,
         "closes_at": closes_at,
         "space_url": site_url("portal:access"),
     }

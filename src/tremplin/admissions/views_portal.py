@@ -623,7 +623,7 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
             )
         except services.ApplicationClosed:
             return _back_unchanged(request, application)
-        _say_updated(request, before=application.eligibility, updated=updated)
+        _say_updated(request, before=application, updated=updated)
         return redirect("portal:space")
     response = render(
         request,
@@ -648,16 +648,20 @@ TO_REVIEW = gettext_lazy(
 )
 
 
-def _say_updated(request: HttpRequest, *, before: str, updated: Application) -> None:
+def _say_updated(request: HttpRequest, *, before: Application, updated: Application) -> None:
     """The correction is saved; said with what it changed to the conditions of the call,
     which the space then explains (a green "updated" above a red "not eligible" read as
     if all was well)."""
     ineligible = Application.Eligibility.INELIGIBLE
     if updated.eligibility_overridden:
-        # Not "with these answers it does not meet the conditions": the rules did not say so.
-        messages.success(request, _("Your application is updated.") + " " + str(TO_REVIEW))
+        # Not "with these answers it does not meet the conditions": the rules did not say
+        # so. Back to the school only if she changed what the rules read (not her email).
+        said = _("Your application is updated.")
+        if updated.changed_since_decision_at != before.changed_since_decision_at:
+            said = f"{said} {TO_REVIEW}"
+        messages.success(request, said)
         return
-    after = updated.eligibility
+    before, after = before.eligibility, updated.eligibility
     if after == ineligible:
         messages.warning(
             request,

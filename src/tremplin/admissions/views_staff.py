@@ -547,7 +547,13 @@ def _milestones(application: Application) -> list[SimpleNamespace]:
         batch = letter.batch
         detail = capfirst(letter.get_kind_display())
         if batch is not None and batch.notify:
-            detail = _("%(letter)s, with its SMS and email") % {"letter": detail}
+            # Its email only where she gave an address (``letters._notify``).
+            sent = (
+                _("%(letter)s, with its SMS and email")
+                if application.email
+                else _("%(letter)s, with its SMS")
+            )
+            detail = sent % {"letter": detail}
         at = (batch.finished_at or batch.created_at) if batch is not None else letter.created_at
         lines.append(line(at, batch.created_by if batch else None, LETTER_PREPARED, detail))
     enrolment = Enrolment.objects.filter(application=application).select_related("cohort").first()

@@ -70,11 +70,15 @@ ACTION_LABELS = {
     "tremplin.selection.offer_cancelled": _("Offer cancelled"),
     "tremplin.selection.offer_expired": _("Offer expired"),
     "tremplin.selection.offer_withdrawn": _("Offer withdrawn by the school"),
-    # Not audit events: lines of an application's history read from their own tables.
+}
+
+# Not audit events: lines of an application's history read from their own tables
+# (``admissions.views_staff._milestones``).
+HISTORY_LABELS = {
     "tremplin.letters.prepared": _("Letter prepared"),
     "tremplin.training.enrolled": _("Enrolled in the cohort"),
 }
 
 
 def action_label(code: str) -> str:
-    return str(ACTION_LABELS.get(code, code))
+    return str(ACTION_LABELS.get(code) or HISTORY_LABELS.get(code, code))

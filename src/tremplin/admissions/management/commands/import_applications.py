@@ -87,11 +87,14 @@ class Command(BaseCommand):
                     language=applicants_language,
                 )
         report_path = Path(report) if report else path.with_name(f"{path.stem}.report.csv")
-        if result.file_problems:
-            # The file as a whole is refused: no counts of rows it was never read for.
+        with translation.override(language or settings.LANGUAGE_CODE):
+            file_problems = " ".join(describe_error(e) for e in result.file_problems)
+        if file_problems and not (result.valid or result.invalid or result.duplicates):
+            # Refused before a row was read: no counts of rows it never looked at. (A ranking
+            # published in the middle of a --valid-only import keeps the rows written: said.)
             with translation.override(language or settings.LANGUAGE_CODE):
                 self._report(result, report_path)
-                raise CommandError(" ".join(describe_error(e) for e in result.file_problems))
+            raise CommandError(file_problems)
         # All or nothing, one row with an error holds back every valid one.
         held_back = bool(result.invalid) and mode == ImportJob.Mode.ALL_OR_NOTHING
         if dry_run:
@@ -113,6 +116,8 @@ class Command(BaseCommand):
         with translation.override(language or settings.LANGUAGE_CODE):
             self._columns(result)
             self._report(result, report_path)
+        if file_problems:
+            raise CommandError(file_problems)
         if held_back:
             raise CommandError(
                 f"Nothing {'would be' if dry_run else 'was'} imported (all or nothing): "
