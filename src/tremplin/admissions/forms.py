@@ -25,7 +25,7 @@ from tremplin.admissions.references import make_reference
 from tremplin.admissions.uploads import safe_original_name, validate_document
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits, normalize_cin, normalize_phone
-from tremplin.core.text import fold, is_name_in, parse_id, refuse_control_characters
+from tremplin.core.text import is_name_in, parse_id, reading_order, refuse_control_characters
 
 logger = logging.getLogger(__name__)
 
@@ -373,9 +373,10 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         if len(self.tracks) > 1:
             # In the page's language's order, as the provinces (``Geography.in_order``).
             names = sorted(
-                (fold(localized(t, "name")), localized(t, "name"), str(t.pk)) for t in self.tracks
+                ((str(t.pk), localized(t, "name")) for t in self.tracks),
+                key=lambda choice: reading_order(choice[1]),
             )
-            choices = [("", "—")] + [(pk, name) for _key, name, pk in names]
+            choices = [("", "—"), *names]
             for rank in range(1, min(MAX_WISHES, len(self.tracks)) + 1):
                 self.fields[f"wish_{rank}"] = forms.ChoiceField(
                     label=_("Choice %(rank)s") % {"rank": rank},

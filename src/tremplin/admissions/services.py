@@ -122,8 +122,6 @@ def tell_eligibility(application: Application, before: str) -> None:
     Each change is told (only staff cause them, and each is her standing now); one told
     before that still waits to be sent no longer says so: it expires, and this one goes in
     its place (a decision corrected at once sends only the correction)."""
-    from django.contrib.contenttypes.models import ContentType
-
     from tremplin.core.formatting import format_datetime
     from tremplin.core.links import site_url
     from tremplin.notify.models import Message
@@ -135,12 +133,9 @@ def tell_eligibility(application: Application, before: str) -> None:
     if application.erased_at is not None or application.status != Application.Status.SUBMITTED:
         return
     moment = timezone.now()
-    Message.objects.filter(
-        template="eligibility_changed",
-        content_type=ContentType.objects.get_for_model(Application),
-        object_id=str(application.pk),
-        status=Message.Status.PENDING,
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment)).update(expires_at=moment)
+    _messages_about(application, "eligibility_changed").filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=moment), status=Message.Status.PENDING
+    ).update(expires_at=moment)
     closes_at = ""
     if application.accepts_changes:
         closes_at = format_datetime(application.intake.closes_at, "short", application.language)
@@ -466,9 +461,8 @@ def _readdress(locked: Application, old: dict[str, str]) -> int:
     )
 
 
-def _written_today(application: Application, template: str):
-    """The messages of ``template`` written about ``application`` in the last 24 hours (the
-    caps that keep the portal from flooding anyone)."""
+def _messages_about(application: Application, template: str):
+    """The messages of ``template`` written about ``application``."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.notify.models import Message
@@ -478,7 +472,14 @@ def _written_today(application: Application, template: str):
         template=template,
         content_type=ContentType.objects.get_for_model(Application),
         object_id=str(application.pk),
-        created_at__gte=timezone.now() - datetime.timedelta(days=1),
+    )
+
+
+def _written_today(application: Application, template: str):
+    """The messages of ``template`` written about ``application`` in the last 24 hours (the
+    caps that keep the portal from flooding anyone)."""
+    return _messages_about(application, template).filter(
+        created_at__gte=timezone.now() - datetime.timedelta(days=1)
     )
 
 
