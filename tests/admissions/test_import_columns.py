@@ -10,7 +10,8 @@ from django_scopes import scopes_disabled
 
 from tests.admissions.builders import applicant, csv_bytes, make_import_intake
 from tremplin.admissions.importing import describe_error, describe_note, import_applications
-from tremplin.admissions.importing_headers import header_field
+from tremplin.admissions.importing_headers import grid_column, header_field, rank_value
+from tremplin.admissions.importing_report import FILE_PROBLEMS, field_label
 from tremplin.admissions.models import Application, ImportJob, Wish
 
 
@@ -462,3 +463,155 @@ def test_tracks_ticked_in_one_cell_are_read_in_order_and_the_dry_run_says_so(wor
     )
     plain = run(intake, csv_bytes(FORM_HEADERS[:-1], rows[:1]))
     assert "wish_1" not in plain.notes
+
+
+@pytest.mark.parametrize(
+    ("header", "grid"),
+    [
+        ("Classez les filières par ordre de préférence [Développement web]",
+         ("classez les filieres par ordre de preference", "Développement web")),
+        ("رتب الشعب حسب الأولوية [تطوير الويب]", ("رتب الشعب حسب الاولويه", "تطوير الويب")),
+        ("Rank the tracks [Data]", ("rank the tracks", "Data")),
+        ("Filière souhaitée [Cyber]", ("filiere souhaitee", "Cyber")),
+        # A rank in brackets is a wish column; brackets elsewhere say nothing of wishes.
+        ("Vos choix [1er choix]", None),
+        ("Nom [obligatoire]", None),
+        ("Commentaires [Data]", None),
+    ],
+)  # fmt: skip
+def test_the_columns_of_a_forms_ranking_grid_are_told_by_their_question(header, grid):
+    assert grid_column(header) == grid
+
+
+@pytest.mark.parametrize(
+    ("value", "rank"),
+    [("1er choix", 1), ("2", 2), ("Troisième", 3), ("الاختيار الثاني", 2), ("Choix n° 2", 2),
+     ("2nd choice", 2), ("Rang 3", 3), ("", 0), ("Non", 0), ("Pas intéressé(e)", 0),
+     ("oui", None), ("10", None), ("1er, 2e", None), ("Data", None)],
+)  # fmt: skip
+def test_a_cell_of_a_ranking_grid_gives_a_rank_none_or_is_refused(value, rank):
+    assert rank_value(value) == rank
+
+
+GRID = "Classez les filières par ordre de préférence"
+GRID_HEADERS = [*FORM_HEADERS[:-2], f"{GRID} [Développement web]", f"{GRID} [Data]",
+                f"{GRID} [Cyber]"]  # fmt: skip
+
+
+def grid_row(n: int, *ranks: str) -> list[str]:
+    return [*form_row(n, "", "")[:-2], *ranks]
+
+
+@pytest.mark.django_db
+def test_a_forms_ranking_grid_gives_each_applicant_her_own_order_of_tracks(world):
+    """Google Forms' multiple-choice grid, one column per track: the file was refused, its
+    three columns unknown, with a hint to name a column « Track choice 1 »."""
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data", "cyber"))
+    rows = [
+        grid_row(0, "2e choix", "1er choix", "3e choix"),
+        grid_row(1, "", "2", "1"),  # dev-web not wished
+        grid_row(2, "Premier choix", "Pas intéressée", ""),
+    ]
+    result = run(intake, csv_bytes(GRID_HEADERS, rows), dry_run=False)
+    assert (result.created, result.report, result.ignored_columns) == (3, [], [])
+    with scopes_disabled():
+        wishes = list(
+            Wish.objects.order_by("application__cin", "rank").values_list(
+                "application__cin", "track__code"
+            )
+        )
+    assert wishes == [
+        ("JA100000", "data"), ("JA100000", "dev-web"), ("JA100000", "cyber"),
+        ("JA100001", "cyber"), ("JA100001", "data"),
+        ("JA100002", "dev-web"),
+    ]  # fmt: skip
+    with translation.override("en"):
+        assert field_label("wish_grid") == "Track choices, ranked in a grid"
+    assert result.columns["wish_grid"] == f"{GRID} [Développement web, Data, Cyber]"
+
+
+@pytest.mark.django_db
+def test_a_ranking_grids_bad_cells_are_reported_under_their_own_column(world):
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data", "cyber"))
+    rows = [
+        grid_row(0, "1er choix", "1er choix", ""),
+        grid_row(1, "oui", "2", ""),
+        grid_row(2, "", "Non", ""),
+        grid_row(3, "1", "2", "3"),
+    ]
+    result = run(intake, csv_bytes(GRID_HEADERS, rows))
+    assert result.valid == 1
+    with translation.override("en"):
+        reported = [(e["line"], e["column"], describe_error(e)) for e in result.report]
+    assert reported == [
+        (2, f"{GRID} [Data]",
+         "Rank 1 is also given to “Développement web”: each rank goes to one track."),
+        (3, f"{GRID} [Développement web]",
+         "“oui” is not a rank: write 1, 2, 3… (or “1st choice”), or leave the cell empty for a "
+         "track not wished."),
+        (4, f"{GRID} [Développement web]", "Choose at least one track."),
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_grid_ranking_a_track_the_call_lacks_refuses_the_file(world):
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data"))
+    rows = [grid_row(0, "1", "2", "")]
+    result = run(intake, csv_bytes(GRID_HEADERS, rows), dry_run=False)
+    assert result.created == 0
+    (refused,) = result.report
+    with translation.override("en"):
+        assert describe_error(refused) == (
+            f"The column “{GRID} [Cyber]” ranks “Cyber”, which is not a track of this call: "
+            "write in its brackets the name of one of the call's tracks, or delete the column, "
+            "then send the file again."
+        )
+    assert refused["code"] in FILE_PROBLEMS
+
+
+@pytest.mark.django_db
+def test_track_choices_given_twice_refuse_the_file_naming_both(world):
+    """Choice columns beside a grid: which of the two is her choice is not for us to guess."""
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data", "cyber"))
+    headers = [*GRID_HEADERS, "Premier choix"]
+    result = run(intake, csv_bytes(headers, [[*grid_row(0, "1", "2", "3"), "data"]]))
+    (refused,) = result.report
+    with translation.override("en"):
+        assert describe_error(refused) == (
+            f"The file gives the track choices twice, in “Premier choix” and “{GRID}”: keep one "
+            "of them (delete the other columns) and send the file again."
+        )
+    assert result.valid == 0
+
+
+@pytest.mark.django_db
+def test_the_import_pages_say_a_ranking_grid_is_read_and_how(
+    world, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    make_import_intake(world.smara, tracks=("dev-web", "data", "cyber"))
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    url = reverse("admissions:import_form", args=["smara", "promo-2026"])
+    assert "or from a form's ranking grid (one column per track" in client.get(url).content.decode()
+    data = csv_bytes(GRID_HEADERS, [grid_row(0, "2", "1", "")])
+    upload = SimpleUploadedFile("candidats.csv", data, content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"file": upload, "mode": "valid", "dry_run": "on"})
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        f"<bdi>{GRID} [Développement web, Data, Cyber]</bdi></td>"
+        '<td data-label="Read as">Track choices, ranked in a grid</td>'
+    ) in page
+    with scopes_disabled():
+        assert (ImportJob.objects.get().created_count, ImportJob.objects.get().report) == (1, [])
+
+
+@pytest.mark.django_db
+def test_a_call_of_one_track_says_nothing_of_track_choices_on_the_import_page(world):
+    make_import_intake(world.smara)
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    url = reverse("admissions:import_form", args=["smara", "promo-2026"])
+    assert "ranking grid" not in client.get(url).content.decode()

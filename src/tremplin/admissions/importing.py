@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import count, islice
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -198,6 +199,14 @@ def commune_key(name: str) -> str:
     return _DOUBLED.sub(r"\1", text)
 
 
+class GridColumn(NamedTuple):
+    """A column of a ranking grid: where it is, its header, the track it ranks as written."""
+
+    index: int
+    header: str
+    track: str
+
+
 class _Validator:
     """Checks rows of one table for one intake. Built once per import: every lookup the rows
     need (communes, tracks, closed lists, the CINs already there) is loaded here.
@@ -212,6 +221,7 @@ class _Validator:
         *,
         date_order: DateOrder | None = None,
         replaced: dict[int, int] | None = None,
+        grid: list[GridColumn] = (),
         language: str = "fr",
     ):
         self.intake = intake
@@ -238,6 +248,20 @@ class _Validator:
         self.communes = self._commune_lookup()
         self.tracks, self.default_track = self._track_lookup()
         self.single_wish = (self.default_track,)
+        # A ranking grid: each column with the track it ranks; those naming no track of the
+        # call (which refuse the file).
+        self.grid = [(column, self.tracks[column.track]) for column in grid]
+        self.grid_unknown = [column for column, track in self.grid if track is None]
+        ranked: dict[int, list[str]] = {}
+        for column, track in self.grid:
+            if track is not None:
+                ranked.setdefault(track, []).append(column.header[:60])
+        # Two columns ranking one track (« Data », « DATA »): which rank is hers?
+        self.grid_repeated = [headers for headers in ranked.values() if len(headers) > 1]
+        self.grid_headers = {column.index: column.header for column in grid}
+        self.headers.update((column.header, column.header) for column in grid)
+        # Every cell of a choice of track, checked for control characters with the fields.
+        self.choice_columns = [*self.wish_columns, *((c.header, c.index) for c in grid)]
         self.existing = dict(
             Application.objects.filter(intake=intake).values_list("cin", "reference")
         )
@@ -345,9 +369,11 @@ class _Validator:
         else:
             error("cin", "required")
 
-        if _CONTROL.search(joined) or any(_CONTROL.search(cells[i]) for i in self.wish_positions):
+        if _CONTROL.search(joined) or any(
+            _CONTROL.search(cells[i]) for _n, i in self.choice_columns
+        ):
             named = [*zip(ROW_FIELDS, values, strict=True)]
-            for name, value in named + [(n, cells[at]) for n, at in self.wish_columns]:
+            for name, value in named + [(n, cells[at]) for n, at in self.choice_columns]:
                 if _CONTROL.search(value):
                     unreadable = UNREADABLE in value
                     error(name, "encoding_invalid" if unreadable else "control_characters")
@@ -485,6 +511,8 @@ class _Validator:
 
     def _wishes(self, line: int, cells: list[str], error) -> tuple[int, ...]:
         """The tracks wished, each problem reported under the column of its cell."""
+        if self.grid:
+            return self._ranked(cells, error)
         if not self.wish_positions and self.default_track is not None:
             return self.single_wish
         raw = [(name, value) for name, at in self.wish_columns if (value := cells[at].strip())]
@@ -509,15 +537,61 @@ class _Validator:
             error(self.first_wish, "wish_required")
         return tuple(tracks)
 
+    def _ranked(self, cells: list[str], error) -> tuple[int, ...]:
+        """The tracks of a ranking grid in the order of the ranks its cells give them (1, 3
+        without a 2 is an order too), each problem reported under the column of its cell."""
+        ranked, unreadable = [], False
+        for column, track in self.grid:
+            value = cells[column.index].strip()
+            rank = cols.rank_value(value) if value else 0
+            if rank is None:
+                error(column.header, "rank_unknown", value=value[:60])
+                unreadable = True
+            elif rank:
+                ranked.append((rank, column.index, column.track, track))
+        ranked.sort()
+        for (rank, at, _name, _track), before in zip(ranked[1:], ranked, strict=False):
+            if rank == before[0]:
+                error(self.grid_headers[at], "rank_repeated", rank=rank, other=before[2][:60])
+        if ranked:
+            return tuple(track for *_rest, track in ranked)
+        if self.default_track is not None:
+            return self.single_wish
+        if not unreadable:
+            error(self.grid[0][0].header, "wish_required")
+        return ()
 
-def _map_columns(table: Table) -> tuple[dict[str, int], dict[str, str], list[str], dict]:
-    """Where each field is, its header, the headers not read, and the fields that several
-    headers claim ({field: [headers]}: which one holds it is not for us to guess)."""
+
+def _question(grid: list[GridColumn]) -> str:
+    """A ranking grid's question: its first header without the track in brackets."""
+    header = grid[0].header
+    return header[: header.rindex("[")].strip()
+
+
+def _map_columns(
+    table: Table,
+) -> tuple[dict[str, int], dict[str, str], list[str], dict, list[list[GridColumn]]]:
+    """Where each field is, its header, the headers not read, the fields that several
+    headers claim ({field: [headers]}: which one holds it is not for us to guess), and the
+    ranking grids (each its columns: a question asked of two tracks or more)."""
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
     ignored: list[str] = []
     claimed: dict[str, list[str]] = {}
+    questions: dict[str, list[GridColumn]] = {}
     for index, header in enumerate(table.headers):
+        found = cols.grid_column(header)
+        if found is not None:
+            question, track = found
+            questions.setdefault(question, []).append(GridColumn(index, header.strip(), track))
+    grids = [columns for columns in questions.values() if len(columns) > 1]
+    in_grids = {column.index for grid in grids for column in grid}
+    for index, header in enumerate(table.headers):
+        if index in in_grids:
+            if index == grids[0][0].index:  # shown as one column: its question, its tracks
+                tracks = ", ".join(column.track for column in grids[0])
+                headers["wish_grid"] = f"{_question(grids[0])} [{tracks}]"[:200]
+            continue
         name = cols.header_field(header)
         if name is None:
             if header.strip():
@@ -528,7 +602,7 @@ def _map_columns(table: Table) -> tuple[dict[str, int], dict[str, str], list[str
             positions[name] = index
             headers[name] = header.strip()[:100]
     repeated = {name: found for name, found in claimed.items() if len(found) > 1}
-    return positions, headers, ignored, repeated
+    return positions, headers, ignored, repeated, grids
 
 
 # Who the applicant is: read from the wrong one of two columns, a row would be someone else.
@@ -540,24 +614,36 @@ IDENTITY_COLUMNS = frozenset(
 
 
 def _column_problems(
-    table: Table, positions: dict[str, int], repeated: dict, ignored: list[str], tracks: int
+    table: Table,
+    positions: dict[str, int],
+    repeated: dict,
+    ignored: list[str],
+    tracks: int,
+    grids: list[list[GridColumn]],
 ) -> list[dict]:
-    """The file problems of its header: identity fields claimed by several columns, values
-    in columns with no header, required columns missing (the first name column missing says
+    """The file problems of its header: identity fields claimed by several columns, the
+    track choices given twice (choice columns and a ranking grid, or two grids), values in
+    columns with no header, required columns missing (the first name column missing says
     that a full name must be split)."""
     problems = [
         problem(table.header_line, "", "column_repeated", field=name, columns=found)
         for name, found in repeated.items()
         if name in IDENTITY_COLUMNS
     ]
+    wish_columns = [table.headers[at].strip()[:60] for name, at in positions.items()
+                    if name.startswith("wish_")]  # fmt: skip
+    ways = wish_columns[:1] + [_question(grid)[:100] for grid in grids]
+    if len(ways) > 1:
+        problems.append(problem(table.header_line, "", "wishes_twice", columns=ways))
     missing = [name for name in cols.REQUIRED_COLUMNS if name not in positions]
-    if tracks > 1 and not any(cols.wish_column(r) in positions for r in range(1, 10)):
+    if tracks > 1 and not wish_columns and not grids:
         missing.append(cols.wish_column(1))
     # Values under no header just right of track choices: a header merged over several
     # choices (« Filière souhaitée » over the 1st, 2nd and 3rd), whose later ones would be
     # lost without a word. Refused. Elsewhere (a column of row numbers, a mark added by
     # staff) such a column is left out, as it always was.
     named = {at: name for name, at in positions.items()}
+    named.update((column.index, "wish_grid") for grid in grids for column in grid)
     problems += [
         problem(table.header_line, get_column_letter(index + 1), "column_unnamed",
                 column=get_column_letter(index + 1), line=line, value=value[:60])
@@ -631,9 +717,11 @@ def import_applications(
         return result
     result.rows = len(table.rows)
     with scope(school=intake.school):
-        positions, result.columns, result.ignored_columns, repeated = _map_columns(table)
+        positions, result.columns, result.ignored_columns, repeated, grids = _map_columns(table)
         track_count = IntakeTrack.objects.filter(intake=intake).count()
-        problems = _column_problems(table, positions, repeated, result.ignored_columns, track_count)
+        problems = _column_problems(
+            table, positions, repeated, result.ignored_columns, track_count, grids
+        )
         if problems:
             result.report.extend(problems)
             return result
@@ -642,7 +730,20 @@ def import_applications(
         if not table.rows:
             result.report.append(problem(table.header_line, "", "file_empty"))
             return result
-        validator = _validator(intake, table, positions, result, language=language)
+        validator = _validator(
+            intake, table, positions, result, grid=grids[0] if grids else [], language=language
+        )
+        if validator.grid_unknown or validator.grid_repeated:
+            result.report.extend(
+                problem(table.header_line, column.header[:100], "grid_track_unknown",
+                        column=column.header[:100], track=column.track[:60])
+                for column in validator.grid_unknown
+            )  # fmt: skip
+            result.report.extend(
+                problem(table.header_line, "", "column_repeated", field="wish_grid", columns=found)
+                for found in validator.grid_repeated
+            )
+            return result
         writer = None if dry_run else Writer(intake, notify_url=notify_url)
         audit = _auditor(intake, actor, filename, result, dry_run=dry_run)
         try:
@@ -691,7 +792,13 @@ def _refusal_code(intake: Intake) -> str | None:
 
 
 def _validator(
-    intake: Intake, table: Table, positions: dict[str, int], result: ImportResult, *, language
+    intake: Intake,
+    table: Table,
+    positions: dict[str, int],
+    result: ImportResult,
+    *,
+    grid: list[GridColumn],
+    language: str,
 ) -> _Validator:
     """The rows' validator, with what the whole columns tell: the order of the birth dates
     and the rows replaced by a later answer of the same person (noted in ``result``)."""
@@ -706,7 +813,7 @@ def _validator(
         result.note("birth_date", order.note["code"], **order.note["params"])
     validator = _Validator(
         intake, positions, len(table.headers), date_order=order, replaced=replaced,
-        language=language,
+        grid=grid, language=language,
     )  # fmt: skip
     validator.headers.update(result.columns)
     return validator

@@ -297,6 +297,67 @@ def _wish_rank(folded_header: str) -> int | None:
     return rank or 1
 
 
+# A form's ranking grid (Google Forms' « grille à choix multiples »): one column per track,
+# « Classez les filières [Développement web] », each cell the rank the applicant gave that
+# track (« 1er choix », « 2 », « الاختيار الأول ») or nothing.
+_BRACKETED = re.compile(r"(?s)^(.*\S)\s*\[([^\]]*\S[^\]]*)\]$")
+_RANKING = frozenset(
+    "classez classer classe classement rangez ranger ordonnez ordonner rank ranking order "  # noqa: SIM905
+    "ordre preference preferences priorite priorites رتب رتبي رتبوا ترتيب الاولويه".split()
+)
+# What a grid ranks, plurals included (« Classez les formations », « رتب الشعب »).
+_RANKED_WORDS = _WISH_WORDS | frozenset(
+    "formations options parcours شعب الشعب مسالك المسالك التكوينات".split()  # noqa: SIM905
+)
+# Words around a rank in a cell: « Choix n° 2 », « Rang 1 », « الرتبة الأولى ».
+_RANK_FILLER = _WISH_FILLER | frozenset(
+    "choix choice voeu wish rang rank position priorite priority اختيار الاختيار رغبه الرغبه "  # noqa: SIM905
+    "رتبه الرتبه".split()
+)
+# A cell saying the track is not wished, as a grid's last column may.
+_NOT_RANKED = frozenset(
+    ("non", "aucun", "aucune", "pas interesse", "pas interessee", "pas du tout", "no", "none",
+     "not interested",
+     "لا", "غير مهتم", "غير مهتمه")
+)  # fmt: skip
+
+
+def grid_column(header: str) -> tuple[str, str] | None:
+    """The question and the track of a column of a ranking grid (its header's words before
+    the brackets, folded, and what it has in brackets), or None when the header is no such
+    column: « Vos choix [1er choix] » has a rank in brackets, it is the first wish."""
+    match = _BRACKETED.match(header.strip())
+    if match is None:
+        return None
+    question, track = fold(match.group(1)), match.group(2).strip()
+    if rank_value(track) is not None:
+        return None
+    words = set(question.split())
+    if not words & _RANKED_WORDS:
+        return None
+    if words & _RANKING or _wish_rank(fold_header(match.group(1))) is not None:
+        return question, track
+    return None
+
+
+def rank_value(text: str) -> int | None:
+    """The rank a cell of a ranking grid gives (« 1er choix », « 2 », « Troisième »,
+    « الاختيار الأول »), 0 when it gives none (empty, « Non », « Pas intéressée »), None
+    when it is not a rank."""
+    words = fold(_GENDER_SUFFIX.sub("", text)).split()
+    if not words or " ".join(words) in _NOT_RANKED:
+        return 0
+    ranks = []
+    for word in words:
+        match = _RANK_NUMBER.match(word)
+        rank = int(match.group(1)) if match else _RANK_WORDS.get(word)
+        if rank is not None:
+            ranks.append(rank)
+        elif word not in _RANK_FILLER:
+            return None
+    return ranks[0] if len(ranks) == 1 and ranks[0] > 0 else None
+
+
 # Long questions of a form, recognised by how they start.
 _HEADER_PREFIXES = (
     ("pourquoi ", "motivation"),

@@ -23,6 +23,8 @@ _CHOICES = {
 
 def field_label(name: str) -> str:
     """A field of the import as people call it, in the active language."""
+    if name == "wish_grid":
+        return _("Track choices, ranked in a grid")
     if name.startswith("wish_"):
         return _("Track choice %(rank)s") % {"rank": name.removeprefix("wish_")}
     if name == "answered_at":
@@ -71,6 +73,13 @@ def _column_unnamed(params: dict) -> str:
     }
 
 
+def _wishes_twice(params: dict) -> str:
+    return _(
+        "The file gives the track choices twice, in %(columns)s: keep one of them (delete the "
+        "other columns) and send the file again."
+    ) % {"columns": format_list([_quoted(h) for h in params.get("columns", [])])}
+
+
 def _column_repeated(params: dict) -> str:
     return _(
         "Several columns of the file hold “%(field)s”: %(columns)s. Keep one of them (delete "
@@ -101,6 +110,8 @@ def describe_error(error: dict) -> str:
         return _column_repeated(params)
     if code == "column_unnamed":
         return _column_unnamed(params)
+    if code == "wishes_twice":
+        return _wishes_twice(params)
     if code == "commune_unknown":
         return _commune_unknown(params)
     message = _MESSAGES.get(code)
@@ -172,6 +183,18 @@ _MESSAGES: dict[str, Callable[[], str]] = {
     "commune_ambiguous": lambda: _("Several communes are called “%(value)s”: use its code."),
     "track_unknown": lambda: _("“%(value)s” is not a track of this call."),
     "track_repeated": lambda: _("The same track is chosen twice."),
+    "rank_unknown": lambda: _(
+        "“%(value)s” is not a rank: write 1, 2, 3… (or “1st choice”), or leave the cell empty "
+        "for a track not wished."
+    ),
+    "rank_repeated": lambda: _(
+        "Rank %(rank)s is also given to “%(other)s”: each rank goes to one track."
+    ),
+    "grid_track_unknown": lambda: _(
+        "The column “%(column)s” ranks “%(track)s”, which is not a track of this call: write "
+        "in its brackets the name of one of the call's tracks, or delete the column, then "
+        "send the file again."
+    ),
     "wish_required": lambda: _("Choose at least one track."),
     "accommodation_consent_missing": lambda: _(
         "An accommodation need can only be recorded with the applicant's consent to its use."
@@ -215,6 +238,8 @@ FILE_PROBLEMS = frozenset(
         "column_missing",
         "column_repeated",
         "column_unnamed",
+        "wishes_twice",
+        "grid_track_unknown",
         "ranking_published",
         "file_unreadable",
         "file_encoding",

@@ -35,7 +35,7 @@ from tremplin.admissions.importing import (
     report_rows,
 )
 from tremplin.admissions.importing_report import FILE_PROBLEMS, repeated_in_file
-from tremplin.admissions.models import ImportJob, Intake
+from tremplin.admissions.models import ImportJob, Intake, IntakeTrack
 from tremplin.admissions.uploads import MAX_STAFF_UPLOAD_BYTES, safe_original_name
 from tremplin.core.decorators import school_view
 from tremplin.core.formatting import format_list
@@ -159,6 +159,7 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
             # A spreadsheet carries no documents: the call's make every imported row
             # ineligible until the applicant sends them from her space.
             "documents": format_list(DocumentKind(k).label for k in intake.required_documents),
+            "several_tracks": IntakeTrack.objects.filter(intake=intake)[1:2].exists(),
         },
         status=400 if form.is_bound else 200,
     )
