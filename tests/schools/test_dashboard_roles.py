@@ -12,7 +12,8 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
-from tests.factories import make_member
+from tests.conftest import verified_client
+from tests.factories import UserFactory, make_member
 from tests.selection.assessment_builders import make_selection
 from tests.selection.offers_world import published_call
 from tremplin.admissions import selectors
@@ -388,3 +389,35 @@ def test_failed_messages_of_the_week_call_those_who_manage_the_outbox(world):
     juror = dashboard(world, "juror")
     assert juror.context["needs_you"]["failed_messages"] == 0
     assert 'data-testid="failed-messages"' not in juror.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("level", "sees_laayoune"),
+    [("nation", True), ("region", True), ("province", False)],
+)
+def test_a_coordinator_reads_the_schools_of_her_scope_the_nations_every_one(
+    world, level, sees_laayoune
+):
+    """A national coordinator saw no school at all: her scope's empty filter dropped out of
+    the others' OR (``Q(pk__in=[]) | Q()``), and every school answered 404."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tremplin.core.access import coordinated_schools
+    from tremplin.core.models import CoordinatorScope
+    from tremplin.schools.models import Province
+
+    with scopes_disabled():
+        semara = Province.objects.get(code="221")
+        user = UserFactory(username=f"coordinator-{level}")
+        CoordinatorScope.objects.create(
+            user=user,
+            level=level,
+            province=semara if level == "province" else None,
+            region=semara.region if level == "region" else None,
+        )
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+        readable = set(coordinated_schools(user).values_list("slug", flat=True))
+    assert "smara" in readable
+    assert ("laayoune" in readable) == sees_laayoune
+    dashboard = reverse("schools:dashboard", args=["smara"])
+    assert verified_client(user).get(dashboard).status_code == 200

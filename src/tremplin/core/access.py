@@ -45,10 +45,15 @@ def coordinated_schools(user) -> QuerySet[School]:
     scopes = list(user.coordinator_scopes.all())
     if not scopes:
         return School.objects.none()
+    schools = School.objects.filter(is_active=True)
+    # The nation's scope is every school. Not folded into the others' OR: an empty Q() in
+    # ``Q(pk__in=[]) | Q()`` drops out, and a national coordinator saw no school at all.
+    if any(s.level == s.Level.NATION for s in scopes):
+        return schools
     area = Q(pk__in=[])
     for coordinator_scope in scopes:
         area |= coordinator_scope.school_filter()
-    return School.objects.filter(area, is_active=True)
+    return schools.filter(area)
 
 
 def school_access(user, school_slug: str) -> SchoolAccess | None:
