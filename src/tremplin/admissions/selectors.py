@@ -202,8 +202,11 @@ def applications_filtered(intake: Intake, params) -> QuerySet[Application]:
     if (commune := parse_id(value("commune", ""))) is not None:
         qs = qs.filter(Q(commune_id=commune) | ~Exists(Commune.objects.filter(pk=commune)))
     if (wish := parse_id(value("wish", ""))) is not None:
+        # The wishes of the applications listed, which are the school's already: the
+        # scoped manager's join to the school, in the subquery, had PostgreSQL read every
+        # application of every school (a list 4-9 times slower at 6,000 applications).
         qs = qs.filter(
-            Exists(Wish.objects.filter(application=OuterRef("pk"), track_id=wish))
+            Exists(Wish._base_manager.filter(application=OuterRef("pk"), track_id=wish))
             | ~Exists(Track.objects.filter(pk=wish))
         )
     if value("age"):
