@@ -119,6 +119,12 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # for a pooler in transaction mode that cannot keep prepared statements.
     _prepare = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
     _db.setdefault("OPTIONS", {})["prepare_threshold"] = _prepare or None
+    # PostgreSQL's JIT compiler, on by default, is set off by the planner's estimates of the
+    # staff list's counts and costs more than it saves: one count spent 1 s compiling, the
+    # list with three filters took 1.04 s against 0.41 s without it (6,000 applications).
+    if not env_bool("DATABASE_JIT", False):
+        _options = _db["OPTIONS"]
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 else:
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL.")
 DATABASES = {"default": _db}

@@ -1,4 +1,5 @@
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -160,3 +161,24 @@ def test_a_colon_after_a_label_follows_each_languages_typography():
         assert template.render(Context()) == "الأهلية: x"
     with translation.override("en"):
         assert template.render(Context()) == "Eligibility: x"
+
+
+@pytest.mark.parametrize(
+    ("url", "jit", "options"),
+    [
+        ("postgres://db/tremplin", "", "-c jit=off"),
+        ("postgres://db/tremplin?options=-c%20statement_timeout%3D5000", "",
+         "-c statement_timeout=5000 -c jit=off"),
+        ("postgres://db/tremplin", "true", None),
+    ],
+)  # fmt: skip
+def test_postgresql_connections_turn_its_jit_compiler_off_unless_asked(url, jit, options):
+    """It compiled the staff list's counts for longer than they took (1 s for one count)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update(SECRET_KEY="x" * 60, DATABASE_URL=url, DATABASE_JIT=jit)
+    printed = subprocess.run(
+        [sys.executable, "-c", "import json; from tremplin import settings; "
+         "print(json.dumps(settings.DATABASES['default']['OPTIONS'].get('options')))"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert json.loads(printed) == options
