@@ -46,6 +46,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # The platform's every record, never purged: no count of the whole table on each page
+    # (the paginator's estimate is enough), no list of its years read from every row.
+    show_full_result_count = False
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
@@ -53,4 +57,5 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("school", "action")
     search_fields = ("action", "object_repr", "reason")
     date_hierarchy = "created_at"
+    list_select_related = ("actor", "school")  # not two queries a row
     # The log is evidence: nobody edits or deletes it, not even a platform admin.
