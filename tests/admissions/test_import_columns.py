@@ -527,7 +527,7 @@ def test_a_forms_ranking_grid_gives_each_applicant_her_own_order_of_tracks(world
     ]  # fmt: skip
     with translation.override("en"):
         assert field_label("wish_grid") == "Track choices, ranked in a grid"
-    assert result.columns["wish_grid"] == f"{GRID} [Développement web, Data, Cyber]"
+    assert result.columns["wish_grid"] == f"{GRID} [Développement web / Data / Cyber]"
 
 
 @pytest.mark.django_db
@@ -601,7 +601,7 @@ def test_the_import_pages_say_a_ranking_grid_is_read_and_how(
         response = client.post(url, {"file": upload, "mode": "valid", "dry_run": "on"})
     page = client.get(response["Location"]).content.decode()
     assert (
-        f"<bdi>{GRID} [Développement web, Data, Cyber]</bdi></td>"
+        f"<bdi>{GRID} [Développement web / Data / Cyber]</bdi></td>"
         '<td data-label="Read as">Track choices, ranked in a grid</td>'
     ) in page
     with scopes_disabled():

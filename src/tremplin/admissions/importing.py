@@ -589,7 +589,7 @@ def _map_columns(
     for index, header in enumerate(table.headers):
         if index in in_grids:
             if index == grids[0][0].index:  # shown as one column: its question, its tracks
-                tracks = ", ".join(column.track for column in grids[0])
+                tracks = " / ".join(column.track for column in grids[0])  # in any script
                 headers["wish_grid"] = f"{_question(grids[0])} [{tracks}]"[:200]
             continue
         name = cols.header_field(header)
