@@ -1141,12 +1141,23 @@ def test_the_places_are_listed_in_the_order_of_the_readers_alphabet(world, langu
 
 
 @pytest.mark.django_db
-def test_the_commune_list_cannot_be_chosen_from_while_it_reloads(world):
-    """A commune picked from the old list while the province's was loading was wiped."""
+def test_the_commune_list_stays_usable_while_it_reloads_and_says_what_it_became(world):
+    """Disabled while the province's communes loaded, the list was skipped by the keyboard
+    on a slow line (a commune picked meanwhile is kept by communes.js, in the browser's
+    tests); the new list was replaced without a word to a screen reader."""
+    from tremplin.schools.models import Province
+
     make_open_intake(world.smara)
-    page = Client().get(APPLY).content.decode()
+    page = Client(headers={"cookie": "django_language=en"}).get(APPLY).content.decode()
     (province,) = re.findall(r'<select name="province"[^>]*>', page)
-    assert 'hx-disabled-elt="#id_commune"' in province
+    assert "hx-disabled-elt" not in province
+    assert '<span id="communes-said" class="visually-hidden" role="status"></span>' in page
+    with scopes_disabled():
+        semara = Province.objects.get(code="221")
+    for language, said in (("en", "6 communes in Es-Semara"), ("ar", "6 جماعات في السمارة")):
+        client = Client(headers={"cookie": f"django_language={language}"})
+        options = client.get(reverse("portal:communes"), {"province": semara.pk}).content.decode()
+        assert f'<span id="communes-said" hx-swap-oob="innerHTML">{said}</span>' in options
     # And the optional names say so, since unmarked fields are required.
     assert (
         "First name in Arabic letters (optional)"

@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import applied_through_the_portal
 from tremplin.admissions import codes
-from tremplin.admissions.models import ApplicantCode
+from tremplin.admissions.models import ApplicantCode, Application
 from tremplin.core.models import AuditEvent
 from tremplin.notify.models import Message
 
@@ -514,6 +514,7 @@ def test_a_space_on_her_own_remembered_phone_does_not_close_after_half_an_hour(a
     assert opens_the_space(phone, texts()[-1], remember=True)
     leave_unused(phone, 120)
     assert phone.get(reverse("portal:space")).status_code == 200
+    assert 'data-testid="idle-limit"' not in phone.get(reverse("portal:edit")).content.decode()
 
 
 @pytest.mark.django_db
@@ -588,3 +589,82 @@ def test_a_code_voided_by_another_used_is_not_a_double_tap(application):
     assert len(texts()) == 3
     assert not opens_the_space(phone, voided)
     assert opens_the_space(phone, texts()[-1])
+
+
+def corrections(**changes) -> dict:
+    from tests.admissions.open_intake import form_data
+
+    with scopes_disabled():
+        data = form_data(**changes)
+    del data["cin"], data["privacy_consent"]
+    return data
+
+
+@pytest.mark.django_db
+def test_corrections_sent_after_the_space_closed_come_back_once_it_opens_again(application):
+    """Half an hour typing her corrections on a shared computer: Save landed at the door and
+    everything typed was gone, costing one of her codes of the hour to start again."""
+    cafe = Client(REMOTE_ADDR=OWNER_IP)
+    cafe.cookies["django_language"] = "en"
+    ask(OWNER_IP, application.reference, client=cafe)
+    assert opens_the_space(cafe, texts()[-1])
+    warned = cafe.get(reverse("portal:edit")).content.decode()
+    assert "your space closes after 30 minutes without use. If it closes before" in warned
+    leave_unused(cafe, 31)
+
+    closed = cafe.post(reverse("portal:edit"), corrections(first_name="Fatiha"), follow=True)
+
+    assert closed.redirect_chain == [(reverse("portal:access"), 302)]
+    assert "The corrections you sent are kept" in closed.content.decode()
+    with scopes_disabled():
+        application.refresh_from_db()
+    assert application.first_name != "Fatiha"  # nothing saved without her space
+    ask(OWNER_IP, application.reference, client=cafe)
+    opened = cafe.post(reverse("portal:code"), {"code": texts()[-1]})
+    assert opened["Location"] == reverse("portal:edit")
+    page = cafe.get(reverse("portal:edit")).content.decode()
+    assert 'value="Fatiha"' in page
+    assert "nothing is saved yet. Check them and save." in page
+    # Given back once: the form shows her application as saved afterwards.
+    assert 'value="Fatiha"' not in cafe.get(reverse("portal:edit")).content.decode()
+    assert cafe.post(reverse("portal:edit"), corrections(first_name="Fatiha")).status_code == 302
+    with scopes_disabled():
+        application.refresh_from_db()
+    assert application.first_name == "Fatiha"
+
+
+@pytest.mark.django_db
+def test_corrections_kept_are_not_shown_to_the_next_person_nor_kept_long(application):
+    """On a shared computer, the next person opens another application: she does not see
+    the first one's corrections, which are dropped; nor does anyone an hour later."""
+    from tests.admissions.open_intake import form_data
+    from tremplin.admissions.views_portal import SESSION_KEPT
+
+    with scopes_disabled():
+        other_data = form_data(cin="CD654321", phone="0662000111")
+    Client().post(reverse("portal:apply", args=["smara", application.intake.slug]), other_data)
+    with scopes_disabled():
+        other = Application.objects.get(cin="CD654321")
+    cafe = Client(REMOTE_ADDR=OWNER_IP)
+
+    def kept_after_the_space_closed() -> None:
+        ask(OWNER_IP, application.reference, client=cafe)
+        assert opens_the_space(cafe, texts()[-1])
+        leave_unused(cafe, 31)
+        cafe.post(reverse("portal:edit"), corrections(first_name="Fatiha"))
+        assert cafe.session[SESSION_KEPT]["answers"]["first_name"] == ["Fatiha"]
+
+    kept_after_the_space_closed()
+    ask(OWNER_IP, other.reference, cin="CD654321", client=cafe)
+    assert opens_the_space(cafe, texts()[-1])  # to her space, not to a form
+    assert SESSION_KEPT not in cafe.session
+    assert 'value="Fatiha"' not in cafe.get(reverse("portal:edit")).content.decode()
+
+    kept_after_the_space_closed()
+    session = cafe.session
+    session[SESSION_KEPT]["at"] -= 3601
+    session.save()
+    ask(OWNER_IP, application.reference, client=cafe)
+    assert opens_the_space(cafe, texts()[-1])
+    assert SESSION_KEPT not in cafe.session
+    assert 'value="Fatiha"' not in cafe.get(reverse("portal:edit")).content.decode()

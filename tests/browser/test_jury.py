@@ -181,11 +181,14 @@ def test_an_officer_types_marks_down_the_grid_with_the_keyboard(
         page.keyboard.press("Enter")
         # The test database (SQLite in memory) serves one writer at a time: let each line's
         # save land before the next, as the file database in WAL mode would queue them.
-        expect(page.locator(f"#row-{row} [role=status], #row-{row} [role=alert]")).to_have_count(1)
+        expect(page.locator(f"#row-{row} .text-success, #row-{row} .errorlist")).to_have_count(1)
     # Enter moved down each time: the fifth line has the focus, the others saved themselves.
     assert page.evaluate("document.activeElement.name") == inputs.nth(4).get_attribute("name")
     expect(page.locator("tr.table-danger")).to_have_count(1, timeout=5000)
-    expect(page.locator("tr [role=status]")).to_have_count(3)
+    expect(page.locator("tr .text-success")).to_have_count(3)
+    # Each line's save is said in the page's one live region, outside the lines.
+    expect(page.locator("[role=status]")).to_have_count(1)
+    expect(page.locator("#grid-said")).not_to_have_text("")
     values = sorted(_marks(selection).values())
     assert values == [Decimal("9"), Decimal("12.5"), Decimal("14.25")]
     page.screenshot(path=SHOTS / "grid-fr-desktop.png", full_page=True)

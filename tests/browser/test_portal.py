@@ -127,9 +127,15 @@ def test_htmx_narrows_the_communes_to_the_chosen_province(browser, live_server, 
     page = context.new_page()
     page.goto(f"{live_server.url}/schools/smara/calls/promo-2026/apply/")
     assert page.locator("#id_commune option").count() > 7
+    # A commune chosen from the whole list first stays chosen once the list is its province's,
+    # and a screen reader is told what the list became.
+    page.select_option("#id_commune", label="Amgala — Es-Semara")
     page.select_option("#id_province", label="Es-Semara")
     # expect() polls without evaluating strings, which the pages' CSP forbids.
     expect(page.locator("#id_commune option")).to_have_count(7)  # the blank and six communes
+    expect(page.locator("#id_commune option:checked")).to_have_text("Amgala")
+    expect(page.locator("#communes-said")).to_have_text("6 communes in Es-Semara")
+    expect(page.locator("#id_commune")).to_be_enabled()
     context.close()
 
 

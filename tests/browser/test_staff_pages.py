@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
@@ -43,7 +44,9 @@ def test_a_wrong_password_says_so_in_french(page, live_server):
     page.get_by_label("Nom d’utilisateur").fill("director")
     page.get_by_label("Mot de passe").fill("wrong")
     page.get_by_role("button", name="Se connecter").click()
-    assert page.get_by_role("alert").is_visible()
+    # Said first: in the title, and in the summary of errors, which has the focus.
+    assert page.title().startswith("Erreur\u00a0: ")
+    expect(page.locator("#error-summary")).to_be_focused()
     assert page.url.endswith("/account/login/")
 
 

@@ -271,7 +271,7 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
     birth_date = BirthDateField(
         label=_("Date of birth"),
         input_formats=["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d%m%Y", "%Y-%m-%d"],
-        help_text=_("Day/month/year, for example 21/03/2003."),
+        help_text=_("Day/month/year, for example 21/03/2003, or the digits alone: 21032003."),
         error_messages={
             "invalid": _("Write the date of birth as day/month/year, for example 21/03/2003.")
         },
@@ -362,8 +362,8 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
                 "hx-get": reverse("portal:communes"),
                 "hx-target": "#id_commune",
                 "hx-swap": "innerHTML",
-                # Not chosen from while its list reloads: the new list would drop the choice.
-                "hx-disabled-elt": "#id_commune",
+                # Not disabled while its list reloads (the keyboard would skip it on a slow
+                # line): tremplin/communes.js keeps the commune chosen meanwhile.
             }
         )
         if (province := self._province_chosen()) is not None:
@@ -379,7 +379,9 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             choices = [("", "—"), *names]
             for rank in range(1, min(MAX_WISHES, len(self.tracks)) + 1):
                 self.fields[f"wish_{rank}"] = forms.ChoiceField(
-                    label=_("Choice %(rank)s") % {"rank": rank},
+                    # The first is required; the others say so, as the form's other fields.
+                    label=(_("Choice %(rank)s") if rank == 1 else _("Choice %(rank)s (optional)"))
+                    % {"rank": rank},
                     choices=choices,
                     required=rank == 1,
                     error_messages={"required": _("Choose the track you want most.")},

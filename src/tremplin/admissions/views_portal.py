@@ -3,13 +3,13 @@
 import json
 import secrets
 import time
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -56,6 +56,10 @@ SESSION_APPLICANT = "applicant_application_id"
 SESSION_PENDING = "applicant_code_tries"
 SESSION_REQUESTER = "applicant_requester"
 SESSION_SEEN = "applicant_seen"  # when the space was last opened, in seconds since the epoch
+# Corrections sent after the space closed for want of use: {"application", "answers", "at"},
+# given back in the form once a new code opens the same application (``_kept_answers``).
+SESSION_KEPT = "applicant_kept_answers"
+KEPT_ANSWERS_SECONDS = 3600
 # A space that closes with the browser (a shared computer, a cyber café's) closes after this
 # long unused too: such browsers are seldom closed, and the next person would find it open.
 APPLICANT_IDLE_MINUTES = 30
@@ -286,10 +290,18 @@ def _cin_taken(request: HttpRequest, *, intake_id: int) -> HttpResponse:
 
 @require_safe
 def communes(request: HttpRequest) -> HttpResponse:
-    """The commune options of a province (htmx improves the form with it)."""
+    """The commune options of a province (htmx improves the form with it), and what a screen
+    reader says of the new list (an update of the form's ``communes-said``)."""
     province = parse_id(request.GET.get("province", ""))
     options = Geography.communes_of(province) if province is not None else []
-    return render(request, "admissions/portal/_commune_options.html", {"communes": options})
+    return render(
+        request,
+        "admissions/portal/_commune_options.html",
+        {
+            "communes": options,
+            "province": Geography.provinces().get(province) if options else None,
+        },
+    )
 
 
 # --- The applicant space -------------------------------------------------------------
@@ -409,7 +421,9 @@ def code(request: HttpRequest) -> HttpResponse:
                 # Perhaps a cyber café's computer: the space closes with the browser. On her
                 # own phone, remembered, it lasts as a session does (SESSION_COOKIE_AGE).
                 request.session.set_expiry(None if remember else 0)
-                response = redirect("portal:space")
+                # Her corrections kept when the space closed: back to them.
+                kept = _kept_answers(request, application.pk, take=False)
+                response = redirect("portal:edit" if kept else "portal:space")
                 if remember:
                     _remember_device(response, device_token)
                 return response
@@ -460,10 +474,14 @@ def _back_to_the_space(request: HttpRequest, asked: str) -> bool:
     return opened is not None and asked in ("", opened)
 
 
-def applicant_required(view):
+def applicant_required(view=None, *, keeps_answers: bool = False):
     """Runs the view for the applicant of this session, inside their school's scope. What
     it answers is kept by no cache: on a shared computer, the browser's Back button or
-    history must not show the next person someone's application."""
+    history must not show the next person someone's application. ``keeps_answers``: what
+    the view receives after the space closed for want of use is kept for its form, given
+    back once a new code opens the same application (corrections typed for half an hour)."""
+    if view is None:
+        return partial(applicant_required, keeps_answers=keeps_answers)
 
     @wraps(view)
     @never_cache
@@ -473,14 +491,22 @@ def applicant_required(view):
             return redirect("portal:access")
         if _unused_too_long(request):
             request.session.pop(SESSION_APPLICANT, None)
-            messages.info(
-                request,
-                _(
-                    "Your space closed after %(minutes)s minutes without use, as it does on a "
-                    "computer that is not yours. Ask for a new code to open it again."
-                )
-                % {"minutes": APPLICANT_IDLE_MINUTES},
-            )
+            closed = _(
+                "Your space closed after %(minutes)s minutes without use, as it does on a "
+                "computer that is not yours. Ask for a new code to open it again."
+            ) % {"minutes": APPLICANT_IDLE_MINUTES}
+            if keeps_answers and request.method == "POST" and not _switches_language(request):
+                request.session[SESSION_KEPT] = {
+                    "application": application_id,
+                    "answers": {
+                        key: request.POST.getlist(key)
+                        for key in request.POST
+                        if key != "csrfmiddlewaretoken"
+                    },
+                    "at": int(time.time()),
+                }
+                closed = f"{closed} {KEPT_SAID}"
+            messages.info(request, closed)
             return redirect("portal:access")
         with scopes_disabled():
             application = (
@@ -497,6 +523,30 @@ def applicant_required(view):
             return view(request, application, *args, **kwargs)
 
     return wrapper
+
+
+KEPT_SAID = gettext_lazy(
+    "The corrections you sent are kept: once your space is open again, they are in the form, "
+    "to check and save."
+)
+
+
+def _kept_answers(request: HttpRequest, application_id: int, *, take: bool = True):
+    """The corrections kept for this application when its space closed (``SESSION_KEPT``),
+    as a form's data, or None: none, too old, or another application's (the next person
+    on a shared computer), which are dropped. ``take``: no longer kept once given back."""
+    kept = request.session.get(SESSION_KEPT)
+    if kept is None:
+        return None
+    fresh = int(time.time()) - kept["at"] <= KEPT_ANSWERS_SECONDS
+    if take or not fresh or kept["application"] != application_id:
+        del request.session[SESSION_KEPT]
+    if not fresh or kept["application"] != application_id:
+        return None
+    data = QueryDict(mutable=True)
+    for key, values in kept["answers"].items():
+        data.setlist(key, values)
+    return data
 
 
 def _unused_too_long(request: HttpRequest) -> bool:
@@ -597,7 +647,7 @@ def document(request: HttpRequest, application: Application, kind: str) -> HttpR
     )
 
 
-@applicant_required
+@applicant_required(keeps_answers=True)
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, application: Application) -> HttpResponse:
     if not application.accepts_changes:
@@ -614,7 +664,17 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
     # Documents have a page each (``document``): the answers are corrected here.
     fixed = {"intake": intake, "tracks": tracks, "with_identity": False, "with_documents": False}
     form = ApplicationForm(request.POST or None, initial=initial, **fixed)
-    if switching:
+    kept = _kept_answers(request, application.pk) if request.method == "GET" else None
+    if kept is not None:
+        form = _as_typed(ApplicationForm(kept, initial=initial, **fixed), **fixed)
+        messages.info(
+            request,
+            _(
+                "Here are the corrections you sent when your space had closed: nothing is "
+                "saved yet. Check them and save."
+            ),
+        )
+    elif switching:
         form = _as_typed(form, **fixed)
     elif request.method == "POST" and form.is_valid():
         try:
@@ -634,6 +694,10 @@ def edit(request: HttpRequest, application: Application) -> HttpResponse:
             "application": application,
             "intake": intake,
             "school": intake.school,
+            # Said beforehand where the space closes when unused (``_unused_too_long``).
+            "idle_minutes": APPLICANT_IDLE_MINUTES
+            if request.session.get_expire_at_browser_close()
+            else None,
         },
         status=400 if form.is_bound else 200,
     )

@@ -354,7 +354,11 @@ def test_attendance(
                 request,
                 "selection/assessment/attendance_row.html",
                 _context(
-                    intake, component, s=rows[0] if rows else None, error=error, saved=not error
+                    intake,
+                    component,
+                    s=rows[0] if rows else None,
+                    row_error=error,
+                    saved=not error,
                 ),
             )
             patch_vary_headers(response, ["HX-Request"])
@@ -420,9 +424,9 @@ def test_grid(
             if sitting_id is not None:
                 posted[sitting_id] = value
     rows = _grid_rows(component, session, only=list(posted) if _htmx(request) else None)
-    status = 200
+    status, bad = 200, False
     if request.method == "POST":
-        values, bad = {}, False
+        values = {}
         for row in rows:
             if row.sitting.pk not in posted or row.absent:
                 continue
@@ -436,7 +440,11 @@ def test_grid(
                 changes = marks_record(component=component, values=values, actor=request.user)
             except ValidationError as error:
                 bad = True
-                messages.error(request, " ".join(error.messages))
+                if _htmx(request) and rows:
+                    # Said on the line itself, not on whichever page comes next.
+                    rows[0].error = " ".join(error.messages)
+                else:
+                    messages.error(request, " ".join(error.messages))
             else:
                 changed = {c.application_id for c in changes}
                 for row in rows:
@@ -480,6 +488,7 @@ def test_grid(
             session=session,
             rows=rows,
             anonymous=component.scheme.anonymous_marking,
+            has_errors=bad,
         ),
         status=status,
     )

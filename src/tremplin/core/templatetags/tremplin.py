@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import pgettext
+from django.utils.translation import get_language, pgettext
 
 from tremplin.core import formatting
 from tremplin.core.audit_labels import action_label as label_of_action
@@ -77,3 +77,20 @@ def mask_cin(value):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def lang_of(text) -> str:
+    """The language of a text someone typed (a motivation, a reason), from its letters, when
+    it is not the page's: ``<dd{{ text|lang_of }}>`` gives `` lang="ar"`` for Arabic on a
+    French page, `` lang="fr"`` for Latin letters on an Arabic one (French is the other
+    language of Morocco's forms), else nothing: a screen reader reads it in the voice of
+    its language, not in the page's."""
+    arabic = sum(1 for c in str(text or "") if "\u0600" <= c <= "\u06ff" and c.isalpha())
+    latin = sum(1 for c in str(text or "") if c.isascii() and c.isalpha())
+    page = get_language() or "fr"
+    if arabic > latin and page != "ar":
+        return mark_safe(' lang="ar"')
+    if latin > arabic and page == "ar":
+        return mark_safe(' lang="fr"')
+    return ""

@@ -1,6 +1,7 @@
 // The keyboard grid of marks: Enter or ArrowDown moves to the next line, ArrowUp to the
-// previous one (absent lines are skipped). Each line saves itself with htmx when it changes;
-// without JavaScript the form saves every line at once.
+// previous one (absent lines are skipped); from the last line, to the button that saves them
+// all. Each line saves itself with htmx when it changes; without JavaScript the form saves
+// every line at once.
 (function () {
   "use strict";
   document.addEventListener("keydown", function (event) {
@@ -19,7 +20,10 @@
       next.focus();
       next.select();
     } else if (step === 1) {
-      input.blur();  // the last line: leaving it saves it
+      // The last line: leaving it saves it. The focus goes on to the button, not to the page.
+      var save = grid.querySelector("[data-tp-grid-save]");
+      if (save) save.focus();
+      else input.blur();
     }
   });
 })();

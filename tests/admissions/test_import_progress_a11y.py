@@ -1,0 +1,101 @@
+"""The progress of an import, as a keyboard and a screen reader meet it (an accessibility
+review, WCAG 2.2): the poll of every second replaces only the progress, never the refresh
+link (which may have the focus) nor the live region; the region speaks once per change of
+status, and the report takes the place of the progress."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.builders import make_import_intake
+from tremplin.admissions.models import ImportJob
+
+pytestmark = pytest.mark.django_db
+
+POLL = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def intake(world):
+    return make_import_intake(world.smara)
+
+
+def url(job) -> str:
+    return reverse("admissions:import_detail", args=["smara", "promo-2026", job.pk])
+
+
+def english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def job_of(intake, **fields) -> ImportJob:
+    with scopes_disabled():
+        return ImportJob.objects.create(intake=intake, original_name="x.csv", mode="all", **fields)
+
+
+def polled_part(page: str) -> str:
+    found = re.search(r'<div id="import-report"[^>]*>.*?</div>', page, re.S)
+    assert found, "no #import-report"
+    return found.group(0)
+
+
+def said(answer: str) -> str | None:
+    found = re.findall(r'<p id="import-said" hx-swap-oob="innerHTML">(.*?)</p>', answer, re.S)
+    assert len(found) <= 1
+    return " ".join(found[0].split()) if found else None
+
+
+def test_the_poll_replaces_the_progress_only_never_the_link_nor_the_live_region(world, intake):
+    job = job_of(intake, status="running", total_rows=200, processed_rows=50)
+    page = english(world.client("admissions")).get(url(job)).content.decode()
+    polled = polled_part(page)
+    assert f'hx-get="{url(job)}?seen=running"' in polled
+    assert 'hx-select="#import-report"' in polled and 'hx-swap="outerHTML"' in polled
+    assert page.count("hx-get=") == 1 and '<div id="import-status">' in page
+    assert "50 of 200 rows checked…" in polled and "<a " not in polled and "role=" not in polled
+    # Outside what the poll replaces: the one live region, empty, and the refresh link.
+    assert '<p id="import-said" class="visually-hidden" role="status"></p>' in page
+    assert f'href="{url(job)}">Refresh</a>' in page
+
+
+def test_the_live_region_speaks_when_the_reading_starts_then_not_at_each_poll(world, intake):
+    job = job_of(intake, status="running")
+    client = english(world.client("admissions"))
+    started = client.get(f"{url(job)}?seen=pending", **POLL).content.decode()
+    assert said(started) == "Reading the file…"
+    again = client.get(f"{url(job)}?seen=running", **POLL).content.decode()
+    assert said(again) is None
+    # The answer rebuilds neither the region nor the link, which stay on the page.
+    assert 'role="status"' not in again and "Refresh" not in again
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "sentence"),
+    [
+        (True, "The dry run is finished: its report follows."),
+        (False, "The import is finished: its report follows."),
+    ],
+)
+def test_the_end_is_said_once_and_the_report_replaces_the_progress(
+    world, intake, dry_run, sentence
+):
+    job = job_of(intake, status="done", dry_run=dry_run, total_rows=3, created_count=3)
+    client = english(world.client("admissions"))
+    done = client.get(f"{url(job)}?seen=running", **POLL).content.decode()
+    assert said(done) == sentence
+    assert "hx-get" not in done and "<progress" not in done
+    assert "Rows" in done.split('<div id="import-report">')[1]
+    # Opened afterwards, the finished page says nothing out of band.
+    page = client.get(url(job)).content.decode()
+    assert "hx-swap-oob" not in page and "import-said" not in page
+
+
+def test_a_failure_is_said_once_in_the_live_region_not_twice(world, intake):
+    job = job_of(intake, status="failed")
+    client = english(world.client("admissions"))
+    failed = client.get(f"{url(job)}?seen=running", **POLL).content.decode()
+    assert said(failed).startswith("The import failed before the end")
+    assert 'role="alert"' not in failed
