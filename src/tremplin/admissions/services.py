@@ -8,11 +8,14 @@ transaction too.
 """
 
 import datetime
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connections, transaction
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -27,6 +30,7 @@ from tremplin.admissions.references import make_reference, number_for_applicatio
 from tremplin.core.audit import audit_event, log_action
 from tremplin.core.identifiers import normalize_cin
 from tremplin.core.inserts import Dependent, insert_family
+from tremplin.core.models import AuditEvent
 from tremplin.core.text import typed_search
 
 # The audit action of a submission through the portal (the application's history starts there).
@@ -38,6 +42,8 @@ REMINDERS_PER_DAY = 3
 # The notices of an applicant's new phone or email to the former ones, at most so many a
 # day for one application: changing a number back and forth must not flood anyone.
 CONTACT_NOTICES_PER_DAY = 3
+# The message telling an applicant that her eligibility moved without her doing.
+ELIGIBILITY_NOTICE = "eligibility_changed"
 
 APPLICANT_FIELDS = (
     "first_name",
@@ -122,31 +128,101 @@ def tell_eligibility(application: Application, before: str) -> None:
     Each change is told (only staff cause them, and each is her standing now); one told
     before that still waits to be sent no longer says so: it expires, and this one goes in
     its place (a decision corrected at once sends only the correction)."""
-    from tremplin.core.formatting import format_datetime
-    from tremplin.core.links import site_url
+    if not _eligibility_to_tell(application, before):
+        return
+    moment = timezone.now()
+    _eligibility_notices_waiting(application.intake.school, [application.pk], moment).update(
+        expires_at=moment
+    )
+    notify_applicant(application, ELIGIBILITY_NOTICE, _eligibility_notice_context(application))
+
+
+def _tell_eligibility_of_many(moved: list[tuple[Application, str]]) -> None:
+    """``tell_eligibility`` for each (application, eligibility before) of one call, in two
+    statements: those still waiting expire in one UPDATE, the new notices are written in
+    one INSERT. They have no task each (a row each in the task queue, thousands after a
+    change of the rules): the outbox sweep sends them within seconds
+    (``notify.services.outbox_flush``), and a worker lost meanwhile loses none of them."""
     from tremplin.notify.models import Message
 
+    told = [
+        application for application, before in moved if _eligibility_to_tell(application, before)
+    ]
+    if not told:
+        return
+    moment = timezone.now()
+    school = told[0].intake.school
+    _eligibility_notices_waiting(school, [a.pk for a in told], moment).update(expires_at=moment)
+    Message.objects.bulk_create(
+        message
+        for application in told
+        for message in applicant_messages(
+            application, ELIGIBILITY_NOTICE, _eligibility_notice_context(application)
+        )
+    )
+
+
+def _eligibility_to_tell(application: Application, before: str) -> bool:
+    """Whether ``tell_eligibility`` tells the applicant of ``application`` anything."""
     Eligibility = Application.Eligibility
     now = application.eligibility
     if now == before or now not in (Eligibility.ELIGIBLE, Eligibility.INELIGIBLE):
-        return
-    if application.erased_at is not None or application.status != Application.Status.SUBMITTED:
-        return
-    moment = timezone.now()
-    _messages_about(application, "eligibility_changed").filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=moment), status=Message.Status.PENDING
-    ).update(expires_at=moment)
+        return False
+    return application.erased_at is None and application.status == Application.Status.SUBMITTED
+
+
+def _eligibility_notices_waiting(school, application_ids: list[int], moment: datetime.datetime):
+    """The notices of eligibility about ``application_ids`` that are still to be sent and
+    not expired at ``moment``."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tremplin.notify.models import Message
+
+    return Message.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=moment),
+        school=school,
+        template=ELIGIBILITY_NOTICE,
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id__in=[str(pk) for pk in application_ids],
+        status=Message.Status.PENDING,
+    )
+
+
+def _eligibility_notice_context(application: Application) -> dict:
+    """What the notice of ``tell_eligibility`` says, in the applicant's language."""
+    from tremplin.core.formatting import format_datetime
+    from tremplin.core.links import site_url
+
     closes_at = ""
     if application.accepts_changes:
         closes_at = format_datetime(application.intake.closes_at, "short", application.language)
-    context = {
+    return {
         **message_context(application),
-        "eligible": now == Eligibility.ELIGIBLE,
+        "eligible": application.eligibility == Application.Eligibility.ELIGIBLE,
         "by_staff": application.eligibility_overridden,
         "closes_at": closes_at,
         "space_url": site_url("portal:access"),
     }
-    notify_applicant(application, "eligibility_changed", context)
+
+
+def applicant_messages(application: Application, template: str, context: dict) -> list:
+    """The messages ``notify_applicant`` queues, built (``notify.services.message_build``)
+    and not saved: for a caller that writes many at once, and leaves them to the outbox
+    sweep."""
+    from tremplin.notify.services import message_build
+
+    return [
+        message_build(
+            channel=channel,
+            to=recipient,
+            template=template,
+            context=context,
+            language=application.language,
+            school=application.intake.school,
+            related=application,
+        )
+        for channel, recipient in applicant_channels(application)
+    ]
 
 
 def applicant_channels(application: Application) -> list[tuple[str, str]]:
@@ -515,6 +591,35 @@ def application_withdraw(*, application: Application) -> Application:
 # --- Screening ----------------------------------------------------------------------
 
 
+# The applications a re-check locks, decides and writes at a time: its statements grow with
+# the chunks, not the applications, and it holds one chunk in memory, not a whole call.
+# 500: the ids of a chunk fit one statement on any SQLite (999 variables), and their
+# messages, two each at most, one INSERT on PostgreSQL (65,535 parameters).
+RECHECK_CHUNK = 500
+# What a re-check reads of an application: what the rules read, what its write re-asserts,
+# and what the notice and the audit event say of her. Not the rest (her motivation, her
+# dates of consent...): a quarter of the time of a call of 100,000 went into reading them.
+RECHECK_FIELDS = (
+    *RULE_FIELDS,
+    "commune__province_id",
+    "intake",
+    "eligibility",
+    "eligibility_reasons",
+    "eligibility_overridden",
+    "status",
+    "erased_at",
+    "deletion_requested_at",
+    "number",
+    "reference",
+    "first_name",
+    "first_name_ar",
+    "last_name",
+    "language",
+    "phone",
+    "email",
+)
+
+
 @dataclass(frozen=True)
 class Recheck:
     checked: int
@@ -534,82 +639,174 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
     Each write re-asserts ``eligibility_overridden=False``: a staff decision committed
     while the rules were being evaluated is kept, not overwritten. Refused once a ranking of
     the call is published (``intakes.rules_frozen``).
+
+    In one transaction, by chunks of ``RECHECK_CHUNK`` applications in the order of their
+    numbers, each locked, decided and written before the next is read (``_recheck_chunk``): a
+    few statements a chunk, whatever its size, and a call of 100,000 applications never in
+    memory at once.
     """
     from tremplin.admissions.intakes import rules_frozen
     from tremplin.admissions.selectors import applications_to_recheck
     from tremplin.selection.schemes import published_run
 
-    # Under the call's lock, as ranking_publish takes it: a publication cannot slip in.
-    Intake.objects.select_for_update().only("pk").get(pk=intake.pk)
+    # Under the call's lock, as ranking_publish takes it: a publication cannot slip in. The
+    # call is read again under it: the rules are the committed ones (a change of them takes
+    # the lock too), and its title and dates are those the messages must say.
+    intake = (
+        Intake.objects.select_for_update(of=("self",)).select_related("school").get(pk=intake.pk)
+    )
     published = published_run(intake)
     if published is not None:
         raise ValidationError(rules_frozen(published))
     rules = eligibility.Rules.of(intake)
-    applications = list(
-        # Locked: an applicant's correction committed meanwhile would be overwritten by a
-        # result computed from her old answers.
-        applications_to_recheck(intake)
-        .select_for_update(of=("self",))
-        .select_related("commune", "intake__school")
-        .prefetch_related("documents")
-    )
     now = timezone.now()
-    unchanged, changed = [], 0
-    for application in applications:
-        before = (application.eligibility, application.eligibility_reasons)
-        _check_eligibility(application, rules)
-        if (application.eligibility, application.eligibility_reasons) == before:
-            unchanged.append(application.pk)
-            continue
-        written = Application.objects.filter(
-            pk=application.pk, eligibility_overridden=False
-        ).update(
-            eligibility=application.eligibility,
-            eligibility_reasons=application.eligibility_reasons,
-            eligibility_checked_at=now,
-        )
-        if written:
-            changed += 1
-            tell_eligibility(application, before[0])
-            log_action(
-                "tremplin.applications.eligibility_rechecked",
-                actor=actor,
-                school=intake.school,
-                obj=application,
-                data={
-                    "from": before[0],
-                    "to": application.eligibility,
-                    "reasons": [r["rule"] for r in application.eligibility_reasons],
-                },
-            )
-    for start in range(0, len(unchanged), 500):
-        Application.objects.filter(
-            pk__in=unchanged[start : start + 500], eligibility_overridden=False
-        ).update(eligibility_checked_at=now)
-    staff_decided = list(
-        Application.objects.filter(
-            intake=intake,
-            status=Application.Status.SUBMITTED,
-            erased_at__isnull=True,
-            eligibility_overridden=True,
-        )
-        .select_for_update(of=("self",))
-        .select_related("commune")
-        .prefetch_related("documents")
+    checked = changed = 0
+    # Locked: an applicant's correction committed meanwhile would be overwritten by a
+    # result computed from her old answers.
+    for chunk, documents in _locked_chunks(applications_to_recheck(intake), intake, rules):
+        checked += len(chunk)
+        changed += _recheck_chunk(chunk, documents, rules, now=now, actor=actor)
+    staff_decided = 0
+    by_staff = Application.objects.filter(
+        intake=intake,
+        status=Application.Status.SUBMITTED,
+        erased_at__isnull=True,
+        eligibility_overridden=True,
     )
-    for application in staff_decided:
-        _check_eligibility(application, rules)  # the reasons only: the decision stands
-        Application.objects.filter(pk=application.pk, eligibility_overridden=True).update(
-            eligibility_reasons=application.eligibility_reasons, eligibility_checked_at=now
-        )
+    for chunk, documents in _locked_chunks(by_staff, intake, rules):
+        staff_decided += len(chunk)
+        _refresh_reasons(chunk, documents, rules, now=now)
     log_action(
         "tremplin.intakes.eligibility_rechecked",
         actor=actor,
         school=intake.school,
         obj=intake,
-        data={"count": len(applications), "changed": changed, "staff_decided": len(staff_decided)},
+        data={"count": checked, "changed": changed, "staff_decided": staff_decided},
     )
-    return Recheck(checked=len(applications), changed=changed, staff_decided=len(staff_decided))
+    return Recheck(checked=checked, changed=changed, staff_decided=staff_decided)
+
+
+def _locked_chunks(
+    applications, intake: Intake, rules: eligibility.Rules
+) -> Iterator[tuple[list[Application], dict[int, list[str]]]]:
+    """``applications`` of ``intake`` by chunks of ``RECHECK_CHUNK`` in the order of their
+    numbers, each locked as it is read, with the kinds of their documents by application when
+    the rules require documents (else none is read: no rule looks at them)."""
+    # By number, not id: the index (call, number) reads a chunk at once, however many other
+    # calls' applications the table holds.
+    last = -1  # below any number
+    while chunk := list(
+        applications.filter(number__gt=last)
+        .order_by("number")
+        .select_for_update(of=("self",))
+        .only(*RECHECK_FIELDS)
+        .select_related("commune")[:RECHECK_CHUNK]
+    ):
+        documents: dict[int, list[str]] = {}
+        if rules.required_documents:
+            kinds = Document.objects.filter(application__in=chunk).values_list(
+                "application_id", "kind"
+            )
+            for application_id, kind in kinds:
+                documents.setdefault(application_id, []).append(kind)
+        for application in chunk:
+            application.intake = intake  # known: not read again for each
+        yield chunk, documents
+        if len(chunk) < RECHECK_CHUNK:
+            return
+        last = chunk[-1].number
+
+
+def _recheck_chunk(
+    chunk: list[Application], documents: dict, rules: eligibility.Rules, *, now, actor
+) -> int:
+    """Decide ``chunk`` (locked, decided by the rules) again and write it: its results, the
+    audit event of each that changed and the notices to their applicants, in a few
+    statements whatever its size. How many results changed."""
+    moved, unchanged = [], []
+    for application in chunk:
+        before = (application.eligibility, application.eligibility_reasons)
+        _check_eligibility(application, rules, documents.get(application.pk, []))
+        if (application.eligibility, application.eligibility_reasons) == before:
+            unchanged.append(application)
+        else:
+            moved.append((application, before[0]))
+    by_rules = Application.objects.filter(eligibility_overridden=False)
+    changed = [application for application, _before in moved]
+    written = _update_each(
+        by_rules, changed, ["eligibility", "eligibility_reasons"], eligibility_checked_at=now
+    )
+    by_rules.filter(pk__in=[a.pk for a in unchanged]).update(eligibility_checked_at=now)
+    if written < len(changed):
+        # Decided by staff since the chunk was read: that decision stands, and nothing is
+        # told nor logged of a result that was not written.
+        kept = set(by_rules.filter(pk__in=[a.pk for a in changed]).values_list("pk", flat=True))
+        moved = [(application, before) for application, before in moved if application.pk in kept]
+    _tell_eligibility_of_many(moved)
+    AuditEvent.objects.bulk_create(
+        audit_event(
+            "tremplin.applications.eligibility_rechecked",
+            actor=actor,
+            school=application.intake.school,
+            obj=application,
+            data={
+                "from": before,
+                "to": application.eligibility,
+                "reasons": [r["rule"] for r in application.eligibility_reasons],
+            },
+        )
+        for application, before in moved
+    )
+    return len(moved)
+
+
+def _refresh_reasons(
+    chunk: list[Application], documents: dict, rules: eligibility.Rules, *, now
+) -> None:
+    """The reasons of ``chunk`` (locked, decided by staff) follow the rules; the decisions
+    stand."""
+    moved, unchanged = [], []
+    for application in chunk:
+        before = application.eligibility_reasons
+        _check_eligibility(application, rules, documents.get(application.pk, []))
+        if application.eligibility_reasons == before:
+            unchanged.append(application)
+        else:
+            moved.append(application)
+    by_staff = Application.objects.filter(eligibility_overridden=True)
+    _update_each(by_staff, moved, ["eligibility_reasons"], eligibility_checked_at=now)
+    by_staff.filter(pk__in=[a.pk for a in unchanged]).update(eligibility_checked_at=now)
+
+
+def _update_each(applications, chosen: list[Application], fields: list[str], **same) -> int:
+    """Write ``fields`` of each of ``chosen`` (those ``applications`` still has), and the
+    values ``same`` to all of them, in one statement; how many rows it wrote.
+
+    As ``bulk_update``, but with a branch of its CASE per value rather than per
+    application: the results of a chunk take few values (eligible or not, the reasons of a
+    few ages), and Django spends a third of a millisecond building each branch (a second
+    for 3,000 results). Each row is written once: its time of check with its result."""
+    if not chosen:
+        return 0
+    cast = connections[applications.db].features.requires_casted_case_in_updates
+    values = dict(same)
+    for name in fields:
+        field = Application._meta.get_field(name)
+        by_value: dict[str, tuple[object, list[int]]] = {}
+        for application in chosen:
+            value = getattr(application, name)
+            # The reasons are lists: their JSON tells equal ones.
+            key = json.dumps(value, sort_keys=True)
+            by_value.setdefault(key, (value, []))[1].append(application.pk)
+        case = Case(
+            *(
+                When(pk__in=pks, then=Value(value, output_field=field))
+                for value, pks in by_value.values()
+            ),
+            output_field=field,
+        )
+        values[name] = Cast(case, output_field=field) if cast else case
+    return applications.filter(pk__in=[a.pk for a in chosen]).update(**values)
 
 
 def _holds_a_seat(application: Application) -> bool:
