@@ -22,7 +22,8 @@ What is guaranteed:
 Tasks carry the send; ``outbox_flush`` (the ``send_outbox`` command, a sidecar running every
 few seconds) sends whatever is due, in case a task was lost with its worker or never deferred.
 Messages written without a task (``message_build``: the portal's confirmations, one statement
-per submission on deadline day) are sent by that sweep alone.
+per submission on deadline day; the notices of a re-check of eligibility, thousands at once)
+are sent by that sweep alone.
 """
 
 import logging

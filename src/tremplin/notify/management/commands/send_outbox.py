@@ -5,8 +5,9 @@ from tremplin.notify.services import outbox_flush
 class Command(SweepCommand):
     help = (
         "Send every outbox message that is due (pending, or abandoned by a dead worker). "
-        "Run it as a sidecar with --loop: it sends the portal's confirmations, which have no "
-        "task each, and the messages whose task was lost."
+        "Run it as a sidecar with --loop: it sends the portal's confirmations and the notices "
+        "of a re-check of eligibility, which have no task each, and the messages whose task "
+        "was lost."
     )
     interval = 5.0
 
