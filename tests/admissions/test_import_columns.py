@@ -487,7 +487,11 @@ def test_the_columns_of_a_forms_ranking_grid_are_told_by_their_question(header, 
     ("value", "rank"),
     [("1er choix", 1), ("2", 2), ("Troisième", 3), ("الاختيار الثاني", 2), ("Choix n° 2", 2),
      ("2nd choice", 2), ("Rang 3", 3), ("", 0), ("Non", 0), ("Pas intéressé(e)", 0),
-     ("oui", None), ("10", None), ("1er, 2e", None), ("Data", None)],
+     ("oui", None), ("10", None), ("1er, 2e", None), ("Data", None),
+     # As forms write their columns (Google's own default is « Colonne 1 »).
+     ("الخيار الأول", 1), ("المرتبة الأولى", 1), ("الأولوية 1", 1), ("1re préférence", 1),
+     ("Préférence 2", 2), ("Option 1", 1), ("Colonne 3", 3), ("1 - Premier choix", 1),
+     ("Sixième", 6)],
 )  # fmt: skip
 def test_a_cell_of_a_ranking_grid_gives_a_rank_none_or_is_refused(value, rank):
     assert rank_value(value) == rank
@@ -615,3 +619,30 @@ def test_a_call_of_one_track_says_nothing_of_track_choices_on_the_import_page(wo
     client.cookies["django_language"] = "en"
     url = reverse("admissions:import_form", args=["smara", "promo-2026"])
     assert "ranking grid" not in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_bracketed_wish_columns_that_rank_no_track_are_read_as_before(world):
+    """« Choix de filière [obligatoire] » and « [facultatif] » ask for two choices: taken for
+    a grid, the file was refused, told to write a track's name in the brackets."""
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data"))
+    headers = [
+        *FORM_HEADERS[:-2],
+        "Choix de filière [obligatoire]",
+        "Choix de filière [facultatif]",
+    ]
+    result = run(intake, csv_bytes(headers, [form_row(0, "data", "dev-web")]))
+    assert result.valid == 1, result.report
+    assert result.columns["wish_1"] == "Choix de filière [obligatoire]"
+
+
+@pytest.mark.django_db
+def test_a_grid_with_the_ranks_as_its_rows_reads_the_tracks_in_its_cells(world):
+    """Google Forms' grid the other way round: a row per rank, the tracks as its columns."""
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data", "cyber"))
+    headers = [*FORM_HEADERS[:-2], f"{GRID} [1er choix]", f"{GRID} [2e choix]"]
+    result = run(intake, csv_bytes(headers, [form_row(0, "Cyber", "Data")]), dry_run=False)
+    assert (result.created, result.report) == (1, [])
+    with scopes_disabled():
+        wishes = list(Wish.objects.order_by("rank").values_list("track__code", flat=True))
+    assert wishes == ["cyber", "data"]

@@ -616,6 +616,8 @@ def test_corrections_sent_after_the_space_closed_come_back_once_it_opens_again(a
 
     assert closed.redirect_chain == [(reverse("portal:access"), 302)]
     assert "The corrections you sent are kept" in closed.content.decode()
+    # Kept as long as they can be given back, not as long as a session lasts (8 hours).
+    assert cafe.session.get_expiry_age() <= 3600
     with scopes_disabled():
         application.refresh_from_db()
     assert application.first_name != "Fatiha"  # nothing saved without her space

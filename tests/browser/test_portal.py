@@ -2,7 +2,9 @@
 without JavaScript."""
 
 import gzip
+import os
 import re
+from pathlib import Path
 
 import pytest
 from django_scopes import scopes_disabled
@@ -13,6 +15,7 @@ from tremplin.admissions.models import Application
 from tremplin.notify.models import Message
 
 PHONE = {"width": 360, "height": 740}
+SHOTS = Path(os.environ.get("TREMPLIN_SCREENSHOTS", "var/screenshots"))
 
 
 def label(language: str, english: str) -> str:
@@ -76,7 +79,7 @@ def test_an_applicant_applies_on_a_phone_and_follows_the_application(
     reference = page.get_by_test_id("reference").inner_text().strip()
     assert re.fullmatch(r"SMA-\d{2}-\d{4}", reference)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=f"var/screenshots/portal-submitted-{language}-{javascript}.png")
+    page.screenshot(path=SHOTS / f"portal-submitted-{language}-{javascript}.png")
 
     page.get_by_role("link", name=label(language, "Follow my application")).click()
     page.fill("#id_reference", reference)
@@ -88,9 +91,7 @@ def test_an_applicant_applies_on_a_phone_and_follows_the_application(
     assert page.get_by_test_id("eligibility").inner_text().strip() == label(
         language, "You meet the conditions of this call."
     )
-    page.screenshot(
-        path=f"var/screenshots/portal-space-{language}-{javascript}.png", full_page=True
-    )
+    page.screenshot(path=SHOTS / f"portal-space-{language}-{javascript}.png", full_page=True)
     with scopes_disabled():
         assert Application.objects.get(reference=reference).language == language
     context.close()
@@ -211,7 +212,7 @@ def test_an_applicant_sends_a_missing_document_from_her_space_on_a_phone(
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     page.set_input_files("#id_document_file", str(photo))
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=f"var/screenshots/portal-document-{language}.png", full_page=True)
+    page.screenshot(path=SHOTS / f"portal-document-{language}.png", full_page=True)
     page.get_by_role("button", name=label(language, "Send"), exact=True).click()
     expect(page.get_by_role("status").first).to_contain_text(
         label(language, "Your document is received.")
@@ -219,7 +220,7 @@ def test_an_applicant_sends_a_missing_document_from_her_space_on_a_phone(
     assert page.get_by_test_id("eligibility").inner_text().strip() == label(
         language, "You meet the conditions of this call."
     )
-    page.screenshot(path=f"var/screenshots/portal-space-documents-{language}.png", full_page=True)
+    page.screenshot(path=SHOTS / f"portal-space-documents-{language}.png", full_page=True)
     context.close()
 
 
@@ -243,7 +244,7 @@ def test_a_document_sent_with_a_mistyped_phone_is_kept_while_she_corrects_it(
     kept = page.locator("#id_document_cin_helptext")
     expect(kept).to_contain_text("ma-cin.pdf")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=f"var/screenshots/portal-document-kept-{language}-{javascript}.png")
+    page.screenshot(path=SHOTS / f"portal-document-kept-{language}-{javascript}.png")
     page.fill("#id_phone", "06 61 23 45 67")
     page.get_by_role("button", name=label(language, "Send my application")).click()
     reference = page.get_by_test_id("reference").inner_text().strip()

@@ -16,7 +16,7 @@ with a fixed number of queries per batch (see ``importing_writer.Writer``).
 import difflib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import count, islice
@@ -221,7 +221,7 @@ class _Validator:
         *,
         date_order: DateOrder | None = None,
         replaced: dict[int, int] | None = None,
-        grid: list[GridColumn] = (),
+        grid: Sequence[GridColumn] = (),
         language: str = "fr",
     ):
         self.intake = intake
@@ -569,11 +569,13 @@ def _question(grid: list[GridColumn]) -> str:
 
 
 def _map_columns(
-    table: Table,
+    table: Table, track_names: frozenset[str]
 ) -> tuple[dict[str, int], dict[str, str], list[str], dict, list[list[GridColumn]]]:
     """Where each field is, its header, the headers not read, the fields that several
     headers claim ({field: [headers]}: which one holds it is not for us to guess), and the
-    ranking grids (each its columns: a question asked of two tracks or more)."""
+    ranking grids (each its columns: a question asked of two tracks or more, one of them
+    at least named as a track of the call, ``track_names``, folded: « Choix de filière
+    [obligatoire] » and « [facultatif] » are two wish columns, not a grid)."""
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
     ignored: list[str] = []
@@ -584,7 +586,11 @@ def _map_columns(
         if found is not None:
             question, track = found
             questions.setdefault(question, []).append(GridColumn(index, header.strip(), track))
-    grids = [columns for columns in questions.values() if len(columns) > 1]
+    grids = [
+        columns
+        for columns in questions.values()
+        if len(columns) > 1 and any(fold(column.track) in track_names for column in columns)
+    ]
     in_grids = {column.index for grid in grids for column in grid}
     for index, header in enumerate(table.headers):
         if index in in_grids:
@@ -717,8 +723,14 @@ def import_applications(
         return result
     result.rows = len(table.rows)
     with scope(school=intake.school):
-        positions, result.columns, result.ignored_columns, repeated, grids = _map_columns(table)
-        track_count = IntakeTrack.objects.filter(intake=intake).count()
+        tracks = IntakeTrack.objects.filter(intake=intake).values_list(
+            "track__code", "track__name", "track__name_ar"
+        )
+        track_names = frozenset(fold(name) for names in tracks for name in names if name)
+        positions, result.columns, result.ignored_columns, repeated, grids = _map_columns(
+            table, track_names
+        )
+        track_count = len(tracks)
         problems = _column_problems(
             table, positions, repeated, result.ignored_columns, track_count, grids
         )

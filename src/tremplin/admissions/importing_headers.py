@@ -248,8 +248,12 @@ _RANK_WORDS = {
     **dict.fromkeys(("troisieme", "third", "ثالث", "الثالث", "الثالثه"), 3),
     **dict.fromkeys(("quatrieme", "fourth", "رابع", "الرابع", "الرابعه"), 4),
     **dict.fromkeys(("cinquieme", "fifth", "خامس", "الخامس", "الخامسه"), 5),
+    **dict.fromkeys(("sixieme", "sixth", "سادس", "السادس", "السادسه"), 6),
+    **dict.fromkeys(("septieme", "seventh", "سابع", "السابع", "السابعه"), 7),
+    **dict.fromkeys(("huitieme", "eighth", "ثامن", "الثامن", "الثامنه"), 8),
+    **dict.fromkeys(("neuvieme", "ninth", "تاسع", "التاسع", "التاسعه"), 9),
 }
-_RANK_NUMBER = re.compile(r"(\d)(?:er|ere|e|eme|st|nd|rd|th)?$")
+_RANK_NUMBER = re.compile(r"(\d)(?:er|re|ere|e|eme|st|nd|rd|th)?$")
 _WISH_DESIRED = frozenset(
     "souhaite souhaitee souhaitez desire desiree prefere preferee choisi choisie preferred "  # noqa: SIM905
     "desired chosen interessent interesse want "
@@ -261,7 +265,9 @@ _WISH_FILLER = (
     | _QUESTION
     | frozenset(
         "er ere e eme st nd rd th ordre order by my mon ma facultatif optionnel optional "  # noqa: SIM905
-        "qui suivre integrer would like to فيه فيها".split()
+        "qui suivre integrer would like to فيه فيها "
+        # A ranking question (« Classez les filières [1er choix] », the tracks in its cells).
+        "classez classer rangez ranger ordonnez ordonner rank par حسب رتب رتبي ترتيب".split()
     )
 )
 # Words that name a track only when the header says it is wished or ranked: « En formation ? »
@@ -309,10 +315,12 @@ _RANKING = frozenset(
 _RANKED_WORDS = _WISH_WORDS | frozenset(
     "formations options parcours شعب الشعب مسالك المسالك التكوينات".split()  # noqa: SIM905
 )
-# Words around a rank in a cell: « Choix n° 2 », « Rang 1 », « الرتبة الأولى ».
+# Words around a rank in a cell: « Choix n° 2 », « Rang 1 », « 1re préférence », « Colonne 1 »
+# (Google Forms' own name of a grid's columns), « الرتبة الأولى », « الخيار الأول ».
 _RANK_FILLER = _WISH_FILLER | frozenset(
-    "choix choice voeu wish rang rank position priorite priority اختيار الاختيار رغبه الرغبه "  # noqa: SIM905
-    "رتبه الرتبه".split()
+    "choix choice voeu wish rang rank position priorite priority preference option colonne "  # noqa: SIM905
+    "column اختيار الاختيار خيار الخيار رغبه الرغبه رتبه الرتبه مرتبه المرتبه اولويه "
+    "الاولويه".split()
 )
 # A cell saying the track is not wished, as a grid's last column may.
 _NOT_RANKED = frozenset(
@@ -355,7 +363,8 @@ def rank_value(text: str) -> int | None:
             ranks.append(rank)
         elif word not in _RANK_FILLER:
             return None
-    return ranks[0] if len(ranks) == 1 and ranks[0] > 0 else None
+    # One rank, or the same said twice (« 1 - Premier choix »).
+    return ranks[0] if ranks and len(set(ranks)) == 1 and ranks[0] > 0 else None
 
 
 # Long questions of a form, recognised by how they start.

@@ -505,6 +505,9 @@ def applicant_required(view=None, *, keeps_answers: bool = False):
                     },
                     "at": int(time.time()),
                 }
+                # Kept no longer than they are given back: the session row, which holds
+                # nothing else now, ends with them (a cyber café's browser left open).
+                request.session.set_expiry(KEPT_ANSWERS_SECONDS)
                 closed = f"{closed} {KEPT_SAID}"
             messages.info(request, closed)
             return redirect("portal:access")

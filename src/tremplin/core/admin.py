@@ -46,8 +46,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    # The platform's every record, never purged: no count of the whole table on each page
-    # (the paginator's estimate is enough), no list of its years read from every row.
+    # The platform's every record, never purged: a filtered page does not count the whole
+    # table a second time to say "of N".
     show_full_result_count = False
 
 
