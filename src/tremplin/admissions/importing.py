@@ -199,6 +199,17 @@ def commune_key(name: str) -> str:
     return _DOUBLED.sub(r"\1", text)
 
 
+def _track_keys(intake: Intake) -> tuple[dict[str, int], list[int]]:
+    """The call's tracks by their code and names, folded ({key: id}), and their ids."""
+    tracks = [it.track for it in IntakeTrack.objects.filter(intake=intake).select_related("track")]
+    mapping: dict[str, int] = {}
+    for track in tracks:
+        for key in (track.code, track.name, track.name_ar):
+            if key:
+                mapping.setdefault(fold(key), track.pk)
+    return mapping, [track.pk for track in tracks]
+
+
 class GridColumn(NamedTuple):
     """A column of a ranking grid: where it is, its header, the track it ranks as written."""
 
@@ -319,16 +330,8 @@ class _Validator:
         return Lookup(resolve)
 
     def _track_lookup(self) -> tuple[Lookup, int | None]:
-        tracks = [
-            it.track
-            for it in IntakeTrack.objects.filter(intake=self.intake).select_related("track")
-        ]
-        mapping: dict[str, int] = {}
-        for track in tracks:
-            for key in (track.code, track.name, track.name_ar):
-                if key:
-                    mapping.setdefault(fold(key), track.pk)
-        return folded(mapping), (tracks[0].pk if len(tracks) == 1 else None)
+        mapping, ids = _track_keys(self.intake)
+        return folded(mapping), (ids[0] if len(ids) == 1 else None)
 
     def check(self, line: int, cells: list[str]) -> tuple[tuple | None, list[dict]]:
         """The row as a record for ``Writer`` (None if it has errors or is a duplicate) and
@@ -723,14 +726,11 @@ def import_applications(
         return result
     result.rows = len(table.rows)
     with scope(school=intake.school):
-        tracks = IntakeTrack.objects.filter(intake=intake).values_list(
-            "track__code", "track__name", "track__name_ar"
-        )
-        track_names = frozenset(fold(name) for names in tracks for name in names if name)
+        track_names, track_ids = _track_keys(intake)
         positions, result.columns, result.ignored_columns, repeated, grids = _map_columns(
-            table, track_names
+            table, frozenset(track_names)
         )
-        track_count = len(tracks)
+        track_count = len(track_ids)
         problems = _column_problems(
             table, positions, repeated, result.ignored_columns, track_count, grids
         )

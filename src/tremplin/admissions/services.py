@@ -174,17 +174,10 @@ def _eligibility_to_tell(application: Application, before: str) -> bool:
 def _eligibility_notices_waiting(school, application_ids: list[int], moment: datetime.datetime):
     """The notices of eligibility about ``application_ids`` that are still to be sent and
     not expired at ``moment``."""
-    from django.contrib.contenttypes.models import ContentType
-
     from tremplin.notify.models import Message
 
-    return Message.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=moment),
-        school=school,
-        template=ELIGIBILITY_NOTICE,
-        content_type=ContentType.objects.get_for_model(Application),
-        object_id__in=[str(pk) for pk in application_ids],
-        status=Message.Status.PENDING,
+    return _messages_about(school, ELIGIBILITY_NOTICE, application_ids).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=moment), status=Message.Status.PENDING
     )
 
 
@@ -537,24 +530,25 @@ def _readdress(locked: Application, old: dict[str, str]) -> int:
     )
 
 
-def _messages_about(application: Application, template: str):
-    """The messages of ``template`` written about ``application``."""
+def _messages_about(school, template: str, application_ids: list[int]):
+    """The messages of ``template`` written about the applications ``application_ids`` of
+    ``school``."""
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.notify.models import Message
 
     return Message.objects.filter(
-        school=application.intake.school,
+        school=school,
         template=template,
         content_type=ContentType.objects.get_for_model(Application),
-        object_id=str(application.pk),
+        object_id__in=[str(pk) for pk in application_ids],
     )
 
 
 def _written_today(application: Application, template: str):
     """The messages of ``template`` written about ``application`` in the last 24 hours (the
     caps that keep the portal from flooding anyone)."""
-    return _messages_about(application, template).filter(
+    return _messages_about(application.intake.school, template, [application.pk]).filter(
         created_at__gte=timezone.now() - datetime.timedelta(days=1)
     )
 
