@@ -69,7 +69,7 @@ def test_an_erased_applicant_stays_in_the_same_age_band_of_the_funnel_filter_and
     erase(world, application)
     assert ages() == before
     export = client.get(url("application_export", intake, fmt="csv"))
-    row = next(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    row = next(csv.DictReader(io.StringIO(export.getvalue().decode("utf-8-sig")), delimiter=";"))
     assert row["birth_date"] == "2008"  # the year only: its day and month are not hers
 
 

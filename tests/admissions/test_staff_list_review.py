@@ -116,7 +116,7 @@ def test_the_export_gives_reasons_as_staff_read_them_and_the_staff_decisions(wor
     client = world.client("admissions")
     rows = list(
         csv.DictReader(
-            io.StringIO(export(client, intake).content.decode("utf-8-sig")), delimiter=";"
+            io.StringIO(export(client, intake).getvalue().decode("utf-8-sig")), delimiter=";"
         )
     )
     reasons = {r["reference"]: r["eligibility_reasons"] for r in rows}
@@ -126,7 +126,7 @@ def test_the_export_gives_reasons_as_staff_read_them_and_the_staff_decisions(wor
     client.post(target, {"decision": "eligible", "reason": "Date de naissance mal saisie."})
     rows = list(
         csv.DictReader(
-            io.StringIO(export(client, intake).content.decode("utf-8-sig")), delimiter=";"
+            io.StringIO(export(client, intake).getvalue().decode("utf-8-sig")), delimiter=";"
         )
     )
     reason = {r["reference"]: r["eligibility_reasons"] for r in rows}[omar.reference]
@@ -144,7 +144,7 @@ def test_the_export_is_named_after_the_school_the_call_and_the_time(world, intak
 
 
 def test_the_csv_writes_every_date_day_first(world, intake):
-    content = export(world.client("admissions"), intake).content.decode("utf-8-sig")
+    content = export(world.client("admissions"), intake).getvalue().decode("utf-8-sig")
     row = next(csv.DictReader(io.StringIO(content), delimiter=";"))
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", row["submitted_at"])
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", row["birth_date"])
@@ -257,7 +257,7 @@ def test_an_erased_staff_decision_exports_no_empty_reason(world, intake):
     with scopes_disabled():
         application_erase(application=omar, actor=world.users["admissions"], reason="Demande")
     rows = csv.DictReader(
-        io.StringIO(export(client, intake).content.decode("utf-8-sig")), delimiter=";"
+        io.StringIO(export(client, intake).getvalue().decode("utf-8-sig")), delimiter=";"
     )
     reason = {r["reference"]: r["eligibility_reasons"] for r in rows}[omar.reference]
     assert "équipe" not in reason and " : ." not in reason

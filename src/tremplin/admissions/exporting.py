@@ -10,9 +10,12 @@ command). ``applications_export`` records every export in the audit log.
 import csv
 import datetime
 import io
-from collections.abc import Iterable, Iterator
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Generator, Iterable, Iterator
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scope
@@ -25,6 +28,7 @@ from tremplin.core.audit import log_action
 from tremplin.core.formatting import format_list
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import format_phone, mask_cin
+from tremplin.schools.models import Commune, Track
 
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
@@ -72,12 +76,25 @@ def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
 
+# What an export reads of each application: one row of values, not a model instance. Building
+# 100,000 instances, their communes, and a queryset per application for its wishes was most
+# of the time of an export, and loading the four times of each row a quarter of the rest.
+_READ = (
+    "id", "reference", "created_at", "status", "eligibility", "eligibility_reasons",
+    "eligibility_overridden", "override_reason", "cin", "last_name", "first_name",
+    "last_name_ar", "first_name_ar", "birth_date", "sex", "phone", "email", "commune_id",
+    "education_level", "diploma", "employment", "motivation", "needs_accommodation",
+    "accommodation_consent", "follow_up_consent", "language", "erased",
+)  # fmt: skip
+
+
 def application_rows(
-    applications: Iterable[Application], *, include_identity: bool, wishes: int, typed: bool
+    applications: Iterable[tuple], *, include_identity: bool, wishes: int, typed: bool
 ) -> Iterator[list]:
-    """One list of cells per application, in ``export_columns`` order: for a CSV (``typed``
-    false) all text, for a workbook dates and times as such (local time, without its zone,
-    which a spreadsheet cannot hold) and text as typed."""
+    """One list of cells per application (each as ``_for_export`` gives it), in
+    ``export_columns`` order: for a CSV (``typed`` false) all text, for a workbook dates and
+    times as such (local time, without its zone, which a spreadsheet cannot hold) and text as
+    typed."""
     text = _same if typed else _csv_text
     # Each label translated once per export, not once per cell: ``get_FOO_display`` builds
     # and translates its list of choices at each call (half the time of an export).
@@ -88,15 +105,15 @@ def application_rows(
     status, eligibility, sex = label["status"], label["eligibility"], label["sex"]
     education, employment = label["education_level"], label["employment"]
     yes_no = {True: _yes_no(True), False: _yes_no(False)}
-    for a in applications:
-        tracks = [localized(w.track, "name") for w in a.wishes.all()][:wishes]
+    described: dict[str, str] = {}
+    for a, commune, tracks in applications:
         submitted = timezone.localtime(a.created_at)
         row = [
             a.reference,
             submitted.replace(tzinfo=None) if typed else submitted.strftime("%d/%m/%Y %H:%M"),
             status.get(a.status, a.status),
             eligibility.get(a.eligibility, a.eligibility),
-            text(_eligibility_reasons(a)),
+            text(_eligibility_reasons(a, described)),
             a.cin if include_identity else mask_cin(a.cin),
             text(a.last_name),
             text(a.first_name),
@@ -106,7 +123,7 @@ def application_rows(
             sex.get(a.sex, a.sex),
             format_phone(a.phone),
             text(a.email),
-            localized(a.commune, "name"),
+            commune,
             education.get(a.education_level, a.education_level),
             text(a.diploma),
             employment.get(a.employment, a.employment),
@@ -115,35 +132,79 @@ def application_rows(
         if include_identity:
             row += [yes_no[bool(a.needs_accommodation)], yes_no[bool(a.accommodation_consent)]]
         row += [yes_no[bool(a.follow_up_consent)], a.language]
+        tracks = tracks[:wishes]
         row += tracks + [""] * (wishes - len(tracks))
         yield row
 
 
-def _for_export(queryset: QuerySet[Application]) -> Iterator[Application]:
-    wishes = Wish.objects.select_related("track").order_by("rank")
-    return (
-        queryset.select_related("commune")
-        .prefetch_related(Prefetch("wishes", queryset=wishes))
+def _for_export(queryset: QuerySet[Application], *, wishes: bool) -> Iterator[tuple]:
+    """Each application of ``queryset``, in its order, as ``(values, commune, tracks)``: the
+    values of ``_READ``, the name of its commune and those of the tracks it asked for in its
+    order of preference (none unless ``wishes``), in the active language. The queries grow
+    with the chunks of ``CHUNK`` applications, not with the applications: one for the chunk,
+    one for its wishes, one for the communes and the tracks not met before."""
+    rows = (
+        queryset.annotate(erased=ExpressionWrapper(Q(erased_at__isnull=False), BooleanField()))
+        .values_list(*_READ, named=True)
         .iterator(chunk_size=CHUNK)
     )
+    communes, tracks = _Names(Commune), _Names(Track)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        chosen = defaultdict(list)
+        if wishes:
+            # The base manager: the chunk's applications are the school's already, and the
+            # scoped manager would join each wish to its school.
+            for application, track in (
+                Wish._base_manager.filter(application__in=[a.id for a in chunk])
+                .order_by("application", "rank")
+                .values_list("application", "track")
+            ):
+                chosen[application].append(track)
+        communes.read({a.commune_id for a in chunk})
+        tracks.read({track for each in chosen.values() for track in each})
+        for a in chunk:
+            yield a, communes.names[a.commune_id], [tracks.names[t] for t in chosen[a.id]]
 
 
-def write_csv(rows: Iterable[list], header: list[str], out) -> int:
-    """UTF-8 with a BOM (so Excel shows Arabic) and ``;`` (Excel's separator in French);
-    ``out`` takes bytes. Returns the number of rows written."""
+class _Names:
+    """The names of a model's rows in the active language (``localized``), each read once."""
+
+    def __init__(self, model):
+        self.model = model
+        self.names: dict[int, str] = {}
+
+    def read(self, ids: set[int]) -> None:
+        if missing := ids - self.names.keys():
+            rows = self.model._base_manager.filter(pk__in=missing).only("name", "name_ar")
+            self.names.update((each.pk, localized(each, "name")) for each in rows)
+
+
+def csv_chunks(rows: Iterable[list], header: list[str]) -> Generator[bytes, None, int]:
+    """The CSV in pieces of ``CHUNK`` rows: UTF-8 with a BOM (so Excel shows Arabic) and ``;``
+    (Excel's separator in French). Returns the number of rows."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    out.write(b"\xef\xbb\xbf")
+    buffer.write("\ufeff")
     writer.writerow(header)
     count = 0
     for count, row in enumerate(rows, start=1):
         writer.writerow(row)
         if count % CHUNK == 0:
-            out.write(buffer.getvalue().encode("utf-8"))
+            yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
-    out.write(buffer.getvalue().encode("utf-8"))
+    yield buffer.getvalue().encode("utf-8")
     return count
+
+
+def write_csv(rows: Iterable[list], header: list[str], out) -> int:
+    """``csv_chunks`` written to ``out`` (which takes bytes). Returns the number of rows."""
+    chunks = csv_chunks(rows, header)
+    while True:
+        try:
+            out.write(next(chunks))
+        except StopIteration as done:
+            return done.value
 
 
 def write_xlsx(rows: Iterable[list], header: list[str], out, *, title: str = "") -> int:
@@ -204,42 +265,82 @@ def applications_export(
     and record the export in the audit log. Returns the number of applications written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
-    wishes = track_columns(intake)
-    header = export_columns(include_identity=include_identity, wishes=wishes)
     with scope(school=intake.school):
-        applications = _for_export(queryset.filter(intake=intake))
-        typed = fmt == "xlsx"
-        rows = application_rows(
-            applications, include_identity=include_identity, wishes=wishes, typed=typed
-        )
-        count = (write_xlsx if typed else write_csv)(rows, header, out)
-        log_action(
-            "tremplin.applications.exported",
-            actor=actor,
-            school=intake.school,
-            obj=intake,
-            data={
-                "format": fmt,
-                "count": count,
-                "identity": include_identity,
-                "filters": _audited(filters or {}),
-            },
-        )
+        header, rows = _export_rows(intake, queryset, include_identity, typed=fmt == "xlsx")
+        count = (write_xlsx if fmt == "xlsx" else write_csv)(rows, header, out)
+        _record_export(intake, fmt, count, include_identity, actor, filters)
     return count
 
 
-def _birth_date(application: Application, typed: bool):
+def applications_csv_stream(
+    *,
+    intake: Intake,
+    queryset: QuerySet[Application],
+    include_identity: bool,
+    actor,
+    filters: dict | None = None,
+) -> Iterator[bytes]:
+    """The CSV export as pieces of bytes, for a streamed response: the first leaves at once,
+    whatever the number of applications, and each holds ``CHUNK`` of them. The export is
+    recorded in the audit log now, before its first byte leaves, with the number of
+    applications the list holds."""
+    with scope(school=intake.school):
+        count = queryset.filter(intake=intake).count()
+        _record_export(intake, "csv", count, include_identity, actor, filters)
+    # Read once the view has returned, by the server: in the language and scope of now.
+    language = translation.get_language()
+
+    def chunks() -> Iterator[bytes]:
+        with translation.override(language), scope(school=intake.school):
+            header, rows = _export_rows(intake, queryset, include_identity, typed=False)
+            yield from csv_chunks(rows, header)
+
+    return chunks()
+
+
+def _export_rows(intake, queryset, include_identity: bool, *, typed: bool):
+    wishes = track_columns(intake)
+    header = export_columns(include_identity=include_identity, wishes=wishes)
+    applications = _for_export(queryset.filter(intake=intake), wishes=bool(wishes))
+    rows = application_rows(
+        applications, include_identity=include_identity, wishes=wishes, typed=typed
+    )
+    return header, rows
+
+
+def _record_export(intake, fmt: str, count: int, include_identity: bool, actor, filters):
+    log_action(
+        "tremplin.applications.exported",
+        actor=actor,
+        school=intake.school,
+        obj=intake,
+        data={
+            "format": fmt,
+            "count": count,
+            "identity": include_identity,
+            "filters": _audited(filters or {}),
+        },
+    )
+
+
+def _birth_date(application, typed: bool):
     """Only the year of an erased application's: its day and month were chosen to keep the
     age on the reference date (``personal_data.erased_birth_date``), not the person's."""
-    if application.erased_at is not None:
+    if application.erased:
         return application.birth_date.year
     return application.birth_date if typed else application.birth_date.strftime("%d/%m/%Y")
 
 
-def _eligibility_reasons(application: Application) -> str:
+def _eligibility_reasons(application, described: dict[str, str]) -> str:
     """The rules not met, as staff read them, after the staff decision and its reason when
-    staff decided (those rules then no longer apply)."""
-    reasons = [describe_for_staff(reason) for reason in application.eligibility_reasons]
+    staff decided (those rules then no longer apply). ``described`` keeps each sentence met
+    before in the export: many applications fail the same rule the same way."""
+    reasons = []
+    for failed in application.eligibility_reasons:
+        key = json.dumps(failed, sort_keys=True)
+        if key not in described:
+            described[key] = describe_for_staff(failed)
+        reasons.append(described[key])
     reason = application.override_reason.strip().rstrip(".")
     if application.eligibility_overridden and reason:  # an erasure empties the reason
         reasons.insert(0, _("Decided by staff: %(reason)s.") % {"reason": reason})

@@ -1,0 +1,122 @@
+"""An export read by chunks of applications (their values, then the wishes of the chunk, and
+the communes and tracks not met before): each application keeps its own tracks in its order
+across chunks, in the page's language, and the queries grow with the chunks; the CSV of the
+staff list is streamed, recorded in the audit log before it is read."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+from django_scopes import scopes_disabled
+
+from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tremplin.admissions import exporting
+from tremplin.admissions.importing import import_applications
+from tremplin.admissions.models import Application
+from tremplin.core.models import AuditEvent
+from tremplin.schools.models import Commune, Track
+
+pytestmark = pytest.mark.django_db
+
+# Which tracks each applicant asks for, in order: a chunk of two then holds applications
+# with two wishes, one, and none, and the last one is alone in its chunk.
+WISHES = [("data", "dev-web"), ("dev-web", ""), ("data", ""), ("dev-web", "data"), ("data", "")]
+
+
+@pytest.fixture
+def intake(world):
+    intake = make_import_intake(world.smara, tracks=("dev-web", "data"))
+    rows = [
+        applicant(n, wish_1=first, wish_2=second, commune="Amgala" if n % 2 else "Es-Semara")
+        for n, (first, second) in enumerate(WISHES)
+    ]
+    result = import_applications(
+        intake=intake, fileobj=io.BytesIO(canonical_csv(rows)), filename="a.csv", mode="all",
+        dry_run=False,
+    )  # fmt: skip
+    assert result.created == len(rows), result.report
+    return intake
+
+
+def exported(intake, **options) -> list[dict]:
+    out = io.BytesIO()
+    with scopes_disabled():
+        queryset = Application.objects.order_by("number")
+    exporting.applications_export(
+        intake=intake, queryset=queryset, fmt="csv", include_identity=True, actor=None, out=out,
+        **options,
+    )  # fmt: skip
+    return rows_of(out.getvalue())
+
+
+def rows_of(data: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def names(model, field: str) -> dict[str, str]:
+    with scopes_disabled():
+        key = "code" if model is Track else "name"
+        return {getattr(each, key): getattr(each, field) for each in model.objects.all()}
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_each_application_keeps_its_tracks_in_its_order_across_chunks(
+    intake, monkeypatch, language
+):
+    monkeypatch.setattr(exporting, "CHUNK", 2)
+    tracks = names(Track, "name_ar" if language == "ar" else "name")
+    communes = names(Commune, "name_ar" if language == "ar" else "name")
+    with translation.override(language):
+        rows = exported(intake)
+    assert [(row["wish_1"], row["wish_2"]) for row in rows] == [
+        (tracks[first], tracks[second] if second else "") for first, second in WISHES
+    ]
+    assert [row["commune"] for row in rows] == [
+        communes["Amgala" if n % 2 else "Es-Semara"] for n in range(len(WISHES))
+    ]
+    assert [row["cin"] for row in rows] == [applicant(n)["cin"] for n in range(len(WISHES))]
+
+
+def test_the_queries_grow_with_the_chunks_not_with_the_applications(intake, monkeypatch):
+    monkeypatch.setattr(exporting, "CHUNK", 2)
+    with scopes_disabled():
+        Application.objects.filter(number__gt=2).delete()  # one chunk left
+    with CaptureQueriesContext(connection) as one_chunk:
+        assert len(exported(intake)) == 2
+    more = [applicant(n, wish_1="data", wish_2="dev-web") for n in range(10, 20)]
+    result = import_applications(
+        intake=intake, fileobj=io.BytesIO(canonical_csv(more)), filename="b.csv", mode="all",
+        dry_run=False,
+    )  # fmt: skip
+    assert result.created == 10
+    with CaptureQueriesContext(connection) as six_chunks:
+        assert len(exported(intake)) == 12
+    # Each more chunk reads its wishes; its communes and tracks were met before.
+    assert len(six_chunks) - len(one_chunk) == 5
+
+
+def test_the_streamed_csv_is_audited_before_it_is_read_and_keeps_the_page_language(world, intake):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "ar"
+    export = reverse("admissions:application_export", args=["smara", intake.slug, "csv"])
+    response = client.get(export, {"sex": "F"})
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Disposition"].endswith('.csv"')
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.applications.exported")
+    assert event.actor == world.users["admissions"]
+    assert event.data == {
+        "format": "csv", "count": len(WISHES), "identity": True, "filters": {"sex": "F"}
+    }  # fmt: skip
+
+    with translation.override("fr"):  # whatever the thread does next, the file is in Arabic
+        rows = rows_of(response.getvalue())
+    with translation.override("ar"):
+        expected = exported(intake)
+        submitted = str(Application.Status.SUBMITTED.label)
+    assert rows == expected
+    assert rows[0]["status"] == submitted != "Soumise"
