@@ -86,9 +86,13 @@ def test_an_export_of_a_search_records_that_it_was_searched_not_for_whom(world, 
 
     client = verified_client(world.users["admissions"])
     url = reverse("admissions:application_export", args=["smara", intake.slug, "csv"])
-    for search in ("JA100000", "Fatima El Idrissi"):
+    for search, cins in (
+        ("JA100000", ["JA100000"]),
+        ("Fatima El Idrissi", ["JA100000", "JA100001"]),
+    ):
         response = client.get(url, {"q": search, "sex": "F", "commune": ""})
         assert response.status_code == 200
+        assert sorted(row["cin"] for row in csv_rows(response.getvalue())) == cins
     with scopes_disabled():
         events = list(AuditEvent.objects.filter(action="tremplin.applications.exported"))
     assert [event.data["filters"] for event in events] == [{"q": "*", "sex": "F"}] * 2

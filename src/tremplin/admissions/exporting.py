@@ -12,6 +12,7 @@ import datetime
 import io
 import itertools
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Generator, Iterable, Iterator
 
@@ -29,6 +30,8 @@ from tremplin.core.formatting import format_list
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import format_phone, mask_cin
 from tremplin.schools.models import Commune, Track
+
+logger = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
@@ -281,19 +284,28 @@ def applications_csv_stream(
     filters: dict | None = None,
 ) -> Iterator[bytes]:
     """The CSV export as pieces of bytes, for a streamed response: the first leaves at once,
-    whatever the number of applications, and each holds ``CHUNK`` of them. The export is
-    recorded in the audit log now, before its first byte leaves, with the number of
-    applications the list holds."""
+    whatever the number of applications, and each holds ``CHUNK`` of them.
+
+    The export is recorded in the audit log now, before its first byte leaves, with the
+    number of applications the list holds now: a download cancelled, or cut by an error, is
+    recorded all the same (what left cannot be told), and an application submitted meanwhile
+    may be in the file and not in the count. An error once the first bytes have left cannot
+    become an error page: the file stops short (browsers say the download failed) and the
+    error is logged here, as the server's own log would not say which export it was."""
     with scope(school=intake.school):
         count = queryset.filter(intake=intake).count()
         _record_export(intake, "csv", count, include_identity, actor, filters)
-    # Read once the view has returned, by the server: in the language and scope of now.
+    # Read once the view has returned, by the server: in the page's language.
     language = translation.get_language()
 
     def chunks() -> Iterator[bytes]:
-        with translation.override(language), scope(school=intake.school):
-            header, rows = _export_rows(intake, queryset, include_identity, typed=False)
-            yield from csv_chunks(rows, header)
+        try:
+            with translation.override(language):
+                header, rows = _export_rows(intake, queryset, include_identity, typed=False)
+                yield from csv_chunks(rows, header)
+        except Exception:
+            logger.exception("The CSV export of %s (%s) stopped short", intake.slug, intake.pk)
+            raise
 
     return chunks()
 
