@@ -96,7 +96,7 @@ def test_checking_a_file_against_the_call_is_audited_even_when_it_creates_nothin
 
 def test_an_erasure_forgets_where_the_applicant_connected_from_not_where_staff_did(world, applied):
     from tremplin.admissions.personal_data import application_erase
-    from tremplin.admissions.services import eligibility_override
+    from tremplin.admissions.screening import eligibility_override
 
     director = world.users["director"]
     token = current_ip.set("10.0.0.5")

@@ -112,7 +112,7 @@ def test_an_erasure_leaves_nothing_staff_or_jurors_wrote_about_the_person(demo):
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.admissions.personal_data import application_erase
-    from tremplin.admissions.services import eligibility_override
+    from tremplin.admissions.screening import eligibility_override
     from tremplin.core.models import AuditEvent, User
     from tremplin.selection.interviews import conflict_declare, conflict_remove
     from tremplin.selection.models import ScoreSheet

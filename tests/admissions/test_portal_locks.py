@@ -18,7 +18,7 @@ from django_scopes import scopes_disabled
 
 from tests.admissions.builders import applicant, canonical_csv
 from tests.admissions.open_intake import form_data, make_open_intake
-from tremplin.admissions import documents, importing, services
+from tremplin.admissions import documents, importing, screening, services
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.forms import ApplicationForm
 from tremplin.admissions.models import Application, Intake
@@ -57,7 +57,7 @@ def _restore_rules(application):
     Application.objects.filter(pk=application.pk).update(
         eligibility_overridden=True, override_reason="Vu au guichet"
     )
-    services.eligibility_restore_rules(application=application, actor=None, reason="Erreur")
+    screening.eligibility_restore_rules(application=application, actor=None, reason="Erreur")
 
 
 @pytest.mark.parametrize(

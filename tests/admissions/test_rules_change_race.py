@@ -10,7 +10,7 @@ from django.db import connection
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
-from tremplin.admissions import intakes, services
+from tremplin.admissions import intakes, screening, services
 from tremplin.admissions.forms import ApplicationForm
 from tremplin.admissions.intakes import TrackPlaces, intake_save
 from tremplin.admissions.models import Application, Intake
@@ -44,7 +44,7 @@ def _apply(intake: Intake, cin: str) -> Application:
             language="fr",
             space_url="https://tremplin.example/applicant/",
         ).application
-        services.eligibility_override(
+        screening.eligibility_override(
             application=application, actor=None, eligible=False, reason="Vu au guichet"
         )
     return application
@@ -87,7 +87,7 @@ def test_a_decision_given_back_while_the_rules_change_follows_the_new_rules(post
             # The change commits a moment after the colleague's click, not before.
             threading.Timer(0.5, release.set).start()
             with scopes_disabled():
-                restored = services.eligibility_restore_rules(
+                restored = screening.eligibility_restore_rules(
                     application=application, actor=None, reason="Erreur de saisie"
                 )
         finally:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from tests.admissions.open_intake import form_data, make_open_intake
-from tremplin.admissions import services
+from tremplin.admissions import screening, services
 from tremplin.admissions.models import Application
 from tremplin.schools.models import Commune
 
@@ -31,7 +31,7 @@ def omar() -> Application:
 
 def let_in(world) -> None:
     with scopes_disabled():
-        services.eligibility_override(
+        screening.eligibility_override(
             application=omar(), actor=world.users["admissions"], eligible=True,
             reason="Né en 1998 : date mal saisie",
         )  # fmt: skip
@@ -94,7 +94,7 @@ def test_letting_the_rules_decide_again_also_clears_the_mark(world, intake):
     let_in(world)
     edit(birth_date=omar().birth_date.replace(year=2001))
     with scopes_disabled():
-        services.eligibility_restore_rules(
+        screening.eligibility_restore_rules(
             application=omar(), actor=world.users["admissions"], reason="Date corrigée"
         )
     application = omar()
@@ -126,7 +126,7 @@ def test_the_reasons_follow_the_corrected_answers_while_the_staff_decision_stand
     """Turned away by staff, she corrected her date of birth: "you are 46" was still what
     she and the staff read, of an age she no longer gives."""
     with scopes_disabled():
-        services.eligibility_override(
+        screening.eligibility_override(
             application=omar(), actor=world.users["admissions"], eligible=False,
             reason="Pièce d'identité illisible",
         )  # fmt: skip

@@ -15,7 +15,7 @@ from tests.admissions.intake_pages import (
     four_applicants,
     in_english,
 )
-from tremplin.admissions import services
+from tremplin.admissions import screening, services
 from tremplin.admissions.models import Application
 from tremplin.core.models import AuditEvent
 from tremplin.schools.models import Commune
@@ -84,7 +84,7 @@ def test_the_calls_page_says_until_the_recheck_that_its_figures_count_the_former
     assert 'data-testid="decided-before"' in page
     assert "4 applications were decided under the former rules" in page
     with scope(school=world.smara):
-        services.eligibility_recheck(intake=intake, actor=world.users["director"])
+        screening.eligibility_recheck(intake=intake, actor=world.users["director"])
     assert 'data-testid="decided-before"' not in client.get(detail_url(intake)).content.decode()
 
 
@@ -156,7 +156,7 @@ def test_an_erased_application_is_not_rechecked(world, intake):
         Application.objects.filter(cin="CD111111").update(erased_at=timezone.now())
         type(intake).objects.filter(pk=intake.pk).update(max_age=50)
     with scope(school=world.smara):
-        recheck = services.eligibility_recheck(intake=intake, actor=world.users["admissions"])
+        recheck = screening.eligibility_recheck(intake=intake, actor=world.users["admissions"])
     assert (recheck.checked, recheck.changed) == (3, 0)
     assert by_cin()["CD111111"].eligibility == INELIGIBLE
 
@@ -165,7 +165,7 @@ def test_an_erased_application_is_not_rechecked(world, intake):
 def test_a_staff_decision_made_during_the_recheck_is_kept(world, intake, monkeypatch):
     with scopes_disabled():
         type(intake).objects.filter(pk=intake.pk).update(max_age=50)
-    evaluate = services._check_eligibility
+    evaluate = services.check_eligibility
 
     def staff_decide_meanwhile(application, rules, documents=None):
         if application.cin == "CD111111":  # read before the decision, written after it
@@ -174,9 +174,9 @@ def test_a_staff_decision_made_during_the_recheck_is_kept(world, intake, monkeyp
             )
         evaluate(application, rules, documents)
 
-    monkeypatch.setattr(services, "_check_eligibility", staff_decide_meanwhile)
+    monkeypatch.setattr(screening, "check_eligibility", staff_decide_meanwhile)
     with scope(school=world.smara):
-        recheck = services.eligibility_recheck(intake=intake, actor=world.users["admissions"])
+        recheck = screening.eligibility_recheck(intake=intake, actor=world.users["admissions"])
     omar = by_cin()["CD111111"]
     assert (omar.eligibility, omar.eligibility_overridden) == (INELIGIBLE, True)
     assert recheck.changed == 0
@@ -202,7 +202,7 @@ def test_an_applicant_the_recheck_or_staff_turn_away_is_told_while_she_can_act(w
         intake.refresh_from_db()
     director = world.users["director"]
     with scope(school=world.smara):
-        services.eligibility_recheck(intake=intake, actor=director)
+        screening.eligibility_recheck(intake=intake, actor=director)
     (sms,) = notices()  # Fatima; Salma withdrew; Omar and Karim did not change
     fatima = by_cin()["AB123456"]
     assert (sms.channel, sms.recipient, sms.object_id) == ("sms", fatima.phone, str(fatima.pk))
@@ -213,7 +213,7 @@ def test_an_applicant_the_recheck_or_staff_turn_away_is_told_while_she_can_act(w
     # those still waiting to go no longer say what is so: only the last one goes.
     with scope(school=world.smara):
         for eligible in (True, False, True):
-            services.eligibility_override(
+            screening.eligibility_override(
                 application=by_cin()["AB123456"], actor=director, eligible=eligible, reason="Vu"
             )
     written = notices()
@@ -223,7 +223,7 @@ def test_an_applicant_the_recheck_or_staff_turn_away_is_told_while_she_can_act(w
     assert "now meets" in written[-1].body or "remplit désormais" in written[-1].body
     # Karim, let in already by the rules, confirmed eligible by staff: nothing moved.
     with scope(school=world.smara):
-        services.eligibility_override(
+        screening.eligibility_override(
             application=by_cin()["GH333333"], actor=director, eligible=True, reason="Vu"
         )
     assert len(notices()) == 4

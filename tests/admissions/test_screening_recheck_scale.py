@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from tests.admissions.builders import applicant, canonical_csv, make_import_intake
-from tremplin.admissions import eligibility, services
+from tremplin.admissions import eligibility, screening, services
 from tremplin.admissions.importing import import_applications
 from tremplin.admissions.models import Application, Document, Intake
 from tremplin.core import audit
@@ -43,9 +43,9 @@ def change_rules(intake: Intake, **rules) -> None:
         Intake.objects.filter(pk=intake.pk).update(**rules)
 
 
-def recheck(world, intake: Intake) -> services.Recheck:
+def recheck(world, intake: Intake) -> screening.Recheck:
     with scope(school=world.smara):
-        return services.eligibility_recheck(intake=intake, actor=world.users["admissions"])
+        return screening.eligibility_recheck(intake=intake, actor=world.users["admissions"])
 
 
 def tightened(world, slug: str, size: int, first: int) -> Intake:
@@ -68,7 +68,7 @@ def tightened(world, slug: str, size: int, first: int) -> Intake:
 
 @pytest.mark.django_db
 def test_the_queries_of_a_recheck_grow_with_its_chunks_not_its_applications(world, monkeypatch):
-    monkeypatch.setattr(services, "RECHECK_CHUNK", 10)
+    monkeypatch.setattr(screening, "RECHECK_CHUNK", 10)
 
     def queries(size: int, first: int) -> int:
         intake = tightened(world, f"call-{first}", size, first)
@@ -99,7 +99,7 @@ def test_the_queries_of_a_recheck_grow_with_its_chunks_not_its_applications(worl
 
 @pytest.mark.django_db
 def test_the_documents_are_read_only_when_the_rules_require_some(world, monkeypatch):
-    monkeypatch.setattr(services, "RECHECK_CHUNK", 10)
+    monkeypatch.setattr(screening, "RECHECK_CHUNK", 10)
     intake = tightened(world, "documents", 25, 0)
 
     def documents_read() -> int:
@@ -132,8 +132,8 @@ def test_the_notices_of_a_recheck_go_with_the_next_pass_of_the_outbox_sweep(
 # --- What the re-check one application at a time wrote ------------------------------------
 
 
-def per_row_recheck(*, intake: Intake, actor) -> services.Recheck:
-    """The re-check as it was before it went by chunks (``services.eligibility_recheck``
+def per_row_recheck(*, intake: Intake, actor) -> screening.Recheck:
+    """The re-check as it was before it went by chunks (``screening.eligibility_recheck``
     then): every application of the call read at once, then each decided, written, told and
     logged on its own, its messages queued with a task each. The reference that what the
     chunked re-check writes is compared with."""
@@ -150,7 +150,7 @@ def per_row_recheck(*, intake: Intake, actor) -> services.Recheck:
     unchanged, changed = [], 0
     for application in applications:
         before = (application.eligibility, application.eligibility_reasons)
-        services._check_eligibility(application, rules)
+        services.check_eligibility(application, rules)
         if (application.eligibility, application.eligibility_reasons) == before:
             unchanged.append(application.pk)
             continue
@@ -189,7 +189,7 @@ def per_row_recheck(*, intake: Intake, actor) -> services.Recheck:
         .prefetch_related("documents")
     )
     for application in staff_decided:
-        services._check_eligibility(application, rules)
+        services.check_eligibility(application, rules)
         Application.objects.filter(pk=application.pk, eligibility_overridden=True).update(
             eligibility_reasons=application.eligibility_reasons, eligibility_checked_at=now
         )
@@ -200,7 +200,7 @@ def per_row_recheck(*, intake: Intake, actor) -> services.Recheck:
         obj=intake,
         data={"count": len(applications), "changed": changed, "staff_decided": len(staff_decided)},
     )
-    return services.Recheck(
+    return screening.Recheck(
         checked=len(applications), changed=changed, staff_decided=len(staff_decided)
     )
 
@@ -288,7 +288,7 @@ def written(intake: Intake, since: int, started) -> dict:
 def test_a_recheck_by_chunks_writes_what_the_recheck_one_application_at_a_time_wrote(
     world, monkeypatch, rules
 ):
-    monkeypatch.setattr(services, "RECHECK_CHUNK", 4)
+    monkeypatch.setattr(screening, "RECHECK_CHUNK", 4)
     intake = varied_call(world)
     change_rules(intake, **rules)
     actor = world.users["admissions"]
@@ -342,12 +342,12 @@ def test_a_chunk_stays_locked_to_the_end_and_the_next_is_read_as_it_is_then(
     correction of an application already read waits for it (else the result written, from
     her old answers, would overwrite what her correction decided); one not read yet is read
     as corrected."""
-    monkeypatch.setattr(services, "RECHECK_CHUNK", 2)
+    monkeypatch.setattr(screening, "RECHECK_CHUNK", 2)
     intake = tightened(world, "locks", 4, 1)
     with scopes_disabled():
         first, _second, _third, last = Application.objects.filter(intake=intake).order_by("number")
     read_one, go_on = threading.Event(), threading.Event()
-    decide = services._recheck_chunk
+    decide = screening._recheck_chunk
 
     def pause_after_the_first_chunk(chunk, *args, **kwargs):
         changed = decide(chunk, *args, **kwargs)
@@ -356,7 +356,7 @@ def test_a_chunk_stays_locked_to_the_end_and_the_next_is_read_as_it_is_then(
             go_on.wait(30)
         return changed
 
-    monkeypatch.setattr(services, "_recheck_chunk", pause_after_the_first_chunk)
+    monkeypatch.setattr(screening, "_recheck_chunk", pause_after_the_first_chunk)
     done = []
 
     def run():

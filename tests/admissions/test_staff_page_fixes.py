@@ -14,7 +14,7 @@ from django_scopes import scope, scopes_disabled
 from tests.admissions.intake_pages import detail_url, edit_url, four_applicants, in_english
 from tests.admissions.open_intake import make_open_intake
 from tests.selection.offers_world import app, offer_of, published_call
-from tremplin.admissions import services
+from tremplin.admissions import screening
 from tremplin.admissions.models import Application, Intake, Wish
 from tremplin.schools.models import Commune, Track
 from tremplin.selection.offers import offer_accept
@@ -62,10 +62,10 @@ def test_someone_holding_a_live_offer_cannot_be_marked_not_eligible(world, offer
     assert fresh(holder).eligibility == Application.Eligibility.ELIGIBLE
     # Eligible stays possible; so does "not eligible" for the one who only waits.
     with scope(school=world.smara):
-        services.eligibility_override(
+        screening.eligibility_override(
             application=holder, actor=world.users["admissions"], eligible=True, reason="Vu"
         )
-        waiting = services.eligibility_override(
+        waiting = screening.eligibility_override(
             application=app(offered, 3), actor=world.users["admissions"], eligible=False,
             reason="Résidence hors province",
         )  # fmt: skip
@@ -79,14 +79,14 @@ def test_an_enrolled_applicant_cannot_be_made_ineligible_by_staff_or_by_the_rule
     actor = world.users["admissions"]
     with scope(school=world.smara):
         with pytest.raises(ValidationError, match=HOLDS_AN_OFFER):
-            services.eligibility_override(
+            screening.eligibility_override(
                 application=enrolled, actor=actor, eligible=False, reason="Erreur"
             )
         # Decided eligible by staff, then the rules, which now turn her away, decide again.
-        services.eligibility_override(application=enrolled, actor=actor, eligible=True, reason="x")
+        screening.eligibility_override(application=enrolled, actor=actor, eligible=True, reason="x")
         Intake.objects.filter(pk=offered.pk).update(min_age=60, max_age=70)
         with pytest.raises(ValidationError, match=HOLDS_AN_OFFER):
-            services.eligibility_restore_rules(application=enrolled, actor=actor, reason="x")
+            screening.eligibility_restore_rules(application=enrolled, actor=actor, reason="x")
     assert fresh(enrolled).eligibility == Application.Eligibility.ELIGIBLE
     assert fresh(enrolled).eligibility_overridden
 
@@ -100,7 +100,7 @@ def test_once_a_ranking_is_published_the_rules_are_not_checked_again(world, offe
     with scope(school=world.smara):
         Intake.objects.filter(pk=offered.pk).update(min_age=60, max_age=70)
         with pytest.raises(ValidationError, match="Run #1 is published"):
-            services.eligibility_recheck(
+            screening.eligibility_recheck(
                 intake=fresh_intake(offered), actor=world.users["director"]
             )
     for application in (accepted, live, waiting):
@@ -118,7 +118,7 @@ def test_once_the_offer_is_taken_back_the_applicant_can_be_marked_not_eligible(w
     actor = world.users["admissions"]
     offer_withdraw(offer=offer_of(learner), actor=actor, reason="Fausse adresse")
     with scope(school=world.smara):
-        services.eligibility_override(
+        screening.eligibility_override(
             application=learner, actor=actor, eligible=False, reason="Fausse adresse"
         )
     assert fresh(learner).eligibility == Application.Eligibility.INELIGIBLE
@@ -230,7 +230,7 @@ def test_an_erased_application_shows_only_what_is_left_and_cannot_be_decided(wor
     for label in ("CIN", "Mobile phone", "Email", "Accommodation"):
         assert f"<dt>{label}</dt>" not in html
     with scope(school=world.smara), pytest.raises(ValidationError, match="erased"):
-        services.eligibility_override(
+        screening.eligibility_override(
             application=fresh(salma), actor=world.users["director"], eligible=False, reason="x"
         )
 

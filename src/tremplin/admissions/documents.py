@@ -12,8 +12,8 @@ from tremplin.admissions import eligibility
 from tremplin.admissions.models import Application, Document
 from tremplin.admissions.services import (
     ApplicationClosed,
-    _check_eligibility,
     _document,
+    check_eligibility,
     decision_to_review,
     eligibility_moved,
 )
@@ -57,7 +57,7 @@ def application_document_give(
                 transaction.on_commit(lambda f=old.file: f.delete(save=False), robust=True)
             decision_to_review(locked)
             was = locked.eligibility
-            _check_eligibility(locked, eligibility.Rules.of(locked.intake))
+            check_eligibility(locked, eligibility.Rules.of(locked.intake))
             locked.save(
                 update_fields=[
                     "changed_since_decision_at",

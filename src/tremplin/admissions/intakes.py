@@ -355,7 +355,7 @@ def rules_frozen(published) -> str:
 
 def eligibility_frozen(published) -> str:
     """Why staff can no longer make eligible an application that is not, once a ranking of
-    its call is published (``services._check_published_allows``)."""
+    its call is published (``screening._check_published_allows``)."""
     return _(
         "Run #%(number)s is published: it was made on the eligibility of the applications "
         "then, and takes no one in now. This application can no longer become eligible; its "

@@ -1,6 +1,8 @@
-"""Admissions workflows: submitting, editing and withdrawing an application, erasing it,
-eligibility and its overrides (the applicant's one-time codes are in ``codes``, the
-erasure of personal data and its download in ``personal_data``).
+"""Admissions workflows: submitting, editing and withdrawing an application, its eligibility
+evaluated then and told to the applicant when it moves, a contact corrected by staff, a
+search by CIN recorded (the re-check of a call and the staff's decisions on eligibility are
+in ``screening``, the applicant's one-time codes in ``codes``, the erasure of personal data
+and its download in ``personal_data``).
 
 Every change that decides something about a person writes an audit event in the same
 transaction, and every message to the applicant goes through the outbox in that
@@ -8,14 +10,11 @@ transaction too.
 """
 
 import datetime
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
-from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Cast
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -30,7 +29,6 @@ from tremplin.admissions.references import make_reference, number_for_applicatio
 from tremplin.core.audit import audit_event, log_action
 from tremplin.core.identifiers import normalize_cin
 from tremplin.core.inserts import Dependent, insert_family
-from tremplin.core.models import AuditEvent
 from tremplin.core.text import typed_search
 
 # The audit action of a submission through the portal (the application's history starts there).
@@ -137,7 +135,7 @@ def tell_eligibility(application: Application, before: str) -> None:
     notify_applicant(application, ELIGIBILITY_NOTICE, _eligibility_notice_context(application))
 
 
-def _tell_eligibility_of_many(moved: list[tuple[Application, str]]) -> None:
+def tell_eligibility_of_many(moved: list[tuple[Application, str]]) -> None:
     """``tell_eligibility`` for each (application, eligibility before) of one call, in two
     statements: those still waiting expire in one UPDATE, the new notices are written in
     one INSERT. They have no task each (a row each in the task queue, thousands after a
@@ -248,7 +246,7 @@ def eligibility_moved(was: str, application: Application) -> dict:
     return {"eligibility": {"from": was, "to": application.eligibility}}
 
 
-def _check_eligibility(
+def check_eligibility(
     application: Application, rules: eligibility.Rules, documents: list[str] | None = None
 ) -> None:
     """Evaluate the rules; sets the fields, does not save. When staff decided, their
@@ -309,7 +307,7 @@ def application_submit(
         return _repeated(intake, data, space_url=space_url)
     application = _new_application(intake, data, number=number, language=language, now=now)
     # Evaluated before the INSERT, from the documents given, so the row is written once.
-    _check_eligibility(application, rules, documents=[kind for kind, *_ in documents])
+    check_eligibility(application, rules, documents=[kind for kind, *_ in documents])
     stored = [_document(application, *document) for document in documents]
     try:
         created = insert_family(
@@ -499,7 +497,7 @@ def application_update(*, application: Application, data: dict, wishes: list) ->
     if changed.keys() & set(RULE_FIELDS):
         decision_to_review(locked)
     was = locked.eligibility
-    _check_eligibility(locked, eligibility.Rules.of(locked.intake))
+    check_eligibility(locked, eligibility.Rules.of(locked.intake))
     locked.save()
     # Field names only: the audit log must not become a second copy of personal data.
     log_action(
@@ -580,381 +578,6 @@ def application_withdraw(*, application: Application) -> Application:
         # on every channel she gave.
         notify_applicant(application, "application_withdrawn", message_context(application))
     return application
-
-
-# --- Screening ----------------------------------------------------------------------
-
-
-# The applications a re-check locks, decides and writes at a time: its statements grow with
-# the chunks, not the applications, and it holds one chunk in memory, not a whole call.
-# 500: the ids of a chunk fit one statement on any SQLite (999 variables), and their
-# messages, two each at most, one INSERT on PostgreSQL (65,535 parameters).
-RECHECK_CHUNK = 500
-# What a re-check reads of an application: what the rules read, what its write re-asserts,
-# and what the notice and the audit event say of her. Not the rest (her motivation, her
-# dates of consent...): a quarter of the time of a call of 100,000 went into reading them.
-RECHECK_FIELDS = (
-    *RULE_FIELDS,
-    "commune__province_id",
-    "intake",
-    "eligibility",
-    "eligibility_reasons",
-    "eligibility_overridden",
-    "status",
-    "erased_at",
-    "deletion_requested_at",
-    "number",
-    "reference",
-    "first_name",
-    "first_name_ar",
-    "last_name",
-    "language",
-    "phone",
-    "email",
-)
-
-
-@dataclass(frozen=True)
-class Recheck:
-    checked: int
-    changed: int
-    # Decided by staff: their decision stands, their reasons say what the rules say now.
-    staff_decided: int = 0
-
-
-@transaction.atomic
-def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
-    """Evaluate the current rules again for the submitted applications (not withdrawn nor
-    erased) that staff have not decided; each application whose result changes gets an
-    audit event of its own. Those staff decided keep their decision, and their reasons
-    follow the rules (as after the applicant's correction: ``_check_eligibility``), so that
-    their pages say what the new rules would decide.
-
-    Each write re-asserts ``eligibility_overridden=False``: a staff decision committed
-    while the rules were being evaluated is kept, not overwritten. Refused once a ranking of
-    the call is published (``intakes.rules_frozen``).
-
-    In one transaction, by chunks of ``RECHECK_CHUNK`` applications in the order of their
-    numbers, each locked, decided and written before the next is read (``_recheck_chunk``): a
-    few statements a chunk, whatever its size, and a call of 100,000 applications never in
-    memory at once.
-    """
-    from tremplin.admissions.intakes import rules_frozen
-    from tremplin.admissions.selectors import applications_to_recheck
-    from tremplin.selection.schemes import published_run
-
-    # Under the call's lock, as ranking_publish takes it: a publication cannot slip in. The
-    # call is read again under it: the rules are the committed ones (a change of them takes
-    # the lock too), and its title and dates are those the messages must say.
-    intake = (
-        Intake.objects.select_for_update(of=("self",)).select_related("school").get(pk=intake.pk)
-    )
-    published = published_run(intake)
-    if published is not None:
-        raise ValidationError(rules_frozen(published))
-    rules = eligibility.Rules.of(intake)
-    now = timezone.now()
-    checked = changed = 0
-    # Locked: an applicant's correction committed meanwhile would be overwritten by a
-    # result computed from her old answers.
-    for chunk, documents in _locked_chunks(applications_to_recheck(intake), intake, rules):
-        checked += len(chunk)
-        changed += _recheck_chunk(chunk, documents, rules, now=now, actor=actor)
-    staff_decided = 0
-    by_staff = Application.objects.filter(
-        intake=intake,
-        status=Application.Status.SUBMITTED,
-        erased_at__isnull=True,
-        eligibility_overridden=True,
-    )
-    for chunk, documents in _locked_chunks(by_staff, intake, rules):
-        staff_decided += len(chunk)
-        _refresh_reasons(chunk, documents, rules, now=now)
-    log_action(
-        "tremplin.intakes.eligibility_rechecked",
-        actor=actor,
-        school=intake.school,
-        obj=intake,
-        data={"count": checked, "changed": changed, "staff_decided": staff_decided},
-    )
-    return Recheck(checked=checked, changed=changed, staff_decided=staff_decided)
-
-
-def _locked_chunks(
-    applications, intake: Intake, rules: eligibility.Rules
-) -> Iterator[tuple[list[Application], dict[int, list[str]]]]:
-    """``applications`` of ``intake`` by chunks of ``RECHECK_CHUNK`` in the order of their
-    numbers, each locked as it is read, with the kinds of their documents by application when
-    the rules require documents (else none is read: no rule looks at them)."""
-    # By number, not id: the index (call, number) reads a chunk at once, however many other
-    # calls' applications the table holds.
-    last = -1  # below any number
-    while chunk := list(
-        applications.filter(number__gt=last)
-        .order_by("number")
-        .select_for_update(of=("self",))
-        .only(*RECHECK_FIELDS)
-        .select_related("commune")[:RECHECK_CHUNK]
-    ):
-        documents: dict[int, list[str]] = {}
-        if rules.required_documents:
-            kinds = Document.objects.filter(application__in=chunk).values_list(
-                "application_id", "kind"
-            )
-            for application_id, kind in kinds:
-                documents.setdefault(application_id, []).append(kind)
-        for application in chunk:
-            application.intake = intake  # known: not read again for each
-        yield chunk, documents
-        if len(chunk) < RECHECK_CHUNK:
-            return
-        last = chunk[-1].number
-
-
-def _recheck_chunk(
-    chunk: list[Application], documents: dict, rules: eligibility.Rules, *, now, actor
-) -> int:
-    """Decide ``chunk`` (locked, decided by the rules) again and write it: its results, the
-    audit event of each that changed and the notices to their applicants, in a few
-    statements whatever its size. How many results changed."""
-    moved, unchanged = [], []
-    for application in chunk:
-        before = (application.eligibility, application.eligibility_reasons)
-        _check_eligibility(application, rules, documents.get(application.pk, []))
-        if (application.eligibility, application.eligibility_reasons) == before:
-            unchanged.append(application)
-        else:
-            moved.append((application, before[0]))
-    by_rules = Application.objects.filter(eligibility_overridden=False)
-    changed = [application for application, _before in moved]
-    written = _update_each(
-        by_rules, changed, ["eligibility", "eligibility_reasons"], eligibility_checked_at=now
-    )
-    by_rules.filter(pk__in=[a.pk for a in unchanged]).update(eligibility_checked_at=now)
-    if written < len(changed):
-        # Decided by staff since the chunk was read: that decision stands, and nothing is
-        # told nor logged of a result that was not written.
-        kept = set(by_rules.filter(pk__in=[a.pk for a in changed]).values_list("pk", flat=True))
-        moved = [(application, before) for application, before in moved if application.pk in kept]
-    _tell_eligibility_of_many(moved)
-    AuditEvent.objects.bulk_create(
-        audit_event(
-            "tremplin.applications.eligibility_rechecked",
-            actor=actor,
-            school=application.intake.school,
-            obj=application,
-            data={
-                "from": before,
-                "to": application.eligibility,
-                "reasons": [r["rule"] for r in application.eligibility_reasons],
-            },
-        )
-        for application, before in moved
-    )
-    return len(moved)
-
-
-def _refresh_reasons(
-    chunk: list[Application], documents: dict, rules: eligibility.Rules, *, now
-) -> None:
-    """The reasons of ``chunk`` (locked, decided by staff) follow the rules; the decisions
-    stand."""
-    moved, unchanged = [], []
-    for application in chunk:
-        before = application.eligibility_reasons
-        _check_eligibility(application, rules, documents.get(application.pk, []))
-        if application.eligibility_reasons == before:
-            unchanged.append(application)
-        else:
-            moved.append(application)
-    by_staff = Application.objects.filter(eligibility_overridden=True)
-    _update_each(by_staff, moved, ["eligibility_reasons"], eligibility_checked_at=now)
-    by_staff.filter(pk__in=[a.pk for a in unchanged]).update(eligibility_checked_at=now)
-
-
-def _update_each(applications, chosen: list[Application], fields: list[str], **same) -> int:
-    """Write ``fields`` of each of ``chosen`` (those ``applications`` still has), and the
-    values ``same`` to all of them, in one statement; how many rows it wrote.
-
-    As ``bulk_update``, but with a branch of its CASE per value rather than per
-    application: the results of a chunk take few values (eligible or not, the reasons of a
-    few ages), and Django spends a third of a millisecond building each branch (a second
-    for 3,000 results). Each row is written once: its time of check with its result."""
-    if not chosen:
-        return 0
-    cast = connections[applications.db].features.requires_casted_case_in_updates
-    values = dict(same)
-    for name in fields:
-        field = Application._meta.get_field(name)
-        by_value: dict[str, tuple[object, list[int]]] = {}
-        for application in chosen:
-            value = getattr(application, name)
-            # The reasons are lists: their JSON tells equal ones.
-            key = json.dumps(value, sort_keys=True)
-            by_value.setdefault(key, (value, []))[1].append(application.pk)
-        case = Case(
-            *(
-                When(pk__in=pks, then=Value(value, output_field=field))
-                for value, pks in by_value.values()
-            ),
-            output_field=field,
-        )
-        values[name] = Cast(case, output_field=field) if cast else case
-    return applications.filter(pk__in=[a.pk for a in chosen]).update(**values)
-
-
-def _holds_a_seat(application: Application) -> bool:
-    """Whether the applicant holds a live or accepted offer, or is enrolled."""
-    from tremplin.admissions.selectors import holds_a_seat
-
-    return Application.objects.filter(holds_a_seat(), pk=application.pk).exists()
-
-
-def _check_can_be_ineligible(application: Application) -> None:
-    """Someone offered a seat, or enrolled, is not made ineligible behind the offer's back:
-    the seat would stay taken by a person the screening now turns away."""
-    if _holds_a_seat(application):
-        raise ValidationError(
-            _(
-                "This applicant holds an offer (awaiting an answer or accepted) or is "
-                "enrolled: they cannot be marked not eligible. Take the offer back first: "
-                "“Withdraw the offer”, on the “Offers and waiting list” page."
-            )
-        )
-
-
-def _check_not_erased(application: Application) -> None:
-    if application.erased_at is not None:
-        raise ValidationError(
-            _(
-                "The personal data of this application is erased: its eligibility can no "
-                "longer be decided."
-            )
-        )
-
-
-@transaction.atomic
-def eligibility_override(
-    *, application: Application, actor, eligible: bool, reason: str
-) -> Application:
-    """Staff decide eligibility against the rules; always with a reason, always audited.
-    Refused for an erased application, and "not eligible" for one that holds a live or
-    accepted offer or is enrolled (the offer must go first)."""
-    if not reason.strip():
-        raise ValidationError(_("Give the reason for this decision."))
-    published = _published_run_locked(application.intake_id)
-    locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    _check_not_erased(locked)
-    if not eligible:
-        _check_can_be_ineligible(locked)
-    before = locked.eligibility
-    locked.eligibility = (
-        Application.Eligibility.ELIGIBLE if eligible else Application.Eligibility.INELIGIBLE
-    )
-    _check_published_allows(published, before, locked.eligibility)
-    locked.eligibility_overridden = True
-    locked.override_reason = reason.strip()
-    locked.changed_since_decision_at = None
-    locked.save(
-        update_fields=[
-            "eligibility",
-            "eligibility_overridden",
-            "override_reason",
-            "changed_since_decision_at",
-        ]
-    )
-    log_action(
-        "tremplin.applications.eligibility_overridden",
-        actor=actor,
-        school=application.intake.school,
-        obj=locked,
-        data={"from": before, "to": locked.eligibility},
-        reason=locked.override_reason,
-    )
-    tell_eligibility(locked, before)
-    return locked
-
-
-def _published_run_locked(intake_id: int):
-    """The call's published ranking run, or None, read under the call's lock, which a change
-    of its rules (``intakes.intake_save``), the recheck and the publication take: a
-    publication cannot slip in, and the rules read after it are the committed ones. "No
-    key": submissions, which only point to the call, go on."""
-    from tremplin.selection.schemes import published_run
-
-    Intake.objects.select_for_update(no_key=True).only("pk").get(pk=intake_id)
-    return published_run(intake_id)
-
-
-def eligibility_frozen_reason(application: Application) -> str:
-    """Why staff can no longer make ``application`` eligible, or "": it is not, and a ranking
-    of its call is published (``_check_published_allows``)."""
-    from tremplin.admissions.intakes import eligibility_frozen
-    from tremplin.selection.schemes import published_run
-
-    if application.eligibility == Application.Eligibility.ELIGIBLE:
-        return ""
-    published = published_run(application.intake_id)
-    return eligibility_frozen(published) if published is not None else ""
-
-
-def _check_published_allows(published, before: str, after: str) -> None:
-    """Once a ranking of the call is published, nobody becomes eligible (by staff, or by the
-    rules given back): the ranking was made on the eligibility then, and she would read an
-    outcome and an eligibility that contradict each other, and still not be ranked. The
-    other way stays possible: false information found after the publication, once the
-    offer is withdrawn (``_check_can_be_ineligible``)."""
-    from tremplin.admissions.intakes import eligibility_frozen
-
-    eligible = Application.Eligibility.ELIGIBLE
-    if published is not None and after == eligible and before != eligible:
-        raise ValidationError(eligibility_frozen(published))
-
-
-@transaction.atomic
-def eligibility_restore_rules(
-    *, application: Application, actor, reason: str
-) -> Application | None:
-    """Undo a staff decision: the rules decide again. Refused like an override when they
-    would make ineligible someone who holds an offer or is enrolled. Returns None, and
-    changes and logs nothing, when the rules decide already (a colleague gave the decision
-    back meanwhile, a repeated request)."""
-    # The call's lock first: the rules read below are the committed ones, not those a change
-    # is replacing, and a recheck started meanwhile waits, then sees this application back in
-    # the rules' hands.
-    published = _published_run_locked(application.intake_id)
-    locked = (
-        Application.objects.select_for_update(of=("self",))  # see _reference_remind
-        .select_related("commune", "intake")
-        .get(pk=application.pk)
-    )
-    _check_not_erased(locked)
-    if not locked.eligibility_overridden:
-        return None
-    before = locked.eligibility
-    locked.eligibility_overridden = False
-    locked.override_reason = ""
-    locked.changed_since_decision_at = None
-    _check_eligibility(locked, eligibility.Rules.of(locked.intake))
-    if locked.eligibility == Application.Eligibility.INELIGIBLE:
-        _check_can_be_ineligible(locked)
-    _check_published_allows(published, before, locked.eligibility)
-    locked.save()
-    log_action(
-        "tremplin.applications.eligibility_rules_restored",
-        actor=actor,
-        school=locked.intake.school,
-        obj=locked,
-        reason=reason,
-        # Which way the rules then decided, as the other decisions say.
-        data={
-            "from": before,
-            "to": locked.eligibility,
-            "reasons": [r["rule"] for r in locked.eligibility_reasons],
-        },
-    )
-    tell_eligibility(locked, before)
-    return locked
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from tremplin.admissions import (
     intakes,
     personal_data,
     retention,
+    screening,
     selectors,
     services,
 )
@@ -257,7 +258,7 @@ def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
 def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     try:
-        recheck = services.eligibility_recheck(intake=intake, actor=request.user)
+        recheck = screening.eligibility_recheck(intake=intake, actor=request.user)
     except ValidationError as error:
         refused(request, error)
         return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
@@ -705,7 +706,7 @@ def _detail(
         event.detail = _event_detail(event, components)
     # Stable: lines of the same moment keep the audit log's order, then the milestones'.
     history = sorted([*history, *_milestones(application)], key=lambda e: e.created_at)
-    eligibility_frozen = services.eligibility_frozen_reason(application)
+    eligibility_frozen = screening.eligibility_frozen_reason(application)
     if not any(event.action == services.APPLICATION_SUBMITTED for event in history):
         # Imported (the import's event names the call) or loaded before submissions were
         # recorded: the history still starts where the application did.
@@ -772,20 +773,20 @@ def application_eligibility(request: HttpRequest, intake_slug: str, reference: s
     form = EligibilityDecisionForm(
         request.POST,
         decided_by_staff=application.eligibility_overridden,
-        frozen=bool(services.eligibility_frozen_reason(application)),
+        frozen=bool(screening.eligibility_frozen_reason(application)),
     )
     if not form.is_valid():
         return _detail(request, application, form=form, status=400)
     decision, reason = form.cleaned_data["decision"], form.cleaned_data["reason"]
     try:
         if decision == "rules":
-            if not services.eligibility_restore_rules(
+            if not screening.eligibility_restore_rules(
                 application=application, actor=request.user, reason=reason
             ):
                 messages.info(request, _("The rules already decide for this application."))
                 return _to_the_page(intake, reference)
         else:
-            services.eligibility_override(
+            screening.eligibility_override(
                 application=application,
                 actor=request.user,
                 eligible=decision == "eligible",
