@@ -24,3 +24,24 @@ def run_worker(script: str, args: list[str], *, timeout: int, env: dict | None =
         sys.stderr.write(completed.stdout + completed.stderr)
         raise SystemExit(f"the {args[0]} run failed")
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def run_in_new_database(
+    script: str, args: list[str], *, admin_url: str, name: str, timeout: int, env: dict
+) -> dict:
+    """``run_worker`` on a PostgreSQL database of its own, named ``name`` (created next to
+    the one ``admin_url`` names, then dropped), whose URL the worker finds in BENCH_PG_URL."""
+    import psycopg
+
+    def recreate(drop_only: bool = False) -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not drop_only:
+                conn.execute(f'CREATE DATABASE "{name}"')
+
+    recreate()
+    try:
+        url = admin_url.rsplit("/", 1)[0] + "/" + name
+        return run_worker(script, args, timeout=timeout, env={**env, "BENCH_PG_URL": url})
+    finally:
+        recreate(drop_only=True)

@@ -35,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _workers import run_worker
+from _workers import run_in_new_database, run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 N_ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "100000"))
@@ -207,34 +207,17 @@ def main() -> int:
               f"the first {XLSX_ROWS:,}), best of {REPEATS}")  # fmt: skip
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         report("SQLite", run_worker(__file__, ["sqlite", csv_path], timeout=1800, env=env))
-        urls = bench_import.postgres_urls()
-        if urls is None:
+        admin_url = bench_import.postgres_url()
+        if admin_url is None:
             print("\nPostgreSQL: not reachable (set DATABASE_URL), skipped")
         else:
-            admin_url = urls[0]
-            bench_url = admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
-            recreate(admin_url)
-            try:
-                figures = run_worker(
-                    __file__,
-                    ["postgres", csv_path],
-                    timeout=1800,
-                    env={**env, "BENCH_PG_URL": bench_url},
-                )
-            finally:
-                recreate(admin_url, drop_only=True)
+            figures = run_in_new_database(
+                __file__, ["postgres", csv_path], admin_url=admin_url, name=BENCH_DB,
+                timeout=1800, env=env,
+            )  # fmt: skip
             report("PostgreSQL", figures)
     print(f"\n(bench ran in {time.perf_counter() - started:.0f} s)")
     return 0
-
-
-def recreate(admin_url: str, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _workers import run_worker
+from _workers import run_in_new_database, run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 N_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
@@ -327,8 +327,9 @@ def worker(backend: str, csv_path: str) -> dict:
 # --- The driver ---------------------------------------------------------------------------
 
 
-def postgres_urls() -> tuple[str, str] | None:
-    """(admin URL, bench database URL), or None when PostgreSQL is not reachable."""
+def postgres_url() -> str | None:
+    """The URL of a PostgreSQL database to create the bench's next to, or None when
+    PostgreSQL is not reachable."""
     import psycopg
 
     url = os.environ.get("DATABASE_URL") or DEFAULT_PG
@@ -338,17 +339,7 @@ def postgres_urls() -> tuple[str, str] | None:
         psycopg.connect(url, connect_timeout=3).close()
     except psycopg.Error:
         return None
-    base = url.rsplit("/", 1)[0]
-    return url, f"{base}/{BENCH_DB}"
-
-
-def recreate_database(admin_url: str, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return url
 
 
 def rate(seconds: float) -> str:
@@ -377,21 +368,14 @@ def main() -> int:
         verdict = "OK" if ok else "MISSED"
         print(f"  ours at {share:.0%} of bulk_create's speed (goal >= 40 %): {verdict}")
 
-        urls = postgres_urls()
-        if urls is None:
+        admin_url = postgres_url()
+        if admin_url is None:
             print("\nPostgreSQL: not reachable (set DATABASE_URL), skipped")
         else:
-            admin_url, bench_url = urls
-            recreate_database(admin_url)
-            try:
-                pg = run_worker(
-                    __file__,
-                    ["postgres", csv_path],
-                    timeout=600,
-                    env={**env, "BENCH_PG_URL": bench_url},
-                )
-            finally:
-                recreate_database(admin_url, drop_only=True)
+            pg = run_in_new_database(
+                __file__, ["postgres", csv_path], admin_url=admin_url, name=BENCH_DB, timeout=600,
+                env=env,
+            )  # fmt: skip
             print("\nPostgreSQL")
             print(f"  ours (full validation + wishes) {rate(pg['ours'])}")
             print(f"  raw COPY of the same rows       {rate(pg['copy'])}")
