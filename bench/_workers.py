@@ -44,4 +44,7 @@ def run_in_new_database(
         url = admin_url.rsplit("/", 1)[0] + "/" + name
         return run_worker(script, args, timeout=timeout, env={**env, "BENCH_PG_URL": url})
     finally:
-        recreate(drop_only=True)
+        try:
+            recreate(drop_only=True)
+        except psycopg.Error as error:  # said, without hiding the worker's own error
+            sys.stderr.write(f"the database {name} was not dropped: {error}\n")

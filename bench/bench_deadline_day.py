@@ -393,3 +393,5 @@ if __name__ == "__main__":
         main()
     finally:
         drop_database()
+        if _ENV:  # the run's data directory (static files, media)
+            shutil.rmtree(_ENV["TREMPLIN_DATA_DIR"], ignore_errors=True)

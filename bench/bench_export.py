@@ -142,34 +142,37 @@ def time_copy(intake) -> float:
 
 
 def worker(backend: str, csv_path: str) -> dict:
+    if backend == "sqlite":  # a file of its own, removed whatever happens
+        with tempfile.TemporaryDirectory(prefix="tremplin-bench-") as tmp:
+            return measure(f"sqlite:///{tmp}/bench.sqlite3", csv_path)
+    return measure(os.environ["BENCH_PG_URL"], csv_path)
+
+
+def measure(database_url: str, csv_path: str) -> dict:
     import bench_import
 
-    if backend == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="tremplin-bench-")
-        bench_import.setup_django(f"sqlite:///{tmp}/bench.sqlite3")
-    else:
-        bench_import.setup_django(os.environ["BENCH_PG_URL"])
+    bench_import.setup_django(database_url)
     from django.db import connection
     from django.utils import translation
     from django_scopes import scopes_disabled
 
     figures = {name: float("inf") for name in ("ours_csv", "floor_csv", "ours_xlsx", "floor_xlsx")}
-    with scopes_disabled(), translation.override("fr"):
-        intake = load(Path(csv_path).read_bytes())
-        for _ in range(REPEATS):  # taking turns
-            figures["ours_csv"] = min(figures["ours_csv"], time_ours(intake, "csv", N_ROWS))
-            figures["floor_csv"] = min(figures["floor_csv"], time_floor(intake, "csv", N_ROWS))
-            figures["ours_xlsx"] = min(figures["ours_xlsx"], time_ours(intake, "xlsx", XLSX_ROWS))
-            figures["floor_xlsx"] = min(
-                figures["floor_xlsx"], time_floor(intake, "xlsx", XLSX_ROWS)
-            )
-        if backend == "postgres":
-            figures["copy"] = min(time_copy(intake) for _ in range(REPEATS))
-    connection.close()
-    if backend == "sqlite":
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with scopes_disabled(), translation.override("fr"):
+            intake = load(Path(csv_path).read_bytes())
+            for _ in range(REPEATS):  # taking turns
+                figures["ours_csv"] = min(figures["ours_csv"], time_ours(intake, "csv", N_ROWS))
+                figures["floor_csv"] = min(figures["floor_csv"], time_floor(intake, "csv", N_ROWS))
+                figures["ours_xlsx"] = min(
+                    figures["ours_xlsx"], time_ours(intake, "xlsx", XLSX_ROWS)
+                )
+                figures["floor_xlsx"] = min(
+                    figures["floor_xlsx"], time_floor(intake, "xlsx", XLSX_ROWS)
+                )
+            if connection.vendor == "postgresql":
+                figures["copy"] = min(time_copy(intake) for _ in range(REPEATS))
+    finally:
+        connection.close()
     return figures
 
 

@@ -62,7 +62,7 @@ def _restore_rules(application):
 
 @pytest.mark.parametrize(
     ("change", "module"),
-    [(_update, services), (_give_document, documents), (_restore_rules, services)],
+    [(_update, services), (_give_document, documents), (_restore_rules, screening)],
     ids=["applicant's correction", "document given", "staff restore the rules"],
 )
 def test_a_submission_does_not_wait_for_another_applicants_change(

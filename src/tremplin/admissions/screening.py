@@ -1,7 +1,7 @@
 """Screening: the re-check of a call's applications against its rules (by chunks, a few
 statements each), the staff's decision on an application's eligibility, and the rules
 restored on an application (the evaluation on submission and on an applicant's correction
-is in ``services``).
+is in ``services``, on a document given in ``documents``).
 
 Every decision writes an audit event in its transaction, and a result that moves without
 the applicant doing is told to her through the outbox in that transaction too

@@ -1,6 +1,6 @@
 """Admissions workflows: submitting, editing and withdrawing an application, its eligibility
 evaluated then and told to the applicant when it moves, a contact corrected by staff, a
-search by CIN recorded (the re-check of a call and the staff's decisions on eligibility are
+search by CIN and a CIN shown recorded (the re-check of a call and the staff's decisions on eligibility are
 in ``screening``, the applicant's one-time codes in ``codes``, the erasure of personal data
 and its download in ``personal_data``).
 

@@ -353,7 +353,7 @@ class EligibilityDecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         decision = self.fields["decision"]
         if frozen:
-            # Not eligible, the ranking published: it stays so (``services.
+            # Not eligible, the ranking published: it stays so (``screening.
             # _check_published_allows``), its reason can still be written again.
             shown = decision.choices[1:2]
             decision.initial = "ineligible"
