@@ -15,6 +15,10 @@ from tremplin.admissions.models import ImportJob
 pytestmark = pytest.mark.django_db
 
 POLL = {"HTTP_HX_REQUEST": "true"}
+GO_TO_THE_RESULT = (
+    '<p id="import-refresh" hx-swap-oob="outerHTML">'
+    '<a id="import-refresh-link" href="#import-report">Go to the result</a></p>'
+)
 
 
 @pytest.fixture
@@ -58,7 +62,8 @@ def test_the_poll_replaces_the_progress_only_never_the_link_nor_the_live_region(
     assert "50 of 200 rows checked…" in polled and "<a " not in polled and "role=" not in polled
     # Outside what the poll replaces: the one live region, empty, and the refresh link.
     assert '<p id="import-said" class="visually-hidden" role="status"></p>' in page
-    assert f'href="{url(job)}">Refresh</a>' in page
+    link = f'<a id="import-refresh-link" href="{url(job)}">Refresh</a>'
+    assert f'<p id="import-refresh">{link}' in page
 
 
 def test_the_live_region_speaks_when_the_reading_starts_then_not_at_each_poll(world, intake):
@@ -70,6 +75,7 @@ def test_the_live_region_speaks_when_the_reading_starts_then_not_at_each_poll(wo
     assert said(again) is None
     # The answer rebuilds neither the region nor the link, which stay on the page.
     assert 'role="status"' not in again and "Refresh" not in again
+    assert "import-refresh" not in started + again  # the link stays while it runs
 
 
 @pytest.mark.parametrize(
@@ -88,6 +94,8 @@ def test_the_end_is_said_once_and_the_report_replaces_the_progress(
     assert said(done) == sentence
     assert "hx-get" not in done and "<progress" not in done
     assert "Rows" in done.split('<div id="import-report">')[1]
+    # Nothing is left to refresh: the link, which may have the focus, leads to the report.
+    assert GO_TO_THE_RESULT in done
     # Opened afterwards, the finished page says nothing out of band.
     page = client.get(url(job)).content.decode()
     assert "hx-swap-oob" not in page and "import-said" not in page
@@ -99,3 +107,18 @@ def test_a_failure_is_said_once_in_the_live_region_not_twice(world, intake):
     failed = client.get(f"{url(job)}?seen=running", **POLL).content.decode()
     assert said(failed).startswith("The import failed before the end")
     assert 'role="alert"' not in failed
+    assert GO_TO_THE_RESULT in failed
+
+
+def test_a_file_refused_is_said_once_as_refused(world, intake):
+    problem = {"line": None, "column": "", "code": "column_missing", "params": {"field": "cin"}}
+    job = job_of(intake, status="done", total_rows=3, error_count=1, report=[problem])
+    client = english(world.client("admissions"))
+    done = client.get(f"{url(job)}?seen=running", **POLL).content.decode()
+    # The region says what the report's first line says, and the alert does not say it again.
+    assert said(done) == "The file was not read: nothing was imported."
+    assert 'role="alert"' not in done
+    assert "The file was not read" in done.split('<div id="import-report">')[1]
+    # Opened afterwards (no live region then), the alert is one.
+    page = client.get(url(job)).content.decode()
+    assert '<div class="alert alert-danger" role="alert">' in page

@@ -21,6 +21,10 @@ from tremplin.selection.ranking import ranking_run_start
 pytestmark = pytest.mark.django_db
 
 POLL = {"HTTP_HX_REQUEST": "true"}
+GO_TO_THE_RESULT = (
+    '<p id="letter-batch-refresh" hx-swap-oob="outerHTML">'
+    '<a id="letter-batch-refresh-link" href="#letter-batch-report">Go to the result</a></p>'
+)
 
 
 def english(client):
@@ -130,6 +134,8 @@ def test_a_batchs_poll_replaces_its_progress_only(world, intake):
         status="running",
     )  # fmt: skip
     assert "3 of 6 letters rendered…" in polled_part(page, "letter-batch-report")
+    link = f'<a id="letter-batch-refresh-link" href="{_batch_url(batch)}">Refresh</a>'
+    assert f'<p id="letter-batch-refresh">{link}' in page
 
 
 def test_a_batch_says_when_it_starts_and_nothing_while_it_runs(world, intake):
@@ -140,6 +146,7 @@ def test_a_batch_says_when_it_starts_and_nothing_while_it_runs(world, intake):
     running = client.get(f"{_batch_url(batch)}?seen=running", **POLL).content.decode()
     assert said(running, "letter-batch-said") is None
     assert 'role="status"' not in running and "Refresh" not in running
+    assert "letter-batch-refresh" not in started + running  # the link stays while it runs
 
 
 def test_a_batch_says_once_that_it_is_done_and_its_letters_replace_the_progress(
@@ -151,6 +158,8 @@ def test_a_batch_says_once_that_it_is_done_and_its_letters_replace_the_progress(
     assert said(done, "letter-batch-said") == "The batch is done: 6 letters."
     report = done.split('<div id="letter-batch-report">')[1]
     assert "hx-get" not in done and report.count("/staff/smara/letters/") == 6
+    # Nothing is left to refresh: the link, which may have the focus, leads to the letters.
+    assert GO_TO_THE_RESULT in done
 
 
 def test_a_batch_that_fails_says_so_once_in_the_live_region(world, intake):
@@ -168,3 +177,4 @@ def test_a_batch_that_fails_says_so_once_in_the_live_region(world, intake):
     assert said(failed, "letter-batch-said").startswith("The batch stopped after 2 of 6 letters.")
     # The alert is in the part the poll brings: the region alone speaks, not twice.
     assert 'role="alert"' not in failed
+    assert GO_TO_THE_RESULT in failed

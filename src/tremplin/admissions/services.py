@@ -1,8 +1,8 @@
 """Admissions workflows: submitting, editing and withdrawing an application, its eligibility
 evaluated then and told to the applicant when it moves, a contact corrected by staff, a
-search by CIN and a CIN shown recorded (the re-check of a call and the staff's decisions on eligibility are
-in ``screening``, the applicant's one-time codes in ``codes``, the erasure of personal data
-and its download in ``personal_data``).
+search by CIN and a CIN shown recorded (the re-check of a call and the staff's decisions on
+eligibility are in ``screening``, the applicant's one-time codes in ``codes``, the erasure
+of personal data and its download in ``personal_data``).
 
 Every change that decides something about a person writes an audit event in the same
 transaction, and every message to the applicant goes through the outbox in that
