@@ -283,11 +283,11 @@ def test_a_call_whose_ranking_is_published_refuses_the_import_and_the_command_sa
 def test_a_ranking_published_while_the_file_is_read_stops_its_writing(world, mode):
     """Checked at the start, and again under the call's lock before each batch is written:
     a director who publishes during a long import adds no unranked applicant to it."""
-    from tremplin.admissions import importing
+    from tremplin.admissions import importing_rows
     from tremplin.selection.models import RankingRun
 
     intake = make_import_intake(world.smara, status="closed")
-    original = importing._Validator.__init__
+    original = importing_rows.Validator.__init__
 
     def then_the_ranking_is_published(self, *args, **kwargs):
         original(self, *args, **kwargs)
@@ -297,11 +297,11 @@ def test_a_ranking_published_while_the_file_is_read_stops_its_writing(world, mod
                 created_by=world.users["director"], published_at=timezone.now(),
             )  # fmt: skip
 
-    importing._Validator.__init__ = then_the_ranking_is_published
+    importing_rows.Validator.__init__ = then_the_ranking_is_published
     try:
         result = run(intake, [applicant(0), applicant(1)], mode=mode)
     finally:
-        importing._Validator.__init__ = original
+        importing_rows.Validator.__init__ = original
     assert [e["code"] for e in result.report] == ["ranking_published"]
     assert result.created == 0 and count() == 0
     # The numbers taken for the rows not written are given back: the next one is the first.
@@ -317,9 +317,9 @@ def test_a_cin_that_arrives_from_the_portal_during_the_import_is_a_duplicate(wor
     unique constraint, and the import drops that row only."""
     intake = make_import_intake(world.smara)
     rows = [applicant(0), applicant(1), applicant(2)]
-    from tremplin.admissions import importing
+    from tremplin.admissions import importing_rows
 
-    original = importing._Validator.__init__
+    original = importing_rows.Validator.__init__
 
     def then_someone_applies(self, *args, **kwargs):
         original(self, *args, **kwargs)
@@ -333,11 +333,11 @@ def test_a_cin_that_arrives_from_the_portal_during_the_import_is_a_duplicate(wor
                 privacy_consent_at=timezone.now(), language="fr",
             )  # fmt: skip
 
-    importing._Validator.__init__ = then_someone_applies
+    importing_rows.Validator.__init__ = then_someone_applies
     try:
         result = run(intake, rows, mode="all")
     finally:
-        importing._Validator.__init__ = original
+        importing_rows.Validator.__init__ = original
     assert (result.created, result.duplicates) == (2, 1)
     assert count() == 3
 
