@@ -36,14 +36,20 @@ def english(client):
 
 
 def job_of(intake, **fields) -> ImportJob:
+    fields = {"original_name": "x.csv", "mode": "all", **fields}
     with scopes_disabled():
-        return ImportJob.objects.create(intake=intake, original_name="x.csv", mode="all", **fields)
+        return ImportJob.objects.create(intake=intake, **fields)
 
 
 def polled_part(page: str) -> str:
     found = re.search(r'<div id="import-report"[^>]*>.*?</div>', page, re.S)
     assert found, "no #import-report"
     return found.group(0)
+
+
+def report_of(answer: str) -> str:
+    """The finished report, which the link « Go to the result » can give the focus to."""
+    return answer.split('<div id="import-report" tabindex="-1">')[1]
 
 
 def said(answer: str) -> str | None:
@@ -93,7 +99,7 @@ def test_the_end_is_said_once_and_the_report_replaces_the_progress(
     done = client.get(f"{url(job)}?seen=running", **POLL).content.decode()
     assert said(done) == sentence
     assert "hx-get" not in done and "<progress" not in done
-    assert "Rows" in done.split('<div id="import-report">')[1]
+    assert "Rows" in report_of(done)
     # Nothing is left to refresh: the link, which may have the focus, leads to the report.
     assert GO_TO_THE_RESULT in done
     # Opened afterwards, the finished page says nothing out of band.
@@ -118,7 +124,29 @@ def test_a_file_refused_is_said_once_as_refused(world, intake):
     # The region says what the report's first line says, and the alert does not say it again.
     assert said(done) == "The file was not read: nothing was imported."
     assert 'role="alert"' not in done
-    assert "The file was not read" in done.split('<div id="import-report">')[1]
+    assert "The file was not read" in report_of(done)
     # Opened afterwards (no live region then), the alert is one.
     page = client.get(url(job)).content.decode()
     assert '<div class="alert alert-danger" role="alert">' in page
+
+
+def test_an_import_stopped_by_a_ranking_says_what_it_created_not_that_nothing_was(world, intake):
+    """Valid rows only, a ranking published while the file was written: the batches written
+    before stay, and the page says how many, then why the rest was not written."""
+    stop = {"line": 0, "column": "", "code": "ranking_published", "params": {}}
+    job = job_of(
+        intake, status="done", dry_run=False, mode="valid", total_rows=900, created_count=500,
+        report=[stop],
+    )  # fmt: skip
+    client = english(world.client("admissions"))
+    done = client.get(f"{url(job)}?seen=running", **POLL).content.decode()
+    sentence = (
+        "The import stopped: 500 applications were created, the rest of the file was not written."
+    )
+    assert said(done) == sentence
+    report = report_of(done)
+    assert sentence in report and "A ranking of this call is published" in report
+    assert "Applications created" in report and "nothing was imported" not in done
+    assert 'role="alert"' not in done
+    page = client.get(url(job)).content.decode()
+    assert '<div class="alert alert-warning" role="alert">' in page

@@ -156,7 +156,7 @@ def test_a_batch_says_once_that_it_is_done_and_its_letters_replace_the_progress(
     client = english(world.client("admissions"))
     done = client.get(f"{_batch_url(batch)}?seen=running", **POLL).content.decode()
     assert said(done, "letter-batch-said") == "The batch is done: 6 letters."
-    report = done.split('<div id="letter-batch-report">')[1]
+    report = done.split('<div id="letter-batch-report" tabindex="-1">')[1]
     assert "hx-get" not in done and report.count("/staff/smara/letters/") == 6
     # Nothing is left to refresh: the link, which may have the focus, leads to the letters.
     assert GO_TO_THE_RESULT in done

@@ -214,6 +214,9 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
     # What kept the whole file from being read: said above all, not as a row of the list.
     file_problems = [describe_error(e) for e in shown if e["code"] in FILE_PROBLEMS]
     shown = [e for e in shown if e["code"] not in FILE_PROBLEMS]
+    # Stopped partway (a ranking published while "valid rows only" was writing): the
+    # batches written before stay, and the report says so rather than "nothing imported".
+    stopped = bool(file_problems) and job.created_count > 0
     notes = job.columns.get("notes", {})
     # The job keeps one count of duplicates: those of the file itself are told apart.
     repeated = repeated_in_file(notes)
@@ -229,6 +232,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "problems": [{**entry, "reason": describe_error(entry)} for entry in shown],
         "more_problems": total - len(shown) - len(file_problems),
         "file_problems": file_problems,
+        "stopped": stopped,
         "columns_read": [
             (header, field_label(name), describe_note(notes.get(name)))
             for header, name in job.columns.get("read", [])
