@@ -7,6 +7,7 @@ imports, caches or connections; the worker prints its figures as JSON on its las
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -48,3 +49,14 @@ def run_in_new_database(
             recreate(drop_only=True)
         except psycopg.Error as error:  # said, without hiding the worker's own error
             sys.stderr.write(f"the database {name} was not dropped: {error}\n")
+
+
+def measure_on(backend: str, measure, *args) -> dict:
+    """In a worker: ``measure(database_url, *args)`` on a SQLite file of its own, removed
+    whatever happens, or on the PostgreSQL database ``run_in_new_database`` made."""
+    if backend == "sqlite":
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="tremplin-bench-") as tmp:
+            return measure(f"sqlite:///{tmp}/bench.sqlite3", *args)
+    return measure(os.environ["BENCH_PG_URL"], *args)

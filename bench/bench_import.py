@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _workers import run_in_new_database, run_worker
+from _workers import measure_on, run_in_new_database, run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 N_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
@@ -290,13 +290,6 @@ def time_import_export(intake, data: bytes, n: int) -> float:
     return seconds
 
 
-def worker(backend: str, csv_path: str) -> dict:
-    if backend == "sqlite":  # a file of its own, removed whatever happens
-        with tempfile.TemporaryDirectory(prefix="tremplin-bench-") as tmp:
-            return measure(f"sqlite:///{tmp}/bench.sqlite3", csv_path)
-    return measure(os.environ["BENCH_PG_URL"], csv_path)
-
-
 def measure(database_url: str, csv_path: str) -> dict:
     data = Path(csv_path).read_bytes()
     figures: dict[str, float] = {}
@@ -401,6 +394,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
-        print(json.dumps(worker(sys.argv[2], sys.argv[3])))
+        print(json.dumps(measure_on(sys.argv[2], measure, sys.argv[3])))
         sys.exit(0)
     sys.exit(main())
