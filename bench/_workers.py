@@ -27,6 +27,17 @@ def run_worker(script: str, args: list[str], *, timeout: int, env: dict | None =
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> None:
+    """Drop the PostgreSQL database ``name`` (whoever is connected to it), then create it
+    again empty unless ``drop_only``; ``admin_url`` names another database of the server."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def run_in_new_database(
     script: str, args: list[str], *, admin_url: str, name: str, timeout: int, env: dict
 ) -> dict:
@@ -34,19 +45,13 @@ def run_in_new_database(
     the one ``admin_url`` names, then dropped), whose URL the worker finds in BENCH_PG_URL."""
     import psycopg
 
-    def recreate(drop_only: bool = False) -> None:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if not drop_only:
-                conn.execute(f'CREATE DATABASE "{name}"')
-
-    recreate()
+    recreate_database(admin_url, name)
     try:
         url = admin_url.rsplit("/", 1)[0] + "/" + name
         return run_worker(script, args, timeout=timeout, env={**env, "BENCH_PG_URL": url})
     finally:
         try:
-            recreate(drop_only=True)
+            recreate_database(admin_url, name, drop_only=True)
         except psycopg.Error as error:  # said, without hiding the worker's own error
             sys.stderr.write(f"the database {name} was not dropped: {error}\n")
 

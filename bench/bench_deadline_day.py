@@ -37,6 +37,7 @@ import urllib.request
 from pathlib import Path
 
 import psycopg
+from _workers import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -125,9 +126,7 @@ def tremplin(*args: str, settings: str = "tremplin.settings") -> None:
 
 
 def prepare_database() -> None:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
+    recreate_database(admin_url(), DB)
     tremplin("migrate", "--noinput", "-v0")
     tremplin("collectstatic", "--noinput", "-v0")
     tremplin("demo")  # Smara with "Promotion 2026" open
@@ -151,8 +150,7 @@ def portal_applications() -> int:
 
 
 def drop_database() -> None:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    recreate_database(admin_url(), DB, drop_only=True)
 
 
 def start_server() -> subprocess.Popen:
