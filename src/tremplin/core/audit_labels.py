@@ -73,7 +73,7 @@ ACTION_LABELS = {
 }
 
 # Not audit events: lines of an application's history read from their own tables
-# (``admissions.views_staff._milestones``).
+# (``admissions.history._milestones``).
 HISTORY_LABELS = {
     "tremplin.letters.prepared": _("Letter prepared"),
     "tremplin.training.enrolled": _("Enrolled in the cohort"),
