@@ -18,7 +18,8 @@ from tests.admissions.builders import (
 )
 from tremplin.admissions.importing import import_applications
 from tremplin.admissions.importing_columns import parse_date
-from tremplin.admissions.importing_headers import decode, header_field, read_table
+from tremplin.admissions.importing_files import decode, read_table
+from tremplin.admissions.importing_headers import header_field
 from tremplin.admissions.models import Application
 
 TODAY = datetime.date(2026, 1, 15)

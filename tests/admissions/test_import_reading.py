@@ -9,7 +9,7 @@ from django_scopes import scopes_disabled
 
 from tests.admissions.builders import applicant, canonical_csv, csv_bytes, make_import_intake
 from tremplin.admissions.importing import describe_error, import_applications
-from tremplin.admissions.importing_headers import TableError, decode, read_table
+from tremplin.admissions.importing_files import TableError, decode, read_table
 from tremplin.admissions.models import Application
 
 ARABIC_CSV = "الاسم العائلي;النسب;Nom;Prénom;Ville\r\nالعلمي;ولد سيدي;Aït Baha;Hélène;Laâyoune\r\n"

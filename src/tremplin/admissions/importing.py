@@ -24,12 +24,8 @@ from openpyxl.utils import get_column_letter
 
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.importing_columns import date_order, replaced_rows
-from tremplin.admissions.importing_headers import (
-    Table,
-    TableError,
-    fold,
-    read_table,
-)
+from tremplin.admissions.importing_files import Table, TableError, read_table
+from tremplin.admissions.importing_headers import fold
 from tremplin.admissions.importing_report import (
     DUPLICATE_CODES,
     FILE_PROBLEMS,

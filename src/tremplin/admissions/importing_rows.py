@@ -23,10 +23,10 @@ from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.choices import EducationLevel, Employment, Sex
 from tremplin.admissions.eligibility import Rules, evaluate
 from tremplin.admissions.importing_columns import DateOrder, parse_date
+from tremplin.admissions.importing_files import UNREADABLE
 from tremplin.admissions.importing_headers import (
     DIGITS,
     TEMPLATE_EXAMPLE,
-    UNREADABLE,
     Lookup,
     boolean,
     choice_lookup,

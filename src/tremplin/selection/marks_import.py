@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tremplin.admissions.importing import describe_error
-from tremplin.admissions.importing_headers import TableError, decode, fold_header
+from tremplin.admissions.importing_files import TableError, decode
+from tremplin.admissions.importing_headers import fold_header
 from tremplin.admissions.models import Application
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import normalize_cin
