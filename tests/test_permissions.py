@@ -66,6 +66,8 @@ CASES: dict[str, Case] = {
     "admissions:intake_edit": Case(expect=ADMISSIONS_STAFF),
     "admissions:intake_status": Case(method="post", expect=staff(302), data={"status": "closed"}),
     "admissions:intake_recheck": Case(method="post", expect=staff(302)),
+    # Polled by htmx on the call's page; without htmx, that page.
+    "admissions:intake_recheck_status": Case(expect=staff(302)),
     "admissions:application_list": Case(expect=ADMISSIONS_STAFF),
     "admissions:application_detail": Case(expect=ADMISSIONS_STAFF),
     # Shown, then the page itself (reloading it records no second reveal).

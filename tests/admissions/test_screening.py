@@ -76,7 +76,9 @@ def test_the_cin_is_masked_until_revealed_and_each_reveal_is_audited(world, inta
 
 
 @pytest.mark.django_db
-def test_an_override_needs_a_reason_and_is_audited_and_shown_to_the_applicant(world, intake):
+def test_an_override_needs_a_reason_and_is_audited_and_shown_to_the_applicant(
+    world, intake, django_capture_on_commit_callbacks
+):
     client = world.client("admissions")
     omar = application("CD111111")
     # Staff are told, before they write it, who will read the reason.
@@ -95,7 +97,9 @@ def test_an_override_needs_a_reason_and_is_audited_and_shown_to_the_applicant(wo
     assert event.reason == "Date de naissance erronée"
     assert event.data == {"from": "ineligible", "to": "eligible"}
     # A re-check of the rules does not undo a staff decision...
-    client.post(url("intake_recheck", intake))
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        client.post(url("intake_recheck", intake))
+    assert len(queued) == 1  # the re-check's task, run
     assert application("CD111111").eligibility == Application.Eligibility.ELIGIBLE
     # ...until staff give the decision back to the rules.
     client.post(target, {"decision": "rules", "reason": "Erreur de ma part"})

@@ -100,7 +100,9 @@ def test_an_edit_that_keeps_the_rules_says_nothing_about_them(world, intake):
 
 
 @pytest.mark.django_db
-def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_staff(world, intake):
+def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_staff(
+    world, intake, django_capture_on_commit_callbacks
+):
     people = by_cin()
     with scopes_disabled():
         # The rules tighten: from 24 to 50 years old.
@@ -115,10 +117,14 @@ def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_st
             eligibility_checked_at=timezone.now() - datetime.timedelta(days=3)
         )
     client = in_english(world.client("admissions"))
-    response = client.post(
-        reverse("admissions:intake_recheck", kwargs={"school_slug": "smara",
-                                                     "intake_slug": intake.slug}), follow=True
-    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):  # the re-check's task
+        asked = client.post(
+            reverse("admissions:intake_recheck", kwargs={"school_slug": "smara",
+                                                         "intake_slug": intake.slug})
+        )  # fmt: skip
+    # The call's page, at its re-check, says what it did.
+    assert asked["Location"] == detail_url(intake) + "#recheck"
+    response = client.get(asked["Location"])
     # The staff's decision was skipped without a word, and its reasons kept saying what
     # the former rules said: staff are told, and its page says what the rules say now.
     assert (

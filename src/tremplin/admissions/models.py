@@ -585,3 +585,68 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_id}-{self.year}: {self.last_number}"
+
+
+class EligibilityRecheck(models.Model):
+    """Staff asked to evaluate a call's eligibility rules again for its applications: run by
+    a task (``recheck_tasks``), as a call of 100,000 applications takes longer than a
+    request may. It runs in one transaction, with the counts written in it: all or nothing,
+    and a worker that dies leaves the applications as they were and the re-check to run
+    again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    class Failure(models.TextChoices):
+        # A ranking was published between the request and the run: its rules stand.
+        RULES_FROZEN = "rules_frozen", _("the rules can no longer be checked again")
+        INTERNAL = "internal", _("internal error")
+
+    intake = models.ForeignKey(
+        Intake, on_delete=models.CASCADE, related_name="rechecks", verbose_name=_("intake")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    # When a worker took it: a run still going long after lost its worker.
+    claimed_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    # The applications to check when it was asked for: what its progress says it reads.
+    expected = models.PositiveIntegerField(_("applications to check"), default=0)
+    checked = models.PositiveIntegerField(_("applications checked"), default=0)
+    changed = models.PositiveIntegerField(_("results changed"), default=0)
+    staff_decided = models.PositiveIntegerField(_("decisions taken by staff"), default=0)
+    failure = models.CharField(_("failure"), max_length=20, choices=Failure.choices, blank=True)
+
+    objects = ScopedManager(school="intake__school")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("eligibility re-check")
+        verbose_name_plural = _("eligibility re-checks")
+        constraints = [
+            # One at a time per call: a second click gets the one already asked for.
+            models.UniqueConstraint(
+                fields=["intake"],
+                condition=Q(status__in=["pending", "running"]),
+                name="eligibilityrecheck_one_active_per_intake",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intake_id}: {self.status}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)

@@ -17,6 +17,7 @@ urlpatterns = [
     path(I + "edit/", views.intake_edit, name="intake_edit"),
     path(I + "status/", views.intake_status, name="intake_status"),
     path(I + "recheck/", views.intake_recheck, name="intake_recheck"),
+    path(I + "recheck/status/", views.intake_recheck_status, name="intake_recheck_status"),
     path(I + "applications/", views.application_list, name="application_list"),
     path(
         I + "applications/export.<str:fmt>",

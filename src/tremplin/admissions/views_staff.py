@@ -22,6 +22,7 @@ from tremplin.admissions import (
     importing,
     intakes,
     personal_data,
+    recheck_tasks,
     retention,
     screening,
     selectors,
@@ -30,7 +31,13 @@ from tremplin.admissions import (
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe_for_staff
 from tremplin.admissions.history import application_history
-from tremplin.admissions.models import Application, Document, Intake, PrivacyNotice
+from tremplin.admissions.models import (
+    Application,
+    Document,
+    EligibilityRecheck,
+    Intake,
+    PrivacyNotice,
+)
 from tremplin.admissions.staff_forms import (
     ContactForm,
     EligibilityDecisionForm,
@@ -91,6 +98,7 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     funnel = selectors.funnel(intake)
     rules_frozen = _rules_frozen(intake)
+    recheck = _latest_recheck(intake)
     # Until a re-check, what the funnel counts of them was decided under the former rules.
     rules_changed_at, decided_before = (
         (None, 0) if rules_frozen else selectors.decided_before_the_rules(intake)
@@ -117,6 +125,8 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "closed_since": _closed_since(intake, timezone.now()),
             "conditions": eligibility.conditions(intake),
             "rules_frozen": rules_frozen,
+            "recheck": recheck,
+            "recheck_said": _recheck_said(recheck),
             "rules_changed_at": rules_changed_at,
             "decided_before": decided_before,
             "import_refusal": importing.import_refusal(intake),
@@ -250,12 +260,67 @@ def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
 @school_view(APPLICATIONS_MANAGE)
 @require_POST
 def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    """Ask for the rules to be evaluated again (a task runs it); the call's page says how it
+    goes, then what it changed."""
     intake = access_intake(request, intake_slug)
     try:
-        recheck = screening.eligibility_recheck(intake=intake, actor=request.user)
+        _recheck, started = recheck_tasks.eligibility_recheck_start(
+            intake=intake, actor=request.user
+        )
     except ValidationError as error:
         refused(request, error)
         return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
+    if not started:
+        messages.info(
+            request,
+            _("Eligibility is already being checked again for this call: this page says when "
+              "it is done."),
+        )  # fmt: skip
+    detail = reverse("admissions:intake_detail", args=[intake.school.slug, intake.slug])
+    return redirect(f"{detail}#recheck")
+
+
+@school_view(APPLICATIONS_VIEW)
+@require_GET
+def intake_recheck_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    """The call page's re-check region, polled by htmx while a re-check runs: nothing new
+    (204) until it ends, then its result, which ends the polling (286). Without htmx, the
+    call's page."""
+    intake = access_intake(request, intake_slug)
+    if not request.headers.get("HX-Request"):
+        detail = reverse("admissions:intake_detail", args=[intake.school.slug, intake.slug])
+        return redirect(f"{detail}#recheck")
+    recheck = _latest_recheck(intake)
+    if recheck is not None and recheck.active:
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "admissions/staff/_recheck_status.html",
+        {
+            "intake": intake,
+            "school": intake.school,
+            "recheck": recheck,
+            "recheck_said": _recheck_said(recheck),
+            "rules_frozen": _rules_frozen(intake),
+            "finished_now": True,
+        },
+        status=286,
+    )
+
+
+def _latest_recheck(intake: Intake) -> EligibilityRecheck | None:
+    return (
+        EligibilityRecheck.objects.filter(intake=intake)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
+    """What a finished re-check did, in sentences."""
+    if recheck is None or recheck.status != EligibilityRecheck.Status.DONE:
+        return []
     checked = ngettext(
         "Eligibility checked again for %(n)s application.",
         "Eligibility checked again for %(n)s applications.",
@@ -274,8 +339,7 @@ def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
             )
             % {"n": recheck.staff_decided}
         )
-    messages.success(request, " ".join(said))
-    return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
+    return said
 
 
 @school_view(INTAKES_MANAGE)

@@ -2,6 +2,7 @@ import logging
 
 from tremplin.admissions.codes import access_requests_forget, access_requests_resume
 from tremplin.admissions.import_tasks import import_files_forget, import_jobs_resume
+from tremplin.admissions.recheck_tasks import eligibility_rechecks_resume
 from tremplin.admissions.search_names import search_names_backfill
 from tremplin.core.management.sweep import SweepCommand
 from tremplin.selection.letters import letter_batches_resume
@@ -14,7 +15,8 @@ logger = logging.getLogger(__name__)
 class Command(SweepCommand):
     help = (
         "Start again the work whose worker died mid-way: imports and batches of letters "
-        "without progress for ten minutes, ranking runs still running after thirty, "
+        "without progress for ten minutes, ranking runs and re-checks of eligibility still "
+        "running after thirty (a re-check whose transaction is alive is left to it), "
         "applicants' requests for a code not looked at after a minute. Also "
         "deletes the files of marks checked by a dry run and never confirmed, once their "
         "hour is over, and the spreadsheets of applications whose dry run was never "
@@ -27,6 +29,7 @@ class Command(SweepCommand):
     def sweep(self, *, verbose: bool, **options) -> None:
         imports, letters = import_jobs_resume(), letter_batches_resume()
         runs, stashes = ranking_runs_resume(), marks_stashes_forget()
+        rechecks = eligibility_rechecks_resume()
         spreadsheets = import_files_forget()
         requests, codes = access_requests_forget(), access_requests_resume()
         try:
@@ -34,9 +37,10 @@ class Command(SweepCommand):
         except Exception:  # the keys can wait for the next run; the --loop must go on
             logger.exception("The search keys of applications could not be filled")
             keys = 0
-        if imports or letters or runs or verbose:
+        if imports or letters or runs or rechecks or verbose:
             self.stdout.write(
-                f"Resumed: {imports} imports, {letters} letter batches, {runs} ranking runs."
+                f"Resumed: {imports} imports, {letters} letter batches, {runs} ranking runs, "
+                f"{rechecks} eligibility re-checks."
             )
         if codes or verbose:
             self.stdout.write(f"Sent {codes} codes whose request had been left waiting.")

@@ -1,0 +1,126 @@
+"""The re-check of a call's eligibility rules as staff ask for it (``EligibilityRecheck``):
+queued, run by a task, and run again if its worker died.
+
+The re-check itself (``screening.eligibility_recheck``) takes seconds for a school's call
+but about a minute for a call of 100,000 applications, longer than a request may last. It
+runs in one transaction, and the task writes the counts in that transaction: a worker that
+dies leaves the applications as they were, and the re-check waiting to run again.
+"""
+
+import datetime
+import logging
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from django_tasks import task
+
+from tremplin.admissions.models import EligibilityRecheck, Intake
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (EligibilityRecheck.Status.PENDING, EligibilityRecheck.Status.RUNNING)
+# A re-check of 100,000 applications takes about a minute; one still running after this
+# long, whose row no transaction holds, lost its worker.
+STALE_AFTER = datetime.timedelta(minutes=30)
+
+
+def eligibility_recheck_start(*, intake: Intake, actor) -> tuple[EligibilityRecheck, bool]:
+    """Ask for a re-check of ``intake``'s rules, run by a task once committed: (the re-check,
+    True), or (the one already waiting or running, False) when there is one (a second click,
+    a colleague's). Refused (ValidationError) once a ranking of the call is published."""
+    from tremplin.admissions.intakes import rules_frozen
+    from tremplin.admissions.selectors import applications_to_recheck
+    from tremplin.selection.schemes import published_run
+
+    published = published_run(intake)
+    if published is not None:
+        raise ValidationError(rules_frozen(published))
+    active = EligibilityRecheck.objects.filter(intake=intake, status__in=ACTIVE).first()
+    if active is not None:
+        return active, False
+    try:
+        with transaction.atomic():
+            recheck = EligibilityRecheck.objects.create(
+                intake=intake,
+                created_by=actor,
+                expected=applications_to_recheck(intake).count(),
+            )
+    except IntegrityError:  # one per call at a time: a colleague's committed meanwhile
+        return EligibilityRecheck.objects.get(intake=intake, status__in=ACTIVE), False
+    transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck.pk))
+    return recheck, True
+
+
+@task()
+def run_recheck(recheck_id: int) -> None:
+    eligibility_recheck_execute(recheck_id)
+
+
+def eligibility_recheck_execute(recheck_id: int) -> None:
+    """Run a waiting re-check and write its counts with its results, all or nothing. A task
+    delivered twice runs it once; a ranking published since it was asked for leaves it
+    failed, and the applications as they were."""
+    from tremplin.admissions.screening import eligibility_recheck
+
+    claimed_at = timezone.now()
+    with scopes_disabled():
+        rechecks = EligibilityRecheck.objects.filter(pk=recheck_id)
+        if not rechecks.filter(status=EligibilityRecheck.Status.PENDING).update(
+            status=EligibilityRecheck.Status.RUNNING, claimed_at=claimed_at
+        ):
+            return
+        try:
+            with transaction.atomic():
+                # Locked to the end: the resume sweep skips a re-check whose worker is alive.
+                recheck = (
+                    rechecks.select_for_update(of=("self",))
+                    .select_related("intake__school", "created_by")
+                    .get()
+                )
+                if recheck.claimed_at != claimed_at:  # taken again after a resume
+                    return
+                done = eligibility_recheck(intake=recheck.intake, actor=recheck.created_by)
+                rechecks.update(
+                    status=EligibilityRecheck.Status.DONE,
+                    finished_at=timezone.now(),
+                    checked=done.checked,
+                    changed=done.changed,
+                    staff_decided=done.staff_decided,
+                )
+        except ValidationError:  # a ranking published since: its rules stand
+            _fail(rechecks, EligibilityRecheck.Failure.RULES_FROZEN)
+        except Exception:
+            logger.exception("The eligibility re-check %s failed", recheck_id)
+            _fail(rechecks, EligibilityRecheck.Failure.INTERNAL)
+            raise
+
+
+def _fail(rechecks, failure: str) -> None:
+    rechecks.filter(status=EligibilityRecheck.Status.RUNNING).update(
+        status=EligibilityRecheck.Status.FAILED, failure=failure, finished_at=timezone.now()
+    )
+
+
+def eligibility_rechecks_resume(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
+    """Queue again the re-checks whose worker died: running for ``stale_after`` and not
+    locked by a transaction (a live worker holds its re-check's row to the end; SQLite
+    has no row locks, and goes by the time alone). Safe: a dead worker's transaction left
+    nothing."""
+    cutoff = timezone.now() - stale_after
+    with scopes_disabled(), transaction.atomic():
+        stale = list(
+            EligibilityRecheck.objects.select_for_update(skip_locked=True)
+            .filter(status=EligibilityRecheck.Status.RUNNING, claimed_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        EligibilityRecheck.objects.filter(pk__in=stale).update(
+            status=EligibilityRecheck.Status.PENDING, claimed_at=None
+        )
+        for recheck_id in stale:
+            transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck_id))
+    if stale:
+        logger.warning("Eligibility re-checks queued again after their worker stopped: %s", stale)
+    return len(stale)
