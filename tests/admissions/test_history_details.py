@@ -47,9 +47,13 @@ def test_a_changed_mark_says_which_part_and_from_what_to_what(world):
             source="jury", actor=world.users["admissions"],
         )  # fmt: skip
     page = history(world, first)
-    assert "Mark changed · Entretien: 12.50 (before: —)" in page
-    assert "Mark changed · Entretien: absent (before: 12.50)" in page
-    assert "المقابلة" in history(world, first, "ar")  # its Arabic name
+    assert "Mark changed · Entretien: 12.5 (before: —)" in page
+    assert "Mark changed · Entretien: absent (before: 12.5)" in page
+    # Each reader writes the mark as she writes numbers, as in the jury's pages.
+    french = history(world, first, "fr")  # its spaces made plain
+    assert "Entretien : 12,5 (avant : —)" in french, french
+    arabic = history(world, first, "ar")
+    assert "المقابلة" in arabic and "12,5" in arabic  # its Arabic name
 
 
 @pytest.mark.django_db
@@ -85,3 +89,55 @@ def test_a_correction_or_a_document_that_moves_eligibility_says_so(world, intake
     assert "Document sent by the applicant · copy of the national identity card · now eligible" in (
         history(world, fatima)
     )
+
+
+@pytest.mark.django_db
+def test_an_imported_application_does_not_pass_for_a_consent_given_here(world, intake):
+    """The import records the call's notice on each application: its page said "privacy
+    notice v1", as for an applicant who ticked the box on the form."""
+    from tremplin.admissions.models import Application
+
+    def consents(application) -> str:
+        client = world.client("admissions")
+        client.cookies["django_language"] = "en"
+        url = reverse(
+            "admissions:application_detail",
+            args=["smara", application.intake.slug, application.reference],
+        )
+        page = client.get(url).content.decode()
+        return " ".join(re.search(r"<dt>Consents</dt><dd>(.*?)</dd>", page, re.S)[1].split())
+
+    applicant = omar()
+    assert consents(applicant) == "privacy notice v1"
+    with scopes_disabled():
+        Application.objects.filter(pk=applicant.pk).update(source=Application.Source.IMPORT)
+    assert consents(applicant) == (
+        "privacy notice v1, recorded by the import: not accepted on this platform"
+    )
+
+
+@pytest.mark.django_db
+def test_staff_read_each_version_of_the_notice_applicants_accepted(world, intake):
+    """The versions were listed by number only: what those who accepted v1 agreed to could
+    be read nowhere once v2 was published."""
+    from tremplin.admissions.models import PrivacyNotice
+
+    with scopes_disabled():
+        first = PrivacyNotice.objects.get(school=world.smara, version=1)
+        PrivacyNotice.objects.create(
+            school=world.smara, version=2, cndp_authorisation="D-W-0999/2026",
+            text="Nouvelle notice.", text_ar="إشعار جديد.",
+        )  # fmt: skip
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    listing = client.get(reverse("admissions:intake_list", args=["smara"])).content.decode()
+    url = reverse("admissions:notice_detail", args=["smara", 1])
+    assert f'href="{url}"' in listing
+    page = client.get(url).content.decode()
+    assert first.cndp_authorisation in page
+    assert " ".join(first.text.split()[:5]) in " ".join(page.split())
+    assert 'lang="ar" dir="rtl"' in page
+    assert "A newer version, v2, has been published since" in page
+    assert "1 application made on the form accepted this version." in page  # Omar's
+    assert "Promotion 2026" in page  # the call that asks for it
+    assert client.get(reverse("admissions:notice_detail", args=["smara", 9])).status_code == 404

@@ -954,11 +954,12 @@ def test_a_withdrawn_application_no_longer_shows_its_eligibility(intake):
 @pytest.mark.django_db
 def test_the_arabic_phone_example_keeps_its_digits_in_order(intake):
     """Between Arabic words, "06 61 23 45 67" showed as "67 45 23 61 06": the example is
-    isolated left to right."""
+    isolated left to right, and does not break across lines (a phone's second line, outside
+    the isolate, showed "67 45 23 61" again)."""
     client = Client()
     client.cookies["django_language"] = "ar"
     page = apply(client, phone="12").content.decode()
-    assert "\u206606 61 23 45 67\u2069" in page
+    assert "\u206606\u00a061\u00a023\u00a045\u00a067\u2069" in page
 
 
 @pytest.mark.django_db

@@ -125,7 +125,7 @@ def test_their_messages_lose_their_text_and_each_erasure_is_audited_by_the_syste
     assert {int(e.object_id) for e in events} == erased
     assert {e.actor for e in events} == {None}  # the system
     assert events[0].reason == (
-        "Durée de conservation écoulée : l'appel a été clos il y a plus de 24 mois."
+        "Durée de conservation écoulée\u00a0: l'appel a été clos il y a plus de 24 mois."
     )
     assert events[0].data["retention_months"] == 24
     # Events recorded before name the application by its reference only, from now on.

@@ -18,10 +18,12 @@ PHONE = {"width": 360, "height": 740}
 SHOTS = Path(os.environ.get("TREMPLIN_SCREENSHOTS", "var/screenshots"))
 
 
-def label(language: str, english: str) -> str:
+def label(language: str, english: str, context: str = "") -> str:
     from django.utils import translation
 
     with translation.override(language):
+        if context:
+            return translation.pgettext(context, english)
         return translation.gettext(english)
 
 
@@ -205,7 +207,7 @@ def test_an_applicant_sends_a_missing_document_from_her_space_on_a_phone(
     page = context.new_page()
     page.goto(f"{live_server.url}/applicant/space/")
     documents = page.get_by_test_id("documents")
-    expect(documents).to_contain_text(label(language, "missing"))
+    expect(documents).to_contain_text(label(language, "missing", "a document, whatever its gender"))
     documents.get_by_role("link", name=label(language, "Send it")).click()
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     photo = tmp_path / "diplome.png"

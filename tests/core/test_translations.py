@@ -184,3 +184,22 @@ def test_the_text_messages_with_a_link_fit_their_parts_and_end_it_on_a_letter(cl
         assert text.endswith(f" {link}") and len(text) <= 160, text
     response = client.get(access.rstrip("/"))
     assert response.status_code == 301 and response["Location"] == access
+
+
+def test_french_punctuation_keeps_its_no_break_space():
+    """French puts a space before « : ; ? ! » and inside « »: a plain one lets a narrow
+    screen start a line with the colon or the closing quote. Text messages keep the plain
+    space of the GSM alphabet (and a message's spaces are made plain when it is rendered)."""
+    import re
+
+    with open(LOCALE / "fr" / "LC_MESSAGES" / "django.po", "rb") as po:
+        catalog = read_po(po, locale="fr")
+    breakable = re.compile(r" [:;?!]|« | »")
+    wrong = []
+    for message in catalog:
+        if not message.id or any(path.endswith("sms.txt") for path, _ in message.locations):
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if any(breakable.search(s) for s in strings):
+            wrong.append(strings[0])
+    assert wrong == []

@@ -13,6 +13,7 @@ import io
 import itertools
 import json
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Generator, Iterable, Iterator
 
@@ -433,6 +434,15 @@ def _column_help() -> list[tuple[str, str]]:
 
 
 _ISOLATES = dict.fromkeys(range(0x2066, 0x206A))
+_ISOLATED = re.compile("[\u2066-\u2068]([^\u2069]*)\u2069")
+
+
+def _for_a_cell(text: str) -> str:
+    """A page's sentence for a spreadsheet's cell. The marks that isolate an example in it
+    (« 06 61 23 45 67 » in Arabic), and the no-break spaces that keep that example on one
+    line, are for browsers: a cell shows the marks, or keeps them, and the odd spaces, in
+    what is copied from it."""
+    return _ISOLATED.sub(lambda m: m.group(1).replace("\u00a0", " "), text).translate(_ISOLATES)
 
 
 def template_workbook(intake: Intake | None = None) -> bytes:
@@ -457,9 +467,7 @@ def template_workbook(intake: Intake | None = None) -> bytes:
     notes = workbook.create_sheet(_("instructions")[:31])
     notes.append([_("column"), _("what to write")])
     for name, text in _column_help():
-        # The marks that isolate an example in a page's sentence are for browsers: a
-        # spreadsheet's cell shows them, or keeps them in what is copied from it.
-        notes.append([name, text.translate(_ISOLATES)])
+        notes.append([name, _for_a_cell(text)])
     for each in (sheet, notes):
         each.sheet_view.rightToLeft = translation.get_language_bidi()  # as the pages read
     out = io.BytesIO()

@@ -464,9 +464,14 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
 
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]
-        today = timezone.localdate()
-        if not datetime.date(1900, 1, 1) <= value <= today:
-            raise ValidationError(_("Check the date of birth."), code="birth_date")
+        if value > timezone.localdate():
+            raise ValidationError(
+                _("The date of birth is in the future: check the year."), code="birth_date"
+            )
+        if value < datetime.date(1900, 1, 1):
+            raise ValidationError(
+                _("The date of birth is before 1900: check the year."), code="birth_date"
+            )
         return value
 
     def clean(self):
@@ -709,7 +714,7 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["document_file"].label = DocumentKind(kind).label
+        self.fields["document_file"].label = capfirst(DocumentKind(kind).label)
         self.content_type = ""
 
     def clean_document_file(self):

@@ -4,6 +4,7 @@ their own tables (convocations, the published outcome, letters, the cohort), in 
 they happened."""
 
 import datetime
+from decimal import InvalidOperation
 from types import SimpleNamespace
 
 from django.core.exceptions import FieldDoesNotExist
@@ -229,10 +230,16 @@ def _field_name(name: str) -> str:
 
 
 def _mark(recorded: str | None) -> str:
-    """A mark as the audit log records it (``assessment_marks.mark_label``), to be read."""
+    """A mark as the audit log records it (``assessment_marks.mark_label``), to be read in
+    the reader's language (``12,5`` in French and Arabic)."""
+    from tremplin.selection.templatetags.assessment_tags import mark
+
     if recorded is None:
         return "—"
-    return _("absent") if recorded == "absent" else recorded
+    try:
+        return mark(recorded)
+    except InvalidOperation:  # not a number: shown as recorded
+        return recorded
 
 
 def _component_names(intake: Intake) -> dict[str, str]:

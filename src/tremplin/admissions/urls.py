@@ -13,6 +13,7 @@ urlpatterns = [
     path(S + "intakes/", views.intake_list, name="intake_list"),
     path(S + "intakes/new/", views.intake_create, name="intake_create"),
     path(S + "privacy-notices/new/", views.notice_create, name="notice_create"),
+    path(S + "privacy-notices/<int:version>/", views.notice_detail, name="notice_detail"),
     path(I, views.intake_detail, name="intake_detail"),
     path(I + "edit/", views.intake_edit, name="intake_edit"),
     path(I + "status/", views.intake_status, name="intake_status"),

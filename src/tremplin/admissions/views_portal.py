@@ -172,6 +172,8 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
     intake = _intake(school_slug, intake_slug)
     if not intake.accepts_applications():
         now = timezone.now()
+        # Past its closing date, or closed early by staff: it will not take any more.
+        closed = now >= intake.closes_at or intake.status == Intake.Status.CLOSED
         return render(
             request,
             "admissions/portal/closed.html",
@@ -180,9 +182,10 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 "school": intake.school,
                 # When she can come back, or since when it is too late.
                 "not_yet": intake.opens_later(now),
-                "closed": now >= intake.closes_at,
+                "closed": closed,
+                "closed_on": intake.closes_at if now >= intake.closes_at else None,
             },
-            status=410 if now >= intake.closes_at else 403,
+            status=410 if closed else 403,
         )
     switching = _switches_language(request)
     with scope(school=intake.school):

@@ -326,9 +326,12 @@ def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
         "Eligibility checked again for %(n)s applications.",
         recheck.checked,
     ) % {"n": recheck.checked}
-    changed = ngettext("%(n)s result changed.", "%(n)s results changed.", recheck.changed) % {
-        "n": recheck.changed
-    }
+    changed = (
+        ngettext("%(n)s result changed.", "%(n)s results changed.", recheck.changed)
+        % {"n": recheck.changed}
+        if recheck.changed
+        else _("No result changed.")
+    )
     said = [checked, changed]
     if recheck.staff_decided:
         said.append(
@@ -369,6 +372,33 @@ def notice_create(request: HttpRequest) -> HttpResponse:
         "admissions/staff/notice_form.html",
         {"form": form, "school": school, "latest_notice": latest, "older_notice_calls": older},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@school_view(APPLICATIONS_VIEW)
+@require_GET
+def notice_detail(request: HttpRequest, version: int) -> HttpResponse:
+    """A published version of the privacy notice as applicants read it, in French and in
+    Arabic, with the calls that ask for it: what those who accepted it agreed to."""
+    school = request.access.school
+    notice = PrivacyNotice.objects.filter(school=school, version=version).first()
+    if notice is None:
+        raise Http404
+    return render(
+        request,
+        "admissions/staff/notice_detail.html",
+        {
+            "school": school,
+            "notice": notice,
+            "calls": list(Intake.objects.filter(school=school, privacy_notice=notice)),
+            "accepted": Application.objects.filter(
+                intake__school=school,
+                privacy_notice=notice,
+                source=Application.Source.PORTAL,
+                erased_at__isnull=True,
+            ).count(),
+            "latest": PrivacyNotice.objects.filter(school=school).first(),
+        },
     )
 
 
@@ -537,7 +567,16 @@ def _to_the_page(intake: Intake, reference: str) -> HttpResponse:
 
 
 def _consents(application: Application) -> list[str]:
-    consents = [_("privacy notice v%(v)s") % {"v": application.privacy_notice.version}]
+    version = {"v": application.privacy_notice.version}
+    if application.source == Application.Source.IMPORT:
+        # The import records the call's notice; nobody accepted it here: staff must not take
+        # the line for the applicant's consent (law 09-08).
+        consents = [
+            _("privacy notice v%(v)s, recorded by the import: not accepted on this platform")
+            % version
+        ]
+    else:
+        consents = [_("privacy notice v%(v)s") % version]
     if application.follow_up_consent:
         consents.append(_("job-placement follow-up"))
     return consents

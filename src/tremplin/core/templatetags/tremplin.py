@@ -75,6 +75,24 @@ def mask_cin(value):
 
 
 @register.filter
+def ltr_code(value):
+    """``{{ notice.cndp_authorisation|ltr_code }}``: a code of Latin letters and digits
+    (``D-W-0412/2025``) kept left to right and on one line in an Arabic sentence, where its
+    hyphens would break it, and reorder its parts, at the end of a phone's line."""
+    from django.utils.html import format_html
+
+    return format_html('<bdi dir="ltr" class="text-nowrap">{}</bdi>', value)
+
+
+@register.filter
+def phone(value):
+    """``{{ school.phone|phone }}``: ``+212528899000`` as Moroccans write it, ``05 28 89 90 00``."""
+    from tremplin.core.identifiers import format_phone
+
+    return format_phone(value or "")
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
 
