@@ -490,6 +490,15 @@ class KnownDevice(models.Model):
         return f"{self.key[:8]} {self.opened_at:%Y-%m-%d %H:%M}"
 
 
+class JobStatus(models.TextChoices):
+    """The life of work done by a task: an import, a re-check of eligibility."""
+
+    PENDING = "pending", _("waiting")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
 class ImportJob(models.Model):
     """One upload of a spreadsheet of applications: its dry run or its import, its progress
     and its report (bad rows with line, column and a reason code rendered per reader)."""
@@ -498,11 +507,7 @@ class ImportJob(models.Model):
         ALL_OR_NOTHING = "all", _("all or nothing")
         VALID_ONLY = "valid", _("import the valid rows")
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("waiting")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
+    Status = JobStatus
 
     intake = models.ForeignKey(
         Intake, on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("intake")
@@ -594,11 +599,7 @@ class EligibilityRecheck(models.Model):
     and a worker that dies leaves the applications as they were and the re-check to run
     again."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("waiting")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
+    Status = JobStatus
 
     class Failure(models.TextChoices):
         # A ranking was published between the request and the run: its rules stand.
