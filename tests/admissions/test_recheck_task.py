@@ -193,6 +193,35 @@ def test_the_sweep_runs_again_a_recheck_whose_worker_died(
 
 
 @pytest.mark.django_db
+def test_a_recheck_whose_task_was_lost_is_queued_again_not_left_waiting_for_ever(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """Its process died between the commit and the queueing: waiting for ever, it would
+    also keep the call from any other re-check (one at a time)."""
+    with scopes_disabled():
+        lost = EligibilityRecheck.objects.create(
+            intake=intake, queued_at=timezone.now() - datetime.timedelta(minutes=11)
+        )
+    client = in_english(world.client("admissions"))
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(recheck_url(intake))
+    assert queued == [] and len(rechecks()) == 1  # the lost one stands in the way
+    with django_capture_on_commit_callbacks(execute=True):
+        assert eligibility_rechecks_resume() == 1
+    assert [(r.pk, r.status, r.changed) for r in rechecks()] == [(lost.pk, "done", 3)]
+
+
+@pytest.mark.django_db
+def test_a_recheck_queued_a_moment_ago_is_not_queued_twice(world, intake):
+    with scopes_disabled():
+        EligibilityRecheck.objects.create(
+            intake=intake, queued_at=timezone.now() - datetime.timedelta(minutes=2)
+        )
+    assert eligibility_rechecks_resume() == 0
+    assert rechecks()[0].status == "pending"
+
+
+@pytest.mark.django_db
 def test_a_recheck_running_for_a_few_minutes_is_left_to_its_worker(world, intake):
     with scopes_disabled():
         running = EligibilityRecheck.objects.create(intake=intake, status="running")

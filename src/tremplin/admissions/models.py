@@ -617,6 +617,8 @@ class EligibilityRecheck(models.Model):
         verbose_name=_("asked by"),
     )
     created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    # When its task was queued: one still waiting long after was lost.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     # When a worker took it: a run still going long after lost its worker.
     claimed_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -25,6 +25,9 @@ ACTIVE = (EligibilityRecheck.Status.PENDING, EligibilityRecheck.Status.RUNNING)
 # A re-check of 100,000 applications takes about a minute; one still running after this
 # long, whose row no transaction holds, lost its worker.
 STALE_AFTER = datetime.timedelta(minutes=30)
+# A re-check still waiting after this long lost its task (the process died between its
+# commit and the task's queueing): it would keep the call from any other re-check.
+WAITING_AFTER = datetime.timedelta(minutes=10)
 
 
 def eligibility_recheck_start(*, intake: Intake, actor) -> tuple[EligibilityRecheck, bool]:
@@ -47,6 +50,7 @@ def eligibility_recheck_start(*, intake: Intake, actor) -> tuple[EligibilityRech
                 intake=intake,
                 created_by=actor,
                 expected=applications_to_recheck(intake).count(),
+                queued_at=timezone.now(),
             )
     except IntegrityError:  # one per call at a time: a colleague's committed meanwhile
         return EligibilityRecheck.objects.get(intake=intake, status__in=ACTIVE), False
@@ -104,23 +108,32 @@ def _fail(rechecks, failure: str) -> None:
     )
 
 
-def eligibility_rechecks_resume(*, stale_after: datetime.timedelta = STALE_AFTER) -> int:
+def eligibility_rechecks_resume(
+    *,
+    stale_after: datetime.timedelta = STALE_AFTER,
+    waiting_after: datetime.timedelta = WAITING_AFTER,
+) -> int:
     """Queue again the re-checks whose worker died: running for ``stale_after`` and not
     locked by a transaction (a live worker holds its re-check's row to the end; SQLite
-    has no row locks, and goes by the time alone). Safe: a dead worker's transaction left
-    nothing."""
-    cutoff = timezone.now() - stale_after
+    has no row locks, and goes by the time alone), and those still waiting ``waiting_after``
+    after their task was queued, which was lost. Safe: a dead worker's transaction left
+    nothing, and a task delivered twice runs its re-check once."""
+    now = timezone.now()
     with scopes_disabled(), transaction.atomic():
         stale = list(
             EligibilityRecheck.objects.select_for_update(skip_locked=True)
-            .filter(status=EligibilityRecheck.Status.RUNNING, claimed_at__lt=cutoff)
+            .filter(status=EligibilityRecheck.Status.RUNNING, claimed_at__lt=now - stale_after)
             .values_list("pk", flat=True)
         )
+        stale += EligibilityRecheck.objects.filter(
+            status=EligibilityRecheck.Status.PENDING, queued_at__lt=now - waiting_after
+        ).values_list("pk", flat=True)
+        # Queued again now: not again at the next sweep, while the worker catches up.
         EligibilityRecheck.objects.filter(pk__in=stale).update(
-            status=EligibilityRecheck.Status.PENDING, claimed_at=None
+            status=EligibilityRecheck.Status.PENDING, claimed_at=None, queued_at=now
         )
         for recheck_id in stale:
             transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck_id))
     if stale:
-        logger.warning("Eligibility re-checks queued again after their worker stopped: %s", stale)
+        logger.warning("Eligibility re-checks queued again, their task or worker lost: %s", stale)
     return len(stale)
