@@ -147,6 +147,27 @@ def test_a_recheck_that_fails_changes_nothing_and_can_be_asked_for_again(
 
 
 @pytest.mark.django_db
+def test_a_database_too_busy_for_the_recheck_leaves_it_waiting_to_run_again(
+    world, intake, monkeypatch, django_capture_on_commit_callbacks
+):
+    """SQLite's write lock held longer than its timeout by a large import: that is no
+    failure to report to staff, and nothing was written."""
+    from django.db import OperationalError
+
+    with django_capture_on_commit_callbacks():
+        in_english(world.client("admissions")).post(recheck_url(intake))
+
+    def busy(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(screening, "eligibility_recheck", busy)
+    eligibility_recheck_execute(rechecks()[0].pk)
+    (recheck,) = rechecks()
+    assert (recheck.status, recheck.claimed_at, recheck.failure) == ("pending", None, "")
+    assert eligibility() == BEFORE
+
+
+@pytest.mark.django_db
 def test_a_ranking_published_before_the_task_runs_leaves_the_applications_as_they_were(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -270,3 +291,44 @@ def test_a_recheck_whose_transaction_is_alive_is_never_run_twice(postgres_only, 
     # Its worker gone, without writing anything: the sweep takes it, and it runs.
     assert eligibility_rechecks_resume() == 1
     assert rechecks()[0].status == "done"
+
+
+@pytest.mark.postgres
+def test_the_sweep_leaves_a_recheck_to_the_worker_that_is_running_it(
+    postgres_only, world, monkeypatch
+):
+    """The worker's own transaction holds its re-check's row while it decides: a sweep then,
+    however late it judges the re-check, does not queue it a second time."""
+    intake = four_applicants(world)
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(min_age=24, max_age=50)
+        recheck = EligibilityRecheck.objects.create(
+            intake=intake, created_by=world.users["director"], queued_at=timezone.now()
+        )
+    inside, go_on = threading.Event(), threading.Event()
+    decide = screening.eligibility_recheck
+
+    def slow(**kwargs):
+        inside.set()
+        go_on.wait(30)
+        return decide(**kwargs)
+
+    monkeypatch.setattr(screening, "eligibility_recheck", slow)
+
+    def worker():
+        try:
+            eligibility_recheck_execute(recheck.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        zero = datetime.timedelta(0)
+        assert eligibility_rechecks_resume(stale_after=zero, waiting_after=zero) == 0
+    finally:
+        go_on.set()
+        thread.join(30)
+    assert [(r.status, r.changed) for r in rechecks()] == [("done", 3)]
+    assert summaries() == 1

@@ -161,7 +161,7 @@ def test_a_change_to_the_call_is_seen_by_the_very_next_request(intake):
     assert "Promotion 2026 bis" in Client().get(APPLY).content.decode()
     with scopes_disabled():
         Intake.objects.filter(pk=intake.pk).update(status=Intake.Status.CLOSED)
-    assert Client().post(APPLY, form_data()).status_code == 410  # closed: gone for good
+    assert Client().post(APPLY, form_data()).status_code == 403
     assert applications() == []
 
 

@@ -12,7 +12,8 @@ import logging
 from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from django_tasks import task
@@ -53,7 +54,9 @@ def eligibility_recheck_start(*, intake: Intake, actor) -> tuple[EligibilityRech
                 queued_at=timezone.now(),
             )
     except IntegrityError:  # one per call at a time: a colleague's committed meanwhile
-        return EligibilityRecheck.objects.get(intake=intake, status__in=ACTIVE), False
+        # (and may have finished since, on a small call)
+        latest = EligibilityRecheck.objects.filter(intake=intake).order_by("-created_at", "-pk")
+        return latest.first(), False
     transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck.pk))
     return recheck, True
 
@@ -96,6 +99,13 @@ def eligibility_recheck_execute(recheck_id: int) -> None:
                 )
         except ValidationError:  # a ranking published since: its rules stand
             _fail(rechecks, EligibilityRecheck.Failure.RULES_FROZEN)
+        except OperationalError:
+            # The database busy (SQLite's write lock held by a long import) or gone for a
+            # moment: nothing was written, and it waits to be run again (the resume sweep).
+            logger.warning("The eligibility re-check %s waits to run again", recheck_id)
+            rechecks.filter(status=EligibilityRecheck.Status.RUNNING).update(
+                status=EligibilityRecheck.Status.PENDING, claimed_at=None, queued_at=timezone.now()
+            )
         except Exception:
             logger.exception("The eligibility re-check %s failed", recheck_id)
             _fail(rechecks, EligibilityRecheck.Failure.INTERNAL)
@@ -119,21 +129,26 @@ def eligibility_rechecks_resume(
     after their task was queued, which was lost. Safe: a dead worker's transaction left
     nothing, and a task delivered twice runs its re-check once."""
     now = timezone.now()
-    with scopes_disabled(), transaction.atomic():
-        stale = list(
-            EligibilityRecheck.objects.select_for_update(skip_locked=True)
-            .filter(status=EligibilityRecheck.Status.RUNNING, claimed_at__lt=now - stale_after)
-            .values_list("pk", flat=True)
-        )
-        stale += EligibilityRecheck.objects.filter(
-            status=EligibilityRecheck.Status.PENDING, queued_at__lt=now - waiting_after
-        ).values_list("pk", flat=True)
-        # Queued again now: not again at the next sweep, while the worker catches up.
-        EligibilityRecheck.objects.filter(pk__in=stale).update(
-            status=EligibilityRecheck.Status.PENDING, claimed_at=None, queued_at=now
-        )
-        for recheck_id in stale:
-            transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck_id))
+    running = Q(status=EligibilityRecheck.Status.RUNNING, claimed_at__lt=now - stale_after)
+    waiting = Q(status=EligibilityRecheck.Status.PENDING, queued_at__lt=now - waiting_after)
+    with scopes_disabled():
+        # A write transaction only when there is something to do: on SQLite it takes the
+        # database's write lock, which a long import may hold.
+        if not EligibilityRecheck.objects.filter(running | waiting).exists():
+            return 0
+        with transaction.atomic():
+            # Locked, those a worker holds skipped: each is written as it was read.
+            stale = list(
+                EligibilityRecheck.objects.select_for_update(skip_locked=True)
+                .filter(running | waiting)
+                .values_list("pk", flat=True)
+            )
+            # Queued again now: not again at the next sweep, while the worker catches up.
+            EligibilityRecheck.objects.filter(pk__in=stale).update(
+                status=EligibilityRecheck.Status.PENDING, claimed_at=None, queued_at=now
+            )
+            for recheck_id in stale:
+                transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck_id))
     if stale:
         logger.warning("Eligibility re-checks queued again, their task or worker lost: %s", stale)
     return len(stale)

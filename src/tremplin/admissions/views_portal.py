@@ -185,7 +185,8 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 "closed": closed,
                 "closed_on": intake.closes_at if now >= intake.closes_at else None,
             },
-            status=410 if closed else 403,
+            # Gone for good past its closing date; closed by staff, it may open again.
+            status=410 if now >= intake.closes_at else 403,
         )
     switching = _switches_language(request)
     with scope(school=intake.school):

@@ -391,11 +391,9 @@ def notice_detail(request: HttpRequest, version: int) -> HttpResponse:
             "school": school,
             "notice": notice,
             "calls": list(Intake.objects.filter(school=school, privacy_notice=notice)),
+            # Erased ones too: their row, without the person, keeps what was accepted.
             "accepted": Application.objects.filter(
-                intake__school=school,
-                privacy_notice=notice,
-                source=Application.Source.PORTAL,
-                erased_at__isnull=True,
+                intake__school=school, privacy_notice=notice, source=Application.Source.PORTAL
             ).count(),
             "latest": PrivacyNotice.objects.filter(school=school).first(),
         },
