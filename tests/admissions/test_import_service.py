@@ -363,3 +363,37 @@ def test_queries_grow_with_batches_not_rows(world, mode):
     # (UPDATE), read them, insert, read ids, insert wishes.
     assert 0 < per_batch <= 9
     assert four_batches == one_batch + 3 * per_batch
+
+
+@pytest.mark.django_db
+def test_an_imported_applications_history_names_who_imported_it_and_from_which_file(world):
+    """Its first line said « applicant or system · Application submitted · import », though
+    the import's event knows the member of staff and the file."""
+    import re
+
+    from django.urls import reverse
+
+    intake = make_import_intake(world.smara)
+    run(intake, [applicant(0)], mode="all")  # an earlier import, by a script (no one)
+    run(intake, [applicant(1)], mode="all", actor=world.users["admissions"])
+    client = world.client("director")
+    client.cookies["django_language"] = "en"
+    with scopes_disabled():
+        first, second = Application.objects.filter(intake=intake).order_by("number")
+    staff = world.users["admissions"]
+    name = staff.get_full_name() or staff.username
+
+    def arrival(application) -> str:
+        page = client.get(
+            reverse(
+                "admissions:application_detail",
+                args=["smara", intake.slug, application.reference],
+            )
+        ).content.decode()
+        line = re.search(r'<li class="list-group-item small text-break">(.*?)</li>', page, re.S)
+        return " ".join(line[1].split())
+
+    assert arrival(second).endswith(f"· {name} · Application submitted · import · applicants.csv")
+    assert "applicant or system · Application submitted · import · applicants.csv" in (
+        arrival(first)
+    )

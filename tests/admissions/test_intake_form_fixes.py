@@ -371,3 +371,33 @@ def test_the_call_form_sent_twice_is_saved_once_and_says_so(world):
     assert "The call is saved." in again.content.decode()
     assert "Someone else" not in again.content.decode()
     assert fresh(intake).max_age == 34
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Use only lower-case letters without accents, digits and hyphens, such as "
+               "promotion-2026: it is the call's address."),
+        ("ar", "استعملوا فقط حروفًا لاتينية صغيرة بدون نبرات وأرقامًا وشرطات، مثل "
+               "\u2066promotion-2026\u2069: إنه عنوان الإعلان."),
+    ],
+)  # fmt: skip
+def test_an_address_that_is_not_a_slug_says_what_to_type_in_the_readers_words(
+    world, language, said
+):
+    """Django's own message named the « slug », a word staff do not use (in Arabic too)."""
+    client = world.client("director")
+    client.cookies["django_language"] = language
+    intake = make_open_intake(world.smara, status=Intake.Status.DRAFT)
+    response = client.post(edit_url(intake), form_post(intake, slug="promo 2026 é"))
+    assert response.status_code == 400
+    assert errors(response)["slug"] == [said]
+    # And the lists of several choices say how to choose several (a click replaces them).
+    helps = [
+        str(response.context["form"].fields[name].help_text) for name in ("provinces", "communes")
+    ]
+    several = {"en": "To choose several, hold Ctrl (⌘ on a Mac) as you click.",
+               "ar": "لاختيار عدة عناصر، اضغطوا باستمرار على مفتاح"}[language]  # fmt: skip
+    assert all(several in text for text in helps)
+    assert fresh(intake).slug == intake.slug

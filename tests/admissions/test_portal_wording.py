@@ -57,5 +57,5 @@ def test_a_date_of_birth_in_the_future_is_explained_in_arabic(world):
     make_open_intake(world.smara)
     response = client_in("ar").post(APPLY, form_data(birth_date="21/03/2030"))
     assert response.context["form"].errors["birth_date"] == [
-        "تاريخ الازدياد في المستقبل: تحقق من السنة."
+        "تاريخ الازدياد في المستقبل: تحققوا من السنة."
     ]

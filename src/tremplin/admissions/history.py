@@ -61,13 +61,38 @@ ELIGIBILITY_DECIDED = (
 
 def _arrival(application: Application) -> SimpleNamespace:
     """The first line of a history that has no submission event: when and how the
-    application arrived."""
+    application arrived, and for an import, who imported which file (the import's one
+    event, written for the call once its counts are known)."""
+    actor, detail = None, application.get_source_display()
+    if application.source == Application.Source.IMPORT:
+        imported = _import_of(application)
+        if imported is not None:
+            actor = imported.actor
+            if imported.data.get("file"):
+                detail = f"{detail} · {imported.data['file']}"
     return SimpleNamespace(
         created_at=application.created_at,
-        actor=None,
+        actor=actor,
         action=services.APPLICATION_SUBMITTED,
-        detail=application.get_source_display(),
+        detail=detail,
         reason="",
+    )
+
+
+def _import_of(application: Application) -> AuditEvent | None:
+    from django.contrib.contenttypes.models import ContentType
+
+    return (
+        AuditEvent.objects.filter(
+            school_id=application.intake.school_id,
+            action="tremplin.applications.imported",
+            content_type=ContentType.objects.get_for_model(Intake),
+            object_id=str(application.intake_id),
+            created_at__gte=application.created_at,
+        )
+        .select_related("actor")
+        .order_by("created_at", "pk")
+        .first()
     )
 
 

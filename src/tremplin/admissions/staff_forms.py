@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -127,6 +128,15 @@ with scopes_disabled():
                 "provinces": forms.SelectMultiple(attrs={"size": 6}),
                 "communes": forms.SelectMultiple(attrs={"size": 6}),
             }
+            error_messages = {
+                # Django's own says "slug", a word staff do not use.
+                "slug": {
+                    "invalid": _(
+                        "Use only lower-case letters without accents, digits and hyphens, "
+                        "such as promotion-2026: it is the call's address."
+                    )
+                }
+            }
 
         def __init__(self, *args, school, **kwargs):
             super().__init__(*args, **kwargs)
@@ -144,9 +154,16 @@ with scopes_disabled():
             self.fields["communes"].label_from_instance = lambda c: (
                 f"{localized(c, 'name')} — {localized(c.province, 'name')}"
             )
-            self.fields["communes"].help_text = _(
-                "Applicants living in one of the provinces or in one of the communes chosen are "
-                "eligible (none chosen: wherever they live)."
+            # A click on a desktop's list replaces what was chosen: say how to choose several.
+            several = _("To choose several, hold Ctrl (⌘ on a Mac) as you click.")
+            self.fields["provinces"].help_text = several
+            self.fields["communes"].help_text = format_lazy(
+                "{} {}",
+                _(
+                    "Applicants living in one of the provinces or in one of the communes chosen "
+                    "are eligible (none chosen: wherever they live)."
+                ),
+                several,
             )
             self.fields["opens_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
             self.fields["closes_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
