@@ -254,6 +254,27 @@ def test_the_templates_example_row_is_skipped_not_imported(world, intake):
 
 
 @pytest.mark.django_db
+def test_the_reports_counts_add_up_with_the_example_row_left_in_the_file(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """« 4 rows · 1 valid · 2 with errors »: the example row was counted nowhere."""
+    rows = [
+        applicant(0, cin="AB123456", first_name="Fatima", last_name="El Idrissi"),  # the example
+        applicant(1),
+        applicant(2, phone="123"),
+    ]
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), upload(rows, mode="valid", dry_run="on"))
+    page = client.get(response["Location"]).content.decode()
+    assert "including 1 example row of the template, skipped" in page
+    with scopes_disabled():
+        job = ImportJob.objects.get()
+    assert (job.total_rows, job.created_count, job.error_count) == (3, 1, 1)
+
+
+@pytest.mark.django_db
 def test_a_row_with_the_examples_cin_and_names_is_skipped_however_written(intake):
     rows = [applicant(0), applicant(1, cin="ab 123456", last_name="EL IDRISSI")]
     result = importing.import_applications(

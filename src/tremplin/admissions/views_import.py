@@ -34,7 +34,11 @@ from tremplin.admissions.importing import (
     report_header,
     report_rows,
 )
-from tremplin.admissions.importing_report import FILE_PROBLEMS, repeated_in_file
+from tremplin.admissions.importing_report import (
+    FILE_PROBLEMS,
+    SKIPPED_CODES,
+    repeated_in_file,
+)
 from tremplin.admissions.models import ImportJob, Intake, IntakeTrack
 from tremplin.admissions.uploads import MAX_STAFF_UPLOAD_BYTES, safe_original_name
 from tremplin.core.decorators import school_view
@@ -226,6 +230,8 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "job": job,
         "already_present": job.duplicate_count - repeated,
         "repeated": repeated,
+        # Counted nowhere else: the rows would not add up (4 rows, 1 valid, 2 errors).
+        "skipped": sum(1 for entry in job.report if entry.get("code") in SKIPPED_CODES),
         "running": running,
         "can_run": file_kept,
         "file_gone": importable and not file_kept,
