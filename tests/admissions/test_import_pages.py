@@ -531,3 +531,25 @@ def test_the_arabic_template_reads_right_to_left_and_its_cells_hold_no_marks_for
     help_of = {row[0]: row[1] for row in book.worksheets[1].iter_rows(values_only=True)}
     assert help_of["language"].startswith("fr, ar or en")
     assert help_of["language"].endswith("(if empty: the one chosen when importing).")
+
+
+@pytest.mark.django_db
+def test_a_reference_in_the_arabic_report_stays_whole_and_in_order(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """« (SMA-26-0007) » at the end of a phone's line showed as « 0007) … (SMA-26- »: on the
+    page the values of the file are isolated; the downloaded report keeps them plain."""
+    client = world.client("admissions")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("import_form"), upload([applicant(0)]))
+    with scopes_disabled():
+        reference = Application.objects.get().reference
+    client.cookies["django_language"] = "ar"
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(url("import_form"), upload([applicant(0)], dry_run="on"))
+    page = client.get(again["Location"]).content.decode()
+    assert f"\u2068{reference}\u2069" in page
+    with scopes_disabled():
+        job = ImportJob.objects.order_by("pk").last()
+    report = client.get(url("import_report", job.pk)).getvalue().decode("utf-8-sig")
+    assert reference in report and "\u2068" not in report

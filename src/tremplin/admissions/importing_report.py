@@ -5,6 +5,7 @@ in the downloaded CSV and in the command's report."""
 from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -100,8 +101,11 @@ def _commune_unknown(params: dict) -> str:
     return message
 
 
-def describe_error(error: dict) -> str:
-    """One reported problem, in the active language."""
+def describe_error(error: dict, *, isolated: bool = False) -> str:
+    """One reported problem, in the active language. ``isolated``: for a page, each value
+    of the file (a reference, a name) isolated in a right-to-left sentence, where
+    « SMA-26-0007 » at the end of a phone's line showed as « 0007) … (SMA-26- »; not in
+    the downloaded report, whose cells would keep the marks."""
     params = error.get("params") or {}
     code = error.get("code")
     if code == "column_missing":
@@ -128,6 +132,8 @@ def describe_error(error: dict) -> str:
         }
     if message is None:
         return _("This value cannot be imported.")
+    if isolated and params and translation.get_language_bidi():
+        params = {key: f"\u2068{value}\u2069" for key, value in params.items()}
     return message() % params if params else message()
 
 

@@ -235,7 +235,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "running": running,
         "can_run": file_kept,
         "file_gone": importable and not file_kept,
-        "problems": [{**entry, "reason": describe_error(entry)} for entry in shown],
+        "problems": [{**entry, "reason": describe_error(entry, isolated=True)} for entry in shown],
         "more_problems": total - len(shown) - len(file_problems),
         "file_problems": file_problems,
         "stopped": stopped,
