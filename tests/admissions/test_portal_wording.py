@@ -2,6 +2,7 @@
 birth out of range, the documents of the applicant space."""
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
@@ -59,3 +60,12 @@ def test_a_date_of_birth_in_the_future_is_explained_in_arabic(world):
     assert response.context["form"].errors["birth_date"] == [
         "تاريخ الازدياد في المستقبل: تحققوا من السنة."
     ]
+
+
+@pytest.mark.django_db
+def test_the_motivation_question_is_not_followed_by_a_colon(world):
+    make_open_intake(world.smara)
+    page = client_in("fr").get(APPLY).content.decode()
+    label = re.search(r'<label[^>]*for="id_motivation"[^>]*>(.*?)</label>', page, re.S)[1]
+    assert "rejoindre\u00a0?" in label
+    assert " ".join(label.split()) == "Pourquoi voulez-vous nous rejoindre ? (facultatif)"

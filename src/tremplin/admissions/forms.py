@@ -320,6 +320,7 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
     )
     motivation = forms.CharField(
         label=_("Why do you want to join? (optional)"),
+        label_suffix="",  # a question: « rejoindre ? (facultatif) : » said it twice
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
