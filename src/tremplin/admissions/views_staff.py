@@ -379,7 +379,7 @@ def notice_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def notice_detail(request: HttpRequest, version: int) -> HttpResponse:
     """A published version of the privacy notice as applicants read it, in French and in
-    Arabic, with the calls that ask for it: what those who accepted it agreed to."""
+    Arabic, with the calls that use it: what those who accepted it agreed to."""
     school = request.access.school
     notice = PrivacyNotice.objects.filter(school=school, version=version).first()
     if notice is None:
