@@ -65,7 +65,13 @@ def _arrival(application: Application) -> SimpleNamespace:
     event, written for the call once its counts are known)."""
     actor, detail = None, application.get_source_display()
     if application.source == Application.Source.IMPORT:
-        imported = _import_of(application)
+        imported = _event_of_the_whole(
+            application.intake.school_id,
+            "tremplin.applications.imported",
+            Intake,
+            application.intake_id,
+            application.created_at,
+        )
         if imported is not None:
             actor = imported.actor
             if imported.data.get("file"):
@@ -79,16 +85,21 @@ def _arrival(application: Application) -> SimpleNamespace:
     )
 
 
-def _import_of(application: Application) -> AuditEvent | None:
+def _event_of_the_whole(
+    school_id: int, action: str, model, object_id: int, at: datetime.datetime
+) -> AuditEvent | None:
+    """The event a step done for many applications at once (an import, a convocation)
+    records once, for the call or the component, just after it marked each of them at
+    ``at``."""
     from django.contrib.contenttypes.models import ContentType
 
     return (
         AuditEvent.objects.filter(
-            school_id=application.intake.school_id,
-            action="tremplin.applications.imported",
-            content_type=ContentType.objects.get_for_model(Intake),
-            object_id=str(application.intake_id),
-            created_at__gte=application.created_at,
+            school_id=school_id,
+            action=action,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=str(object_id),
+            created_at__gte=at,
         )
         .select_related("actor")
         .order_by("created_at", "pk")
@@ -168,22 +179,9 @@ def _convener(school_id: int, action: str, component_id: int, at: datetime.datet
     """Who convened: the convocation is audited for the test or the interview as a whole,
     just after the applicants' places are marked convened; the school's staff, unnamed,
     when it was not (places marked convened by a script, the demo's)."""
-    from django.contrib.contenttypes.models import ContentType
-
     from tremplin.selection.models import Component
 
-    event = (
-        AuditEvent.objects.filter(
-            school_id=school_id,
-            action=action,
-            content_type=ContentType.objects.get_for_model(Component),
-            object_id=str(component_id),
-            created_at__gte=at,
-        )
-        .select_related("actor")
-        .order_by("created_at", "pk")
-        .first()
-    )
+    event = _event_of_the_whole(school_id, action, Component, component_id, at)
     return event.actor if event is not None else _("school staff")
 
 

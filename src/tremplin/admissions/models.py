@@ -138,6 +138,11 @@ class Intake(models.Model):
         now = now or timezone.now()
         return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at
 
+    def is_closed(self, now=None) -> bool:
+        """Takes no more applications: past its closing date, or closed by staff (who may
+        still open it again until a ranking is published)."""
+        return (now or timezone.now()) >= self.closes_at or self.status == self.Status.CLOSED
+
     def opens_later(self, now=None) -> bool:
         """Opened by staff ahead of its opening date: it says when, and takes nothing yet."""
         return self.status == self.Status.OPEN and (now or timezone.now()) < self.opens_at

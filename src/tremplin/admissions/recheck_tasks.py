@@ -55,10 +55,14 @@ def eligibility_recheck_start(*, intake: Intake, actor) -> tuple[EligibilityRech
             )
     except IntegrityError:  # one per call at a time: a colleague's committed meanwhile
         # (and may have finished since, on a small call)
-        latest = EligibilityRecheck.objects.filter(intake=intake).order_by("-created_at", "-pk")
-        return latest.first(), False
+        return recheck_latest(intake), False
     transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck.pk))
     return recheck, True
+
+
+def recheck_latest(intake: Intake) -> EligibilityRecheck | None:
+    """The call's last re-check asked for, whatever its status."""
+    return EligibilityRecheck.objects.filter(intake=intake).select_related("created_by").first()
 
 
 @task()

@@ -172,8 +172,6 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
     intake = _intake(school_slug, intake_slug)
     if not intake.accepts_applications():
         now = timezone.now()
-        # Past its closing date, or closed early by staff: it will not take any more.
-        closed = now >= intake.closes_at or intake.status == Intake.Status.CLOSED
         return render(
             request,
             "admissions/portal/closed.html",
@@ -182,7 +180,7 @@ def apply(request: HttpRequest, school_slug: str, intake_slug: str) -> HttpRespo
                 "school": intake.school,
                 # When she can come back, or since when it is too late.
                 "not_yet": intake.opens_later(now),
-                "closed": closed,
+                "closed": intake.is_closed(now),
                 "closed_on": intake.closes_at if now >= intake.closes_at else None,
             },
             # Gone for good past its closing date; closed by staff, it may open again.

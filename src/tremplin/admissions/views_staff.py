@@ -98,7 +98,7 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
     intake = access_intake(request, intake_slug)
     funnel = selectors.funnel(intake)
     rules_frozen = _rules_frozen(intake)
-    recheck = _latest_recheck(intake)
+    recheck = recheck_tasks.recheck_latest(intake)
     # Until a re-check, what the funnel counts of them was decided under the former rules.
     rules_changed_at, decided_before = (
         (None, 0) if rules_frozen else selectors.decided_before_the_rules(intake)
@@ -290,7 +290,7 @@ def intake_recheck_status(request: HttpRequest, intake_slug: str) -> HttpRespons
     if not request.headers.get("HX-Request"):
         detail = reverse("admissions:intake_detail", args=[intake.school.slug, intake.slug])
         return redirect(f"{detail}#recheck")
-    recheck = _latest_recheck(intake)
+    recheck = recheck_tasks.recheck_latest(intake)
     if recheck is not None and recheck.active:
         return HttpResponse(status=204)
     return render(
@@ -305,15 +305,6 @@ def intake_recheck_status(request: HttpRequest, intake_slug: str) -> HttpRespons
             "finished_now": True,
         },
         status=286,
-    )
-
-
-def _latest_recheck(intake: Intake) -> EligibilityRecheck | None:
-    return (
-        EligibilityRecheck.objects.filter(intake=intake)
-        .select_related("created_by")
-        .order_by("-created_at", "-pk")
-        .first()
     )
 
 
