@@ -85,6 +85,11 @@ CASES: dict[str, Case] = {
         data={"phone": "0661234599", "email": "", "reason": "called the school"},
     ),
     "admissions:application_export": Case(expect=ADMISSIONS_STAFF),
+    # A large workbook, asked for: its page follows.
+    "admissions:export_create": Case(method="post", expect=staff(302), data={"format": "xlsx"}),
+    # An export is its asker's (admissions): the director, a colleague, gets 404 too.
+    "admissions:export_detail": Case(expect={"admissions": 200}),
+    "admissions:export_download": Case(expect={"admissions": 200}),
     "admissions:import_form": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_detail": Case(expect=ADMISSIONS_STAFF),
     "admissions:import_report": Case(expect=ADMISSIONS_STAFF),
@@ -129,9 +134,10 @@ def smara_objects(world):
     """An open call of Smara with one application and its document, for the URLs that
     name them."""
     from django.core.files.base import ContentFile
+    from django.utils import timezone
 
     from tests.admissions.open_intake import make_open_intake
-    from tremplin.admissions.models import Document, ImportJob
+    from tremplin.admissions.models import Document, ExportJob, ImportJob
     from tremplin.admissions.services import application_submit
     from tremplin.schools.models import Commune
 
@@ -157,7 +163,18 @@ def smara_objects(world):
             intake=intake, file=ContentFile(b"cin\n", name="x.csv"), original_name="x.csv",
             mode=ImportJob.Mode.ALL_OR_NOTHING, status=ImportJob.Status.DONE,
         )  # fmt: skip
-    return {"intake": intake, "application": application, "document": document, "job": job}
+        export = ExportJob.objects.create(
+            intake=intake, created_by=world.users["admissions"], format="csv", key="k",
+            status=ExportJob.Status.DONE, finished_at=timezone.now(),
+            file=ContentFile(b"reference\n", name="x.csv"),
+        )  # fmt: skip
+    return {
+        "intake": intake,
+        "application": application,
+        "document": document,
+        "job": job,
+        "export": export,
+    }
 
 
 def _kwargs(name: str, world: World, objects: dict) -> dict:
@@ -168,6 +185,7 @@ def _kwargs(name: str, world: World, objects: dict) -> dict:
         "reference": objects["application"].reference,
         "document_id": objects["document"].pk,
         "job_id": objects["job"].pk,
+        "export_id": objects["export"].pk,
         "fmt": "xlsx",
         "version": objects["intake"].privacy_notice.version,
         "kind": "cin",

@@ -9,7 +9,7 @@ class AdmissionsConfig(AppConfig):
 
     def ready(self):
         from tremplin.admissions.held_uploads import HELD_DIR
-        from tremplin.admissions.models import Document, ImportJob
+        from tremplin.admissions.models import Document, ExportJob, ImportJob
         from tremplin.core import private_files
 
         # What a process killed before its commit may leave there (core.private_files).
@@ -17,6 +17,7 @@ class AdmissionsConfig(AppConfig):
             "private/applications", private_files.named_by(Document.file.field), recursive=True
         )
         private_files.register("private/imports", private_files.named_by(ImportJob.file.field))
+        private_files.register("private/exports", private_files.named_by(ExportJob.file.field))
         private_files.register(
             "private/import-reports", private_files.named_by(ImportJob.report_file.field)
         )

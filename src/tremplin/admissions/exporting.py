@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone, translation
@@ -264,16 +264,30 @@ def applications_export(
     actor,
     out,
     filters: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+    record: bool = True,
 ) -> int:
     """Write the applications of ``queryset`` (of ``intake``) to ``out`` (binary) as ``fmt``,
-    and record the export in the audit log. Returns the number of applications written."""
+    and record the export in the audit log (unless ``record`` is false: the caller does,
+    once the file is kept). Returns the number of applications written. ``progress``, if
+    given, is called with the number written so far every ``CHUNK``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     with scope(school=intake.school):
         header, rows = _export_rows(intake, queryset, include_identity, typed=fmt == "xlsx")
+        if progress is not None:
+            rows = _reporting(rows, progress)
         count = (write_xlsx if fmt == "xlsx" else write_csv)(rows, header, out)
-        _record_export(intake, fmt, count, include_identity, actor, filters)
+        if record:
+            export_record(intake, fmt, count, include_identity, actor, filters)
     return count
+
+
+def _reporting(rows: Iterator[list], progress: Callable[[int], None]) -> Iterator[list]:
+    for count, row in enumerate(rows, start=1):
+        yield row
+        if count % CHUNK == 0:
+            progress(count)
 
 
 def applications_csv_stream(
@@ -295,7 +309,7 @@ def applications_csv_stream(
     error is logged here, as the server's own log would not say which export it was."""
     with scope(school=intake.school):
         count = queryset.filter(intake=intake).count()
-        _record_export(intake, "csv", count, include_identity, actor, filters)
+        export_record(intake, "csv", count, include_identity, actor, filters)
     # Read once the view has returned, by the server: in the page's language.
     language = translation.get_language()
 
@@ -321,7 +335,8 @@ def _export_rows(intake, queryset, include_identity: bool, *, typed: bool):
     return header, rows
 
 
-def _record_export(intake, fmt: str, count: int, include_identity: bool, actor, filters):
+def export_record(intake, fmt: str, count: int, include_identity: bool, actor, filters) -> None:
+    """The export in the audit log: who, which list (its search not said), how many."""
     log_action(
         "tremplin.applications.exported",
         actor=actor,
@@ -331,7 +346,7 @@ def _record_export(intake, fmt: str, count: int, include_identity: bool, actor, 
             "format": fmt,
             "count": count,
             "identity": include_identity,
-            "filters": _audited(filters or {}),
+            "filters": filters_audited(filters or {}),
         },
     )
 
@@ -360,14 +375,15 @@ def _eligibility_reasons(application, described: dict[str, str]) -> str:
     return " ".join(reasons)
 
 
-def _audited(filters: dict) -> dict:
+def filters_audited(filters: dict) -> dict:
     """The list's filters as the audit log keeps them: the search box holds names and CINs,
     and the log outlives an erasure, so it records that the list was searched, not for what."""
     return {key: "*" if key == SEARCH else value for key, value in filters.items()}
 
 
-def export_filename(intake: Intake, fmt: str) -> str:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+def export_filename(intake: Intake, fmt: str, at: datetime.datetime | None = None) -> str:
+    """The file's name: the school, the call, and when it was written (now, by default)."""
+    stamp = timezone.localtime(at).strftime("%Y%m%d-%H%M")
     return f"{intake.school.slug}-{intake.slug}-{stamp}.{fmt}"
 
 

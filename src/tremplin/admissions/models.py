@@ -575,6 +575,83 @@ class ImportJob(models.Model):
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
 
 
+class ExportJob(models.Model):
+    """A list of applications written to a file by a task (``export_tasks``): the workbook of
+    a large call takes longer than a request may. The file holds personal data: only who
+    asked for it downloads it, each download is audited, and it is deleted a day after it
+    was written."""
+
+    Status = JobStatus
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel"
+
+    intake = models.ForeignKey(
+        Intake, on_delete=models.CASCADE, related_name="export_jobs", verbose_name=_("intake")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    # When its task was queued: one still waiting long after was lost.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    # When a worker took it; only that worker may finish it (a resume gives it a new time).
+    claimed_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # Moves with the progress: a running export that stops moving lost its worker.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    # The list's filters as they were on screen. The search (a name, a CIN) is kept only
+    # until the file is written, then recorded as the audit log records it ("*").
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    # Whether the file holds the full CIN and the accommodation needs (the role's, when
+    # asked); downloading it needs that right still.
+    include_identity = models.BooleanField(_("with identity"), default=False)
+    # The language of its headers' labels, values and sheet direction: the asker's.
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="fr"
+    )
+    expected = models.PositiveIntegerField(_("applications to write"), default=0)
+    written = models.PositiveIntegerField(_("applications written"), default=0)
+    file = models.FileField(_("file"), upload_to="private/exports/", max_length=200, blank=True)
+    # What was asked for (the call, the format, the filters, the identity): one person's
+    # second click gets the export already under way (``export_tasks.export_job_start``).
+    key = models.CharField(_("what was asked for"), max_length=64)
+
+    objects = ScopedManager(school="intake__school")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "key"],
+                condition=Q(status__in=["pending", "running"]),
+                name="exportjob_one_active_per_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intake_id}.{self.format}: {self.status}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, int(100 * self.written / self.expected)) if self.expected else 0
+
+
 class ReferenceCounter(models.Model):
     """The last application number given by a school in a year (see ``references``).
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tremplin.admissions import views_import
+from tremplin.admissions import views_export, views_import
 from tremplin.admissions import views_staff as views
 
 app_name = "admissions"
@@ -22,8 +22,19 @@ urlpatterns = [
     path(I + "applications/", views.application_list, name="application_list"),
     path(
         I + "applications/export.<str:fmt>",
-        views.application_export,
+        views_export.application_export,
         name="application_export",
+    ),
+    path(I + "applications/exports/", views_export.export_create, name="export_create"),
+    path(
+        I + "applications/exports/<int:export_id>/",
+        views_export.export_detail,
+        name="export_detail",
+    ),
+    path(
+        I + "applications/exports/<int:export_id>/download",
+        views_export.export_download,
+        name="export_download",
     ),
     path(I + "import/", views_import.import_form, name="import_form"),
     path(I + "import/<int:job_id>/", views_import.import_detail, name="import_detail"),

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tremplin.admissions import (
     eligibility,
+    export_tasks,
     importing,
     intakes,
     personal_data,
@@ -35,6 +36,7 @@ from tremplin.admissions.models import (
     Application,
     Document,
     EligibilityRecheck,
+    ExportJob,
     Intake,
     PrivacyNotice,
 )
@@ -432,8 +434,26 @@ def application_list(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "sorts": selectors.SORT_LABELS.items(),
             "show_identity": request.access.can(IDENTITY_VIEW),
             "published": _published(intake) if params.get("queue") == "review" else None,
+            "workbook_in_request": page.paginator.count <= export_tasks.IN_REQUEST,
+            "exports": _exports(request, intake),
         },
     )
+
+
+def _exports(request: HttpRequest, intake: Intake) -> list[tuple[ExportJob, str]]:
+    """The reader's exports of the call still running or kept, each with what it is now."""
+    if not request.access.can(APPLICATIONS_EXPORT):
+        return []
+    said = []
+    for job in export_tasks.exports_recent(intake, request.user):
+        if job.active:
+            state = "writing"
+        elif export_tasks.export_downloadable(job):
+            state = "ready"
+        else:
+            state = "gone" if job.status == ExportJob.Status.DONE else "failed"
+        said.append((job, state))
+    return said
 
 
 def _selection(application: Application) -> dict | None:
@@ -479,40 +499,6 @@ def _published(intake: Intake):
     from tremplin.selection.schemes import published_run
 
     return published_run(intake)
-
-
-@school_view(APPLICATIONS_EXPORT)
-@require_GET
-def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> HttpResponse:
-    """The list as it is filtered on screen, as CSV or XLSX; identity columns only for the
-    roles that may see them. The export is audited. The CSV is streamed: its first bytes
-    leave at once, however large the call (100,000 applications take about ten seconds);
-    a workbook is whole before it can be sent."""
-    from tremplin.admissions import exporting
-
-    intake = access_intake(request, intake_slug)
-    if fmt not in exporting.FORMATS:
-        raise Http404
-    services.identity_search_record(
-        intake=intake, search=request.GET.get(selectors.SEARCH), actor=request.user
-    )
-    export = {
-        "intake": intake,
-        "queryset": selectors.applications_filtered(intake, request.GET),
-        "include_identity": request.access.can(IDENTITY_VIEW),
-        "actor": request.user,
-        "filters": {k: v for k, v in request.GET.items() if v},
-    }
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            exporting.applications_csv_stream(**export), content_type=exporting.CONTENT_TYPES[fmt]
-        )
-    else:
-        response = HttpResponse(content_type=exporting.CONTENT_TYPES[fmt])
-        exporting.applications_export(**export, fmt=fmt, out=response)
-    filename = exporting.export_filename(intake, fmt)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @school_view(APPLICATIONS_VIEW)

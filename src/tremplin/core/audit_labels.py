@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "tremplin.applications.deletion_requested": _("Deletion of data requested"),
     "tremplin.applications.erased": _("Personal data erased"),
     "tremplin.applications.exported": _("Applications exported"),
+    "tremplin.applications.export_downloaded": _("Export of applications downloaded"),
     "tremplin.applications.identity_viewed": _("CIN shown in full"),
     "tremplin.applications.identity_searched": _("Found by a search of the full CIN"),
     "tremplin.applications.eligibility_rechecked": _("Eligibility checked again"),

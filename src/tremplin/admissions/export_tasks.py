@@ -1,0 +1,227 @@
+"""The export of a list of applications as a task (``ExportJob``).
+
+The workbook of a call of 100,000 applications takes about twenty seconds to write on a
+fast machine and over a minute on a slow one: longer than a request should hold a server's
+worker, and than a proxy in front of it waits. Lists of up to ``IN_REQUEST`` applications,
+and every CSV (streamed: its first bytes leave at once), are still written in the request
+(``views_export.application_export``); a larger workbook is written by a task, and its page
+says how far it is, then offers it to download.
+
+The file holds personal data. Only who asked for it may download it, each download is
+audited, and it is deleted ``KEPT`` after it was written (``export_files_forget``); the
+search that chose its applications (a name, a CIN) is forgotten once the file is written.
+"""
+
+import datetime
+import hashlib
+import json
+import logging
+import tempfile
+import uuid
+from functools import partial
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django_scopes import scope, scopes_disabled
+from django_tasks import task
+
+from tremplin.admissions.exporting import applications_export, export_record, filters_audited
+from tremplin.admissions.models import ExportJob, Intake
+from tremplin.admissions.selectors import SEARCH, applications_filtered
+
+logger = logging.getLogger(__name__)
+
+# The largest list whose workbook is written in the request: about a second.
+IN_REQUEST = 5000
+# How long a written file can be downloaded before it is deleted.
+KEPT = datetime.timedelta(hours=24)
+# A running export without progress for this long lost its worker (it moves every 2,000
+# applications, every second or so).
+STALE_AFTER = datetime.timedelta(minutes=10)
+# An export still waiting this long after its task was queued lost its task (the process
+# died between its commit and the queueing).
+WAITING_AFTER = datetime.timedelta(minutes=10)
+ACTIVE = (ExportJob.Status.PENDING, ExportJob.Status.RUNNING)
+# What narrows the staff list (``selectors.applications_filtered``), and its order.
+FILTERS = (
+    "queue", "status", "eligibility", "sex", "education", "employment", "commune", "wish",
+    "age", SEARCH, "sort",
+)  # fmt: skip
+
+
+def export_filters(params) -> dict[str, str]:
+    """The list's filters among ``params`` (a query string, a form), as an export keeps them."""
+    return {name: params.get(name)[:200] for name in FILTERS if params.get(name)}
+
+
+def _key(intake: Intake, fmt: str, filters: dict, include_identity: bool) -> str:
+    same = [intake.pk, fmt, sorted(filters.items()), include_identity]
+    return hashlib.sha256(json.dumps(same).encode()).hexdigest()
+
+
+def export_job_start(
+    *, intake: Intake, actor, fmt: str, filters: dict[str, str], include_identity: bool
+) -> tuple[ExportJob, bool]:
+    """Ask for the list ``filters`` chooses of ``intake`` as ``fmt``, written by a task once
+    committed: (the export, True), or (the same one of the same person, already waiting or
+    running, False): a second click, a page sent again."""
+    key = _key(intake, fmt, filters, include_identity)
+    mine = ExportJob.objects.filter(created_by=actor, key=key)
+    active = mine.filter(status__in=ACTIVE).first()
+    if active is not None:
+        return active, False
+    try:
+        with transaction.atomic():
+            job = ExportJob.objects.create(
+                intake=intake,
+                created_by=actor,
+                format=fmt,
+                filters=filters,
+                include_identity=include_identity,
+                language=translation.get_language(),
+                expected=applications_filtered(intake, filters).count(),
+                queued_at=timezone.now(),
+                key=key,
+            )
+    except IntegrityError:  # the same, committed meanwhile (and maybe written since)
+        return mine.first(), False
+    transaction.on_commit(partial(run_export.enqueue, export_id=job.pk))
+    return job, True
+
+
+@task()
+def run_export(export_id: int) -> None:
+    export_job_execute(export_id)
+
+
+def export_job_execute(export_id: int) -> None:
+    """Write a waiting export's file, reporting progress as it goes. A task delivered twice
+    writes it once; a run whose export was given to another worker meanwhile (resumed, its
+    progress stalled) throws its file away."""
+    claimed_at = timezone.now()
+    with scopes_disabled():
+        jobs = ExportJob.objects.filter(pk=export_id)
+        if not jobs.filter(status=ExportJob.Status.PENDING).update(
+            status=ExportJob.Status.RUNNING,
+            claimed_at=claimed_at,
+            heartbeat_at=claimed_at,
+            written=0,
+        ):
+            return
+        mine = jobs.filter(status=ExportJob.Status.RUNNING, claimed_at=claimed_at)
+        job = jobs.select_related("intake__school", "created_by").get()
+
+        def progress(written: int) -> None:
+            try:
+                mine.update(written=written, heartbeat_at=timezone.now())
+            except OperationalError:  # SQLite's write lock held: the next chunk says it
+                logger.info("The progress of export %s waits for the next chunk", export_id)
+
+        try:
+            with tempfile.TemporaryFile() as out, translation.override(job.language):
+                count = applications_export(
+                    intake=job.intake,
+                    queryset=applications_filtered(job.intake, job.filters),
+                    fmt=job.format,
+                    include_identity=job.include_identity,
+                    actor=job.created_by,
+                    out=out,
+                    progress=progress,
+                    record=False,
+                )
+                out.seek(0)
+                name = default_storage.save(
+                    f"private/exports/{uuid.uuid4().hex}.{job.format}", File(out)
+                )
+        except Exception:
+            logger.exception("The export %s failed", export_id)
+            mine.update(
+                status=ExportJob.Status.FAILED,
+                finished_at=timezone.now(),
+                filters=filters_audited(job.filters),
+            )
+            raise
+        with transaction.atomic():
+            if not mine.update(
+                status=ExportJob.Status.DONE,
+                finished_at=timezone.now(),
+                written=count,
+                file=name,
+                filters=filters_audited(job.filters),
+            ):
+                default_storage.delete(name)  # another run has it now
+                return
+            with scope(school=job.intake.school):
+                export_record(
+                    job.intake, job.format, count, job.include_identity, job.created_by, job.filters
+                )
+
+
+def export_expires_at(job: ExportJob) -> datetime.datetime | None:
+    return job.finished_at + KEPT if job.finished_at else None
+
+
+def export_downloadable(job: ExportJob) -> bool:
+    """Written, and still kept (the sweep may not have deleted it yet: it is not offered)."""
+    done = job.status == ExportJob.Status.DONE and bool(job.file)
+    return done and export_expires_at(job) > timezone.now()
+
+
+def exports_recent(intake: Intake, actor) -> list[ExportJob]:
+    """``actor``'s exports of ``intake`` that are still running or still kept, last first."""
+    since = timezone.now() - KEPT
+    return list(
+        ExportJob.objects.filter(intake=intake, created_by=actor).filter(
+            Q(status__in=ACTIVE) | Q(finished_at__gt=since)
+        )[:5]
+    )
+
+
+def export_jobs_resume(
+    *,
+    stale_after: datetime.timedelta = STALE_AFTER,
+    waiting_after: datetime.timedelta = WAITING_AFTER,
+) -> int:
+    """Queue again the exports whose worker died (running, no progress for ``stale_after``)
+    and those whose task was lost (waiting ``waiting_after`` after it was queued). Safe: a
+    run writes its file under a name of its own and only the run that holds the export
+    records it."""
+    now = timezone.now()
+    due = Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after) | Q(
+        status=ExportJob.Status.PENDING, queued_at__lt=now - waiting_after
+    )
+    resumed = []
+    with scopes_disabled():
+        for pk in ExportJob.objects.filter(due).values_list("pk", flat=True):
+            # Each as it was read: a worker that moved meanwhile keeps it.
+            if ExportJob.objects.filter(due, pk=pk).update(
+                status=ExportJob.Status.PENDING, claimed_at=None, queued_at=now, written=0
+            ):
+                transaction.on_commit(partial(run_export.enqueue, export_id=pk))
+                resumed.append(pk)
+    if resumed:
+        logger.warning("Exports queued again, their task or worker lost: %s", resumed)
+    return len(resumed)
+
+
+def export_files_forget(*, older_than: datetime.timedelta = KEPT) -> int:
+    """Delete the files of the exports written more than ``older_than`` ago: personal data
+    nobody may download any more. The row forgets the name first: a file the storage fails
+    to delete is then an orphan, which ``core.private_files`` deletes. Returns how many."""
+    cutoff = timezone.now() - older_than
+    with scopes_disabled():
+        old = list(
+            ExportJob.objects.filter(finished_at__lt=cutoff)
+            .exclude(file="")
+            .values_list("pk", "file")
+        )
+        for pk, name in old:
+            ExportJob.objects.filter(pk=pk).update(file="")
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.exception("The file %s of export %s could not be deleted.", name, pk)
+    return len(old)
