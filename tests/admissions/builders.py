@@ -10,6 +10,10 @@ from django_scopes import scopes_disabled
 from tests.admissions.open_intake import make_open_intake
 from tremplin.admissions.models import Intake
 
+# The import form's attestation that the school collected the applicants' consent to the
+# call's privacy notice (law 09-08): needed by every real import from the staff pages.
+CONSENT = {"consent_collected": "on"}
+
 # Google Forms in French: a timestamp column, questions as headers.
 GOOGLE_FORMS_HEADERS = [
     "Horodateur",

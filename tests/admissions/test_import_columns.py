@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
 
-from tests.admissions.builders import applicant, csv_bytes, make_import_intake
+from tests.admissions.builders import CONSENT, applicant, csv_bytes, make_import_intake
 from tremplin.admissions.importing import describe_error, describe_note, import_applications
 from tremplin.admissions.importing_headers import grid_column, header_field, rank_value
 from tremplin.admissions.importing_report import FILE_PROBLEMS, field_label
@@ -425,7 +425,12 @@ def test_the_applicants_language_where_the_file_gives_none_is_the_one_chosen(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admissions:import_form", args=["smara", intake.slug]),
-            {"file": SimpleUploadedFile("reponses.csv", data), "mode": "all", "language": "ar"},
+            {
+                "file": SimpleUploadedFile("reponses.csv", data),
+                "mode": "all",
+                "language": "ar",
+                **CONSENT,
+            },
         )
     assert response.status_code == 302
     with scopes_disabled():

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from tests.admissions.builders import (
+    CONSENT,
     GOOGLE_FORMS_HEADERS,
     applicant,
     canonical_csv,
@@ -345,7 +346,7 @@ def test_a_dry_run_whose_file_the_storage_lost_asks_for_it_again(
     assert "Import for real" not in page and "no longer kept" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("import_detail", dry.pk), follow=True)
+        response = client.post(url("import_detail", dry.pk), CONSENT, follow=True)
     assert response.status_code == 200
     assert response.redirect_chain == [(url("import_form"), 302)]
     assert (
@@ -369,7 +370,7 @@ def test_a_page_left_open_past_the_sweep_asks_for_the_file_again(
         )
     assert import_tasks.import_files_forget() == 1
 
-    response = client.post(url("import_detail", dry.pk), follow=True)
+    response = client.post(url("import_detail", dry.pk), CONSENT, follow=True)
     assert response.status_code == 200
     assert "Upload it again." in response.content.decode()
     assert jobs_and_applications() == (1, 0)
@@ -382,7 +383,7 @@ def test_a_file_lost_between_the_click_and_the_import_fails_with_a_reason(
     dry = finished_dry_run(world, django_capture_on_commit_callbacks)
     client = staff(world)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("import_detail", dry.pk))
+        response = client.post(url("import_detail", dry.pk), CONSENT)
         default_storage.delete(dry.file.name)  # before the task reads it
     with scopes_disabled():
         real = ImportJob.objects.exclude(pk=dry.pk).get()

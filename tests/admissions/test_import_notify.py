@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tests.admissions.builders import CONSENT, applicant, canonical_csv, make_import_intake
 from tremplin.admissions.importing import import_applications
 from tremplin.admissions.models import Application, ImportJob
 from tremplin.notify.models import Message
@@ -167,7 +167,7 @@ def test_the_page_asks_and_the_real_import_after_a_dry_run_tells_the_applicants(
     assert messages() == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("import_detail", dry.pk))
+        response = client.post(url("import_detail", dry.pk), CONSENT)
     with scopes_disabled():
         real = ImportJob.objects.exclude(pk=dry.pk).get()
     assert real.notify_url == dry.notify_url and real.created_count == 2
@@ -181,7 +181,9 @@ def test_the_page_asks_and_the_real_import_after_a_dry_run_tells_the_applicants(
 def test_the_page_tells_nobody_unless_asked(world, intake, django_capture_on_commit_callbacks):
     upload = SimpleUploadedFile("a.csv", canonical_csv(ROWS), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
-        world.client("admissions").post(url("import_form"), {"file": upload, "mode": "all"})
+        world.client("admissions").post(
+            url("import_form"), {"file": upload, "mode": "all", **CONSENT}
+        )
     with scopes_disabled():
         job = ImportJob.objects.get()
     assert (job.notify_url, job.created_count) == ("", 2)
@@ -231,7 +233,7 @@ def test_the_link_is_the_public_sites_whatever_address_the_staff_use(
     with django_capture_on_commit_callbacks(execute=True):
         world.client("admissions").post(
             url("import_form"),
-            {"file": upload, "mode": "all", "notify": "on"},
+            {"file": upload, "mode": "all", "notify": "on", **CONSENT},
             HTTP_HOST="10.0.0.5",
         )
     with scopes_disabled():

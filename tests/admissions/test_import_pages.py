@@ -9,7 +9,13 @@ from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
 
-from tests.admissions.builders import applicant, canonical_csv, csv_bytes, make_import_intake
+from tests.admissions.builders import (
+    CONSENT,
+    applicant,
+    canonical_csv,
+    csv_bytes,
+    make_import_intake,
+)
 from tremplin.admissions import import_tasks, importing
 from tremplin.admissions.models import Application, ImportJob, Intake
 
@@ -27,6 +33,7 @@ def upload(rows, name="candidats.csv", **fields) -> dict:
     return {
         "file": SimpleUploadedFile(name, canonical_csv(rows), content_type="text/csv"),
         "mode": "all",
+        **CONSENT,
         **fields,
     }
 
@@ -85,7 +92,7 @@ def test_a_dry_run_then_the_real_import_of_the_same_file(
     assert "Import for real" in page and "hx-trigger" not in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("import_detail", dry.pk))
+        response = client.post(url("import_detail", dry.pk), CONSENT)
     with scopes_disabled():
         real = ImportJob.objects.exclude(pk=dry.pk).get()
     assert response["Location"] == url("import_detail", real.pk)
@@ -100,11 +107,11 @@ def test_a_dry_run_then_the_real_import_of_the_same_file(
     page = client.get(url("import_detail", dry.pk)).content.decode()
     assert "Import for real" not in page and "no longer kept" in page
     # Posted again (a page left open), it asks for the file and imports nothing.
-    again = client.post(url("import_detail", dry.pk))
+    again = client.post(url("import_detail", dry.pk), CONSENT)
     assert again.status_code == 302 and again["Location"] == url("import_form")
     assert count() == 2
     # A finished real import cannot be run again from its page.
-    assert client.post(url("import_detail", real.pk)).status_code == 404
+    assert client.post(url("import_detail", real.pk), CONSENT).status_code == 404
 
 
 @pytest.mark.django_db
@@ -126,7 +133,7 @@ def test_a_dry_run_all_or_nothing_with_errors_offers_no_real_import(
     assert "would create 0</span></td>" in listed and "would create 1" not in listed
     with scopes_disabled():
         job = ImportJob.objects.get()
-    assert client.post(url("import_detail", job.pk)).status_code == 404
+    assert client.post(url("import_detail", job.pk), CONSENT).status_code == 404
 
 
 @pytest.mark.django_db
@@ -332,7 +339,7 @@ def test_a_dry_run_made_before_the_ranking_was_published_imports_nothing_after(
         dry = ImportJob.objects.get()
         Intake.objects.filter(pk=intake.pk).update(status="closed")
     publish_a_ranking(world, intake)
-    response = client.post(url("import_detail", dry.pk))
+    response = client.post(url("import_detail", dry.pk), CONSENT)
     assert response.status_code == 302 and response["Location"] == url("import_form")
     with scopes_disabled():
         assert ImportJob.objects.count() == 1
@@ -350,7 +357,7 @@ def test_a_file_refused_as_a_whole_says_why_above_all(
     )
     file = SimpleUploadedFile("candidats.csv", data, content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("import_form"), {"file": file, "mode": "all"})
+        response = client.post(url("import_form"), {"file": file, "mode": "all", **CONSENT})
     page = client.get(response["Location"]).content.decode()
     assert '<div class="alert alert-danger" role="alert">' in page
     assert "The file was not read: nothing was imported." in page
@@ -475,7 +482,7 @@ def test_a_cin_repeated_in_the_file_is_not_counted_as_already_in_the_call(
     assert "1 line repeats the CIN of another line of the file" in page  # next to the CIN column
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(response["Location"])
+        response = client.post(response["Location"], CONSENT)
     page = client.get(response["Location"]).content.decode()
     assert stat(page, "Applications created") == "7"
     assert stat(page, "Already in this call") == "0"
@@ -496,7 +503,7 @@ def test_recent_imports_say_what_a_dry_run_would_create_not_that_it_created(
     assert "would create 2</span></td>" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(response["Location"])
+        client.post(response["Location"], CONSENT)
     with scopes_disabled():
         ImportJob.objects.create(intake=intake, original_name="y.csv", mode="all", dry_run=False)
     rows = client.get(url("import_form")).content.decode().split("<tr>")[2:]

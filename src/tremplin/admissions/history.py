@@ -64,24 +64,34 @@ def _arrival(application: Application) -> SimpleNamespace:
     application arrived, and for an import, who imported which file (the import's one
     event, written for the call once its counts are known)."""
     actor, detail = None, application.get_source_display()
-    if application.source == Application.Source.IMPORT:
-        imported = _event_of_the_whole(
-            application.intake.school_id,
-            "tremplin.applications.imported",
-            Intake,
-            application.intake_id,
-            application.created_at,
-        )
-        if imported is not None:
-            actor = imported.actor
-            if imported.data.get("file"):
-                detail = f"{detail} · {imported.data['file']}"
+    imported = import_event(application)
+    if imported is not None:
+        actor = imported.actor
+        if imported.data.get("file"):
+            detail = f"{detail} · {imported.data['file']}"
+        if imported.data.get("consent_attested"):
+            attested = _("consent to the privacy notice attested")
+            detail = f"{detail} · {attested}"
     return SimpleNamespace(
         created_at=application.created_at,
         actor=actor,
         action=services.APPLICATION_SUBMITTED,
         detail=detail,
         reason="",
+    )
+
+
+def import_event(application: Application) -> AuditEvent | None:
+    """The event of the import that wrote ``application``, if it was imported: who, which
+    file, and whether the consent of its applicants was attested."""
+    if application.source != Application.Source.IMPORT:
+        return None
+    return _event_of_the_whole(
+        application.intake.school_id,
+        "tremplin.applications.imported",
+        Intake,
+        application.intake_id,
+        application.created_at,
     )
 
 

@@ -91,6 +91,7 @@ def run_import(job_id: int) -> None:
                     progress=progress,
                     notify_url=job.notify_url,
                     language=job.language,
+                    consent_attested=job.consent_attested,
                 )
         except Exception:
             logger.exception("import job %s failed", job_id)

@@ -253,6 +253,7 @@ def import_applications(
     batch_size: int | None = None,
     notify_url: str = "",
     language: str = "fr",
+    consent_attested: bool = False,
 ) -> ImportResult:
     """Check every row of the file and, unless ``dry_run``, create the valid applications.
 
@@ -265,6 +266,8 @@ def import_applications(
     ``notify_url``: the applicant space's address; when given, each application created gets
     the portal's confirmation (its reference and this link), in the same transaction.
     ``language``: the applicants' where their row does not give one.
+    ``consent_attested``: whoever imports attests that the school collected each applicant's
+    consent to the call's privacy notice (law 09-08), which the import's event records.
     """
     if mode not in MODES:
         raise ValueError(f"unknown import mode {mode!r}")
@@ -314,7 +317,9 @@ def import_applications(
             )
             return result
         writer = None if dry_run else Writer(intake, notify_url=notify_url)
-        audit = _auditor(intake, actor, filename, result, dry_run=dry_run)
+        audit = _auditor(
+            intake, actor, filename, result, dry_run=dry_run, consent_attested=consent_attested
+        )
         try:
             if mode == ImportJob.Mode.VALID_ONLY or dry_run:
                 _import_streaming(validator, writer, table, result, progress, batch_size)
@@ -389,7 +394,13 @@ def _validator(
 
 
 def _auditor(
-    intake: Intake, actor, filename: str, result: ImportResult, *, dry_run: bool
+    intake: Intake,
+    actor,
+    filename: str,
+    result: ImportResult,
+    *,
+    dry_run: bool,
+    consent_attested: bool,
 ) -> Callable[[], None]:
     """The import's one audit event, written once the counts are known. A dry run, and an
     import that created nothing, are recorded too: checking a file matches its CINs with
@@ -410,6 +421,7 @@ def _auditor(
                 "duplicates": result.duplicates,
                 "repeated": result.repeated,
                 "invalid": result.invalid,
+                "consent_attested": consent_attested,
             },
         )
 

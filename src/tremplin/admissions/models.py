@@ -539,6 +539,9 @@ class ImportJob(models.Model):
     language = models.CharField(
         _("language of the applicants"), max_length=5, choices=settings.LANGUAGES, default="fr"
     )
+    # Whoever asked for it attested that the school collected each applicant's consent to
+    # the call's privacy notice (law 09-08): nobody accepted it on this platform.
+    consent_attested = models.BooleanField(_("consent attested"), default=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

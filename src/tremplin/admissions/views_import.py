@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -45,6 +47,7 @@ from tremplin.core.decorators import school_view
 from tremplin.core.formatting import format_list
 from tremplin.core.links import site_url
 from tremplin.core.permissions import APPLICATIONS_MANAGE, OUTBOX_VIEW
+from tremplin.core.templatetags.tremplin import ltr_code
 
 MAX_UPLOAD_BYTES = MAX_STAFF_UPLOAD_BYTES  # what the upload handler lets through
 EXTENSIONS = (".csv", ".xlsx")
@@ -90,6 +93,23 @@ class ImportForm(forms.Form):
         required=False,  # not sent (a script, a page from before it): the page's language
     )
 
+    # Law 09-08: the applicants of a file accepted no notice on this platform; whoever
+    # imports them attests that the school collected their consent (recorded with the
+    # import). A dry run writes nothing, and needs no attestation.
+    consent_collected = forms.BooleanField(required=False)
+
+    def __init__(self, *args, intake: Intake, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent_collected"].label = consent_label(intake)
+        required = _("Required to import, not for a dry run.")
+        self.fields["consent_collected"].help_text = f"{required} {NOT_CONSENTED}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("dry_run") and not cleaned.get("consent_collected"):
+            self.add_error("consent_collected", consent_missing())
+        return cleaned
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         extension = Path(upload.name or "").suffix.lower()
@@ -103,6 +123,35 @@ class ImportForm(forms.Form):
         if extension == ".xlsx" and head != b"PK\x03\x04":
             raise ValidationError(_("This file is not an Excel workbook."), code="bad_type")
         return upload
+
+
+NOT_CONSENTED = gettext_lazy(
+    "Applicants who did not consent must not be imported: they can apply with the online form."
+)
+
+
+def consent_label(intake: Intake) -> str:
+    """What whoever imports attests, naming the notice the applications will record."""
+    notice = intake.privacy_notice
+    if notice is None:  # nothing can be imported (``import_refusal``)
+        return _(
+            "The school collected the consent of each applicant of this file to the privacy "
+            "notice of this call, and keeps it."
+        )
+    said = _(
+        "The school collected the consent of each applicant of this file to the privacy "
+        "notice v%(version)s of this call (CNDP authorisation %(number)s), and keeps it."
+    )
+    # The number whole and left to right, also at the end of a phone's line in Arabic.
+    number = ltr_code(notice.cndp_authorisation)
+    return mark_safe(escape(said) % {"version": notice.version, "number": number})  # noqa: S308
+
+
+def consent_missing() -> str:
+    return _(
+        "Nothing was imported: tick the box that attests the applicants' consent to the "
+        "privacy notice (law 09-08). A dry run needs no attestation."
+    )
 
 
 def _space_url(request: HttpRequest) -> str:
@@ -128,7 +177,10 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
     refusal = import_refusal(intake)
     # The page's language at first: the staff's, often that of the form they ran.
     form = ImportForm(
-        request.POST or None, request.FILES or None, initial={"language": get_language()}
+        request.POST or None,
+        request.FILES or None,
+        initial={"language": get_language()},
+        intake=intake,
     )
     if request.method == "POST" and refusal is None and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -140,6 +192,7 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
             dry_run=form.cleaned_data["dry_run"],
             notify_url=_space_url(request) if form.cleaned_data["notify"] else "",
             language=form.cleaned_data["language"] or get_language(),
+            consent_attested=form.cleaned_data["consent_collected"],
         )
         # A random name: the uploaded name is metadata, never a path.
         extension = Path(upload.name).suffix.lower()
@@ -186,6 +239,11 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         if refusal is not None:
             messages.error(request, refusal)
             return redirect("admissions:import_form", request.access.school.slug, intake.slug)
+        if not request.POST.get("consent_collected"):
+            messages.error(request, consent_missing())
+            return redirect(
+                "admissions:import_detail", request.access.school.slug, intake.slug, job.pk
+            )
         if not file_kept:
             messages.error(
                 request,
@@ -204,6 +262,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
             dry_run=False,
             notify_url=job.notify_url,
             language=job.language,
+            consent_attested=True,
         )
         import_job_enqueue(real)
         return redirect(
@@ -234,6 +293,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "skipped": sum(1 for entry in job.report if entry.get("code") in SKIPPED_CODES),
         "running": running,
         "can_run": file_kept,
+        "consent_label": consent_label(intake) if file_kept else "",
         "file_gone": importable and not file_kept,
         "problems": [{**entry, "reason": describe_error(entry, isolated=True)} for entry in shown],
         "more_problems": total - len(shown) - len(file_problems),

@@ -31,7 +31,7 @@ from tremplin.admissions import (
 )
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe_for_staff
-from tremplin.admissions.history import application_history
+from tremplin.admissions.history import application_history, import_event
 from tremplin.admissions.models import (
     Application,
     Document,
@@ -545,11 +545,17 @@ def _consents(application: Application) -> list[str]:
     version = {"v": application.privacy_notice.version}
     if application.source == Application.Source.IMPORT:
         # The import records the call's notice; nobody accepted it here: staff must not take
-        # the line for the applicant's consent (law 09-08).
-        consents = [
-            _("privacy notice v%(v)s, recorded by the import: not accepted on this platform")
-            % version
-        ]
+        # the line for the applicant's consent (law 09-08). Whoever imported may have
+        # attested that the school collected it.
+        imported = import_event(application)
+        if imported is not None and imported.data.get("consent_attested"):
+            said = _(
+                "privacy notice v%(v)s: consent collected by the school, as attested at the "
+                "import (not given on this platform)"
+            )
+        else:
+            said = _("privacy notice v%(v)s, recorded by the import: not accepted on this platform")
+        consents = [said % version]
     else:
         consents = [_("privacy notice v%(v)s") % version]
     if application.follow_up_consent:

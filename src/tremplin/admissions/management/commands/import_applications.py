@@ -44,6 +44,13 @@ class Command(BaseCommand):
             "the link to the applicant space (SITE_URL): the online form's confirmation.",
         )
         parser.add_argument(
+            "--consent-collected",
+            action="store_true",
+            help="Attest that the school collected each applicant's consent to the call's "
+            "privacy notice (law 09-08), as the staff page asks; the import's audit event "
+            "records it.",
+        )
+        parser.add_argument(
             "--report", help="Where to write the report (CSV); default: FILE.report.csv."
         )
         parser.add_argument(
@@ -85,6 +92,7 @@ class Command(BaseCommand):
                     dry_run=dry_run,
                     notify_url=notify_url,
                     language=applicants_language,
+                    consent_attested=opts["consent_collected"],
                 )
         report_path = Path(report) if report else path.with_name(f"{path.stem}.report.csv")
         with translation.override(language or settings.LANGUAGE_CODE):
@@ -108,6 +116,11 @@ class Command(BaseCommand):
             f"{result.rows} rows: {created} applications {verb}, "
             f"{result.duplicates} duplicates skipped, {result.invalid} rows with errors."
         )
+        if created and not dry_run and not opts["consent_collected"]:
+            self.stdout.write(
+                "Not attested (--consent-collected): that the school collected each "
+                "applicant's consent to the privacy notice. Their pages say so."
+            )
         if notify and created:
             told = "would be sent" if dry_run else "are being sent (the outbox sends them)"
             self.stdout.write(

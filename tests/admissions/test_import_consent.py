@@ -1,0 +1,136 @@
+"""Law 09-08: the applicants of a file accepted no privacy notice on this platform. A real
+import from the staff pages needs whoever imports to attest that the school collected their
+consent to the call's notice; the import's event records it, and each imported application's
+page says which it was. A dry run writes nothing, and needs no attestation."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from tests.admissions.builders import CONSENT, applicant, canonical_csv, make_import_intake
+from tremplin.admissions.models import Application, ImportJob
+from tremplin.core.models import AuditEvent
+
+
+@pytest.fixture
+def intake(world):
+    return make_import_intake(world.smara)
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"admissions:{name}", args=["smara", "promo-2026", *args])
+
+
+def upload(**fields) -> dict:
+    rows = canonical_csv([applicant(0), applicant(1)])
+    return {"file": SimpleUploadedFile("candidats.csv", rows), "mode": "all", **fields}
+
+
+def applications() -> int:
+    with scopes_disabled():
+        return Application.objects.count()
+
+
+def attested() -> list[bool]:
+    with scopes_disabled():
+        events = AuditEvent.objects.filter(action="tremplin.applications.imported")
+        return [event.data["consent_attested"] for event in events.order_by("pk")]
+
+
+def page_of_an_imported_application(client) -> str:
+    with scopes_disabled():
+        reference = Application.objects.order_by("number").first().reference
+    return client.get(url("application_detail", reference)).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_real_import_needs_the_attestation_a_dry_run_does_not(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    form = client.get(url("import_form")).content.decode()
+    assert (
+        "The school collected the consent of each applicant of this file to the privacy notice "
+        'v1 of this call (CNDP authorisation <bdi dir="ltr" class="text-nowrap">D-W-123/2025'
+        "</bdi>), and keeps it."
+    ) in form
+
+    refused = client.post(url("import_form"), upload())
+    assert refused.status_code == 400
+    assert "Nothing was imported: tick the box that attests the applicants&#x27; consent" in (
+        refused.content.decode()
+    )
+    with scopes_disabled():
+        assert not ImportJob.objects.exists()
+    assert applications() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        checked = client.post(url("import_form"), upload(dry_run="on"))
+        assert checked.status_code == 302
+        created = client.post(url("import_form"), upload(**CONSENT))
+    assert created.status_code == 302 and applications() == 2
+    with scopes_disabled():
+        assert list(
+            ImportJob.objects.order_by("pk").values_list("consent_attested", flat=True)
+        ) == [
+            False,  # the dry run
+            True,
+        ]
+    assert attested() == [True]
+    page = page_of_an_imported_application(client)
+    assert (
+        "privacy notice v1: consent collected by the school, as attested at the import (not given "
+        "on this platform)"
+    ) in page
+    assert "consent to the privacy notice attested" in page  # the history's first line
+
+
+@pytest.mark.django_db
+def test_the_import_after_a_dry_run_asks_for_the_attestation(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        dry = client.post(url("import_form"), upload(dry_run="on"))
+    page = client.get(dry["Location"]).content.decode()
+    assert 'name="consent_collected"' in page and "D-W-123/2025</bdi>), and keeps it." in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        unticked = client.post(dry["Location"], follow=True)
+    assert "tick the box that attests the applicants&#x27; consent" in unticked.content.decode()
+    assert applications() == 0
+    with scopes_disabled():
+        assert ImportJob.objects.count() == 1  # no import asked for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(dry["Location"], CONSENT)
+    assert applications() == 2 and attested() == [True]
+
+
+@pytest.mark.django_db
+def test_the_command_records_whether_consent_was_attested(world, intake, tmp_path):
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(canonical_csv([applicant(0)]))
+    out = io.StringIO()
+    call_command("import_applications", str(path), "--intake", "promo-2026", stdout=out)
+    assert "Not attested (--consent-collected)" in out.getvalue()
+    path.write_bytes(canonical_csv([applicant(1)]))
+    out = io.StringIO()
+    call_command(
+        "import_applications", str(path), "--intake", "promo-2026", "--consent-collected",
+        stdout=out,
+    )  # fmt: skip
+    assert "Not attested" not in out.getvalue()
+    assert attested() == [False, True]
+    # Not attested: the page does not take the recorded notice for a consent.
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    assert "recorded by the import: not accepted on this platform" in (
+        page_of_an_imported_application(client)
+    )
