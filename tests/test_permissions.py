@@ -56,6 +56,7 @@ CASES: dict[str, Case] = {
     "portal:document": everyone(302),
     "portal:data": everyone(302),
     "portal:withdraw": everyone(302, method="post"),
+    "portal:messages_language": everyone(302, method="post", data={"language": "ar"}),
     "portal:delete": everyone(302, method="post"),
     "portal:leave": everyone(302, method="post"),
     # Admissions staff pages.

@@ -293,6 +293,24 @@ def test_her_space_leads_to_where_a_missing_document_is_sent(world):
     assert reverse("portal:document", args=["cin"]) in page
 
 
+@pytest.mark.django_db
+def test_a_withdrawn_application_does_not_alarm_her_about_a_missing_document(world):
+    """Red and bold, "missing" asked for a document nobody needs any more."""
+    from tests.admissions.open_intake import space_client
+
+    make_open_intake(world.smara, required_documents=["cin"])
+    Client().post(APPLY, form_data())
+    (application,) = applications()
+    client = space_client(application)
+    page = client.get(reverse("portal:space")).content.decode()
+    assert '<span class="text-danger fw-semibold">missing</span>' in page
+    client.post(reverse("portal:withdraw"), {"confirm": "yes"})
+    page = client.get(reverse("portal:space")).content.decode()
+    assert 'text-danger fw-semibold">missing' not in page
+    assert 'data-testid="missing-withdrawn">missing</span>' in page
+    assert reverse("portal:document", args=["cin"]) not in page  # nothing to send
+
+
 @pytest.fixture
 def own_media(settings, tmp_path):
     """A storage of the test's own: other tests of this process leave files in theirs."""

@@ -15,6 +15,7 @@ urlpatterns = [
     path("applicant/space/edit/", views.edit, name="edit"),
     path("applicant/space/documents/<slug:kind>/", views.document, name="document"),
     path("applicant/space/withdraw/", views.withdraw, name="withdraw"),
+    path("applicant/space/language/", views.messages_language, name="messages_language"),
     path("applicant/space/my-data.json", views.data_download, name="data"),
     path("applicant/space/delete/", views.request_deletion, name="delete"),
     path("applicant/leave/", views.leave, name="leave"),

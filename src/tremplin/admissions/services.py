@@ -12,6 +12,7 @@ transaction too.
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -549,6 +550,31 @@ def _written_today(application: Application, template: str):
     return _messages_about(application.intake.school, template, [application.pk]).filter(
         created_at__gte=timezone.now() - datetime.timedelta(days=1)
     )
+
+
+@transaction.atomic
+def application_language_set(*, application: Application, language: str) -> bool:
+    """The applicant chooses the language of her messages (SMS, email), from her space,
+    where she reads the pages in it: also once the call is closed, as the offers and the
+    letters come later. True if it changed; recorded in her history like a correction."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language {language!r}")
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("intake__school")
+        .get(pk=application.pk)
+    )
+    if locked.language == language:
+        return False
+    locked.language = language
+    locked.save(update_fields=["language", "updated_at"])
+    log_action(
+        "tremplin.applications.updated_by_applicant",
+        school=locked.intake.school,
+        obj=locked,
+        data={"fields": ["language"]},
+    )
+    return True
 
 
 @transaction.atomic

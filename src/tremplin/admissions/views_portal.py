@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -47,6 +47,7 @@ from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.portal_reads import Geography, call_details, published_call
 from tremplin.core.client_ip import client_ip
 from tremplin.core.feedback import refused
+from tremplin.core.i18n import language_in_a_sentence
 from tremplin.core.identifiers import format_phone
 from tremplin.core.text import parse_id
 from tremplin.schools.models import Track
@@ -592,8 +593,21 @@ def space(request: HttpRequest, application: Application) -> HttpResponse:
             # What withdrawing takes back, said before she confirms.
             "seat_offered": seat == personal_data.SEAT_OFFERED,
             "in_training": seat == personal_data.SEAT_TRAINING,
+            # Read in another language than her messages are sent in: offered to change.
+            "messages_language": _messages_language(request, application),
         },
     )
+
+
+def _messages_language(request: HttpRequest, application: Application) -> dict | None:
+    page = translation.get_language()
+    if application.language == page or page not in dict(settings.LANGUAGES):
+        return None
+    return {
+        "code": page,
+        "page": language_in_a_sentence(page),
+        "messages": language_in_a_sentence(application.language),
+    }
 
 
 def _documents(application: Application) -> list[tuple[str, str, object]]:
@@ -773,6 +787,22 @@ def withdraw(request: HttpRequest, application: Application) -> HttpResponse:
             refused(request, error)
             return redirect("portal:space")
         messages.success(request, _("Your application is withdrawn."))
+    return redirect("portal:space")
+
+
+@applicant_required
+@require_POST
+def messages_language(request: HttpRequest, application: Application) -> HttpResponse:
+    """Send her messages in the language she reads her space in."""
+    language = _language_asked(request)
+    if language is None:
+        return HttpResponseBadRequest()
+    if services.application_language_set(application=application, language=language):
+        with translation.override(language):
+            said = _("Your messages will now be sent in %(language)s.") % {
+                "language": language_in_a_sentence(language)
+            }
+        messages.success(request, said)
     return redirect("portal:space")
 
 

@@ -1,6 +1,7 @@
 """Helpers for content stored in two scripts (French/Latin and Arabic)."""
 
 from django.utils import translation
+from django.utils.translation import pgettext_lazy
 
 
 def localized(obj: object, field: str) -> str:
@@ -14,3 +15,17 @@ def localized(obj: object, field: str) -> str:
         if value:
             return value
     return getattr(obj, field)
+
+
+# The site's languages as a sentence names them ("sent in French", « envoyés en français »):
+# the menu's labels are capitalised, which French writes in lower case inside a sentence.
+_IN_A_SENTENCE = {
+    "fr": pgettext_lazy("a language, inside a sentence", "French"),
+    "ar": pgettext_lazy("a language, inside a sentence", "Arabic"),
+    "en": pgettext_lazy("a language, inside a sentence", "English"),
+}
+
+
+def language_in_a_sentence(code: str) -> str:
+    """The name of the language ``code`` inside a sentence, in the active language."""
+    return str(_IN_A_SENTENCE[code])
