@@ -216,3 +216,15 @@ def test_withdrawing_says_first_what_it_takes_back_a_seat_offered_or_the_trainin
     assert "You completed the training: your application stays" in answer.content.decode()
     with scopes_disabled():
         assert Application.objects.get(pk=learner.pk).status == Application.Status.SUBMITTED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "erased"), [("fr", "effacées"), ("ar", "تُمحى")])
+def test_the_demos_notice_says_once_when_the_data_is_erased(demo, language, erased):
+    """The demo's text said « vingt-quatre mois » and the page then gave the date from the
+    platform's retention period: twice, and wrong once the period is set otherwise."""
+    client = Client()
+    client.cookies["django_language"] = language
+    page = client.get("/schools/smara/calls/promotion-2026/apply/").content.decode()
+    notice = page.split('id="privacy-notice"', 1)[1].split("</details>", 1)[0]
+    assert notice.count(erased) == 1, notice

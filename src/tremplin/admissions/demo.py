@@ -41,14 +41,12 @@ NOTICE_FR = (
     "L'École Numérique de Smara traite vos données pour sélectionner les candidats de cet "
     "appel, puis, si vous l'acceptez, pour suivre votre insertion professionnelle. Vous "
     "pouvez consulter, télécharger et corriger vos données, et demander leur suppression, "
-    "depuis votre espace candidat. Les données des candidats qui n'intègrent pas l'école sont "
-    "effacées vingt-quatre mois après la clôture de l'appel."
-)
+    "depuis votre espace candidat."
+)  # The date of the erasure follows, written by the page from the retention period.
 NOTICE_AR = (
     "تعالج المدرسة الرقمية بالسمارة معطياتكم لانتقاء المترشحين لهذا الإعلان، ثم لتتبع "
     "إدماجكم المهني إذا وافقتم على ذلك. يمكنكم الاطلاع على معطياتكم وتحميلها وتصحيحها وطلب "
-    "حذفها من فضاء المترشح. تُمحى معطيات المترشحين الذين لا يلتحقون بالمدرسة بعد أربعة "
-    "وعشرين شهرا من إغلاق باب الترشيح."
+    "حذفها من فضاء المترشح."
 )
 
 TRACK_SEATS_2025 = {"dev-web": 30, "data": 20, "cyber": 20}

@@ -336,6 +336,13 @@ class PrivacyNoticeForm(forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 10, "dir": "ltr", "lang": "fr"}),
             "text_ar": forms.Textarea(attrs={"rows": 10, "dir": "rtl", "lang": "ar"}),
         }
+        help_texts = {
+            "text": _(
+                "The application form shows after this text the CNDP number and the date on "
+                "which the data of applicants who do not join the school is erased (from the "
+                "platform's retention period): do not write them in the text."
+            ),
+        }
 
 
 def staff_reason(**options) -> forms.CharField:
