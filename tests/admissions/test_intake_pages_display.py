@@ -178,6 +178,18 @@ def test_an_open_call_past_its_closing_date_shows_since_when_applications_are_cl
     # The status stays open until staff close the call.
     assert '<span class="badge text-bg-secondary">open</span>' in detail
     assert 'value="closed"' in detail
+    assert 'data-testid="close-early"' not in detail  # its date passed: one click
+
+
+@pytest.mark.django_db
+def test_closing_a_call_before_its_closing_date_says_what_it_does_first(world):
+    """One click closed the form to every applicant, mid-call."""
+    intake = make_open_intake(world.smara)
+    detail = in_english(world.client("admissions")).get(detail_url(intake)).content.decode()
+    early = detail.split('data-testid="close-early"', 1)[1].split("</details>", 1)[0]
+    assert "Closed now, the call takes no more applications" in early
+    assert 'name="status" value="closed">Close the call now</button>' in early
+    assert detail.count('value="closed"') == 1  # only behind the explanation
 
 
 @pytest.mark.django_db

@@ -125,6 +125,8 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "next_statuses": intakes.next_statuses(intake),
             "refusals": _refusals(intake),
             "closed_since": _closed_since(intake, timezone.now()),
+            # Closing before the closing date turns applicants away: asked twice.
+            "closes_early": intake.closes_at > timezone.now(),
             "conditions": eligibility.conditions(intake),
             "rules_frozen": rules_frozen,
             "recheck": recheck,
