@@ -504,6 +504,35 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+class TaskJob(models.Model):
+    """Work a task does for staff, on the call it names: who asked, when its task was queued
+    (one still waiting long after was lost), when a worker took it and when it ended."""
+
+    Status = JobStatus
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+
 class ImportJob(models.Model):
     """One upload of a spreadsheet of applications: its dry run or its import, its progress
     and its report (bad rows with line, column and a reason code rendered per reader)."""
@@ -578,13 +607,11 @@ class ImportJob(models.Model):
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
 
 
-class ExportJob(models.Model):
+class ExportJob(TaskJob):
     """A list of applications written to a file by a task (``export_tasks``): the workbook of
     a large call takes longer than a request may. The file holds personal data: only who
     asked for it downloads it, each download is audited, and it is deleted a day after it
     was written."""
-
-    Status = JobStatus
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
@@ -593,24 +620,9 @@ class ExportJob(models.Model):
     intake = models.ForeignKey(
         Intake, on_delete=models.CASCADE, related_name="export_jobs", verbose_name=_("intake")
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("asked by"),
-    )
-    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
-    # When its task was queued: one still waiting long after was lost.
-    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
-    # When a worker took it; only that worker may finish it (a resume gives it a new time).
-    claimed_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    # Moves with the progress: a running export that stops moving lost its worker.
+    # Moves with the progress: a running export that stops moving lost its worker. Only
+    # the worker that took it (``claimed_at``) may finish it: a resume gives it a new time.
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
     format = models.CharField(_("format"), max_length=4, choices=Format.choices)
     # The list's filters as they were on screen. The search (a name, a CIN) is kept only
     # until the file is written, then recorded as the audit log records it ("*").
@@ -647,10 +659,6 @@ class ExportJob(models.Model):
         return f"{self.intake_id}.{self.format}: {self.status}"
 
     @property
-    def active(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.RUNNING)
-
-    @property
     def progress_percent(self) -> int:
         return min(100, int(100 * self.written / self.expected)) if self.expected else 0
 
@@ -677,14 +685,12 @@ class ReferenceCounter(models.Model):
         return f"{self.school_id}-{self.year}: {self.last_number}"
 
 
-class EligibilityRecheck(models.Model):
+class EligibilityRecheck(TaskJob):
     """Staff asked to evaluate a call's eligibility rules again for its applications: run by
     a task (``recheck_tasks``), as a call of 100,000 applications takes longer than a
     request may. It runs in one transaction, with the counts written in it: all or nothing,
     and a worker that dies leaves the applications as they were and the re-check to run
     again."""
-
-    Status = JobStatus
 
     class Failure(models.TextChoices):
         # A ranking was published between the request and the run: its rules stand.
@@ -693,22 +699,6 @@ class EligibilityRecheck(models.Model):
 
     intake = models.ForeignKey(
         Intake, on_delete=models.CASCADE, related_name="rechecks", verbose_name=_("intake")
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("asked by"),
-    )
-    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
-    # When its task was queued: one still waiting long after was lost.
-    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
-    # When a worker took it: a run still going long after lost its worker.
-    claimed_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     # The applications to check when it was asked for: what its progress says it reads.
     expected = models.PositiveIntegerField(_("applications to check"), default=0)
@@ -734,7 +724,3 @@ class EligibilityRecheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intake_id}: {self.status}"
-
-    @property
-    def active(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.RUNNING)
