@@ -12,7 +12,7 @@ from tremplin.admissions.models import Intake
 
 # The import form's attestation that the school collected the applicants' consent to the
 # call's privacy notice (law 09-08): needed by every real import from the staff pages.
-CONSENT = {"consent_collected": "on"}
+CONSENT = {"consent_collected": "on", "notice_version": "1"}
 
 # Google Forms in French: a timestamp column, questions as headers.
 GOOGLE_FORMS_HEADERS = [

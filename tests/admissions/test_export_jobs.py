@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 from openpyxl import load_workbook
 
 from tests.admissions.intake_pages import four_applicants, in_english
@@ -170,6 +170,10 @@ def test_the_search_is_forgotten_once_the_file_is_written(
     queued[0]()
     (job,) = jobs()
     assert job.filters == {"q": "*", "sex": "F"}  # as the audit log keeps it
+    assert job.key == ""  # its hash could be reversed by trying names and CINs
+    with scopes_disabled():
+        kept = ExportJob.objects.filter(pk=job.pk).values().get()
+    assert not [name for name, value in kept.items() if "Salma" in str(value)]
     assert job.expected == job.written == 1
     assert workbook_names(downloaded(client.get(url("export_download", intake, job.pk)))) == [
         "Salma"
@@ -261,6 +265,88 @@ def test_an_export_whose_worker_died_is_written_again(
 
 
 @pytest.mark.django_db
+def test_an_export_whose_worker_dies_each_time_fails_after_three_tries(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """A workbook too large for the worker's memory: taken again every ten minutes for ever,
+    its search kept all along."""
+    with django_capture_on_commit_callbacks():
+        world.client("admissions").post(url("export_create", intake), {"format": "xlsx", "q": "Om"})
+    (job,) = jobs()
+    for attempt in range(1, 4):
+        with scopes_disabled():  # a worker takes it, and dies
+            ExportJob.objects.filter(pk=job.pk).update(
+                status="running",
+                attempts=attempt,
+                heartbeat_at=timezone.now() - datetime.timedelta(minutes=11),
+            )
+        with django_capture_on_commit_callbacks() as queued:
+            resumed = export_jobs_resume()
+        assert (resumed, len(queued)) == ((1, 1) if attempt < 3 else (0, 0)), attempt
+    (job,) = jobs()
+    assert (job.status, job.filters, job.key) == ("failed", {"q": "*"}, "")
+
+
+@pytest.mark.django_db
+def test_the_live_region_speaks_once_per_change_not_at_each_poll(world, intake):
+    with scopes_disabled():
+        job = ExportJob.objects.create(
+            intake=intake, created_by=world.users["admissions"], format="xlsx", key="k",
+            status="running", expected=4,
+        )  # fmt: skip
+    client = in_english(world.client("admissions"))
+    started = client.get(url("export_detail", intake, job.pk), {"seen": "pending"}, **HTMX)
+    assert started.content.decode().count('id="export-said"') == 1
+    assert "Writing the file…" in started.content.decode()
+    again = client.get(url("export_detail", intake, job.pk), {"seen": "running"}, **HTMX)
+    assert 'id="export-said"' not in again.content.decode()  # nothing new to say
+    assert "0 of 4 applications written…" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_file_with_full_cins_is_not_given_to_whoever_lost_the_right_to_see_them(
+    world, intake, django_capture_on_commit_callbacks, monkeypatch
+):
+    from tremplin.core import permissions
+    from tremplin.core.models import Role
+
+    with django_capture_on_commit_callbacks(execute=True):
+        world.client("admissions").post(url("export_create", intake), {"format": "csv"})
+    (job,) = jobs()
+    assert job.include_identity
+    monkeypatch.setitem(
+        permissions.ROLE_PERMISSIONS,
+        Role.ADMISSIONS,
+        permissions.ROLE_PERMISSIONS[Role.ADMISSIONS] - {permissions.IDENTITY_VIEW},
+    )
+    refused = world.client("admissions").get(url("export_download", intake, job.pk))
+    assert refused.status_code == 403
+    assert audited("tremplin.applications.export_downloaded") == []
+
+
+@pytest.mark.django_db
+def test_an_erasure_deletes_the_calls_exported_files_still_kept(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """A list exported before an applicant's data was erased still held it, for a day."""
+    from tremplin.admissions.models import Application
+    from tremplin.admissions.personal_data import application_erase
+
+    with django_capture_on_commit_callbacks(execute=True):
+        world.client("admissions").post(url("export_create", intake), {"format": "csv"})
+    (job,) = jobs()
+    assert default_storage.exists(job.file.name)
+    with scopes_disabled():
+        fatima = Application.objects.get(first_name="Fatima")
+    with django_capture_on_commit_callbacks(execute=True), scope(school=world.smara):
+        application_erase(application=fatima, actor=world.users["director"], reason="asked")
+    assert not default_storage.exists(job.file.name)
+    assert jobs()[0].file.name == ""
+    page = in_english(world.client("admissions")).get(url("export_detail", intake, job.pk))
+    assert "no longer kept" in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_an_export_whose_task_was_lost_is_queued_again(
     world, intake, django_capture_on_commit_callbacks
 ):
@@ -348,6 +434,41 @@ def test_concurrent_clicks_ask_for_one_export(postgres_only, world, monkeypatch)
             made = list(ExportJob.objects.filter(filters__sort=filters["sort"]))
         assert len(made) == 1, round_number
         assert answers == [url("export_detail", intake, made[0].pk)] * len(clients)
+
+
+@pytest.mark.postgres
+def test_two_deliveries_at_once_write_one_file(postgres_only, world):
+    """The same task delivered twice to two workers at the same moment, five times: one
+    run writes the export, the other finds it taken."""
+    intake = four_applicants(world)
+    for round_number in range(5):
+        with scopes_disabled():
+            job = ExportJob.objects.create(
+                intake=intake,
+                created_by=world.users["admissions"],
+                format="csv",
+                key=f"race {round_number}",
+            )
+        before = stored()
+        barrier = threading.Barrier(2)
+
+        def deliver(barrier=barrier, job=job):
+            try:
+                barrier.wait()
+                export_job_execute(job.pk)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=deliver) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with scopes_disabled():
+            job.refresh_from_db()
+        assert (job.status, job.attempts) == ("done", 1), round_number
+        assert stored() - before == {job.file.name}, round_number
+    assert len(audited("tremplin.applications.exported")) == 5
 
 
 class _NotRun:

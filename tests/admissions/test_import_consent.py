@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from tests.admissions.builders import CONSENT, applicant, canonical_csv, make_import_intake
 from tremplin.admissions.models import Application, ImportJob
@@ -134,3 +134,73 @@ def test_the_command_records_whether_consent_was_attested(world, intake, tmp_pat
     assert "recorded by the import: not accepted on this platform" in (
         page_of_an_imported_application(client)
     )
+
+
+@pytest.mark.django_db
+def test_each_application_says_whether_its_own_import_was_attested(world, intake):
+    """An import of the valid rows that died after its first batch wrote no event: read
+    from the call's next import, its applications said their consent was attested."""
+    from tremplin.admissions.importing import import_applications
+
+    class Died(Exception):
+        pass
+
+    def dies(done, total):
+        raise Died
+
+    with scope(school=world.smara), pytest.raises(Died):
+        import_applications(
+            intake=intake, fileobj=io.BytesIO(canonical_csv([applicant(0), applicant(1)])),
+            filename="a.csv", mode="valid", dry_run=False, progress=dies, batch_size=1,
+        )  # fmt: skip
+    assert applications() == 1 and attested() == []
+    with scope(school=world.smara):
+        import_applications(
+            intake=intake, fileobj=io.BytesIO(canonical_csv([applicant(2)])), filename="b.csv",
+            mode="all", dry_run=False, consent_attested=True,
+        )  # fmt: skip
+    assert attested() == [True]
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    first, second = (
+        client.get(url("application_detail", a.reference)).content.decode()
+        for a in sorted_applications()
+    )
+    assert "recorded by the import: not accepted on this platform" in first
+    assert "consent to the privacy notice attested" not in first
+    assert "as attested at the import" in second
+
+
+@pytest.mark.django_db
+def test_an_attestation_of_a_notice_replaced_meanwhile_imports_nothing(
+    world, intake, django_capture_on_commit_callbacks
+):
+    from tremplin.admissions.models import PrivacyNotice
+
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        dry = client.post(url("import_form"), upload(dry_run="on"))
+    with scopes_disabled():  # v2 published for the call while the page was open
+        newer = PrivacyNotice.objects.create(
+            school=world.smara, version=2, cndp_authorisation="D-W-999/2026", text="v2",
+            text_ar="v2",
+        )  # fmt: skip
+        type(intake).objects.filter(pk=intake.pk).update(privacy_notice=newer)
+    with django_capture_on_commit_callbacks(execute=True):
+        stale = client.post(dry["Location"], CONSENT, follow=True)
+        form = client.post(url("import_form"), upload(**CONSENT))
+    said = "the privacy notice of this call changed since this page was shown"
+    assert said in stale.content.decode() and said in form.content.decode()
+    assert form.status_code == 400 and applications() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("import_form"), upload(consent_collected="on", notice_version="2"))
+    assert applications() == 2
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="tremplin.applications.imported")
+    assert (event.data["consent_attested"], event.data["notice_version"]) == (True, 2)
+
+
+def sorted_applications() -> list[Application]:
+    with scopes_disabled():
+        return list(Application.objects.order_by("number"))

@@ -307,7 +307,7 @@ def test_a_withdrawn_application_does_not_alarm_her_about_a_missing_document(wor
     client.post(reverse("portal:withdraw"), {"confirm": "yes"})
     page = client.get(reverse("portal:space")).content.decode()
     assert 'text-danger fw-semibold">missing' not in page
-    assert 'data-testid="missing-withdrawn">missing</span>' in page
+    assert 'data-testid="missing-withdrawn">not sent</span>' in page
     assert reverse("portal:document", args=["cin"]) not in page  # nothing to send
 
 

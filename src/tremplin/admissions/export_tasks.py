@@ -23,7 +23,7 @@ from functools import partial
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 from django_tasks import task
@@ -44,6 +44,9 @@ STALE_AFTER = datetime.timedelta(minutes=10)
 # An export still waiting this long after its task was queued lost its task (the process
 # died between its commit and the queueing).
 WAITING_AFTER = datetime.timedelta(minutes=10)
+# A worker that dies each time it writes an export (out of memory) is not given it again
+# after this many tries: the export fails, and says so.
+MAX_ATTEMPTS = 3
 ACTIVE = (ExportJob.Status.PENDING, ExportJob.Status.RUNNING)
 # What narrows the staff list (``selectors.applications_filtered``), and its order.
 FILTERS = (
@@ -109,6 +112,7 @@ def export_job_execute(export_id: int) -> None:
             claimed_at=claimed_at,
             heartbeat_at=claimed_at,
             written=0,
+            attempts=F("attempts") + 1,
         ):
             return
         mine = jobs.filter(status=ExportJob.Status.RUNNING, claimed_at=claimed_at)
@@ -138,11 +142,7 @@ def export_job_execute(export_id: int) -> None:
                 )
         except Exception:
             logger.exception("The export %s failed", export_id)
-            mine.update(
-                status=ExportJob.Status.FAILED,
-                finished_at=timezone.now(),
-                filters=filters_audited(job.filters),
-            )
+            _fail(mine, job.filters)
             raise
         with transaction.atomic():
             if not mine.update(
@@ -150,7 +150,7 @@ def export_job_execute(export_id: int) -> None:
                 finished_at=timezone.now(),
                 written=count,
                 file=name,
-                filters=filters_audited(job.filters),
+                **_forgotten(job.filters),
             ):
                 default_storage.delete(name)  # another run has it now
                 return
@@ -158,6 +158,15 @@ def export_job_execute(export_id: int) -> None:
                 export_record(
                     job.intake, job.format, count, job.include_identity, job.created_by, job.filters
                 )
+
+
+def _forgotten(filters: dict) -> dict:
+    """What an export that ended keeps of what chose its applications: not the search."""
+    return {"filters": filters_audited(filters), "key": ""}
+
+
+def _fail(jobs, filters: dict) -> None:
+    jobs.update(status=ExportJob.Status.FAILED, finished_at=timezone.now(), **_forgotten(filters))
 
 
 def export_expires_at(job: ExportJob) -> datetime.datetime | None:
@@ -168,6 +177,15 @@ def export_downloadable(job: ExportJob) -> bool:
     """Written, and still kept (the sweep may not have deleted it yet: it is not offered)."""
     done = job.status == ExportJob.Status.DONE and bool(job.file)
     return done and export_expires_at(job) > timezone.now()
+
+
+def export_state(job: ExportJob) -> str:
+    """What the export is now, as its pages say it: writing, ready, gone or failed."""
+    if job.active:
+        return "writing"
+    if export_downloadable(job):
+        return "ready"
+    return "gone" if job.status == ExportJob.Status.DONE else "failed"
 
 
 def exports_recent(intake: Intake, actor) -> list[ExportJob]:
@@ -188,13 +206,17 @@ def export_jobs_resume(
     """Queue again the exports whose worker died (running, no progress for ``stale_after``)
     and those whose task was lost (waiting ``waiting_after`` after it was queued). Safe: a
     run writes its file under a name of its own and only the run that holds the export
-    records it."""
+    records it. One whose worker died ``MAX_ATTEMPTS`` times fails instead."""
     now = timezone.now()
-    due = Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after) | Q(
-        status=ExportJob.Status.PENDING, queued_at__lt=now - waiting_after
-    )
+    stalled = Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after)
+    due = stalled | Q(status=ExportJob.Status.PENDING, queued_at__lt=now - waiting_after)
     resumed = []
     with scopes_disabled():
+        for pk, filters in ExportJob.objects.filter(
+            stalled, attempts__gte=MAX_ATTEMPTS
+        ).values_list("pk", "filters"):
+            _fail(ExportJob.objects.filter(stalled, pk=pk), filters)
+            logger.error("The export %s failed: its worker died %s times", pk, MAX_ATTEMPTS)
         for pk in ExportJob.objects.filter(due).values_list("pk", flat=True):
             # Each as it was read: a worker that moved meanwhile keeps it.
             if ExportJob.objects.filter(due, pk=pk).update(
@@ -207,17 +229,19 @@ def export_jobs_resume(
     return len(resumed)
 
 
-def export_files_forget(*, older_than: datetime.timedelta = KEPT) -> int:
-    """Delete the files of the exports written more than ``older_than`` ago: personal data
-    nobody may download any more. The row forgets the name first: a file the storage fails
-    to delete is then an orphan, which ``core.private_files`` deletes. Returns how many."""
+def export_files_forget(
+    *, older_than: datetime.timedelta = KEPT, intake_id: int | None = None
+) -> int:
+    """Delete the files of the exports written more than ``older_than`` ago (of the call
+    ``intake_id`` only, if given): personal data nobody may download any more. The row
+    forgets the name first: a file the storage fails to delete is then an orphan, which
+    ``core.private_files`` deletes. Returns how many."""
     cutoff = timezone.now() - older_than
     with scopes_disabled():
-        old = list(
-            ExportJob.objects.filter(finished_at__lt=cutoff)
-            .exclude(file="")
-            .values_list("pk", "file")
-        )
+        written = ExportJob.objects.filter(finished_at__lte=cutoff).exclude(file="")
+        if intake_id is not None:
+            written = written.filter(intake_id=intake_id)
+        old = list(written.values_list("pk", "file"))
         for pk, name in old:
             ExportJob.objects.filter(pk=pk).update(file="")
             try:

@@ -64,14 +64,14 @@ def _arrival(application: Application) -> SimpleNamespace:
     application arrived, and for an import, who imported which file (the import's one
     event, written for the call once its counts are known)."""
     actor, detail = None, application.get_source_display()
-    imported = import_event(application)
+    imported = _import_event(application)
     if imported is not None:
         actor = imported.actor
         if imported.data.get("file"):
             detail = f"{detail} · {imported.data['file']}"
-        if imported.data.get("consent_attested"):
-            attested = _("consent to the privacy notice attested")
-            detail = f"{detail} · {attested}"
+    if application.consent_attested:  # recorded on the application by its import
+        attested = _("consent to the privacy notice attested")
+        detail = f"{detail} · {attested}"
     return SimpleNamespace(
         created_at=application.created_at,
         actor=actor,
@@ -81,9 +81,9 @@ def _arrival(application: Application) -> SimpleNamespace:
     )
 
 
-def import_event(application: Application) -> AuditEvent | None:
-    """The event of the import that wrote ``application``, if it was imported: who, which
-    file, and whether the consent of its applicants was attested."""
+def _import_event(application: Application) -> AuditEvent | None:
+    """The event of the import that wrote ``application``, if it was imported (who, which
+    file): the first of the call's imports recorded after it was written."""
     if application.source != Application.Source.IMPORT:
         return None
     return _event_of_the_whole(

@@ -316,7 +316,11 @@ def import_applications(
                 for found in validator.grid_repeated
             )
             return result
-        writer = None if dry_run else Writer(intake, notify_url=notify_url)
+        writer = (
+            None
+            if dry_run
+            else Writer(intake, notify_url=notify_url, consent_attested=consent_attested)
+        )
         audit = _auditor(
             intake, actor, filename, result, dry_run=dry_run, consent_attested=consent_attested
         )
@@ -422,6 +426,8 @@ def _auditor(
                 "repeated": result.repeated,
                 "invalid": result.invalid,
                 "consent_attested": consent_attested,
+                # The notice attested to: the call's may change after this import.
+                "notice_version": intake.privacy_notice.version,
             },
         )
 

@@ -54,7 +54,7 @@ class Writer:
     folded for the search, derived here as the model derives them.
     """
 
-    def __init__(self, intake: Intake, *, notify_url: str = ""):
+    def __init__(self, intake: Intake, *, notify_url: str = "", consent_attested: bool = False):
         self.intake = intake
         # When set, each application written gets its confirmation, as from the portal.
         self.notify_url = notify_url
@@ -66,6 +66,7 @@ class Writer:
             "privacy_notice": intake.privacy_notice_id,
             "privacy_consent_at": now,
             "source": Application.Source.IMPORT,
+            "consent_attested": consent_attested,
             "status": Application.Status.SUBMITTED,
             "eligibility_checked_at": now,
             "created_at": now,

@@ -240,6 +240,10 @@ class Application(models.Model):
         verbose_name=_("privacy notice accepted"),
     )
     privacy_consent_at = models.DateTimeField(_("privacy notice accepted at"))
+    # Imported: nobody accepted the notice here. Whoever imported attested that the school
+    # collected the applicant's consent to it (law 09-08), or did not (an import by the
+    # command without --consent-collected, or before the attestation was asked).
+    consent_attested = models.BooleanField(_("consent attested at the import"), default=False)
     language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.PORTAL
@@ -639,7 +643,11 @@ class ExportJob(TaskJob):
     file = models.FileField(_("file"), upload_to="private/exports/", max_length=200, blank=True)
     # What was asked for (the call, the format, the filters, the identity): one person's
     # second click gets the export already under way (``export_tasks.export_job_start``).
-    key = models.CharField(_("what was asked for"), max_length=64)
+    # Emptied once it ends: a hash of the search, a CIN, could be reversed by trying them.
+    key = models.CharField(_("what was asked for"), max_length=64, blank=True)
+    # How many times a worker took it: one that dies each time (a workbook too large for its
+    # memory) is not taken for ever.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     objects = ScopedManager(school="intake__school")
 
@@ -661,6 +669,11 @@ class ExportJob(TaskJob):
     @property
     def progress_percent(self) -> int:
         return min(100, int(100 * self.written / self.expected)) if self.expected else 0
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the list was narrowed (searched or filtered), not only sorted."""
+        return any(name != "sort" for name in self.filters)
 
 
 class ReferenceCounter(models.Model):

@@ -2,6 +2,7 @@
 and the erasure itself, on request or by the retention schedule (``retention``)."""
 
 import datetime
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -126,6 +127,7 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     the erasure in the audit log, by ``actor`` (None: the system), with ``reason``."""
     from django.contrib.contenttypes.models import ContentType
 
+    from tremplin.admissions.export_tasks import export_files_forget
     from tremplin.core.models import AuditEvent
     from tremplin.notify.models import Message
     from tremplin.notify.services import message_attachments_delete
@@ -138,6 +140,10 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     storage = Document.file.field.storage
     # Once this commits: an erasure rolled back keeps the files its rows point to.
     transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    # The lists of the call exported and still kept for download may hold her: they go too.
+    transaction.on_commit(
+        partial(export_files_forget, older_than=datetime.timedelta(0), intake_id=locked.intake_id)
+    )
     about_it = {
         "content_type": ContentType.objects.get_for_model(Application),
         "object_id": str(locked.pk),

@@ -37,9 +37,6 @@ def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> Http
     intake = access_intake(request, intake_slug)
     if fmt not in exporting.FORMATS:
         raise Http404
-    services.identity_search_record(
-        intake=intake, search=request.GET.get(selectors.SEARCH), actor=request.user
-    )
     queryset = selectors.applications_filtered(intake, request.GET)
     if fmt == "xlsx" and (count := queryset.count()) > export_tasks.IN_REQUEST:
         return render(
@@ -52,6 +49,10 @@ def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> Http
                 "filters": export_filters(request.GET),
             },
         )
+    # Recorded when the list leaves here; that page's button records it when it asks.
+    services.identity_search_record(
+        intake=intake, search=request.GET.get(selectors.SEARCH), actor=request.user
+    )
     export = {
         "intake": intake,
         "queryset": queryset,
@@ -80,9 +81,6 @@ def export_create(request: HttpRequest, intake_slug: str) -> HttpResponse:
     if fmt not in exporting.FORMATS:
         raise Http404
     filters = export_filters(request.POST)
-    services.identity_search_record(
-        intake=intake, search=filters.get(selectors.SEARCH), actor=request.user
-    )
     job, started = export_job_start(
         intake=intake,
         actor=request.user,
@@ -90,7 +88,11 @@ def export_create(request: HttpRequest, intake_slug: str) -> HttpResponse:
         filters=filters,
         include_identity=request.access.can(IDENTITY_VIEW),
     )
-    if not started:
+    if started:  # a second click searched nothing more
+        services.identity_search_record(
+            intake=intake, search=filters.get(selectors.SEARCH), actor=request.user
+        )
+    else:
         messages.info(request, _("This export was already asked for: here is how it goes."))
     return redirect("admissions:export_detail", intake.school.slug, intake.slug, job.pk)
 

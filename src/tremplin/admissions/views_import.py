@@ -97,17 +97,24 @@ class ImportForm(forms.Form):
     # imports them attests that the school collected their consent (recorded with the
     # import). A dry run writes nothing, and needs no attestation.
     consent_collected = forms.BooleanField(required=False)
+    # The version of the notice the box named when the page was shown.
+    notice_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, intake: Intake, **kwargs):
         super().__init__(*args, **kwargs)
+        self.intake = intake
+        self.fields["notice_version"].initial = notice_version(intake)
         self.fields["consent_collected"].label = consent_label(intake)
         required = _("Required to import, not for a dry run.")
         self.fields["consent_collected"].help_text = f"{required} {NOT_CONSENTED}"
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("dry_run") and not cleaned.get("consent_collected"):
-            self.add_error("consent_collected", consent_missing())
+        if not cleaned.get("dry_run"):
+            if not cleaned.get("consent_collected"):
+                self.add_error("consent_collected", consent_missing())
+            elif cleaned.get("notice_version") != notice_version(self.intake):
+                self.add_error("consent_collected", notice_changed())
         return cleaned
 
     def clean_file(self):
@@ -145,6 +152,17 @@ def consent_label(intake: Intake) -> str:
     # The number whole and left to right, also at the end of a phone's line in Arabic.
     number = ltr_code(notice.cndp_authorisation)
     return mark_safe(escape(said) % {"version": notice.version, "number": number})  # noqa: S308
+
+
+def notice_version(intake: Intake) -> int | None:
+    return intake.privacy_notice.version if intake.privacy_notice_id else None
+
+
+def notice_changed() -> str:
+    return _(
+        "Nothing was imported: the privacy notice of this call changed since this page was "
+        "shown. Read the box again, and tick it if the applicants consented to this version."
+    )
 
 
 def consent_missing() -> str:
@@ -239,8 +257,9 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         if refusal is not None:
             messages.error(request, refusal)
             return redirect("admissions:import_form", request.access.school.slug, intake.slug)
-        if not request.POST.get("consent_collected"):
-            messages.error(request, consent_missing())
+        attested = request.POST.get("consent_collected")
+        if not attested or request.POST.get("notice_version") != str(notice_version(intake)):
+            messages.error(request, notice_changed() if attested else consent_missing())
             return redirect(
                 "admissions:import_detail", request.access.school.slug, intake.slug, job.pk
             )
@@ -294,6 +313,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "running": running,
         "can_run": file_kept,
         "consent_label": consent_label(intake) if file_kept else "",
+        "notice_version": notice_version(intake),
         "file_gone": importable and not file_kept,
         "problems": [{**entry, "reason": describe_error(entry, isolated=True)} for entry in shown],
         "more_problems": total - len(shown) - len(file_problems),

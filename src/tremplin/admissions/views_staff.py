@@ -31,7 +31,7 @@ from tremplin.admissions import (
 )
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe_for_staff
-from tremplin.admissions.history import application_history, import_event
+from tremplin.admissions.history import application_history
 from tremplin.admissions.models import (
     Application,
     Document,
@@ -446,16 +446,10 @@ def _exports(request: HttpRequest, intake: Intake) -> list[tuple[ExportJob, str]
     """The reader's exports of the call still running or kept, each with what it is now."""
     if not request.access.can(APPLICATIONS_EXPORT):
         return []
-    said = []
-    for job in export_tasks.exports_recent(intake, request.user):
-        if job.active:
-            state = "writing"
-        elif export_tasks.export_downloadable(job):
-            state = "ready"
-        else:
-            state = "gone" if job.status == ExportJob.Status.DONE else "failed"
-        said.append((job, state))
-    return said
+    return [
+        (job, export_tasks.export_state(job))
+        for job in export_tasks.exports_recent(intake, request.user)
+    ]
 
 
 def _selection(application: Application) -> dict | None:
@@ -549,8 +543,7 @@ def _consents(application: Application) -> list[str]:
         # The import records the call's notice; nobody accepted it here: staff must not take
         # the line for the applicant's consent (law 09-08). Whoever imported may have
         # attested that the school collected it.
-        imported = import_event(application)
-        if imported is not None and imported.data.get("consent_attested"):
+        if application.consent_attested:
             said = _(
                 "privacy notice v%(v)s: consent collected by the school, as attested at the "
                 "import (not given on this platform)"
