@@ -347,6 +347,42 @@ def test_an_erasure_deletes_the_calls_exported_files_still_kept(
 
 
 @pytest.mark.django_db
+def test_an_export_being_written_when_an_applicant_is_erased_is_written_again(
+    world, intake, monkeypatch
+):
+    """It may have read her already: the run under way throws its file away, and the
+    export is written again without her."""
+    from tremplin.admissions.models import Application
+    from tremplin.admissions.personal_data import application_erase
+
+    with scopes_disabled():
+        job = ExportJob.objects.create(
+            intake=intake, created_by=world.users["admissions"], format="csv", key="k"
+        )
+        fatima = Application.objects.get(first_name="Fatima")
+    real = export_tasks.applications_export
+    erased = []
+    before = stored()
+
+    def erasing_meanwhile(**kwargs):
+        written = real(**kwargs)  # Fatima in it
+        if not erased:
+            erased.append(True)
+            with scope(school=world.smara):
+                application_erase(application=fatima, actor=world.users["director"], reason="x")
+            export_tasks.exports_after_erasure(intake.pk)  # what its commit runs
+            export_job_execute(job.pk)  # the export queued again
+        return written
+
+    monkeypatch.setattr(export_tasks, "applications_export", erasing_meanwhile)
+    export_job_execute(job.pk)
+    (job,) = jobs()
+    assert job.status == "done" and stored() - before == {job.file.name}
+    with default_storage.open(job.file.name) as kept:
+        assert "Fatima" not in kept.read().decode("utf-8-sig")
+
+
+@pytest.mark.django_db
 def test_an_export_whose_task_was_lost_is_queued_again(
     world, intake, django_capture_on_commit_callbacks
 ):

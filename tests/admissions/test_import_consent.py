@@ -4,6 +4,7 @@ consent to the call's notice; the import's event records it, and each imported a
 page says which it was. A dry run writes nothing, and needs no attestation."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -193,6 +194,12 @@ def test_an_attestation_of_a_notice_replaced_meanwhile_imports_nothing(
     said = "the privacy notice of this call changed since this page was shown"
     assert said in stale.content.decode() and said in form.content.decode()
     assert form.status_code == 400 and applications() == 0
+    # Shown again for v2, its box not ticked: it named v1.
+    shown = form.content.decode()
+    assert '<input type="hidden" name="notice_version" value="2"' in shown
+    assert "D-W-999/2026" in shown
+    (box,) = re.findall(r'<input[^>]*name="consent_collected"[^>]*>', shown)
+    assert "checked" not in box
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url("import_form"), upload(consent_collected="on", notice_version="2"))
     assert applications() == 2
@@ -204,3 +211,27 @@ def test_an_attestation_of_a_notice_replaced_meanwhile_imports_nothing(
 def sorted_applications() -> list[Application]:
     with scopes_disabled():
         return list(Application.objects.order_by("number"))
+
+
+@pytest.mark.django_db
+def test_a_notice_replaced_while_the_import_waits_for_its_worker_imports_nothing(
+    world, intake, django_capture_on_commit_callbacks
+):
+    from tremplin.admissions.models import PrivacyNotice
+
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(url("import_form"), upload(**CONSENT))
+    with scopes_disabled():
+        newer = PrivacyNotice.objects.create(
+            school=world.smara, version=2, cndp_authorisation="D-W-999/2026", text="v2",
+            text_ar="v2",
+        )  # fmt: skip
+        type(intake).objects.filter(pk=intake.pk).update(privacy_notice=newer)
+    queued[0]()  # the worker
+    assert applications() == 0 and attested() == []
+    with scopes_disabled():
+        job = ImportJob.objects.get()
+    page = client.get(url("import_detail", job.pk)).content.decode()
+    assert "The privacy notice of this call changed after the import was asked for" in page

@@ -72,27 +72,32 @@ def export_job_start(
     committed: (the export, True), or (the same one of the same person, already waiting or
     running, False): a second click, a page sent again."""
     key = _key(intake, fmt, filters, include_identity)
-    mine = ExportJob.objects.filter(created_by=actor, key=key)
-    active = mine.filter(status__in=ACTIVE).first()
-    if active is not None:
-        return active, False
-    try:
-        with transaction.atomic():
-            job = ExportJob.objects.create(
-                intake=intake,
-                created_by=actor,
-                format=fmt,
-                filters=filters,
-                include_identity=include_identity,
-                language=translation.get_language(),
-                expected=applications_filtered(intake, filters).count(),
-                queued_at=timezone.now(),
-                key=key,
-            )
-    except IntegrityError:  # the same, committed meanwhile (and maybe written since)
-        return mine.first(), False
+    active = ExportJob.objects.filter(created_by=actor, key=key, status__in=ACTIVE)
+    for _race in range(2):
+        if (already := active.first()) is not None:
+            return already, False
+        try:
+            return _export_job_create(intake, actor, fmt, filters, include_identity, key), True
+        except IntegrityError:  # the same, committed meanwhile: it is the one, if not ended
+            continue
+    return _export_job_create(intake, actor, fmt, filters, include_identity, key), True
+
+
+def _export_job_create(intake, actor, fmt, filters, include_identity, key) -> ExportJob:
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            intake=intake,
+            created_by=actor,
+            format=fmt,
+            filters=filters,
+            include_identity=include_identity,
+            language=translation.get_language(),
+            expected=applications_filtered(intake, filters).count(),
+            queued_at=timezone.now(),
+            key=key,
+        )
     transaction.on_commit(partial(run_export.enqueue, export_id=job.pk))
-    return job, True
+    return job
 
 
 @task()
@@ -165,8 +170,10 @@ def _forgotten(filters: dict) -> dict:
     return {"filters": filters_audited(filters), "key": ""}
 
 
-def _fail(jobs, filters: dict) -> None:
-    jobs.update(status=ExportJob.Status.FAILED, finished_at=timezone.now(), **_forgotten(filters))
+def _fail(jobs, filters: dict) -> int:
+    return jobs.update(
+        status=ExportJob.Status.FAILED, finished_at=timezone.now(), **_forgotten(filters)
+    )
 
 
 def export_expires_at(job: ExportJob) -> datetime.datetime | None:
@@ -215,8 +222,8 @@ def export_jobs_resume(
         for pk, filters in ExportJob.objects.filter(
             stalled, attempts__gte=MAX_ATTEMPTS
         ).values_list("pk", "filters"):
-            _fail(ExportJob.objects.filter(stalled, pk=pk), filters)
-            logger.error("The export %s failed: its worker died %s times", pk, MAX_ATTEMPTS)
+            if _fail(ExportJob.objects.filter(stalled, pk=pk), filters):
+                logger.error("The export %s failed: its worker died %s times", pk, MAX_ATTEMPTS)
         for pk in ExportJob.objects.filter(due).values_list("pk", flat=True):
             # Each as it was read: a worker that moved meanwhile keeps it.
             if ExportJob.objects.filter(due, pk=pk).update(
@@ -238,7 +245,9 @@ def export_files_forget(
     ``core.private_files`` deletes. Returns how many."""
     cutoff = timezone.now() - older_than
     with scopes_disabled():
-        written = ExportJob.objects.filter(finished_at__lte=cutoff).exclude(file="")
+        written = ExportJob.objects.exclude(file="")
+        if older_than:
+            written = written.filter(finished_at__lt=cutoff)
         if intake_id is not None:
             written = written.filter(intake_id=intake_id)
         old = list(written.values_list("pk", "file"))
@@ -249,3 +258,19 @@ def export_files_forget(
             except OSError:
                 logger.exception("The file %s of export %s could not be deleted.", name, pk)
     return len(old)
+
+
+def exports_after_erasure(intake_id: int) -> int:
+    """After an applicant of the call ``intake_id`` was erased: delete the call's exported
+    files still kept, whatever their age, and write again those being written now (they may
+    have read her already): the run under way then finds its export taken, and throws its
+    file away. Returns how many files went."""
+    now = timezone.now()
+    with scopes_disabled():
+        running = ExportJob.objects.filter(intake_id=intake_id, status=ExportJob.Status.RUNNING)
+        for pk in running.values_list("pk", flat=True):
+            if running.filter(pk=pk).update(
+                status=ExportJob.Status.PENDING, claimed_at=None, queued_at=now, written=0
+            ):
+                transaction.on_commit(partial(run_export.enqueue, export_id=pk))
+    return export_files_forget(older_than=datetime.timedelta(0), intake_id=intake_id)

@@ -69,6 +69,9 @@ def run_import(job_id: int) -> None:
         ):
             return
         job = jobs.select_related("intake__school", "created_by").get()
+        if job.consent_attested and job.attested_notice_id != job.intake.privacy_notice_id:
+            _job_fail(job, "notice_changed")  # its applications would record another notice
+            return
 
         def progress(done: int, total: int) -> None:
             jobs.filter(status=ImportJob.Status.RUNNING).update(

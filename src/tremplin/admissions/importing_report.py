@@ -224,6 +224,10 @@ _MESSAGES: dict[str, Callable[[], str]] = {
         "The file is no longer kept (it is deleted once imported, or a day after its dry "
         "run): send it again."
     ),
+    "notice_changed": lambda: _(
+        "The privacy notice of this call changed after the import was asked for: nothing "
+        "was imported. Send the file again, and attest the consent to the new version."
+    ),
     "no_privacy_notice": lambda: _(
         "This call has no privacy notice yet: add one before importing applications."
     ),

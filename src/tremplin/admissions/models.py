@@ -243,7 +243,12 @@ class Application(models.Model):
     # Imported: nobody accepted the notice here. Whoever imported attested that the school
     # collected the applicant's consent to it (law 09-08), or did not (an import by the
     # command without --consent-collected, or before the attestation was asked).
-    consent_attested = models.BooleanField(_("consent attested at the import"), default=False)
+    consent_attested = models.BooleanField(
+        # In the table too: a row written by the release before, during a rolling deploy.
+        _("consent attested at the import"),
+        default=False,
+        db_default=False,
+    )
     language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.PORTAL
@@ -575,6 +580,16 @@ class ImportJob(models.Model):
     # Whoever asked for it attested that the school collected each applicant's consent to
     # the call's privacy notice (law 09-08): nobody accepted it on this platform.
     consent_attested = models.BooleanField(_("consent attested"), default=False)
+    # The notice whose consent was attested: the import refuses to run if the call's
+    # notice changed since (its applications would record one nobody attested).
+    attested_notice = models.ForeignKey(
+        "PrivacyNotice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notice attested"),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

@@ -127,23 +127,22 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     the erasure in the audit log, by ``actor`` (None: the system), with ``reason``."""
     from django.contrib.contenttypes.models import ContentType
 
-    from tremplin.admissions.export_tasks import export_files_forget
+    from tremplin.admissions.export_tasks import exports_after_erasure
     from tremplin.core.models import AuditEvent
     from tremplin.notify.models import Message
     from tremplin.notify.services import message_attachments_delete
     from tremplin.selection.letters import letters_erase
     from tremplin.selection.personal_data import selection_notes_erase
 
+    # The lists of the call exported, kept or being written, may hold her: they go too, once
+    # this commits (first and robust: a file the storage fails to delete must not stop it).
+    transaction.on_commit(partial(exports_after_erasure, locked.intake_id), robust=True)
     documents = locked.documents.all()
     names = [name for name in documents.values_list("file", flat=True) if name]
     documents.delete()
     storage = Document.file.field.storage
     # Once this commits: an erasure rolled back keeps the files its rows point to.
     transaction.on_commit(lambda: [storage.delete(name) for name in names])
-    # The lists of the call exported and still kept for download may hold her: they go too.
-    transaction.on_commit(
-        partial(export_files_forget, older_than=datetime.timedelta(0), intake_id=locked.intake_id)
-    )
     about_it = {
         "content_type": ContentType.objects.get_for_model(Application),
         "object_id": str(locked.pk),

@@ -115,6 +115,10 @@ class ImportForm(forms.Form):
                 self.add_error("consent_collected", consent_missing())
             elif cleaned.get("notice_version") != notice_version(self.intake):
                 self.add_error("consent_collected", notice_changed())
+                # Shown again for the current notice, its box not ticked: it named another.
+                self.data = self.data.copy()
+                self.data["notice_version"] = str(notice_version(self.intake))
+                self.data.pop("consent_collected", None)
         return cleaned
 
     def clean_file(self):
@@ -211,6 +215,9 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
             notify_url=_space_url(request) if form.cleaned_data["notify"] else "",
             language=form.cleaned_data["language"] or get_language(),
             consent_attested=form.cleaned_data["consent_collected"],
+            attested_notice_id=(
+                intake.privacy_notice_id if form.cleaned_data["consent_collected"] else None
+            ),
         )
         # A random name: the uploaded name is metadata, never a path.
         extension = Path(upload.name).suffix.lower()
@@ -282,6 +289,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
             notify_url=job.notify_url,
             language=job.language,
             consent_attested=True,
+            attested_notice_id=intake.privacy_notice_id,
         )
         import_job_enqueue(real)
         return redirect(
