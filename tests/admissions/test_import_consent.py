@@ -176,18 +176,11 @@ def test_each_application_says_whether_its_own_import_was_attested(world, intake
 def test_an_attestation_of_a_notice_replaced_meanwhile_imports_nothing(
     world, intake, django_capture_on_commit_callbacks
 ):
-    from tremplin.admissions.models import PrivacyNotice
-
     client = world.client("admissions")
     client.cookies["django_language"] = "en"
     with django_capture_on_commit_callbacks(execute=True):
         dry = client.post(url("import_form"), upload(dry_run="on"))
-    with scopes_disabled():  # v2 published for the call while the page was open
-        newer = PrivacyNotice.objects.create(
-            school=world.smara, version=2, cndp_authorisation="D-W-999/2026", text="v2",
-            text_ar="v2",
-        )  # fmt: skip
-        type(intake).objects.filter(pk=intake.pk).update(privacy_notice=newer)
+    notice_v2_published(world, intake)  # while the page was open
     with django_capture_on_commit_callbacks(execute=True):
         stale = client.post(dry["Location"], CONSENT, follow=True)
         form = client.post(url("import_form"), upload(**CONSENT))
@@ -208,6 +201,18 @@ def test_an_attestation_of_a_notice_replaced_meanwhile_imports_nothing(
     assert (event.data["consent_attested"], event.data["notice_version"]) == (True, 2)
 
 
+def notice_v2_published(world, intake) -> None:
+    """The call's notice becomes a version 2, with its own CNDP number."""
+    from tremplin.admissions.models import PrivacyNotice
+
+    with scopes_disabled():
+        newer = PrivacyNotice.objects.create(
+            school=world.smara, version=2, cndp_authorisation="D-W-999/2026", text="v2",
+            text_ar="v2",
+        )  # fmt: skip
+        type(intake).objects.filter(pk=intake.pk).update(privacy_notice=newer)
+
+
 def sorted_applications() -> list[Application]:
     with scopes_disabled():
         return list(Application.objects.order_by("number"))
@@ -217,18 +222,11 @@ def sorted_applications() -> list[Application]:
 def test_a_notice_replaced_while_the_import_waits_for_its_worker_imports_nothing(
     world, intake, django_capture_on_commit_callbacks
 ):
-    from tremplin.admissions.models import PrivacyNotice
-
     client = world.client("admissions")
     client.cookies["django_language"] = "en"
     with django_capture_on_commit_callbacks() as queued:
         client.post(url("import_form"), upload(**CONSENT))
-    with scopes_disabled():
-        newer = PrivacyNotice.objects.create(
-            school=world.smara, version=2, cndp_authorisation="D-W-999/2026", text="v2",
-            text_ar="v2",
-        )  # fmt: skip
-        type(intake).objects.filter(pk=intake.pk).update(privacy_notice=newer)
+    notice_v2_published(world, intake)
     queued[0]()  # the worker
     assert applications() == 0 and attested() == []
     with scopes_disabled():
