@@ -217,23 +217,31 @@ def export_jobs_resume(
     now = timezone.now()
     stalled = Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=now - stale_after)
     due = stalled | Q(status=ExportJob.Status.PENDING, queued_at__lt=now - waiting_after)
-    resumed = []
     with scopes_disabled():
         for pk, filters in ExportJob.objects.filter(
             stalled, attempts__gte=MAX_ATTEMPTS
         ).values_list("pk", "filters"):
             if _fail(ExportJob.objects.filter(stalled, pk=pk), filters):
                 logger.error("The export %s failed: its worker died %s times", pk, MAX_ATTEMPTS)
-        for pk in ExportJob.objects.filter(due).values_list("pk", flat=True):
-            # Each as it was read: a worker that moved meanwhile keeps it.
-            if ExportJob.objects.filter(due, pk=pk).update(
-                status=ExportJob.Status.PENDING, claimed_at=None, queued_at=now, written=0
-            ):
-                transaction.on_commit(partial(run_export.enqueue, export_id=pk))
-                resumed.append(pk)
+        resumed = _queue_again(ExportJob.objects.filter(due))
     if resumed:
         logger.warning("Exports queued again, their task or worker lost: %s", resumed)
     return len(resumed)
+
+
+def _queue_again(jobs) -> list[int]:
+    """Give each export of ``jobs`` to a new run: waiting again, its task queued once this
+    commits. Each is written as it was read (a worker that moved meanwhile keeps it), and
+    the run that had it finds it taken (``export_job_execute``). Returns those queued."""
+    now = timezone.now()
+    queued = []
+    for pk in jobs.values_list("pk", flat=True):
+        if jobs.filter(pk=pk).update(
+            status=ExportJob.Status.PENDING, claimed_at=None, queued_at=now, written=0
+        ):
+            transaction.on_commit(partial(run_export.enqueue, export_id=pk))
+            queued.append(pk)
+    return queued
 
 
 def export_files_forget(
@@ -265,12 +273,6 @@ def exports_after_erasure(intake_id: int) -> int:
     files still kept, whatever their age, and write again those being written now (they may
     have read her already): the run under way then finds its export taken, and throws its
     file away. Returns how many files went."""
-    now = timezone.now()
     with scopes_disabled():
-        running = ExportJob.objects.filter(intake_id=intake_id, status=ExportJob.Status.RUNNING)
-        for pk in running.values_list("pk", flat=True):
-            if running.filter(pk=pk).update(
-                status=ExportJob.Status.PENDING, claimed_at=None, queued_at=now, written=0
-            ):
-                transaction.on_commit(partial(run_export.enqueue, export_id=pk))
+        _queue_again(ExportJob.objects.filter(intake_id=intake_id, status=ExportJob.Status.RUNNING))
     return export_files_forget(older_than=datetime.timedelta(0), intake_id=intake_id)

@@ -417,15 +417,11 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
             # The consent is recorded with the version of the notice read: the one the page
             # showed, which staff may have replaced while she was filling in the form.
             self.fields["notice_version"] = ShownVersionField(
-                initial=self._notice_version(), required=False
+                initial=self.intake.notice_version, required=False
             )
         else:
             for name in ("cin", "privacy_consent"):
                 del self.fields[name]
-
-    def _notice_version(self) -> int | None:
-        notice = self.intake.privacy_notice
-        return None if notice is None else notice.version
 
     def _province_chosen(self) -> int | None:
         """The province of the form, as sent or else as given to start with, when it is one
@@ -483,14 +479,15 @@ class ApplicationForm(CleanTextMixin, ContactCleaning, forms.Form):
         shown = cleaned.get("notice_version")
         # None: a page opened before the version was sent with the consent (a deployment
         # during an open call), or not a version; the call's notice is recorded, as then.
-        if cleaned.get("privacy_consent") and shown is not None and shown != self._notice_version():
+        current = self.intake.notice_version
+        if cleaned.get("privacy_consent") and shown is not None and shown != current:
             self.add_error(
                 "privacy_consent",
                 _(
                     "The privacy notice has changed since the form was opened: read it again "
                     "(version %(version)s) and tick the box if you agree."
                 )
-                % {"version": self._notice_version()},
+                % {"version": current},
             )
             # Shown unticked: the consent given was to the previous version.
             self.data = self.data.copy()

@@ -358,6 +358,27 @@ def import_refusal(intake: Intake) -> str | None:
     return describe_error(problem(0, "", code)) if code else None
 
 
+def attestation_refusal(intake: Intake, *, attested: bool, shown_version) -> str | None:
+    """Why a real import into ``intake`` cannot go on with this attestation (law 09-08),
+    in the active language, or None: whoever imports must attest that the school collected
+    the applicants' consent to the call's notice, the version the page showed
+    (``shown_version``, as sent back) being still the call's."""
+    from django.utils.translation import gettext as _
+
+    if not attested:
+        return _(
+            "Nothing was imported: tick the box that attests the applicants' consent to the "
+            "privacy notice (law 09-08). A dry run needs no attestation."
+        )
+    if str(shown_version) != str(intake.notice_version):
+        return _(
+            "Nothing was imported: the privacy notice of this call changed since this page "
+            "was shown. Read the box again, and tick it if the applicants consented to this "
+            "version."
+        )
+    return None
+
+
 def _refusal_code(intake: Intake) -> str | None:
     # Imported here: the selection app builds on the admissions app, not the reverse.
     from tremplin.selection.schemes import published_run

@@ -134,6 +134,11 @@ class Intake(models.Model):
             "portal:intake", kwargs={"school_slug": self.school.slug, "intake_slug": self.slug}
         )
 
+    @property
+    def notice_version(self) -> int | None:
+        """The version of the call's privacy notice, which a consent names (None: none yet)."""
+        return None if self.privacy_notice_id is None else self.privacy_notice.version
+
     def accepts_applications(self, now=None) -> bool:
         now = now or timezone.now()
         return self.status == self.Status.OPEN and self.opens_at <= now < self.closes_at

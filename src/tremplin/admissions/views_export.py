@@ -19,6 +19,7 @@ from tremplin.admissions.export_tasks import (
     export_expires_at,
     export_filters,
     export_job_start,
+    export_state,
 )
 from tremplin.admissions.models import ExportJob, Intake
 from tremplin.core.audit import log_action
@@ -119,7 +120,7 @@ def export_detail(request: HttpRequest, intake_slug: str, export_id: int) -> Htt
         "intake": intake,
         "school": intake.school,
         "job": job,
-        "downloadable": export_downloadable(job),
+        "state": export_state(job),
         "expires_at": export_expires_at(job),
         "list_query": _list_query(job),
     }

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tremplin.admissions.access import access_intake
 from tremplin.admissions.choices import DocumentKind
 from tremplin.admissions.exporting import CONTENT_TYPES, template_workbook, write_csv
+from tremplin.admissions.forms import ShownVersionField
 from tremplin.admissions.import_tasks import (
     import_file_kept,
     import_job_enqueue,
@@ -29,6 +30,7 @@ from tremplin.admissions.import_tasks import (
     import_job_report,
 )
 from tremplin.admissions.importing import (
+    attestation_refusal,
     describe_error,
     describe_note,
     field_label,
@@ -97,27 +99,32 @@ class ImportForm(forms.Form):
     # imports them attests that the school collected their consent (recorded with the
     # import). A dry run writes nothing, and needs no attestation.
     consent_collected = forms.BooleanField(required=False)
-    # The version of the notice the box named when the page was shown.
-    notice_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The version of the notice the box named when the page was shown (always shown as the
+    # current one).
+    notice_version = ShownVersionField(required=False)
 
     def __init__(self, *args, intake: Intake, **kwargs):
         super().__init__(*args, **kwargs)
         self.intake = intake
-        self.fields["notice_version"].initial = notice_version(intake)
+        self.fields["notice_version"].initial = intake.notice_version
         self.fields["consent_collected"].label = consent_label(intake)
         required = _("Required to import, not for a dry run.")
         self.fields["consent_collected"].help_text = f"{required} {NOT_CONSENTED}"
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("dry_run"):
-            if not cleaned.get("consent_collected"):
-                self.add_error("consent_collected", consent_missing())
-            elif cleaned.get("notice_version") != notice_version(self.intake):
-                self.add_error("consent_collected", notice_changed())
-                # Shown again for the current notice, its box not ticked: it named another.
+        attested = bool(cleaned.get("consent_collected"))
+        refusal = (
+            None
+            if cleaned.get("dry_run")
+            else attestation_refusal(
+                self.intake, attested=attested, shown_version=cleaned.get("notice_version")
+            )
+        )
+        if refusal:
+            self.add_error("consent_collected", refusal)
+            if attested:  # to another version: shown again unticked, for the current one
                 self.data = self.data.copy()
-                self.data["notice_version"] = str(notice_version(self.intake))
                 self.data.pop("consent_collected", None)
         return cleaned
 
@@ -156,24 +163,6 @@ def consent_label(intake: Intake) -> str:
     # The number whole and left to right, also at the end of a phone's line in Arabic.
     number = ltr_code(notice.cndp_authorisation)
     return mark_safe(escape(said) % {"version": notice.version, "number": number})  # noqa: S308
-
-
-def notice_version(intake: Intake) -> int | None:
-    return intake.privacy_notice.version if intake.privacy_notice_id else None
-
-
-def notice_changed() -> str:
-    return _(
-        "Nothing was imported: the privacy notice of this call changed since this page was "
-        "shown. Read the box again, and tick it if the applicants consented to this version."
-    )
-
-
-def consent_missing() -> str:
-    return _(
-        "Nothing was imported: tick the box that attests the applicants' consent to the "
-        "privacy notice (law 09-08). A dry run needs no attestation."
-    )
 
 
 def _space_url(request: HttpRequest) -> str:
@@ -264,9 +253,13 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         if refusal is not None:
             messages.error(request, refusal)
             return redirect("admissions:import_form", request.access.school.slug, intake.slug)
-        attested = request.POST.get("consent_collected")
-        if not attested or request.POST.get("notice_version") != str(notice_version(intake)):
-            messages.error(request, notice_changed() if attested else consent_missing())
+        refusal = attestation_refusal(
+            intake,
+            attested=bool(request.POST.get("consent_collected")),
+            shown_version=request.POST.get("notice_version"),
+        )
+        if refusal:
+            messages.error(request, refusal)
             return redirect(
                 "admissions:import_detail", request.access.school.slug, intake.slug, job.pk
             )
@@ -321,7 +314,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "running": running,
         "can_run": file_kept,
         "consent_label": consent_label(intake) if file_kept else "",
-        "notice_version": notice_version(intake),
+        "notice_version": intake.notice_version,
         "file_gone": importable and not file_kept,
         "problems": [{**entry, "reason": describe_error(entry, isolated=True)} for entry in shown],
         "more_problems": total - len(shown) - len(file_problems),
