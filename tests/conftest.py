@@ -107,11 +107,12 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true but Debian's Chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Page, sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
     # test itself (not by the live server) are then flagged as unsafe although they are not.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    Page.screenshot = _screenshot_tried_twice(Page.screenshot)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=path,
@@ -119,6 +120,28 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+def _screenshot_tried_twice(screenshot):
+    """A page's screenshot taken again once when Chromium could not capture it (a busy
+    machine: « Unable to capture screenshot »). The screenshots are for people to look at;
+    what the tests assert does not depend on them."""
+    from playwright.sync_api import Error
+
+    if getattr(screenshot, "tried_twice", False):
+        return screenshot
+
+    def take(page, *args, **kwargs):
+        try:
+            return screenshot(page, *args, **kwargs)
+        except Error as error:
+            if "Unable to capture screenshot" not in str(error):
+                raise
+            page.wait_for_timeout(500)
+            return screenshot(page, *args, **kwargs)
+
+    take.tried_twice = True
+    return take
 
 
 def pytest_collection_modifyitems(config, items):
