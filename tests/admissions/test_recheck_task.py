@@ -1,6 +1,8 @@
-"""The re-check of a call's rules as staff ask for it: run by a task (a call of 100,000
-applications takes longer than a request may), the call's page saying it runs and then what
-it changed, one at a time per call, all or nothing, and run again when its worker died."""
+"""The re-check of a call's rules as staff ask for it: first a preview of what it would
+change, which changes nothing, then the re-check that applies it under the same rules; each
+run by a task (a call of 100,000 applications takes longer than a request may), the call's
+page saying it runs and then what it found or changed, one at a time per call, all or
+nothing, and run again when its worker died."""
 
 import datetime
 import threading
@@ -14,14 +16,16 @@ from django_scopes import scope, scopes_disabled
 from tests.admissions.intake_pages import detail_url, four_applicants, in_english
 from tests.admissions.open_intake import make_open_intake
 from tests.selection.offers_world import COMPOSITES, closed_intake, publish_single, record_letters
-from tremplin.admissions import screening
+from tremplin.admissions import personal_data, screening
 from tremplin.admissions.models import Application, EligibilityRecheck, Intake
 from tremplin.admissions.recheck_tasks import (
     eligibility_recheck_execute,
+    eligibility_recheck_preview,
     eligibility_recheck_start,
     eligibility_rechecks_resume,
 )
 from tremplin.core.models import AuditEvent
+from tremplin.notify.models import Message
 
 ELIGIBLE, INELIGIBLE = Application.Eligibility.ELIGIBLE, Application.Eligibility.INELIGIBLE
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -60,38 +64,95 @@ BEFORE = {"AB123456": ELIGIBLE, "CD111111": INELIGIBLE, "EF222222": ELIGIBLE, "G
 AFTER = {"AB123456": INELIGIBLE, "CD111111": ELIGIBLE, "EF222222": INELIGIBLE, "GH333333": ELIGIBLE}
 
 
+def previewed(client, intake, capture) -> EligibilityRecheck:
+    """Staff ask what the current rules would change, and its worker runs the preview."""
+    with capture(execute=True):
+        client.post(recheck_url(intake))
+    preview = rechecks()[-1]
+    assert (preview.preview, preview.status) == (True, "done")
+    return preview
+
+
+def apply(client, preview: EligibilityRecheck, **kwargs):
+    return client.post(recheck_url(preview.intake), {"preview": preview.pk}, **kwargs)
+
+
+def messages_count() -> int:
+    with scopes_disabled():
+        return Message.objects.count()
+
+
 @pytest.mark.django_db
-def test_the_calls_page_says_the_recheck_runs_then_what_it_changed(
+def test_staff_see_what_the_rules_would_change_then_apply_it_and_the_page_says_each_step(
     world, intake, django_capture_on_commit_callbacks
 ):
     client = in_english(world.client("admissions"))
+    page = client.get(detail_url(intake)).content.decode()
+    assert "See what the current rules would change" in page
+    told_before = messages_count()
     with django_capture_on_commit_callbacks() as queued:
         asked = client.post(recheck_url(intake))
     assert asked.status_code == 302 and asked["Location"] == detail_url(intake) + "#recheck"
     assert len(queued) == 1  # the task, sent once the request commits
 
-    # Waiting for its worker: the page says so and polls; nothing changed yet.
+    # Waiting for its worker: the page says so and polls; nothing changed.
+    page = client.get(detail_url(intake)).content.decode()
+    assert "Looking at what the current rules would change for 4 applications" in page
+    assert f'hx-get="{recheck_url(intake, "intake_recheck_status")}"' in page
+    assert f'action="{recheck_url(intake)}"' not in page  # no second one meanwhile
+    assert client.get(recheck_url(intake, "intake_recheck_status"), **HTMX).status_code == 204
+
+    queued[0]()  # the worker runs the preview: nothing is written, no one is told
+    assert eligibility() == BEFORE
+    assert messages_count() == told_before and summaries() == 0
+    polled = client.get(recheck_url(intake, "intake_recheck_status"), **HTMX)
+    assert polled.status_code == 286
+    said = polled.content.decode()
+    assert (
+        "4 applications checked with the current rules. 3 results would change. "
+        "1 application would become eligible. 2 applications would no longer be eligible. "
+        "3 applicants would be told, by SMS and by email when they gave one. "
+        "Nothing has been changed yet."
+    ) in said
+    # The changes and the button that applies them come with it, outside the live region.
+    actions = said.split('<div id="recheck-actions" hx-swap-oob="true">')[1]
+    assert "Apply these results and tell 3 applicants" in actions
+    page = client.get(detail_url(intake)).content.decode()
+    table = page.split('data-testid="preview-changes"')[1].split("</table>")[0]
+    assert [name in table for name in ("Fatima", "Omar", "Salma", "Karim")] == [
+        True, True, True, False
+    ]  # fmt: skip
+    assert "Age on" in table  # the reasons of those the rules would turn away
+
+    with django_capture_on_commit_callbacks() as queued:
+        applied = apply(client, rechecks()[0])
+    assert applied.status_code == 302 and len(queued) == 1
     page = client.get(detail_url(intake)).content.decode()
     assert "Checking eligibility again with the current rules for 4 applications" in page
-    assert f'hx-get="{recheck_url(intake, "intake_recheck_status")}"' in page
-    assert f'action="{recheck_url(intake)}"' not in page  # no second re-check meanwhile
-    assert client.get(recheck_url(intake, "intake_recheck_status"), **HTMX).status_code == 204
     assert eligibility() == BEFORE
 
     queued[0]()  # the worker runs it
     assert eligibility() == AFTER
+    assert messages_count() > told_before and summaries() == 1
     polled = client.get(recheck_url(intake, "intake_recheck_status"), **HTMX)
     assert polled.status_code == 286  # htmx stops polling, and shows what it did
     said = polled.content.decode()
-    assert "Eligibility checked again for 4 applications. 3 results changed." in said
+    assert (
+        "Eligibility checked again for 4 applications. 3 results changed. "
+        "1 application became eligible. 2 applications are no longer eligible. "
+        "3 applicants were told."
+    ) in said
     assert "See the figures as they are now" in said
 
     page = client.get(detail_url(intake)).content.decode()
     assert "Last re-check of eligibility on" in page and "3 results changed." in page
     assert "hx-get" not in page.split('id="recheck"')[1]  # finished: no more polling
-    assert f'action="{recheck_url(intake)}"' in page  # and it can be asked for again
-    (recheck,) = rechecks()
-    assert (recheck.status, recheck.checked, recheck.changed) == ("done", 4, 3)
+    assert "See what the current rules would change" in page  # it can be asked for again
+    assert 'data-testid="preview-changes"' not in page
+    preview, recheck = rechecks()
+    assert (preview.preview, recheck.preview) == (True, False)
+    assert (recheck.status, recheck.checked, recheck.changed, recheck.told) == ("done", 4, 3, 3)
+    assert recheck.rules_digest == preview.rules_digest != ""
     assert recheck.created_by == world.users["admissions"]
     # Without htmx, the region's address is the call's page.
     plain = client.get(recheck_url(intake, "intake_recheck_status"))
@@ -99,14 +160,123 @@ def test_the_calls_page_says_the_recheck_runs_then_what_it_changed(
 
 
 @pytest.mark.django_db
+def test_a_preview_cannot_be_applied_once_the_rules_changed_and_says_to_ask_again(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = in_english(world.client("admissions"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(max_age=60)  # Omar stays, Karim too
+    page = client.get(detail_url(intake)).content.decode()
+    assert "The eligibility rules changed since this preview" in page
+    assert 'name="preview"' not in page and 'data-testid="preview-changes"' not in page
+    assert "See what the current rules would change" in page
+    with django_capture_on_commit_callbacks() as queued:
+        refused = apply(client, preview, follow=True)
+    assert "The eligibility rules changed since this preview" in refused.content.decode()
+    assert queued == [] and len(rechecks()) == 1 and eligibility() == BEFORE
+
+
+@pytest.mark.django_db
+def test_rules_changed_while_the_recheck_waited_for_its_worker_change_nothing(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = in_english(world.client("admissions"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
+    told_before = messages_count()
+    with django_capture_on_commit_callbacks() as queued:
+        apply(client, preview)
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(max_age=60)
+    queued[0]()
+    assert eligibility() == BEFORE and messages_count() == told_before and summaries() == 0
+    assert [(r.status, r.failure) for r in rechecks()] == [
+        ("done", ""), ("failed", "rules_changed")
+    ]  # fmt: skip
+    page = client.get(detail_url(intake)).content.decode()
+    assert "The eligibility rules changed between the preview and the re-check" in page
+    assert "See what the current rules would change" in page
+
+
+@pytest.mark.django_db
+def test_only_the_last_preview_can_be_applied_and_only_once(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = in_english(world.client("admissions"))
+    first = previewed(client, intake, django_capture_on_commit_callbacks)
+    second = previewed(in_english(world.client("director")), intake,
+                       django_capture_on_commit_callbacks)  # fmt: skip
+    refused = apply(client, first, follow=True).content.decode()
+    assert "This preview was applied or replaced since" in refused
+    assert eligibility() == BEFORE
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(client, second)
+    assert eligibility() == AFTER and summaries() == 1
+    again = apply(client, second, follow=True).content.decode()  # a page kept open, a replay
+    assert "This preview was applied or replaced since" in again
+    assert summaries() == 1 and len(rechecks()) == 3
+
+
+@pytest.mark.django_db
+def test_a_preview_lists_the_first_changes_and_says_the_others_are_applied_with_them(
+    world, intake, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(screening, "PREVIEW_LISTED", 2)
+    client = in_english(world.client("admissions"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
+    assert (preview.changed, len(preview.changes)) == (3, 2)
+    page = client.get(detail_url(intake)).content.decode()
+    assert "The first 2 changes, by number (the others are applied with them)" in page
+    assert "Apply these results and tell 3 applicants" in page
+
+
+@pytest.mark.django_db
+def test_a_preview_with_nothing_to_change_offers_to_record_the_check(
+    world, django_capture_on_commit_callbacks
+):
+    intake = four_applicants(world)  # the rules as the applications were decided
+    client = in_english(world.client("admissions"))
+    previewed(client, intake, django_capture_on_commit_callbacks)
+    page = client.get(detail_url(intake)).content.decode()
+    assert "No result would change." in page
+    assert "Record this check (nothing changes)" in page
+    assert 'data-testid="preview-changes"' not in page
+
+
+@pytest.mark.django_db
+def test_an_applicant_erased_since_the_preview_is_taken_out_of_it(
+    world, intake, django_capture_on_commit_callbacks
+):
+    client = in_english(world.client("admissions"))
+    first = previewed(client, intake, django_capture_on_commit_callbacks)
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        omar = Application.objects.get(cin="CD111111")
+        personal_data.application_erase(
+            application=omar, actor=world.users["admissions"], reason="asked"
+        )
+        first.refresh_from_db()
+        preview.refresh_from_db()
+    # Only the last preview keeps its list, and it no longer names her, nor gives her age.
+    assert first.changes == []
+    assert len(preview.changes) == 2 and omar.pk not in [c[0] for c in preview.changes]
+    table = client.get(detail_url(intake)).content.decode().split('data-testid="preview-changes"')
+    assert "Fatima" in table[1] and "Omar" not in table[1]
+
+
+@pytest.mark.django_db
 def test_a_second_click_or_a_colleague_gets_the_recheck_already_asked_for(
     world, intake, django_capture_on_commit_callbacks
 ):
+    preview = previewed(in_english(world.client("admissions")), intake,
+                        django_capture_on_commit_callbacks)  # fmt: skip
     with django_capture_on_commit_callbacks() as queued:
-        in_english(world.client("admissions")).post(recheck_url(intake))
-        again = in_english(world.client("director")).post(recheck_url(intake), follow=True)
-    assert len(queued) == 1 and len(rechecks()) == 1
-    assert "Eligibility is already being checked again for this call" in again.content.decode()
+        apply(in_english(world.client("admissions")), preview)
+        again = apply(in_english(world.client("director")), preview, follow=True)
+        other = in_english(world.client("director")).post(recheck_url(intake), follow=True)
+    assert len(queued) == 1 and len(rechecks()) == 2
+    for page in (again, other):
+        assert "Eligibility is already being checked again for this call" in page.content.decode()
     queued[0]()
     assert summaries() == 1 and eligibility() == AFTER
 
@@ -116,11 +286,18 @@ def test_a_task_delivered_twice_checks_the_call_once(
     world, intake, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), scope(school=world.smara):
-        recheck, started = eligibility_recheck_start(intake=intake, actor=world.users["director"])
+        preview, _started = eligibility_recheck_preview(
+            intake=intake, actor=world.users["director"]
+        )
+    with django_capture_on_commit_callbacks(execute=True), scope(school=world.smara):
+        recheck, started = eligibility_recheck_start(
+            intake=intake, actor=world.users["director"], preview=rechecks()[0]
+        )
     assert started
     eligibility_recheck_execute(recheck.pk)
+    eligibility_recheck_execute(preview.pk)
     assert summaries() == 1
-    assert [(r.status, r.changed) for r in rechecks()] == [("done", 3)]
+    assert [(r.status, r.changed) for r in rechecks()] == [("done", 3), ("done", 3)]
 
 
 @pytest.mark.django_db
@@ -128,21 +305,22 @@ def test_a_recheck_that_fails_changes_nothing_and_can_be_asked_for_again(
     world, intake, monkeypatch, django_capture_on_commit_callbacks
 ):
     client = in_english(world.client("admissions"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks() as queued:
-        client.post(recheck_url(intake))
+        apply(client, preview)
 
     def broken(*args, **kwargs):  # after every chunk was written
         raise RuntimeError("the audit log is unreachable")
 
     monkeypatch.setattr(screening, "log_action", broken)
-    recheck = rechecks()[0]
+    recheck = rechecks()[-1]
     with pytest.raises(RuntimeError):
         eligibility_recheck_execute(recheck.pk)
     assert eligibility() == BEFORE  # the chunks written went with the transaction
-    assert [(r.status, r.failure) for r in rechecks()] == [("failed", "internal")]
+    assert [(r.status, r.failure) for r in rechecks()] == [("done", ""), ("failed", "internal")]
     page = client.get(detail_url(intake)).content.decode()
     assert "The last re-check of eligibility failed: nothing was changed" in page
-    assert f'action="{recheck_url(intake)}"' in page
+    assert "See what the current rules would change" in page
     assert len(queued) == 1
 
 
@@ -154,15 +332,17 @@ def test_a_database_too_busy_for_the_recheck_leaves_it_waiting_to_run_again(
     failure to report to staff, and nothing was written."""
     from django.db import OperationalError
 
+    client = in_english(world.client("admissions"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks():
-        in_english(world.client("admissions")).post(recheck_url(intake))
+        apply(client, preview)
 
     def busy(**kwargs):
         raise OperationalError("database is locked")
 
     monkeypatch.setattr(screening, "eligibility_recheck", busy)
-    eligibility_recheck_execute(rechecks()[0].pk)
-    (recheck,) = rechecks()
+    eligibility_recheck_execute(rechecks()[-1].pk)
+    recheck = rechecks()[-1]
     assert (recheck.status, recheck.claimed_at, recheck.failure) == ("pending", None, "")
     assert eligibility() == BEFORE
 
@@ -176,20 +356,21 @@ def test_a_ranking_published_before_the_task_runs_leaves_the_applications_as_the
     with scopes_disabled():
         Intake.objects.filter(pk=intake.pk).update(max_age=19)  # would turn them all away
     client = in_english(world.client("director"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks() as queued:
-        client.post(recheck_url(intake))
+        apply(client, preview)
     before = eligibility()
     publish_single(
         intake, actor=world.users["director"], composites=COMPOSITES, seats=4, waitlist=4
     )
     queued[0]()
     assert eligibility() == before
-    assert [(r.status, r.failure) for r in rechecks()] == [("failed", "rules_frozen")]
+    assert [(r.status, r.failure) for r in rechecks()] == [("done", ""), ("failed", "rules_frozen")]
     polled = client.get(recheck_url(intake, "intake_recheck_status"), **HTMX)
     assert polled.status_code == 286 and "Run #1 is published" in polled.content.decode()
     # Asked for once it is published: refused at once, with its reason.
     refused = client.post(recheck_url(intake), follow=True)
-    assert "Run #1 is published" in refused.content.decode() and len(rechecks()) == 1
+    assert "Run #1 is published" in refused.content.decode() and len(rechecks()) == 2
 
 
 @pytest.mark.django_db
@@ -225,7 +406,7 @@ def test_a_recheck_whose_task_was_lost_is_queued_again_not_left_waiting_for_ever
         )
     client = in_english(world.client("admissions"))
     with django_capture_on_commit_callbacks() as queued:
-        client.post(recheck_url(intake))
+        client.post(recheck_url(intake))  # a preview
     assert queued == [] and len(rechecks()) == 1  # the lost one stands in the way
     with django_capture_on_commit_callbacks(execute=True):
         assert eligibility_rechecks_resume() == 1

@@ -117,19 +117,29 @@ def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_st
             eligibility_checked_at=timezone.now() - datetime.timedelta(days=3)
         )
     client = in_english(world.client("admissions"))
+    url = reverse("admissions:intake_recheck", args=["smara", intake.slug])
+    with django_capture_on_commit_callbacks(execute=True):  # the preview's task
+        client.post(url)
+    preview = client.get(detail_url(intake)).content.decode()
+    assert (
+        "2 applications checked with the current rules. 1 result would change. "
+        "1 application would become eligible. 1 applicant would be told, by SMS and by email "
+        "when they gave one. 1 decision taken by staff would stand. Nothing has been changed yet."
+    ) in preview
+    assert by_cin()["CD111111"].eligibility == INELIGIBLE
+    with scopes_disabled():
+        preview_id = intake.rechecks.get().pk
     with django_capture_on_commit_callbacks(execute=True):  # the re-check's task
-        asked = client.post(
-            reverse("admissions:intake_recheck", kwargs={"school_slug": "smara",
-                                                         "intake_slug": intake.slug})
-        )  # fmt: skip
+        asked = client.post(url, {"preview": preview_id})
     # The call's page, at its re-check, says what it did.
     assert asked["Location"] == detail_url(intake) + "#recheck"
     response = client.get(asked["Location"])
     # The staff's decision was skipped without a word, and its reasons kept saying what
     # the former rules said: staff are told, and its page says what the rules say now.
     assert (
-        "Eligibility checked again for 2 applications. 1 result changed. 1 decision taken by "
-        "staff stands: its page says what the rules say now."
+        "Eligibility checked again for 2 applications. 1 result changed. 1 application became "
+        "eligible. 1 applicant was told. 1 decision taken by staff stands: its page says what "
+        "the rules say now."
     ) in response.content.decode()
     after = by_cin()
     assert after["CD111111"].eligibility == ELIGIBLE  # 46, now within 24–50
@@ -143,7 +153,14 @@ def test_the_recheck_decides_again_only_submitted_applications_not_decided_by_st
 
     (summary,) = events("tremplin.intakes.eligibility_rechecked")
     assert summary.actor == world.users["admissions"]
-    assert summary.data == {"count": 2, "changed": 1, "staff_decided": 1}
+    assert summary.data == {
+        "count": 2,
+        "changed": 1,
+        "became_eligible": 1,
+        "became_ineligible": 0,
+        "told": 1,
+        "staff_decided": 1,
+    }
     (changed,) = events("tremplin.applications.eligibility_rechecked")
     assert changed.object_id == str(after["CD111111"].pk)
     assert changed.actor == world.users["admissions"]

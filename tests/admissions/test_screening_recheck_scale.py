@@ -2,6 +2,7 @@
 applications, and it writes what the re-check one application at a time wrote: the same
 results, the same audit events, the same messages."""
 
+import dataclasses
 import io
 import threading
 
@@ -148,6 +149,7 @@ def per_row_recheck(*, intake: Intake, actor) -> screening.Recheck:
     )
     now = timezone.now()
     unchanged, changed = [], 0
+    tally = {"became_eligible": 0, "became_ineligible": 0, "told": 0}
     for application in applications:
         before = (application.eligibility, application.eligibility_reasons)
         services.check_eligibility(application, rules)
@@ -163,6 +165,10 @@ def per_row_recheck(*, intake: Intake, actor) -> screening.Recheck:
         )
         if written:
             changed += 1
+            if application.eligibility != before[0]:
+                moved_to = {"eligible": "became_eligible", "ineligible": "became_ineligible"}
+                tally[moved_to[application.eligibility]] += 1
+            tally["told"] += services.eligibility_to_tell(application, before[0])
             services.tell_eligibility(application, before[0])
             log_action(
                 "tremplin.applications.eligibility_rechecked",
@@ -198,10 +204,19 @@ def per_row_recheck(*, intake: Intake, actor) -> screening.Recheck:
         actor=actor,
         school=intake.school,
         obj=intake,
-        data={"count": len(applications), "changed": changed, "staff_decided": len(staff_decided)},
+        data={
+            "count": len(applications),
+            "staff_decided": len(staff_decided),
+            "changed": changed,
+            **tally,
+        },
     )
     return screening.Recheck(
-        checked=len(applications), changed=changed, staff_decided=len(staff_decided)
+        checked=len(applications),
+        changed=changed,
+        staff_decided=len(staff_decided),
+        rules_digest=rules.digest(),
+        **tally,
     )
 
 
@@ -306,6 +321,16 @@ def test_a_recheck_by_chunks_writes_what_the_recheck_one_application_at_a_time_w
             expected = written(intake, since, started)
             transaction.set_rollback(True)
         assert written(intake, since, started) == untouched
+        # A preview finds what the re-check then does, and writes nothing.
+        with scope(school=world.smara):
+            preview = screening.eligibility_recheck(intake=intake, actor=actor, preview=True)
+        assert written(intake, since, started) == untouched
+        assert dataclasses.replace(preview, changes=()) == one_at_a_time
+        with scopes_disabled():
+            cins = dict(Application.objects.values_list("pk", "cin"))
+        listed = [cins[pk] for pk, *_change in preview.changes]
+        logged = [e[4] for e in expected["events"] if e[3] == "application"]
+        assert listed == logged  # in the order of their numbers, as they are written
         started = timezone.now()
         assert recheck(world, intake) == one_at_a_time
         assert written(intake, since, started) == expected

@@ -7,6 +7,8 @@ see the same reason each in their own language.
 """
 
 import datetime
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -50,6 +52,16 @@ class Rules:
             employment_situations=frozenset(intake.employment_situations),
             required_documents=tuple(intake.required_documents),
         )
+
+    def digest(self) -> str:
+        """A fingerprint of these rules: equal for equal rules, whatever the order of their
+        lists (a re-check applies what its preview showed only under the same rules)."""
+        canonical = {
+            name: sorted(value) if isinstance(value, frozenset | tuple) else value
+            for name, value in vars(self).items()
+        }
+        text = json.dumps(canonical, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def conditions(intake) -> dict[str, list]:

@@ -728,16 +728,31 @@ class EligibilityRecheck(TaskJob):
     class Failure(models.TextChoices):
         # A ranking was published between the request and the run: its rules stand.
         RULES_FROZEN = "rules_frozen", _("the rules can no longer be checked again")
+        # The rules changed between the preview and the run: not what staff were shown.
+        RULES_CHANGED = "rules_changed", _("the rules changed since the preview")
         INTERNAL = "internal", _("internal error")
 
     intake = models.ForeignKey(
         Intake, on_delete=models.CASCADE, related_name="rechecks", verbose_name=_("intake")
     )
+    # A preview evaluates the rules and writes nothing but its own counts and the changes it
+    # would make; staff then apply it, which runs the re-check under the same rules.
+    preview = models.BooleanField(_("preview"), default=False, db_default=False)
+    # The rules evaluated (``eligibility.Rules.digest``): those a preview read, and those
+    # the re-check that applies it must find.
+    rules_digest = models.CharField(_("rules evaluated"), max_length=64, blank=True)
     # The applications to check when it was asked for: what its progress says it reads.
     expected = models.PositiveIntegerField(_("applications to check"), default=0)
     checked = models.PositiveIntegerField(_("applications checked"), default=0)
     changed = models.PositiveIntegerField(_("results changed"), default=0)
+    became_eligible = models.PositiveIntegerField(_("became eligible"), default=0, db_default=0)
+    became_ineligible = models.PositiveIntegerField(_("became ineligible"), default=0, db_default=0)
+    # The applicants told of their new result (would be, for a preview).
+    told = models.PositiveIntegerField(_("applicants told"), default=0, db_default=0)
     staff_decided = models.PositiveIntegerField(_("decisions taken by staff"), default=0)
+    # A preview's first ``screening.PREVIEW_LISTED`` changes, in the order of the
+    # applications' numbers: [application id, eligibility before, after, reasons after].
+    changes = models.JSONField(_("changes"), default=list, blank=True, db_default=[])
     failure = models.CharField(_("failure"), max_length=20, choices=Failure.choices, blank=True)
 
     objects = ScopedManager(school="intake__school")

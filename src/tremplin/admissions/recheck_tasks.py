@@ -1,5 +1,6 @@
 """The re-check of a call's eligibility rules as staff ask for it (``EligibilityRecheck``):
-queued, run by a task, and run again if its worker died.
+first a preview of what it would change, then the re-check that applies it, each queued, run
+by a task, and run again if its worker died.
 
 The re-check itself (``screening.eligibility_recheck``) takes seconds for a school's call
 but about a minute for a call of 100,000 applications, longer than a request may last. It
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 from django_tasks import task
 
@@ -31,10 +33,54 @@ STALE_AFTER = datetime.timedelta(minutes=30)
 WAITING_AFTER = datetime.timedelta(minutes=10)
 
 
-def eligibility_recheck_start(*, intake: Intake, actor) -> tuple[EligibilityRecheck, bool]:
-    """Ask for a re-check of ``intake``'s rules, run by a task once committed: (the re-check,
-    True), or (the one already waiting or running, False) when there is one (a second click,
-    a colleague's). Refused (ValidationError) once a ranking of the call is published."""
+def eligibility_recheck_preview(*, intake: Intake, actor) -> tuple[EligibilityRecheck, bool]:
+    """Ask what a re-check of ``intake``'s rules would change, run by a task once committed:
+    it writes nothing but its own counts, and tells no one. (The preview, True), or (the
+    re-check already waiting or running, False) when there is one (a second click, a
+    colleague's). Refused (ValidationError) once a ranking of the call is published."""
+    return _queue(intake=intake, actor=actor, preview=True)
+
+
+def eligibility_recheck_start(
+    *, intake: Intake, actor, preview: EligibilityRecheck
+) -> tuple[EligibilityRecheck, bool]:
+    """Apply ``preview``: ask for the re-check of ``intake``'s rules it showed, run by a task
+    once committed, under the rules it evaluated (``preview_refusal``). (The re-check, True),
+    or (the one already waiting or running, False). Refused (ValidationError) if the preview
+    cannot be applied, or once a ranking of the call is published."""
+    active = EligibilityRecheck.objects.filter(intake=intake, status__in=ACTIVE).first()
+    if active is not None:  # a second click on the button: not "replaced since"
+        return active, False
+    refusal = preview_refusal(preview, intake)
+    if refusal:
+        raise ValidationError(refusal)
+    return _queue(intake=intake, actor=actor, rules_digest=preview.rules_digest)
+
+
+def preview_refusal(preview: EligibilityRecheck, intake: Intake) -> str:
+    """Why ``preview`` cannot be applied now, in the reader's language, or "": it must be
+    the call's last re-check, finished, and the call's rules those it evaluated."""
+    from tremplin.admissions.eligibility import Rules
+
+    if not preview.preview or preview.intake_id != intake.pk:
+        return _("This is not a preview of this call's re-check.")
+    if preview.status != EligibilityRecheck.Status.DONE:
+        return _("This preview is not finished: it can be applied once it says what would change.")
+    latest = recheck_latest(intake)
+    if latest is None or latest.pk != preview.pk:
+        return _(
+            "This preview was applied or replaced since: the call's page shows the last re-check."
+        )
+    if Rules.of(Intake.objects.get(pk=intake.pk)).digest() != preview.rules_digest:  # as stored
+        return _(
+            "The eligibility rules changed since this preview: ask for a new one to see what "
+            "the current rules would change."
+        )
+    return ""
+
+
+def _queue(*, intake: Intake, actor, **fields) -> tuple[EligibilityRecheck, bool]:
+    """A re-check or a preview of ``intake`` queued, or the one already active."""
     from tremplin.admissions.intakes import rules_frozen
     from tremplin.admissions.selectors import applications_to_recheck
     from tremplin.selection.schemes import published_run
@@ -47,17 +93,31 @@ def eligibility_recheck_start(*, intake: Intake, actor) -> tuple[EligibilityRech
         return active, False
     try:
         with transaction.atomic():
+            # The changes an older preview listed are shown no more: not kept either.
+            EligibilityRecheck.objects.filter(intake=intake).exclude(changes=[]).update(changes=[])
             recheck = EligibilityRecheck.objects.create(
                 intake=intake,
                 created_by=actor,
                 expected=applications_to_recheck(intake).count(),
                 queued_at=timezone.now(),
+                **fields,
             )
     except IntegrityError:  # one per call at a time: a colleague's committed meanwhile
         # (and may have finished since, on a small call)
         return recheck_latest(intake), False
     transaction.on_commit(partial(run_recheck.enqueue, recheck_id=recheck.pk))
     return recheck, True
+
+
+def previews_after_erasure(application) -> None:
+    """Take ``application`` (being erased) out of the changes its call's preview lists, which
+    named it with its age. Only the call's last preview keeps its list (``_queue``)."""
+    with scopes_disabled():
+        previews = EligibilityRecheck.objects.filter(intake_id=application.intake_id)
+        for preview in previews.exclude(changes=[]):
+            kept = [change for change in preview.changes if change[0] != application.pk]
+            if len(kept) < len(preview.changes):
+                previews.filter(pk=preview.pk).update(changes=kept)
 
 
 def recheck_latest(intake: Intake) -> EligibilityRecheck | None:
@@ -74,7 +134,7 @@ def eligibility_recheck_execute(recheck_id: int) -> None:
     """Run a waiting re-check and write its counts with its results, all or nothing. A task
     delivered twice runs it once; a ranking published since it was asked for leaves it
     failed, and the applications as they were."""
-    from tremplin.admissions.screening import eligibility_recheck
+    from tremplin.admissions.screening import RulesChanged, eligibility_recheck
 
     claimed_at = timezone.now()
     with scopes_disabled():
@@ -93,16 +153,28 @@ def eligibility_recheck_execute(recheck_id: int) -> None:
                 )
                 if recheck.claimed_at != claimed_at:  # taken again after a resume
                     return
-                done = eligibility_recheck(intake=recheck.intake, actor=recheck.created_by)
+                done = eligibility_recheck(
+                    intake=recheck.intake,
+                    actor=recheck.created_by,
+                    preview=recheck.preview,
+                    rules_digest=recheck.rules_digest,
+                )
                 rechecks.update(
                     status=EligibilityRecheck.Status.DONE,
                     finished_at=timezone.now(),
+                    rules_digest=done.rules_digest,
                     checked=done.checked,
                     changed=done.changed,
+                    became_eligible=done.became_eligible,
+                    became_ineligible=done.became_ineligible,
+                    told=done.told,
                     staff_decided=done.staff_decided,
+                    changes=[list(change) for change in done.changes],
                 )
         except ValidationError:  # a ranking published since: its rules stand
             _fail(rechecks, EligibilityRecheck.Failure.RULES_FROZEN)
+        except RulesChanged:  # since the preview it applies: not what staff were shown
+            _fail(rechecks, EligibilityRecheck.Failure.RULES_CHANGED)
         except OperationalError:
             # The database busy (SQLite's write lock held by a long import) or gone for a
             # moment: nothing was written, and it waits to be run again (the resume sweep).

@@ -24,6 +24,7 @@ from tremplin.admissions.models import Application, Document, Intake
 from tremplin.admissions.services import (
     RULE_FIELDS,
     check_eligibility,
+    eligibility_to_tell,
     tell_eligibility,
     tell_eligibility_of_many,
 )
@@ -59,16 +60,34 @@ RECHECK_FIELDS = (
 )
 
 
+# The changes a preview lists, the first by number: enough for a school's call to read them
+# all, and a call of 100,000 says how many more there are.
+PREVIEW_LISTED = 200
+
+
 @dataclass(frozen=True)
 class Recheck:
     checked: int
     changed: int
     # Decided by staff: their decision stands, their reasons say what the rules say now.
     staff_decided: int = 0
+    became_eligible: int = 0
+    became_ineligible: int = 0
+    # The applicants told of their new result (would be, for a preview).
+    told: int = 0
+    rules_digest: str = ""
+    # A preview's first PREVIEW_LISTED changes: (application id, before, after, reasons).
+    changes: tuple = ()
+
+
+class RulesChanged(Exception):
+    """The call's rules are no longer those its preview evaluated."""
 
 
 @transaction.atomic
-def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
+def eligibility_recheck(
+    *, intake: Intake, actor, preview: bool = False, rules_digest: str = ""
+) -> Recheck:
     """Evaluate the current rules again for the submitted applications (not withdrawn nor
     erased) that staff have not decided; each application whose result changes gets an
     audit event of its own. Those staff decided keep their decision, and their reasons
@@ -83,6 +102,11 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
     numbers, each locked, decided and written before the next is read (``_recheck_chunk``): a
     few statements a chunk, whatever its size, and a call of 100,000 applications never in
     memory at once.
+
+    A ``preview`` decides the same applications and writes nothing, locks nothing and tells
+    no one: it says what the re-check would change, and lists the first changes. Given the
+    ``rules_digest`` of the preview it applies, the re-check refuses (``RulesChanged``)
+    rules that are no longer those.
     """
     from tremplin.admissions.intakes import rules_frozen
     from tremplin.admissions.selectors import applications_to_recheck
@@ -91,20 +115,32 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
     # Under the call's lock, as ranking_publish takes it: a publication cannot slip in. The
     # call is read again under it: the rules are the committed ones (a change of them takes
     # the lock too), and its title and dates are those the messages must say.
-    intake = (
-        Intake.objects.select_for_update(of=("self",)).select_related("school").get(pk=intake.pk)
-    )
+    intakes = Intake.objects.select_related("school")
+    if not preview:
+        intakes = intakes.select_for_update(of=("self",))
+    intake = intakes.get(pk=intake.pk)
     published = published_run(intake)
     if published is not None:
         raise ValidationError(rules_frozen(published))
     rules = eligibility.Rules.of(intake)
+    if rules_digest and rules.digest() != rules_digest:
+        raise RulesChanged
     now = timezone.now()
-    checked = changed = 0
+    checked = 0
+    moved: list[tuple[Application, str]] = []
+    tally = {"changed": 0, "became_eligible": 0, "became_ineligible": 0, "told": 0}
     # Locked: an applicant's correction committed meanwhile would be overwritten by a
     # result computed from her old answers.
-    for chunk, documents in _locked_chunks(applications_to_recheck(intake), intake, rules):
+    for chunk, documents in _locked_chunks(
+        applications_to_recheck(intake), intake, rules, lock=not preview
+    ):
         checked += len(chunk)
-        changed += _recheck_chunk(chunk, documents, rules, now=now, actor=actor)
+        chunk_moved = _recheck_chunk(
+            chunk, documents, rules, now=now, actor=actor, write=not preview
+        )
+        _count(tally, chunk_moved)
+        if preview and len(moved) < PREVIEW_LISTED:
+            moved.extend(chunk_moved[: PREVIEW_LISTED - len(moved)])
     staff_decided = 0
     by_staff = Application.objects.filter(
         intake=intake,
@@ -112,32 +148,56 @@ def eligibility_recheck(*, intake: Intake, actor) -> Recheck:
         erased_at__isnull=True,
         eligibility_overridden=True,
     )
-    for chunk, documents in _locked_chunks(by_staff, intake, rules):
-        staff_decided += len(chunk)
-        _refresh_reasons(chunk, documents, rules, now=now)
-    log_action(
-        "tremplin.intakes.eligibility_rechecked",
-        actor=actor,
-        school=intake.school,
-        obj=intake,
-        data={"count": checked, "changed": changed, "staff_decided": staff_decided},
+    if preview:
+        staff_decided = by_staff.count()
+    else:
+        for chunk, documents in _locked_chunks(by_staff, intake, rules):
+            staff_decided += len(chunk)
+            _refresh_reasons(chunk, documents, rules, now=now)
+        log_action(
+            "tremplin.intakes.eligibility_rechecked",
+            actor=actor,
+            school=intake.school,
+            obj=intake,
+            data={"count": checked, "staff_decided": staff_decided, **tally},
+        )
+    return Recheck(
+        checked=checked,
+        staff_decided=staff_decided,
+        rules_digest=rules.digest(),
+        changes=tuple((a.pk, before, a.eligibility, a.eligibility_reasons) for a, before in moved),
+        **tally,
     )
-    return Recheck(checked=checked, changed=changed, staff_decided=staff_decided)
+
+
+def _count(tally: dict[str, int], moved: list[tuple[Application, str]]) -> None:
+    """Add to ``tally`` the results ``moved`` changed, how, and whom they tell."""
+    Eligibility = Application.Eligibility
+    for application, before in moved:
+        tally["changed"] += 1
+        if application.eligibility != before:
+            if application.eligibility == Eligibility.ELIGIBLE:
+                tally["became_eligible"] += 1
+            elif application.eligibility == Eligibility.INELIGIBLE:
+                tally["became_ineligible"] += 1
+        tally["told"] += eligibility_to_tell(application, before)
 
 
 def _locked_chunks(
-    applications, intake: Intake, rules: eligibility.Rules
+    applications, intake: Intake, rules: eligibility.Rules, *, lock: bool = True
 ) -> Iterator[tuple[list[Application], dict[int, list[str]]]]:
     """``applications`` of ``intake`` by chunks of ``RECHECK_CHUNK`` in the order of their
-    numbers, each locked as it is read, with the kinds of their documents by application when
-    the rules require documents (else none is read: no rule looks at them)."""
+    numbers, each locked as it is read (unless not ``lock``), with the kinds of their
+    documents by application when the rules require documents (else none is read: no rule
+    looks at them)."""
     # By number, not id: the index (call, number) reads a chunk at once, however many other
     # calls' applications the table holds.
+    if lock:
+        applications = applications.select_for_update(of=("self",))
     last = -1  # below any number
     while chunk := list(
         applications.filter(number__gt=last)
         .order_by("number")
-        .select_for_update(of=("self",))
         .only(*RECHECK_FIELDS)
         .select_related("commune")[:RECHECK_CHUNK]
     ):
@@ -157,11 +217,18 @@ def _locked_chunks(
 
 
 def _recheck_chunk(
-    chunk: list[Application], documents: dict, rules: eligibility.Rules, *, now, actor
-) -> int:
-    """Decide ``chunk`` (locked, decided by the rules) again and write it: its results, the
-    audit event of each that changed and the notices to their applicants, in a few
-    statements whatever its size. How many results changed."""
+    chunk: list[Application],
+    documents: dict,
+    rules: eligibility.Rules,
+    *,
+    now,
+    actor,
+    write: bool = True,
+) -> list[tuple[Application, str]]:
+    """Decide ``chunk`` (locked, decided by the rules) again and write it (unless not
+    ``write``): its results, the audit event of each that changed and the notices to their
+    applicants, in a few statements whatever its size. The applications whose result
+    changed, each with its eligibility before."""
     moved, unchanged = [], []
     for application in chunk:
         before = (application.eligibility, application.eligibility_reasons)
@@ -170,6 +237,8 @@ def _recheck_chunk(
             unchanged.append(application)
         else:
             moved.append((application, before[0]))
+    if not write:
+        return moved
     by_rules = Application.objects.filter(eligibility_overridden=False)
     changed = [application for application, _before in moved]
     written = _update_each(
@@ -196,7 +265,7 @@ def _recheck_chunk(
         )
         for application, before in moved
     )
-    return len(moved)
+    return moved
 
 
 def _refresh_reasons(

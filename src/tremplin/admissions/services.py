@@ -127,7 +127,7 @@ def tell_eligibility(application: Application, before: str) -> None:
     Each change is told (only staff cause them, and each is her standing now); one told
     before that still waits to be sent no longer says so: it expires, and this one goes in
     its place (a decision corrected at once sends only the correction)."""
-    if not _eligibility_to_tell(application, before):
+    if not eligibility_to_tell(application, before):
         return
     moment = timezone.now()
     _eligibility_notices_waiting(application.intake.school, [application.pk], moment).update(
@@ -145,7 +145,7 @@ def tell_eligibility_of_many(moved: list[tuple[Application, str]]) -> None:
     from tremplin.notify.models import Message
 
     told = [
-        application for application, before in moved if _eligibility_to_tell(application, before)
+        application for application, before in moved if eligibility_to_tell(application, before)
     ]
     if not told:
         return
@@ -161,7 +161,7 @@ def tell_eligibility_of_many(moved: list[tuple[Application, str]]) -> None:
     )
 
 
-def _eligibility_to_tell(application: Application, before: str) -> bool:
+def eligibility_to_tell(application: Application, before: str) -> bool:
     """Whether ``tell_eligibility`` tells the applicant of ``application`` anything."""
     Eligibility = Application.Eligibility
     now = application.eligibility

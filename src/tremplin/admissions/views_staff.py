@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,8 +129,7 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "closes_early": intake.closes_at > timezone.now(),
             "conditions": eligibility.conditions(intake),
             "rules_frozen": rules_frozen,
-            "recheck": recheck,
-            "recheck_said": _recheck_said(recheck),
+            **_recheck_context(recheck, intake),
             "rules_changed_at": rules_changed_at,
             "decided_before": decided_before,
             "import_refusal": importing.import_refusal(intake),
@@ -264,32 +263,49 @@ def intake_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
 @school_view(APPLICATIONS_MANAGE)
 @require_POST
 def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
-    """Ask for the rules to be evaluated again (a task runs it); the call's page says how it
-    goes, then what it changed."""
+    """Ask what the current rules would change (a preview, which changes nothing), or, with
+    the ``preview`` shown, apply it: each run by a task, the call's page saying how it goes,
+    then what it found or changed."""
     intake = access_intake(request, intake_slug)
+    preview_id = request.POST.get("preview")
     try:
-        _recheck, started = recheck_tasks.eligibility_recheck_start(
-            intake=intake, actor=request.user
-        )
+        if preview_id is None:
+            _recheck, started = recheck_tasks.eligibility_recheck_preview(
+                intake=intake, actor=request.user
+            )
+        else:
+            preview = get_object_or_404(
+                EligibilityRecheck, intake=intake, pk=_int_or_404(preview_id)
+            )
+            _recheck, started = recheck_tasks.eligibility_recheck_start(
+                intake=intake, actor=request.user, preview=preview
+            )
     except ValidationError as error:
         refused(request, error)
-        return redirect("admissions:intake_detail", intake.school.slug, intake.slug)
-    if not started:
-        messages.info(
-            request,
-            _("Eligibility is already being checked again for this call: this page says when "
-              "it is done."),
-        )  # fmt: skip
+    else:
+        if not started:
+            messages.info(
+                request,
+                _("Eligibility is already being checked again for this call: this page says "
+                  "when it is done."),
+            )  # fmt: skip
     detail = reverse("admissions:intake_detail", args=[intake.school.slug, intake.slug])
     return redirect(f"{detail}#recheck")
+
+
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404 from None
 
 
 @school_view(APPLICATIONS_VIEW)
 @require_GET
 def intake_recheck_status(request: HttpRequest, intake_slug: str) -> HttpResponse:
     """The call page's re-check region, polled by htmx while a re-check runs: nothing new
-    (204) until it ends, then its result, which ends the polling (286). Without htmx, the
-    call's page."""
+    (204) until it ends, then its result, which ends the polling (286), with what can be
+    done next swapped in beside it. Without htmx, the call's page."""
     intake = access_intake(request, intake_slug)
     if not request.headers.get("HX-Request"):
         detail = reverse("admissions:intake_detail", args=[intake.school.slug, intake.slug])
@@ -303,19 +319,45 @@ def intake_recheck_status(request: HttpRequest, intake_slug: str) -> HttpRespons
         {
             "intake": intake,
             "school": intake.school,
-            "recheck": recheck,
-            "recheck_said": _recheck_said(recheck),
             "rules_frozen": _rules_frozen(intake),
             "finished_now": True,
+            **_recheck_context(recheck, intake),
         },
         status=286,
     )
 
 
+def _recheck_context(recheck: EligibilityRecheck | None, intake: Intake) -> dict:
+    """What the call's page says of its last re-check or preview, and what it offers next."""
+    context = {"recheck": recheck, "recheck_said": _recheck_said(recheck)}
+    if recheck is None or not recheck.preview or recheck.status != EligibilityRecheck.Status.DONE:
+        return context
+    # The changes it lists, with the applications as they are now: one erased since is
+    # left out, not named.
+    applications = Application.objects.filter(
+        intake=intake, erased_at__isnull=True, pk__in=[change[0] for change in recheck.changes]
+    ).in_bulk()
+    context["preview_changes"] = [
+        {
+            "application": applications[pk],
+            "before": Application.Eligibility(before).label,
+            "after": Application.Eligibility(after).label,
+            "reasons": [describe_for_staff(reason) for reason in reasons],
+        }
+        for pk, before, after, reasons in recheck.changes
+        if pk in applications
+    ]
+    context["preview_unlisted"] = recheck.changed - len(recheck.changes)
+    context["preview_refusal"] = recheck_tasks.preview_refusal(recheck, intake)
+    return context
+
+
 def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
-    """What a finished re-check did, in sentences."""
+    """What a finished re-check did, or a finished preview found, in sentences."""
     if recheck is None or recheck.status != EligibilityRecheck.Status.DONE:
         return []
+    if recheck.preview:
+        return _preview_said(recheck)
     checked = ngettext(
         "Eligibility checked again for %(n)s application.",
         "Eligibility checked again for %(n)s applications.",
@@ -327,7 +369,12 @@ def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
         if recheck.changed
         else _("No result changed.")
     )
-    said = [checked, changed]
+    said = [checked, changed, *_moves_said(recheck)]
+    if recheck.changed:
+        said.append(
+            ngettext("%(n)s applicant was told.", "%(n)s applicants were told.", recheck.told)
+            % {"n": recheck.told}
+        )
     if recheck.staff_decided:
         said.append(
             ngettext(
@@ -336,6 +383,97 @@ def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
                 recheck.staff_decided,
             )
             % {"n": recheck.staff_decided}
+        )
+    return said
+
+
+def _preview_said(preview: EligibilityRecheck) -> list[str]:
+    checked = ngettext(
+        "%(n)s application checked with the current rules.",
+        "%(n)s applications checked with the current rules.",
+        preview.checked,
+    ) % {"n": preview.checked}
+    if not preview.changed:
+        return [checked, _("No result would change.")]
+    said = [
+        checked,
+        ngettext("%(n)s result would change.", "%(n)s results would change.", preview.changed)
+        % {"n": preview.changed},
+        *_moves_said(preview),
+        ngettext(
+            "%(n)s applicant would be told, by SMS and by email when they gave one.",
+            "%(n)s applicants would be told, by SMS and by email when they gave one.",
+            preview.told,
+        )
+        % {"n": preview.told},
+    ]
+    if preview.staff_decided:
+        said.append(
+            ngettext(
+                "%(n)s decision taken by staff would stand.",
+                "%(n)s decisions taken by staff would stand.",
+                preview.staff_decided,
+            )
+            % {"n": preview.staff_decided}
+        )
+    said.append(_("Nothing has been changed yet."))
+    return said
+
+
+def _moves_said(recheck: EligibilityRecheck) -> list[str]:
+    """How the results moved, for a re-check or its preview."""
+    said = []
+    if recheck.became_eligible:
+        said.append(
+            (
+                ngettext(
+                    "%(n)s application would become eligible.",
+                    "%(n)s applications would become eligible.",
+                    recheck.became_eligible,
+                )
+                if recheck.preview
+                else ngettext(
+                    "%(n)s application became eligible.",
+                    "%(n)s applications became eligible.",
+                    recheck.became_eligible,
+                )
+            )
+            % {"n": recheck.became_eligible}
+        )
+    if recheck.became_ineligible:
+        said.append(
+            (
+                ngettext(
+                    "%(n)s application would no longer be eligible.",
+                    "%(n)s applications would no longer be eligible.",
+                    recheck.became_ineligible,
+                )
+                if recheck.preview
+                else ngettext(
+                    "%(n)s application is no longer eligible.",
+                    "%(n)s applications are no longer eligible.",
+                    recheck.became_ineligible,
+                )
+            )
+            % {"n": recheck.became_ineligible}
+        )
+    reasons_only = recheck.changed - recheck.became_eligible - recheck.became_ineligible
+    if reasons_only:
+        said.append(
+            (
+                ngettext(
+                    "The reasons of %(n)s application would change, not its result.",
+                    "The reasons of %(n)s applications would change, not their result.",
+                    reasons_only,
+                )
+                if recheck.preview
+                else ngettext(
+                    "The reasons of %(n)s application changed, not its result.",
+                    "The reasons of %(n)s applications changed, not their result.",
+                    reasons_only,
+                )
+            )
+            % {"n": reasons_only}
         )
     return said
 
