@@ -150,16 +150,40 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+# A one-page PDF: what the demo's letters hold in the modules that load the demo. WeasyPrint
+# took 17 of the 24 seconds of each load; the letters' rendering has tests of its own
+# (tests/selection/test_letter*.py).
+BLANK_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _blank_letters(chunks, *, workers):
+    from tremplin.selection.letter_pdf import RenderedLetter
+
+    for chunk in chunks:
+        yield [RenderedLetter(context["application_id"], BLANK_PDF, 1) for context in chunk]
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The Smara demo, loaded once for the module that asks for it and rolled back after it
-    (it takes seconds)."""
+    (it takes seconds), its letters blank pages."""
     from django.core.management import call_command
     from django.db import transaction
 
     from tests.factories import commune
+    from tremplin.selection import letters
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    with (
+        django_db_blocker.unblock(),
+        pytest.MonkeyPatch.context() as patch,
+        transaction.atomic(),
+    ):
+        patch.setattr(letters, "render_chunks", _blank_letters)
         commune()  # the geography, reloaded if a transactional test flushed it before
         call_command("demo")
         yield
