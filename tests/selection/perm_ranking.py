@@ -22,6 +22,7 @@ CASES: dict = {
     "selection:ranking_compare": Case(expect=staff(200)),
     "selection:ranking_publish": Case(expect=staff(200)),
     "selection:ranking_export": Case(expect=staff(200)),
+    "selection:ranking_export_create": Case(method="post", expect=staff(302)),
 }
 
 

@@ -144,8 +144,9 @@ def test_the_results_table_takes_the_same_queries_for_10_or_40_applicants(
     assert counts[0] == counts[1]
     # Session, user, 2FA devices and school access (8), then the intake, the run, the count
     # and the page of results (with their applications), the previous run, the published one,
-    # and the call's tracks (is the run still computed with the current seats?).
-    with django_assert_num_queries(15):
+    # the call's tracks (is the run still computed with the current seats?), the size of
+    # the run's table (is its workbook written in the request?) and the reader's exports.
+    with django_assert_num_queries(17):
         client.get(url(intake, "selection:ranking_run", run.number))
 
 

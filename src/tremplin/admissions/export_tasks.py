@@ -1,4 +1,5 @@
-"""The export of a list of applications as a task (``ExportJob``).
+"""The export of a list of applications, or of a ranking run's table, as a task
+(``ExportJob``).
 
 The workbook of a call of 100,000 applications takes about twenty seconds to write on a
 fast machine and over a minute on a slow one: longer than a request should hold a server's
@@ -60,39 +61,55 @@ def export_filters(params) -> dict[str, str]:
     return {name: params.get(name)[:200] for name in FILTERS if params.get(name)}
 
 
-def _key(intake: Intake, fmt: str, filters: dict, include_identity: bool) -> str:
-    same = [intake.pk, fmt, sorted(filters.items()), include_identity]
-    return hashlib.sha256(json.dumps(same).encode()).hexdigest()
-
-
 def export_job_start(
-    *, intake: Intake, actor, fmt: str, filters: dict[str, str], include_identity: bool
+    *,
+    intake: Intake,
+    actor,
+    fmt: str,
+    filters: dict[str, str],
+    include_identity: bool,
+    ranking_run=None,
 ) -> tuple[ExportJob, bool]:
-    """Ask for the list ``filters`` chooses of ``intake`` as ``fmt``, written by a task once
-    committed: (the export, True), or (the same one of the same person, already waiting or
-    running, False): a second click, a page sent again."""
-    key = _key(intake, fmt, filters, include_identity)
+    """Ask for the list ``filters`` chooses of ``intake`` as ``fmt``, or the table of its
+    ``ranking_run`` (a workbook), written by a task once committed: (the export, True), or
+    (the same one of the same person, already waiting or running, False): a second click, a
+    page sent again."""
+    fields = {
+        "intake": intake,
+        "created_by": actor,
+        "format": fmt,
+        "filters": filters,
+        "include_identity": include_identity,
+        "ranking_run": ranking_run,
+    }
+    same = [intake.pk, fmt, sorted(filters.items()), include_identity]
+    if ranking_run is not None:
+        same.append(ranking_run.pk)
+    key = hashlib.sha256(json.dumps(same).encode()).hexdigest()
     active = ExportJob.objects.filter(created_by=actor, key=key, status__in=ACTIVE)
     for _race in range(2):
         if (already := active.first()) is not None:
             return already, False
         try:
-            return _export_job_create(intake, actor, fmt, filters, include_identity, key), True
+            return _export_job_create(fields, key), True
         except IntegrityError:  # the same, committed meanwhile: it is the one, if not ended
             continue
-    return _export_job_create(intake, actor, fmt, filters, include_identity, key), True
+    return _export_job_create(fields, key), True
 
 
-def _export_job_create(intake, actor, fmt, filters, include_identity, key) -> ExportJob:
+def _export_job_create(fields: dict, key: str) -> ExportJob:
+    from tremplin.selection.ranking_results import results_count
+
+    run = fields["ranking_run"]
     with transaction.atomic():
         job = ExportJob.objects.create(
-            intake=intake,
-            created_by=actor,
-            format=fmt,
-            filters=filters,
-            include_identity=include_identity,
+            **fields,
             language=translation.get_language(),
-            expected=applications_filtered(intake, filters).count(),
+            expected=(
+                applications_filtered(fields["intake"], fields["filters"]).count()
+                if run is None
+                else results_count(run)
+            ),
             queued_at=timezone.now(),
             key=key,
         )
@@ -121,7 +138,7 @@ def export_job_execute(export_id: int) -> None:
         ):
             return
         mine = jobs.filter(status=ExportJob.Status.RUNNING, claimed_at=claimed_at)
-        job = jobs.select_related("intake__school", "created_by").get()
+        job = jobs.select_related("intake__school", "created_by", "ranking_run__intake").get()
 
         def progress(written: int) -> None:
             try:
@@ -131,16 +148,7 @@ def export_job_execute(export_id: int) -> None:
 
         try:
             with tempfile.TemporaryFile() as out, translation.override(job.language):
-                count = applications_export(
-                    intake=job.intake,
-                    queryset=applications_filtered(job.intake, job.filters),
-                    fmt=job.format,
-                    include_identity=job.include_identity,
-                    actor=job.created_by,
-                    out=out,
-                    progress=progress,
-                    record=False,
-                )
+                count = _write(job, out, progress)
                 out.seek(0)
                 name = default_storage.save(
                     f"private/exports/{uuid.uuid4().hex}.{job.format}", File(out)
@@ -160,9 +168,45 @@ def export_job_execute(export_id: int) -> None:
                 default_storage.delete(name)  # another run has it now
                 return
             with scope(school=job.intake.school):
-                export_record(
-                    job.intake, job.format, count, job.include_identity, job.created_by, job.filters
-                )
+                _record(job, count)
+
+
+def _write(job: ExportJob, out, progress) -> int:
+    """Write what ``job`` exports to ``out``, not audited yet; how many rows."""
+    from tremplin.selection.ranking_results import results_export
+
+    if job.ranking_run is not None:
+        with scope(school=job.intake.school):
+            return results_export(
+                run=job.ranking_run,
+                include_identity=job.include_identity,
+                actor=job.created_by,
+                out=out,
+                progress=progress,
+                record=False,
+            )
+    return applications_export(
+        intake=job.intake,
+        queryset=applications_filtered(job.intake, job.filters),
+        fmt=job.format,
+        include_identity=job.include_identity,
+        actor=job.created_by,
+        out=out,
+        progress=progress,
+        record=False,
+    )
+
+
+def _record(job: ExportJob, count: int) -> None:
+    """The export in the audit log, as written in a request."""
+    from tremplin.selection.ranking_results import export_record as ranking_export_record
+
+    if job.ranking_run is not None:
+        ranking_export_record(job.ranking_run, count, job.include_identity, job.created_by)
+    else:
+        export_record(
+            job.intake, job.format, count, job.include_identity, job.created_by, job.filters
+        )
 
 
 def _forgotten(filters: dict) -> dict:
@@ -195,11 +239,12 @@ def export_state(job: ExportJob) -> str:
     return "gone" if job.status == ExportJob.Status.DONE else "failed"
 
 
-def exports_recent(intake: Intake, actor) -> list[ExportJob]:
-    """``actor``'s exports of ``intake`` that are still running or still kept, last first."""
+def exports_recent(intake: Intake, actor, ranking_run=None) -> list[ExportJob]:
+    """``actor``'s exports of the list of ``intake``'s applications, or of the table of its
+    ``ranking_run``, that are still running or still kept, last first."""
     since = timezone.now() - KEPT
     return list(
-        ExportJob.objects.filter(intake=intake, created_by=actor).filter(
+        ExportJob.objects.filter(intake=intake, created_by=actor, ranking_run=ranking_run).filter(
             Q(status__in=ACTIVE) | Q(finished_at__gt=since)
         )[:5]
     )

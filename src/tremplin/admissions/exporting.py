@@ -276,14 +276,15 @@ def applications_export(
     with scope(school=intake.school):
         header, rows = _export_rows(intake, queryset, include_identity, typed=fmt == "xlsx")
         if progress is not None:
-            rows = _reporting(rows, progress)
+            rows = reporting(rows, progress)
         count = (write_xlsx if fmt == "xlsx" else write_csv)(rows, header, out)
         if record:
             export_record(intake, fmt, count, include_identity, actor, filters)
     return count
 
 
-def _reporting(rows: Iterator[list], progress: Callable[[int], None]) -> Iterator[list]:
+def reporting(rows: Iterator[list], progress: Callable[[int], None]) -> Iterator[list]:
+    """``rows`` as they go, calling ``progress`` with how many went every ``CHUNK``."""
     for count, row in enumerate(rows, start=1):
         yield row
         if count % CHUNK == 0:

@@ -632,10 +632,10 @@ class ImportJob(models.Model):
 
 
 class ExportJob(TaskJob):
-    """A list of applications written to a file by a task (``export_tasks``): the workbook of
-    a large call takes longer than a request may. The file holds personal data: only who
-    asked for it downloads it, each download is audited, and it is deleted a day after it
-    was written."""
+    """A list of applications, or the table of a ranking run, written to a file by a task
+    (``export_tasks``): the workbook of a large call takes longer than a request may. The
+    file holds personal data: only who asked for it downloads it, each download is audited,
+    and it is deleted a day after it was written."""
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
@@ -643,6 +643,15 @@ class ExportJob(TaskJob):
 
     intake = models.ForeignKey(
         Intake, on_delete=models.CASCADE, related_name="export_jobs", verbose_name=_("intake")
+    )
+    # The ranking run whose table is exported; none: the call's list of applications.
+    ranking_run = models.ForeignKey(
+        "selection.RankingRun",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ranking run"),
     )
     # Moves with the progress: a running export that stops moving lost its worker. Only
     # the worker that took it (``claimed_at``) may finish it: a resume gives it a new time.

@@ -1,6 +1,7 @@
 """Staff exports of the applications list: in the request for a CSV and for a workbook of
 up to ``export_tasks.IN_REQUEST`` applications; by a task for a larger workbook, with its
-page (progress, then the file to download) kept for who asked for it."""
+page (progress, then the file to download) kept for who asked for it. A large ranking run's
+table (``selection.views_ranking``) has the same page."""
 
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from tremplin.admissions.models import ExportJob, Intake
 from tremplin.core.audit import log_action
 from tremplin.core.decorators import school_view
 from tremplin.core.permissions import APPLICATIONS_EXPORT, IDENTITY_VIEW
+from tremplin.selection.ranking_results import export_filename as ranking_export_filename
 
 
 @school_view(APPLICATIONS_EXPORT)
@@ -101,7 +103,7 @@ def export_create(request: HttpRequest, intake_slug: str) -> HttpResponse:
 def _own_export(request: HttpRequest, intake: Intake, export_id: int) -> ExportJob:
     """One of the asker's own exports of ``intake``: a colleague's file is theirs (404)."""
     return get_object_or_404(
-        ExportJob.objects.select_related("created_by"),
+        ExportJob.objects.select_related("created_by", "ranking_run__intake"),
         pk=export_id,
         intake=intake,
         created_by=request.user,
@@ -120,6 +122,7 @@ def export_detail(request: HttpRequest, intake_slug: str, export_id: int) -> Htt
         "intake": intake,
         "school": intake.school,
         "job": job,
+        "run": job.ranking_run,
         "state": export_state(job),
         "expires_at": export_expires_at(job),
         "list_query": _list_query(job),
@@ -151,6 +154,7 @@ def export_download(request: HttpRequest, intake_slug: str, export_id: int) -> H
         stored = None
     if stored is None:
         return redirect("admissions:export_detail", intake.school.slug, intake.slug, job.pk)
+    run = job.ranking_run
     log_action(
         "tremplin.applications.export_downloaded",
         actor=request.user,
@@ -161,11 +165,16 @@ def export_download(request: HttpRequest, intake_slug: str, export_id: int) -> H
             "format": job.format,
             "count": job.written,
             "identity": job.include_identity,
+            **({"ranking_run": run.number} if run else {}),
         },
     )
     return FileResponse(
         stored,
         as_attachment=True,
-        filename=exporting.export_filename(intake, job.format, at=job.finished_at),
+        filename=(
+            ranking_export_filename(run, at=job.finished_at)
+            if run
+            else exporting.export_filename(intake, job.format, at=job.finished_at)
+        ),
         content_type=exporting.CONTENT_TYPES[job.format],
     )

@@ -6,7 +6,9 @@ identities, and only what the selection needs is exported. Exports are audited.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
@@ -14,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tremplin.admissions.exporting import write_xlsx
+from tremplin.admissions.exporting import reporting, write_xlsx
 from tremplin.admissions.selectors import names_q, normalize_cin
 from tremplin.core.audit import log_action
 from tremplin.core.identifiers import mask_cin
@@ -135,8 +137,18 @@ def _mark_cell(value):
     return Decimal(value)
 
 
-def results_export(*, run: RankingRun, include_identity: bool, actor, out) -> int:
-    """The run's full table as XLSX into `out` (binary), audited. Returns the row count."""
+def results_export(
+    *,
+    run: RankingRun,
+    include_identity: bool,
+    actor,
+    out,
+    progress: Callable[[int], None] | None = None,
+    record: bool = True,
+) -> int:
+    """The run's full table as XLSX into `out` (binary), audited (unless ``record`` is
+    false: the caller does, once the file is kept). Returns the row count. ``progress``, if
+    given, is called with the number of rows written so far every 2,000."""
     columns = component_columns(run)
     tracks = track_names(run)
     several = run.parameters.get("mode") == "several"
@@ -183,7 +195,15 @@ def results_export(*, run: RankingRun, include_identity: bool, actor, out) -> in
                 r.lottery,
             ]
 
-    count = write_xlsx(rows(), header, out, title=_("ranking"))
+    written = rows() if progress is None else reporting(rows(), progress)
+    count = write_xlsx(written, header, out, title=_("ranking"))
+    if record:
+        export_record(run, count, include_identity, actor)
+    return count
+
+
+def export_record(run: RankingRun, count: int, include_identity: bool, actor) -> None:
+    """The export of the run's table in the audit log: who, how many rows, which columns."""
     log_action(
         "tremplin.selection.ranking.exported",
         actor=actor,
@@ -191,9 +211,14 @@ def results_export(*, run: RankingRun, include_identity: bool, actor, out) -> in
         obj=run,
         data={"format": "xlsx", "count": count, "identity": include_identity},
     )
-    return count
 
 
-def export_filename(run: RankingRun) -> str:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+def results_count(run: RankingRun) -> int:
+    """The rows of the run's table, as its export writes them."""
+    return RankingResult.objects.filter(run=run).count()
+
+
+def export_filename(run: RankingRun, at: datetime.datetime | None = None) -> str:
+    """The file's name: the call, the run, and when it was written (now, by default)."""
+    stamp = timezone.localtime(at).strftime("%Y%m%d-%H%M")
     return f"{run.intake.slug}-ranking-{run.number}-{stamp}.xlsx"

@@ -16,4 +16,5 @@ urlpatterns: list = [
     path(R + "compare/", views.ranking_compare, name="ranking_compare"),
     path(R + "publish/", views.ranking_publish_view, name="ranking_publish"),
     path(R + "results.xlsx", views.ranking_export, name="ranking_export"),
+    path(R + "exports/", views.ranking_export_create, name="ranking_export_create"),
 ]

@@ -14,8 +14,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tremplin.admissions import export_tasks
 from tremplin.admissions.access import access_intake
-from tremplin.admissions.models import Intake, IntakeTrack
+from tremplin.admissions.models import ExportJob, Intake, IntakeTrack
 from tremplin.admissions.services import identity_search_record
 from tremplin.core.decorators import school_view
 from tremplin.core.feedback import refused
@@ -223,7 +224,22 @@ def _results_context(request: HttpRequest, intake: Intake, run: RankingRun) -> d
         "track_choices": sorted(tracks.items(), key=lambda t: t[1]),
         "previous": previous,
         "blockers": publication_blockers(run),
-        "can_export": request.access.can(APPLICATIONS_EXPORT),
+        **_export_context(request, intake, run),
+    }
+
+
+def _export_context(request: HttpRequest, intake: Intake, run: RankingRun) -> dict:
+    """The run's export button, and the reader's exports of its table still running or kept."""
+    if not request.access.can(APPLICATIONS_EXPORT):
+        return {"can_export": False}
+    return {
+        "can_export": True,
+        # Larger, its workbook is written by a task (export_tasks).
+        "workbook_in_request": ranking_results.results_count(run) <= export_tasks.IN_REQUEST,
+        "exports": [
+            (job, export_tasks.export_state(job))
+            for job in export_tasks.exports_recent(intake, request.user, ranking_run=run)
+        ],
     }
 
 
@@ -309,12 +325,21 @@ def ranking_publish_view(request: HttpRequest, intake_slug: str, run_number: int
 @school_view(RANKING_MANAGE)
 @require_GET
 def ranking_export(request: HttpRequest, intake_slug: str, run_number: int) -> HttpResponse:
+    """The run's table as a workbook, audited; the CIN in full only for the roles that may
+    see it. A table of more than ``export_tasks.IN_REQUEST`` rows is written by a task: this
+    page then says so and offers to ask for it."""
     if not request.access.can(APPLICATIONS_EXPORT):
         raise Http404
     intake = access_intake(request, intake_slug)
     run = access_run(intake, run_number)
     if run.status != RankingRun.Status.DONE:
         raise Http404
+    if (count := ranking_results.results_count(run)) > export_tasks.IN_REQUEST:
+        return render(
+            request,
+            "selection/ranking/export_large.html",
+            {"intake": intake, "school": intake.school, "run": run, "count": count},
+        )
     response = HttpResponse(content_type=ranking_results.XLSX)
     response["Content-Disposition"] = (
         f'attachment; filename="{ranking_results.export_filename(run)}"'
@@ -326,3 +351,26 @@ def ranking_export(request: HttpRequest, intake_slug: str, run_number: int) -> H
         out=response,
     )
     return response
+
+
+@school_view(RANKING_MANAGE)
+@require_POST
+def ranking_export_create(request: HttpRequest, intake_slug: str, run_number: int) -> HttpResponse:
+    """Ask for the run's table to be written by a task; the export's page follows."""
+    if not request.access.can(APPLICATIONS_EXPORT):
+        raise Http404
+    intake = access_intake(request, intake_slug)
+    run = access_run(intake, run_number)
+    if run.status != RankingRun.Status.DONE:
+        raise Http404
+    job, started = export_tasks.export_job_start(
+        intake=intake,
+        actor=request.user,
+        fmt=ExportJob.Format.XLSX,
+        filters={},
+        include_identity=request.access.can(IDENTITY_VIEW),
+        ranking_run=run,
+    )
+    if not started:
+        messages.info(request, _("This export was already asked for: here is how it goes."))
+    return redirect("admissions:export_detail", intake.school.slug, intake.slug, job.pk)
