@@ -112,7 +112,7 @@ def test_staff_see_what_the_rules_would_change_then_apply_it_and_the_page_says_e
         "4 applications checked with the current rules. 3 results would change. "
         "1 application would become eligible. 2 applications would no longer be eligible. "
         "3 applicants would be told, by SMS and by email when they gave one. "
-        "Nothing has been changed yet."
+        "Nothing has been changed yet. The changes are listed below."
     ) in said
     # The changes and the button that applies them come with it, outside the live region.
     actions = said.split('<div id="recheck-actions" hx-swap-oob="true">')[1]
@@ -244,24 +244,68 @@ def test_a_preview_with_nothing_to_change_offers_to_record_the_check(
 
 
 @pytest.mark.django_db
-def test_an_applicant_erased_since_the_preview_is_taken_out_of_it(
+def test_the_preview_keeps_no_personal_data_and_lists_the_applications_as_they_are(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """It keeps the ids of its first changes, not what it read of them: the page reads the
+    applications as they are. One erased since is no longer named (nor her age given);
+    one corrected since is said to change no more."""
+    client = in_english(world.client("admissions"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        people = dict(Application.objects.values_list("cin", "pk"))
+    assert preview.changes == [people[cin] for cin in ("AB123456", "CD111111", "EF222222")]
+    with scopes_disabled():
+        personal_data.application_erase(
+            application=Application.objects.get(cin="CD111111"),
+            actor=world.users["admissions"],
+            reason="asked",
+        )
+        Application.objects.filter(cin="EF222222").update(birth_date=datetime.date(2000, 1, 1))
+    page = client.get(detail_url(intake)).content.decode()
+    table = page.split('data-testid="preview-changes"')[1].split("</table>")[0]
+    assert "Fatima" in table and "Omar" not in table and "46" not in table
+    salma = table.split("Salma")[1]
+    assert "no longer changes: the application changed since the preview" in salma
+    assert "Apply these results and tell 3 applicants" in page  # what it found
+
+
+@pytest.mark.django_db
+def test_applying_while_a_colleague_asks_for_a_new_preview_says_so_and_applies_nothing(
     world, intake, django_capture_on_commit_callbacks
 ):
     client = in_english(world.client("admissions"))
-    first = previewed(client, intake, django_capture_on_commit_callbacks)
     preview = previewed(client, intake, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks():
+        in_english(world.client("director")).post(recheck_url(intake))  # waits for a worker
+    refused = apply(client, preview, follow=True).content.decode()
+    assert "A new preview is being prepared for this call" in refused
+    assert eligibility() == BEFORE and [r.preview for r in rechecks()] == [True, True]
+
+
+@pytest.mark.django_db
+def test_a_recheck_run_before_its_moves_were_counted_says_what_it_knew(world, intake):
     with scopes_disabled():
-        omar = Application.objects.get(cin="CD111111")
-        personal_data.application_erase(
-            application=omar, actor=world.users["admissions"], reason="asked"
-        )
-        first.refresh_from_db()
-        preview.refresh_from_db()
-    # Only the last preview keeps its list, and it no longer names her, nor gives her age.
-    assert first.changes == []
-    assert len(preview.changes) == 2 and omar.pk not in [c[0] for c in preview.changes]
-    table = client.get(detail_url(intake)).content.decode().split('data-testid="preview-changes"')
-    assert "Fatima" in table[1] and "Omar" not in table[1]
+        EligibilityRecheck.objects.create(
+            intake=intake, status="done", finished_at=timezone.now(), checked=4, changed=3,
+            became_eligible=None, became_ineligible=None, told=None,
+        )  # fmt: skip
+    page = in_english(world.client("admissions")).get(detail_url(intake)).content.decode()
+    said = page.split('data-testid="recheck-result"')[1].split("</p>")[0]
+    assert said.endswith("Eligibility checked again for 4 applications. 3 results changed.")
+
+
+@pytest.mark.django_db
+def test_a_preview_that_tells_no_one_says_so(world, intake, django_capture_on_commit_callbacks):
+    with scopes_disabled():  # results stay as they are; only reasons move
+        Intake.objects.filter(pk=intake.pk).update(min_age=18, max_age=44)
+    client = in_english(world.client("admissions"))
+    preview = previewed(client, intake, django_capture_on_commit_callbacks)
+    assert (preview.changed, preview.told) == (1, 0)
+    page = client.get(detail_url(intake)).content.decode()
+    assert "The reasons of 1 application would change, not its result." in page
+    assert "No applicant would be told." in page
+    assert "Apply these results (no applicant to tell)" in page
 
 
 @pytest.mark.django_db
@@ -513,3 +557,46 @@ def test_the_sweep_leaves_a_recheck_to_the_worker_that_is_running_it(
         thread.join(30)
     assert [(r.status, r.changed) for r in rechecks()] == [("done", 3)]
     assert summaries() == 1
+
+
+@pytest.mark.postgres
+def test_a_preview_holds_no_lock_on_the_call_nor_its_applications(
+    postgres_only, world, monkeypatch
+):
+    """While a preview reads a large call, applicants correct their applications and staff
+    change the call: nothing waits for it (the re-check it precedes locks them, briefly)."""
+    intake = four_applicants(world)
+    with scopes_disabled():
+        Intake.objects.filter(pk=intake.pk).update(min_age=24, max_age=50)
+        preview = EligibilityRecheck.objects.create(
+            intake=intake, preview=True, queued_at=timezone.now()
+        )
+    inside, go_on = threading.Event(), threading.Event()
+    decide = screening._recheck_chunk
+
+    def slow(*args, **kwargs):
+        inside.set()
+        go_on.wait(30)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(screening, "_recheck_chunk", slow)
+
+    def worker():
+        try:
+            eligibility_recheck_execute(preview.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        with scopes_disabled(), transaction.atomic():  # NOWAIT: an error if it were locked
+            Intake.objects.select_for_update(nowait=True).get(pk=intake.pk)
+            assert len(Application.objects.select_for_update(nowait=True)) == 4
+            EligibilityRecheck.objects.select_for_update(nowait=True).get(pk=preview.pk)
+    finally:
+        go_on.set()
+        thread.join(30)
+    assert [(r.status, r.changed) for r in rechecks()] == [("done", 3)]
+    assert eligibility() == BEFORE

@@ -754,13 +754,14 @@ class EligibilityRecheck(TaskJob):
     expected = models.PositiveIntegerField(_("applications to check"), default=0)
     checked = models.PositiveIntegerField(_("applications checked"), default=0)
     changed = models.PositiveIntegerField(_("results changed"), default=0)
-    became_eligible = models.PositiveIntegerField(_("became eligible"), default=0, db_default=0)
-    became_ineligible = models.PositiveIntegerField(_("became ineligible"), default=0, db_default=0)
-    # The applicants told of their new result (would be, for a preview).
-    told = models.PositiveIntegerField(_("applicants told"), default=0, db_default=0)
+    # Which way the results moved, and the applicants told of their new result (would be,
+    # for a preview); unknown (null) for the re-checks run before they were counted.
+    became_eligible = models.PositiveIntegerField(_("became eligible"), null=True, default=0)
+    became_ineligible = models.PositiveIntegerField(_("became ineligible"), null=True, default=0)
+    told = models.PositiveIntegerField(_("applicants told"), null=True, default=0)
     staff_decided = models.PositiveIntegerField(_("decisions taken by staff"), default=0)
-    # A preview's first ``screening.PREVIEW_LISTED`` changes, in the order of the
-    # applications' numbers: [application id, eligibility before, after, reasons after].
+    # The ids of the applications of a preview's first ``screening.PREVIEW_LISTED``
+    # changes, by number: its page reads them as they are (an erased one is not named).
     changes = models.JSONField(_("changes"), default=list, blank=True, db_default=[])
     failure = models.CharField(_("failure"), max_length=20, choices=Failure.choices, blank=True)
 

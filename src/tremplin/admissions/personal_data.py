@@ -128,7 +128,6 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     from django.contrib.contenttypes.models import ContentType
 
     from tremplin.admissions.export_tasks import exports_after_erasure
-    from tremplin.admissions.recheck_tasks import previews_after_erasure
     from tremplin.core.models import AuditEvent
     from tremplin.notify.models import Message
     from tremplin.notify.services import message_attachments_delete
@@ -138,7 +137,6 @@ def personal_data_erase(locked: Application, *, actor, reason: str, data: dict) 
     # The lists of the call exported, kept or being written, may hold her: they go too, once
     # this commits (first and robust: a file the storage fails to delete must not stop it).
     transaction.on_commit(partial(exports_after_erasure, locked.intake_id), robust=True)
-    previews_after_erasure(locked)  # the preview of a re-check named it, with its age
     documents = locked.documents.all()
     names = [name for name in documents.values_list("file", flat=True) if name]
     documents.delete()

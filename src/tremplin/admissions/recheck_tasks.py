@@ -49,6 +49,13 @@ def eligibility_recheck_start(
     or (the one already waiting or running, False). Refused (ValidationError) if the preview
     cannot be applied, or once a ranking of the call is published."""
     active = EligibilityRecheck.objects.filter(intake=intake, status__in=ACTIVE).first()
+    if active is not None and active.preview:
+        raise ValidationError(
+            _(
+                "A new preview is being prepared for this call: it replaces the one you saw. "
+                "Apply it once it says what would change."
+            )
+        )
     if active is not None:  # a second click on the button: not "replaced since"
         return active, False
     refusal = preview_refusal(preview, intake)
@@ -93,8 +100,6 @@ def _queue(*, intake: Intake, actor, **fields) -> tuple[EligibilityRecheck, bool
         return active, False
     try:
         with transaction.atomic():
-            # The changes an older preview listed are shown no more: not kept either.
-            EligibilityRecheck.objects.filter(intake=intake).exclude(changes=[]).update(changes=[])
             recheck = EligibilityRecheck.objects.create(
                 intake=intake,
                 created_by=actor,
@@ -109,17 +114,6 @@ def _queue(*, intake: Intake, actor, **fields) -> tuple[EligibilityRecheck, bool
     return recheck, True
 
 
-def previews_after_erasure(application) -> None:
-    """Take ``application`` (being erased) out of the changes its call's preview lists, which
-    named it with its age. Only the call's last preview keeps its list (``_queue``)."""
-    with scopes_disabled():
-        previews = EligibilityRecheck.objects.filter(intake_id=application.intake_id)
-        for preview in previews.exclude(changes=[]):
-            kept = [change for change in preview.changes if change[0] != application.pk]
-            if len(kept) < len(preview.changes):
-                previews.filter(pk=preview.pk).update(changes=kept)
-
-
 def recheck_latest(intake: Intake) -> EligibilityRecheck | None:
     """The call's last re-check asked for, whatever its status."""
     return EligibilityRecheck.objects.filter(intake=intake).select_related("created_by").first()
@@ -131,11 +125,10 @@ def run_recheck(recheck_id: int) -> None:
 
 
 def eligibility_recheck_execute(recheck_id: int) -> None:
-    """Run a waiting re-check and write its counts with its results, all or nothing. A task
-    delivered twice runs it once; a ranking published since it was asked for leaves it
-    failed, and the applications as they were."""
-    from tremplin.admissions.screening import RulesChanged, eligibility_recheck
-
+    """Run a waiting re-check and write its counts with its results, all or nothing; or a
+    waiting preview, which writes its counts alone. A task delivered twice runs it once; a
+    ranking published since it was asked for leaves it failed, and the applications as they
+    were; so do rules changed since the preview a re-check applies."""
     claimed_at = timezone.now()
     with scopes_disabled():
         rechecks = EligibilityRecheck.objects.filter(pk=recheck_id)
@@ -143,49 +136,79 @@ def eligibility_recheck_execute(recheck_id: int) -> None:
             status=EligibilityRecheck.Status.RUNNING, claimed_at=claimed_at
         ):
             return
-        try:
-            with transaction.atomic():
-                # Locked to the end: the resume sweep skips a re-check whose worker is alive.
-                recheck = (
-                    rechecks.select_for_update(of=("self",))
-                    .select_related("intake__school", "created_by")
-                    .get()
-                )
-                if recheck.claimed_at != claimed_at:  # taken again after a resume
-                    return
-                done = eligibility_recheck(
-                    intake=recheck.intake,
-                    actor=recheck.created_by,
-                    preview=recheck.preview,
-                    rules_digest=recheck.rules_digest,
-                )
-                rechecks.update(
-                    status=EligibilityRecheck.Status.DONE,
-                    finished_at=timezone.now(),
-                    rules_digest=done.rules_digest,
-                    checked=done.checked,
-                    changed=done.changed,
-                    became_eligible=done.became_eligible,
-                    became_ineligible=done.became_ineligible,
-                    told=done.told,
-                    staff_decided=done.staff_decided,
-                    changes=[list(change) for change in done.changes],
-                )
-        except ValidationError:  # a ranking published since: its rules stand
-            _fail(rechecks, EligibilityRecheck.Failure.RULES_FROZEN)
-        except RulesChanged:  # since the preview it applies: not what staff were shown
-            _fail(rechecks, EligibilityRecheck.Failure.RULES_CHANGED)
-        except OperationalError:
-            # The database busy (SQLite's write lock held by a long import) or gone for a
-            # moment: nothing was written, and it waits to be run again (the resume sweep).
-            logger.warning("The eligibility re-check %s waits to run again", recheck_id)
-            rechecks.filter(status=EligibilityRecheck.Status.RUNNING).update(
-                status=EligibilityRecheck.Status.PENDING, claimed_at=None, queued_at=timezone.now()
-            )
-        except Exception:
-            logger.exception("The eligibility re-check %s failed", recheck_id)
-            _fail(rechecks, EligibilityRecheck.Failure.INTERNAL)
-            raise
+        if rechecks.filter(preview=True).exists():
+            _run(rechecks.filter(claimed_at=claimed_at), _preview)
+        else:
+            _run(rechecks, partial(_recheck, claimed_at=claimed_at))
+
+
+def _run(rechecks, run) -> None:
+    """``run`` the re-check or preview of ``rechecks``, failed or waiting again as the error
+    it meets says."""
+    from tremplin.admissions.screening import RulesChanged
+
+    recheck_id = rechecks.values_list("pk", flat=True).first()
+    try:
+        run(rechecks)
+    except ValidationError:  # a ranking published since: its rules stand
+        _fail(rechecks, EligibilityRecheck.Failure.RULES_FROZEN)
+    except RulesChanged:  # since the preview it applies: not what staff were shown
+        _fail(rechecks, EligibilityRecheck.Failure.RULES_CHANGED)
+    except OperationalError:
+        # The database busy (SQLite's write lock held by a long import) or gone for a
+        # moment: nothing was written, and it waits to be run again (the resume sweep).
+        logger.warning("The eligibility re-check %s waits to run again", recheck_id)
+        rechecks.filter(status=EligibilityRecheck.Status.RUNNING).update(
+            status=EligibilityRecheck.Status.PENDING, claimed_at=None, queued_at=timezone.now()
+        )
+    except Exception:
+        logger.exception("The eligibility re-check %s failed", recheck_id)
+        _fail(rechecks, EligibilityRecheck.Failure.INTERNAL)
+        raise
+
+
+def _recheck(rechecks, *, claimed_at) -> None:
+    """The re-check and its counts, in one transaction."""
+    from tremplin.admissions.screening import eligibility_recheck
+
+    with transaction.atomic():
+        # Locked to the end: the resume sweep skips a re-check whose worker is alive.
+        recheck = (
+            rechecks.select_for_update(of=("self",)).select_related("intake", "created_by").get()
+        )
+        if recheck.claimed_at != claimed_at:  # taken again after a resume
+            return
+        done = eligibility_recheck(
+            intake=recheck.intake, actor=recheck.created_by, rules_digest=recheck.rules_digest
+        )
+        rechecks.update(**_counts(done))
+
+
+def _preview(rechecks) -> None:
+    """The preview, without a transaction (it writes nothing but its counts, and holds no
+    lock: ``screening.eligibility_preview``), its counts written if it is still this run's
+    (``rechecks`` is filtered on its claim)."""
+    from tremplin.admissions.screening import eligibility_preview
+
+    recheck = rechecks.select_related("intake").first()
+    if recheck is None:  # taken again after a resume
+        return
+    done = eligibility_preview(intake=recheck.intake)
+    rechecks.update(**_counts(done), changes=list(done.changes))
+
+
+def _counts(done) -> dict:
+    return {
+        "status": EligibilityRecheck.Status.DONE,
+        "finished_at": timezone.now(),
+        "rules_digest": done.rules_digest,
+        "checked": done.checked,
+        "changed": done.changed,
+        "became_eligible": done.became_eligible,
+        "became_ineligible": done.became_ineligible,
+        "told": done.told,
+        "staff_decided": done.staff_decided,
+    }
 
 
 def _fail(rechecks, failure: str) -> None:

@@ -76,8 +76,8 @@ class Recheck:
     # The applicants told of their new result (would be, for a preview).
     told: int = 0
     rules_digest: str = ""
-    # A preview's first PREVIEW_LISTED changes: (application id, before, after, reasons).
-    changes: tuple = ()
+    # A preview's first PREVIEW_LISTED changes: the ids of their applications.
+    changes: tuple[int, ...] = ()
 
 
 class RulesChanged(Exception):
@@ -85,9 +85,7 @@ class RulesChanged(Exception):
 
 
 @transaction.atomic
-def eligibility_recheck(
-    *, intake: Intake, actor, preview: bool = False, rules_digest: str = ""
-) -> Recheck:
+def eligibility_recheck(*, intake: Intake, actor, rules_digest: str = "") -> Recheck:
     """Evaluate the current rules again for the submitted applications (not withdrawn nor
     erased) that staff have not decided; each application whose result changes gets an
     audit event of its own. Those staff decided keep their decision, and their reasons
@@ -96,18 +94,28 @@ def eligibility_recheck(
 
     Each write re-asserts ``eligibility_overridden=False``: a staff decision committed
     while the rules were being evaluated is kept, not overwritten. Refused once a ranking of
-    the call is published (``intakes.rules_frozen``).
+    the call is published (``intakes.rules_frozen``); given the ``rules_digest`` of the
+    preview it applies, refused (``RulesChanged``) if the rules are no longer those.
 
     In one transaction, by chunks of ``RECHECK_CHUNK`` applications in the order of their
     numbers, each locked, decided and written before the next is read (``_recheck_chunk``): a
     few statements a chunk, whatever its size, and a call of 100,000 applications never in
     memory at once.
-
-    A ``preview`` decides the same applications and writes nothing, locks nothing and tells
-    no one: it says what the re-check would change, and lists the first changes. Given the
-    ``rules_digest`` of the preview it applies, the re-check refuses (``RulesChanged``)
-    rules that are no longer those.
     """
+    return _recheck(intake, actor, preview=False, rules_digest=rules_digest)
+
+
+def eligibility_preview(*, intake: Intake) -> Recheck:
+    """What ``eligibility_recheck`` would change now, and the ids of the first
+    ``PREVIEW_LISTED`` applications it would change: the same applications decided by the
+    same code, which writes nothing, tells no one, and holds no lock nor transaction (on
+    SQLite a transaction would take the database's write lock, and keep the portal waiting
+    for as long as a large call takes to read). Refused as the re-check is, once a ranking of
+    the call is published."""
+    return _recheck(intake, None, preview=True)
+
+
+def _recheck(intake: Intake, actor, *, preview: bool, rules_digest: str = "") -> Recheck:
     from tremplin.admissions.intakes import rules_frozen
     from tremplin.admissions.selectors import applications_to_recheck
     from tremplin.selection.schemes import published_run
@@ -165,9 +173,52 @@ def eligibility_recheck(
         checked=checked,
         staff_decided=staff_decided,
         rules_digest=rules.digest(),
-        changes=tuple((a.pk, before, a.eligibility, a.eligibility_reasons) for a, before in moved),
+        changes=tuple(application.pk for application, _before in moved),
         **tally,
     )
+
+
+@dataclass(frozen=True)
+class PreviewedChange:
+    application: Application
+    now: str  # its eligibility now
+    then: str  # what the rules decide now (its reasons below): unchanged if it moved since
+    reasons: list
+
+
+def preview_changes(intake: Intake, ids: list[int]) -> list[PreviewedChange]:
+    """The applications ``ids`` of a preview's list (its rules the call's, as the page shows
+    it only then) as the re-check would find them now, by number: one withdrawn, decided by
+    staff or erased since is left out (the re-check would not decide it), and one corrected
+    since may no longer change. Its reasons are computed here, not kept by the preview: an
+    erased applicant's age must not outlive her."""
+    from tremplin.admissions.selectors import applications_to_recheck
+
+    rules = eligibility.Rules.of(intake)
+    listed = list(
+        applications_to_recheck(intake)
+        .filter(pk__in=ids)
+        .select_related("commune")
+        .order_by("number")
+    )
+    documents: dict[int, list[str]] = {}
+    if rules.required_documents:
+        kinds = Document.objects.filter(application__in=listed).values_list(
+            "application_id", "kind"
+        )
+        for application_id, kind in kinds:
+            documents.setdefault(application_id, []).append(kind)
+    changes = []
+    for application in listed:
+        now = application.eligibility
+        check_eligibility(application, rules, documents.get(application.pk, []))  # not saved
+        changes.append(
+            PreviewedChange(
+                application, now, application.eligibility, application.eligibility_reasons
+            )
+        )
+        application.eligibility = now  # as it is, for whoever reads it after
+    return changes
 
 
 def _count(tally: dict[str, int], moved: list[tuple[Application, str]]) -> None:

@@ -332,23 +332,23 @@ def _recheck_context(recheck: EligibilityRecheck | None, intake: Intake) -> dict
     context = {"recheck": recheck, "recheck_said": _recheck_said(recheck)}
     if recheck is None or not recheck.preview or recheck.status != EligibilityRecheck.Status.DONE:
         return context
-    # The changes it lists, with the applications as they are now: one erased since is
-    # left out, not named.
-    applications = Application.objects.filter(
-        intake=intake, erased_at__isnull=True, pk__in=[change[0] for change in recheck.changes]
-    ).in_bulk()
+    context["preview_refusal"] = recheck_tasks.preview_refusal(recheck, intake)
+    if context["preview_refusal"]:  # not shown: what it found no longer holds
+        return context
+    labels = dict(Application.Eligibility.choices)
     context["preview_changes"] = [
         {
-            "application": applications[pk],
-            "before": Application.Eligibility(before).label,
-            "after": Application.Eligibility(after).label,
-            "reasons": [describe_for_staff(reason) for reason in reasons],
+            "application": change.application,
+            "now": labels[change.now],
+            "then": labels[change.then],
+            "unchanged": change.then == change.now,
+            "reasons": [describe_for_staff(reason) for reason in change.reasons],
         }
-        for pk, before, after, reasons in recheck.changes
-        if pk in applications
+        for change in screening.preview_changes(intake, recheck.changes)
     ]
     context["preview_unlisted"] = recheck.changed - len(recheck.changes)
-    context["preview_refusal"] = recheck_tasks.preview_refusal(recheck, intake)
+    if context["preview_changes"]:  # said by the live region, which does not read them
+        context["recheck_said"].append(_("The changes are listed below."))
     return context
 
 
@@ -369,22 +369,28 @@ def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
         if recheck.changed
         else _("No result changed.")
     )
+    if recheck.told is None:  # run before its moves were counted
+        return [checked, changed, *_staff_decided_said(recheck)]
     said = [checked, changed, *_moves_said(recheck)]
     if recheck.changed:
         said.append(
             ngettext("%(n)s applicant was told.", "%(n)s applicants were told.", recheck.told)
             % {"n": recheck.told}
         )
-    if recheck.staff_decided:
-        said.append(
-            ngettext(
-                "%(n)s decision taken by staff stands: its page says what the rules say now.",
-                "%(n)s decisions taken by staff stand: their pages say what the rules say now.",
-                recheck.staff_decided,
-            )
-            % {"n": recheck.staff_decided}
+    return [*said, *_staff_decided_said(recheck)]
+
+
+def _staff_decided_said(recheck: EligibilityRecheck) -> list[str]:
+    if not recheck.staff_decided:
+        return []
+    return [
+        ngettext(
+            "%(n)s decision taken by staff stands: its page says what the rules say now.",
+            "%(n)s decisions taken by staff stand: their pages say what the rules say now.",
+            recheck.staff_decided,
         )
-    return said
+        % {"n": recheck.staff_decided}
+    ]
 
 
 def _preview_said(preview: EligibilityRecheck) -> list[str]:
@@ -405,7 +411,9 @@ def _preview_said(preview: EligibilityRecheck) -> list[str]:
             "%(n)s applicants would be told, by SMS and by email when they gave one.",
             preview.told,
         )
-        % {"n": preview.told},
+        % {"n": preview.told}
+        if preview.told
+        else _("No applicant would be told."),
     ]
     if preview.staff_decided:
         said.append(

@@ -8,19 +8,29 @@ class Migration(migrations.Migration):
         ("admissions", "0021_export_job_and_consent_attested"),
     ]
 
+    # The counts of which way results moved and whom they told are null (unknown) for the
+    # re-checks run before: added without a default, which new rows then get.
     operations = [
         migrations.AddField(
             model_name="eligibilityrecheck",
             name="became_eligible",
-            field=models.PositiveIntegerField(
-                db_default=0, default=0, verbose_name="became eligible"
-            ),
+            field=models.PositiveIntegerField(null=True, verbose_name="became eligible"),
+        ),
+        migrations.AlterField(
+            model_name="eligibilityrecheck",
+            name="became_eligible",
+            field=models.PositiveIntegerField(default=0, null=True, verbose_name="became eligible"),
         ),
         migrations.AddField(
             model_name="eligibilityrecheck",
             name="became_ineligible",
+            field=models.PositiveIntegerField(null=True, verbose_name="became ineligible"),
+        ),
+        migrations.AlterField(
+            model_name="eligibilityrecheck",
+            name="became_ineligible",
             field=models.PositiveIntegerField(
-                db_default=0, default=0, verbose_name="became ineligible"
+                default=0, null=True, verbose_name="became ineligible"
             ),
         ),
         migrations.AddField(
@@ -41,9 +51,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="eligibilityrecheck",
             name="told",
-            field=models.PositiveIntegerField(
-                db_default=0, default=0, verbose_name="applicants told"
-            ),
+            field=models.PositiveIntegerField(null=True, verbose_name="applicants told"),
+        ),
+        migrations.AlterField(
+            model_name="eligibilityrecheck",
+            name="told",
+            field=models.PositiveIntegerField(default=0, null=True, verbose_name="applicants told"),
         ),
         migrations.AlterField(
             model_name="eligibilityrecheck",
