@@ -4,6 +4,7 @@ run by a task (a call of 100,000 applications takes longer than a request may), 
 page saying it runs and then what it found or changed, one at a time per call, all or
 nothing, and run again when its worker died."""
 
+import contextlib
 import datetime
 import threading
 
@@ -478,6 +479,36 @@ def test_a_recheck_running_for_a_few_minutes_is_left_to_its_worker(world, intake
     assert rechecks()[0].status == "running"
 
 
+@contextlib.contextmanager
+def held_inside(monkeypatch, name: str, recheck_id: int):
+    """Run the task of ``recheck_id`` in a thread of its own (its own connection), held
+    inside ``screening.<name>`` while the block runs."""
+    inside, go_on = threading.Event(), threading.Event()
+    decide = getattr(screening, name)
+
+    def slow(*args, **kwargs):
+        inside.set()
+        go_on.wait(30)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(screening, name, slow)
+
+    def worker():
+        try:
+            eligibility_recheck_execute(recheck_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        yield
+    finally:
+        go_on.set()
+        thread.join(30)
+
+
 @pytest.fixture
 def postgres_only(transactional_db):
     if connection.vendor != "postgresql":
@@ -530,31 +561,9 @@ def test_the_sweep_leaves_a_recheck_to_the_worker_that_is_running_it(
         recheck = EligibilityRecheck.objects.create(
             intake=intake, created_by=world.users["director"], queued_at=timezone.now()
         )
-    inside, go_on = threading.Event(), threading.Event()
-    decide = screening.eligibility_recheck
-
-    def slow(**kwargs):
-        inside.set()
-        go_on.wait(30)
-        return decide(**kwargs)
-
-    monkeypatch.setattr(screening, "eligibility_recheck", slow)
-
-    def worker():
-        try:
-            eligibility_recheck_execute(recheck.pk)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    try:
-        assert inside.wait(30)
+    with held_inside(monkeypatch, "eligibility_recheck", recheck.pk):
         zero = datetime.timedelta(0)
         assert eligibility_rechecks_resume(stale_after=zero, waiting_after=zero) == 0
-    finally:
-        go_on.set()
-        thread.join(30)
     assert [(r.status, r.changed) for r in rechecks()] == [("done", 3)]
     assert summaries() == 1
 
@@ -571,32 +580,13 @@ def test_a_preview_holds_no_lock_on_the_call_nor_its_applications(
         preview = EligibilityRecheck.objects.create(
             intake=intake, preview=True, queued_at=timezone.now()
         )
-    inside, go_on = threading.Event(), threading.Event()
-    decide = screening._recheck_chunk
-
-    def slow(*args, **kwargs):
-        inside.set()
-        go_on.wait(30)
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(screening, "_recheck_chunk", slow)
-
-    def worker():
-        try:
-            eligibility_recheck_execute(preview.pk)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    try:
-        assert inside.wait(30)
-        with scopes_disabled(), transaction.atomic():  # NOWAIT: an error if it were locked
-            Intake.objects.select_for_update(nowait=True).get(pk=intake.pk)
-            assert len(Application.objects.select_for_update(nowait=True)) == 4
-            EligibilityRecheck.objects.select_for_update(nowait=True).get(pk=preview.pk)
-    finally:
-        go_on.set()
-        thread.join(30)
+    with (
+        held_inside(monkeypatch, "_recheck_chunk", preview.pk),
+        scopes_disabled(),
+        transaction.atomic(),  # NOWAIT: an error if it were locked
+    ):
+        Intake.objects.select_for_update(nowait=True).get(pk=intake.pk)
+        assert len(Application.objects.select_for_update(nowait=True)) == 4
+        EligibilityRecheck.objects.select_for_update(nowait=True).get(pk=preview.pk)
     assert [(r.status, r.changed) for r in rechecks()] == [("done", 3)]
     assert eligibility() == BEFORE

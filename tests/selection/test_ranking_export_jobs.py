@@ -3,15 +3,13 @@ applications is: the run's page asks for it, the export's page follows it, and t
 the same workbook, for whoever asked for it alone, each export and download audited."""
 
 import io
-from decimal import Decimal
 
 import pytest
 from django_scopes import scope, scopes_disabled
 from openpyxl import load_workbook
 
-from tests.selection.builders import give_marks, make_closed_intake, make_scheme
-from tests.selection.test_ranking_pages import english, url
-from tests.selection.test_ranking_runs import INTERVIEW, run_now
+from tests.selection.test_ranking_pages import english, ranked_intake, url
+from tests.selection.test_ranking_runs import run_now
 from tremplin.admissions import export_tasks
 from tremplin.admissions.models import ExportJob
 from tremplin.core.models import AuditEvent
@@ -22,10 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def intake(world):
-    intake = make_closed_intake(world.smara, n=10, seats=3, waitlist=2)
-    make_scheme(intake, test_threshold=Decimal(8))
-    give_marks(intake, {"test": [12, 15, 7, 16, 10, 11, 14, 9, 13, 12], "interview": INTERVIEW})
-    return intake
+    return ranked_intake(world)
 
 
 @pytest.fixture

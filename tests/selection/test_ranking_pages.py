@@ -18,12 +18,17 @@ from tremplin.selection.models import Component, Mark, RankingRun
 from tremplin.selection.ranking import ranking_run_start
 
 
-@pytest.fixture
-def intake(world):
+def ranked_intake(world):
+    """Ten applicants of a closed call, marked, for three seats and a waiting list of two."""
     intake = make_closed_intake(world.smara, n=10, seats=3, waitlist=2)
     make_scheme(intake, test_threshold=Decimal(8))
     give_marks(intake, {"test": [12, 15, 7, 16, 10, 11, 14, 9, 13, 12], "interview": INTERVIEW})
     return intake
+
+
+@pytest.fixture
+def intake(world):
+    return ranked_intake(world)
 
 
 def url(intake, name, *args):

@@ -175,25 +175,21 @@ def _write(job: ExportJob, out, progress) -> int:
     """Write what ``job`` exports to ``out``, not audited yet; how many rows."""
     from tremplin.selection.ranking_results import results_export
 
+    same = {
+        "include_identity": job.include_identity,
+        "actor": job.created_by,
+        "out": out,
+        "progress": progress,
+        "record": False,
+    }
     if job.ranking_run is not None:
         with scope(school=job.intake.school):
-            return results_export(
-                run=job.ranking_run,
-                include_identity=job.include_identity,
-                actor=job.created_by,
-                out=out,
-                progress=progress,
-                record=False,
-            )
+            return results_export(run=job.ranking_run, **same)
     return applications_export(
         intake=job.intake,
         queryset=applications_filtered(job.intake, job.filters),
         fmt=job.format,
-        include_identity=job.include_identity,
-        actor=job.created_by,
-        out=out,
-        progress=progress,
-        record=False,
+        **same,
     )
 
 

@@ -322,18 +322,26 @@ def ranking_publish_view(request: HttpRequest, intake_slug: str, run_number: int
     )
 
 
-@school_view(RANKING_MANAGE)
-@require_GET
-def ranking_export(request: HttpRequest, intake_slug: str, run_number: int) -> HttpResponse:
-    """The run's table as a workbook, audited; the CIN in full only for the roles that may
-    see it. A table of more than ``export_tasks.IN_REQUEST`` rows is written by a task: this
-    page then says so and offers to ask for it."""
+def _exportable_run(
+    request: HttpRequest, intake_slug: str, run_number: int
+) -> tuple[Intake, RankingRun]:
+    """The call and its finished run whose table the reader may export (else 404)."""
     if not request.access.can(APPLICATIONS_EXPORT):
         raise Http404
     intake = access_intake(request, intake_slug)
     run = access_run(intake, run_number)
     if run.status != RankingRun.Status.DONE:
         raise Http404
+    return intake, run
+
+
+@school_view(RANKING_MANAGE)
+@require_GET
+def ranking_export(request: HttpRequest, intake_slug: str, run_number: int) -> HttpResponse:
+    """The run's table as a workbook, audited; the CIN in full only for the roles that may
+    see it. A table of more than ``export_tasks.IN_REQUEST`` rows is written by a task: this
+    page then says so and offers to ask for it."""
+    intake, run = _exportable_run(request, intake_slug, run_number)
     if (count := ranking_results.results_count(run)) > export_tasks.IN_REQUEST:
         return render(
             request,
@@ -357,12 +365,7 @@ def ranking_export(request: HttpRequest, intake_slug: str, run_number: int) -> H
 @require_POST
 def ranking_export_create(request: HttpRequest, intake_slug: str, run_number: int) -> HttpResponse:
     """Ask for the run's table to be written by a task; the export's page follows."""
-    if not request.access.can(APPLICATIONS_EXPORT):
-        raise Http404
-    intake = access_intake(request, intake_slug)
-    run = access_run(intake, run_number)
-    if run.status != RankingRun.Status.DONE:
-        raise Http404
+    intake, run = _exportable_run(request, intake_slug, run_number)
     job, started = export_tasks.export_job_start(
         intake=intake,
         actor=request.user,
