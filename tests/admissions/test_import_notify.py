@@ -46,6 +46,7 @@ ROWS = [
     applicant(0, language="fr"),
     applicant(1, email="samira@example.ma", first_name_ar="سميرة", language="ar"),
 ]
+OTHER_ROWS = [applicant(2), applicant(3)]
 
 
 @pytest.mark.django_db
@@ -164,10 +165,12 @@ def test_the_page_asks_and_the_real_import_after_a_dry_run_tells_the_applicants(
     assert dry.notify_url == "http://testserver" + reverse("portal:access")
     page = client.get(response["Location"]).content.decode()
     assert "each new applicant would be sent their reference" in page
+    # The button asks again, ticked as the dry run was.
+    assert 'name="notify" id="import-notify" aria-describedby="import-notify-help" checked' in page
     assert messages() == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url("import_detail", dry.pk), CONSENT)
+        response = client.post(url("import_detail", dry.pk), {**CONSENT, "notify": "on"})
     with scopes_disabled():
         real = ImportJob.objects.exclude(pk=dry.pk).get()
     assert real.notify_url == dry.notify_url and real.created_count == 2
@@ -175,6 +178,38 @@ def test_the_page_asks_and_the_real_import_after_a_dry_run_tells_the_applicants(
     page = client.get(response["Location"]).content.decode()
     assert "The 2 new applicants are being sent their reference by SMS" in page
     assert reverse("notify:outbox", args=["smara"]) in page
+
+
+@pytest.mark.django_db
+def test_a_dry_run_asks_again_whether_to_send_the_references_and_the_result_says_it(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """A dry run is often sent without the box ticked (it sends nothing anyway): importing it
+    for real must not then leave the applicants without their reference unsaid."""
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    upload = SimpleUploadedFile("a.csv", canonical_csv(ROWS), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("import_form"), {"file": upload, "mode": "all", "dry_run": "on"})
+    with scopes_disabled():
+        dry = ImportJob.objects.get()
+    page = client.get(url("import_detail", dry.pk)).content.decode()
+    assert 'id="import-notify"' in page and "Send each new applicant their reference" in page
+    assert 'aria-describedby="import-notify-help" checked' not in page
+
+    with django_capture_on_commit_callbacks(execute=True):  # ticked now
+        client.post(url("import_detail", dry.pk), {**CONSENT, "notify": "on"})
+    with scopes_disabled():
+        real = ImportJob.objects.exclude(pk=dry.pk).get()
+    assert real.notify_url.endswith(reverse("portal:access")) and len(messages()) == 3
+
+    # Not ticked: nothing sent, and the result says what it means.
+    upload = SimpleUploadedFile("b.csv", canonical_csv(OTHER_ROWS), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), {"file": upload, "mode": "all", **CONSENT})
+    page = client.get(response["Location"]).content.decode()
+    assert "were not sent their reference, as chosen: they do not know it" in page
+    assert len(messages()) == 3
 
 
 @pytest.mark.django_db

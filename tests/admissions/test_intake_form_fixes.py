@@ -6,6 +6,7 @@ communes."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -13,7 +14,9 @@ from django_scopes import scopes_disabled
 from tests.admissions.intake_pages import detail_url, edit_url, form_post, in_english, track
 from tests.admissions.open_intake import make_open_intake
 from tests.selection.offers_world import published_call
+from tremplin.admissions.intakes import TrackPlaces, intake_save
 from tremplin.admissions.models import Application, Intake, PrivacyNotice
+from tremplin.admissions.staff_forms import RULE_FORM_FIELDS
 
 CREATE = reverse("admissions:intake_create", kwargs={"school_slug": "smara"})
 
@@ -42,10 +45,27 @@ def published(world, monkeypatch):
 @pytest.mark.django_db
 def test_the_rules_of_a_call_with_a_published_ranking_no_longer_change(world, published):
     client = in_english(world.client("director"))
+    # The form shows them as they are, not to be changed, and says why.
+    page = client.get(edit_url(published))
+    form = page.context["form"]
+    assert all(form.fields[name].disabled for name in RULE_FORM_FIELDS)
+    assert not form.fields["title"].disabled
+    assert "Run #1 is published" in page.content.decode()
+    # A changed rule posted anyway (a page from before the publication) is not taken.
+    max_age = fresh(published).max_age
     response = client.post(edit_url(published), as_it_stands(published, max_age="20"))
-    assert response.status_code == 400
-    assert "Run #1 is published" in str(response.context["form"].non_field_errors())
-    assert fresh(published).max_age != 20
+    assert response.status_code == 302 and fresh(published).max_age == max_age
+    # The service refuses it too, whoever calls it.
+    with scopes_disabled():
+        call = Intake.objects.get(pk=published.pk)
+        call.max_age = 20
+        tracks = {it.track: TrackPlaces(it.seats, it.waitlist) for it in call.intake_tracks.all()}
+        with pytest.raises(ValidationError, match="Run #1 is published"):
+            intake_save(
+                school=world.smara, actor=world.users["director"], intake=call,
+                provinces=call.provinces.all(), communes=call.communes.all(), tracks=tracks,
+            )  # fmt: skip
+    assert fresh(published).max_age == max_age
     # Its title still may: a typo in a published call is corrected.
     response = client.post(edit_url(published), as_it_stands(published, title="Promotion 2025 bis"))
     assert response.status_code == 302 and fresh(published).title == "Promotion 2025 bis"
@@ -59,7 +79,7 @@ def test_the_recheck_of_a_published_call_is_refused_with_its_reason(world, publi
         Intake.objects.filter(pk=published.pk).update(max_age=19)
     page = client.get(reverse("admissions:intake_detail", args=["smara", published.slug]))
     assert "Run #1 is published" in page.content.decode()
-    assert b"Check eligibility again with the current rules" not in page.content
+    assert b"See what the current rules would change" not in page.content
     import_form = reverse("admissions:import_form", args=["smara", published.slug])
     assert import_form not in page.content.decode()  # its decisions stand: nobody joins now
     url = reverse("admissions:intake_recheck", args=["smara", published.slug])
@@ -401,3 +421,21 @@ def test_an_address_that_is_not_a_slug_says_what_to_type_in_the_readers_words(
                "ar": "لاختيار عدة عناصر، اضغطوا باستمرار على مفتاح"}[language]  # fmt: skip
     assert all(several in text for text in helps)
     assert fresh(intake).slug == intake.slug
+
+
+@pytest.mark.django_db
+def test_a_refusal_of_the_whole_form_is_not_announced_as_errors_at_its_fields(world, published):
+    """The summary at the top sent staff looking for a message at each field, when there
+    was none: the refusal was the form's."""
+    client = in_english(world.client("director"))
+    intake = fresh(published)
+    post = form_post(intake, {"dev-web": (intake.seats + 1, intake.waitlist)})
+    response = client.post(edit_url(published), post)
+    assert response.status_code == 400
+    summary = response.content.decode().split('id="error-summary"')[1].split("</div>")[0]
+    assert "Nothing was saved:" in summary and "Run #1 is published" in summary
+    assert "see the message at each field" not in summary
+    # With an error at a field, it still says to look there.
+    response = client.post(edit_url(published), {**post, "title": ""})
+    summary = response.content.decode().split('id="error-summary"')[1].split("</div>")[0]
+    assert "see the message at each field" in summary

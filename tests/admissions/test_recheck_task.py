@@ -304,8 +304,15 @@ def test_a_preview_that_tells_no_one_says_so(world, intake, django_capture_on_co
     preview = previewed(client, intake, django_capture_on_commit_callbacks)
     assert (preview.changed, preview.told) == (1, 0)
     page = client.get(detail_url(intake)).content.decode()
-    assert "The reasons of 1 application would change, not its result." in page
-    assert "No applicant would be told." in page
+    assert (
+        "No result would change. The reasons of 1 application would change, not its result. "
+        "No applicant would be told."
+    ) in page
+    table = page.split('data-testid="preview-changes"')[1].split("</table>")[0]
+    assert "Omar" in table and "the same result, for other reasons" in table
+    # Its reason as it stands (the rules it applied under), then the new one.
+    assert table.count("Age on September 1, 2026: 46") == 2
+    assert table.count("the call accepts 18 to 44") == 1
     assert "Apply these results (no applicant to tell)" in page
 
 

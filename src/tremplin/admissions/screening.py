@@ -181,8 +181,9 @@ def _recheck(intake: Intake, actor, *, preview: bool, rules_digest: str = "") ->
 @dataclass(frozen=True)
 class PreviewedChange:
     application: Application
-    now: str  # its eligibility now
-    then: str  # what the rules decide now (its reasons below): unchanged if it moved since
+    now: str  # its eligibility now, and its reasons
+    now_reasons: list
+    then: str  # what the current rules decide, and their reasons
     reasons: list
 
 
@@ -210,14 +211,19 @@ def preview_changes(intake: Intake, ids: list[int]) -> list[PreviewedChange]:
             documents.setdefault(application_id, []).append(kind)
     changes = []
     for application in listed:
-        now = application.eligibility
+        now, now_reasons = application.eligibility, application.eligibility_reasons
         check_eligibility(application, rules, documents.get(application.pk, []))  # not saved
         changes.append(
             PreviewedChange(
-                application, now, application.eligibility, application.eligibility_reasons
+                application,
+                now,
+                now_reasons,
+                application.eligibility,
+                application.eligibility_reasons,
             )
         )
-        application.eligibility = now  # as it is, for whoever reads it after
+        # As it is, for whoever reads it after.
+        application.eligibility, application.eligibility_reasons = now, now_reasons
     return changes
 
 

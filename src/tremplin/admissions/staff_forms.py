@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from tremplin.admissions.choices import DocumentKind, EducationLevel, Employment
 from tremplin.admissions.forms import ContactCleaning
-from tremplin.admissions.intakes import TrackPlaces, current_places
+from tremplin.admissions.intakes import TrackPlaces, current_places, rules_frozen
 from tremplin.admissions.models import Intake, PrivacyNotice
 from tremplin.core.i18n import localized
 from tremplin.core.identifiers import ascii_digits
@@ -31,6 +31,11 @@ REFERENCE_DATE_SPAN = datetime.timedelta(days=366)
 YEARS = (2000, 2100)
 # The slugs that name a page under /staff/<school>/intakes/.
 RESERVED_SLUGS = frozenset({"new"})
+# The fields of a call's eligibility rules, in the order of the form.
+RULE_FORM_FIELDS = (
+    "reference_date", "min_age", "max_age", "provinces", "communes",
+    "education_levels", "employment_situations", "required_documents",
+)  # fmt: skip
 
 
 class InReadingOrder(forms.models.ModelChoiceIterator):
@@ -48,6 +53,12 @@ class InReadingOrder(forms.models.ModelChoiceIterator):
 
         for place in sorted(self.queryset, key=key):
             yield self.choice(place)
+
+
+def _published_run(intake: Intake):
+    from tremplin.selection.schemes import published_run
+
+    return published_run(intake)
 
 
 def _in_years(value):
@@ -109,10 +120,7 @@ with scopes_disabled():
             }
             fields = [
                 "title", "title_ar", "slug", "description", "description_ar",
-                "opens_at", "closes_at",
-                "reference_date", "min_age", "max_age", "provinces", "communes",
-                "education_levels", "employment_situations", "required_documents",
-                "privacy_notice",
+                "opens_at", "closes_at", *RULE_FORM_FIELDS, "privacy_notice",
             ]  # fmt: skip
             # Each text in its own direction whatever the page's: French (and the slug) left
             # to right on an Arabic page, Arabic right to left on a French one.
@@ -175,6 +183,13 @@ with scopes_disabled():
                     "The address of a call that has opened stays as it is: links to it are "
                     "already shared."
                 )
+            published = self.instance.pk and _published_run(self.instance)
+            if published:
+                # Its decisions were taken on them: shown as they are, not offered to change
+                # (the service refuses a change anyway).
+                for name in RULE_FORM_FIELDS:
+                    self.fields[name].disabled = True
+                self.fields[RULE_FORM_FIELDS[0]].help_text = rules_frozen(published)
             attached = {}
             if self.instance.pk:
                 attached = {it.track_id: it for it in self.instance.intake_tracks.all()}

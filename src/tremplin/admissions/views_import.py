@@ -279,7 +279,8 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
             original_name=job.original_name,
             mode=job.mode,
             dry_run=False,
-            notify_url=job.notify_url,
+            # Asked again with the button: a dry run's choice was made for a dry run.
+            notify_url=_space_url(request) if request.POST.get("notify") else "",
             language=job.language,
             consent_attested=True,
             attested_notice_id=intake.privacy_notice_id,
@@ -313,6 +314,7 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "skipped": sum(1 for entry in job.report if entry.get("code") in SKIPPED_CODES),
         "running": running,
         "can_run": file_kept,
+        "notify_field": ImportForm.base_fields["notify"],
         "consent_label": consent_label(intake) if file_kept else "",
         "notice_version": intake.notice_version,
         "file_gone": importable and not file_kept,

@@ -200,11 +200,12 @@ def _intake_form_page(request: HttpRequest, intake: Intake) -> HttpResponse:
                     request,
                     ngettext(
                         "The eligibility rules changed, but the application already received "
-                        "was not checked again. To apply the new rules to it, use “Check "
-                        "eligibility again with the current rules” below.",
+                        "was not checked again. To apply the new rules to it, use “See what "
+                        "the current rules would change” below, then apply what it finds.",
                         "The eligibility rules changed, but the %(n)s applications already "
                         "received were not checked again. To apply the new rules to them, use "
-                        "“Check eligibility again with the current rules” below.",
+                        "“See what the current rules would change” below, then apply what it "
+                        "finds.",
                         stale,
                     )
                     % {"n": stale},
@@ -340,9 +341,11 @@ def _recheck_context(recheck: EligibilityRecheck | None, intake: Intake) -> dict
         {
             "application": change.application,
             "now": labels[change.now],
+            "now_reasons": [describe_for_staff(reason) for reason in change.now_reasons],
             "then": labels[change.then],
-            "unchanged": change.then == change.now,
             "reasons": [describe_for_staff(reason) for reason in change.reasons],
+            "unchanged": (change.then, change.reasons) == (change.now, change.now_reasons),
+            "reasons_only": change.then == change.now and change.reasons != change.now_reasons,
         }
         for change in screening.preview_changes(intake, recheck.changes)
     ]
@@ -353,7 +356,8 @@ def _recheck_context(recheck: EligibilityRecheck | None, intake: Intake) -> dict
 
 
 def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
-    """What a finished re-check did, or a finished preview found, in sentences."""
+    """What a finished re-check did, or a finished preview found, in sentences: the results
+    that moved (eligible or not), then the reasons that moved alone, then whom it told."""
     if recheck is None or recheck.status != EligibilityRecheck.Status.DONE:
         return []
     if recheck.preview:
@@ -363,16 +367,19 @@ def _recheck_said(recheck: EligibilityRecheck | None) -> list[str]:
         "Eligibility checked again for %(n)s applications.",
         recheck.checked,
     ) % {"n": recheck.checked}
+    if recheck.told is None:  # run before it counted which way they moved: all it knew
+        moved = recheck.changed
+    else:
+        moved = recheck.became_eligible + recheck.became_ineligible
     changed = (
-        ngettext("%(n)s result changed.", "%(n)s results changed.", recheck.changed)
-        % {"n": recheck.changed}
-        if recheck.changed
+        ngettext("%(n)s result changed.", "%(n)s results changed.", moved) % {"n": moved}
+        if moved
         else _("No result changed.")
     )
-    if recheck.told is None:  # run before its moves were counted
+    if recheck.told is None:
         return [checked, changed, *_staff_decided_said(recheck)]
     said = [checked, changed, *_moves_said(recheck)]
-    if recheck.changed:
+    if recheck.told:
         said.append(
             ngettext("%(n)s applicant was told.", "%(n)s applicants were told.", recheck.told)
             % {"n": recheck.told}
@@ -401,10 +408,12 @@ def _preview_said(preview: EligibilityRecheck) -> list[str]:
     ) % {"n": preview.checked}
     if not preview.changed:
         return [checked, _("No result would change.")]
+    moved = preview.became_eligible + preview.became_ineligible
     said = [
         checked,
-        ngettext("%(n)s result would change.", "%(n)s results would change.", preview.changed)
-        % {"n": preview.changed},
+        ngettext("%(n)s result would change.", "%(n)s results would change.", moved) % {"n": moved}
+        if moved
+        else _("No result would change."),
         *_moves_said(preview),
         ngettext(
             "%(n)s applicant would be told, by SMS and by email when they gave one.",
