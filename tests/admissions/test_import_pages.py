@@ -560,3 +560,33 @@ def test_a_reference_in_the_arabic_report_stays_whole_and_in_order(
         job = ImportJob.objects.order_by("pk").last()
     report = client.get(url("import_report", job.pk)).getvalue().decode("utf-8-sig")
     assert reference in report and "\u2068" not in report
+
+
+@pytest.mark.django_db
+def test_the_dry_run_and_the_import_say_how_many_the_rules_find_not_eligible(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """Before anything is created, staff see that the file holds applicants the call's rules
+    turn away (a form open to everyone, a list from a partner); after, where they are."""
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    too_old = applicant(1, birth_date="01/01/1980")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("import_form"), upload([too_old]))  # already in the call
+    rows = [applicant(0), too_old, applicant(2, birth_date="02/02/1981"), applicant(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), upload(rows, dry_run="on"))
+    page = client.get(response["Location"]).content.decode()
+    assert stat(page, "Would be created") == "3"
+    assert "of which 1 not eligible by the call's rules" in page  # not the one there
+    with scopes_disabled():
+        dry = ImportJob.objects.order_by("pk").last()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_detail", dry.pk), CONSENT)
+    page = client.get(response["Location"]).content.decode()
+    assert stat(page, "Applications created") == "3"
+    review = url("application_list") + "?queue=review"
+    assert f'<a href="{review}">of which 1 not eligible by the call\'s rules, in the review' in page
+    with scopes_disabled():
+        assert ImportJob.objects.order_by("pk").last().ineligible_count == 1
+        assert Application.objects.filter(eligibility="ineligible").count() == 2

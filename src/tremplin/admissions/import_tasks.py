@@ -108,6 +108,9 @@ def run_import(job_id: int) -> None:
             processed_rows=result.rows,
             # For a dry run: how many would be created.
             created_count=result.valid if job.dry_run else result.created,
+            ineligible_count=(
+                result.ineligible_valid if job.dry_run else result.ineligible_created
+            ),
             duplicate_count=result.duplicates,
             error_count=result.invalid,
             report=result.report[:REPORT_LIMIT],

@@ -39,8 +39,8 @@ from tremplin.admissions.importing_report import (
     report_rows,
 )
 from tremplin.admissions.importing_rows import GridColumn, Validator, track_keys
-from tremplin.admissions.importing_writer import RankingPublished, Writer
-from tremplin.admissions.models import ImportJob, Intake
+from tremplin.admissions.importing_writer import ELIGIBILITY_AT, RankingPublished, Writer
+from tremplin.admissions.models import Application, ImportJob, Intake
 from tremplin.core.audit import log_action
 
 __all__ = [
@@ -74,6 +74,10 @@ class ImportResult:
     rows: int = 0
     valid: int = 0
     created: int = 0
+    # Of the valid rows, and of the applications created, those the call's rules find
+    # ineligible: the page says how many (and a dry run, before any is created).
+    ineligible_valid: int = 0
+    ineligible_created: int = 0
     # Rows skipped as duplicates: already in the call, or repeating a CIN of the file (of
     # which ``repeated``: an earlier answer of a CIN answered again, or the same CIN again).
     duplicates: int = 0
@@ -472,12 +476,24 @@ def _check_chunk(validator: Validator, chunk: list, result: ImportResult) -> lis
         if record is not None:
             records.append(record)
     result.valid += len(records)
+    result.ineligible_valid += _ineligible(records)
     return records
+
+
+def _ineligible(records) -> int:
+    return sum(record[ELIGIBILITY_AT] == Application.Eligibility.INELIGIBLE for record in records)
+
+
+def _written(result: ImportResult, records: list, skipped: list[tuple]) -> None:
+    """Count ``records`` as created, but those ``skipped`` (already in the call)."""
+    result.created += len(records) - len(skipped)
+    result.ineligible_created += _ineligible(records) - _ineligible(r for r, _ in skipped)
 
 
 def _late_duplicates(skipped: list[tuple], result: ImportResult, validator: Validator) -> None:
     for record, reference in skipped:
         result.valid -= 1
+        result.ineligible_valid -= _ineligible([record])
         result.duplicates += 1
         line, column = validator.seen[record[0]], validator.headers["cin"]
         result.report.append(problem(line, column, "duplicate_existing", reference=reference))
@@ -489,7 +505,7 @@ def _import_streaming(validator, writer, table, result, progress, batch_size) ->
         records = _check_chunk(validator, chunk, result)
         if writer is not None and records:
             skipped = writer.write(records)
-            result.created += len(records) - len(skipped)
+            _written(result, records, skipped)
             _late_duplicates(skipped, result, validator)
         done += len(chunk)
         if progress is not None:
@@ -512,7 +528,7 @@ def _import_all_or_nothing(validator, writer, table, result, progress, batch_siz
             batches = zip(count(0, batch_size), _chunks(records, batch_size), strict=False)
             for at, batch in batches:
                 skipped = writer.write(batch, first + at)
-                result.created += len(batch) - len(skipped)
+                _written(result, batch, skipped)
                 _late_duplicates(skipped, result, validator)
             if result.created:
                 audit()

@@ -31,6 +31,8 @@ _RECORD_COLUMNS = (
     "eligibility",
     "eligibility_reasons",
 )
+# Where a record holds the eligibility the rules gave it.
+ELIGIBILITY_AT = _RECORD_COLUMNS.index("eligibility")
 # The four names, which ``search_name`` is derived from (``Application.refresh_search_name``).
 _NAMES = slice(1, 5)
 

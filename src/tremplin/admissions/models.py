@@ -603,6 +603,10 @@ class ImportJob(models.Model):
     # Moves with the progress: a running job that stops moving lost its worker.
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     created_count = models.PositiveIntegerField(_("applications created"), default=0)
+    # Of those (would be, for a dry run), how many the call's rules find ineligible.
+    ineligible_count = models.PositiveIntegerField(
+        _("of which ineligible"), default=0, db_default=0
+    )
     duplicate_count = models.PositiveIntegerField(_("already there"), default=0)
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
     # [{"line": 12, "column": "cin", "code": "cin_invalid", "params": {...}}, ...]: the first
