@@ -7,12 +7,14 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tests.admissions.intake_pages import detail_url, edit_url, form_post, in_english, track
 from tests.admissions.open_intake import make_open_intake
+from tests.factories import commune
 from tests.selection.offers_world import published_call
 from tremplin.admissions.intakes import TrackPlaces, intake_save
 from tremplin.admissions.models import Application, Intake, PrivacyNotice
@@ -51,10 +53,30 @@ def test_the_rules_of_a_call_with_a_published_ranking_no_longer_change(world, pu
     assert all(form.fields[name].disabled for name in RULE_FORM_FIELDS)
     assert not form.fields["title"].disabled
     assert "Run #1 is published" in page.content.decode()
-    # A changed rule posted anyway (a page from before the publication) is not taken.
+    # A page opened before the publication sends its rules: a change of them is refused,
+    # with its reason, not ignored.
     max_age = fresh(published).max_age
     response = client.post(edit_url(published), as_it_stands(published, max_age="20"))
-    assert response.status_code == 302 and fresh(published).max_age == max_age
+    assert response.status_code == 400 and fresh(published).max_age == max_age
+    assert "Run #1 is published" in response.content.decode()
+    assert "Nothing was saved:" in response.content.decode()
+    # The page as it is now sends none of them (disabled): its rules stay as they were, its
+    # places of residence included.
+    with scopes_disabled():
+        smara = commune()
+        published.communes.add(smara)
+        published.provinces.add(smara.province)
+        places = ({smara.province}, {smara})
+    post = {
+        name: value
+        for name, value in as_it_stands(published, title="Promotion 2025 ter").items()
+        if name not in RULE_FORM_FIELDS
+    }
+    assert client.post(edit_url(published), post).status_code == 302
+    saved = fresh(published)
+    assert (saved.title, saved.max_age) == ("Promotion 2025 ter", max_age)
+    with scopes_disabled():
+        assert (set(saved.provinces.all()), set(saved.communes.all())) == places
     # The service refuses it too, whoever calls it.
     with scopes_disabled():
         call = Intake.objects.get(pk=published.pk)
@@ -439,3 +461,8 @@ def test_a_refusal_of_the_whole_form_is_not_announced_as_errors_at_its_fields(wo
     response = client.post(edit_url(published), {**post, "title": ""})
     summary = response.content.decode().split('id="error-summary"')[1].split("</div>")[0]
     assert "see the message at each field" in summary
+    # A form that saves nothing anyway (a wrong password) does not say it.
+    login = in_english(Client()).post(reverse("core:login"), {"username": "x", "password": "y"})
+    summary = login.content.decode().split('id="error-summary"')[1].split("</div>")[0]
+    assert "Please enter a correct username and password" in summary
+    assert "Nothing was saved" not in summary

@@ -466,6 +466,26 @@ def test_a_recheck_whose_task_was_lost_is_queued_again_not_left_waiting_for_ever
 
 
 @pytest.mark.django_db
+def test_a_preview_whose_worker_was_lost_fails_and_can_be_asked_for_again(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """It holds no lock that would tell a live worker from a dead one: queued again, a
+    preview that is only slow would be taken from its worker for ever."""
+    with scopes_disabled():
+        lost = EligibilityRecheck.objects.create(intake=intake, preview=True, status="running")
+        EligibilityRecheck.objects.filter(pk=lost.pk).update(
+            claimed_at=timezone.now() - datetime.timedelta(minutes=31)
+        )
+    with django_capture_on_commit_callbacks() as queued:
+        assert eligibility_rechecks_resume() == 0
+    assert queued == [] and [(r.status, r.failure) for r in rechecks()] == [
+        ("failed", "internal")
+    ]  # fmt: skip
+    page = in_english(world.client("admissions")).get(detail_url(intake)).content.decode()
+    assert "See what the current rules would change" in page
+
+
+@pytest.mark.django_db
 def test_a_recheck_queued_a_moment_ago_is_not_queued_twice(world, intake):
     with scopes_disabled():
         EligibilityRecheck.objects.create(

@@ -78,8 +78,9 @@ def test_a_large_table_is_asked_for_from_the_runs_page_written_by_a_task_and_dow
     with scope(school=intake.school):
         results_export(run=run, include_identity=True, actor=None, out=in_request, record=False)
     assert rows(b"".join(download.streaming_content)) == rows(in_request.getvalue())
-    (downloaded,) = events("tremplin.applications.export_downloaded")
+    (downloaded,) = events("tremplin.selection.ranking.export_downloaded")
     assert downloaded.data["ranking_run"] == 1 and downloaded.data["count"] == 10
+    assert events("tremplin.applications.export_downloaded") == []
 
     # The run's page lists it; the list of applications lists the exports of the list.
     page = client.get(url(intake, "selection:ranking_run", run.number)).content.decode()

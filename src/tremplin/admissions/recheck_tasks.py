@@ -211,8 +211,8 @@ def _counts(done) -> dict:
     }
 
 
-def _fail(rechecks, failure: str) -> None:
-    rechecks.filter(status=EligibilityRecheck.Status.RUNNING).update(
+def _fail(rechecks, failure: str) -> int:
+    return rechecks.filter(status=EligibilityRecheck.Status.RUNNING).update(
         status=EligibilityRecheck.Status.FAILED, failure=failure, finished_at=timezone.now()
     )
 
@@ -226,11 +226,20 @@ def eligibility_rechecks_resume(
     locked by a transaction (a live worker holds its re-check's row to the end; SQLite
     has no row locks, and goes by the time alone), and those still waiting ``waiting_after``
     after their task was queued, which was lost. Safe: a dead worker's transaction left
-    nothing, and a task delivered twice runs its re-check once."""
+    nothing, and a task delivered twice runs its re-check once.
+
+    A preview holds no lock: one still running after ``stale_after`` (a call of 100,000
+    takes about a minute) is failed, not queued again, which could go on for ever if it
+    were only slow; staff ask for another."""
     now = timezone.now()
     running = Q(status=EligibilityRecheck.Status.RUNNING, claimed_at__lt=now - stale_after)
     waiting = Q(status=EligibilityRecheck.Status.PENDING, queued_at__lt=now - waiting_after)
     with scopes_disabled():
+        lost = EligibilityRecheck.objects.filter(running, preview=True)
+        for pk in lost.values_list("pk", flat=True):
+            if _fail(lost.filter(pk=pk), EligibilityRecheck.Failure.INTERNAL):
+                logger.error("The preview of a re-check %s failed: its worker was lost", pk)
+        running &= Q(preview=False)
         # A write transaction only when there is something to do: on SQLite it takes the
         # database's write lock, which a long import may hold.
         if not EligibilityRecheck.objects.filter(running | waiting).exists():

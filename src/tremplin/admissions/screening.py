@@ -211,19 +211,25 @@ def preview_changes(intake: Intake, ids: list[int]) -> list[PreviewedChange]:
             documents.setdefault(application_id, []).append(kind)
     changes = []
     for application in listed:
-        now, now_reasons = application.eligibility, application.eligibility_reasons
-        check_eligibility(application, rules, documents.get(application.pk, []))  # not saved
+        reasons = eligibility.evaluate(
+            rules,
+            birth_date=application.birth_date,
+            commune_id=application.commune_id,
+            province_id=application.commune.province_id,
+            education_level=application.education_level,
+            employment=application.employment,
+            documents=documents.get(application.pk, []),
+        )
+        then = Application.Eligibility.INELIGIBLE if reasons else Application.Eligibility.ELIGIBLE
         changes.append(
             PreviewedChange(
                 application,
-                now,
-                now_reasons,
                 application.eligibility,
                 application.eligibility_reasons,
+                then,
+                reasons,
             )
         )
-        # As it is, for whoever reads it after.
-        application.eligibility, application.eligibility_reasons = now, now_reasons
     return changes
 
 

@@ -184,9 +184,10 @@ with scopes_disabled():
                     "already shared."
                 )
             published = self.instance.pk and _published_run(self.instance)
-            if published:
-                # Its decisions were taken on them: shown as they are, not offered to change
-                # (the service refuses a change anyway).
+            # A page opened before the publication sends its rules: the service then refuses
+            # a change of them, with its reason, rather than the form ignoring it.
+            if published and not any(name in self.data for name in RULE_FORM_FIELDS):
+                # Its decisions were taken on them: shown as they are, not offered to change.
                 for name in RULE_FORM_FIELDS:
                     self.fields[name].disabled = True
                 self.fields[RULE_FORM_FIELDS[0]].help_text = rules_frozen(published)

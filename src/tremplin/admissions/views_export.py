@@ -25,7 +25,7 @@ from tremplin.admissions.export_tasks import (
 from tremplin.admissions.models import ExportJob, Intake
 from tremplin.core.audit import log_action
 from tremplin.core.decorators import school_view
-from tremplin.core.permissions import APPLICATIONS_EXPORT, IDENTITY_VIEW
+from tremplin.core.permissions import APPLICATIONS_EXPORT, IDENTITY_VIEW, RANKING_MANAGE
 from tremplin.selection.ranking_results import export_filename as ranking_export_filename
 
 
@@ -148,6 +148,8 @@ def export_download(request: HttpRequest, intake_slug: str, export_id: int) -> H
     job = _own_export(request, intake, export_id)
     if job.include_identity and not request.access.can(IDENTITY_VIEW):
         raise PermissionDenied  # the role changed since: the file holds full CINs
+    if job.ranking_run_id and not request.access.can(RANKING_MANAGE):
+        raise PermissionDenied  # as the run's page, which asked for it
     try:
         stored = job.file.open("rb") if export_downloadable(job) else None
     except FileNotFoundError:  # deleted meanwhile by the sweep, or lost by the storage
@@ -156,7 +158,9 @@ def export_download(request: HttpRequest, intake_slug: str, export_id: int) -> H
         return redirect("admissions:export_detail", intake.school.slug, intake.slug, job.pk)
     run = job.ranking_run
     log_action(
-        "tremplin.applications.export_downloaded",
+        "tremplin.selection.ranking.export_downloaded"
+        if run
+        else "tremplin.applications.export_downloaded",
         actor=request.user,
         school=intake.school,
         obj=intake,

@@ -65,6 +65,7 @@ ACTION_LABELS = {
     "tremplin.selection.ranking.started": _("Ranking computed"),
     "tremplin.selection.ranking.published": _("Ranking published"),
     "tremplin.selection.ranking.exported": _("Ranking exported"),
+    "tremplin.selection.ranking.export_downloaded": _("Export of a ranking downloaded"),
     "tremplin.selection.offer_made": _("Seat offered"),
     "tremplin.selection.offer_accepted": _("Seat accepted"),
     "tremplin.selection.offer_declined": _("Seat declined"),
