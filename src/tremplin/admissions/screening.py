@@ -25,6 +25,7 @@ from tremplin.admissions.services import (
     RULE_FIELDS,
     check_eligibility,
     eligibility_to_tell,
+    rules_not_met,
     tell_eligibility,
     tell_eligibility_of_many,
 )
@@ -211,15 +212,7 @@ def preview_changes(intake: Intake, ids: list[int]) -> list[PreviewedChange]:
             documents.setdefault(application_id, []).append(kind)
     changes = []
     for application in listed:
-        reasons = eligibility.evaluate(
-            rules,
-            birth_date=application.birth_date,
-            commune_id=application.commune_id,
-            province_id=application.commune.province_id,
-            education_level=application.education_level,
-            employment=application.employment,
-            documents=documents.get(application.pk, []),
-        )
+        reasons = rules_not_met(application, rules, documents.get(application.pk, []))
         then = Application.Eligibility.INELIGIBLE if reasons else Application.Eligibility.ELIGIBLE
         changes.append(
             PreviewedChange(

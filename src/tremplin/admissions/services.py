@@ -247,6 +247,20 @@ def eligibility_moved(was: str, application: Application) -> dict:
     return {"eligibility": {"from": was, "to": application.eligibility}}
 
 
+def rules_not_met(application: Application, rules: eligibility.Rules, documents: list[str]):
+    """The rules ``application``'s answers and ``documents`` (their kinds) do not meet, as
+    ``eligibility.evaluate`` gives them; changes nothing."""
+    return eligibility.evaluate(
+        rules,
+        birth_date=application.birth_date,
+        commune_id=application.commune_id,
+        province_id=application.commune.province_id,
+        education_level=application.education_level,
+        employment=application.employment,
+        documents=documents,
+    )
+
+
 def check_eligibility(
     application: Application, rules: eligibility.Rules, documents: list[str] | None = None
 ) -> None:
@@ -256,15 +270,7 @@ def check_eligibility(
     read as the rules' word on the answers of today."""
     if documents is None:
         documents = [d.kind for d in application.documents.all()] if application.pk else []
-    failed = eligibility.evaluate(
-        rules,
-        birth_date=application.birth_date,
-        commune_id=application.commune_id,
-        province_id=application.commune.province_id,
-        education_level=application.education_level,
-        employment=application.employment,
-        documents=documents,
-    )
+    failed = rules_not_met(application, rules, documents)
     if not application.eligibility_overridden:
         application.eligibility = (
             Application.Eligibility.INELIGIBLE if failed else Application.Eligibility.ELIGIBLE
