@@ -59,6 +59,7 @@ from tremplin.core.permissions import (
     INTAKES_MANAGE,
     OUTBOX_VIEW,
 )
+from tremplin.core.text import parse_id
 
 
 @school_view(APPLICATIONS_VIEW)
@@ -275,9 +276,7 @@ def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
                 intake=intake, actor=request.user
             )
         else:
-            preview = get_object_or_404(
-                EligibilityRecheck, intake=intake, pk=_int_or_404(preview_id)
-            )
+            preview = get_object_or_404(EligibilityRecheck, intake=intake, pk=parse_id(preview_id))
             _recheck, started = recheck_tasks.eligibility_recheck_start(
                 intake=intake, actor=request.user, preview=preview
             )
@@ -292,13 +291,6 @@ def intake_recheck(request: HttpRequest, intake_slug: str) -> HttpResponse:
             )  # fmt: skip
     detail = reverse("admissions:intake_detail", args=[intake.school.slug, intake.slug])
     return redirect(f"{detail}#recheck")
-
-
-def _int_or_404(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise Http404 from None
 
 
 @school_view(APPLICATIONS_VIEW)
