@@ -67,6 +67,7 @@ CASES: dict[str, Case] = {
     "admissions:intake_detail": Case(expect=ADMISSIONS_STAFF),
     "admissions:intake_edit": Case(expect=ADMISSIONS_STAFF),
     "admissions:intake_status": Case(method="post", expect=staff(302), data={"status": "closed"}),
+    "admissions:references_send": Case(method="post", expect=staff(302)),
     "admissions:intake_recheck": Case(method="post", expect=staff(302)),
     # Polled by htmx on the call's page; without htmx, that page.
     "admissions:intake_recheck_status": Case(expect=staff(302)),

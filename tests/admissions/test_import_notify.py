@@ -2,6 +2,7 @@
 application an import creates, when the staff ask for it (the page's box, ``--notify``)."""
 
 import io
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +15,7 @@ from django_scopes import scopes_disabled
 from tests.admissions.builders import CONSENT, applicant, canonical_csv, make_import_intake
 from tremplin.admissions.importing import import_applications
 from tremplin.admissions.models import Application, ImportJob
+from tremplin.core.models import AuditEvent
 from tremplin.notify.models import Message
 from tremplin.notify.services import outbox_flush
 
@@ -275,3 +277,78 @@ def test_the_link_is_the_public_sites_whatever_address_the_staff_use(
         job = ImportJob.objects.get()
     assert job.notify_url == "https://tremplin.example.ma" + reverse("portal:access")
     assert all("10.0.0.5" not in m.body for m in messages()) and len(messages()) == 3
+
+
+@pytest.mark.django_db
+def test_staff_send_their_reference_later_to_the_imported_applicants_who_never_got_it(
+    world, intake, django_capture_on_commit_callbacks
+):
+    """Imported without it (the box left unticked): the call's page and the import's result
+    say how many wait, and one click sends it to each of them, once."""
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    run(intake, [applicant(0, language="fr")], notify_url=SPACE)  # told at its import
+    upload = SimpleUploadedFile("b.csv", canonical_csv(ROWS + OTHER_ROWS), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("import_form"), {"file": upload, "mode": "valid", **CONSENT})
+    with scopes_disabled():  # one withdrew, and is not written to
+        Application.objects.filter(cin=applicant(3)["cin"]).update(status="withdrawn")
+    told_before = len(messages())
+    result = client.get(response["Location"]).content.decode()
+    assert "2 imported applicants of this call never received their reference" in result
+    page = client.get(url("intake_detail")).content.decode()
+    assert "Send their reference to these 2 applicants" in page
+
+    sent = client.post(url("references_send"), follow=True).content.decode()
+    assert "The 2 imported applicants are being sent their reference by SMS" in sent
+    new = messages()[told_before:]
+    with scopes_disabled():
+        told = {Application.objects.get(pk=m.object_id).cin for m in new}
+    assert told == {applicant(1)["cin"], applicant(2)["cin"]}
+    assert {m.template for m in new} == {"application_imported"}
+    samira = next(m for m in new if m.channel == "sms" and m.language == "ar")
+    with scopes_disabled():
+        assert Application.objects.get(pk=samira.object_id).reference in samira.body
+    assert "testserver" in samira.body  # the way to her space
+    assert "never received their reference" not in sent
+    with scopes_disabled():
+        (event,) = AuditEvent.objects.filter(action="tremplin.applications.references_sent")
+    assert event.data == {"count": 2} and event.actor == world.users["admissions"]
+
+    again = client.post(url("references_send"), follow=True).content.decode()  # a replay
+    assert "Every imported applicant of this call has their reference." in again
+    assert len(messages()) == told_before + len(new)
+
+
+@pytest.fixture
+def postgres_only(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL (run with DATABASE_URL)")
+
+
+@pytest.mark.postgres
+def test_clicks_at_once_send_each_reference_once(postgres_only, world):
+    """Six clicks at once on « Send their reference », five times (a new import each time):
+    each applicant is written to once."""
+    intake = make_import_intake(world.smara)
+    clients = [world.client("admissions") for _ in range(6)]
+    for round_number in range(5):
+        rows = [applicant(10 * round_number + n) for n in range(3)]
+        run(intake, rows)  # without sending the references
+        barrier = threading.Barrier(len(clients))
+
+        def click(client, barrier=barrier):
+            try:
+                barrier.wait()
+                assert client.post(url("references_send")).status_code == 302
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=click, args=(c,)) for c in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with scopes_disabled():
+            about = [m.object_id for m in Message.objects.filter(channel="sms")]
+        assert len(about) == len(set(about)) == 3 * (round_number + 1), round_number

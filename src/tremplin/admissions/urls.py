@@ -40,6 +40,7 @@ urlpatterns = [
     path(I + "import/<int:job_id>/", views_import.import_detail, name="import_detail"),
     path(I + "import/<int:job_id>/report.csv", views_import.import_report, name="import_report"),
     path(I + "import/template.xlsx", views_import.import_template, name="import_template"),
+    path(I + "references/", views_import.references_send_view, name="references_send"),
     path(A, views.application_detail, name="application_detail"),
     path(A + "identity/", views.application_identity, name="application_identity"),
     path(A + "erase/", views.application_erase, name="application_erase"),

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tremplin.admissions.access import access_intake
 from tremplin.admissions.choices import DocumentKind
@@ -29,6 +29,7 @@ from tremplin.admissions.import_tasks import (
     import_job_importable,
     import_job_report,
 )
+from tremplin.admissions.imported_references import references_send, references_unsent
 from tremplin.admissions.importing import (
     attestation_refusal,
     describe_error,
@@ -315,6 +316,10 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "running": running,
         "can_run": file_kept,
         "notify_field": ImportForm.base_fields["notify"],
+        # Imported without it, by this import or another: they can be sent it now.
+        "references_unsent": (
+            references_unsent(intake).count() if not job.dry_run and not job.notify_url else 0
+        ),
         "consent_label": consent_label(intake) if file_kept else "",
         "notice_version": intake.notice_version,
         "file_gone": importable and not file_kept,
@@ -334,6 +339,30 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
     response = render(request, template or "admissions/import_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@school_view(APPLICATIONS_MANAGE)
+@require_POST
+def references_send_view(request: HttpRequest, intake_slug: str) -> HttpResponse:
+    """Send their reference to the imported applicants of the call who never got it (an
+    import run without it); back to the call's page, which says how many were sent."""
+    intake = access_intake(request, intake_slug)
+    sent = references_send(intake=intake, actor=request.user, space_url=_space_url(request))
+    if sent:
+        messages.success(
+            request,
+            ngettext(
+                "The imported applicant is being sent their reference by SMS, and by email "
+                "when the file gave one.",
+                "The %(n)s imported applicants are being sent their reference by SMS, and by "
+                "email when the file gave one.",
+                sent,
+            )
+            % {"n": sent},
+        )
+    else:  # sent already: a second click, a colleague's
+        messages.info(request, _("Every imported applicant of this call has their reference."))
+    return redirect("admissions:intake_detail", request.access.school.slug, intake.slug)
 
 
 @school_view(APPLICATIONS_MANAGE)

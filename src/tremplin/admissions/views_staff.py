@@ -32,6 +32,7 @@ from tremplin.admissions import (
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe_for_staff
 from tremplin.admissions.history import application_history
+from tremplin.admissions.imported_references import references_unsent
 from tremplin.admissions.models import (
     Application,
     Document,
@@ -134,6 +135,9 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "rules_changed_at": rules_changed_at,
             "decided_before": decided_before,
             "import_refusal": importing.import_refusal(intake),
+            "references_unsent": (
+                references_unsent(intake).count() if request.access.can(APPLICATIONS_MANAGE) else 0
+            ),
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
         },

@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "tremplin.applications.erased": _("Personal data erased"),
     "tremplin.applications.exported": _("Applications exported"),
     "tremplin.applications.export_downloaded": _("Export of applications downloaded"),
+    "tremplin.applications.references_sent": _("References sent to imported applicants"),
     "tremplin.applications.identity_viewed": _("CIN shown in full"),
     "tremplin.applications.identity_searched": _("Found by a search of the full CIN"),
     "tremplin.applications.eligibility_rechecked": _("Eligibility checked again"),
