@@ -226,3 +226,37 @@ def log_in_by_session(context, base: str, user) -> None:
     context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
     )
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_on_a_phone_the_list_shows_its_results_before_its_filters(
+    browser, live_server, live_world, language
+):
+    """Eight filter panels came before the first result on a phone: they start folded under
+    one summary there, open on a wide screen, and without JavaScript."""
+    from tests.admissions.intake_pages import four_applicants
+
+    intake = four_applicants(live_world)
+    path = f"/staff/smara/intakes/{intake.slug}/applications/"
+    for viewport, javascript in ((PHONE, True), (DESKTOP, True), (PHONE, False)):
+        context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
+        context.add_cookies(
+            [{"name": "django_language", "value": language, "url": live_server.url}]
+        )
+        log_in_by_session(context, live_server.url, live_world.users["admissions"])
+        page = context.new_page()
+        page.goto(f"{live_server.url}{path}")
+        facets = page.locator("#facets")
+        first_result = page.locator("tbody tr").first
+        if viewport is PHONE and javascript:
+            assert facets.get_attribute("open") is None
+            assert first_result.bounding_box()["y"] < viewport["height"]  # in sight
+            page.locator("#facets > summary").click()
+            expect(page.locator("#facets details").first).to_be_visible()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SHOTS / f"list-filters-{language}-phone.png", full_page=True)
+        else:
+            assert facets.get_attribute("open") is not None
+            expect(page.locator("#facets details").first).to_be_visible()
+        assert no_horizontal_scroll(page)
+        context.close()
