@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from tests.admissions.builders import CONSENT, applicant, canonical_csv, make_import_intake
@@ -284,27 +285,39 @@ def test_staff_send_their_reference_later_to_the_imported_applicants_who_never_g
     world, intake, django_capture_on_commit_callbacks
 ):
     """Imported without it (the box left unticked): the call's page and the import's result
-    say how many wait, and one click sends it to each of them, once."""
+    say how many wait, and one click sends it to each of them, once. Not to those who have
+    it, nor to those who left, nor to an applicant of the online form."""
     client = world.client("admissions")
     client.cookies["django_language"] = "en"
-    run(intake, [applicant(0, language="fr")], notify_url=SPACE)  # told at its import
-    upload = SimpleUploadedFile("b.csv", canonical_csv(ROWS + OTHER_ROWS), content_type="text/csv")
+    # Told at their import; the messages of the second failed (a refused number).
+    run(intake, [applicant(0, language="fr"), applicant(9)], notify_url=SPACE)
+    others = [applicant(n) for n in (4, 5, 6)]
+    rows = ROWS + OTHER_ROWS + others
+    upload = SimpleUploadedFile("b.csv", canonical_csv(rows), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url("import_form"), {"file": upload, "mode": "valid", **CONSENT})
-    with scopes_disabled():  # one withdrew, and is not written to
+    with scopes_disabled():
+        by_cin = {a.cin: a for a in Application.objects.all()}
+        Message.objects.filter(object_id=str(by_cin[applicant(9)["cin"]].pk)).update(
+            status=Message.Status.FAILED
+        )
         Application.objects.filter(cin=applicant(3)["cin"]).update(status="withdrawn")
+        Application.objects.filter(cin=applicant(4)["cin"]).update(source="portal")
+        Application.objects.filter(cin=applicant(5)["cin"]).update(erased_at=timezone.now())
+        Application.objects.filter(cin=applicant(6)["cin"]).update(
+            deletion_requested_at=timezone.now()
+        )
     told_before = len(messages())
     result = client.get(response["Location"]).content.decode()
-    assert "2 imported applicants of this call never received their reference" in result
+    assert "3 imported applicants of this call never received their reference" in result
     page = client.get(url("intake_detail")).content.decode()
-    assert "Send their reference to these 2 applicants" in page
+    assert "Send their reference to these 3 applicants" in page
 
     sent = client.post(url("references_send"), follow=True).content.decode()
-    assert "The 2 imported applicants are being sent their reference by SMS" in sent
+    assert "The 3 imported applicants are being sent their reference by SMS" in sent
     new = messages()[told_before:]
-    with scopes_disabled():
-        told = {Application.objects.get(pk=m.object_id).cin for m in new}
-    assert told == {applicant(1)["cin"], applicant(2)["cin"]}
+    told = {by_cin_of(m.object_id) for m in new}
+    assert told == {applicant(n)["cin"] for n in (1, 2, 9)}
     assert {m.template for m in new} == {"application_imported"}
     samira = next(m for m in new if m.channel == "sms" and m.language == "ar")
     with scopes_disabled():
@@ -313,11 +326,36 @@ def test_staff_send_their_reference_later_to_the_imported_applicants_who_never_g
     assert "never received their reference" not in sent
     with scopes_disabled():
         (event,) = AuditEvent.objects.filter(action="tremplin.applications.references_sent")
-    assert event.data == {"count": 2} and event.actor == world.users["admissions"]
+    assert event.data == {"count": 3} and event.actor == world.users["admissions"]
+    # The import's result no longer says that they do not know it.
+    result = client.get(response["Location"]).content.decode()
+    assert "they do not know it" not in result
 
     again = client.post(url("references_send"), follow=True).content.decode()  # a replay
     assert "Every imported applicant of this call has their reference." in again
     assert len(messages()) == told_before + len(new)
+
+
+@pytest.mark.django_db
+def test_a_large_call_is_sent_its_references_a_few_thousand_a_click(world, intake, monkeypatch):
+    from tremplin.admissions import imported_references
+
+    monkeypatch.setattr(imported_references, "CHUNK", 2)
+    monkeypatch.setattr(imported_references, "AT_ONCE", 3)
+    run(intake, [applicant(n) for n in range(5)])
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    first = client.post(url("references_send"), follow=True).content.decode()
+    assert "The 3 imported applicants are being sent their reference" in first
+    assert "2 more wait for their reference: send it with the button again." in first
+    second = client.post(url("references_send"), follow=True).content.decode()
+    assert "The 2 imported applicants are being sent" in second and "more wait" not in second
+    assert len({m.object_id for m in messages()}) == 5
+
+
+def by_cin_of(object_id: str) -> str:
+    with scopes_disabled():
+        return Application.objects.get(pk=object_id).cin
 
 
 @pytest.fixture
@@ -336,11 +374,12 @@ def test_clicks_at_once_send_each_reference_once(postgres_only, world):
         rows = [applicant(10 * round_number + n) for n in range(3)]
         run(intake, rows)  # without sending the references
         barrier = threading.Barrier(len(clients))
+        answers: list[int] = []
 
-        def click(client, barrier=barrier):
+        def click(client, barrier=barrier, answers=answers):
             try:
                 barrier.wait()
-                assert client.post(url("references_send")).status_code == 302
+                answers.append(client.post(url("references_send")).status_code)
             finally:
                 connection.close()
 
@@ -351,4 +390,7 @@ def test_clicks_at_once_send_each_reference_once(postgres_only, world):
             thread.join()
         with scopes_disabled():
             about = [m.object_id for m in Message.objects.filter(channel="sms")]
+            audited = AuditEvent.objects.filter(action="tremplin.applications.references_sent")
+            assert audited.count() == round_number + 1  # one click sent, the others nothing
+        assert answers == [302] * len(clients)
         assert len(about) == len(set(about)) == 3 * (round_number + 1), round_number

@@ -11,21 +11,44 @@ from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.functions import Cast
 
-from tremplin.admissions.models import Application, Intake
-from tremplin.admissions.services import applicant_messages, message_context
+from tremplin.admissions.models import Application, ImportJob, Intake
+from tremplin.admissions.services import ELIGIBILITY_NOTICE, applicant_messages, message_context
 from tremplin.core.audit import log_action
 
 TEMPLATE = "application_imported"
+# The messages that gave an applicant her reference (or that she asked for with it): one
+# of them on its way or sent, and she has it. A failed one gave her nothing.
+WITH_THE_REFERENCE = (
+    TEMPLATE,
+    "application_submitted",
+    "application_reminder",
+    "applicant_code",
+    ELIGIBILITY_NOTICE,
+)
+# Applicants written to in one transaction, and at most in one click (about two seconds):
+# a call of 100,000 sent without them is sent in twenty clicks, each page saying how many
+# are left, rather than in one request longer than a server waits.
+CHUNK = 1000
+AT_ONCE = 5000
+
+
+def references_maybe_unsent(intake: Intake) -> bool:
+    """Whether an import of ``intake`` created applications without sending their
+    references: else none can wait for it, and the call's page does not count them (the
+    count reads the school's messages)."""
+    return ImportJob.objects.filter(
+        intake=intake, dry_run=False, notify_url="", created_count__gt=0
+    ).exists()
 
 
 def references_unsent(intake: Intake) -> QuerySet[Application]:
-    """The imported applications of ``intake`` still submitted, not erased, about which no
-    confirmation of import was ever written (sent, waiting or failed: the outbox retries
-    those it has)."""
+    """The imported applications of ``intake`` still submitted, not erased nor asked to be,
+    to whose applicant no message with her reference was sent or is on its way."""
     from tremplin.notify.models import Message
 
-    confirmed = Message.objects.filter(
-        template=TEMPLATE,
+    given = Message.objects.filter(
+        template__in=WITH_THE_REFERENCE,
+        status__in=[Message.Status.PENDING, Message.Status.SENDING, Message.Status.SENT],
         content_type=ContentType.objects.get_for_model(Application),
         object_id=Cast(OuterRef("pk"), CharField()),
     )
@@ -34,21 +57,49 @@ def references_unsent(intake: Intake) -> QuerySet[Application]:
         source=Application.Source.IMPORT,
         status=Application.Status.SUBMITTED,
         erased_at__isnull=True,
-    ).exclude(Exists(confirmed))
+        deletion_requested_at__isnull=True,
+    ).exclude(Exists(given))
+
+
+def references_count(intake: Intake) -> int:
+    """How many imported applicants of ``intake`` wait for their reference."""
+    return references_unsent(intake).count() if references_maybe_unsent(intake) else 0
+
+
+def references_send(*, intake: Intake, actor, space_url: str) -> tuple[int, int]:
+    """Write the confirmation of import (her reference, the way to her space at
+    ``space_url``) to at most ``AT_ONCE`` of the applicants ``references_unsent`` finds, in
+    her language, on each channel she gave; the outbox sweep sends them. By chunks of
+    ``CHUNK``, each in its transaction, under the call's row lock (no key: the portal's
+    applications to the call do not wait), so that two clicks at once write to each once.
+    Audited once. Returns (how many were written to, how many still wait)."""
+    sent = 0
+    while sent < AT_ONCE:
+        written = _send_chunk(intake, space_url, min(CHUNK, AT_ONCE - sent))
+        sent += written
+        if not written:
+            break
+    if sent:
+        log_action(
+            "tremplin.applications.references_sent",
+            actor=actor,
+            school=intake.school,
+            obj=intake,
+            data={"count": sent},
+        )
+    return sent, references_unsent(intake).count()
 
 
 @transaction.atomic
-def references_send(*, intake: Intake, actor, space_url: str) -> int:
-    """Write the confirmation of import (her reference, the way to her space at
-    ``space_url``) of each application ``references_unsent`` finds, in her language, on each
-    channel she gave; the outbox sweep sends them. Audited once. Returns how many
-    applicants; two clicks at once send once (the call's row is locked first)."""
+def _send_chunk(intake: Intake, space_url: str, size: int) -> int:
     from tremplin.notify.models import Message
 
     intake = (
-        Intake.objects.select_for_update(of=("self",)).select_related("school").get(pk=intake.pk)
+        Intake.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("school")
+        .get(pk=intake.pk)
     )
-    applications = list(references_unsent(intake).order_by("number"))
+    applications = list(references_unsent(intake).order_by("number")[:size])
     for application in applications:
         application.intake = intake
     Message.objects.bulk_create(
@@ -58,12 +109,4 @@ def references_send(*, intake: Intake, actor, space_url: str) -> int:
             application, TEMPLATE, {**message_context(application), "space_url": space_url}
         )
     )
-    if applications:
-        log_action(
-            "tremplin.applications.references_sent",
-            actor=actor,
-            school=intake.school,
-            obj=intake,
-            data={"count": len(applications)},
-        )
     return len(applications)

@@ -339,7 +339,7 @@ def import_applications(
             # Published meanwhile: the batches written before stay (valid rows only), the
             # rest is not written; all or nothing wrote nothing.
             if mode != ImportJob.Mode.VALID_ONLY:
-                result.created = 0
+                result.created = result.ineligible_created = 0
             result.report.append(problem(0, "", "ranking_published"))
         if validator.ticked_line:
             result.note(validator.first_wish, "wishes_in_one_cell", line=validator.ticked_line)

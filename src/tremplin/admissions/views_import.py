@@ -29,7 +29,7 @@ from tremplin.admissions.import_tasks import (
     import_job_importable,
     import_job_report,
 )
-from tremplin.admissions.imported_references import references_send, references_unsent
+from tremplin.admissions.imported_references import references_count, references_send
 from tremplin.admissions.importing import (
     attestation_refusal,
     describe_error,
@@ -318,7 +318,9 @@ def import_detail(request: HttpRequest, intake_slug: str, job_id: int) -> HttpRe
         "notify_field": ImportForm.base_fields["notify"],
         # Imported without it, by this import or another: they can be sent it now.
         "references_unsent": (
-            references_unsent(intake).count() if not job.dry_run and not job.notify_url else 0
+            references_count(intake)
+            if not running and not job.dry_run and not job.notify_url and job.created_count
+            else 0
         ),
         "consent_label": consent_label(intake) if file_kept else "",
         "notice_version": intake.notice_version,
@@ -347,7 +349,7 @@ def references_send_view(request: HttpRequest, intake_slug: str) -> HttpResponse
     """Send their reference to the imported applicants of the call who never got it (an
     import run without it); back to the call's page, which says how many were sent."""
     intake = access_intake(request, intake_slug)
-    sent = references_send(intake=intake, actor=request.user, space_url=_space_url(request))
+    sent, left = references_send(intake=intake, actor=request.user, space_url=_space_url(request))
     if sent:
         messages.success(
             request,
@@ -360,7 +362,17 @@ def references_send_view(request: HttpRequest, intake_slug: str) -> HttpResponse
             )
             % {"n": sent},
         )
-    else:  # sent already: a second click, a colleague's
+    if left:  # a large call: a click sends a few thousand at most
+        messages.info(
+            request,
+            ngettext(
+                "%(n)s more waits for their reference: send it with the button again.",
+                "%(n)s more wait for their reference: send it with the button again.",
+                left,
+            )
+            % {"n": left},
+        )
+    elif not sent:  # sent already: a second click, a colleague's
         messages.info(request, _("Every imported applicant of this call has their reference."))
     return redirect("admissions:intake_detail", request.access.school.slug, intake.slug)
 

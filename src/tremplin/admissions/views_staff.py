@@ -32,7 +32,7 @@ from tremplin.admissions import (
 from tremplin.admissions.access import access_application, access_intake
 from tremplin.admissions.eligibility import describe_for_staff
 from tremplin.admissions.history import application_history
-from tremplin.admissions.imported_references import references_unsent
+from tremplin.admissions.imported_references import references_count
 from tremplin.admissions.models import (
     Application,
     Document,
@@ -136,7 +136,7 @@ def intake_detail(request: HttpRequest, intake_slug: str) -> HttpResponse:
             "decided_before": decided_before,
             "import_refusal": importing.import_refusal(intake),
             "references_unsent": (
-                references_unsent(intake).count() if request.access.can(APPLICATIONS_MANAGE) else 0
+                references_count(intake) if request.access.can(APPLICATIONS_MANAGE) else 0
             ),
             "erasure_date": retention.erasure_date(intake),
             "retention_months": retention.retention_months(),
