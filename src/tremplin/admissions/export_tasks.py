@@ -235,15 +235,16 @@ def export_state(job: ExportJob) -> str:
     return "gone" if job.status == ExportJob.Status.DONE else "failed"
 
 
-def exports_recent(intake: Intake, actor, ranking_run=None) -> list[ExportJob]:
+def exports_recent(intake: Intake, actor, ranking_run=None) -> list[tuple[ExportJob, str]]:
     """``actor``'s exports of the list of ``intake``'s applications, or of the table of its
-    ``ranking_run``, that are still running or still kept, last first."""
+    ``ranking_run``, that are still running or still kept, last first, each with what it is
+    now (``export_state``)."""
     since = timezone.now() - KEPT
-    return list(
-        ExportJob.objects.filter(intake=intake, created_by=actor, ranking_run=ranking_run).filter(
-            Q(status__in=ACTIVE) | Q(finished_at__gt=since)
-        )[:5]
-    )
+    jobs = ExportJob.objects.filter(intake=intake, created_by=actor, ranking_run=ranking_run)
+    return [
+        (job, export_state(job))
+        for job in jobs.filter(Q(status__in=ACTIVE) | Q(finished_at__gt=since))[:5]
+    ]
 
 
 def export_jobs_resume(

@@ -55,12 +55,6 @@ class InReadingOrder(forms.models.ModelChoiceIterator):
             yield self.choice(place)
 
 
-def _published_run(intake: Intake):
-    from tremplin.selection.schemes import published_run
-
-    return published_run(intake)
-
-
 def _in_years(value):
     """``value``, a date-time, refused when its year is not in ``YEARS``. (The reference date
     needs no such check: it must fall within a year of these two.)"""
@@ -183,7 +177,9 @@ with scopes_disabled():
                     "The address of a call that has opened stays as it is: links to it are "
                     "already shared."
                 )
-            published = self.instance.pk and _published_run(self.instance)
+            from tremplin.selection.schemes import published_run  # selection builds on this
+
+            published = self.instance.pk and published_run(self.instance)
             # A page opened before the publication sends its rules: the service then refuses
             # a change of them, with its reason, rather than the form ignoring it.
             if published and not any(name in self.data for name in RULE_FORM_FIELDS):

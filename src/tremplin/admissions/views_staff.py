@@ -597,10 +597,7 @@ def _exports(request: HttpRequest, intake: Intake) -> list[tuple[ExportJob, str]
     """The reader's exports of the call still running or kept, each with what it is now."""
     if not request.access.can(APPLICATIONS_EXPORT):
         return []
-    return [
-        (job, export_tasks.export_state(job))
-        for job in export_tasks.exports_recent(intake, request.user)
-    ]
+    return export_tasks.exports_recent(intake, request.user)
 
 
 def _selection(application: Application) -> dict | None:

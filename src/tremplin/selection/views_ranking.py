@@ -236,10 +236,7 @@ def _export_context(request: HttpRequest, intake: Intake, run: RankingRun) -> di
         "can_export": True,
         # Larger, its workbook is written by a task (export_tasks).
         "workbook_in_request": ranking_results.results_count(run) <= export_tasks.IN_REQUEST,
-        "exports": [
-            (job, export_tasks.export_state(job))
-            for job in export_tasks.exports_recent(intake, request.user, ranking_run=run)
-        ],
+        "exports": export_tasks.exports_recent(intake, request.user, ranking_run=run),
     }
 
 
