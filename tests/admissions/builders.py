@@ -123,3 +123,19 @@ def make_import_intake(school, *, slug="promo-2026", tracks=("dev-web",), **over
 
 def excel_serial(day: datetime.date) -> int:
     return (day - datetime.date(1899, 12, 30)).days
+
+
+def by_column(rows: list[dict]) -> list[dict]:
+    """Rows of an export keyed by the canonical column names (``cin``, ``wish_1``), whatever
+    the language of its header."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from tremplin.admissions.exporting import column_label, export_columns
+
+    names = export_columns(include_identity=True, wishes=9)
+    canonical = {name: name for name in names}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            canonical.update((column_label(name), name) for name in names)
+    return [{canonical.get(key, key): value for key, value in row.items()} for row in rows]

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
 
-from tests.admissions.builders import applicant, canonical_csv, make_import_intake
+from tests.admissions.builders import applicant, by_column, canonical_csv, make_import_intake
 from tremplin.admissions import exporting
 from tremplin.admissions.importing import import_applications
 from tremplin.admissions.models import Application
@@ -65,7 +65,7 @@ def exported(intake, **options) -> list[dict]:
 
 
 def rows_of(data: bytes) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    return by_column(list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";")))
 
 
 def names(model, field: str) -> dict[str, str]:
@@ -131,7 +131,9 @@ def test_the_streamed_csv_is_audited_before_it_is_read_and_keeps_the_page_langua
     }  # fmt: skip
 
     with translation.override("fr"):  # whatever the thread does next, the file is in Arabic
-        rows = rows_of(response.getvalue())
+        data = response.getvalue()
+        rows = rows_of(data)
+    assert data.decode("utf-8-sig").startswith("المرجع;تاريخ التقديم;حالة الترشيح;")
     wanted = [references[applicant(n)["cin"]] for n in women]
     assert [row["reference"] for row in rows] == wanted
     with translation.override("ar"):

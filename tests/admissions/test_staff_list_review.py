@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django_scopes import scopes_disabled
 
+from tests.admissions.builders import by_column
 from tests.admissions.open_intake import form_data
 from tests.admissions.test_screening import APPLY, application, events, url
 from tests.admissions.test_screening import intake as intake  # the fixture: 3 applications
@@ -111,24 +112,21 @@ def export(client, intake, fmt="csv", **params):
     return client.get(url("application_export", intake, fmt=fmt), params)
 
 
+def exported_rows(client, intake) -> list[dict]:
+    content = export(client, intake).getvalue().decode("utf-8-sig")
+    return by_column(list(csv.DictReader(io.StringIO(content), delimiter=";")))
+
+
 def test_the_export_gives_reasons_as_staff_read_them_and_the_staff_decisions(world, intake):
     omar = application("CD111111")  # too old for the call
     client = world.client("admissions")
-    rows = list(
-        csv.DictReader(
-            io.StringIO(export(client, intake).getvalue().decode("utf-8-sig")), delimiter=";"
-        )
-    )
+    rows = exported_rows(client, intake)
     reasons = {r["reference"]: r["eligibility_reasons"] for r in rows}
     assert "Âge au " in reasons[omar.reference] and "vous" not in reasons[omar.reference]
 
     target = url("application_eligibility", intake, reference=omar.reference)
     client.post(target, {"decision": "eligible", "reason": "Date de naissance mal saisie."})
-    rows = list(
-        csv.DictReader(
-            io.StringIO(export(client, intake).getvalue().decode("utf-8-sig")), delimiter=";"
-        )
-    )
+    rows = exported_rows(client, intake)
     reason = {r["reference"]: r["eligibility_reasons"] for r in rows}[omar.reference]
     assert reason.replace("\xa0", " ").startswith(
         "Décidé par l'équipe : Date de naissance mal saisie. Âge au "
@@ -144,8 +142,7 @@ def test_the_export_is_named_after_the_school_the_call_and_the_time(world, intak
 
 
 def test_the_csv_writes_every_date_day_first(world, intake):
-    content = export(world.client("admissions"), intake).getvalue().decode("utf-8-sig")
-    row = next(csv.DictReader(io.StringIO(content), delimiter=";"))
+    row = exported_rows(world.client("admissions"), intake)[0]
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", row["submitted_at"])
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", row["birth_date"])
 
@@ -256,9 +253,7 @@ def test_an_erased_staff_decision_exports_no_empty_reason(world, intake):
     client.post(target, {"decision": "eligible", "reason": "Date de naissance erronée"})
     with scopes_disabled():
         application_erase(application=omar, actor=world.users["admissions"], reason="Demande")
-    rows = csv.DictReader(
-        io.StringIO(export(client, intake).getvalue().decode("utf-8-sig")), delimiter=";"
-    )
+    rows = exported_rows(client, intake)
     reason = {r["reference"]: r["eligibility_reasons"] for r in rows}[omar.reference]
     assert "équipe" not in reason and " : ." not in reason
 

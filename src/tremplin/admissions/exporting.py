@@ -20,10 +20,12 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_scopes import scope
 
 from tremplin.admissions import importing_headers as cols
 from tremplin.admissions.eligibility import describe_for_staff
+from tremplin.admissions.importing_report import field_label
 from tremplin.admissions.models import Application, Intake, IntakeTrack, Wish
 from tremplin.admissions.selectors import SEARCH
 from tremplin.core.audit import log_action
@@ -57,6 +59,26 @@ def track_columns(intake: Intake) -> int:
     with scope(school=intake.school):
         count = IntakeTrack.objects.filter(intake=intake).count()
     return count if count > 1 else 0
+
+
+def export_only_label(name: str) -> str:
+    """The header of a column only exports have, in the active language: none of them may be
+    read by the importer as one of its fields (a test checks it in every language), so an
+    export corrected in a spreadsheet imports as it is."""
+    labels = {
+        "reference": _("Reference"),
+        "submitted_at": _("Submitted on"),
+        "status": pgettext("export column", "Application status"),
+        "eligibility": _("Eligibility"),
+        "eligibility_reasons": _("Rules not met"),
+    }
+    return labels[name]
+
+
+def column_label(name: str) -> str:
+    """A column of the exports as the reader calls it (``Date de naissance``, « تاريخ
+    الازدياد »): the importer reads it back (``importing_headers.header_field``)."""
+    return export_only_label(name) if name in EXPORT_ONLY_COLUMNS else str(field_label(name))
 
 
 def export_columns(*, include_identity: bool, wishes: int) -> list[str]:
@@ -266,15 +288,22 @@ def applications_export(
     filters: dict | None = None,
     progress: Callable[[int], None] | None = None,
     record: bool = True,
+    labels: bool = True,
 ) -> int:
     """Write the applications of ``queryset`` (of ``intake``) to ``out`` (binary) as ``fmt``,
     and record the export in the audit log (unless ``record`` is false: the caller does,
     once the file is kept). Returns the number of applications written. ``progress``, if
-    given, is called with the number written so far every ``CHUNK``."""
+    given, is called with the number written so far every ``CHUNK``.
+
+    The header names the columns in the active language (``column_label``), or by their
+    canonical names (``cin``, ``birth_date``…) with ``labels=False``, for scripts; the
+    importer reads both."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     with scope(school=intake.school):
-        header, rows = _export_rows(intake, queryset, include_identity, typed=fmt == "xlsx")
+        header, rows = _export_rows(
+            intake, queryset, include_identity, typed=fmt == "xlsx", labels=labels
+        )
         if progress is not None:
             rows = reporting(rows, progress)
         count = (write_xlsx if fmt == "xlsx" else write_csv)(rows, header, out)
@@ -317,7 +346,9 @@ def applications_csv_stream(
     def chunks() -> Iterator[bytes]:
         try:
             with translation.override(language):
-                header, rows = _export_rows(intake, queryset, include_identity, typed=False)
+                header, rows = _export_rows(
+                    intake, queryset, include_identity, typed=False, labels=True
+                )
                 yield from csv_chunks(rows, header)
         except Exception:
             logger.exception("The CSV export of %s (%s) stopped short", intake.slug, intake.pk)
@@ -326,9 +357,11 @@ def applications_csv_stream(
     return chunks()
 
 
-def _export_rows(intake, queryset, include_identity: bool, *, typed: bool):
+def _export_rows(intake, queryset, include_identity: bool, *, typed: bool, labels: bool):
     wishes = track_columns(intake)
     header = export_columns(include_identity=include_identity, wishes=wishes)
+    if labels:
+        header = [column_label(name) for name in header]
     applications = _for_export(queryset.filter(intake=intake), wishes=bool(wishes))
     rows = application_rows(
         applications, include_identity=include_identity, wishes=wishes, typed=typed

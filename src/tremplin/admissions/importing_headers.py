@@ -378,7 +378,24 @@ def _header_index() -> dict[str, str]:
             _HEADER_INDEX[field] = field
             for synonym in synonyms:
                 _HEADER_INDEX.setdefault(fold_header(synonym), field)
+        _HEADER_INDEX.update(_export_labels())
     return _HEADER_INDEX
+
+
+def _export_labels() -> dict[str, str]:
+    """The headers of the staff's exports, in each language of the site (« Nom (lettres
+    latines) », « يوافق على تتبع الإدماج المهني »): an export corrected in a spreadsheet is
+    imported as it is, whatever the language of whoever exported it."""
+    from django.conf import settings
+
+    from tremplin.admissions.importing_report import field_label
+
+    labels = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for field in CANONICAL_COLUMNS:
+                labels[fold_header(field_label(field), brackets=True)] = field
+    return labels
 
 
 # The script a name header asks for, when it says so: « Nom (en arabe) », « Prénom (lettres

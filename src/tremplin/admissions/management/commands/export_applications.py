@@ -12,7 +12,8 @@ from tremplin.admissions.models import Application
 class Command(BaseCommand):
     help = (
         "Export the applications of an intake to CSV or XLSX, identity included (CIN, "
-        "accommodation needs). The export is recorded in the audit log."
+        "accommodation needs), with the canonical column names of the import template "
+        "(cin, birth_date…), which scripts can rely on. The export is recorded in the audit log."
     )
 
     def add_arguments(self, parser):
@@ -40,6 +41,7 @@ class Command(BaseCommand):
                     actor=None,
                     out=out,
                     filters={"command": "export_applications"},
+                    labels=False,
                 )
             finally:
                 if path is not None:
