@@ -108,7 +108,7 @@ def test_a_large_workbook_is_written_by_a_task_then_downloaded_by_who_asked(
     assert "hx-get" not in said  # written: no more polling
     response = client.get(url("export_download", intake, job.pk))
     assert response.status_code == 200
-    assert 'attachment; filename="smara-' in response["Content-Disposition"]
+    assert 'attachment; filename="smara-promo-2026-filtered-' in response["Content-Disposition"]
     assert workbook_names(downloaded(response)) == ["Fatima", "Salma"]
     # Written once (recorded by the task, with its count), downloaded once: both audited.
     assert [(e["format"], e["count"]) for e in audited("tremplin.applications.exported")] == [

@@ -133,12 +133,35 @@ def test_the_export_gives_reasons_as_staff_read_them_and_the_staff_decisions(wor
     )
 
 
-def test_the_export_is_named_after_the_school_the_call_and_the_time(world, intake):
-    response = export(world.client("admissions"), intake, fmt="xlsx", sex="F")
+@pytest.mark.parametrize(
+    ("language", "params", "name"),
+    [
+        ("fr", {"sort": "name"}, "smara-{slug}-{stamp}.xlsx"),  # ordered, not narrowed
+        ("fr", {"sex": "F", "sort": "name"}, "smara-{slug}-filtrée-{stamp}.xlsx"),
+        ("ar", {"q": "Omar"}, "smara-{slug}-مصفاة-{stamp}.csv"),
+        ("en", {"eligibility": "eligible"}, "smara-{slug}-filtered-{stamp}.xlsx"),
+    ],
+)
+def test_the_export_is_named_after_the_school_the_call_whether_filtered_and_the_time(
+    world, intake, language, params, name
+):
+    """Two files of one call, the whole list and the women, say which is which once in a
+    downloads folder."""
+    from urllib.parse import unquote
+
+    client = world.client("admissions")
+    client.cookies["django_language"] = language
+    fmt = name.rsplit(".", 1)[1]
+    response = export(client, intake, fmt=fmt, **params)
+    assert response.status_code == 200
     disposition = response["Content-Disposition"]
-    assert re.fullmatch(
-        rf'attachment; filename="smara-{intake.slug}-\d{{8}}-\d{{4}}\.xlsx"', disposition
-    )
+    if "filename*=" in disposition:  # not ASCII: RFC 5987, which every browser reads
+        filename = unquote(disposition.split("filename*=utf-8''", 1)[1])
+    else:
+        filename = re.fullmatch(r'attachment; filename="([^"]+)"', disposition).group(1)
+    stamp = r"\d{8}-\d{4}"
+    pattern = re.escape(name.format(slug=intake.slug, stamp="STAMP")).replace("STAMP", stamp)
+    assert re.fullmatch(pattern, filename), filename
 
 
 def test_the_csv_writes_every_date_day_first(world, intake):

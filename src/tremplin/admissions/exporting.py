@@ -415,10 +415,19 @@ def filters_audited(filters: dict) -> dict:
     return {key: "*" if key == SEARCH else value for key, value in filters.items()}
 
 
-def export_filename(intake: Intake, fmt: str, at: datetime.datetime | None = None) -> str:
-    """The file's name: the school, the call, and when it was written (now, by default)."""
+def export_filename(
+    intake: Intake, fmt: str, at: datetime.datetime | None = None, *, filters: dict | None = None
+) -> str:
+    """The file's name: the school, the call, whether the list was narrowed (by ``filters``,
+    as ``export_tasks.export_filters`` keeps them: its order alone does not narrow it), and
+    when it was written (now, by default). Two files of one call, the whole list and the
+    women only, say which is which in a downloads folder."""
     stamp = timezone.localtime(at).strftime("%Y%m%d-%H%M")
-    return f"{intake.school.slug}-{intake.slug}-{stamp}.{fmt}"
+    narrowed = any(value for name, value in (filters or {}).items() if name != "sort")
+    parts = [intake.school.slug, intake.slug]
+    if narrowed:
+        parts.append(pgettext("file name", "filtered"))
+    return f"{'-'.join(parts)}-{stamp}.{fmt}"
 
 
 # --- The import template ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -70,8 +71,8 @@ def application_export(request: HttpRequest, intake_slug: str, fmt: str) -> Http
     else:
         response = HttpResponse(content_type=exporting.CONTENT_TYPES[fmt])
         exporting.applications_export(**export, fmt=fmt, out=response)
-    filename = exporting.export_filename(intake, fmt)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    filename = exporting.export_filename(intake, fmt, filters=export_filters(request.GET))
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
@@ -178,7 +179,9 @@ def export_download(request: HttpRequest, intake_slug: str, export_id: int) -> H
         filename=(
             ranking_export_filename(run, at=job.finished_at)
             if run
-            else exporting.export_filename(intake, job.format, at=job.finished_at)
+            else exporting.export_filename(
+                intake, job.format, at=job.finished_at, filters=job.filters
+            )
         ),
         content_type=exporting.CONTENT_TYPES[job.format],
     )
