@@ -337,6 +337,37 @@ def test_staff_send_their_reference_later_to_the_imported_applicants_who_never_g
 
 
 @pytest.mark.django_db
+def test_the_reference_promises_corrections_only_while_the_call_is_open(world, intake):
+    """Imported while the call is open, she may correct her application until its closing
+    date, which the message names; her reference sent once it has closed (an import from a
+    paper campaign, or staff sending it later) offers only what she can still do."""
+    from tremplin.admissions.imported_references import references_send
+    from tremplin.core.formatting import format_datetime
+
+    run(intake, [applicant(2, email="a@example.ma", language="fr")], notify_url=SPACE)
+    (open_email,) = [m for m in messages() if m.channel == "email"]
+    closing = format_datetime(intake.closes_at, "short", "fr")
+    assert f"la corriger jusqu'au {closing}" in open_email.body
+    assert open_email.subject.startswith("Candidature SMA-") and "enregistrée" in open_email.subject
+
+    with scopes_disabled():
+        intake.closes_at = timezone.now() - timezone.timedelta(minutes=1)
+        intake.save(update_fields=["closes_at"])
+    run(intake, [applicant(3, email="b@example.ma", language="fr")])  # told later
+    run(intake, [applicant(4, email="c@example.ma", language="ar")])
+    with scopes_disabled():
+        sent, left = references_send(
+            intake=intake, actor=world.users["admissions"], space_url=SPACE
+        )
+    assert (sent, left) == (2, 0)
+    french, arabic = [m for m in messages() if m.channel == "email"][1:]
+    assert "corriger" not in french.body and "date de clôture" not in french.body
+    assert "suivre votre candidature, ou la retirer\u00a0:" in french.body
+    assert "تصحيح" not in arabic.body and "تتبع ترشيحكم أو سحبه" in arabic.body
+    assert SPACE in french.body and SPACE in arabic.body
+
+
+@pytest.mark.django_db
 def test_a_large_call_is_sent_its_references_a_few_thousand_a_click(world, intake, monkeypatch):
     from tremplin.admissions import imported_references
 

@@ -17,7 +17,11 @@ CONTEXTS = {
     },
     "applicant_code": {"code": "482913", "minutes": 10, "reference": "SMA-25-0042"},
 }
-CONTEXTS["application_imported"] = CONTEXTS["application_submitted"]
+# Imported while the call is open (without "closes_at": once it has closed).
+CONTEXTS["application_imported"] = {
+    **CONTEXTS["application_submitted"],
+    "closes_at": "31/01/2027 23:59",
+}
 CONTEXTS["offer_withdrawn"] = CONTEXTS["application_submitted"]
 CONTEXTS["contact_changed"] = {
     k: v for k, v in CONTEXTS["application_submitted"].items() if k != "space_url"

@@ -12,7 +12,11 @@ from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.functions import Cast
 
 from tremplin.admissions.models import Application, ImportJob, Intake
-from tremplin.admissions.services import ELIGIBILITY_NOTICE, applicant_messages, message_context
+from tremplin.admissions.services import (
+    ELIGIBILITY_NOTICE,
+    applicant_messages,
+    imported_message_context,
+)
 from tremplin.core.audit import log_action
 
 TEMPLATE = "application_imported"
@@ -106,7 +110,7 @@ def _send_chunk(intake: Intake, space_url: str, size: int) -> int:
         message
         for application in applications
         for message in applicant_messages(
-            application, TEMPLATE, {**message_context(application), "space_url": space_url}
+            application, TEMPLATE, imported_message_context(application, space_url)
         )
     )
     return len(applications)

@@ -204,7 +204,7 @@ class Writer:
         (her reference and the way to her space), written in the same transaction and sent by
         the outbox sweep. A kind of its own: several applicants of a file may share a phone
         (a youth centre's), which the limit on the portal's confirmations must not hold."""
-        from tremplin.admissions.services import applicant_channels, message_context
+        from tremplin.admissions.services import applicant_channels, imported_message_context
         from tremplin.notify.services import message_build
 
         messages = []
@@ -219,7 +219,7 @@ class Writer:
                 email=record[8],
                 language=record[17],
             )
-            context = {**message_context(application), "space_url": self.notify_url}
+            context = imported_message_context(application, self.notify_url)
             messages += [
                 message_build(
                     channel=channel,

@@ -117,6 +117,19 @@ def message_context(application: Application) -> dict:
     }
 
 
+def imported_message_context(application: Application, space_url: str) -> dict:
+    """What the message giving an imported applicant her reference says: that of every
+    message, her space's address, and until when she may still correct her application
+    (empty once the call is closed: an import, or the references sent later, often come
+    after the closing date, when promising corrections would mislead her)."""
+    from tremplin.core.formatting import format_datetime
+
+    closes_at = ""
+    if application.intake.accepts_applications():
+        closes_at = format_datetime(application.intake.closes_at, "short", application.language)
+    return {**message_context(application), "space_url": space_url, "closes_at": closes_at}
+
+
 def tell_eligibility(application: Application, before: str) -> None:
     """Tell the applicant, in her language, that her eligibility moved from ``before``
     without her doing (the rules checked again, a staff decision or its undoing): found not
