@@ -1039,6 +1039,14 @@ def test_pages_that_say_contact_the_school_say_how(world, intake):
     other = Client()
     page = other.get(apply(other, phone="0700000001")["Location"]).content.decode()
     assert 'data-testid="cin-taken"' in page and contact in page
+    # In Arabic, the address the school wrote in Arabic.
+    with scopes_disabled():
+        world.smara.address_ar = "شارع محمد الخامس، السمارة"
+        world.smara.save()
+    arabic = Client()
+    arabic.cookies["django_language"] = "ar"
+    public = arabic.get(reverse("public:school", args=["smara"])).content.decode()
+    assert "<bdi>شارع محمد الخامس، السمارة</bdi>" in public and "Avenue Mohammed V" not in public
 
 
 @pytest.mark.django_db

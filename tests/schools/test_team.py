@@ -103,6 +103,7 @@ def test_the_profile_change_is_public_and_audited_with_old_and_new_values(world)
             "description": "Nouvelle description",
             "description_ar": "وصف جديد",
             "address": "",
+            "address_ar": "شارع محمد الخامس، السمارة",
             "email": "",
             "phone": "",
         },
@@ -112,6 +113,10 @@ def test_the_profile_change_is_public_and_audited_with_old_and_new_values(world)
     with scopes_disabled():
         event = AuditEvent.objects.get(action="tremplin.school.profile_changed")
     assert event.data["description"]["new"] == "Nouvelle description"
+    assert event.data["address_ar"] == {"old": "", "new": "شارع محمد الخامس، السمارة"}
+    client.cookies["django_language"] = "ar"
+    dashboard = client.get(reverse("schools:dashboard", args=["smara"])).content.decode()
+    assert "شارع محمد الخامس، السمارة" in dashboard
 
 
 @pytest.mark.django_db

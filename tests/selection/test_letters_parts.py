@@ -143,6 +143,27 @@ def test_values_are_isolated_because_weasyprint_ignores_bdi(world, intake):
     assert html.count("<bdi") == html.count("\u2068") == html.count("\u2069")
 
 
+@pytest.mark.parametrize(
+    ("language", "shown", "not_shown"),
+    [
+        ("ar", "المدرسة الرقمية بالسمارة · شارع محمد الخامس، السمارة", "Avenue Mohammed V"),
+        ("fr", "École smara · Avenue Mohammed V, Es-Semara", "شارع محمد الخامس"),
+    ],
+)
+def test_the_footer_names_the_school_and_its_address_in_the_letters_language(
+    world, intake, language, shown, not_shown
+):
+    with scopes_disabled():
+        world.smara.name_ar = "المدرسة الرقمية بالسمارة"
+        world.smara.address = "Avenue Mohammed V, Es-Semara"
+        world.smara.address_ar = "شارع محمد الخامس، السمارة"
+        world.smara.save()
+    html = letter_html(hostile_context(world, intake, language=language))
+    footer = html.split('<div class="page-footer">', 1)[1].split("</div>", 1)[0]
+    text = re.sub(r"</?bdi>|[\u2068\u2069]", "", footer)  # the isolation, not the words
+    assert shown in text and not_shown not in text
+
+
 def test_an_english_letter_is_left_to_right_in_english(world, intake):
     context = hostile_context(world, intake, language="en")
     assert context["language"] == "en"

@@ -134,6 +134,7 @@ def _school() -> School:
             "name_ar": "المدرسة الرقمية بالسمارة",
             "commune": commune,
             "address": "Avenue Mohammed V, Es-Semara",
+            "address_ar": "شارع محمد الخامس، السمارة",
             "description": (
                 "Une école gratuite des métiers du numérique pour les jeunes de la province "
                 "d'Es-Semara : développement web, analyse de données et sécurité de "

@@ -87,7 +87,8 @@ class School(models.Model):
     commune = models.ForeignKey(
         Commune, on_delete=models.PROTECT, related_name="schools", verbose_name=_("commune")
     )
-    address = models.CharField(_("address"), max_length=300, blank=True)
+    address = models.CharField(_("address (French)"), max_length=300, blank=True)
+    address_ar = models.CharField(_("address (Arabic)"), max_length=300, blank=True)
     description = models.TextField(_("description (French)"), blank=True)
     description_ar = models.TextField(_("description (Arabic)"), blank=True)
     email = models.EmailField(_("contact email"), blank=True)

@@ -15,7 +15,7 @@ from tremplin.core.models import Membership, Role, User
 from tremplin.core.tasks import enqueue_email
 from tremplin.schools.models import School
 
-PROFILE_FIELDS = ("description", "description_ar", "address", "email", "phone")
+PROFILE_FIELDS = ("description", "description_ar", "address", "address_ar", "email", "phone")
 
 
 @transaction.atomic

@@ -113,7 +113,7 @@ def _common(batch: LetterBatch, application: Application, language: str) -> dict
             "place": clean(localized(commune, "name")),
             "place_fr": f"{clean(commune.name)}, {clean(province.name)}",
             "place_ar": f"{clean(commune.name_ar)}، {clean(province.name_ar)}",
-            "address": clean(school.address),
+            "address": clean(localized(school, "address")),
             "phone": clean(format_phone(school.phone)) if school.phone else "",
             "email": clean(school.email),
         },
