@@ -120,7 +120,7 @@ def test_the_streamed_csv_is_audited_before_it_is_read_and_keeps_the_page_langua
     client.cookies["django_language"] = "ar"
     response = export_of_women(client, intake)
     assert response.status_code == 200 and response.streaming
-    assert response["Content-Disposition"].endswith('.csv"')
+    assert response["Content-Disposition"].endswith(".csv")
     women = [n for n in range(len(WISHES)) if n not in MEN]
     with scopes_disabled():
         event = AuditEvent.objects.get(action="tremplin.applications.exported")

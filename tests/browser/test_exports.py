@@ -76,7 +76,8 @@ def test_a_large_workbook_is_asked_for_followed_and_downloaded_in_arabic_on_a_ph
     content = Path(downloading.value.path()).read_bytes()
     sheet = load_workbook(io.BytesIO(content)).active
     assert sheet.sheet_view.rightToLeft
-    column = [cell.value for cell in sheet[1]].index("first_name")
+    assert downloading.value.suggested_filename.startswith("smara-promo-2026-مصفاة-")
+    column = [cell.value for cell in sheet[1]].index("الاسم الشخصي (بالحروف اللاتينية)")
     names = sorted(row[column] for row in sheet.iter_rows(min_row=2, values_only=True))
     assert names == ["Fatima", "Salma"]
     context.close()
