@@ -302,7 +302,9 @@ def test_staff_send_their_reference_later_to_the_imported_applicants_who_never_g
             status=Message.Status.FAILED
         )
         Application.objects.filter(cin=applicant(3)["cin"]).update(status="withdrawn")
-        Application.objects.filter(cin=applicant(4)["cin"]).update(source="portal")
+        Application.objects.filter(cin=applicant(4)["cin"]).update(
+            source="portal", reference_unsent=False
+        )
         Application.objects.filter(cin=applicant(5)["cin"]).update(erased_at=timezone.now())
         Application.objects.filter(cin=applicant(6)["cin"]).update(
             deletion_requested_at=timezone.now()
@@ -334,6 +336,56 @@ def test_staff_send_their_reference_later_to_the_imported_applicants_who_never_g
     again = client.post(url("references_send"), follow=True).content.decode()  # a replay
     assert "Every imported applicant of this call has their reference." in again
     assert len(messages()) == told_before + len(new)
+
+
+@pytest.mark.django_db
+def test_imported_applicants_are_marked_until_the_outbox_sends_their_reference(
+    world, intake, tmp_path, settings
+):
+    """By the page or by the command, each application an import writes is marked until the
+    outbox sends the message with her reference; the call's page counts the marked ones
+    with no such message on its way (a partial index, empty nearly always: not the call's
+    messages). A message that fails leaves her marked: she is offered again."""
+    from tremplin.admissions.imported_references import references_count, references_send
+
+    def marked() -> set[str]:
+        with scopes_disabled():
+            return set(
+                Application.objects.filter(reference_unsent=True).values_list("cin", flat=True)
+            )
+
+    def waiting() -> int:
+        with scopes_disabled():
+            return references_count(intake)
+
+    run(intake, ROWS)  # the page's way, the box left unticked
+    run(intake, [applicant(5)], notify_url=SPACE)  # told at once, by the outbox
+    path = tmp_path / "candidats.csv"
+    path.write_bytes(canonical_csv(OTHER_ROWS))
+    call_command("import_applications", str(path), "--intake", "promo-2026",
+                 stdout=io.StringIO())  # fmt: skip
+    assert marked() == {applicant(n)["cin"] for n in (0, 1, 2, 3, 5)}
+    assert waiting() == 4  # the fifth one's message is on its way
+    assert outbox_flush()["sent"] == 1
+    assert marked() == {applicant(n)["cin"] for n in (0, 1, 2, 3)}
+
+    client = world.client("admissions")
+    client.cookies["django_language"] = "en"
+    page = client.get(url("intake_detail")).content.decode()
+    assert "Send their reference to these 4 applicants" in page  # the command's two too
+    with scopes_disabled():
+        sent, left = references_send(
+            intake=intake, actor=world.users["admissions"], space_url=SPACE
+        )
+    assert (sent, left) == (4, 0)  # on their way: nobody waits
+    settings.SMS_BACKEND = "tests.notify.backends.RefusingSmsBackend"  # an unknown number
+    outbox_flush()
+    assert marked() == {applicant(n)["cin"] for n in (0, 2, 3)}  # the second had an email
+    assert waiting() == 3
+    assert (
+        "Send their reference to these 3 applicants"
+        in client.get(url("intake_detail")).content.decode()
+    )
 
 
 @pytest.mark.django_db

@@ -103,6 +103,28 @@ def test_the_send_is_a_task_that_takes_the_message_id_and_is_enqueued_on_commit(
     assert task.task.run_after is None
 
 
+def test_a_receiver_of_the_news_that_fails_does_not_unsend_the_message(sms_outbox, caplog):
+    """The message went: whatever a receiver of ``message_sent`` does wrong is logged."""
+    from tremplin.notify.signals import message_sent
+
+    heard = []
+
+    def broken(sender, message, **kwargs):
+        heard.append(message.pk)
+        raise Boom
+
+    message_sent.connect(broken)
+    try:
+        with scopes_disabled():
+            message = enqueue_sms()
+        assert message_send(message.pk) == Message.Status.SENT
+    finally:
+        message_sent.disconnect(broken)
+    assert heard == [message.pk]
+    assert reload(message).status == Message.Status.SENT and len(sms_outbox) == 1
+    assert f"Message {message.pk} sent, but" in caplog.text
+
+
 def test_a_failed_send_keeps_the_message_for_a_retry_and_never_undoes_the_change(
     settings, django_capture_on_commit_callbacks, dummy_tasks
 ):

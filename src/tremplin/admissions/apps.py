@@ -9,8 +9,12 @@ class AdmissionsConfig(AppConfig):
 
     def ready(self):
         from tremplin.admissions.held_uploads import HELD_DIR
+        from tremplin.admissions.imported_references import reference_sent
         from tremplin.admissions.models import Document, ExportJob, ImportJob
         from tremplin.core import private_files
+        from tremplin.notify.signals import message_sent
+
+        message_sent.connect(reference_sent, dispatch_uid="admissions.reference_sent")
 
         # What a process killed before its commit may leave there (core.private_files).
         private_files.register(

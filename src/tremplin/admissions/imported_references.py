@@ -4,14 +4,22 @@ An import run without sending the references (the box left unticked, a file staf
 check first) leaves applicants who do not know their reference, and cannot open their
 applicant space. Staff send it later, to every imported applicant of the call who never got
 it: the message the import would have sent, through the outbox.
+
+Every application an import writes is marked (``Application.reference_unsent``, whether the
+page or the command imported it) until the outbox sends a message with her reference
+(``reference_sent``). The call's pages count the marked applications with no such message on
+its way (a partial index: none, nearly always), not every message of the call: a call of
+100,000 applicants took a few hundred milliseconds a page. A message that failed leaves her
+marked: she never received it, and staff can send it again.
 """
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, QuerySet
 from django.db.models.functions import Cast
+from django_scopes import scopes_disabled
 
-from tremplin.admissions.models import Application, ImportJob, Intake
+from tremplin.admissions.models import Application, Intake
 from tremplin.admissions.services import (
     ELIGIBILITY_NOTICE,
     applicant_messages,
@@ -36,18 +44,11 @@ CHUNK = 1000
 AT_ONCE = 5000
 
 
-def references_maybe_unsent(intake: Intake) -> bool:
-    """Whether an import of ``intake`` created applications without sending their
-    references: else none can wait for it, and the call's page does not count them (the
-    count reads the school's messages)."""
-    return ImportJob.objects.filter(
-        intake=intake, dry_run=False, notify_url="", created_count__gt=0
-    ).exists()
-
-
 def references_unsent(intake: Intake) -> QuerySet[Application]:
-    """The imported applications of ``intake`` still submitted, not erased nor asked to be,
-    to whose applicant no message with her reference was sent or is on its way."""
+    """The imported applications of ``intake`` still marked (no message of the import's was
+    sent to her), still submitted, not erased nor asked to be, to whose applicant no message
+    with her reference was sent or is on its way (another may have given it: a change of
+    her eligibility)."""
     from tremplin.notify.models import Message
 
     given = Message.objects.filter(
@@ -59,6 +60,7 @@ def references_unsent(intake: Intake) -> QuerySet[Application]:
     return Application.objects.filter(
         intake=intake,
         source=Application.Source.IMPORT,
+        reference_unsent=True,
         status=Application.Status.SUBMITTED,
         erased_at__isnull=True,
         deletion_requested_at__isnull=True,
@@ -67,7 +69,7 @@ def references_unsent(intake: Intake) -> QuerySet[Application]:
 
 def references_count(intake: Intake) -> int:
     """How many imported applicants of ``intake`` wait for their reference."""
-    return references_unsent(intake).count() if references_maybe_unsent(intake) else 0
+    return references_unsent(intake).count()
 
 
 def references_send(*, intake: Intake, actor, space_url: str) -> tuple[int, int]:
@@ -114,3 +116,15 @@ def _send_chunk(intake: Intake, space_url: str, size: int) -> int:
         )
     )
     return len(applications)
+
+
+def reference_sent(sender, message, **kwargs) -> None:
+    """``notify.signals.message_sent``: the message of her import (or the one staff sent
+    later) went: she has her reference. Other messages are not looked at: the portal's
+    applications are never marked, and for the count a message with the reference on its
+    way is enough."""
+    if message.template == TEMPLATE and message.object_id:
+        with scopes_disabled():  # the outbox works for every school
+            Application.objects.filter(pk=int(message.object_id), reference_unsent=True).update(
+                reference_unsent=False
+            )

@@ -69,6 +69,8 @@ class Writer:
             "privacy_consent_at": now,
             "source": Application.Source.IMPORT,
             "consent_attested": consent_attested,
+            # Until the outbox sends her the message with it (``imported_references``).
+            "reference_unsent": True,
             "status": Application.Status.SUBMITTED,
             "eligibility_checked_at": now,
             "created_at": now,

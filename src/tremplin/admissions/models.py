@@ -254,6 +254,12 @@ class Application(models.Model):
         default=False,
         db_default=False,
     )
+    # Imported, and no message of her import's (with her reference) sent yet: the box left
+    # unticked, the command without --notify, or the message failed. She cannot open her
+    # space until staff send it (``imported_references``); the outbox clears it once sent.
+    reference_unsent = models.BooleanField(
+        _("reference not sent since the import"), default=False, db_default=False
+    )
     language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.PORTAL
@@ -308,6 +314,13 @@ class Application(models.Model):
                 fields=["id"],
                 condition=models.Q(search_name="", erased_at__isnull=True),
                 name="application_no_search_name",
+            ),
+            # The imported applicants still waiting for their reference: none, nearly
+            # always, so the call's page counts them without reading its messages.
+            models.Index(
+                fields=["intake"],
+                condition=models.Q(reference_unsent=True),
+                name="application_reference_unsent",
             ),
         ]
 

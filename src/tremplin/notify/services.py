@@ -55,6 +55,7 @@ from django_scopes import scopes_disabled
 
 from tremplin.core.identifiers import normalize_phone
 from tremplin.notify.models import Message, mask_recipient
+from tremplin.notify.signals import message_sent
 from tremplin.notify.sms import get_sms_backend
 
 if TYPE_CHECKING:
@@ -340,6 +341,9 @@ def message_send(message_id: int, *, attempt: int | None = None) -> str | None:
             "it may arrive twice. Raise NOTIFY_CLAIM_TIMEOUT above the slowest send.",
             message_id,
         )
+    for receiver, error in message_sent.send_robust(sender=Message, message=message):
+        if isinstance(error, Exception):
+            logger.error("Message %s sent, but %s failed: %r", message_id, receiver, error)
     return Message.Status.SENT
 
 
