@@ -343,6 +343,30 @@ def test_a_missing_name_column_says_that_a_full_name_must_be_split():
 
 
 @pytest.mark.django_db
+def test_a_form_with_arabic_names_only_says_to_add_them_in_latin_letters(world):
+    """An Arabic form asks the names in Arabic: both are read, as the Arabic names, and the
+    report asks for the Latin spelling of the card, not to split a full name."""
+    intake = make_import_intake(world.smara)
+    row = applicant(0)
+    headers = ["رقم البطاقة الوطنية", "الاسم العائلي", "الاسم الشخصي", "تاريخ الازدياد", "الجنس",
+               "الهاتف", "الجماعة", "المستوى الدراسي", "الوضعية المهنية"]  # fmt: skip
+    fields = ("cin", "last_name_ar", "first_name_ar", "birth_date", "sex", "phone", "commune",
+              "education_level", "employment")  # fmt: skip
+    values = [row[name] for name in fields]
+    result = run(intake, csv_bytes(headers, [values]))
+    assert [e["params"]["field"] for e in result.report] == ["last_name", "first_name"]
+    with translation.override("en"):
+        last, first = (describe_error(e) for e in result.report)
+    assert last == (
+        "The required column “Last name (Latin script)” is missing. The file gives it in Arabic "
+        "letters only (“الاسم العائلي”): add a column with it in Latin letters, as the national "
+        "identity card writes it."
+    )
+    assert "“الاسم الشخصي”" in first
+    assert "full name" not in last + first
+
+
+@pytest.mark.django_db
 def test_two_answer_time_columns_keep_both_notes(world):
     """The page says which column of answer times was read, and that only each CIN's latest
     answer is imported: one note used to replace the other."""

@@ -63,9 +63,14 @@ def test_a_real_import_needs_the_attestation_a_dry_run_does_not(
 
     refused = client.post(url("import_form"), upload())
     assert refused.status_code == 400
-    assert "Nothing was imported: tick the box that attests the applicants&#x27; consent" in (
-        refused.content.decode()
-    )
+    said = refused.content.decode()
+    assert "Nothing was imported: tick the box that attests the applicants&#x27; consent" in said
+    # Said first, above the form (the box is far below on a phone), and the file is to
+    # choose again.
+    summary = said.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#id_consent_collected"' in summary and "tick the box" in summary
+    assert said.index('id="error-summary"') < said.index('name="file"')
+    assert "Choose the file again: a page sent back for a correction does not keep it." in said
     with scopes_disabled():
         assert not ImportJob.objects.exists()
     assert applications() == 0

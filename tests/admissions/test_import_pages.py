@@ -555,7 +555,8 @@ def test_a_reference_in_the_arabic_report_stays_whole_and_in_order(
     with django_capture_on_commit_callbacks(execute=True):
         again = client.post(url("import_form"), upload([applicant(0)], dry_run="on"))
     page = client.get(again["Location"]).content.decode()
-    assert f"\u2068{reference}\u2069" in page
+    # Isolated (in order), and on one line.
+    assert f'\u2068<bdi dir="ltr" class="text-nowrap">{reference}</bdi>\u2069' in page
     with scopes_disabled():
         job = ImportJob.objects.order_by("pk").last()
     report = client.get(url("import_report", job.pk)).getvalue().decode("utf-8-sig")

@@ -92,9 +92,11 @@ def test_each_code_sent_is_audited_with_the_requesters_address(application):
 
 def _answer(client: Client, response) -> tuple:
     """What a requester sees: the status, where it leads, and that page's text (without the
-    CSRF token, which differs for every visitor)."""
+    CSRF token, which differs for every visitor, nor the reference typed, given back as it
+    was typed to "Ask for a new code")."""
     page = client.get(response["Location"])
     text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page.content.decode())
+    text = re.sub(r'\?reference=[^"]*"', '"', text)
     return response.status_code, response["Location"], page.status_code, text
 
 
@@ -670,3 +672,16 @@ def test_corrections_kept_are_not_shown_to_the_next_person_nor_kept_long(applica
     assert opens_the_space(cafe, texts()[-1])
     assert SESSION_KEPT not in cafe.session
     assert 'value="Fatiha"' not in cafe.get(reverse("portal:edit")).content.decode()
+
+
+@pytest.mark.django_db
+def test_asking_for_a_new_code_fills_the_reference_typed_in_again(application):
+    """The reference she typed (whatever it matched), never the CIN, which stays out of URLs
+    and is typed again."""
+    client, _ = ask(OWNER_IP, application.reference.lower().replace("-", " "))
+    page = client.get(reverse("portal:code")).content.decode()
+    link = re.search(r'<a href="([^"]+)">[^<]*</a></p>\s*<p class="small', page).group(1)
+    assert link == f"{reverse('portal:access')}?reference={application.reference}"
+    door = client.get(link).content.decode()
+    assert f'value="{application.reference}"' in door
+    assert "AB123456" not in link + door

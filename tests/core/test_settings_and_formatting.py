@@ -182,3 +182,17 @@ def test_postgresql_connections_turn_its_jit_compiler_off_unless_asked(url, jit,
         env=env, capture_output=True, text=True, timeout=60, check=True,
     ).stdout  # fmt: skip
     assert json.loads(printed) == options
+
+
+def test_references_in_a_sentence_stay_whole_and_the_rest_is_escaped():
+    """On a phone's narrow line, « (SMA-26-0009) » broke at its hyphens; in Arabic, its
+    parts were reordered."""
+    from django.template import Context, Template
+
+    rendered = Template("{% load tremplin %}{{ text|references_kept_whole }}").render(
+        Context({"text": "<b>Déjà dans l'appel</b> (SMA-26-0009), pas ABC-1-2 ni ABCDEF-26-0009"})
+    )
+    assert rendered == (
+        "&lt;b&gt;Déjà dans l&#x27;appel&lt;/b&gt; "
+        '(<bdi dir="ltr" class="text-nowrap">SMA-26-0009</bdi>), pas ABC-1-2 ni ABCDEF-26-0009'
+    )

@@ -704,13 +704,16 @@ def test_staff_read_the_text_sent_escaped_but_never_a_code(world):
         template="decision",
         subject="Votre candidature <b>retenue</b>",
         body="Bonjour Salka,\nvotre candidature est retenue.",
+        status="sent",
     )
+    # Not sent (yet, or ever): its text is not called sent.
+    make_message(world.smara, template="decision", body="Bonjour Omar.", status="failed")
     make_message(world.smara, body="482913 est votre code", expires_at=later)
     make_message(world.smara, body="735102 est votre code")  # a code message, whenever written
 
     html = english(world.client("admissions")).get(outbox_url()).content.decode()
 
-    assert "Text sent" in html
+    assert html.count("Text sent") == 1 and html.count("Text of the message") == 1
     assert "Votre candidature &lt;b&gt;retenue&lt;/b&gt;" in html
     assert "Bonjour Salka,<br>votre candidature est retenue." in html
     assert "482913" not in html and "735102" not in html

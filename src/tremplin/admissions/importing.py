@@ -224,7 +224,12 @@ def _column_problems(
     hinted = False
     for name in missing:
         params = {"field": name, "ignored": ignored}
-        if name in ("last_name", "first_name") and not hinted:
+        arabic = positions.get(f"{name}_ar")
+        if name in ("last_name", "first_name") and arabic is not None:
+            # The name is there, in Arabic letters only (an Arabic form): not a full name
+            # to split, but the Latin spelling of the identity card to add.
+            params["arabic_only"] = table.headers[arabic].strip()[:60]
+        elif name in ("last_name", "first_name") and not hinted:
             params["full_name"] = hinted = True
         problems.append(problem(table.header_line, "", "column_missing", **params))
     return problems

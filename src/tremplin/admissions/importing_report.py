@@ -52,6 +52,11 @@ def _column_missing(params: dict) -> str:
             "Columns of the file that were not recognised: %(columns)s. If one of them holds "
             "this field, rename it “%(header)s”."
         ) % {"columns": ", ".join(_quoted(h) for h in ignored), "header": header}
+    if params.get("arabic_only"):
+        message += " " + _(
+            "The file gives it in Arabic letters only (%(column)s): add a column with it in "
+            "Latin letters, as the national identity card writes it."
+        ) % {"column": _quoted(params["arabic_only"])}
     if params.get("full_name"):
         message += " " + _(
             "A single column with the full name cannot be read: split it into two columns, "

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -56,6 +57,11 @@ MAX_UPLOAD_BYTES = MAX_STAFF_UPLOAD_BYTES  # what the upload handler lets throug
 EXTENSIONS = (".csv", ".xlsx")
 # The page shows the first problems; the download has them all.
 REPORT_SHOWN = 100
+
+
+CHOOSE_THE_FILE_AGAIN = gettext_lazy(
+    "Choose the file again: a page sent back for a correction does not keep it."
+)
 
 
 class ImportForm(forms.Form):
@@ -215,6 +221,12 @@ def import_form(request: HttpRequest, intake_slug: str) -> HttpResponse:
         job.save()
         import_job_enqueue(job)
         return redirect("admissions:import_detail", request.access.school.slug, intake.slug, job.pk)
+    if form.is_bound and "file" not in form.errors and request.FILES:
+        # Sent back for another answer: a browser never fills a file field again. (The
+        # bound field copied its help text when the form was validated.)
+        form["file"].help_text = format_lazy(
+            "{} {}", CHOOSE_THE_FILE_AGAIN, form.fields["file"].help_text
+        )
     jobs = list(ImportJob.objects.filter(intake=intake).select_related("created_by")[:10])
     for job in jobs:
         # Refused as a whole (a missing column, an unreadable file): no row was counted.

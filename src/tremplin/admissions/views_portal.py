@@ -56,6 +56,9 @@ from tremplin.selection.decisions import decision_for
 SESSION_APPLICANT = "applicant_application_id"
 SESSION_PENDING = "applicant_code_tries"
 SESSION_REQUESTER = "applicant_requester"
+# The reference typed at the door, for "Ask for a new code" (what she typed: it says
+# nothing of whether it matched).
+SESSION_TYPED = "applicant_typed_reference"
 SESSION_SEEN = "applicant_seen"  # when the space was last opened, in seconds since the epoch
 # Corrections sent after the space closed for want of use: {"application", "answers", "at"},
 # given back in the form once a new code opens the same application (``_kept_answers``).
@@ -345,6 +348,7 @@ def access(request: HttpRequest) -> HttpResponse:
             )
             return render(request, "admissions/portal/access.html", {"form": form}, status=429)
         request.session[SESSION_PENDING] = 0  # wrong codes typed since
+        request.session[SESSION_TYPED] = form.cleaned_data["reference"]
         return redirect("portal:code")
     # Only what was typed is refused here (not a reference, not a CIN): never a pair.
     return render(
@@ -419,6 +423,7 @@ def code(request: HttpRequest) -> HttpResponse:
             if application is not None:
                 request.session.cycle_key()
                 request.session.pop(SESSION_PENDING, None)
+                request.session.pop(SESSION_TYPED, None)
                 request.session[SESSION_APPLICANT] = application.pk
                 request.session[SESSION_SEEN] = int(time.time())
                 # Perhaps a cyber café's computer: the space closes with the browser. On her
@@ -453,7 +458,13 @@ def code(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "admissions/portal/code.html",
-        {"form": form, "codes_per_hour": codes.CODES_PER_HOUR},
+        {
+            "form": form,
+            "codes_per_hour": codes.CODES_PER_HOUR,
+            # "Ask for a new code" fills the reference in again; the CIN, never in a URL,
+            # is typed again.
+            "typed_reference": request.session.get(SESSION_TYPED, ""),
+        },
         status=400 if form.errors else 200,  # as every form with errors of the portal
     )
 
@@ -842,6 +853,7 @@ def leave(request: HttpRequest) -> HttpResponse:
     cookie is deleted and its allowance of codes for this application withdrawn."""
     application_id = request.session.pop(SESSION_APPLICANT, None)
     request.session.pop(SESSION_PENDING, None)
+    request.session.pop(SESSION_TYPED, None)
     request.session.pop(SESSION_SEEN, None)
     response = redirect("public:index")
     if request.POST.get("forget"):

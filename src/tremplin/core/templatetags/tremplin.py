@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -82,6 +84,23 @@ def ltr_code(value):
     from django.utils.html import format_html
 
     return format_html('<bdi dir="ltr" class="text-nowrap">{}</bdi>', value)
+
+
+# An application's reference as ``references.make_reference`` writes it.
+_REFERENCE = re.compile(r"\b[A-Z]{2,5}-[0-9]{2}-[0-9]{4,}\b")
+
+
+@register.filter(needs_autoescape=True)
+def references_kept_whole(text, autoescape=True):
+    """``{{ problem.reason|references_kept_whole }}``: the text, escaped, each reference in it
+    (``SMA-26-0042``) kept on one line and left to right: a phone's narrow line otherwise
+    breaks it at a hyphen, and an Arabic sentence reorders its parts."""
+    escaped = str(conditional_escape(text) if autoescape else text)
+    return mark_safe(  # noqa: S308 - escaped above; the reference is letters, digits and -
+        _REFERENCE.sub(
+            lambda match: f'<bdi dir="ltr" class="text-nowrap">{match.group()}</bdi>', escaped
+        )
+    )
 
 
 @register.filter
