@@ -31,7 +31,7 @@ def history(world, application, language: str = "en") -> str:
 def test_a_correction_by_the_applicant_names_the_answers_she_changed(world, intake):
     edit(birth_date=datetime.date(1999, 5, 5), motivation="Apprendre le web")
     page = history(world, omar())
-    assert "Corrected by the applicant · Date of birth and Motivation" in page, page
+    assert "Corrected from the applicant space · Date of birth and Motivation" in page, page
     assert "1999" not in page and "Apprendre le web" not in page  # names, not values
 
 
@@ -59,7 +59,7 @@ def test_a_changed_mark_says_which_part_and_from_what_to_what(world):
 @pytest.mark.django_db
 def test_a_correction_or_a_document_that_moves_eligibility_says_so(world, intake):
     """Let in by the rules, then her own correction made her not eligible: the history said
-    "Corrected by the applicant · Date of birth", its last word on eligibility "eligible"."""
+    "Corrected from the applicant space · Date of birth", its last word on eligibility "eligible"."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
 
@@ -86,7 +86,7 @@ def test_a_correction_or_a_document_that_moves_eligibility_says_so(world, intake
             application=fatima, kind="cin", content_type="application/pdf",
             upload=SimpleUploadedFile("cin.pdf", b"%PDF-1.4\n%%EOF\n"),
         )  # fmt: skip
-    assert "Document sent by the applicant · copy of the national identity card · now eligible" in (
+    assert "Document sent from the applicant space · copy of the national identity card · now eligible" in (
         history(world, fatima)
     )
 

@@ -236,7 +236,7 @@ def team_add(request: HttpRequest) -> HttpResponse:
     )
     messages.success(
         request,
-        _("%(person)s is now %(role)s.")
+        _("%(person)s now has the role: %(role)s.")
         % {"person": membership.user, "role": membership.get_role_display()},
     )
     return redirect("schools:team", school_slug=school.slug)
