@@ -59,7 +59,8 @@ def test_a_changed_mark_says_which_part_and_from_what_to_what(world):
 @pytest.mark.django_db
 def test_a_correction_or_a_document_that_moves_eligibility_says_so(world, intake):
     """Let in by the rules, then her own correction made her not eligible: the history said
-    "Corrected from the applicant space · Date of birth", its last word on eligibility "eligible"."""
+    "Corrected from the applicant space · Date of birth", its last word on eligibility
+    "eligible"."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
 
@@ -86,9 +87,9 @@ def test_a_correction_or_a_document_that_moves_eligibility_says_so(world, intake
             application=fatima, kind="cin", content_type="application/pdf",
             upload=SimpleUploadedFile("cin.pdf", b"%PDF-1.4\n%%EOF\n"),
         )  # fmt: skip
-    assert "Document sent from the applicant space · copy of the national identity card · now eligible" in (
-        history(world, fatima)
-    )
+    assert (
+        "Document sent from the applicant space · copy of the national identity card · now eligible"
+    ) in history(world, fatima)
 
 
 @pytest.mark.django_db

@@ -286,7 +286,8 @@ def test_the_staff_history_says_which_document_was_sent_and_that_it_replaced_one
         )
     ).content.decode()
     # The diploma was the one missing: it made the application eligible.
-    assert f"Document sent from the applicant space · {DocumentKind.DIPLOMA.label} · now eligible<" in page
+    diploma = DocumentKind.DIPLOMA.label
+    assert f"Document sent from the applicant space · {diploma} · now eligible<" in page
     assert (
         "Document sent from the applicant space · copy of the national identity card, "
         "in place of the one sent before<" in page

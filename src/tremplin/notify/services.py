@@ -86,7 +86,9 @@ MESSAGE_TEMPLATES = {
     # told apart in the outbox, and by the limit of confirmations to one recipient.
     "application_imported": pgettext_lazy("message", "Application imported: its reference"),
     "application_submitted": pgettext_lazy("message", "Application received"),
-    "application_withdrawn": pgettext_lazy("message", "Application withdrawn from the applicant space"),
+    "application_withdrawn": pgettext_lazy(
+        "message", "Application withdrawn from the applicant space"
+    ),
     "contact_changed": pgettext_lazy("message", "Contact details changed (to the former ones)"),
     "decision": pgettext_lazy("message", "Decision"),
     "eligibility_changed": pgettext_lazy("message", "Eligibility changed by the school"),
