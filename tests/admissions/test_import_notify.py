@@ -382,10 +382,23 @@ def test_imported_applicants_are_marked_until_the_outbox_sends_their_reference(
     outbox_flush()
     assert marked() == {applicant(n)["cin"] for n in (0, 2, 3)}  # the second had an email
     assert waiting() == 3
-    assert (
-        "Send their reference to these 3 applicants"
-        in client.get(url("intake_detail")).content.decode()
-    )
+    page = client.get(url("intake_detail")).content.decode()
+    assert "Send their reference to these 3 applicants" in page
+    # Another message with her reference (a change of her eligibility) unmarks her too; a
+    # withdrawn applicant is no longer counted.
+    from tremplin.admissions.services import _eligibility_notice_context, notify_applicant
+
+    settings.SMS_BACKEND = "tremplin.notify.sms.LocmemSmsBackend"
+    with scopes_disabled():
+        by_cin = {a.cin: a for a in Application.objects.select_related("intake__school")}
+        third = by_cin[applicant(2)["cin"]]
+        notify_applicant(third, "eligibility_changed", _eligibility_notice_context(third))
+        Application.objects.filter(pk=by_cin[applicant(3)["cin"]].pk).update(status="withdrawn")
+    outbox_flush()
+    assert marked() == {applicant(n)["cin"] for n in (0, 3)}
+    assert waiting() == 1
+    page = client.get(url("intake_detail")).content.decode()
+    assert "Send their reference to this applicant" in page
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Migration 0025 marks the imported applicants of before who were never sent their
+"""Migrations 0025 to 0027 mark the imported applicants of before still waiting for their
 reference, as the call's page found them until then (by reading the school's messages)."""
 
 import pytest
@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 BEFORE = [("admissions", "0024_importjob_ineligible_count")]
-AFTER = [("admissions", "0025_application_reference_unsent")]
+AFTER = [("admissions", "0027_application_reference_unsent_fill")]
 OUTBOX = [
     ("notify", "0007_message_limit_confirmations"),
     ("contenttypes", "0002_remove_content_type_name"),
@@ -28,14 +28,14 @@ def test_the_imported_applicants_never_sent_their_reference_are_marked(world):
     kind, _created = ContentType.objects.get_or_create(app_label="admissions", model="application")
     now = timezone.now()
 
-    def application(number: int, source: str):
+    def application(number: int, source: str, **fields):
         return Application.objects.create(
             intake_id=intake.pk, number=number, reference=f"SMA-26-{number:04d}",
             cin=f"JA{number:06d}", first_name="Fatima", last_name="El Idrissi",
             birth_date="2003-03-21", sex="F", phone="+212661000000",
             commune_id=intake.school.commune_id, education_level="bac", employment="neet",
             privacy_notice_id=intake.privacy_notice_id, privacy_consent_at=now, language="fr",
-            source=source, created_at=now,
+            source=source, created_at=now, **fields,
         )  # fmt: skip
 
     def message(to, template: str, status: str):
@@ -55,6 +55,8 @@ def test_the_imported_applicants_never_sent_their_reference_are_marked(world):
     on_its_way = application(5, "import")  # marked: the outbox unmarks it once sent
     message(on_its_way, "application_imported", "pending")
     portal = application(6, "portal")
+    withdrawn = application(8, "import", status="withdrawn")  # no longer counted
+    erased = application(9, "import", erased_at=now)
     elsewhere = application(7, "import")
     message(elsewhere, "contact_changed", "sent")  # no reference in it
 
@@ -68,4 +70,4 @@ def test_the_imported_applicants_never_sent_their_reference_are_marked(world):
         .values_list("number", flat=True)
     )
     assert marked == {never_told.number, failed.number, on_its_way.number, elsewhere.number}
-    assert portal.number not in marked
+    assert not {portal.number, withdrawn.number, erased.number} & marked

@@ -8,9 +8,10 @@ it: the message the import would have sent, through the outbox.
 Every application an import writes is marked (``Application.reference_unsent``, whether the
 page or the command imported it) until the outbox sends a message with her reference
 (``reference_sent``). The call's pages count the marked applications with no such message on
-its way (a partial index: none, nearly always), not every message of the call: a call of
-100,000 applicants took a few hundred milliseconds a page. A message that failed leaves her
-marked: she never received it, and staff can send it again.
+its way, through a partial index that also leaves out those who withdrew or were erased
+(none, nearly always), not every message of the call: a call of 100,000 applicants took a
+few hundred milliseconds a page. A message that failed leaves her marked: she never received
+it, and staff can send it again.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -37,6 +38,7 @@ WITH_THE_REFERENCE = (
     "applicant_code",
     ELIGIBILITY_NOTICE,
 )
+_CLEARING = frozenset(WITH_THE_REFERENCE) - {"application_submitted"}
 # Applicants written to in one transaction, and at most in one click (about two seconds):
 # a call of 100,000 sent without them is sent in twenty clicks, each page saying how many
 # are left, rather than in one request longer than a server waits.
@@ -119,11 +121,11 @@ def _send_chunk(intake: Intake, space_url: str, size: int) -> int:
 
 
 def reference_sent(sender, message, **kwargs) -> None:
-    """``notify.signals.message_sent``: the message of her import (or the one staff sent
-    later) went: she has her reference. Other messages are not looked at: the portal's
-    applications are never marked, and for the count a message with the reference on its
-    way is enough."""
-    if message.template == TEMPLATE and message.object_id:
+    """``notify.signals.message_sent``: a message with her reference went (her import's, the
+    one staff sent later, a change of her eligibility, a code she asked for): she has it,
+    and leaves the count's index. Not the portal's confirmations: their applicants are never
+    marked, and deadline day sends a million of them."""
+    if message.template in _CLEARING and message.object_id:
         with scopes_disabled():  # the outbox works for every school
             Application.objects.filter(pk=int(message.object_id), reference_unsent=True).update(
                 reference_unsent=False

@@ -316,10 +316,16 @@ class Application(models.Model):
                 name="application_no_search_name",
             ),
             # The imported applicants still waiting for their reference: none, nearly
-            # always, so the call's page counts them without reading its messages.
+            # always, so the call's page counts them without reading its messages. Those
+            # who left (withdrawn, erased, deletion asked) leave it with their application.
             models.Index(
                 fields=["intake"],
-                condition=models.Q(reference_unsent=True),
+                condition=models.Q(
+                    reference_unsent=True,
+                    status="submitted",
+                    erased_at__isnull=True,
+                    deletion_requested_at__isnull=True,
+                ),
                 name="application_reference_unsent",
             ),
         ]

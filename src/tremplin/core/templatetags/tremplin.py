@@ -94,7 +94,9 @@ _REFERENCE = re.compile(r"\b[A-Z]{2,5}-[0-9]{2}-[0-9]{4,}\b")
 def references_kept_whole(text, autoescape=True):
     """``{{ problem.reason|references_kept_whole }}``: the text, escaped, each reference in it
     (``SMA-26-0042``) kept on one line and left to right: a phone's narrow line otherwise
-    breaks it at a hyphen, and an Arabic sentence reorders its parts."""
+    breaks it at a hyphen, and an Arabic sentence reorders its parts. For plain text only:
+    markup already safe is not escaped, and a reference inside one of its attributes (a
+    link's address) would get a tag."""
     escaped = str(conditional_escape(text) if autoescape else text)
     return mark_safe(  # noqa: S308 - escaped above; the reference is letters, digits and -
         _REFERENCE.sub(
