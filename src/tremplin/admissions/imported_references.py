@@ -47,10 +47,9 @@ AT_ONCE = 5000
 
 
 def references_unsent(intake: Intake) -> QuerySet[Application]:
-    """The imported applications of ``intake`` still marked (no message of the import's was
-    sent to her), still submitted, not erased nor asked to be, to whose applicant no message
-    with her reference was sent or is on its way (another may have given it: a change of
-    her eligibility)."""
+    """The imported applications of ``intake`` still marked (no message with her reference
+    was sent to her since her import), still submitted, not erased nor asked to be, and
+    with no such message on its way either."""
     from tremplin.notify.models import Message
 
     given = Message.objects.filter(
@@ -125,7 +124,8 @@ def reference_sent(sender, message, **kwargs) -> None:
     one staff sent later, a change of her eligibility, a code she asked for): she has it,
     and leaves the count's index. Not the portal's confirmations: their applicants are never
     marked, and deadline day sends a million of them."""
-    if message.template in _CLEARING and message.object_id:
+    application = ContentType.objects.get_for_model(Application)  # cached by Django
+    if message.template in _CLEARING and message.content_type_id == application.pk:
         with scopes_disabled():  # the outbox works for every school
             Application.objects.filter(pk=int(message.object_id), reference_unsent=True).update(
                 reference_unsent=False

@@ -254,9 +254,9 @@ class Application(models.Model):
         default=False,
         db_default=False,
     )
-    # Imported, and no message of her import's (with her reference) sent yet: the box left
-    # unticked, the command without --notify, or the message failed. She cannot open her
-    # space until staff send it (``imported_references``); the outbox clears it once sent.
+    # Imported, and no message with her reference sent to her yet: the box left unticked,
+    # the command without --notify, or the message failed. She cannot open her space until
+    # staff send it (``imported_references``); the outbox clears it once one is sent.
     reference_unsent = models.BooleanField(
         _("reference not sent since the import"), default=False, db_default=False
     )
