@@ -124,8 +124,9 @@ def reference_sent(sender, message, **kwargs) -> None:
     one staff sent later, a change of her eligibility, a code she asked for): she has it,
     and leaves the count's index. Not the portal's confirmations: their applicants are never
     marked, and deadline day sends a million of them."""
-    application = ContentType.objects.get_for_model(Application)  # cached by Django
-    if message.template in _CLEARING and message.content_type_id == application.pk:
+    if message.template not in _CLEARING:
+        return
+    if message.content_type_id == ContentType.objects.get_for_model(Application).pk:  # cached
         with scopes_disabled():  # the outbox works for every school
             Application.objects.filter(pk=int(message.object_id), reference_unsent=True).update(
                 reference_unsent=False

@@ -117,17 +117,26 @@ def message_context(application: Application) -> dict:
     }
 
 
+def correctable_until(application: Application) -> str:
+    """Until when the applicant may still correct her application, as a message tells her
+    (the call's closing date, in her language), or "" when she no longer may: a message
+    must not promise corrections after the closing date."""
+    from tremplin.core.formatting import format_datetime
+
+    if not application.accepts_changes:
+        return ""
+    return format_datetime(application.intake.closes_at, "short", application.language)
+
+
 def imported_message_context(application: Application, space_url: str) -> dict:
     """What the message giving an imported applicant her reference says: that of every
     message, her space's address, and until when she may still correct her application
-    (empty once the call is closed: an import, or the references sent later, often come
-    after the closing date, when promising corrections would mislead her)."""
-    from tremplin.core.formatting import format_datetime
-
-    closes_at = ""
-    if application.intake.accepts_applications():
-        closes_at = format_datetime(application.intake.closes_at, "short", application.language)
-    return {**message_context(application), "space_url": space_url, "closes_at": closes_at}
+    (an import, or the references sent later, often come after the closing date)."""
+    return {
+        **message_context(application),
+        "space_url": space_url,
+        "closes_at": correctable_until(application),
+    }
 
 
 def tell_eligibility(application: Application, before: str) -> None:
@@ -195,17 +204,13 @@ def _eligibility_notices_waiting(school, application_ids: list[int], moment: dat
 
 def _eligibility_notice_context(application: Application) -> dict:
     """What the notice of ``tell_eligibility`` says, in the applicant's language."""
-    from tremplin.core.formatting import format_datetime
     from tremplin.core.links import site_url
 
-    closes_at = ""
-    if application.accepts_changes:
-        closes_at = format_datetime(application.intake.closes_at, "short", application.language)
     return {
         **message_context(application),
         "eligible": application.eligibility == Application.Eligibility.ELIGIBLE,
         "by_staff": application.eligibility_overridden,
-        "closes_at": closes_at,
+        "closes_at": correctable_until(application),
         "space_url": site_url("portal:access"),
     }
 
